@@ -1,0 +1,65 @@
+package pome
+
+import (
+	"crypto/rand"
+	"fmt"
+)
+
+const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// isBase62 reports whether every byte of s is in the base62 alphabet.
+func isBase62(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// randomBase62 fills dst with uniformly random base62 characters from
+// crypto/rand. Bytes of 248 and above are rejected so that every character is
+// equally likely (248 = 4 × 62).
+func randomBase62(dst []byte) error {
+	var buf [64]byte
+	n := 0
+	for n < len(dst) {
+		if _, err := rand.Read(buf[:]); err != nil {
+			return fmt.Errorf("pome: read random: %w", err)
+		}
+		for _, b := range buf {
+			if b >= 248 {
+				continue
+			}
+			dst[n] = base62Alphabet[b%62]
+			n++
+			if n == len(dst) {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// NewID returns prefix followed by 16 random base62 characters (about 95 bits),
+// the form of every user, team and key id (SPEC §1).
+func NewID(prefix string) string {
+	return newRandomString(prefix, 16)
+}
+
+// NewRequestID returns "req_" followed by 20 random base62 characters.
+func NewRequestID() string {
+	return newRandomString("req_", 20)
+}
+
+func newRandomString(prefix string, n int) string {
+	b := make([]byte, len(prefix)+n)
+	copy(b, prefix)
+	if err := randomBase62(b[len(prefix):]); err != nil {
+		// crypto/rand never fails on supported platforms (it panics itself
+		// since Go 1.24); an id we cannot make is not a state to go on from.
+		panic(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,131 @@
+package pome
+
+import "time"
+
+// Plan tiers and team statuses (SPEC §1).
+const (
+	PlanFree       = "free"
+	PlanPro        = "pro"
+	PlanEnterprise = "enterprise"
+
+	TeamActive = "active"
+	TeamBanned = "banned"
+)
+
+// ValidPlan reports whether p is a plan tier.
+func ValidPlan(p string) bool { return p == PlanFree || p == PlanPro || p == PlanEnterprise }
+
+// User is a person who signs in to the dashboard.
+type User struct {
+	ID           string
+	Email        string // stored lower-cased: emails are unique case-insensitively
+	PasswordHash string // PHC-encoded argon2id
+	CreatedAt    time.Time
+}
+
+// Team owns keys; users belong to teams through memberships.
+type Team struct {
+	ID        string
+	Slug      string
+	Name      string
+	PlanTier  string
+	Status    string
+	CreatedAt time.Time
+}
+
+// Membership is a user's role in one team.
+type Membership struct {
+	Team Team
+	Role Role
+}
+
+// Session is a signed-in browser or CLI. Only the digest of its token is stored.
+type Session struct {
+	Digest    Digest
+	UserID    string
+	CreatedAt time.Time
+	LastSeen  time.Time
+}
+
+// KeyStatus is derived from a key's revocation time and expiry.
+type KeyStatus string
+
+const (
+	KeyActive  KeyStatus = "active"
+	KeyRevoked KeyStatus = "revoked"
+	KeyExpired KeyStatus = "expired"
+)
+
+// Key is an API key's stored record; the plaintext is never part of it.
+type Key struct {
+	ID          string
+	TeamID      string
+	CreatedBy   string // user id
+	Name        string
+	Description string
+	Prefix      string // display prefix, e.g. "pme_aB3kPqXy"
+	Digest      Digest
+	Role        Role
+	CreatedAt   time.Time
+	ExpiresAt   *time.Time
+	RevokedAt   *time.Time
+	LastUsed    *time.Time
+	UsageCount  int64
+}
+
+// Status is the key's status at now.
+func (k *Key) Status(now time.Time) KeyStatus {
+	switch {
+	case k.RevokedAt != nil:
+		return KeyRevoked
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return KeyExpired
+	}
+	return KeyActive
+}
+
+// KeyOwner is what verification needs besides the key: its team and creator.
+type KeyOwner struct {
+	Key  Key
+	Team Team
+	User User
+}
+
+// KeyFilter selects keys of one team for listing.
+type KeyFilter struct {
+	TeamID    string
+	CreatedBy string    // empty: every creator
+	Status    KeyStatus // empty: every status
+	Now       time.Time // the instant Status is judged at
+}
+
+// UsageDelta is the usage of one key counted in memory since the last flush.
+type UsageDelta struct {
+	KeyID    string
+	Count    int64
+	LastUsed time.Time
+}
+
+// DailyUsage is one day's request count of a key.
+type DailyUsage struct {
+	Day   time.Time // midnight UTC
+	Count int64
+}
+
+// Change is an entry of the change log that servers poll to learn of changes
+// made elsewhere (another node, or `pome admin` straight on the database).
+type Change struct {
+	Seq    int64
+	Kind   ChangeKind
+	TeamID string
+	KeyID  string // empty unless the change is about one key
+	At     time.Time
+}
+
+// ChangeKind says what a Change invalidates.
+type ChangeKind string
+
+const (
+	ChangeKeyRevoked  ChangeKind = "key_revoked"
+	ChangeTeamUpdated ChangeKind = "team_updated"
+)

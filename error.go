@@ -1,0 +1,111 @@
+package pome
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error. It decides the HTTP status and the SPEC §8 type;
+// only internal/httpserver/error.go maps kinds to statuses.
+type Kind uint8
+
+const (
+	Internal Kind = iota // anything not classified: a bug or a failure the caller cannot fix
+	Invalid
+	Unauthenticated
+	Forbidden
+	NotFound
+	Conflict
+	MethodNotAllowed
+	TooLarge
+	UnsupportedMediaType
+	RateLimited
+	Unavailable
+)
+
+// Error is the one error type of Pome. Message is safe to show the caller;
+// Err is the cause, for operators only, and is never serialized.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches another *Error by Code, so errors.Is(err, pome.ErrKeyRevoked)
+// holds for any error carrying that code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// Errorf returns an error of kind with a caller-safe message.
+func Errorf(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithCause returns a copy of e whose operator-only cause is err.
+func (e *Error) WithCause(err error) *Error {
+	c := *e
+	c.Err = err
+	return &c
+}
+
+// AsError returns err as an *Error. Anything else reads as Internal, with
+// "Internal error" as its message and err as its cause.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Kind: Internal, Code: "internal_error", Message: "Internal error", Err: err}
+}
+
+// InvalidParameter is a 400 invalid_parameter error with the given message.
+func InvalidParameter(format string, args ...any) *Error {
+	return Errorf(Invalid, "invalid_parameter", format, args...)
+}
+
+// MissingParameter is the 400 error for an absent required parameter.
+func MissingParameter(name string) *Error {
+	return Errorf(Invalid, "missing_required_parameter", "Missing required parameter: '%s'", name)
+}
+
+// The fixed rows of the SPEC. Compare with errors.Is.
+var (
+	ErrMissingAPIKey           = &Error{Kind: Unauthenticated, Code: "missing_api_key", Message: "No API key provided"}
+	ErrInvalidAPIKey           = &Error{Kind: Unauthenticated, Code: "invalid_api_key", Message: "Invalid API key"}
+	ErrConflictingCredentials  = &Error{Kind: Invalid, Code: "conflicting_credentials", Message: "Conflicting credentials: give the API key once, in X-API-KEY or Authorization"}
+	ErrKeyRevoked              = &Error{Kind: Forbidden, Code: "key_revoked", Message: "API key has been revoked"}
+	ErrKeyExpired              = &Error{Kind: Forbidden, Code: "key_expired", Message: "API key has expired"}
+	ErrTeamBanned              = &Error{Kind: Forbidden, Code: "team_banned", Message: "The team of this API key is banned"}
+	ErrInsufficientPermissions = &Error{Kind: Forbidden, Code: "insufficient_permissions", Message: "The role of this credential may not do this"}
+	ErrRateLimited             = &Error{Kind: RateLimited, Code: "rate_limit_exceeded", Message: "Rate limit exceeded"}
+
+	ErrUnauthorized       = &Error{Kind: Unauthenticated, Code: "unauthorized", Message: "Authentication required"}
+	ErrInvalidCredentials = &Error{Kind: Unauthenticated, Code: "invalid_credentials", Message: "Invalid email or password"}
+	ErrSignupClosed       = &Error{Kind: Forbidden, Code: "signup_closed", Message: "Signup is closed on this server"}
+	ErrEmailTaken         = &Error{Kind: Conflict, Code: "email_taken", Message: "An account with this email already exists"}
+	ErrSlugTaken          = &Error{Kind: Conflict, Code: "slug_taken", Message: "A team with this slug already exists"}
+
+	ErrKeyNotFound  = &Error{Kind: NotFound, Code: "key_not_found", Message: "API key not found"}
+	ErrTeamNotFound = &Error{Kind: NotFound, Code: "team_not_found", Message: "Team not found"}
+	ErrUserNotFound = &Error{Kind: NotFound, Code: "user_not_found", Message: "User not found"}
+	ErrNotFound     = &Error{Kind: NotFound, Code: "not_found", Message: "Not found"}
+
+	ErrInvalidJSON          = &Error{Kind: Invalid, Code: "invalid_json", Message: "Request body is not valid JSON"}
+	ErrBodyTooLarge         = &Error{Kind: TooLarge, Code: "body_too_large", Message: "Request body is larger than 64 KiB"}
+	ErrUnsupportedMediaType = &Error{Kind: UnsupportedMediaType, Code: "unsupported_media_type", Message: "Content-Type must be application/json"}
+	ErrMethodNotAllowed     = &Error{Kind: MethodNotAllowed, Code: "method_not_allowed", Message: "Method not allowed"}
+	ErrCrossOrigin          = &Error{Kind: Forbidden, Code: "cross_origin_request", Message: "Cross-origin request refused"}
+	ErrUnavailable          = &Error{Kind: Unavailable, Code: "service_unavailable", Message: "Service temporarily unavailable"}
+)

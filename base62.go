@@ -63,3 +63,8 @@ func newRandomString(prefix string, n int) string {
 	}
 	return string(b)
 }
+
+// NewSessionToken returns a 256-bit random session token: 43 base62 characters.
+func NewSessionToken() string {
+	return newRandomString("", 43)
+}

@@ -129,3 +129,11 @@ const (
 	ChangeKeyRevoked  ChangeKind = "key_revoked"
 	ChangeTeamUpdated ChangeKind = "team_updated"
 )
+
+// Member is a signed-in user acting in one team: who a management request
+// acts as.
+type Member struct {
+	User User
+	Team Team
+	Role Role
+}

@@ -1,0 +1,215 @@
+// Package account signs people up and in: users, their personal teams,
+// sessions, and which team a request acts in.
+package account
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pomehq/pome"
+)
+
+// Session lifetimes of SPEC §5.
+const (
+	SessionAbsoluteTimeout = 30 * 24 * time.Hour
+	SessionIdleTimeout     = 7 * 24 * time.Hour
+	// touchEvery bounds how often a session's last-seen time is written: a
+	// write per request would be wasted, the idle timeout is measured in days.
+	touchEvery = time.Minute
+)
+
+const (
+	minPasswordLen = 10
+	maxPasswordLen = 1024
+	maxEmailLen    = 254
+	maxTeamNameLen = 100
+)
+
+// Config sets what an operator can choose.
+type Config struct {
+	SignupOpen bool
+	// HashConcurrency caps simultaneous argon2id computations (19 MiB each).
+	HashConcurrency int
+}
+
+// Service signs users up and in and resolves their sessions.
+type Service struct {
+	store  pome.Store
+	cfg    Config
+	hasher *hasher
+	now    func() time.Time
+}
+
+// New returns a Service.
+func New(store pome.Store, cfg Config, now func() time.Time) *Service {
+	if cfg.HashConcurrency < 1 {
+		cfg.HashConcurrency = 4
+	}
+	return &Service{store: store, cfg: cfg, hasher: newHasher(cfg.HashConcurrency), now: now}
+}
+
+// SignedIn is the outcome of a signup or login: the user and a new session
+// token, which exists only in this value and the caller's cookie.
+type SignedIn struct {
+	User  pome.User
+	Token string
+}
+
+// Signup creates a user and their personal team, of which they are owner,
+// and signs them in.
+func (s *Service) Signup(ctx context.Context, email, password, teamName string) (SignedIn, error) {
+	if !s.cfg.SignupOpen {
+		return SignedIn{}, pome.ErrSignupClosed
+	}
+	u, err := s.CreateUser(ctx, email, password, teamName)
+	if err != nil {
+		return SignedIn{}, err
+	}
+	return s.startSession(ctx, u)
+}
+
+// CreateUser creates a user and their personal team without signing in; the
+// operator's `pome admin user create` uses it whatever the signup setting.
+func (s *Service) CreateUser(ctx context.Context, email, password, teamName string) (pome.User, error) {
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return pome.User{}, err
+	}
+	if n := utf8.RuneCountInString(password); n < minPasswordLen || n > maxPasswordLen {
+		return pome.User{}, pome.InvalidParameter("'password' must be %d to %d characters", minPasswordLen, maxPasswordLen)
+	}
+	if teamName == "" {
+		teamName = email[:strings.IndexByte(email, '@')]
+	}
+	if utf8.RuneCountInString(teamName) > maxTeamNameLen {
+		return pome.User{}, pome.InvalidParameter("'team_name' must be at most %d characters", maxTeamNameLen)
+	}
+	hash, err := s.hasher.hash(ctx, password)
+	if err != nil {
+		return pome.User{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	u := pome.User{ID: pome.NewID("usr_"), Email: email, PasswordHash: hash, CreatedAt: now}
+	base := slugify(teamName)
+	// A taken slug gets a random suffix; a few tries make a clash vanishingly rare.
+	for attempt := 0; ; attempt++ {
+		t := pome.Team{ID: pome.NewID("tm_"), Slug: withSuffix(base, attempt), Name: teamName,
+			PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: now}
+		err = s.store.CreateUserWithTeam(ctx, u, t)
+		if !errors.Is(err, pome.ErrSlugTaken) || attempt == 4 {
+			break
+		}
+	}
+	if err != nil {
+		return pome.User{}, err
+	}
+	return u, nil
+}
+
+// Login checks an email and password and starts a session. An unknown email
+// costs the same argon2id work as a wrong password and gets the same error.
+func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, error) {
+	u, err := s.store.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	hash := u.PasswordHash
+	switch {
+	case errors.Is(err, pome.ErrUserNotFound):
+		hash = s.hasher.dummy
+	case err != nil:
+		return SignedIn{}, err
+	}
+	ok, err := s.hasher.verify(ctx, hash, password)
+	if err != nil {
+		return SignedIn{}, err
+	}
+	if !ok || u.ID == "" {
+		return SignedIn{}, pome.ErrInvalidCredentials
+	}
+	return s.startSession(ctx, u)
+}
+
+func (s *Service) startSession(ctx context.Context, u pome.User) (SignedIn, error) {
+	token := pome.NewSessionToken()
+	now := s.now().UTC().Truncate(time.Millisecond)
+	err := s.store.CreateSession(ctx, pome.Session{Digest: pome.DigestOf(token), UserID: u.ID, CreatedAt: now, LastSeen: now})
+	if err != nil {
+		return SignedIn{}, err
+	}
+	return SignedIn{User: u, Token: token}, nil
+}
+
+// Logout ends the session of token; an unknown token is no error.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.store.DeleteSession(ctx, pome.DigestOf(token))
+}
+
+// Authenticate returns the user of a session token, or ErrUnauthorized if
+// the session is unknown or past its idle or absolute timeout.
+func (s *Service) Authenticate(ctx context.Context, token string) (pome.User, error) {
+	if token == "" {
+		return pome.User{}, pome.ErrUnauthorized
+	}
+	d := pome.DigestOf(token)
+	sess, err := s.store.SessionByDigest(ctx, d)
+	if errors.Is(err, pome.ErrNotFound) {
+		return pome.User{}, pome.ErrUnauthorized
+	}
+	if err != nil {
+		return pome.User{}, err
+	}
+	now := s.now()
+	if now.Sub(sess.CreatedAt) >= SessionAbsoluteTimeout || now.Sub(sess.LastSeen) >= SessionIdleTimeout {
+		if err := s.store.DeleteSession(ctx, d); err != nil {
+			return pome.User{}, err
+		}
+		return pome.User{}, pome.ErrUnauthorized
+	}
+	if now.Sub(sess.LastSeen) >= touchEvery {
+		if err := s.store.TouchSession(ctx, d, now.UTC().Truncate(time.Millisecond)); err != nil {
+			return pome.User{}, err
+		}
+	}
+	u, err := s.store.UserByID(ctx, sess.UserID)
+	if errors.Is(err, pome.ErrUserNotFound) {
+		return pome.User{}, pome.ErrUnauthorized
+	}
+	return u, err
+}
+
+// Memberships lists the user's teams; the first is their default team.
+func (s *Service) Memberships(ctx context.Context, u pome.User) ([]pome.Membership, error) {
+	return s.store.Memberships(ctx, u.ID)
+}
+
+// Member resolves the team a request acts in: the one with slug, or the
+// user's default team when slug is empty. A team the user is not in is
+// ErrTeamNotFound, whether or not it exists.
+func (s *Service) Member(ctx context.Context, u pome.User, slug string) (pome.Member, error) {
+	ms, err := s.store.Memberships(ctx, u.ID)
+	if err != nil {
+		return pome.Member{}, err
+	}
+	for _, m := range ms {
+		if slug == "" || m.Team.Slug == slug {
+			return pome.Member{User: u, Team: m.Team, Role: m.Role}, nil
+		}
+	}
+	return pome.Member{}, pome.ErrTeamNotFound
+}
+
+// normalizeEmail checks that email is one plain address and lower-cases it:
+// emails are unique case-insensitively.
+func normalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return "", pome.MissingParameter("email")
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || len(email) > maxEmailLen {
+		return "", pome.InvalidParameter("'email' must be an email address")
+	}
+	return strings.ToLower(email), nil
+}

@@ -1,0 +1,56 @@
+package apikey
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// changeBatch is how many change-log entries one poll reads at most.
+const changeBatch = 500
+
+// Follow polls the change log every interval and invalidates the cache
+// entries that changes made elsewhere (another node, `pome admin`) have made
+// stale. It returns when ctx ends. While the database cannot be read it logs
+// and keeps polling; the cache's time-to-live bounds staleness meanwhile.
+func (v *Verifier) Follow(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	after := int64(-1) // unknown until the first successful read
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if after < 0 {
+			last, err := v.store.LastChange(ctx)
+			if err == nil {
+				after = last
+				// Changes made before we knew where the log stood may be
+				// missed: start from an empty cache.
+				v.forgetMatching(func(*pome.KeyOwner) bool { return true })
+			} else if ctx.Err() == nil {
+				log.Warn("change log unreadable", "err", err)
+			}
+		}
+		for after >= 0 {
+			changes, err := v.store.Changes(ctx, after, changeBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("change log unreadable", "err", err)
+				}
+				break
+			}
+			for _, c := range changes {
+				v.apply(c)
+				after = c.Seq
+			}
+			if len(changes) < changeBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

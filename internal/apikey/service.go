@@ -1,0 +1,157 @@
+// Package apikey issues, lists and revokes API keys, and verifies them on the
+// request path. The rules of who may see or revoke which key live here, once.
+package apikey
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pomehq/pome"
+)
+
+// Limits of SPEC §5 on key creation.
+const (
+	maxNameLen        = 100
+	maxDescriptionLen = 500
+	maxExpiresInDays  = 3650
+)
+
+// Service manages the keys of a team on behalf of its members.
+type Service struct {
+	store    pome.Store
+	format   pome.KeyFormat
+	verifier *Verifier
+	now      func() time.Time
+}
+
+// New returns a Service. Revocations it makes are forgotten at once by
+// verifier, so they take effect on the very next request to this node.
+func New(store pome.Store, format pome.KeyFormat, verifier *Verifier, now func() time.Time) *Service {
+	return &Service{store: store, format: format, verifier: verifier, now: now}
+}
+
+// CreateParams are the caller's choices for a new key.
+type CreateParams struct {
+	Name          *string
+	Description   string
+	Role          pome.Role // empty: the creator's role
+	ExpiresInDays *int
+}
+
+// Created is a new key and its plaintext, which exists only in this value.
+type Created struct {
+	Key       pome.Key
+	Plaintext string
+}
+
+// Create mints a key for the member's team. The key's role is at most the
+// member's own.
+func (s *Service) Create(ctx context.Context, m pome.Member, p CreateParams) (Created, error) {
+	if !m.Role.Can(pome.ActionCreateKey) {
+		return Created{}, pome.ErrInsufficientPermissions
+	}
+	if p.Name == nil || *p.Name == "" {
+		return Created{}, pome.MissingParameter("name")
+	}
+	if n := utf8.RuneCountInString(*p.Name); n > maxNameLen {
+		return Created{}, pome.InvalidParameter("'name' must be 1 to %d characters", maxNameLen)
+	}
+	if utf8.RuneCountInString(p.Description) > maxDescriptionLen {
+		return Created{}, pome.InvalidParameter("'description' must be at most %d characters", maxDescriptionLen)
+	}
+	role := p.Role
+	if role == "" {
+		role = m.Role
+	}
+	if !role.Valid() {
+		return Created{}, pome.InvalidParameter("'role' must be one of owner, admin, developer, viewer")
+	}
+	if !m.Role.AtLeast(role) {
+		return Created{}, pome.InvalidParameter("'role' %s is above your role %s in this team", role, m.Role)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	var expiresAt *time.Time
+	if p.ExpiresInDays != nil {
+		d := *p.ExpiresInDays
+		if d < 1 || d > maxExpiresInDays {
+			return Created{}, pome.InvalidParameter("'expires_in_days' must be 1 to %d", maxExpiresInDays)
+		}
+		t := now.AddDate(0, 0, d)
+		expiresAt = &t
+	}
+	plaintext, err := s.format.Generate()
+	if err != nil {
+		return Created{}, err
+	}
+	k := pome.Key{
+		ID:          pome.NewID("key_"),
+		TeamID:      m.Team.ID,
+		CreatedBy:   m.User.ID,
+		Name:        *p.Name,
+		Description: p.Description,
+		Prefix:      s.format.DisplayPrefix(plaintext),
+		Digest:      pome.DigestOf(plaintext),
+		Role:        role,
+		CreatedAt:   now,
+		ExpiresAt:   expiresAt,
+	}
+	if err := s.store.CreateKey(ctx, k); err != nil {
+		return Created{}, err
+	}
+	return Created{Key: k, Plaintext: plaintext}, nil
+}
+
+// List returns the team's keys with the given status (empty: active) that the
+// member may see: every key for admins and owners, their own for developers.
+func (s *Service) List(ctx context.Context, m pome.Member, status string) ([]pome.Key, error) {
+	f := pome.KeyFilter{TeamID: m.Team.ID, Now: s.now().UTC()}
+	switch status {
+	case "", string(pome.KeyActive):
+		f.Status = pome.KeyActive
+	case string(pome.KeyRevoked), string(pome.KeyExpired):
+		f.Status = pome.KeyStatus(status)
+	case "all":
+	default:
+		return nil, pome.InvalidParameter("'status' must be one of active, revoked, expired, all")
+	}
+	switch {
+	case m.Role.Can(pome.ActionManageAnyKey):
+	case m.Role.Can(pome.ActionCreateKey):
+		f.CreatedBy = m.User.ID
+	default:
+		return nil, pome.ErrInsufficientPermissions
+	}
+	return s.store.ListKeys(ctx, f)
+}
+
+// Revoke revokes a key of the member's team. A key the member may not see is
+// ErrKeyNotFound, never a 403, so no answer tells that it exists. Revoking a
+// revoked key succeeds again.
+func (s *Service) Revoke(ctx context.Context, m pome.Member, keyID string) (pome.Key, error) {
+	k, err := s.visibleKey(ctx, m, keyID)
+	if err != nil {
+		return pome.Key{}, err
+	}
+	if k.RevokedAt != nil {
+		return k, nil
+	}
+	k, err = s.store.RevokeKey(ctx, m.Team.ID, keyID, s.now().UTC())
+	if err != nil {
+		return pome.Key{}, err
+	}
+	s.verifier.Forget(k.Digest)
+	return k, nil
+}
+
+// visibleKey finds a key of the member's team that the member may manage.
+func (s *Service) visibleKey(ctx context.Context, m pome.Member, keyID string) (pome.Key, error) {
+	k, err := s.store.KeyByID(ctx, m.Team.ID, keyID)
+	if err != nil {
+		return pome.Key{}, err
+	}
+	if m.Role.Can(pome.ActionManageAnyKey) || m.Role.Can(pome.ActionCreateKey) && k.CreatedBy == m.User.ID {
+		return k, nil
+	}
+	return pome.Key{}, pome.ErrKeyNotFound
+}

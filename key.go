@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"regexp"
+	"unsafe"
 )
 
 // Key format (SPEC §2): prefix "_" 30 random base62 characters, then 6 base62
@@ -65,7 +66,7 @@ func (f KeyFormat) Parse(candidate string) (Digest, error) {
 	if !f.WellFormed(candidate) {
 		return Digest{}, ErrInvalidAPIKey
 	}
-	return sha256.Sum256([]byte(candidate)), nil
+	return sha256.Sum256(bytesOf(candidate)), nil
 }
 
 // WellFormed reports whether candidate has this format's prefix, length,
@@ -79,7 +80,7 @@ func (f KeyFormat) WellFormed(candidate string) bool {
 		return false
 	}
 	var want [keyChecksumLen]byte
-	putChecksum(want[:], crc32.ChecksumIEEE([]byte(candidate[:len(candidate)-keyChecksumLen])))
+	putChecksum(want[:], crc32.ChecksumIEEE(bytesOf(candidate[:len(candidate)-keyChecksumLen])))
 	return string(want[:]) == candidate[len(candidate)-keyChecksumLen:]
 }
 
@@ -95,6 +96,10 @@ func (f KeyFormat) DisplayPrefix(key string) string {
 
 // DigestOf returns the SHA-256 digest of key without checking its format.
 func DigestOf(key string) Digest { return sha256.Sum256([]byte(key)) }
+
+// bytesOf views s as bytes without copying: Parse runs on every request and
+// must not allocate. The callers only read the slice and do not keep it.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // putChecksum writes sum as fixed-width big-endian base62 (62^6 > 2^32).
 func putChecksum(dst []byte, sum uint32) {

@@ -1,0 +1,207 @@
+package account_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/account"
+	"github.com/pomehq/pome/internal/sqlite"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newService(t *testing.T, cfg account.Config) (*account.Service, *sqlite.DB, *clock) {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), t.TempDir()+"/pome.db")
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	return account.New(db, cfg, c.Now), db, c
+}
+
+func mustSignup(t *testing.T, s *account.Service, email, teamName string) account.SignedIn {
+	t.Helper()
+	in, err := s.Signup(t.Context(), email, "correct horse battery", teamName)
+	if err != nil {
+		t.Fatalf("Signup(%q) = %v", email, err)
+	}
+	return in
+}
+
+func TestSignup(t *testing.T) {
+	s, _, _ := newService(t, account.Config{SignupOpen: true})
+	in := mustSignup(t, s, "Alice@Example.com", "Acme Inc.")
+	if in.User.Email != "alice@example.com" || in.Token == "" {
+		t.Fatalf("Signup() = %+v, want lower-cased email and a token", in)
+	}
+	ms, err := s.Memberships(t.Context(), in.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].Role != pome.RoleOwner || ms[0].Team.Slug != "acme-inc" || ms[0].Team.PlanTier != pome.PlanFree {
+		t.Fatalf("Memberships() = %+v, want owner of a free team acme-inc", ms)
+	}
+
+	t.Run("slug taken gets a suffix", func(t *testing.T) {
+		in := mustSignup(t, s, "bob@example.com", "Acme Inc")
+		m, err := s.Member(t.Context(), in.User, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(m.Team.Slug, "acme-inc-") || len(m.Team.Slug) != len("acme-inc-")+4 {
+			t.Fatalf("second team's slug = %q, want acme-inc-xxxx", m.Team.Slug)
+		}
+	})
+	t.Run("team named after the email by default", func(t *testing.T) {
+		in := mustSignup(t, s, "carol.smith@example.com", "")
+		m, _ := s.Member(t.Context(), in.User, "")
+		if m.Team.Slug != "carol-smith" {
+			t.Fatalf("default slug = %q, want carol-smith", m.Team.Slug)
+		}
+	})
+	for _, tc := range []struct {
+		name, email, password, code string
+	}{
+		{"duplicate email any case", "ALICE@example.COM", "correct horse battery", "email_taken"},
+		{"missing email", "", "correct horse battery", "missing_required_parameter"},
+		{"not an email", "alice", "correct horse battery", "invalid_parameter"},
+		{"display-name form", "Alice <a@example.com>", "correct horse battery", "invalid_parameter"},
+		{"password of 9 characters", "dan@example.com", "123456789", "invalid_parameter"},
+		{"password of 1025 characters", "dan@example.com", strings.Repeat("p", 1025), "invalid_parameter"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Signup(t.Context(), tc.email, tc.password, "")
+			if got := pome.AsError(err).Code; got != tc.code {
+				t.Fatalf("Signup(%q) = %v, want code %s", tc.email, err, tc.code)
+			}
+		})
+	}
+}
+
+func TestSignupClosed(t *testing.T) {
+	s, _, _ := newService(t, account.Config{SignupOpen: false})
+	if _, err := s.Signup(t.Context(), "a@example.com", "correct horse battery", ""); !errors.Is(err, pome.ErrSignupClosed) {
+		t.Fatalf("Signup() with signup closed = %v, want signup_closed", err)
+	}
+	// The operator can still create users.
+	if _, err := s.CreateUser(t.Context(), "a@example.com", "correct horse battery", ""); err != nil {
+		t.Fatalf("CreateUser() = %v", err)
+	}
+	if _, err := s.Login(t.Context(), "a@example.com", "correct horse battery"); err != nil {
+		t.Fatalf("Login() after CreateUser = %v", err)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	s, db, _ := newService(t, account.Config{SignupOpen: true})
+	first := mustSignup(t, s, "alice@example.com", "")
+	in, err := s.Login(t.Context(), " ALICE@example.com", "correct horse battery")
+	if err != nil {
+		t.Fatalf("Login() = %v", err)
+	}
+	if in.Token == first.Token {
+		t.Fatal("Login() reused the signup's session token, want a new one")
+	}
+	if _, err := db.SessionByDigest(t.Context(), pome.DigestOf(in.Token)); err != nil {
+		t.Fatalf("session of the login not stored by digest: %v", err)
+	}
+	for _, tc := range []struct{ name, email, password string }{
+		{"wrong password", "alice@example.com", "wrong password!"},
+		{"unknown email", "nobody@example.com", "correct horse battery"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Login(t.Context(), tc.email, tc.password)
+			e := pome.AsError(err)
+			if e.Code != "invalid_credentials" || e.Message != "Invalid email or password" {
+				t.Fatalf("Login(%q) = %v, want the one generic invalid_credentials error", tc.email, err)
+			}
+		})
+	}
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	s, _, c := newService(t, account.Config{SignupOpen: true})
+	in := mustSignup(t, s, "alice@example.com", "")
+
+	if u, err := s.Authenticate(t.Context(), in.Token); err != nil || u.ID != in.User.ID {
+		t.Fatalf("Authenticate() = %+v, %v; want the user", u, err)
+	}
+	for _, bad := range []string{"", "nope", in.Token + "x"} {
+		if _, err := s.Authenticate(t.Context(), bad); !errors.Is(err, pome.ErrUnauthorized) {
+			t.Fatalf("Authenticate(%q) = %v, want unauthorized", bad, err)
+		}
+	}
+	t.Run("activity keeps a session within the absolute timeout", func(t *testing.T) {
+		in := mustSignup(t, s, "bob@example.com", "")
+		for day := 6; day <= 24; day += 6 { // active every 6 days: never idle for 7
+			c.Add(6 * 24 * time.Hour)
+			if _, err := s.Authenticate(t.Context(), in.Token); err != nil {
+				t.Fatalf("Authenticate() on day %d of activity = %v, want the user", day, err)
+			}
+		}
+		c.Add(6 * 24 * time.Hour)
+		if _, err := s.Authenticate(t.Context(), in.Token); !errors.Is(err, pome.ErrUnauthorized) {
+			t.Fatalf("Authenticate() after 30 days = %v, want unauthorized", err)
+		}
+	})
+	t.Run("idle", func(t *testing.T) {
+		in := mustSignup(t, s, "carol@example.com", "")
+		c.Add(account.SessionIdleTimeout)
+		if _, err := s.Authenticate(t.Context(), in.Token); !errors.Is(err, pome.ErrUnauthorized) {
+			t.Fatalf("Authenticate() after 7 idle days = %v, want unauthorized", err)
+		}
+	})
+	t.Run("logout", func(t *testing.T) {
+		in := mustSignup(t, s, "dan@example.com", "")
+		if err := s.Logout(t.Context(), in.Token); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Authenticate(t.Context(), in.Token); !errors.Is(err, pome.ErrUnauthorized) {
+			t.Fatalf("Authenticate() after logout = %v, want unauthorized", err)
+		}
+	})
+}
+
+func TestMember(t *testing.T) {
+	s, _, _ := newService(t, account.Config{SignupOpen: true})
+	alice := mustSignup(t, s, "alice@example.com", "alice-team")
+	mustSignup(t, s, "bob@example.com", "bob-team")
+	m, err := s.Member(t.Context(), alice.User, "alice-team")
+	if err != nil || m.Role != pome.RoleOwner || m.Team.Slug != "alice-team" {
+		t.Fatalf("Member(alice-team) = %+v, %v", m, err)
+	}
+	for _, slug := range []string{"bob-team", "no-such-team"} {
+		if _, err := s.Member(t.Context(), alice.User, slug); !errors.Is(err, pome.ErrTeamNotFound) {
+			t.Errorf("Member(%q) = %v, want team_not_found whether or not it exists", slug, err)
+		}
+	}
+}
+
+// The stored hash is argon2id with the SPEC's parameters, never the password.
+func TestPasswordHashFormat(t *testing.T) {
+	s, db, _ := newService(t, account.Config{SignupOpen: true})
+	mustSignup(t, s, "alice@example.com", "")
+	u, err := db.UserByEmail(t.Context(), "alice@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(u.PasswordHash, "correct horse") {
+		t.Fatalf("stored hash = %q, want an argon2id PHC string (19 MiB, t=2, p=1)", u.PasswordHash)
+	}
+}

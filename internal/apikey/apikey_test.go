@@ -1,0 +1,345 @@
+package apikey_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/sqlite"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	store    *sqlite.DB
+	clock    *clock
+	verifier *apikey.Verifier
+	keys     *apikey.Service
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), t.TempDir()+"/pome.db")
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	v := apikey.NewVerifier(db, pome.DefaultKeyFormat, time.Minute, c.Now)
+	return &fixture{store: db, clock: c, verifier: v, keys: apikey.New(db, pome.DefaultKeyFormat, v, c.Now)}
+}
+
+// member creates a user with a personal team and returns them acting in team
+// (their own team when team is nil) with role.
+func (f *fixture) member(t testing.TB, team *pome.Team, role pome.Role) pome.Member {
+	t.Helper()
+	u := pome.User{ID: pome.NewID("usr_"), Email: strings.ToLower(pome.NewID("u")) + "@example.com", PasswordHash: "x", CreatedAt: f.clock.Now()}
+	own := pome.Team{ID: pome.NewID("tm_"), Slug: strings.ToLower(pome.NewID("t")), Name: "t", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: f.clock.Now()}
+	if err := f.store.CreateUserWithTeam(t.Context(), u, own); err != nil {
+		t.Fatalf("CreateUserWithTeam: %v", err)
+	}
+	if team == nil {
+		team = &own
+	}
+	return pome.Member{User: u, Team: *team, Role: role}
+}
+
+func (f *fixture) mustCreate(t testing.TB, m pome.Member, p apikey.CreateParams) apikey.Created {
+	t.Helper()
+	if p.Name == nil {
+		name := "test key"
+		p.Name = &name
+	}
+	c, err := f.keys.Create(t.Context(), m, p)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return c
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestCreateValidates(t *testing.T) {
+	f := newFixture(t)
+	dev := f.member(t, nil, pome.RoleDeveloper)
+	viewer := f.member(t, nil, pome.RoleViewer)
+	for _, tc := range []struct {
+		name string
+		m    pome.Member
+		p    apikey.CreateParams
+		code string
+	}{
+		{"missing name", dev, apikey.CreateParams{}, "missing_required_parameter"},
+		{"empty name", dev, apikey.CreateParams{Name: ptr("")}, "missing_required_parameter"},
+		{"name of 101 characters", dev, apikey.CreateParams{Name: ptr(strings.Repeat("é", 101))}, "invalid_parameter"},
+		{"description of 501 characters", dev, apikey.CreateParams{Name: ptr("k"), Description: strings.Repeat("d", 501)}, "invalid_parameter"},
+		{"expiry 0 days", dev, apikey.CreateParams{Name: ptr("k"), ExpiresInDays: ptr(0)}, "invalid_parameter"},
+		{"expiry 3651 days", dev, apikey.CreateParams{Name: ptr("k"), ExpiresInDays: ptr(3651)}, "invalid_parameter"},
+		{"unknown role", dev, apikey.CreateParams{Name: ptr("k"), Role: "root"}, "invalid_parameter"},
+		{"role above creator", dev, apikey.CreateParams{Name: ptr("k"), Role: pome.RoleAdmin}, "invalid_parameter"},
+		{"viewer may not create", viewer, apikey.CreateParams{Name: ptr("k")}, "insufficient_permissions"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.keys.Create(t.Context(), tc.m, tc.p)
+			if got := pome.AsError(err).Code; got != tc.code {
+				t.Fatalf("Create() error = %v, want code %s", err, tc.code)
+			}
+		})
+	}
+	t.Run("limits are inclusive", func(t *testing.T) {
+		c := f.mustCreate(t, dev, apikey.CreateParams{Name: ptr(strings.Repeat("n", 100)), Description: strings.Repeat("d", 500), ExpiresInDays: ptr(3650)})
+		if want := f.clock.Now().AddDate(0, 0, 3650); !c.Key.ExpiresAt.Equal(want) {
+			t.Fatalf("ExpiresAt = %v, want %v", c.Key.ExpiresAt, want)
+		}
+	})
+}
+
+// A key carries its creator's role unless a lower one is asked for.
+func TestCreateRole(t *testing.T) {
+	f := newFixture(t)
+	admin := f.member(t, nil, pome.RoleAdmin)
+	if got := f.mustCreate(t, admin, apikey.CreateParams{}).Key.Role; got != pome.RoleAdmin {
+		t.Fatalf("default role = %s, want admin", got)
+	}
+	if got := f.mustCreate(t, admin, apikey.CreateParams{Role: pome.RoleViewer}).Key.Role; got != pome.RoleViewer {
+		t.Fatalf("chosen role = %s, want viewer", got)
+	}
+}
+
+// The plaintext is never stored: only its digest and display prefix.
+func TestCreateStoresDigestOnly(t *testing.T) {
+	f := newFixture(t)
+	m := f.member(t, nil, pome.RoleOwner)
+	c := f.mustCreate(t, m, apikey.CreateParams{})
+	k, err := f.store.KeyByID(t.Context(), m.Team.ID, c.Key.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Digest != pome.DigestOf(c.Plaintext) || k.Prefix != c.Plaintext[:12] {
+		t.Fatalf("stored key = digest %x prefix %q, want digest of plaintext and prefix %q", k.Digest, k.Prefix, c.Plaintext[:12])
+	}
+}
+
+// Developers see and revoke their own keys; admins and owners every key of
+// the team; a key out of sight is not found, never forbidden.
+func TestVisibility(t *testing.T) {
+	f := newFixture(t)
+	owner := f.member(t, nil, pome.RoleOwner)
+	dev1 := f.member(t, &owner.Team, pome.RoleDeveloper)
+	dev2 := f.member(t, &owner.Team, pome.RoleDeveloper)
+	admin := f.member(t, &owner.Team, pome.RoleAdmin)
+	k1 := f.mustCreate(t, dev1, apikey.CreateParams{}).Key
+	k2 := f.mustCreate(t, dev2, apikey.CreateParams{}).Key
+	outsider := f.member(t, nil, pome.RoleOwner)
+
+	ids := func(m pome.Member) string {
+		ks, err := f.keys.List(t.Context(), m, "")
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		var s []string
+		for _, k := range ks {
+			s = append(s, k.ID)
+		}
+		return strings.Join(s, ",")
+	}
+	if got, want := ids(dev1), k1.ID; got != want {
+		t.Errorf("developer lists %q, want %q", got, want)
+	}
+	if got, want := ids(admin), k2.ID+","+k1.ID; got != want {
+		t.Errorf("admin lists %q, want %q (newest first)", got, want)
+	}
+	if got := ids(outsider); got != "" {
+		t.Errorf("another team lists %q, want nothing", got)
+	}
+	if _, err := f.keys.Revoke(t.Context(), dev1, k2.ID); !errors.Is(err, pome.ErrKeyNotFound) {
+		t.Errorf("developer revoking a colleague's key: %v, want key_not_found", err)
+	}
+	if _, err := f.keys.Revoke(t.Context(), outsider, k1.ID); !errors.Is(err, pome.ErrKeyNotFound) {
+		t.Errorf("another team revoking: %v, want key_not_found", err)
+	}
+	if _, err := f.keys.Revoke(t.Context(), admin, k2.ID); err != nil {
+		t.Errorf("admin revoking a developer's key: %v", err)
+	}
+	viewer := f.member(t, &owner.Team, pome.RoleViewer)
+	if _, err := f.keys.List(t.Context(), viewer, ""); !errors.Is(err, pome.ErrInsufficientPermissions) {
+		t.Errorf("viewer listing: %v, want insufficient_permissions", err)
+	}
+	if _, err := f.keys.List(t.Context(), owner, "bogus"); pome.AsError(err).Code != "invalid_parameter" {
+		t.Errorf("List(status=bogus): %v, want invalid_parameter", err)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	f := newFixture(t)
+	m := f.member(t, nil, pome.RoleOwner)
+	c := f.mustCreate(t, m, apikey.CreateParams{})
+	got, err := f.verifier.Verify(t.Context(), c.Plaintext)
+	if err != nil {
+		t.Fatalf("Verify(new key) = %v", err)
+	}
+	if got.Key.ID != c.Key.ID || got.Team.ID != m.Team.ID || got.User.Email != m.User.Email {
+		t.Fatalf("Verify() = %+v, want key %s of team %s by %s", got, c.Key.ID, m.Team.ID, m.User.Email)
+	}
+
+	t.Run("unknown well-formed key", func(t *testing.T) {
+		other, _ := pome.DefaultKeyFormat.Generate()
+		if _, err := f.verifier.Verify(t.Context(), other); !errors.Is(err, pome.ErrInvalidAPIKey) {
+			t.Fatalf("Verify(unknown) = %v, want invalid_api_key", err)
+		}
+	})
+	t.Run("revoked on this node takes effect on the next call", func(t *testing.T) {
+		c := f.mustCreate(t, m, apikey.CreateParams{})
+		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
+			t.Fatal(err) // now cached
+		}
+		if _, err := f.keys.Revoke(t.Context(), m, c.Key.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); !errors.Is(err, pome.ErrKeyRevoked) {
+			t.Fatalf("Verify(revoked) = %v, want key_revoked", err)
+		}
+		again, err := f.keys.Revoke(t.Context(), m, c.Key.ID)
+		if err != nil || again.RevokedAt == nil {
+			t.Fatalf("second Revoke = %+v, %v; want the revoked key and no error", again, err)
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		c := f.mustCreate(t, m, apikey.CreateParams{ExpiresInDays: ptr(1)})
+		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(24 * time.Hour)
+		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); !errors.Is(err, pome.ErrKeyExpired) {
+			t.Fatalf("Verify(expired) = %v, want key_expired", err)
+		}
+	})
+}
+
+// Changes made straight on the database (another node, `pome admin`) reach a
+// running verifier through the change log that Follow polls.
+func TestFollowAppliesChangeLog(t *testing.T) {
+	f := newFixture(t)
+	m := f.member(t, nil, pome.RoleOwner)
+	c := f.mustCreate(t, m, apikey.CreateParams{})
+	revokedElsewhere := f.mustCreate(t, m, apikey.CreateParams{})
+	for _, k := range []string{c.Plaintext, revokedElsewhere.Plaintext} {
+		if _, err := f.verifier.Verify(t.Context(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		f.verifier.Follow(ctx, 5*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		close(done)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+
+	now := f.clock.Now()
+	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanPro, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, revokedElsewhere.Key.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		_, err := f.verifier.Verify(t.Context(), c.Plaintext)
+		return errors.Is(err, pome.ErrTeamBanned)
+	})
+	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamActive, pome.PlanPro, now); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		o, err := f.verifier.Verify(t.Context(), c.Plaintext)
+		return err == nil && o.Team.PlanTier == pome.PlanPro
+	})
+	if _, err := f.verifier.Verify(t.Context(), revokedElsewhere.Plaintext); !errors.Is(err, pome.ErrKeyRevoked) {
+		t.Fatalf("Verify(revoked through the store) = %v, want key_revoked", err)
+	}
+}
+
+// waitFor polls cond until it holds, failing after 5 s (the SPEC §9 bound).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5 s")
+		}
+		<-tick.C
+	}
+}
+
+// The time-to-live bounds staleness even without the change log.
+func TestVerifierTTL(t *testing.T) {
+	f := newFixture(t)
+	m := f.member(t, nil, pome.RoleOwner)
+	c := f.mustCreate(t, m, apikey.CreateParams{})
+	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanFree, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
+		t.Fatalf("Verify within the ttl = %v, want the cached answer", err)
+	}
+	f.clock.Add(time.Minute)
+	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); !errors.Is(err, pome.ErrTeamBanned) {
+		t.Fatalf("Verify after the ttl = %v, want team_banned", err)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	f := newFixture(t)
+	m := f.member(t, nil, pome.RoleOwner)
+	c := f.mustCreate(t, m, apikey.CreateParams{})
+	now := f.clock.Now()
+	err := f.store.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: c.Key.ID, Count: 5, LastUsed: now.Add(-48 * time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: c.Key.ID, Count: 2, LastUsed: now}}); err != nil {
+		t.Fatal(err)
+	}
+	days, err := f.keys.Usage(t.Context(), m, c.Key.ID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, d := range days {
+		got = append(got, d.Count)
+	}
+	if len(days) != 3 || got[0] != 5 || got[1] != 0 || got[2] != 2 || !days[2].Day.Equal(now.Truncate(24*time.Hour)) {
+		t.Fatalf("Usage(3 days) = %+v, want counts [5 0 2] ending today", days)
+	}
+	for _, n := range []int{0, 366} {
+		if _, err := f.keys.Usage(t.Context(), m, c.Key.ID, n); pome.AsError(err).Code != "invalid_parameter" {
+			t.Errorf("Usage(days=%d) = %v, want invalid_parameter", n, err)
+		}
+	}
+	if _, err := f.keys.Usage(t.Context(), f.member(t, nil, pome.RoleOwner), c.Key.ID, 30); !errors.Is(err, pome.ErrKeyNotFound) {
+		t.Errorf("Usage of another team's key = %v, want key_not_found", err)
+	}
+}

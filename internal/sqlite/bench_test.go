@@ -1,0 +1,115 @@
+package sqlite_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/sqlite"
+)
+
+const benchKeys = 100_000
+
+// seedKeys opens a fresh store holding n keys of one team, and returns it
+// with the keys' ids and digests. The user and team go through the Store;
+// the keys are inserted with SQL in one transaction, because n CreateKey
+// commits would dominate the benchmark's run time.
+func seedKeys(b *testing.B, n int) (*sqlite.DB, []string, []pome.Digest) {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "bench.db")
+	db := mustOpen(b, path)
+	ctx := b.Context()
+	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	u := pome.User{ID: pome.NewID("usr_"), Email: "bench@example.com", PasswordHash: "h", CreatedAt: created}
+	tm := pome.Team{ID: pome.NewID("tm_"), Slug: "bench", Name: "Bench", PlanTier: pome.PlanPro, Status: pome.TeamActive, CreatedAt: created}
+	if err := db.CreateUserWithTeam(ctx, u, tm); err != nil {
+		b.Fatalf("CreateUserWithTeam = %v", err)
+	}
+
+	raw := rawDB(b, path)
+	tx, err := raw.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO api_keys
+		(id, team_id, created_by, name, description, prefix, digest, role, created_at)
+		VALUES (?, ?, ?, ?, '', ?, ?, 'developer', ?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, n)
+	digests := make([]pome.Digest, n)
+	for i := range n {
+		ids[i] = pome.NewID("key_")
+		digests[i] = pome.DigestOf(fmt.Sprint("bench-key-", i))
+		if _, err := st.ExecContext(ctx, ids[i], tm.ID, u.ID, fmt.Sprint("key ", i), "pme_benchXYZ",
+			digests[i][:], created.Add(time.Duration(i)*time.Millisecond).UnixMilli()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return db, ids, digests
+}
+
+// BenchmarkKeyByDigest is verification on a cache miss: one lookup by
+// digest among 100k keys, spread over the table.
+func BenchmarkKeyByDigest(b *testing.B) {
+	db, _, digests := seedKeys(b, benchKeys)
+	ctx := b.Context()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		d := digests[(i*7919)%len(digests)]
+		if _, err := db.KeyByDigest(ctx, d); err != nil {
+			b.Fatalf("KeyByDigest = %v", err)
+		}
+		i++
+	}
+}
+
+// BenchmarkKeyByDigestParallel is the same lookup from concurrent requests,
+// through the read pool.
+func BenchmarkKeyByDigestParallel(b *testing.B) {
+	db, _, digests := seedKeys(b, benchKeys)
+	ctx := b.Context()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := db.KeyByDigest(ctx, digests[(i*7919)%len(digests)]); err != nil {
+				b.Errorf("KeyByDigest = %v", err)
+				return
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkAddUsage1000 is one meter flush: 1000 keys' deltas, among 100k
+// keys, in one transaction.
+func BenchmarkAddUsage1000(b *testing.B) {
+	db, ids, _ := seedKeys(b, benchKeys)
+	ctx := b.Context()
+	deltas := make([]pome.UsageDelta, 1000)
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	round := 0
+	for b.Loop() {
+		for j := range deltas {
+			deltas[j] = pome.UsageDelta{
+				KeyID:    ids[((round*len(deltas)+j)*7919)%len(ids)],
+				Count:    int64(j%17 + 1),
+				LastUsed: now.Add(time.Duration(round) * time.Second),
+			}
+		}
+		if err := db.AddUsage(ctx, deltas); err != nil {
+			b.Fatalf("AddUsage = %v", err)
+		}
+		round++
+	}
+}

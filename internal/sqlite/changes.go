@@ -1,0 +1,54 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// appendChange adds an entry to the change log inside the caller's
+// transaction, so the change and its entry commit together.
+func appendChange(ctx context.Context, tx *sql.Tx, kind pome.ChangeKind, teamID, keyID string, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO changes (kind, team_id, key_id, at) VALUES (?, ?, ?, ?)`,
+		string(kind), teamID, keyID, toMS(at))
+	return err
+}
+
+// Changes returns up to limit entries with Seq > after, oldest first.
+func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]pome.Change, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := db.reader.QueryContext(ctx,
+		`SELECT seq, kind, team_id, key_id, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, db.translate(ctx, "changes", err)
+	}
+	defer rows.Close()
+	var cs []pome.Change
+	for rows.Next() {
+		var c pome.Change
+		var at int64
+		if err := rows.Scan(&c.Seq, &c.Kind, &c.TeamID, &c.KeyID, &at); err != nil {
+			return nil, db.translate(ctx, "changes", err)
+		}
+		c.At = fromMS(at)
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.translate(ctx, "changes", err)
+	}
+	return cs, nil
+}
+
+// LastChange returns the highest sequence number, 0 if the log is empty.
+func (db *DB) LastChange(ctx context.Context) (int64, error) {
+	var seq int64
+	err := db.reader.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&seq)
+	if err != nil {
+		return 0, db.translate(ctx, "last change", err)
+	}
+	return seq, nil
+}

@@ -1,0 +1,197 @@
+// Package sqlite implements pome.Store on an embedded SQLite database file,
+// through the pure-Go driver github.com/ncruces/go-sqlite3.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"; v0.37 needs no embed import
+
+	"github.com/pomehq/pome"
+)
+
+var _ pome.Store = (*DB)(nil)
+
+// DB is a pome.Store on one SQLite file.
+//
+// It holds two pools on the same file. Every write goes through a pool of a
+// single connection: SQLite allows one writer at a time anyway, and queuing
+// writers in Go instead of in SQLite's busy handler means concurrent writes
+// never fail with "database is locked" and never sleep-poll. Reads go through
+// a pool of several read-only connections; WAL mode lets them run while a
+// write is in progress, and each sees the last committed state.
+type DB struct {
+	path   string
+	writer *sql.DB
+	reader *sql.DB
+	stmts  stmts
+	closed atomic.Bool
+	file   os.FileInfo // the file as opened, to notice it removed or replaced
+}
+
+// Open opens (creating it if needed) the database file at path and applies
+// any pending migrations.
+func Open(ctx context.Context, path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	// SQLite creates the file but not its directory; a missing directory is
+	// a database that cannot be reached.
+	if _, err := os.Stat(filepath.Dir(abs)); err != nil {
+		return nil, pome.ErrUnavailable.WithCause(fmt.Errorf("sqlite: open: %w", err))
+	}
+	db := &DB{path: abs}
+
+	// Durability: with WAL and synchronous=NORMAL a commit has been written
+	// to the WAL file (the OS page cache) when it returns, but the WAL is
+	// fsynced only at checkpoints. An acknowledged write therefore survives a
+	// crash or kill -9 of the process; only a power loss or an OS crash can
+	// lose the last transactions (never corrupt the file). synchronous=FULL
+	// would close that window at the cost of an fsync per commit.
+	db.writer, err = sql.Open("sqlite3", dsn(abs, "immediate", false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.writer.SetMaxOpenConns(1)
+	db.writer.SetMaxIdleConns(1)
+	db.writer.SetConnMaxLifetime(0)
+	db.writer.SetConnMaxIdleTime(0)
+
+	// The writer connects first: it switches the file to WAL (a persistent
+	// setting) and migrates, before any reader looks at the schema.
+	if err := db.migrate(ctx); err != nil {
+		db.writer.Close()
+		return nil, db.translate(ctx, "migrate", err)
+	}
+
+	if db.file, err = os.Stat(abs); err != nil {
+		db.writer.Close()
+		return nil, pome.ErrUnavailable.WithCause(fmt.Errorf("sqlite: open: %w", err))
+	}
+
+	db.reader, err = sql.Open("sqlite3", dsn(abs, "deferred", true))
+	if err != nil {
+		db.writer.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	db.reader.SetMaxOpenConns(n)
+	db.reader.SetMaxIdleConns(n)
+	db.reader.SetConnMaxLifetime(0)
+	db.reader.SetConnMaxIdleTime(0)
+
+	if err := db.stmts.prepare(ctx, db.reader); err != nil {
+		err = db.translate(ctx, "prepare", err)
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// dsn builds the driver's data source name. busy_timeout comes first, as the
+// driver asks; it only matters for other processes (pome admin) writing the
+// same file, since this process has a single writer connection.
+func dsn(path, txlock string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_txlock", txlock)
+	q.Add("_pragma", "busy_timeout(5000)")
+	if !readOnly {
+		q.Add("_pragma", "journal_mode(wal)")
+	}
+	q.Add("_pragma", "synchronous(normal)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		// Not mode=ro: a WAL reader still writes the shared-memory index.
+		// query_only keeps the read pool honest about never writing.
+		q.Add("_pragma", "query_only(1)")
+	}
+	return (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}).String()
+}
+
+// Path is the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// Ping reports whether the database answers. A file removed from under the
+// running process still answers reads through open descriptors, so Ping also
+// checks that the file is where it was opened.
+func (db *DB) Ping(ctx context.Context) error {
+	if db.closed.Load() {
+		return db.translate(ctx, "ping", errClosed)
+	}
+	if err := db.checkFile(); err != nil {
+		return db.translate(ctx, "ping", err)
+	}
+	var one int
+	if err := db.reader.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations LIMIT 1`).Scan(&one); err != nil {
+		return db.translate(ctx, "ping", err)
+	}
+	return nil
+}
+
+// Close releases the store. Closing the writer last checkpoints the WAL.
+func (db *DB) Close() error {
+	if db.closed.Swap(true) {
+		return nil
+	}
+	err := db.stmts.close()
+	if db.reader != nil {
+		err = errors.Join(err, db.reader.Close())
+	}
+	err = errors.Join(err, db.writer.Close())
+	if err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// checkFile reports an unavailableError if the database file is no longer
+// the one opened. On Linux a removed (or replaced) file stays writable
+// through open descriptors, and in WAL mode SQLite does not notice: every
+// write would be acknowledged and then lost. One stat per write transaction
+// is cheap next to a commit.
+func (db *DB) checkFile() error {
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return &unavailableError{err}
+	}
+	if !os.SameFile(fi, db.file) {
+		return &unavailableError{fmt.Errorf("%s was replaced while open", db.path)}
+	}
+	return nil
+}
+
+// exec runs one write statement on the writer, in its own transaction.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := db.checkFile(); err != nil {
+		return nil, err
+	}
+	return db.writer.ExecContext(ctx, query, args...)
+}
+
+// tx runs fn in one write transaction (BEGIN IMMEDIATE on the writer),
+// committing if fn returns nil.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.file != nil { // nil while migrating, before the file is known to exist
+		if err := db.checkFile(); err != nil {
+			return err
+		}
+	}
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

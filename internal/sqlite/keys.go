@@ -1,0 +1,191 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// keyColumns is the column list scanKey reads, digest excluded.
+const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.prefix, k.role,
+	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count`
+
+const (
+	// qKeyByDigest is the verification query on a cache miss: one indexed
+	// lookup on the unique digest plus two primary-key joins. The creator's
+	// password hash is deliberately not read: verification has no use for it,
+	// and the verifier caches what this returns.
+	qKeyByDigest = `SELECT ` + keyColumns + `,
+		t.slug, t.name, t.plan_tier, t.status, t.created_at,
+		u.email, u.created_at
+	FROM api_keys k
+	JOIN teams t ON t.id = k.team_id
+	JOIN users u ON u.id = k.created_by
+	WHERE k.digest = ?`
+
+	qKeyByID = `SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE k.team_id = ? AND k.id = ?`
+)
+
+// keyScan holds the columns of keyColumns that need converting after Scan.
+type keyScan struct {
+	created                  int64
+	expires, revoked, lastUs sql.NullInt64
+}
+
+func (s *keyScan) dest(k *pome.Key) []any {
+	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
+		&s.created, &s.expires, &s.revoked, &s.lastUs, &k.UsageCount}
+}
+
+func (s *keyScan) finish(k *pome.Key) {
+	k.CreatedAt = fromMS(s.created)
+	k.ExpiresAt = fromNullMS(s.expires)
+	k.RevokedAt = fromNullMS(s.revoked)
+	k.LastUsed = fromNullMS(s.lastUs)
+}
+
+// CreateKey stores a new key.
+func (db *DB) CreateKey(ctx context.Context, k pome.Key) error {
+	_, err := db.exec(ctx, `INSERT INTO api_keys
+		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
+		 expires_at, revoked_at, last_used, usage_count)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
+		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), toNullMS(k.LastUsed), k.UsageCount)
+	return db.translate(ctx, "create key", err)
+}
+
+// KeyByDigest finds a key with its team and creator (without the creator's
+// password hash), for verification.
+func (db *DB) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, error) {
+	var o pome.KeyOwner
+	var s keyScan
+	var teamCreated, userCreated int64
+	dest := append(s.dest(&o.Key),
+		&o.Team.Slug, &o.Team.Name, &o.Team.PlanTier, &o.Team.Status, &teamCreated,
+		&o.User.Email, &userCreated)
+	err := db.stmts.keyByDigest.QueryRowContext(ctx, d[:]).Scan(dest...)
+	if err == sql.ErrNoRows {
+		return pome.KeyOwner{}, pome.ErrKeyNotFound
+	}
+	if err != nil {
+		return pome.KeyOwner{}, db.translate(ctx, "key by digest", err)
+	}
+	s.finish(&o.Key)
+	o.Key.Digest = d
+	o.Team.ID = o.Key.TeamID
+	o.Team.CreatedAt = fromMS(teamCreated)
+	o.User.ID = o.Key.CreatedBy
+	o.User.CreatedAt = fromMS(userCreated)
+	return o, nil
+}
+
+// KeyByID finds a key of one team.
+func (db *DB) KeyByID(ctx context.Context, teamID, keyID string) (pome.Key, error) {
+	k, err := scanKey(db.stmts.keyByID.QueryRowContext(ctx, teamID, keyID))
+	if err == sql.ErrNoRows {
+		return pome.Key{}, pome.ErrKeyNotFound
+	}
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "key by id", err)
+	}
+	return k, nil
+}
+
+// scanKey reads keyColumns followed by the digest.
+func scanKey(row interface{ Scan(...any) error }) (pome.Key, error) {
+	var k pome.Key
+	var s keyScan
+	var digest []byte
+	if err := row.Scan(append(s.dest(&k), &digest)...); err != nil {
+		return pome.Key{}, err
+	}
+	s.finish(&k)
+	copy(k.Digest[:], digest)
+	return k, nil
+}
+
+// ListKeys lists a team's keys that match f, newest first. Status is judged
+// at f.Now with the same rule as pome.Key.Status.
+func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error) {
+	var q strings.Builder
+	q.WriteString(`SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE k.team_id = ?`)
+	args := []any{f.TeamID}
+	if f.CreatedBy != "" {
+		q.WriteString(` AND k.created_by = ?`)
+		args = append(args, f.CreatedBy)
+	}
+	now := toMS(f.Now)
+	switch f.Status {
+	case "":
+	case pome.KeyActive:
+		q.WriteString(` AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)`)
+		args = append(args, now)
+	case pome.KeyRevoked:
+		q.WriteString(` AND k.revoked_at IS NOT NULL`)
+	case pome.KeyExpired:
+		q.WriteString(` AND k.revoked_at IS NULL AND k.expires_at <= ?`)
+		args = append(args, now)
+	default:
+		return nil, pome.InvalidParameter("Unknown key status %q", f.Status)
+	}
+	q.WriteString(` ORDER BY k.created_at DESC, k.id DESC`)
+
+	rows, err := db.reader.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, db.translate(ctx, "list keys", err)
+	}
+	defer rows.Close()
+	var keys []pome.Key
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, db.translate(ctx, "list keys", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.translate(ctx, "list keys", err)
+	}
+	return keys, nil
+}
+
+// RevokeKey sets the key's revocation time unless already set, and logs a
+// key_revoked change only when this call revoked it: revoking twice keeps the
+// first time and writes one change.
+func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time) (pome.Key, error) {
+	var k pome.Key
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE api_keys SET revoked_at = ? WHERE team_id = ? AND id = ? AND revoked_at IS NULL`,
+			toMS(at), teamID, keyID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			if err := appendChange(ctx, tx, pome.ChangeKeyRevoked, teamID, keyID, at); err != nil {
+				return err
+			}
+		}
+		k, err = scanKey(tx.QueryRowContext(ctx, qKeyByID, teamID, keyID))
+		if err == sql.ErrNoRows {
+			return pome.ErrKeyNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read back: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "revoke key", err)
+	}
+	return k, nil
+}

@@ -1,0 +1,48 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+const qSessionByDigest = `SELECT user_id, created_at, last_seen FROM sessions WHERE digest = ?`
+
+// CreateSession stores a session.
+func (db *DB) CreateSession(ctx context.Context, s pome.Session) error {
+	_, err := db.exec(ctx,
+		`INSERT INTO sessions (digest, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)`,
+		s.Digest[:], s.UserID, toMS(s.CreatedAt), toMS(s.LastSeen))
+	return db.translate(ctx, "create session", err)
+}
+
+// SessionByDigest finds a session; pome.ErrNotFound if none.
+func (db *DB) SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session, error) {
+	s := pome.Session{Digest: d}
+	var created, seen int64
+	err := db.stmts.sessionByDigest.QueryRowContext(ctx, d[:]).Scan(&s.UserID, &created, &seen)
+	if err == sql.ErrNoRows {
+		return pome.Session{}, pome.ErrNotFound
+	}
+	if err != nil {
+		return pome.Session{}, db.translate(ctx, "session by digest", err)
+	}
+	s.CreatedAt, s.LastSeen = fromMS(created), fromMS(seen)
+	return s, nil
+}
+
+// TouchSession sets a session's last-seen time. Touching a session that is
+// gone (signed out meanwhile) is no error: there is nothing to keep alive.
+func (db *DB) TouchSession(ctx context.Context, d pome.Digest, lastSeen time.Time) error {
+	_, err := db.exec(ctx, `UPDATE sessions SET last_seen = ? WHERE digest = ?`,
+		toMS(lastSeen), d[:])
+	return db.translate(ctx, "touch session", err)
+}
+
+// DeleteSession removes a session; a missing one is no error.
+func (db *DB) DeleteSession(ctx context.Context, d pome.Digest) error {
+	_, err := db.exec(ctx, `DELETE FROM sessions WHERE digest = ?`, d[:])
+	return db.translate(ctx, "delete session", err)
+}

@@ -1,0 +1,239 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/ncruces/go-sqlite3/driver"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/sqlite"
+	"github.com/pomehq/pome/internal/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) pome.Store {
+		return mustOpen(t, filepath.Join(t.TempDir(), "pome.db"))
+	})
+}
+
+// mustOpen opens the database at path and closes it when the test ends.
+func mustOpen(t testing.TB, path string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%q) = %v, want nil", path, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// rawDB opens the file with the driver directly, to look at what the store
+// wrote (never to seed it).
+func rawDB(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatalf("sql.Open(%q) = %v", path, err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+func TestMigrations(t *testing.T) {
+	t.Run("recorded, and re-open is a no-op", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "pome.db")
+		db := mustOpen(t, path)
+		if err := db.Close(); err != nil {
+			t.Fatalf("Close() = %v, want nil", err)
+		}
+		raw := rawDB(t, path)
+		versions := func() map[string]int64 {
+			t.Helper()
+			rows, err := raw.Query(`SELECT version, applied_at FROM schema_migrations`)
+			if err != nil {
+				t.Fatalf("query schema_migrations: %v", err)
+			}
+			defer rows.Close()
+			m := map[string]int64{}
+			for rows.Next() {
+				var v string
+				var at int64
+				if err := rows.Scan(&v, &at); err != nil {
+					t.Fatal(err)
+				}
+				m[v] = at
+			}
+			return m
+		}
+		first := versions()
+		if _, ok := first["0001_init"]; !ok || len(first) != 1 {
+			t.Fatalf("schema_migrations = %v, want exactly 0001_init", first)
+		}
+		mustOpen(t, path).Close()
+		second := versions()
+		if len(second) != len(first) || second["0001_init"] != first["0001_init"] {
+			t.Errorf("schema_migrations after re-open = %v, want %v", second, first)
+		}
+	})
+}
+
+func TestDurability(t *testing.T) {
+	t.Run("data survives Close and re-Open", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "pome.db")
+		db := mustOpen(t, path)
+		ctx := t.Context()
+		u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "h", CreatedAt: time.UnixMilli(1e12).UTC()}
+		tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: u.CreatedAt}
+		if err := db.CreateUserWithTeam(ctx, u, tm); err != nil {
+			t.Fatalf("CreateUserWithTeam = %v", err)
+		}
+		k := pome.Key{ID: pome.NewID("key_"), TeamID: tm.ID, CreatedBy: u.ID, Name: "ci", Prefix: "pme_x",
+			Digest: pome.DigestOf("k"), Role: pome.RoleOwner, CreatedAt: u.CreatedAt}
+		if err := db.CreateKey(ctx, k); err != nil {
+			t.Fatalf("CreateKey = %v", err)
+		}
+		if _, err := db.RevokeKey(ctx, tm.ID, k.ID, u.CreatedAt.Add(time.Hour)); err != nil {
+			t.Fatalf("RevokeKey = %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatalf("Close() = %v, want nil", err)
+		}
+		db = mustOpen(t, path)
+		o, err := db.KeyByDigest(ctx, k.Digest)
+		if err != nil || o.User.Email != u.Email || o.Key.RevokedAt == nil {
+			t.Errorf("KeyByDigest after re-open = %+v, %v, want the revoked key of %s", o, err, u.Email)
+		}
+		if seq, err := db.LastChange(ctx); err != nil || seq != 1 {
+			t.Errorf("LastChange() after re-open = %d, %v, want 1", seq, err)
+		}
+	})
+}
+
+func TestPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pome.db")
+	mustOpen(t, path)
+	raw := rawDB(t, path)
+	t.Run("WAL mode", func(t *testing.T) {
+		var mode string
+		if err := raw.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("journal_mode = %q, %v, want wal", mode, err)
+		}
+	})
+	t.Run("foreign keys enforced", func(t *testing.T) {
+		// A key of a team that does not exist must be refused by the schema.
+		db := mustOpen(t, path)
+		k := pome.Key{ID: pome.NewID("key_"), TeamID: pome.NewID("tm_"), CreatedBy: pome.NewID("usr_"),
+			Name: "orphan", Prefix: "pme_x", Digest: pome.DigestOf("orphan"), Role: pome.RoleViewer, CreatedAt: time.Now()}
+		if err := db.CreateKey(t.Context(), k); err == nil {
+			t.Errorf("CreateKey(key of unknown team) = nil, want a foreign key error")
+		}
+	})
+}
+
+func TestUnavailable(t *testing.T) {
+	wantUnavailable := func(t *testing.T, call string, err error) {
+		t.Helper()
+		if pe := pome.AsError(err); pe.Kind != pome.Unavailable || !errors.Is(err, pome.ErrUnavailable) {
+			t.Errorf("%s = %v (kind %v), want an Unavailable *pome.Error", call, err, pe.Kind)
+		}
+	}
+	t.Run("closed store", func(t *testing.T) {
+		db := mustOpen(t, filepath.Join(t.TempDir(), "pome.db"))
+		db.Close()
+		wantUnavailable(t, "Ping()", db.Ping(t.Context()))
+		_, err := db.KeyByDigest(t.Context(), pome.DigestOf("x"))
+		wantUnavailable(t, "KeyByDigest()", err)
+		wantUnavailable(t, "AddUsage()", db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Count: 1, LastUsed: time.Now()}}))
+		if err := db.Close(); err != nil {
+			t.Errorf("second Close() = %v, want nil", err)
+		}
+	})
+	t.Run("directory removed under a running store", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "data")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		db := mustOpen(t, filepath.Join(dir, "pome.db"))
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		wantUnavailable(t, "Ping()", db.Ping(t.Context()))
+		// A write to an unlinked file would be lost: SQLite refuses it.
+		u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "h", CreatedAt: time.Now()}
+		tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: u.CreatedAt}
+		wantUnavailable(t, "CreateUserWithTeam()", db.CreateUserWithTeam(t.Context(), u, tm))
+	})
+	t.Run("directory missing at Open", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "missing", "pome.db")
+		_, err := sqlite.Open(t.Context(), path)
+		wantUnavailable(t, "Open(missing dir)", err)
+	})
+	t.Run("not a database", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "pome.db")
+		if err := os.WriteFile(path, []byte("this is not an SQLite database, not at all, no........"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := sqlite.Open(t.Context(), path)
+		wantUnavailable(t, "Open(not a database)", err)
+	})
+}
+
+func TestPath(t *testing.T) {
+	// URI-special characters in the path must reach SQLite as a file name.
+	dir := filepath.Join(t.TempDir(), "my data #1 ?x=%20")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "pome.db")
+	if got := mustOpen(t, path).Path(); got != path {
+		t.Errorf("Path() = %q, want %q", got, path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database file %q: %v", path, err)
+	}
+}
+
+// Two stores on one file stand for a server and `pome admin` writing at the
+// same time: BEGIN IMMEDIATE and the busy timeout must serialize them without
+// a "database is locked" error.
+func TestTwoProcessesWriting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pome.db")
+	server, admin := mustOpen(t, path), mustOpen(t, path)
+	ctx := t.Context()
+	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "h", CreatedAt: created}
+	tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: created}
+	if err := server.CreateUserWithTeam(ctx, u, tm); err != nil {
+		t.Fatalf("CreateUserWithTeam = %v", err)
+	}
+	k := pome.Key{ID: pome.NewID("key_"), TeamID: tm.ID, CreatedBy: u.ID, Name: "ci", Prefix: "pme_x",
+		Digest: pome.DigestOf("k"), Role: pome.RoleOwner, CreatedAt: created}
+	if err := server.CreateKey(ctx, k); err != nil {
+		t.Fatalf("CreateKey = %v", err)
+	}
+	const n = 50
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			if i%2 == 0 {
+				errs <- server.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: created}})
+			} else {
+				errs <- admin.UpdateTeam(ctx, tm.ID, pome.TeamActive, pome.PlanPro, created)
+			}
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent write from two stores = %v, want nil", err)
+		}
+	}
+	got, err := admin.KeyByID(ctx, tm.ID, k.ID)
+	if err != nil || got.UsageCount != n/2 {
+		t.Errorf("KeyByID(%q) = usage %d, %v, want %d", k.ID, got.UsageCount, err, n/2)
+	}
+}

@@ -1,0 +1,170 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// t0 is the suite's clock: whole milliseconds, UTC, so that every backend
+// must return exactly what was stored.
+var t0 = time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
+
+// at is t0 plus d.
+func at(d time.Duration) time.Time { return t0.Add(d) }
+
+func ptr[T any](v T) *T { return &v }
+
+// account is a seeded user and their personal team.
+type account struct {
+	User pome.User
+	Team pome.Team
+}
+
+// mustAccount creates a user and a team named after slug.
+func mustAccount(t *testing.T, s pome.Store, slug string) account {
+	t.Helper()
+	a := account{
+		User: pome.User{
+			ID:           pome.NewID("usr_"),
+			Email:        slug + "@example.com",
+			PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+			CreatedAt:    t0,
+		},
+		Team: pome.Team{
+			ID:        pome.NewID("tm_"),
+			Slug:      slug,
+			Name:      "Team " + slug,
+			PlanTier:  pome.PlanFree,
+			Status:    pome.TeamActive,
+			CreatedAt: t0,
+		},
+	}
+	if err := s.CreateUserWithTeam(t.Context(), a.User, a.Team); err != nil {
+		t.Fatalf("CreateUserWithTeam(%q, %q) = %v, want nil", a.User.Email, a.Team.Slug, err)
+	}
+	return a
+}
+
+// newKey returns an unsaved key of a's team, created by a's user at created.
+func newKey(a account, name string, created time.Time) pome.Key {
+	secret, err := pome.DefaultKeyFormat.Generate()
+	if err != nil {
+		panic(err)
+	}
+	return pome.Key{
+		ID:          pome.NewID("key_"),
+		TeamID:      a.Team.ID,
+		CreatedBy:   a.User.ID,
+		Name:        name,
+		Description: "description of " + name,
+		Prefix:      pome.DefaultKeyFormat.DisplayPrefix(secret),
+		Digest:      pome.DigestOf(secret),
+		Role:        pome.RoleDeveloper,
+		CreatedAt:   created,
+	}
+}
+
+// mustCreateKey stores k.
+func mustCreateKey(t *testing.T, s pome.Store, k pome.Key) pome.Key {
+	t.Helper()
+	if err := s.CreateKey(t.Context(), k); err != nil {
+		t.Fatalf("CreateKey(%q) = %v, want nil", k.ID, err)
+	}
+	return k
+}
+
+// mustKey creates and stores a key of a.
+func mustKey(t *testing.T, s pome.Store, a account, name string, created time.Time) pome.Key {
+	t.Helper()
+	return mustCreateKey(t, s, newKey(a, name, created))
+}
+
+func mustKeyByID(t *testing.T, s pome.Store, teamID, keyID string) pome.Key {
+	t.Helper()
+	k, err := s.KeyByID(t.Context(), teamID, keyID)
+	if err != nil {
+		t.Fatalf("KeyByID(%q, %q) = %v, want nil", teamID, keyID, err)
+	}
+	return k
+}
+
+func mustChanges(t *testing.T, s pome.Store, after int64, limit int) []pome.Change {
+	t.Helper()
+	cs, err := s.Changes(t.Context(), after, limit)
+	if err != nil {
+		t.Fatalf("Changes(%d, %d) = %v, want nil", after, limit, err)
+	}
+	return cs
+}
+
+// wantErr fails t unless err is want (by errors.Is) and of want's kind.
+func wantErr(t *testing.T, call string, err error, want *pome.Error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("%s = %v, want %v", call, err, want)
+	}
+	if got := pome.AsError(err).Kind; got != want.Kind {
+		t.Fatalf("%s: kind = %v, want %v", call, got, want.Kind)
+	}
+}
+
+// Formatting that prints times rather than pointers.
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "nil"
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+func fmtKey(k pome.Key) string {
+	return fmt.Sprintf("{ID:%s Team:%s By:%s Name:%q Desc:%q Prefix:%s Digest:%x Role:%s Created:%s Expires:%s Revoked:%s LastUsed:%s Usage:%d}",
+		k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:4], k.Role,
+		fmtTime(&k.CreatedAt), fmtTime(k.ExpiresAt), fmtTime(k.RevokedAt), fmtTime(k.LastUsed), k.UsageCount)
+}
+
+func fmtKeyIDs(ks []pome.Key) string {
+	ids := make([]string, len(ks))
+	for i, k := range ks {
+		ids[i] = k.ID
+	}
+	return "[" + strings.Join(ids, " ") + "]"
+}
+
+func sameTime(a, b time.Time) bool { return a.Equal(b) && a.Location() == b.Location() }
+
+func sameTimePtr(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return sameTime(*a, *b)
+}
+
+func sameKey(a, b pome.Key) bool {
+	return a.ID == b.ID && a.TeamID == b.TeamID && a.CreatedBy == b.CreatedBy &&
+		a.Name == b.Name && a.Description == b.Description && a.Prefix == b.Prefix &&
+		a.Digest == b.Digest && a.Role == b.Role && sameTime(a.CreatedAt, b.CreatedAt) &&
+		sameTimePtr(a.ExpiresAt, b.ExpiresAt) && sameTimePtr(a.RevokedAt, b.RevokedAt) &&
+		sameTimePtr(a.LastUsed, b.LastUsed) && a.UsageCount == b.UsageCount
+}
+
+func sameUser(a, b pome.User) bool {
+	return a.ID == b.ID && a.Email == b.Email && a.PasswordHash == b.PasswordHash &&
+		sameTime(a.CreatedAt, b.CreatedAt)
+}
+
+func sameTeam(a, b pome.Team) bool {
+	return a.ID == b.ID && a.Slug == b.Slug && a.Name == b.Name && a.PlanTier == b.PlanTier &&
+		a.Status == b.Status && sameTime(a.CreatedAt, b.CreatedAt)
+}
+
+func sameChange(a, b pome.Change) bool {
+	return a.Kind == b.Kind && a.TeamID == b.TeamID && a.KeyID == b.KeyID && sameTime(a.At, b.At)
+}
+
+func isErr(err error, target *pome.Error) bool { return errors.Is(err, target) }

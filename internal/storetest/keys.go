@@ -1,0 +1,243 @@
+package storetest
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+var keyTests = []test{
+	{"CreateKey then KeyByID returns every field", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := newKey(a, "ci-prod", at(time.Minute))
+		k.Role = pome.RoleAdmin
+		k.ExpiresAt = ptr(at(48 * time.Hour))
+		mustCreateKey(t, s, k)
+		if got := mustKeyByID(t, s, a.Team.ID, k.ID); !sameKey(got, k) {
+			t.Errorf("KeyByID(%q) = %s, want %s", k.ID, fmtKey(got), fmtKey(k))
+		}
+	}},
+	{"KeyByID not found", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		id := pome.NewID("key_")
+		_, err := s.KeyByID(t.Context(), a.Team.ID, id)
+		wantErr(t, "KeyByID("+id+")", err, pome.ErrKeyNotFound)
+	}},
+	{"KeyByID of another team's key is not found", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		b := mustAccount(t, s, "bravo")
+		k := mustKey(t, s, b, "theirs", t0)
+		_, err := s.KeyByID(t.Context(), a.Team.ID, k.ID)
+		wantErr(t, "KeyByID(other team's key)", err, pome.ErrKeyNotFound)
+	}},
+	{"KeyByDigest returns key, team and creator", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		mustKey(t, s, a, "other", t0)
+		k := newKey(a, "ci", at(time.Minute))
+		k.ExpiresAt = ptr(at(time.Hour))
+		mustCreateKey(t, s, k)
+		o, err := s.KeyByDigest(t.Context(), k.Digest)
+		if err != nil {
+			t.Fatalf("KeyByDigest(%x) = %v, want nil", k.Digest[:4], err)
+		}
+		if !sameKey(o.Key, k) {
+			t.Errorf("KeyByDigest(%x).Key = %s, want %s", k.Digest[:4], fmtKey(o.Key), fmtKey(k))
+		}
+		if !sameTeam(o.Team, a.Team) {
+			t.Errorf("KeyByDigest(%x).Team = %+v, want %+v", k.Digest[:4], o.Team, a.Team)
+		}
+		// The creator comes without a password hash: verification has no use
+		// for it and caches what it gets.
+		wantUser := a.User
+		wantUser.PasswordHash = ""
+		if !sameUser(o.User, wantUser) {
+			t.Errorf("KeyByDigest(%x).User = %+v, want %+v", k.Digest[:4], o.User, wantUser)
+		}
+	}},
+	{"KeyByDigest not found", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		mustKey(t, s, a, "ci", t0)
+		_, err := s.KeyByDigest(t.Context(), pome.DigestOf("pme_unknown"))
+		wantErr(t, "KeyByDigest(unknown)", err, pome.ErrKeyNotFound)
+	}},
+	{"KeyByDigest sees revocation and usage", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := mustKey(t, s, a, "ci", t0)
+		if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: k.ID, Count: 3, LastUsed: at(time.Minute)}}); err != nil {
+			t.Fatalf("AddUsage = %v, want nil", err)
+		}
+		if _, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour)); err != nil {
+			t.Fatalf("RevokeKey = %v, want nil", err)
+		}
+		o, err := s.KeyByDigest(t.Context(), k.Digest)
+		want := k
+		want.RevokedAt, want.LastUsed, want.UsageCount = ptr(at(time.Hour)), ptr(at(time.Minute)), 3
+		if err != nil || !sameKey(o.Key, want) {
+			t.Errorf("KeyByDigest(%x) = %s, %v, want %s", k.Digest[:4], fmtKey(o.Key), err, fmtKey(want))
+		}
+	}},
+}
+
+var listKeyTests = []test{
+	{"newest first, ties by id descending", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k1 := mustKey(t, s, a, "one", at(1*time.Minute))
+		k3 := mustKey(t, s, a, "three", at(3*time.Minute))
+		k2a := mustKey(t, s, a, "two-a", at(2*time.Minute))
+		k2b := mustKey(t, s, a, "two-b", at(2*time.Minute))
+		two := []pome.Key{k2a, k2b}
+		slices.SortFunc(two, func(x, y pome.Key) int { return strings.Compare(y.ID, x.ID) })
+		want := []pome.Key{k3, two[0], two[1], k1}
+		got, err := s.ListKeys(t.Context(), pome.KeyFilter{TeamID: a.Team.ID, Now: at(time.Hour)})
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("ListKeys(team) = %s, %v, want %s", fmtKeyIDs(got), err, fmtKeyIDs(want))
+		}
+		for i := range want {
+			if !sameKey(got[i], want[i]) {
+				t.Errorf("ListKeys(team)[%d] = %s, want %s", i, fmtKey(got[i]), fmtKey(want[i]))
+			}
+		}
+	}},
+	{"only the team's keys", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		b := mustAccount(t, s, "bravo")
+		mine := mustKey(t, s, a, "mine", t0)
+		mustKey(t, s, b, "theirs", t0)
+		got, err := s.ListKeys(t.Context(), pome.KeyFilter{TeamID: a.Team.ID, Now: t0})
+		if err != nil || len(got) != 1 || got[0].ID != mine.ID {
+			t.Errorf("ListKeys(team a) = %s, %v, want [%s]", fmtKeyIDs(got), err, mine.ID)
+		}
+		none, err := s.ListKeys(t.Context(), pome.KeyFilter{TeamID: pome.NewID("tm_"), Now: t0})
+		if err != nil || len(none) != 0 {
+			t.Errorf("ListKeys(unknown team) = %s, %v, want [], nil", fmtKeyIDs(none), err)
+		}
+	}},
+	{"filters by status at Now and creator", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		ctx := t.Context()
+		now := at(24 * time.Hour)
+		active := mustKey(t, s, a, "active", at(1*time.Minute))
+		future := newKey(a, "expires later", at(2*time.Minute))
+		future.ExpiresAt = ptr(now.Add(time.Millisecond))
+		mustCreateKey(t, s, future)
+		expiredNow := newKey(a, "expires exactly now", at(3*time.Minute))
+		expiredNow.ExpiresAt = ptr(now)
+		mustCreateKey(t, s, expiredNow)
+		expired := newKey(a, "expired", at(4*time.Minute))
+		expired.ExpiresAt = ptr(at(time.Hour))
+		mustCreateKey(t, s, expired)
+		revoked := mustKey(t, s, a, "revoked", at(5*time.Minute))
+		revokedExpired := newKey(a, "revoked and expired", at(6*time.Minute))
+		revokedExpired.ExpiresAt = ptr(at(time.Hour))
+		mustCreateKey(t, s, revokedExpired)
+		for _, k := range []pome.Key{revoked, revokedExpired} {
+			if _, err := s.RevokeKey(ctx, a.Team.ID, k.ID, at(30*time.Minute)); err != nil {
+				t.Fatalf("RevokeKey(%q) = %v, want nil", k.ID, err)
+			}
+		}
+		// A second member's key, seeded through a second account's user.
+		other := mustAccount(t, s, "other")
+		byOther := newKey(a, "by other", at(7*time.Minute))
+		byOther.CreatedBy = other.User.ID
+		mustCreateKey(t, s, byOther)
+
+		for _, tc := range []struct {
+			name string
+			f    pome.KeyFilter
+			want []pome.Key
+		}{
+			{"all", pome.KeyFilter{}, []pome.Key{byOther, revokedExpired, revoked, expired, expiredNow, future, active}},
+			{"active", pome.KeyFilter{Status: pome.KeyActive}, []pome.Key{byOther, future, active}},
+			{"revoked", pome.KeyFilter{Status: pome.KeyRevoked}, []pome.Key{revokedExpired, revoked}},
+			{"expired", pome.KeyFilter{Status: pome.KeyExpired}, []pome.Key{expired, expiredNow}},
+			{"by creator", pome.KeyFilter{CreatedBy: a.User.ID}, []pome.Key{revokedExpired, revoked, expired, expiredNow, future, active}},
+			{"by other creator, active", pome.KeyFilter{CreatedBy: other.User.ID, Status: pome.KeyActive}, []pome.Key{byOther}},
+			{"by creator, revoked", pome.KeyFilter{CreatedBy: a.User.ID, Status: pome.KeyRevoked}, []pome.Key{revokedExpired, revoked}},
+			{"unknown creator", pome.KeyFilter{CreatedBy: pome.NewID("usr_")}, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				tc.f.TeamID, tc.f.Now = a.Team.ID, now
+				got, err := s.ListKeys(ctx, tc.f)
+				if err != nil {
+					t.Fatalf("ListKeys(%+v) = %v, want nil", tc.f, err)
+				}
+				if fmtKeyIDs(got) != fmtKeyIDs(tc.want) {
+					t.Errorf("ListKeys(%+v) = %s, want %s", tc.f, fmtKeyIDs(got), fmtKeyIDs(tc.want))
+				}
+				// Each listed key's own Status agrees with the filter.
+				for _, k := range got {
+					if tc.f.Status != "" && k.Status(now) != tc.f.Status {
+						t.Errorf("ListKeys(%+v) lists %q with Status %q", tc.f, k.Name, k.Status(now))
+					}
+				}
+			})
+		}
+	}},
+}
+
+var revokeTests = []test{
+	{"sets revoked_at and logs one change", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := mustKey(t, s, a, "ci", t0)
+		got, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour))
+		want := k
+		want.RevokedAt = ptr(at(time.Hour))
+		if err != nil || !sameKey(got, want) {
+			t.Fatalf("RevokeKey(%q) = %s, %v, want %s", k.ID, fmtKey(got), err, fmtKey(want))
+		}
+		if got := mustKeyByID(t, s, a.Team.ID, k.ID); !sameKey(got, want) {
+			t.Errorf("KeyByID(%q) = %s, want %s", k.ID, fmtKey(got), fmtKey(want))
+		}
+		cs := mustChanges(t, s, 0, 10)
+		wantC := pome.Change{Kind: pome.ChangeKeyRevoked, TeamID: a.Team.ID, KeyID: k.ID, At: at(time.Hour)}
+		if len(cs) != 1 || !sameChange(cs[0], wantC) {
+			t.Errorf("Changes(0, 10) = %+v, want [%+v]", cs, wantC)
+		}
+	}},
+	{"idempotent: keeps the first time, one change", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := mustKey(t, s, a, "ci", t0)
+		first := at(time.Hour)
+		for i, when := range []time.Time{first, at(2 * time.Hour), at(3 * time.Hour)} {
+			got, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, when)
+			if err != nil || got.RevokedAt == nil || !sameTime(*got.RevokedAt, first) {
+				t.Fatalf("RevokeKey(%q) call %d = %s, %v, want revoked at %v", k.ID, i+1, fmtKey(got), err, first)
+			}
+		}
+		if cs := mustChanges(t, s, 0, 10); len(cs) != 1 {
+			t.Errorf("Changes(0, 10) = %+v, want one key_revoked entry", cs)
+		}
+	}},
+	{"another team's key is not found and stays active", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		b := mustAccount(t, s, "bravo")
+		k := mustKey(t, s, b, "theirs", t0)
+		_, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour))
+		wantErr(t, "RevokeKey(other team's key)", err, pome.ErrKeyNotFound)
+		if got := mustKeyByID(t, s, b.Team.ID, k.ID); got.RevokedAt != nil {
+			t.Errorf("KeyByID(%q).RevokedAt = %v, want nil", k.ID, fmtTime(got.RevokedAt))
+		}
+		if seq, err := s.LastChange(t.Context()); err != nil || seq != 0 {
+			t.Errorf("LastChange() = %d, %v, want 0, nil", seq, err)
+		}
+	}},
+	{"unknown key is not found", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		_, err := s.RevokeKey(t.Context(), a.Team.ID, pome.NewID("key_"), at(time.Hour))
+		wantErr(t, "RevokeKey(unknown)", err, pome.ErrKeyNotFound)
+	}},
+	{"revokes only that key", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := mustKey(t, s, a, "ci", t0)
+		other := mustKey(t, s, a, "other", t0)
+		if _, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour)); err != nil {
+			t.Fatalf("RevokeKey(%q) = %v, want nil", k.ID, err)
+		}
+		if got := mustKeyByID(t, s, a.Team.ID, other.ID); got.RevokedAt != nil {
+			t.Errorf("KeyByID(%q).RevokedAt = %v, want nil", other.ID, fmtTime(got.RevokedAt))
+		}
+	}},
+}

@@ -1,0 +1,45 @@
+// Package storetest is the conformance suite of pome.Store: every storage
+// backend runs storetest.Run against fresh stores of its own and must pass it,
+// so that backends agree on results, ordering and error translation.
+package storetest
+
+import (
+	"testing"
+
+	"github.com/pomehq/pome"
+)
+
+type test struct {
+	name string
+	fn   func(t *testing.T, s pome.Store)
+}
+
+// Run runs every conformance test, each as a named subtest on a store of its
+// own. open must return a fresh, empty store and close it with t.Cleanup.
+// The suite seeds through the Store only.
+func Run(t *testing.T, open func(t *testing.T) pome.Store) {
+	groups := []struct {
+		name  string
+		tests []test
+	}{
+		{"Users", userTests},
+		{"Teams", teamTests},
+		{"Sessions", sessionTests},
+		{"Keys", keyTests},
+		{"ListKeys", listKeyTests},
+		{"RevokeKey", revokeTests},
+		{"Usage", usageTests},
+		{"Changes", changeTests},
+		{"Errors", errorTests},
+		{"Concurrency", concurrencyTests},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tc := range g.tests {
+				t.Run(tc.name, func(t *testing.T) {
+					tc.fn(t, open(t))
+				})
+			}
+		})
+	}
+}

@@ -1,0 +1,134 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+var usageTests = []test{
+	{"additive across flushes, last used moves forward only", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := mustKey(t, s, a, "ci", t0)
+		for _, flush := range [][]pome.UsageDelta{
+			{{KeyID: k.ID, Count: 5, LastUsed: at(2 * time.Minute)}},
+			{{KeyID: k.ID, Count: 7, LastUsed: at(5 * time.Minute)}},
+			// A late flush (another node, a slow clock) must not move it back.
+			{{KeyID: k.ID, Count: 1, LastUsed: at(1 * time.Minute)}},
+		} {
+			if err := s.AddUsage(t.Context(), flush); err != nil {
+				t.Fatalf("AddUsage(%+v) = %v, want nil", flush, err)
+			}
+		}
+		got := mustKeyByID(t, s, a.Team.ID, k.ID)
+		if got.UsageCount != 13 || !sameTimePtr(got.LastUsed, ptr(at(5*time.Minute))) {
+			t.Errorf("KeyByID(%q) usage = %d, last used %s, want 13, %s", k.ID, got.UsageCount, fmtTime(got.LastUsed), at(5*time.Minute))
+		}
+	}},
+	{"several deltas of one key in one flush add up", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := mustKey(t, s, a, "ci", t0)
+		err := s.AddUsage(t.Context(), []pome.UsageDelta{
+			{KeyID: k.ID, Count: 2, LastUsed: at(time.Minute)},
+			{KeyID: k.ID, Count: 3, LastUsed: at(time.Second)},
+		})
+		if err != nil {
+			t.Fatalf("AddUsage = %v, want nil", err)
+		}
+		got := mustKeyByID(t, s, a.Team.ID, k.ID)
+		if got.UsageCount != 5 || !sameTimePtr(got.LastUsed, ptr(at(time.Minute))) {
+			t.Errorf("KeyByID(%q) usage = %d, last used %s, want 5, %s", k.ID, got.UsageCount, fmtTime(got.LastUsed), at(time.Minute))
+		}
+	}},
+	{"daily buckets per UTC day", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := mustKey(t, s, a, "ci", t0)
+		day1 := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+		day2, day4 := day1.AddDate(0, 0, 1), day1.AddDate(0, 0, 3)
+		// 01:30 on day 2 at UTC+05:00 is 20:30 UTC on day 1.
+		plus5 := time.FixedZone("UTC+5", 5*3600)
+		flushes := [][]pome.UsageDelta{
+			{{KeyID: k.ID, Count: 1, LastUsed: day1.Add(10 * time.Hour)}},
+			{{KeyID: k.ID, Count: 2, LastUsed: time.Date(2025, 3, 11, 1, 30, 0, 0, plus5)}},
+			{{KeyID: k.ID, Count: 4, LastUsed: day2.Add(-time.Millisecond)}},
+			{{KeyID: k.ID, Count: 8, LastUsed: day2}},
+			{{KeyID: k.ID, Count: 16, LastUsed: day4.Add(23 * time.Hour)}},
+		}
+		for _, f := range flushes {
+			if err := s.AddUsage(t.Context(), f); err != nil {
+				t.Fatalf("AddUsage(%+v) = %v, want nil", f, err)
+			}
+		}
+		for _, tc := range []struct {
+			since time.Time
+			want  []pome.DailyUsage
+		}{
+			{day1.AddDate(0, 0, -30), []pome.DailyUsage{{Day: day1, Count: 7}, {Day: day2, Count: 8}, {Day: day4, Count: 16}}},
+			{day1, []pome.DailyUsage{{Day: day1, Count: 7}, {Day: day2, Count: 8}, {Day: day4, Count: 16}}},
+			// since is taken from its day's midnight UTC: noon of day 2 includes day 2.
+			{day2.Add(12 * time.Hour), []pome.DailyUsage{{Day: day2, Count: 8}, {Day: day4, Count: 16}}},
+			{day2.AddDate(0, 0, 1), []pome.DailyUsage{{Day: day4, Count: 16}}},
+			{day4.AddDate(0, 0, 1), nil},
+		} {
+			got, err := s.DailyUsage(t.Context(), k.ID, tc.since)
+			if err != nil || fmtDaily(got) != fmtDaily(tc.want) {
+				t.Errorf("DailyUsage(%q, %v) = %s, %v, want %s", k.ID, tc.since, fmtDaily(got), err, fmtDaily(tc.want))
+			}
+			for _, d := range got {
+				if d.Day.Location() != time.UTC {
+					t.Errorf("DailyUsage(%q, %v) day %v not in UTC", k.ID, tc.since, d.Day)
+				}
+			}
+		}
+	}},
+	{"deltas of unknown keys are dropped, the others applied", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k1 := mustKey(t, s, a, "one", t0)
+		k2 := mustKey(t, s, a, "two", t0)
+		gone := pome.NewID("key_")
+		err := s.AddUsage(t.Context(), []pome.UsageDelta{
+			{KeyID: k1.ID, Count: 1, LastUsed: at(time.Minute)},
+			{KeyID: gone, Count: 100, LastUsed: at(time.Minute)},
+			{KeyID: k2.ID, Count: 2, LastUsed: at(time.Minute)},
+		})
+		if err != nil {
+			t.Fatalf("AddUsage(with unknown key) = %v, want nil", err)
+		}
+		for _, want := range []struct {
+			k pome.Key
+			n int64
+		}{{k1, 1}, {k2, 2}} {
+			if got := mustKeyByID(t, s, a.Team.ID, want.k.ID); got.UsageCount != want.n {
+				t.Errorf("KeyByID(%q).UsageCount = %d, want %d", want.k.ID, got.UsageCount, want.n)
+			}
+		}
+		if got, err := s.DailyUsage(t.Context(), gone, t0.AddDate(0, 0, -1)); err != nil || len(got) != 0 {
+			t.Errorf("DailyUsage(unknown key) = %s, %v, want [], nil", fmtDaily(got), err)
+		}
+	}},
+	{"empty flush", func(t *testing.T, s pome.Store) {
+		if err := s.AddUsage(t.Context(), nil); err != nil {
+			t.Errorf("AddUsage(nil) = %v, want nil", err)
+		}
+	}},
+	{"DailyUsage of unused key is empty", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := mustKey(t, s, a, "ci", t0)
+		if got, err := s.DailyUsage(t.Context(), k.ID, t0.AddDate(0, 0, -30)); err != nil || len(got) != 0 {
+			t.Errorf("DailyUsage(%q) = %s, %v, want [], nil", k.ID, fmtDaily(got), err)
+		}
+	}},
+}
+
+func fmtDaily(ds []pome.DailyUsage) string {
+	s := "["
+	for i, d := range ds {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprintf("%s:%d", d.Day.Format(time.RFC3339Nano), d.Count)
+	}
+	return s + "]"
+}

@@ -33,7 +33,45 @@ type Config struct {
 	Now           func() time.Time
 }
 
-// New returns the handler for every route of Pome.
+// New returns the handler for every route of Pome. Log, Metrics and Now
+// default to a discarding logger, a fresh registry and time.Now; Ready
+// defaults to always ready.
 func New(cfg Config) http.Handler {
-	panic("not yet written")
+	return newHandler(cfg, nil)
+}
+
+// newHandler builds the handler; extra, if not nil, adds routes (tests use it
+// to reach the middleware with a handler that panics).
+func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = prometheus.NewRegistry()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+	mux := http.NewServeMux()
+	patterns := addRoutes(mux, cfg)
+	if extra != nil {
+		extra(mux)
+	}
+	m := newMetrics(cfg.Metrics, patterns)
+
+	// Innermost first. Every response, errors included, has a request id and
+	// the API headers; the access log and the metrics see the final status,
+	// including the 500 of a recovered panic, because recovery happens inside
+	// them.
+	var h http.Handler = mux
+	h = limitBody(cfg.Log)(h)
+	h = recoverPanics(cfg.Log)(h)
+	h = m.middleware(h)
+	h = accessLog(cfg.Log)(h)
+	h = apiHeaders(h)
+	h = requestID(h)
+	return h
 }

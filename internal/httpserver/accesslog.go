@@ -1,0 +1,38 @@
+package httpserver
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// accessLog writes one line per request: request id, method, path, route,
+// status, latency and bytes. Never the query string, headers, cookies or
+// body, where keys, passwords and tokens travel. A path that matched no
+// route is masked where it looks like a key.
+func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rec := recorderOf(w)
+			next.ServeHTTP(rec, r)
+			if !log.Enabled(r.Context(), slog.LevelInfo) {
+				return
+			}
+			path := r.URL.Path
+			if r.Pattern == "" || r.Pattern == fallbackPattern {
+				path = pome.KeyPattern.ReplaceAllString(path, "[REDACTED]")
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("request_id", requestIDOf(rec)),
+				slog.String("method", r.Method),
+				slog.String("path", path),
+				slog.String("route", r.Pattern),
+				slog.Int("status", rec.statusOrOK()),
+				slog.Duration("latency", time.Since(start)),
+				slog.Int64("bytes", rec.bytes))
+		})
+	}
+}

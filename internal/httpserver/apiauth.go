@@ -1,0 +1,34 @@
+package httpserver
+
+import (
+	"net/http"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/apikey"
+)
+
+// authorizeKey authenticates a public API request by its API key and checks
+// that the key's role may use the request's method (SPEC §4: a viewer key
+// reads only). It is the one gate of the public API: gateway mode reuses it.
+func authorizeKey(r *http.Request, v *apikey.Verifier) (pome.KeyOwner, error) {
+	candidate, err := apiKeyFrom(r.Header)
+	if err != nil {
+		return pome.KeyOwner{}, err
+	}
+	owner, err := v.Verify(r.Context(), candidate)
+	if err != nil {
+		return pome.KeyOwner{}, err
+	}
+	if !owner.Key.Role.Can(actionOf(r.Method)) {
+		return pome.KeyOwner{}, pome.ErrInsufficientPermissions
+	}
+	return owner, nil
+}
+
+// actionOf is the permission a method needs on the public API.
+func actionOf(method string) pome.Action {
+	if method == http.MethodGet || method == http.MethodHead {
+		return pome.ActionAPIRead
+	}
+	return pome.ActionAPIWrite
+}

@@ -1,0 +1,253 @@
+package httpserver_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pomehq/pome/internal/httpserver"
+	"github.com/pomehq/pome/internal/pometest"
+)
+
+// Every route outside the table, and every wrong method, answers the JSON
+// envelope: ServeMux's text answers never show.
+func TestRouting(t *testing.T) {
+	s := pometest.NewServer(t)
+	allow := func(want string) func(t *testing.T, r *pometest.Response) {
+		return func(t *testing.T, r *pometest.Response) {
+			if got := r.Header.Get("Allow"); got != want {
+				t.Errorf("Allow = %q, want %q", got, want)
+			}
+		}
+	}
+	runScenarios(t, s, []scenario{
+		{name: "healthz", method: "GET", path: "/healthz", status: 200, golden: "status_ok"},
+		{name: "readyz", method: "GET", path: "/readyz", status: 200, golden: "status_ok"},
+		{name: "unknown route", method: "GET", path: "/nope", status: 404, typ: "not_found_error", code: "route_not_found"},
+		{name: "root", method: "GET", path: "/", status: 404, typ: "not_found_error", code: "route_not_found"},
+		{name: "trailing slash", method: "GET", path: "/v1/me/", status: 404, typ: "not_found_error", code: "route_not_found"},
+		{name: "unknown route POST", method: "POST", path: "/v1/other", body: `{}`, status: 404, typ: "not_found_error", code: "route_not_found"},
+		{name: "DELETE /v1/me", method: "DELETE", path: "/v1/me", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD")},
+		{name: "PUT /api/keys", method: "PUT", path: "/api/keys", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD, POST")},
+		{name: "GET /api/keys/{id}", method: "GET", path: "/api/keys/key_x", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("DELETE")},
+		{name: "GET /api/auth/login", method: "GET", path: "/api/auth/login", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("POST")},
+		{name: "OPTIONS /healthz", method: "OPTIONS", path: "/healthz", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD")},
+	})
+}
+
+// A body past 64 KiB is 413, whether its length is declared or streamed.
+func TestBodyTooLarge(t *testing.T) {
+	s := pometest.NewServer(t)
+	c := s.Signup(t, "alice@example.com")
+	big := `{"name":"big","description":"` + strings.Repeat("x", 70<<10) + `"}`
+	for _, declared := range []bool{true, false} {
+		name := map[bool]string{true: "content-length", false: "chunked"}[declared]
+		t.Run(name, func(t *testing.T) {
+			var body io.Reader = strings.NewReader(big)
+			if !declared {
+				body = io.MultiReader(body) // hides the length: sent chunked
+			}
+			req, err := http.NewRequestWithContext(t.Context(), "POST", s.URL+"/api/keys", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatalf("POST /api/keys: %v", err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			r := &pometest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+			if r.Status != http.StatusRequestEntityTooLarge {
+				t.Fatalf("POST /api/keys status = %d, want %d; body %s", r.Status, http.StatusRequestEntityTooLarge, b)
+			}
+			if e := checkErrorBody(t, "POST /api/keys", r); e.Code != "body_too_large" || e.Type != "invalid_request_error" {
+				t.Errorf("POST /api/keys error = %s/%s, want invalid_request_error/body_too_large", e.Type, e.Code)
+			}
+		})
+	}
+}
+
+// An incoming X-Request-Id of 1 to 64 of [A-Za-z0-9._-] is echoed, in the
+// header and in error bodies; anything else is replaced by a new id.
+func TestRequestID(t *testing.T) {
+	s := pometest.NewServer(t)
+	for _, c := range []struct {
+		name, id string
+		echoed   bool
+	}{
+		{"simple", "abc-123_X.y", true},
+		{"one char", "a", true},
+		{"64 chars", strings.Repeat("a", 64), true},
+		{"65 chars", strings.Repeat("a", 65), false},
+		{"space", "abc def", false},
+		{"slash", "abc/def", false},
+		{"unicode", "abcé", false},
+		{"quote", `abc"`, false},
+		{"empty", "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := hdr("X-Request-Id", c.id)
+			if c.id == "" {
+				h = nil
+			}
+			sc := scenario{method: "GET", path: "/v1/me", header: h, status: 401, typ: "authentication_error", code: "missing_api_key"}
+			r := sc.run(t, s)
+			got := r.Header.Get("X-Request-Id")
+			if c.echoed && got != c.id {
+				t.Errorf("X-Request-Id = %q, want %q echoed", got, c.id)
+			}
+			if !c.echoed && (got == c.id || !strings.HasPrefix(got, "req_") || len(got) != 24) {
+				t.Errorf("X-Request-Id = %q, want a new req_ id", got)
+			}
+		})
+	}
+}
+
+// Cross-origin state-changing requests are refused with the JSON envelope;
+// same-origin browsers and clients without Origin (curl) pass.
+func TestCrossOrigin(t *testing.T) {
+	s := pometest.NewServer(t)
+	c := s.Signup(t, "alice@example.com")
+	refused := func(name string, h http.Header) scenario {
+		return scenario{name: name, client: c, method: "POST", path: "/api/keys", header: h, body: `{"name":"x"}`, status: 403, typ: "permission_error", code: "cross_origin_request"}
+	}
+	allowed := func(name string, h http.Header) scenario {
+		return scenario{name: name, client: c, method: "POST", path: "/api/keys", header: h, body: `{"name":"x"}`, status: 201}
+	}
+	runScenarios(t, s, []scenario{
+		refused("sec-fetch-site cross-site", hdr("Sec-Fetch-Site", "cross-site")),
+		refused("sec-fetch-site same-site", hdr("Sec-Fetch-Site", "same-site")),
+		refused("foreign origin", hdr("Origin", "https://evil.example")),
+		{name: "cross-site login", method: "POST", path: "/api/auth/login", header: hdr("Sec-Fetch-Site", "cross-site"), body: credentials("alice@example.com", pometest.Password), status: 403, typ: "permission_error", code: "cross_origin_request"},
+		{name: "cross-site revoke", client: c, method: "DELETE", path: "/api/keys/key_x", header: hdr("Origin", "https://evil.example"), status: 403, typ: "permission_error", code: "cross_origin_request"},
+		allowed("sec-fetch-site same-origin", hdr("Sec-Fetch-Site", "same-origin")),
+		allowed("same origin", hdr("Origin", s.URL)),
+		allowed("no origin", nil),
+		{name: "cross-site GET reads", client: c, method: "GET", path: "/api/keys", header: hdr("Sec-Fetch-Site", "cross-site"), status: 200},
+	})
+}
+
+// A panicking handler answers a 500 that shows nothing of the panic, is
+// logged with its stack, and still gets its access log line.
+func TestPanic(t *testing.T) {
+	logs := &syncBuffer{}
+	h := httpserver.NewWithRoutes(httpserver.Config{Log: slog.New(slog.NewJSONHandler(logs, nil))}, func(mux *http.ServeMux) {
+		mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("secret internals: pme_x") })
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
+	r := &pometest.Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	if r.Status != http.StatusInternalServerError {
+		t.Fatalf("GET /boom status = %d, want 500", r.Status)
+	}
+	e := checkErrorBody(t, "GET /boom", r)
+	if e.Type != "api_error" || e.Code != "internal_error" || e.Message != "Internal error" {
+		t.Errorf("GET /boom error = %+v, want api_error/internal_error \"Internal error\"", e)
+	}
+	if bytes.Contains(r.Body, []byte("secret")) {
+		t.Errorf("GET /boom body %s shows the panic", r.Body)
+	}
+	out := logs.String()
+	for _, want := range []string{`"msg":"panic"`, "secret internals", "goroutine", `"status":500`, e.RequestID} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// /readyz answers 503 once the database is gone; /healthz still 200.
+func TestReadyzUnavailable(t *testing.T) {
+	s := pometest.NewServer(t)
+	if err := s.DB.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	runScenarios(t, s, []scenario{
+		{name: "readyz", method: "GET", path: "/readyz", status: 503, typ: "unavailable_error", code: "service_unavailable"},
+		{name: "healthz", method: "GET", path: "/healthz", status: 200},
+	})
+}
+
+// The access log has one line per request with id, method, path, status,
+// latency and bytes, and never a key, query string or cookie.
+func TestAccessLog(t *testing.T) {
+	logs := &syncBuffer{}
+	s := pometest.NewServer(t, pometest.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
+	c := s.Signup(t, "alice@example.com")
+	key := s.CreateKey(t, c, "ci")
+	logs.Reset()
+
+	for _, path := range []string{"/v1/me?api_key=" + key, "/v1/" + key} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("X-API-KEY", key)
+		req.Header.Set("Cookie", "pome_session=sessionsecret")
+		req.Header.Set("X-Request-Id", "log-test")
+		rec := httptest.NewRecorder()
+		s.Handler.ServeHTTP(rec, req)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "\n"); n != 2 {
+		t.Errorf("log has %d lines for 2 requests, want 2:\n%s", n, out)
+	}
+	for _, bad := range []string{key, key[4:], "sessionsecret", "api_key="} {
+		if strings.Contains(out, bad) {
+			t.Errorf("log contains %q:\n%s", bad, out)
+		}
+	}
+	for _, want := range []string{`"request_id":"log-test"`, `"method":"GET"`, `"path":"/v1/me"`, `"status":200`, `"status":404`, `"latency"`, `"bytes"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+// /metrics serves the request counter by route and status class, and the
+// latency histogram.
+func TestMetrics(t *testing.T) {
+	s := pometest.NewServer(t)
+	s.Do(t, nil, "GET", "/healthz", nil, "")
+	s.Do(t, nil, "GET", "/v1/me", nil, "")
+	s.Do(t, nil, "GET", "/no/such/route", nil, "")
+	sc := scenario{method: "GET", path: "/metrics", status: 200}
+	r := sc.run(t, s)
+	for _, want := range []string{
+		`pome_http_requests_total{route="GET /healthz",status="2xx"} 1`,
+		`pome_http_requests_total{route="GET /v1/me",status="4xx"} 1`,
+		`pome_http_requests_total{route="other",status="4xx"} 1`,
+		`pome_http_request_duration_seconds_bucket{route="GET /v1/me",le="0.0005"}`,
+	} {
+		if !bytes.Contains(r.Body, []byte(want)) {
+			t.Errorf("GET /metrics lacks %s", want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	b.b.Reset()
+	b.mu.Unlock()
+}

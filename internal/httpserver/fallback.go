@@ -1,0 +1,41 @@
+package httpserver
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/pomehq/pome"
+)
+
+// fallbackPattern catches every request that no route matches.
+const fallbackPattern = "/"
+
+// probeMethods are the methods tried to tell a 405 from a 404.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// handleFallback answers what matched no route: 405 with Allow if the path
+// has routes for other methods, else 404, both as the JSON envelope.
+func handleFallback(log *slog.Logger, mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, r, log, pome.ErrMethodNotAllowed)
+			return
+		}
+		writeError(w, r, log, errRouteNotFound)
+	})
+}
+
+// allowedMethods lists the methods for which mux has a route for r's path.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	probe := r.Clone(r.Context())
+	for _, m := range probeMethods {
+		probe.Method = m
+		if _, p := mux.Handler(probe); p != "" && p != fallbackPattern {
+			allow = append(allow, m)
+		}
+	}
+	return allow
+}

@@ -1,0 +1,102 @@
+package httpserver
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/pomehq/pome"
+)
+
+// Header values shared by every response; never appended to, only replaced.
+var (
+	jsonContentType = []string{"application/json"}
+)
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only a programming error (an unsupported type) gets here.
+		b = []byte(`{"error":{"message":"Internal error","type":"api_error","code":"internal_error","request_id":""}}`)
+		status = http.StatusInternalServerError
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// decodeJSON reads the request body, one JSON object, into dst. It answers
+// the SPEC's errors: 415 for another content type, 413 past the body cap,
+// invalid_json for malformed or trailing data, invalid_parameter for an
+// unknown field or a value of the wrong type (naming the field).
+func decodeJSON(r *http.Request, dst any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return pome.ErrUnsupportedMediaType
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			if e := decodeError(err); e != pome.ErrInvalidJSON {
+				return e
+			}
+		}
+		return pome.ErrInvalidJSON
+	}
+	return nil
+}
+
+// decodeError translates an encoding/json error into a caller-safe *pome.Error.
+func decodeError(err error) error {
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return pome.ErrBodyTooLarge
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return pome.Errorf(pome.Invalid, pome.ErrInvalidJSON.Code, "Request body must be a JSON object")
+		}
+		return pome.InvalidParameter("'%s' must be %s", typeErr.Field, describe(typeErr.Type))
+	}
+	// encoding/json has no typed error for an unknown field.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return pome.InvalidParameter("Unknown parameter: '%s'", strings.Trim(name, `"`))
+	}
+	return pome.ErrInvalidJSON
+}
+
+// describe names a JSON type for a Go type, for error messages.
+func describe(t reflect.Type) string {
+	if t == nil {
+		return "of another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "of another type"
+}

@@ -1,0 +1,184 @@
+package httpserver_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/pometest"
+)
+
+type keyList struct {
+	Keys []struct {
+		ID         string  `json:"id"`
+		Name       string  `json:"name"`
+		LastUsed   *string `json:"last_used"`
+		UsageCount int64   `json:"usage_count"`
+		Status     string  `json:"status"`
+	} `json:"keys"`
+	Total int `json:"total"`
+}
+
+// The key endpoints of SPEC §5: listing by status and team, creation and its
+// validation, revocation, usage, and the answers without a session.
+func TestKeys(t *testing.T) {
+	s := pometest.NewServer(t)
+	alice := s.Signup(t, "alice@example.com")
+	bob := s.Signup(t, "bob@example.com")
+	tick := func() { s.Clock.Advance(time.Minute) } // distinct created_at: a stable newest-first order
+
+	prod := s.CreateKeyWith(t, alice, `{"name":"Production API Key"}`)
+	tick()
+	s.CreateKeyWith(t, alice, `{"name":"Staging","description":"for staging","expires_in_days":30,"role":"viewer"}`)
+	tick()
+	old := s.CreateKeyWith(t, alice, `{"name":"Old"}`)
+	tick()
+	s.CreateKeyWith(t, alice, `{"name":"Short-lived","expires_in_days":1}`)
+	tick()
+	bobs := s.CreateKeyWith(t, bob, `{"name":"Bob's key"}`)
+	if r := s.Do(t, alice, "DELETE", "/api/keys/"+old.ID, nil, ""); r.Status != http.StatusOK {
+		t.Fatalf("DELETE /api/keys/%s status = %d, want 200", old.ID, r.Status)
+	}
+	s.Clock.Advance(25 * time.Hour) // Short-lived expires
+	if r := s.Do(t, nil, "GET", "/v1/me", apiKey(prod.Key), ""); r.Status != http.StatusOK {
+		t.Fatalf("GET /v1/me status = %d, want 200", r.Status)
+	}
+	if err := s.Meter.Flush(t.Context()); err != nil {
+		t.Fatalf("Meter.Flush() = %v", err)
+	}
+
+	invalid := func(code string) scenario {
+		return scenario{client: alice, method: "POST", path: "/api/keys", status: 400, typ: "invalid_request_error", code: code}
+	}
+	with := func(sc scenario, name, body string) scenario { sc.name, sc.body = name, body; return sc }
+	long := func(n int) string { return strings.Repeat("x", n) }
+
+	runScenarios(t, s, []scenario{
+		{name: "list active", client: alice, method: "GET", path: "/api/keys", status: 200, golden: "keys_active"},
+		{name: "list revoked", client: alice, method: "GET", path: "/api/keys?status=revoked", status: 200, golden: "keys_revoked"},
+		{name: "list expired", client: alice, method: "GET", path: "/api/keys?status=expired", status: 200, golden: "keys_expired"},
+		{name: "list all", client: alice, method: "GET", path: "/api/keys?status=all", status: 200, golden: "keys_all"},
+		{name: "list bad status", client: alice, method: "GET", path: "/api/keys?status=bogus", status: 400, typ: "invalid_request_error", code: "invalid_parameter"},
+		{name: "list own team by slug", client: alice, method: "GET", path: "/api/keys?team=alice", status: 200, golden: "keys_active"},
+		{name: "list other team", client: alice, method: "GET", path: "/api/keys?team=bob", status: 404, typ: "not_found_error", code: "team_not_found"},
+		{name: "list unknown team", client: alice, method: "GET", path: "/api/keys?team=nobody", status: 404, typ: "not_found_error", code: "team_not_found"},
+		{name: "list other team's keys stay apart", client: bob, method: "GET", path: "/api/keys", status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				if l := decode[keyList](t, r); l.Total != 1 || l.Keys[0].ID != bobs.ID {
+					t.Errorf("GET /api/keys as bob = %+v, want only %s", l, bobs.ID)
+				}
+			}},
+
+		{name: "create minimal", client: alice, method: "POST", path: "/api/keys", body: `{"name":"My New API Key"}`, status: 201, golden: "key_created"},
+		{name: "create full", client: alice, method: "POST", path: "/api/keys", body: `{"name":"Full","description":"all options","expires_in_days":3650,"role":"admin"}`, status: 201, golden: "key_created_full"},
+		{name: "create in team by slug", client: alice, method: "POST", path: "/api/keys?team=alice", body: `{"name":"By slug"}`, status: 201},
+		{name: "create in other team", client: alice, method: "POST", path: "/api/keys?team=bob", body: `{"name":"Intruder"}`, status: 404, typ: "not_found_error", code: "team_not_found"},
+		{name: "create name 100 chars", client: alice, method: "POST", path: "/api/keys", body: `{"name":"` + long(100) + `"}`, status: 201},
+		{name: "create description 500 chars", client: alice, method: "POST", path: "/api/keys", body: `{"name":"d","description":"` + long(500) + `"}`, status: 201},
+		{name: "create charset json", client: alice, method: "POST", path: "/api/keys", header: hdr("Content-Type", "application/json; charset=utf-8"), body: `{"name":"cs"}`, status: 201},
+		func() scenario {
+			sc := with(invalid("missing_required_parameter"), "create missing name", `{"description":"no name"}`)
+			sc.message = "Missing required parameter: 'name'"
+			return sc
+		}(),
+		with(invalid("missing_required_parameter"), "create empty name", `{"name":""}`),
+		with(invalid("missing_required_parameter"), "create null name", `{"name":null}`),
+		with(invalid("invalid_parameter"), "create name 101 chars", `{"name":"`+long(101)+`"}`),
+		with(invalid("invalid_parameter"), "create description 501 chars", `{"name":"d","description":"`+long(501)+`"}`),
+		with(invalid("invalid_parameter"), "create expires_in_days 0", `{"name":"e","expires_in_days":0}`),
+		with(invalid("invalid_parameter"), "create expires_in_days 3651", `{"name":"e","expires_in_days":3651}`),
+		with(invalid("invalid_parameter"), "create expires_in_days fraction", `{"name":"e","expires_in_days":1.5}`),
+		with(invalid("invalid_parameter"), "create unknown role", `{"name":"r","role":"superuser"}`),
+		with(invalid("invalid_parameter"), "create unknown field", `{"name":"u","scopes":["all"]}`),
+		with(invalid("invalid_json"), "create malformed JSON", `{"name":`),
+		with(invalid("invalid_json"), "create trailing data", `{"name":"t"} x`),
+		with(invalid("invalid_json"), "create two objects", `{"name":"t"}{"name":"u"}`),
+		with(invalid("invalid_json"), "create array", `[{"name":"a"}]`),
+		func() scenario {
+			sc := with(invalid("invalid_json"), "create empty body", ``)
+			sc.header = hdr("Content-Type", "application/json")
+			return sc
+		}(),
+		func() scenario {
+			sc := with(invalid("invalid_parameter"), "create wrong type names field", `{"name":42}`)
+			sc.message = "'name' must be a string"
+			return sc
+		}(),
+		func() scenario {
+			sc := with(invalid("invalid_parameter"), "create wrong type expires_in_days", `{"name":"w","expires_in_days":"30"}`)
+			sc.message = "'expires_in_days' must be an integer"
+			return sc
+		}(),
+		{name: "create text/plain", client: alice, method: "POST", path: "/api/keys", header: hdr("Content-Type", "text/plain"), body: `{"name":"t"}`, status: 415, typ: "invalid_request_error", code: "unsupported_media_type"},
+		{name: "create no content type", client: alice, method: "POST", path: "/api/keys", header: http.Header{"Content-Type": nil}, body: `{"name":"t"}`, status: 415, typ: "invalid_request_error", code: "unsupported_media_type"},
+		{name: "create body over 64 KiB", client: alice, method: "POST", path: "/api/keys", body: `{"name":"big","description":"` + long(64<<10) + `"}`, status: 413, typ: "invalid_request_error", code: "body_too_large"},
+
+		{name: "revoke", client: alice, method: "DELETE", path: "/api/keys/" + prod.ID, status: 200, golden: "key_revoked"},
+		{name: "revoked key refused at once", method: "GET", path: "/v1/me", header: apiKey(prod.Key), status: 403, typ: "permission_error", code: "key_revoked"},
+		{name: "revoke again", client: alice, method: "DELETE", path: "/api/keys/" + prod.ID, status: 200, golden: "key_revoked"},
+		{name: "revoke other team's key", client: alice, method: "DELETE", path: "/api/keys/" + bobs.ID, status: 404, typ: "not_found_error", code: "key_not_found"},
+		{name: "revoke unknown key", client: alice, method: "DELETE", path: "/api/keys/key_0000000000000000", status: 404, typ: "not_found_error", code: "key_not_found"},
+		{name: "other team's key still works", method: "GET", path: "/v1/me", header: apiKey(bobs.Key), status: 200},
+
+		{name: "usage default 30 days", client: alice, method: "GET", path: "/api/keys/" + prod.ID + "/usage", status: 200, golden: "key_usage_30"},
+		{name: "usage 7 days", client: alice, method: "GET", path: "/api/keys/" + prod.ID + "/usage?days=7", status: 200, golden: "key_usage_7"},
+		{name: "usage days 0", client: alice, method: "GET", path: "/api/keys/" + prod.ID + "/usage?days=0", status: 400, typ: "invalid_request_error", code: "invalid_parameter"},
+		{name: "usage days not a number", client: alice, method: "GET", path: "/api/keys/" + prod.ID + "/usage?days=x", status: 400, typ: "invalid_request_error", code: "invalid_parameter"},
+		{name: "usage other team's key", client: alice, method: "GET", path: "/api/keys/" + bobs.ID + "/usage", status: 404, typ: "not_found_error", code: "key_not_found"},
+
+		{name: "list without session", method: "GET", path: "/api/keys", status: 401, typ: "authentication_error", code: "unauthorized", message: "Authentication required"},
+		{name: "create without session", method: "POST", path: "/api/keys", body: `{"name":"x"}`, status: 401, typ: "authentication_error", code: "unauthorized"},
+		{name: "revoke without session", method: "DELETE", path: "/api/keys/" + bobs.ID, status: 401, typ: "authentication_error", code: "unauthorized"},
+		{name: "usage without session", method: "GET", path: "/api/keys/" + bobs.ID + "/usage", status: 401, typ: "authentication_error", code: "unauthorized"},
+		{name: "bad session cookie", method: "GET", path: "/api/keys", header: hdr("Cookie", "pome_session=forged"), status: 401, typ: "authentication_error", code: "unauthorized"},
+	})
+}
+
+// roleStore reports every membership with the role it holds, to act as a
+// member below owner (the API to add members comes later).
+type roleStore struct {
+	pome.Store
+	role atomic.Value // pome.Role
+}
+
+func (s *roleStore) Memberships(ctx context.Context, userID string) ([]pome.Membership, error) {
+	ms, err := s.Store.Memberships(ctx, userID)
+	for i := range ms {
+		ms[i].Role = s.role.Load().(pome.Role)
+	}
+	return ms, err
+}
+
+// A key never outranks its creator, and a viewer member manages no keys.
+func TestKeysRoles(t *testing.T) {
+	rs := &roleStore{}
+	rs.role.Store(pome.RoleOwner)
+	s := pometest.NewServer(t, pometest.WithStoreWrapper(func(next pome.Store) pome.Store {
+		rs.Store = next
+		return rs
+	}))
+	dev := s.Signup(t, "dev@example.com")
+	rs.role.Store(pome.RoleDeveloper)
+
+	runScenarios(t, s, []scenario{
+		{name: "developer creates developer key", client: dev, method: "POST", path: "/api/keys", body: `{"name":"d","role":"developer"}`, status: 201},
+		{name: "developer creates viewer key", client: dev, method: "POST", path: "/api/keys", body: `{"name":"v","role":"viewer"}`, status: 201},
+		{name: "developer key defaults to creator role", client: dev, method: "POST", path: "/api/keys", body: `{"name":"dflt"}`, status: 201,
+			check: func(t *testing.T, r *pometest.Response) {
+				if got := decode[pometest.CreatedKey](t, r).Role; got != pome.RoleDeveloper {
+					t.Errorf("POST /api/keys role = %q, want developer", got)
+				}
+			}},
+		{name: "role above creator", client: dev, method: "POST", path: "/api/keys", body: `{"name":"a","role":"admin"}`, status: 400, typ: "invalid_request_error", code: "invalid_parameter"},
+		{name: "role owner above creator", client: dev, method: "POST", path: "/api/keys", body: `{"name":"o","role":"owner"}`, status: 400, typ: "invalid_request_error", code: "invalid_parameter"},
+	})
+	rs.role.Store(pome.RoleViewer)
+	runScenarios(t, s, []scenario{
+		{name: "viewer member creates", client: dev, method: "POST", path: "/api/keys", body: `{"name":"x"}`, status: 403, typ: "permission_error", code: "insufficient_permissions"},
+		{name: "viewer member lists", client: dev, method: "GET", path: "/api/keys", status: 403, typ: "permission_error", code: "insufficient_permissions"},
+	})
+}

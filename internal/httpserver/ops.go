@@ -1,0 +1,42 @@
+package httpserver
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// readyTimeout bounds the database check of GET /readyz.
+const readyTimeout = 2 * time.Second
+
+type statusView struct {
+	Status string `json:"status"`
+}
+
+// handleHealthz answers GET /healthz: the process is up.
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, statusView{Status: "ok"})
+	})
+}
+
+// handleReadyz answers GET /readyz: 200 if the database answers, else 503.
+func handleReadyz(log *slog.Logger, ready func(context.Context) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			e := pome.AsError(err)
+			if e.Kind != pome.Unavailable {
+				// Not ready is unavailable whatever the cause.
+				e = pome.ErrUnavailable.WithCause(err)
+			}
+			writeError(w, r, log, e)
+			return
+		}
+		writeJSON(w, http.StatusOK, statusView{Status: "ok"})
+	})
+}

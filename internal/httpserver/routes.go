@@ -1,0 +1,50 @@
+package httpserver
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// addRoutes maps the whole HTTP surface of Pome, and returns the patterns it
+// registered (the metrics label them).
+func addRoutes(mux *http.ServeMux, cfg Config) []string {
+	log := cfg.Log
+	sess := newSessions(cfg.Accounts, cfg.SecureCookies)
+	// State-changing management routes refuse cross-origin browser requests.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(errorHandler(log, errCrossOrigin))
+	guard := cop.Handler
+
+	routes := []struct {
+		pattern string
+		handler http.Handler
+	}{
+		// Public API, authenticated by API key (SPEC §3).
+		{"GET /v1/me", handleMe(log, cfg.Verifier, cfg.Meter, cfg.Now)},
+
+		// Management API, authenticated by session (SPEC §5).
+		{"POST /api/auth/signup", guard(handleSignup(log, cfg.Accounts, sess))},
+		{"POST /api/auth/login", guard(handleLogin(log, cfg.Accounts, sess))},
+		{"POST /api/auth/logout", guard(handleLogout(log, cfg.Accounts, sess))},
+		{"GET /api/session", handleSession(log, cfg.Accounts, sess)},
+		{"GET /api/keys", handleListKeys(log, sess, cfg.Keys, cfg.Now)},
+		{"POST /api/keys", guard(handleCreateKey(log, sess, cfg.Keys, cfg.Now))},
+		{"DELETE /api/keys/{id}", guard(handleRevokeKey(log, sess, cfg.Keys))},
+		{"GET /api/keys/{id}/usage", handleKeyUsage(log, sess, cfg.Keys)},
+
+		// Operations (SPEC §10).
+		{"GET /healthz", handleHealthz()},
+		{"GET /readyz", handleReadyz(log, cfg.Ready)},
+		{"GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})},
+	}
+	patterns := make([]string, 0, len(routes))
+	for _, rt := range routes {
+		mux.Handle(rt.pattern, rt.handler)
+		patterns = append(patterns, rt.pattern)
+	}
+	// Everything else: a JSON 404, or a JSON 405 with Allow when the path
+	// exists for other methods. ServeMux's own text answers never show.
+	mux.Handle(fallbackPattern, handleFallback(log, mux))
+	return patterns
+}

@@ -1,0 +1,173 @@
+package pometest
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// CountingStore is a pome.Store that counts the calls of each method before
+// passing them on. It is safe for concurrent use.
+//
+// It holds the next store in a field rather than embedding it: a method added
+// to pome.Store then fails to compile here instead of passing through
+// uncounted, which would make "no store call" tests pass for the wrong reason.
+type CountingStore struct {
+	next pome.Store
+
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+var _ pome.Store = (*CountingStore)(nil)
+
+// NewCountingStore returns a CountingStore in front of next.
+func NewCountingStore(next pome.Store) *CountingStore {
+	return &CountingStore{next: next, calls: make(map[string]int)}
+}
+
+func (s *CountingStore) count(method string) {
+	s.mu.Lock()
+	s.calls[method]++
+	s.mu.Unlock()
+}
+
+// Calls returns the number of calls per method name since the last Reset.
+func (s *CountingStore) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.calls)
+}
+
+// Count returns the number of calls of one method since the last Reset.
+func (s *CountingStore) Count(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// Total returns the number of calls of every method since the last Reset.
+func (s *CountingStore) Total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		n += c
+	}
+	return n
+}
+
+// Reset sets every count to zero.
+func (s *CountingStore) Reset() {
+	s.mu.Lock()
+	clear(s.calls)
+	s.mu.Unlock()
+}
+
+func (s *CountingStore) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team) error {
+	s.count("CreateUserWithTeam")
+	return s.next.CreateUserWithTeam(ctx, u, t)
+}
+
+func (s *CountingStore) UserByEmail(ctx context.Context, email string) (pome.User, error) {
+	s.count("UserByEmail")
+	return s.next.UserByEmail(ctx, email)
+}
+
+func (s *CountingStore) UserByID(ctx context.Context, id string) (pome.User, error) {
+	s.count("UserByID")
+	return s.next.UserByID(ctx, id)
+}
+
+func (s *CountingStore) Memberships(ctx context.Context, userID string) ([]pome.Membership, error) {
+	s.count("Memberships")
+	return s.next.Memberships(ctx, userID)
+}
+
+func (s *CountingStore) TeamBySlug(ctx context.Context, slug string) (pome.Team, error) {
+	s.count("TeamBySlug")
+	return s.next.TeamBySlug(ctx, slug)
+}
+
+func (s *CountingStore) UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time) error {
+	s.count("UpdateTeam")
+	return s.next.UpdateTeam(ctx, teamID, status, planTier, at)
+}
+
+func (s *CountingStore) CreateSession(ctx context.Context, sess pome.Session) error {
+	s.count("CreateSession")
+	return s.next.CreateSession(ctx, sess)
+}
+
+func (s *CountingStore) SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session, error) {
+	s.count("SessionByDigest")
+	return s.next.SessionByDigest(ctx, d)
+}
+
+func (s *CountingStore) TouchSession(ctx context.Context, d pome.Digest, lastSeen time.Time) error {
+	s.count("TouchSession")
+	return s.next.TouchSession(ctx, d, lastSeen)
+}
+
+func (s *CountingStore) DeleteSession(ctx context.Context, d pome.Digest) error {
+	s.count("DeleteSession")
+	return s.next.DeleteSession(ctx, d)
+}
+
+func (s *CountingStore) CreateKey(ctx context.Context, k pome.Key) error {
+	s.count("CreateKey")
+	return s.next.CreateKey(ctx, k)
+}
+
+func (s *CountingStore) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, error) {
+	s.count("KeyByDigest")
+	return s.next.KeyByDigest(ctx, d)
+}
+
+func (s *CountingStore) KeyByID(ctx context.Context, teamID, keyID string) (pome.Key, error) {
+	s.count("KeyByID")
+	return s.next.KeyByID(ctx, teamID, keyID)
+}
+
+func (s *CountingStore) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error) {
+	s.count("ListKeys")
+	return s.next.ListKeys(ctx, f)
+}
+
+func (s *CountingStore) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time) (pome.Key, error) {
+	s.count("RevokeKey")
+	return s.next.RevokeKey(ctx, teamID, keyID, at)
+}
+
+func (s *CountingStore) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
+	s.count("AddUsage")
+	return s.next.AddUsage(ctx, deltas)
+}
+
+func (s *CountingStore) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error) {
+	s.count("DailyUsage")
+	return s.next.DailyUsage(ctx, keyID, since)
+}
+
+func (s *CountingStore) Changes(ctx context.Context, after int64, limit int) ([]pome.Change, error) {
+	s.count("Changes")
+	return s.next.Changes(ctx, after, limit)
+}
+
+func (s *CountingStore) LastChange(ctx context.Context) (int64, error) {
+	s.count("LastChange")
+	return s.next.LastChange(ctx)
+}
+
+func (s *CountingStore) Ping(ctx context.Context) error {
+	s.count("Ping")
+	return s.next.Ping(ctx)
+}
+
+func (s *CountingStore) Close() error {
+	s.count("Close")
+	return s.next.Close()
+}

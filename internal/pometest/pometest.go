@@ -1,0 +1,23 @@
+// Package pometest is the test harness of Pome: a temporary SQLite store, a
+// fake clock, a store that counts its calls, and the real HTTP handler
+// wired as cmd/pome wires it, served on loopback.
+package pometest
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/pomehq/pome/internal/sqlite"
+)
+
+// NewStore opens a fresh SQLite store in a temporary directory, closed when
+// the test ends.
+func NewStore(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "pome.db"))
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

@@ -1,0 +1,256 @@
+package pometest
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/account"
+	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/httpserver"
+	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/sqlite"
+)
+
+// Password is the password of every user Signup creates.
+const Password = "correct horse battery staple"
+
+// Server is Pome's real handler on a real SQLite file, served over loopback
+// HTTP, with every part reachable for a test to drive or inspect.
+type Server struct {
+	URL     string // base URL, e.g. http://127.0.0.1:PORT
+	HTTP    *httptest.Server
+	Handler http.Handler
+
+	DB       *sqlite.DB     // the store on disk
+	Store    *CountingStore // what every service uses: counts calls into DB
+	Clock    *Clock         // the fake clock; nil if WithNow was given
+	Now      func() time.Time
+	Accounts *account.Service
+	Keys     *apikey.Service
+	Verifier *apikey.Verifier
+	Meter    *meter.Meter
+	Metrics  *prometheus.Registry
+}
+
+type config struct {
+	db         *sqlite.DB
+	clock      *Clock
+	now        func() time.Time
+	signupOpen bool
+	secure     bool
+	log        *slog.Logger
+	wrap       func(pome.Store) pome.Store
+	ttl        time.Duration
+}
+
+// Option changes how NewServer builds a Server.
+type Option func(*config)
+
+// WithDB serves from db instead of a fresh store: two servers on one DB
+// behave like a restart, or like two nodes.
+func WithDB(db *sqlite.DB) Option { return func(c *config) { c.db = db } }
+
+// WithClock uses clock as the time of every part.
+func WithClock(clock *Clock) Option { return func(c *config) { c.clock = clock } }
+
+// WithNow uses now as the time of every part (Server.Clock is then nil).
+func WithNow(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithSignupClosed turns open signup off.
+func WithSignupClosed() Option { return func(c *config) { c.signupOpen = false } }
+
+// WithSecureCookies serves the __Host- session cookie with Secure.
+func WithSecureCookies() Option { return func(c *config) { c.secure = true } }
+
+// WithLogger logs to log instead of discarding.
+func WithLogger(log *slog.Logger) Option { return func(c *config) { c.log = log } }
+
+// WithStoreWrapper puts wrap's store between the services and the counting
+// store, e.g. to fake a member's role.
+func WithStoreWrapper(wrap func(pome.Store) pome.Store) Option {
+	return func(c *config) { c.wrap = wrap }
+}
+
+// WithVerifierTTL sets how long the verifier caches a key (default 1 minute).
+func WithVerifierTTL(ttl time.Duration) Option { return func(c *config) { c.ttl = ttl } }
+
+// NewServer starts the real handler, wired as cmd/pome wires it, on a
+// loopback httptest server that stops when the test ends. The verifier's
+// Follow and the meter's Run loops are not started: tests call
+// Verifier.Forget and Meter.Flush where they need them.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	cfg := config{signupOpen: true, ttl: time.Minute}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.db == nil {
+		cfg.db = NewStore(t)
+	}
+	s := &Server{DB: cfg.db, Store: NewCountingStore(cfg.db), Now: cfg.now}
+	if s.Now == nil {
+		s.Clock = cfg.clock
+		if s.Clock == nil {
+			s.Clock = NewClock(Epoch)
+		}
+		s.Now = s.Clock.Now
+	}
+	if cfg.log == nil {
+		cfg.log = slog.New(slog.DiscardHandler)
+	}
+	var store pome.Store = s.Store
+	if cfg.wrap != nil {
+		store = cfg.wrap(store)
+	}
+	format := pome.DefaultKeyFormat
+	s.Verifier = apikey.NewVerifier(store, format, cfg.ttl, s.Now)
+	s.Keys = apikey.New(store, format, s.Verifier, s.Now)
+	s.Accounts = account.New(store, account.Config{SignupOpen: cfg.signupOpen}, s.Now)
+	s.Meter = meter.New(store)
+	s.Metrics = prometheus.NewRegistry()
+	s.Handler = httpserver.New(httpserver.Config{
+		Accounts:      s.Accounts,
+		Keys:          s.Keys,
+		Verifier:      s.Verifier,
+		Meter:         s.Meter,
+		Ready:         store.Ping,
+		Log:           cfg.log,
+		Metrics:       s.Metrics,
+		SecureCookies: cfg.secure,
+		Now:           s.Now,
+	})
+	s.HTTP = httptest.NewServer(s.Handler)
+	t.Cleanup(s.HTTP.Close)
+	s.URL = s.HTTP.URL
+	return s
+}
+
+// Client returns a new HTTP client of the server with its own cookie jar:
+// one browser.
+func (s *Server) Client() *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		panic(err) // cookiejar.New fails only on a bad public suffix list
+	}
+	return &http.Client{Jar: jar, Transport: s.HTTP.Client().Transport}
+}
+
+// Signup signs up email with Password and returns a client holding the
+// session cookie.
+func (s *Server) Signup(t testing.TB, email string) *http.Client {
+	t.Helper()
+	c := s.Client()
+	body := `{"email":` + quote(email) + `,"password":` + quote(Password) + `}`
+	if r := s.Do(t, c, "POST", "/api/auth/signup", nil, body); r.Status != http.StatusCreated {
+		t.Fatalf("POST /api/auth/signup status = %d, want %d; body %s", r.Status, http.StatusCreated, r.Body)
+	}
+	return c
+}
+
+// Login signs email in with Password and returns a client holding the
+// session cookie.
+func (s *Server) Login(t testing.TB, email string) *http.Client {
+	t.Helper()
+	c := s.Client()
+	body := `{"email":` + quote(email) + `,"password":` + quote(Password) + `}`
+	if r := s.Do(t, c, "POST", "/api/auth/login", nil, body); r.Status != http.StatusOK {
+		t.Fatalf("POST /api/auth/login status = %d, want %d; body %s", r.Status, http.StatusOK, r.Body)
+	}
+	return c
+}
+
+// CreatedKey is the body of a 201 from POST /api/keys.
+type CreatedKey struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Key         string     `json:"key"`
+	Prefix      string     `json:"prefix"`
+	Role        pome.Role  `json:"role"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   *time.Time `json:"expires_at"`
+	Status      string     `json:"status"`
+}
+
+// CreateKey creates a key named name in the default team of c's user and
+// returns its plaintext.
+func (s *Server) CreateKey(t testing.TB, c *http.Client, name string) string {
+	t.Helper()
+	return s.CreateKeyWith(t, c, `{"name":`+quote(name)+`}`).Key
+}
+
+// CreateKeyWith posts body (JSON) to /api/keys and returns the created key.
+func (s *Server) CreateKeyWith(t testing.TB, c *http.Client, body string) CreatedKey {
+	t.Helper()
+	r := s.Do(t, c, "POST", "/api/keys", nil, body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("POST /api/keys status = %d, want %d; body %s", r.Status, http.StatusCreated, r.Body)
+	}
+	var k CreatedKey
+	r.DecodeJSON(t, &k)
+	return k
+}
+
+// Response is a whole HTTP response, read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// DecodeJSON decodes the body into v, failing the test if it cannot.
+func (r *Response) DecodeJSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode response body %s: %v", r.Body, err)
+	}
+}
+
+// Do sends a request to the server with c (a plain client if nil) and
+// reads the whole response. A body is sent as application/json unless header
+// has a Content-Type entry (a nil one sends none).
+func (s *Server) Do(t testing.TB, c *http.Client, method, path string, header http.Header, body string) *Response {
+	t.Helper()
+	if c == nil {
+		c = s.HTTP.Client()
+	}
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, s.URL+path, rd)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if _, set := header["Content-Type"]; body != "" && !set {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -147,6 +147,7 @@ func TestVisibility(t *testing.T) {
 	dev2 := f.member(t, &owner.Team, pome.RoleDeveloper)
 	admin := f.member(t, &owner.Team, pome.RoleAdmin)
 	k1 := f.mustCreate(t, dev1, apikey.CreateParams{}).Key
+	f.clock.Add(time.Millisecond) // newest first is by creation time
 	k2 := f.mustCreate(t, dev2, apikey.CreateParams{}).Key
 	outsider := f.member(t, nil, pome.RoleOwner)
 

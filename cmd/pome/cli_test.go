@@ -1,0 +1,113 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestUsageErrors protects the exit statuses of SPEC §9: a mistake in how
+// pome is called is 2, with a message that says what to do, and nothing is
+// started or opened.
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{"no command", nil, nil, 2, "Usage: pome"},
+		{"unknown command", nil, []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"help", nil, []string{"help"}, 0, ""},
+		{"serve help", nil, []string{"serve", "--help"}, 0, "Example:"},
+		{"serve unknown flag", nil, []string{"serve", "--nope"}, 2, "flag provided but not defined"},
+		{"serve database url", nil, []string{"serve", "--data-dir", dir, "--database-url", "postgres://x"}, 2, "PostgreSQL arrives in a later version"},
+		{"serve database url from env", map[string]string{"POME_DATABASE_URL": "postgres://x"}, []string{"serve", "--data-dir", dir}, 2, "PostgreSQL arrives in a later version"},
+		{"serve redis url", nil, []string{"serve", "--data-dir", dir, "--redis-url", "redis://x"}, 2, "Redis arrives in a later version"},
+		{"serve bad signup", nil, []string{"serve", "--data-dir", dir, "--signup", "maybe"}, 2, "--signup must be open or closed"},
+		{"serve bad signup from env", map[string]string{"POME_SIGNUP": "maybe"}, []string{"serve", "--data-dir", dir}, 2, "--signup must be open or closed"},
+		{"serve bad key prefix", nil, []string{"serve", "--data-dir", dir, "--key-prefix", "PME"}, 2, "--key-prefix"},
+		{"serve stray argument", nil, []string{"serve", "now"}, 2, `unexpected argument "now"`},
+		{"serve bad bool from env", map[string]string{"POME_SECURE_COOKIES": "sometimes"}, []string{"serve"}, 2, "invalid value in POME_SECURE_COOKIES"},
+		{"whoami help", nil, []string{"whoami", "--help"}, 0, "POME_API_KEY"},
+		{"whoami no key", nil, []string{"whoami"}, 2, "no API key: set POME_API_KEY"},
+		{"whoami bad url", map[string]string{"POME_API_KEY": "pme_x"}, []string{"whoami", "--api-url", "ftp://x"}, 2, "must be an http:// or https:// URL"},
+		{"admin help", nil, []string{"admin", "--help"}, 0, "team set-plan"},
+		{"admin no command", nil, []string{"admin", "--data-dir", dir}, 2, "Usage: pome admin"},
+		{"admin unknown command", nil, []string{"admin", "--data-dir", dir, "team", "delete", "acme"}, 2, `unknown command "team delete"`},
+		{"admin database url", nil, []string{"admin", "--database-url", "postgres://x", "team", "ban", "acme"}, 2, "PostgreSQL arrives"},
+		{"admin user create help", nil, []string{"admin", "user", "create", "--help"}, 0, "read from stdin"},
+		{"admin user create no email", nil, []string{"admin", "--data-dir", dir, "user", "create"}, 2, "--email is required"},
+		{"admin team ban help", nil, []string{"admin", "team", "ban", "--help"}, 0, "Example:"},
+		{"admin team ban no slug", nil, []string{"admin", "--data-dir", dir, "team", "ban"}, 2, "Usage: pome admin team"},
+		{"admin set-plan bad plan", nil, []string{"admin", "--data-dir", dir, "team", "set-plan", "acme", "gold"}, 2, "plan must be free, pro or enterprise"},
+		{"admin set-plan missing plan", nil, []string{"admin", "--data-dir", dir, "team", "set-plan", "acme"}, 2, "Usage: pome admin team"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, tt.env, "", tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("pome %v: exit %d, want %d\nstderr:\n%s", tt.args, r.code, tt.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr+r.stdout, tt.inStderr) {
+				t.Errorf("pome %v: output does not contain %q\nstderr:\n%s", tt.args, tt.inStderr, r.stderr)
+			}
+		})
+	}
+}
+
+// TestParseFlags protects the configuration rule: every flag is also read
+// from POME_<FLAG>, and the command line wins over the environment.
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       map[string]string
+		args      []string
+		wantDir   string
+		wantToken string
+	}{
+		{"defaults", nil, nil, "./pome-data", ""},
+		{"env", map[string]string{"POME_DATA_DIR": "/env", "POME_TOKEN": "t-env"}, nil, "/env", "t-env"},
+		{"flag wins over env", map[string]string{"POME_DATA_DIR": "/env"}, []string{"--data-dir", "/flag"}, "/flag", ""},
+		{"alias first", map[string]string{"POME_API_KEY": "t-alias", "POME_TOKEN": "t-own"}, nil, "./pome-data", "t-alias"},
+		{"flag wins over alias", map[string]string{"POME_API_KEY": "t-alias"}, []string{"--token", "t-flag"}, "./pome-data", "t-flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := newFlagSet("test", "", io.Discard)
+			var s storageFlags
+			s.register(fs)
+			token := fs.String("token", "", "")
+			if err := parseFlags(fs, tt.args, mapEnv(tt.env), map[string]string{"token": "POME_API_KEY"}); err != nil {
+				t.Fatalf("parseFlags: %v", err)
+			}
+			if s.dataDir != tt.wantDir || *token != tt.wantToken {
+				t.Errorf("data-dir, token = %q, %q; want %q, %q", s.dataDir, *token, tt.wantDir, tt.wantToken)
+			}
+		})
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, 0},
+		{"help", flag.ErrHelp, 0},
+		{"usage", usagef("x"), 2},
+		{"api", &apiError{Code: "invalid_api_key"}, 1},
+		{"other", io.ErrUnexpectedEOF, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitCode(tt.err); got != tt.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// proc is the pome binary running `serve` as its own process.
+type proc struct {
+	cmd    *exec.Cmd
+	URL    string
+	stderr *syncBuffer
+	done   chan error
+}
+
+// mustBuild builds the pome binary into dir, with the race detector when
+// this test runs under it.
+func mustBuild(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "pome")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// mustStart runs `pome serve` on 127.0.0.1:0 over dataDir and waits until
+// /healthz answers. The process is killed when the test ends if still alive.
+func mustStart(t *testing.T, bin, dataDir string) *proc {
+	t.Helper()
+	p := &proc{stderr: &syncBuffer{}, done: make(chan error, 1)}
+	stdout := &syncBuffer{}
+	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--signup", "open")
+	// Only what the process needs: no POME_* variable of the test's own
+	// environment may change what it runs.
+	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	p.cmd.Stdout, p.cmd.Stderr = stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start pome: %v", err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case err := <-p.done:
+			p.done <- err
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	line := regexp.MustCompile(`Pome listening on (http://\S+)\n`)
+	waitFor(t, 20*time.Second, "pome prints its URL", func() bool {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("pome exited before listening: %v\nstderr:\n%s", err, p.stderr)
+		default:
+		}
+		m := line.FindStringSubmatch(stdout.String())
+		if m != nil {
+			p.URL = m[1]
+		}
+		return m != nil
+	})
+	mustBeHealthy(t, p.URL)
+	return p
+}
+
+// mustStop sends sig and waits for the process to exit; it returns the exit
+// error (nil for status 0).
+func (p *proc) mustStop(t *testing.T, sig os.Signal) error {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatalf("pome did not exit within 30s of %v\nstderr:\n%s", sig, p.stderr)
+		return nil
+	}
+}
+
+// TestProcessRestart protects SPEC §5, §7 and §10 across real process
+// restarts: SIGTERM drains and flushes, so a restart sees every key, every
+// revocation, every counted request and every session; kill -9 may lose
+// usage counts but never an acknowledged key or revocation, nor a session.
+func TestProcessRestart(t *testing.T) {
+	bin := mustBuild(t, t.TempDir())
+	dir := t.TempDir()
+	b := newBrowser(t)
+
+	p := mustStart(t, bin, dir)
+	mustSignup(t, b, p.URL, "frank@example.com", "Frank Inc")
+	kept := mustCreateKey(t, b, p.URL, "kept")
+	revoked := mustCreateKey(t, b, p.URL, "revoked")
+	mustRevoke(t, b, p.URL, revoked.ID)
+	const n = 17
+	for i := range n {
+		if r := getMeAs(t, p.URL, kept.Key); r.status != http.StatusOK {
+			t.Fatalf("call %d: GET /v1/me = %d, want 200", i, r.status)
+		}
+	}
+
+	t.Run("sigterm exits 0", func(t *testing.T) {
+		if err := p.mustStop(t, syscall.SIGTERM); err != nil {
+			t.Fatalf("exit after SIGTERM: %v, want status 0\nstderr:\n%s", err, p.stderr)
+		}
+	})
+
+	p = mustStart(t, bin, dir)
+	t.Run("after sigterm", func(t *testing.T) {
+		t.Run("session survives", func(t *testing.T) {
+			if got := call(t, b, "GET", p.URL+"/api/session", nil, nil); got != http.StatusOK {
+				t.Errorf("GET /api/session = %d, want 200", got)
+			}
+		})
+		t.Run("usage count is exact", func(t *testing.T) {
+			// Listed before the next calls, which would add to it.
+			got := mustListKeys(t, b, p.URL)[kept.ID]
+			if got.UsageCount != n || got.LastUsed == nil {
+				t.Errorf("usage_count = %d, last_used = %v; want %d and set", got.UsageCount, got.LastUsed, n)
+			}
+		})
+		t.Run("kept key works", func(t *testing.T) {
+			if r := getMeAs(t, p.URL, kept.Key); r.status != http.StatusOK {
+				t.Errorf("GET /v1/me with the kept key = %d, want 200", r.status)
+			}
+		})
+		t.Run("revoked key stays revoked", func(t *testing.T) {
+			r := getMeAs(t, p.URL, revoked.Key)
+			if r.status != http.StatusForbidden || r.err.Error.Code != "key_revoked" {
+				t.Errorf("GET /v1/me with the revoked key = %d %s, want 403 key_revoked", r.status, r.err.Error.Code)
+			}
+		})
+	})
+
+	// Both acknowledged with a 2xx, then the process dies without a chance
+	// to flush or close anything.
+	added := mustCreateKey(t, b, p.URL, "added")
+	mustRevoke(t, b, p.URL, kept.ID)
+	t.Run("kill -9", func(t *testing.T) {
+		var exit *exec.ExitError
+		if err := p.mustStop(t, syscall.SIGKILL); !errors.As(err, &exit) {
+			t.Fatalf("exit after SIGKILL: %v, want killed", err)
+		}
+	})
+
+	p = mustStart(t, bin, dir)
+	t.Run("after kill -9", func(t *testing.T) {
+		t.Run("acknowledged key survives", func(t *testing.T) {
+			if r := getMeAs(t, p.URL, added.Key); r.status != http.StatusOK {
+				t.Errorf("GET /v1/me with the key created before the kill = %d, want 200", r.status)
+			}
+		})
+		t.Run("acknowledged revocation survives", func(t *testing.T) {
+			r := getMeAs(t, p.URL, kept.Key)
+			if r.status != http.StatusForbidden || r.err.Error.Code != "key_revoked" {
+				t.Errorf("GET /v1/me with the key revoked before the kill = %d %s, want 403 key_revoked", r.status, r.err.Error.Code)
+			}
+		})
+		t.Run("session survives", func(t *testing.T) {
+			if got := call(t, b, "GET", p.URL+"/api/session", nil, nil); got != http.StatusOK {
+				t.Errorf("GET /api/session = %d, want 200", got)
+			}
+		})
+	})
+	t.Run("final sigterm exits 0", func(t *testing.T) {
+		if err := p.mustStop(t, syscall.SIGTERM); err != nil {
+			t.Fatalf("exit after SIGTERM: %v, want status 0\nstderr:\n%s", err, p.stderr)
+		}
+	})
+	for _, k := range []string{kept.Key, revoked.Key, added.Key} {
+		if strings.Contains(p.stderr.String(), k) {
+			t.Errorf("server log holds a plaintext key")
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/account"
+	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/httpserver"
+	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/redact"
+	"github.com/pomehq/pome/internal/sqlite"
+)
+
+const serveUsage = `Usage: pome serve [flags]
+
+Runs the Pome server: the public API (/v1), the management API (/api) and
+/healthz, /readyz, /metrics. With no flags it listens on 127.0.0.1:8080 and
+keeps its data in embedded SQLite under ./pome-data, creating it.
+SIGINT or SIGTERM drains in-flight requests, flushes usage counts and exits.
+
+Example:
+  pome serve --addr 127.0.0.1:8080 --data-dir /var/lib/pome --signup closed
+  POME_ADDR=0.0.0.0:8080 pome serve
+`
+
+// Timings of the server. They are not flags: nothing has needed to change
+// them yet, and each is chosen against a SPEC bound.
+const (
+	// verifyCacheTTL bounds how long a verified key is trusted without
+	// reading the store; the change log makes revocations and bans
+	// elsewhere take effect long before it runs out.
+	verifyCacheTTL = 30 * time.Second
+	// followInterval is how often the change log is polled: `pome admin`
+	// changes reach this server within about a second (SPEC §9 allows 5 s).
+	followInterval = time.Second
+	// flushInterval is how often usage counts are written (SPEC §7: at
+	// least every second), and so the most a crash can lose.
+	flushInterval = time.Second
+	// finalFlushTimeout bounds the last flush on shutdown.
+	finalFlushTimeout = 5 * time.Second
+	// shutdownTimeout bounds the drain of in-flight requests; it leaves a
+	// usual 30 s termination grace period room for the final flush.
+	shutdownTimeout = 20 * time.Second
+)
+
+type serveConfig struct {
+	addr          string
+	storage       storageFlags
+	redisURL      string
+	signup        string
+	keyPrefix     string
+	secureCookies bool
+}
+
+func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := newFlagSet("serve", serveUsage, stderr)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	cfg.storage.register(fs)
+	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL for shared rate limits (not in this version)")
+	fs.StringVar(&cfg.signup, "signup", "open", "`mode`: open (anyone may sign up) or closed (only pome admin user create makes users)")
+	fs.StringVar(&cfg.keyPrefix, "key-prefix", pome.DefaultKeyPrefix, "prefix of new API keys, 2 to 8 lowercase letters")
+	fs.BoolVar(&cfg.secureCookies, "secure-cookies", false, "mark the session cookie Secure (__Host-pome_session); set when served over HTTPS")
+	if err := parseFlags(fs, args, getenv, nil); err != nil {
+		return err
+	}
+	if err := cfg.check(fs); err != nil {
+		return err
+	}
+	format, err := pome.NewKeyFormat(cfg.keyPrefix)
+	if err != nil {
+		return usagef("--key-prefix %q must be 2 to 8 lowercase letters", cfg.keyPrefix)
+	}
+	log := slog.New(redact.New(slog.NewJSONHandler(stderr, nil)))
+	return runServer(ctx, cfg, format, log, stdout)
+}
+
+func (c *serveConfig) check(fs *flag.FlagSet) error {
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := c.storage.check(); err != nil {
+		return err
+	}
+	if c.redisURL != "" {
+		return usagef("--redis-url (POME_REDIS_URL): Redis arrives in a later version; this one keeps rate-limit counters in memory")
+	}
+	if c.signup != "open" && c.signup != "closed" {
+		return usagef("--signup must be open or closed, not %q", c.signup)
+	}
+	return nil
+}
+
+// runServer wires the parts, serves until ctx ends, then shuts down in the
+// order that loses nothing: drain requests, flush usage, close the store.
+func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log *slog.Logger, stdout io.Writer) error {
+	store, err := openStore(ctx, cfg.storage.dataDir, true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing the store failed", "err", err)
+		}
+	}()
+
+	now := time.Now
+	verifier := apikey.NewVerifier(store, format, verifyCacheTTL, now)
+	usage := meter.New(store)
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	handler := httpserver.New(httpserver.Config{
+		Accounts:      account.New(store, account.Config{SignupOpen: cfg.signup == "open"}, now),
+		Keys:          apikey.New(store, format, verifier, now),
+		Verifier:      verifier,
+		Meter:         usage,
+		Ready:         store.Ping,
+		Log:           log,
+		Metrics:       metrics,
+		SecureCookies: cfg.secureCookies,
+		Now:           now,
+	})
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	// The background loops, owned here and ended below. The meter ends
+	// only after the last request has been counted, so its final flush
+	// writes everything.
+	followCtx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	var follower sync.WaitGroup
+	follower.Go(func() { verifier.Follow(followCtx, followInterval, log) })
+	meterCtx, stopMeter := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMeter()
+	var meterDone sync.WaitGroup
+	meterDone.Go(func() { usage.Run(meterCtx, flushInterval, finalFlushTimeout, log) })
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	addr := ln.Addr().String()
+	fmt.Fprintf(stdout, "Pome listening on http://%s\n", addr)
+	log.Info("pome listening", "addr", addr, "data_dir", cfg.storage.dataDir, "signup", cfg.signup)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		// Requests still running past the timeout are cut; what they counted
+		// is still flushed below.
+		log.Error("draining requests timed out", "err", err)
+		srv.Close()
+	}
+	if serveErr == nil {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
+	}
+	stopMeter()
+	meterDone.Wait()
+	stopFollow()
+	follower.Wait()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openStore opens the SQLite database in dataDir. create makes the directory
+// (0700: it holds every key digest and session) when missing; without it a
+// missing database is an error, so that a mistyped --data-dir is not a new,
+// empty database.
+func openStore(ctx context.Context, dataDir string, create bool) (*sqlite.DB, error) {
+	path := filepath.Join(dataDir, "pome.db")
+	if create {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+	} else if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no Pome database at %s (check --data-dir, or run pome serve once): %w", path, err)
+	}
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return store, nil
+}

@@ -1,0 +1,142 @@
+package pome_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/pomehq/pome"
+
+// listedPackage is the part of `go list -json` these tests read.
+type listedPackage struct {
+	ImportPath string
+	Standard   bool
+	Imports    []string // direct imports
+	Deps       []string // every import, transitively
+	Module     *struct{ Path string }
+}
+
+// mustListPackages runs `go list -deps -json ./...` and returns every package
+// of the module and its dependencies, standard library included.
+func mustListPackages(t *testing.T) map[string]listedPackage {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-json", "./...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	pkgs := make(map[string]listedPackage)
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listedPackage
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list output: %v", err)
+		}
+		pkgs[p.ImportPath] = p
+	}
+	return pkgs
+}
+
+// mustPackage returns the package at path, failing if the module lacks it:
+// a rule about a package that is not there would pass by mistake.
+func mustPackage(t *testing.T, pkgs map[string]listedPackage, path string) listedPackage {
+	t.Helper()
+	p, ok := pkgs[path]
+	if !ok {
+		t.Fatalf("package %s not found by go list", path)
+	}
+	return p
+}
+
+// ours reports whether path is a package of this module.
+func ours(path string) bool { return path == module || strings.HasPrefix(path, module+"/") }
+
+// TestDependencies keeps the direction of DESIGN §2: the domain at the root
+// depends on nothing, services depend only on the domain, the HTTP layer
+// never touches a database, and only cmd/pome wires storage in.
+func TestDependencies(t *testing.T) {
+	pkgs := mustListPackages(t)
+	std := func(path string) bool { return pkgs[path].Standard }
+
+	t.Run("root imports only the standard library", func(t *testing.T) {
+		for _, d := range mustPackage(t, pkgs, module).Deps {
+			if !std(d) {
+				t.Errorf("package pome depends on %s", d)
+			}
+		}
+	})
+
+	services := []struct {
+		name    string
+		allowed []string // import path prefixes allowed besides std and pome
+	}{
+		{"internal/apikey", nil},
+		{"internal/account", []string{"golang.org/x/crypto/"}},
+		{"internal/meter", nil},
+	}
+	for _, svc := range services {
+		t.Run(svc.name+" imports only pome, the standard library and what it may", func(t *testing.T) {
+			p := mustPackage(t, pkgs, module+"/"+svc.name)
+			for _, imp := range p.Imports {
+				ok := std(imp) || imp == module || slices.ContainsFunc(svc.allowed, func(a string) bool {
+					return strings.HasPrefix(imp, a)
+				})
+				if !ok {
+					t.Errorf("%s imports %s", svc.name, imp)
+				}
+			}
+			// Nor through something else: no other package of this module.
+			for _, d := range p.Deps {
+				if ours(d) && d != module {
+					t.Errorf("%s depends on %s", svc.name, d)
+				}
+			}
+		})
+	}
+
+	t.Run("httpserver never reaches a database", func(t *testing.T) {
+		p := mustPackage(t, pkgs, module+"/internal/httpserver")
+		for _, d := range p.Deps {
+			switch d {
+			case module + "/internal/sqlite", module + "/internal/postgres", "database/sql":
+				t.Errorf("internal/httpserver depends on %s", d)
+			}
+		}
+	})
+
+	t.Run("only cmd/pome wires storage", func(t *testing.T) {
+		storage := []string{module + "/internal/sqlite", module + "/internal/postgres", module + "/internal/redis"}
+		// pometest is the test harness: only tests import it, and it may open
+		// a real store for them.
+		mayWire := append([]string{module + "/cmd/pome", module + "/internal/pometest"}, storage...)
+		for path, p := range pkgs {
+			if !ours(path) || slices.Contains(mayWire, path) {
+				continue
+			}
+			for _, d := range p.Deps {
+				if slices.Contains(storage, d) {
+					t.Errorf("%s depends on %s", path, d)
+				}
+			}
+		}
+		mustPackage(t, pkgs, module+"/cmd/pome")
+	})
+
+	t.Run("pometest is imported only by tests", func(t *testing.T) {
+		for path, p := range pkgs {
+			if ours(path) && slices.Contains(p.Deps, module+"/internal/pometest") {
+				t.Errorf("%s (not a test) depends on internal/pometest", path)
+			}
+		}
+	})
+}

@@ -3,35 +3,20 @@ package account_test
 import (
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
+	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newService(t *testing.T, cfg account.Config) (*account.Service, *sqlite.DB, *clock) {
+func newService(t *testing.T, cfg account.Config) (*account.Service, *sqlite.DB, *pometest.Clock) {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), t.TempDir()+"/pome.db")
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	db := pometest.NewStore(t)
+	c := pometest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	return account.New(db, cfg, c.Now), db, c
 }
 
@@ -150,19 +135,19 @@ func TestSessionTimeouts(t *testing.T) {
 	t.Run("activity keeps a session within the absolute timeout", func(t *testing.T) {
 		in := mustSignup(t, s, "bob@example.com", "")
 		for day := 6; day <= 24; day += 6 { // active every 6 days: never idle for 7
-			c.Add(6 * 24 * time.Hour)
+			c.Advance(6 * 24 * time.Hour)
 			if _, err := s.Authenticate(t.Context(), in.Token); err != nil {
 				t.Fatalf("Authenticate() on day %d of activity = %v, want the user", day, err)
 			}
 		}
-		c.Add(6 * 24 * time.Hour)
+		c.Advance(6 * 24 * time.Hour)
 		if _, err := s.Authenticate(t.Context(), in.Token); !errors.Is(err, pome.ErrUnauthorized) {
 			t.Fatalf("Authenticate() after 30 days = %v, want unauthorized", err)
 		}
 	})
 	t.Run("idle", func(t *testing.T) {
 		in := mustSignup(t, s, "carol@example.com", "")
-		c.Add(account.SessionIdleTimeout)
+		c.Advance(account.SessionIdleTimeout)
 		if _, err := s.Authenticate(t.Context(), in.Token); !errors.Is(err, pome.ErrUnauthorized) {
 			t.Fatalf("Authenticate() after 7 idle days = %v, want unauthorized", err)
 		}

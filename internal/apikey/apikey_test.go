@@ -6,43 +6,27 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type fixture struct {
 	store    *sqlite.DB
-	clock    *clock
+	clock    *pometest.Clock
 	verifier *apikey.Verifier
 	keys     *apikey.Service
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), t.TempDir()+"/pome.db")
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	db := pometest.NewStore(t)
+	c := pometest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	v := apikey.NewVerifier(db, pome.DefaultKeyFormat, time.Minute, c.Now)
 	return &fixture{store: db, clock: c, verifier: v, keys: apikey.New(db, pome.DefaultKeyFormat, v, c.Now)}
 }
@@ -147,7 +131,7 @@ func TestVisibility(t *testing.T) {
 	dev2 := f.member(t, &owner.Team, pome.RoleDeveloper)
 	admin := f.member(t, &owner.Team, pome.RoleAdmin)
 	k1 := f.mustCreate(t, dev1, apikey.CreateParams{}).Key
-	f.clock.Add(time.Millisecond) // newest first is by creation time
+	f.clock.Advance(time.Millisecond) // newest first is by creation time
 	k2 := f.mustCreate(t, dev2, apikey.CreateParams{}).Key
 	outsider := f.member(t, nil, pome.RoleOwner)
 
@@ -228,7 +212,7 @@ func TestVerify(t *testing.T) {
 		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Add(24 * time.Hour)
+		f.clock.Advance(24 * time.Hour)
 		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); !errors.Is(err, pome.ErrKeyExpired) {
 			t.Fatalf("Verify(expired) = %v, want key_expired", err)
 		}
@@ -306,7 +290,7 @@ func TestVerifierTTL(t *testing.T) {
 	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
 		t.Fatalf("Verify within the ttl = %v, want the cached answer", err)
 	}
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); !errors.Is(err, pome.ErrTeamBanned) {
 		t.Fatalf("Verify after the ttl = %v, want team_banned", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
@@ -19,11 +20,7 @@ var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 // seed opens a store holding one team with n keys and returns their ids.
 func seed(t *testing.T, n int) (*sqlite.DB, []string) {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), t.TempDir()+"/pome.db")
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := pometest.NewStore(t)
 	u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "x", CreatedAt: t0}
 	tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: t0}
 	if err := db.CreateUserWithTeam(t.Context(), u, tm); err != nil {

@@ -83,6 +83,7 @@ func TestDependencies(t *testing.T) {
 		{"internal/apikey", nil},
 		{"internal/account", []string{"golang.org/x/crypto/"}},
 		{"internal/meter", nil},
+		{"internal/ratelimit", []string{"golang.org/x/time/"}},
 	}
 	for _, svc := range services {
 		t.Run(svc.name+" imports only pome, the standard library and what it may", func(t *testing.T) {

@@ -89,6 +89,30 @@ type KeyOwner struct {
 	Key  Key
 	Team Team
 	User User
+	// CreatorRole is the creator's current role in the key's team, empty if
+	// they are no longer a member.
+	CreatorRole Role
+	// Role is the key's effective role: the lower of Key.Role and
+	// CreatorRole. The store leaves it empty; apikey.Verifier sets it.
+	Role Role
+}
+
+// TeamMember is one member of a team, as the member list shows it. The
+// user comes without a password hash.
+type TeamMember struct {
+	User     User
+	Role     Role
+	JoinedAt time.Time
+}
+
+// KeyRoll is one roll of a key, for Store.RollKey: the replacement to
+// store, and the old key's new expiry, which replaces ExpectedExpiresAt.
+type KeyRoll struct {
+	TeamID            string
+	OldKeyID          string
+	ExpectedExpiresAt *time.Time // the old key's expiry as read; a change since is a conflict
+	OldExpiresAt      time.Time  // the old key's expiry from now on
+	New               Key
 }
 
 // KeyFilter selects keys of one team for listing.
@@ -119,6 +143,7 @@ type Change struct {
 	Kind   ChangeKind
 	TeamID string
 	KeyID  string // empty unless the change is about one key
+	UserID string // empty unless the change is about one member
 	At     time.Time
 }
 
@@ -128,6 +153,11 @@ type ChangeKind string
 const (
 	ChangeKeyRevoked  ChangeKind = "key_revoked"
 	ChangeTeamUpdated ChangeKind = "team_updated"
+	// ChangeMemberUpdated: a member's role changed or they left the team;
+	// the keys they created in it must be verified afresh.
+	ChangeMemberUpdated ChangeKind = "member_updated"
+	// ChangeKeyUpdated: a key's expiry moved (a roll); verify it afresh.
+	ChangeKeyUpdated ChangeKind = "key_updated"
 )
 
 // Member is a signed-in user acting in one team: who a management request

@@ -102,6 +102,12 @@ var (
 	ErrUserNotFound = &Error{Kind: NotFound, Code: "user_not_found", Message: "User not found"}
 	ErrNotFound     = &Error{Kind: NotFound, Code: "not_found", Message: "Not found"}
 
+	ErrMemberNotFound   = &Error{Kind: NotFound, Code: "member_not_found", Message: "Member not found"}
+	ErrAlreadyMember    = &Error{Kind: Conflict, Code: "already_member", Message: "This user is already a member of the team"}
+	ErrLastOwner        = &Error{Kind: Conflict, Code: "last_owner", Message: "A team must keep at least one owner"}
+	ErrKeyNotActive     = &Error{Kind: Conflict, Code: "key_not_active", Message: "Only an active API key can be rolled"}
+	ErrConcurrentChange = &Error{Kind: Conflict, Code: "concurrent_change", Message: "The resource changed while this request ran; retry"}
+
 	ErrInvalidJSON          = &Error{Kind: Invalid, Code: "invalid_json", Message: "Request body is not valid JSON"}
 	ErrBodyTooLarge         = &Error{Kind: TooLarge, Code: "body_too_large", Message: "Request body is larger than 64 KiB"}
 	ErrUnsupportedMediaType = &Error{Kind: UnsupportedMediaType, Code: "unsupported_media_type", Message: "Content-Type must be application/json"}

@@ -41,6 +41,7 @@ const (
 	ActionManageAnyKey                // list and revoke any key of the team
 	ActionManageMembers               // manage members and roles below owner
 	ActionManageTeam                  // change plan, delete team, manage owners
+	ActionReadAudit                   // read the team's audit log (SPEC §5: owner, admin)
 )
 
 // minRole is the SPEC §4 matrix, in one place: the lowest role allowed each action.
@@ -51,9 +52,29 @@ var minRole = [...]Role{
 	ActionManageAnyKey:  RoleAdmin,
 	ActionManageMembers: RoleAdmin,
 	ActionManageTeam:    RoleOwner,
+	ActionReadAudit:     RoleAdmin,
 }
 
 // Can reports whether role r may do a.
 func (r Role) Can(a Action) bool {
 	return int(a) < len(minRole) && r.AtLeast(minRole[a])
+}
+
+// Min returns the lower of r and o: a key's effective role is the lower of
+// its own role and its creator's current role. An invalid role is lowest.
+func (r Role) Min(o Role) Role {
+	if r.rank() <= o.rank() {
+		return r
+	}
+	return o
+}
+
+// CanManage reports whether a member of role r may add, remove, or change
+// the role of a member whose role is (or would become) target: admins manage
+// developers and viewers, only owners manage admins and owners (SPEC §4).
+func (r Role) CanManage(target Role) bool {
+	if !r.Can(ActionManageMembers) || !target.Valid() {
+		return false
+	}
+	return !target.AtLeast(RoleAdmin) || r.Can(ActionManageTeam)
 }

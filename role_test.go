@@ -17,6 +17,7 @@ func TestRoleCan(t *testing.T) {
 		pome.ActionManageAnyKey:  {true, true, false, false},
 		pome.ActionManageMembers: {true, true, false, false},
 		pome.ActionManageTeam:    {true, false, false, false},
+		pome.ActionReadAudit:     {true, true, false, false},
 	}
 	for a, row := range want {
 		for i, r := range roles {
@@ -45,6 +46,43 @@ func TestRoleAtLeast(t *testing.T) {
 	} {
 		if got := tc.r.AtLeast(tc.o); got != tc.want {
 			t.Errorf("%q.AtLeast(%q) = %v, want %v", tc.r, tc.o, got, tc.want)
+		}
+	}
+}
+
+func TestRoleMin(t *testing.T) {
+	for _, tc := range []struct{ a, b, want pome.Role }{
+		{pome.RoleOwner, pome.RoleViewer, pome.RoleViewer},
+		{pome.RoleDeveloper, pome.RoleAdmin, pome.RoleDeveloper},
+		{pome.RoleAdmin, pome.RoleAdmin, pome.RoleAdmin},
+		{pome.RoleAdmin, "", ""}, // a creator who left the team: no role at all
+	} {
+		if got := tc.a.Min(tc.b); got != tc.want {
+			t.Errorf("%q.Min(%q) = %q, want %q", tc.a, tc.b, got, tc.want)
+		}
+		if got := tc.b.Min(tc.a); got != tc.want {
+			t.Errorf("%q.Min(%q) = %q, want %q", tc.b, tc.a, got, tc.want)
+		}
+	}
+}
+
+// Admins manage developers and viewers; only owners manage admins and owners.
+func TestRoleCanManage(t *testing.T) {
+	roles := []pome.Role{pome.RoleOwner, pome.RoleAdmin, pome.RoleDeveloper, pome.RoleViewer}
+	want := map[pome.Role][4]bool{ // target: owner, admin, developer, viewer
+		pome.RoleOwner:     {true, true, true, true},
+		pome.RoleAdmin:     {false, false, true, true},
+		pome.RoleDeveloper: {false, false, false, false},
+		pome.RoleViewer:    {false, false, false, false},
+	}
+	for actor, row := range want {
+		for i, target := range roles {
+			if got := actor.CanManage(target); got != row[i] {
+				t.Errorf("%s.CanManage(%s) = %v, want %v", actor, target, got, row[i])
+			}
+		}
+		if actor.CanManage("root") {
+			t.Errorf("%s.CanManage(root) = true, want false", actor)
 		}
 	}
 }

@@ -10,11 +10,17 @@ import (
 // internal/apikey and internal/account); they translate driver errors at their
 // edge: no rows → a NotFound *Error, a unique violation → a Conflict *Error, a
 // lost database → an Unavailable *Error.
+//
+// Every method that changes state takes the audit event that records the
+// change and appends it in the same transaction: a change that fails leaves
+// no event, and an event never describes a change that did not commit.
+// Integrity invariants that must hold under races (a team keeps an owner)
+// are checked inside the transaction; who may do what is not the store's.
 type Store interface {
-	// CreateUserWithTeam stores a new user, a new team and the user's owner
-	// membership in one transaction. A taken email is ErrEmailTaken, a taken
-	// slug ErrSlugTaken.
-	CreateUserWithTeam(ctx context.Context, u User, t Team) error
+	// CreateUserWithTeam stores a new user, a new team, the user's owner
+	// membership and ev in one transaction. A taken email is ErrEmailTaken, a
+	// taken slug ErrSlugTaken.
+	CreateUserWithTeam(ctx context.Context, u User, t Team, ev AuditEvent) error
 	// UserByEmail finds a user by lower-cased email; ErrUserNotFound if none.
 	UserByEmail(ctx context.Context, email string) (User, error)
 	// UserByID finds a user; ErrUserNotFound if none.
@@ -25,32 +31,63 @@ type Store interface {
 	// TeamBySlug finds a team; ErrTeamNotFound if none.
 	TeamBySlug(ctx context.Context, slug string) (Team, error)
 	// UpdateTeam sets a team's status and plan tier and appends a
-	// ChangeTeamUpdated entry to the change log, in one transaction.
+	// ChangeTeamUpdated entry to the change log and ev, in one transaction.
 	// ErrTeamNotFound if no team has the id.
-	UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time) error
+	UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time, ev AuditEvent) error
 
-	// CreateSession stores a session.
-	CreateSession(ctx context.Context, s Session) error
+	// AddMember makes a user a member of a team with role, and appends ev.
+	// ErrAlreadyMember if they are one, ErrUserNotFound or ErrTeamNotFound
+	// if either does not exist.
+	AddMember(ctx context.Context, teamID, userID string, role Role, at time.Time, ev AuditEvent) error
+	// Members lists a team's members, oldest membership first.
+	Members(ctx context.Context, teamID string) ([]TeamMember, error)
+	// Member finds one member of a team; ErrMemberNotFound if the user is
+	// not in it.
+	Member(ctx context.Context, teamID, userID string) (TeamMember, error)
+	// SetMemberRole changes a member's role from from to to, appends a
+	// ChangeMemberUpdated entry and ev, in one transaction.
+	// ErrMemberNotFound if the user is not a member, ErrConcurrentChange if
+	// their role is no longer from, ErrLastOwner if the team would be left
+	// without an owner.
+	SetMemberRole(ctx context.Context, teamID, userID string, from, to Role, at time.Time, ev AuditEvent) error
+	// RemoveMember removes a member whose role is from, revokes every key
+	// they created in the team, and appends a ChangeKeyRevoked entry per key,
+	// a ChangeMemberUpdated entry and ev (its Details["revoked_keys"] set to
+	// the revoked key ids), in one transaction. It returns the revoked key
+	// ids. Errors as for SetMemberRole.
+	RemoveMember(ctx context.Context, teamID, userID string, from Role, at time.Time, ev AuditEvent) ([]string, error)
+
+	// CreateSession stores a session and appends ev, unless ev is nil (the
+	// session of a signup, which its signup event records).
+	CreateSession(ctx context.Context, s Session, ev *AuditEvent) error
 	// SessionByDigest finds a session; ErrNotFound if none.
 	SessionByDigest(ctx context.Context, d Digest) (Session, error)
 	// TouchSession sets a session's last-seen time.
 	TouchSession(ctx context.Context, d Digest, lastSeen time.Time) error
-	// DeleteSession removes a session; removing a missing one is no error.
-	DeleteSession(ctx context.Context, d Digest) error
+	// DeleteSession removes a session and, if there was one and ev is not
+	// nil, appends ev; removing a missing one is no error.
+	DeleteSession(ctx context.Context, d Digest, ev *AuditEvent) error
 
-	// CreateKey stores a new key.
-	CreateKey(ctx context.Context, k Key) error
-	// KeyByDigest finds a key with its team and creator, for verification;
-	// ErrKeyNotFound if none.
+	// CreateKey stores a new key and appends ev.
+	CreateKey(ctx context.Context, k Key, ev AuditEvent) error
+	// KeyByDigest finds a key with its team, its creator and the creator's
+	// current role in the team, for verification; ErrKeyNotFound if none.
 	KeyByDigest(ctx context.Context, d Digest) (KeyOwner, error)
 	// KeyByID finds a key of one team; ErrKeyNotFound if the team has no such key.
 	KeyByID(ctx context.Context, teamID, keyID string) (Key, error)
 	// ListKeys lists the keys that match f, newest first.
 	ListKeys(ctx context.Context, f KeyFilter) ([]Key, error)
-	// RevokeKey sets a key's revocation time, if not already set, and appends
-	// a ChangeKeyRevoked entry, in one transaction. It returns the key as
-	// stored afterwards; ErrKeyNotFound if the team has no such key.
-	RevokeKey(ctx context.Context, teamID, keyID string, at time.Time) (Key, error)
+	// RevokeKey sets a key's revocation time, if not already set, and then
+	// appends a ChangeKeyRevoked entry and ev, in one transaction (a key
+	// already revoked writes neither). It returns the key as stored
+	// afterwards; ErrKeyNotFound if the team has no such key.
+	RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev AuditEvent) (Key, error)
+	// RollKey stores r.New, sets the old key's expiry to r.OldExpiresAt, and
+	// appends a ChangeKeyUpdated entry and ev, in one transaction. It returns the old key as stored
+	// afterwards. ErrKeyNotFound if the team has no such key, ErrKeyNotActive
+	// if it is revoked, ErrConcurrentChange if its expiry is no longer
+	// r.ExpectedExpiresAt.
+	RollKey(ctx context.Context, r KeyRoll, ev AuditEvent) (Key, error)
 
 	// AddUsage adds the deltas to each key's usage count and daily bucket and
 	// moves last_used forward (never back), in one transaction. Deltas of keys
@@ -65,6 +102,13 @@ type Store interface {
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
 	// LastChange returns the highest Seq in the change log, 0 if empty.
 	LastChange(ctx context.Context) (int64, error)
+
+	// AppendAudit appends an event that records no change of state (a failed
+	// login, a refused use). At most one AuditKeyExpired event is kept per
+	// target key: a second is silently dropped.
+	AppendAudit(ctx context.Context, ev AuditEvent) error
+	// AuditEvents returns the events that match f, newest first.
+	AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

@@ -170,27 +170,25 @@ func adminTeam(ctx context.Context, storage storageFlags, verb string, args []st
 		return err
 	}
 	defer store.Close()
-	t, err := store.TeamBySlug(ctx, slug)
+	// The account service writes the change, its change-log entry (how
+	// running servers learn to forget the team's cached keys) and its audit
+	// event, by the system actor, in one transaction.
+	accounts := account.New(store, account.Config{HashConcurrency: 1}, time.Now)
+	var t pome.Team
+	switch verb {
+	case "ban":
+		t, err = accounts.SetTeamStatus(ctx, slug, pome.TeamBanned)
+	case "unban":
+		t, err = accounts.SetTeamStatus(ctx, slug, pome.TeamActive)
+	case "set-plan":
+		t, err = accounts.SetTeamPlan(ctx, slug, plan)
+	}
 	if errors.Is(err, pome.ErrTeamNotFound) {
 		return fmt.Errorf("no team with slug %q", slug)
 	}
 	if err != nil {
 		return err
 	}
-	status, planTier := t.Status, t.PlanTier
-	switch verb {
-	case "ban":
-		status = pome.TeamBanned
-	case "unban":
-		status = pome.TeamActive
-	case "set-plan":
-		planTier = plan
-	}
-	// UpdateTeam also appends to the change log, which is how running
-	// servers learn to forget the team's cached keys.
-	if err := store.UpdateTeam(ctx, t.ID, status, planTier, time.Now().UTC()); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "team %s: status %s, plan %s\n", t.Slug, status, planTier)
+	_, err = fmt.Fprintf(stdout, "team %s: status %s, plan %s\n", t.Slug, t.Status, t.PlanTier)
 	return err
 }

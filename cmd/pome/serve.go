@@ -22,6 +22,7 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/httpserver"
 	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/redact"
 	"github.com/pomehq/pome/internal/sqlite"
 )
@@ -65,6 +66,8 @@ type serveConfig struct {
 	signup        string
 	keyPrefix     string
 	secureCookies bool
+	limits        limitFlags
+	rules         ratelimit.Rules // from limits, set by check
 }
 
 func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
@@ -75,7 +78,8 @@ func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Wri
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL for shared rate limits (not in this version)")
 	fs.StringVar(&cfg.signup, "signup", "open", "`mode`: open (anyone may sign up) or closed (only pome admin user create makes users)")
 	fs.StringVar(&cfg.keyPrefix, "key-prefix", pome.DefaultKeyPrefix, "prefix of new API keys, 2 to 8 lowercase letters")
-	fs.BoolVar(&cfg.secureCookies, "secure-cookies", false, "mark the session cookie Secure (__Host-pome_session); set when served over HTTPS")
+	fs.BoolVar(&cfg.secureCookies, "secure-cookies", false, "mark the session cookie Secure (__Host-pome_session) and send HSTS; set when served over HTTPS")
+	cfg.limits.register(fs)
 	if err := parseFlags(fs, args, getenv, nil); err != nil {
 		return err
 	}
@@ -103,6 +107,10 @@ func (c *serveConfig) check(fs *flag.FlagSet) error {
 	if c.signup != "open" && c.signup != "closed" {
 		return usagef("--signup must be open or closed, not %q", c.signup)
 	}
+	var err error
+	if c.rules, err = c.limits.rules(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -121,6 +129,8 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 
 	now := time.Now
 	verifier := apikey.NewVerifier(store, format, verifyCacheTTL, now)
+	verifier.SetNegativeCache(cfg.limits.negTTL, cfg.limits.negSize)
+	accounts := account.New(store, account.Config{SignupOpen: cfg.signup == "open"}, now)
 	usage := meter.New(store)
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(
@@ -128,7 +138,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	handler := httpserver.New(httpserver.Config{
-		Accounts:      account.New(store, account.Config{SignupOpen: cfg.signup == "open"}, now),
+		Accounts:      accounts,
 		Keys:          apikey.New(store, format, verifier, now),
 		Verifier:      verifier,
 		Meter:         usage,
@@ -136,6 +146,9 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		Log:           log,
 		Metrics:       metrics,
 		SecureCookies: cfg.secureCookies,
+		Limiter:       ratelimit.NewMemory(now, 0),
+		Rules:         cfg.rules,
+		RateLimited:   accounts.RecordRateLimited,
 		Now:           now,
 	})
 

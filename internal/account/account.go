@@ -42,6 +42,8 @@ type Service struct {
 	cfg    Config
 	hasher *hasher
 	now    func() time.Time
+
+	limited limitedLog // rate-limit events recently recorded
 }
 
 // New returns a Service.
@@ -65,16 +67,22 @@ func (s *Service) Signup(ctx context.Context, email, password, teamName string) 
 	if !s.cfg.SignupOpen {
 		return SignedIn{}, pome.ErrSignupClosed
 	}
-	u, err := s.CreateUser(ctx, email, password, teamName)
+	u, err := s.createUser(ctx, email, password, teamName, false)
 	if err != nil {
 		return SignedIn{}, err
 	}
-	return s.startSession(ctx, u)
+	// The signup event records this session: no login event besides it.
+	return s.startSession(ctx, u, nil)
 }
 
 // CreateUser creates a user and their personal team without signing in; the
-// operator's `pome admin user create` uses it whatever the signup setting.
+// operator's `pome admin user create` uses it whatever the signup setting,
+// and the audit log records the system as the actor.
 func (s *Service) CreateUser(ctx context.Context, email, password, teamName string) (pome.User, error) {
+	return s.createUser(ctx, email, password, teamName, true)
+}
+
+func (s *Service) createUser(ctx context.Context, email, password, teamName string, bySystem bool) (pome.User, error) {
 	email, err := normalizeEmail(email)
 	if err != nil {
 		return pome.User{}, err
@@ -99,7 +107,12 @@ func (s *Service) CreateUser(ctx context.Context, email, password, teamName stri
 	for attempt := 0; ; attempt++ {
 		t := pome.Team{ID: pome.NewID("tm_"), Slug: withSuffix(base, attempt), Name: teamName,
 			PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: now}
-		err = s.store.CreateUserWithTeam(ctx, u, t)
+		ev := pome.NewAuditEvent(ctx, pome.AuditSignup, now).ByUser(u.ID).On(t.ID, pome.TargetUser, u.ID).
+			With(map[string]any{"team_slug": t.Slug})
+		if bySystem {
+			ev.ActorType, ev.ActorID = pome.ActorSystem, ""
+		}
+		err = s.store.CreateUserWithTeam(ctx, u, t, ev)
 		if !errors.Is(err, pome.ErrSlugTaken) || attempt == 4 {
 			break
 		}
@@ -125,25 +138,52 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 	if err != nil {
 		return SignedIn{}, err
 	}
+	now := s.now().UTC().Truncate(time.Millisecond)
 	if !ok || u.ID == "" {
+		// The attempted email is not recorded: people type passwords into
+		// the email field, and the log must never hold one.
+		ev := pome.NewAuditEvent(ctx, pome.AuditLogin, now)
+		ev.Result = pome.ResultFailure
+		if u.ID == "" {
+			ev.ActorType = pome.ActorAnonymous
+			ev.Details = map[string]any{"reason": "unknown_email"}
+		} else {
+			ev = ev.ByUser(u.ID).On("", pome.TargetUser, u.ID)
+			ev.Details = map[string]any{"reason": "wrong_password"}
+		}
+		if err := s.store.AppendAudit(ctx, ev); err != nil {
+			return SignedIn{}, err
+		}
 		return SignedIn{}, pome.ErrInvalidCredentials
 	}
-	return s.startSession(ctx, u)
+	ev := pome.NewAuditEvent(ctx, pome.AuditLogin, now).ByUser(u.ID).On("", pome.TargetUser, u.ID)
+	return s.startSession(ctx, u, &ev)
 }
 
-func (s *Service) startSession(ctx context.Context, u pome.User) (SignedIn, error) {
+// startSession stores a new session of u, with ev (nil: none) as its record.
+func (s *Service) startSession(ctx context.Context, u pome.User, ev *pome.AuditEvent) (SignedIn, error) {
 	token := pome.NewSessionToken()
 	now := s.now().UTC().Truncate(time.Millisecond)
-	err := s.store.CreateSession(ctx, pome.Session{Digest: pome.DigestOf(token), UserID: u.ID, CreatedAt: now, LastSeen: now})
+	err := s.store.CreateSession(ctx, pome.Session{Digest: pome.DigestOf(token), UserID: u.ID, CreatedAt: now, LastSeen: now}, ev)
 	if err != nil {
 		return SignedIn{}, err
 	}
 	return SignedIn{User: u, Token: token}, nil
 }
 
-// Logout ends the session of token; an unknown token is no error.
+// Logout ends the session of token and records it; an unknown token is no
+// error and records nothing.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.DeleteSession(ctx, pome.DigestOf(token))
+	d := pome.DigestOf(token)
+	sess, err := s.store.SessionByDigest(ctx, d)
+	if errors.Is(err, pome.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ev := pome.NewAuditEvent(ctx, pome.AuditLogout, s.now()).ByUser(sess.UserID).On("", pome.TargetUser, sess.UserID)
+	return s.store.DeleteSession(ctx, d, &ev)
 }
 
 // Authenticate returns the user of a session token, or ErrUnauthorized if
@@ -162,7 +202,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (pome.User, er
 	}
 	now := s.now()
 	if now.Sub(sess.CreatedAt) >= SessionAbsoluteTimeout || now.Sub(sess.LastSeen) >= SessionIdleTimeout {
-		if err := s.store.DeleteSession(ctx, d); err != nil {
+		// A timed-out session is cleaned up, not logged out: no event.
+		if err := s.store.DeleteSession(ctx, d, nil); err != nil {
 			return pome.User{}, err
 		}
 		return pome.User{}, pome.ErrUnauthorized

@@ -12,7 +12,6 @@ import (
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
-
 func newService(t *testing.T, cfg account.Config) (*account.Service, *sqlite.DB, *pometest.Clock) {
 	t.Helper()
 	db := pometest.NewStore(t)

@@ -15,7 +15,6 @@ import (
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
-
 type fixture struct {
 	store    *sqlite.DB
 	clock    *pometest.Clock
@@ -37,11 +36,13 @@ func (f *fixture) member(t testing.TB, team *pome.Team, role pome.Role) pome.Mem
 	t.Helper()
 	u := pome.User{ID: pome.NewID("usr_"), Email: strings.ToLower(pome.NewID("u")) + "@example.com", PasswordHash: "x", CreatedAt: f.clock.Now()}
 	own := pome.Team{ID: pome.NewID("tm_"), Slug: strings.ToLower(pome.NewID("t")), Name: "t", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: f.clock.Now()}
-	if err := f.store.CreateUserWithTeam(t.Context(), u, own); err != nil {
+	if err := f.store.CreateUserWithTeam(t.Context(), u, own, pometest.Event(pome.AuditSignup)); err != nil {
 		t.Fatalf("CreateUserWithTeam: %v", err)
 	}
 	if team == nil {
 		team = &own
+	} else if err := f.store.AddMember(t.Context(), team.ID, u.ID, role, f.clock.Now(), pometest.Event(pome.AuditMemberAdded)); err != nil {
+		t.Fatalf("AddMember: %v", err)
 	}
 	return pome.Member{User: u, Team: *team, Role: role}
 }
@@ -240,17 +241,17 @@ func TestFollowAppliesChangeLog(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 
 	now := f.clock.Now()
-	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanPro, now); err != nil {
+	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanPro, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, revokedElsewhere.Key.ID, now); err != nil {
+	if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, revokedElsewhere.Key.ID, now, pometest.Event(pome.AuditKeyRevoked)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
 		_, err := f.verifier.Verify(t.Context(), c.Plaintext)
 		return errors.Is(err, pome.ErrTeamBanned)
 	})
-	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamActive, pome.PlanPro, now); err != nil {
+	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamActive, pome.PlanPro, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
@@ -284,7 +285,7 @@ func TestVerifierTTL(t *testing.T) {
 	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanFree, f.clock.Now()); err != nil {
+	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanFree, f.clock.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {

@@ -57,6 +57,9 @@ func (s *Service) Create(ctx context.Context, m pome.Member, p CreateParams) (Cr
 	if n := utf8.RuneCountInString(*p.Name); n > maxNameLen {
 		return Created{}, pome.InvalidParameter("'name' must be 1 to %d characters", maxNameLen)
 	}
+	if err := checkText(*p.Name, p.Description); err != nil {
+		return Created{}, err
+	}
 	if utf8.RuneCountInString(p.Description) > maxDescriptionLen {
 		return Created{}, pome.InvalidParameter("'description' must be at most %d characters", maxDescriptionLen)
 	}
@@ -96,9 +99,12 @@ func (s *Service) Create(ctx context.Context, m pome.Member, p CreateParams) (Cr
 		CreatedAt:   now,
 		ExpiresAt:   expiresAt,
 	}
-	if err := s.store.CreateKey(ctx, k); err != nil {
+	ev := pome.NewAuditEvent(ctx, pome.AuditKeyCreated, now).ByUser(m.User.ID).
+		On(m.Team.ID, pome.TargetKey, k.ID).With(keyDetails(&k))
+	if err := s.store.CreateKey(ctx, k, ev); err != nil {
 		return Created{}, err
 	}
+	s.verifier.ForgetUnknown(k.Digest)
 	return Created{Key: k, Plaintext: plaintext}, nil
 }
 
@@ -136,7 +142,10 @@ func (s *Service) Revoke(ctx context.Context, m pome.Member, keyID string) (pome
 	if k.RevokedAt != nil {
 		return k, nil
 	}
-	k, err = s.store.RevokeKey(ctx, m.Team.ID, keyID, s.now().UTC())
+	now := s.now().UTC()
+	ev := pome.NewAuditEvent(ctx, pome.AuditKeyRevoked, now).ByUser(m.User.ID).
+		On(m.Team.ID, pome.TargetKey, keyID).With(map[string]any{"name": k.Name})
+	k, err = s.store.RevokeKey(ctx, m.Team.ID, keyID, now, ev)
 	if err != nil {
 		return pome.Key{}, err
 	}
@@ -154,4 +163,13 @@ func (s *Service) visibleKey(ctx context.Context, m pome.Member, keyID string) (
 		return k, nil
 	}
 	return pome.Key{}, pome.ErrKeyNotFound
+}
+
+// keyDetails are the audit details of a new key: what it is, never its secret.
+func keyDetails(k *pome.Key) map[string]any {
+	d := map[string]any{"name": k.Name, "role": string(k.Role)}
+	if k.ExpiresAt != nil {
+		d["expires_at"] = k.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return d
 }

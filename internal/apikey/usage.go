@@ -7,7 +7,8 @@ import (
 	"github.com/pomehq/pome"
 )
 
-const maxUsageDays = 365
+// maxUsageDays is the longest history GET /api/keys/{id}/usage shows.
+const maxUsageDays = 90
 
 // Usage returns a key's daily request counts for the last days days, today
 // included, one entry per day with zeros filled in, oldest first.

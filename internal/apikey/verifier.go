@@ -20,6 +20,9 @@ type Verifier struct {
 
 	mu    sync.RWMutex
 	cache map[pome.Digest]cachedKey
+
+	negative negativeCache // well-formed keys the store did not know (negative.go)
+	expired  expiredLog    // expired keys whose refusal is recorded (expired.go)
 }
 
 type cachedKey struct {
@@ -29,7 +32,9 @@ type cachedKey struct {
 
 // NewVerifier returns a Verifier whose cache entries live at most ttl.
 func NewVerifier(store pome.Store, format pome.KeyFormat, ttl time.Duration, now func() time.Time) *Verifier {
-	return &Verifier{store: store, format: format, ttl: ttl, now: now, cache: make(map[pome.Digest]cachedKey)}
+	v := &Verifier{store: store, format: format, ttl: ttl, now: now, cache: make(map[pome.Digest]cachedKey)}
+	v.negative.configure(DefaultNegativeTTL, DefaultNegativeSize)
+	return v
 }
 
 // Verify checks a presented key and returns its key, team and creator. A
@@ -37,6 +42,11 @@ func NewVerifier(store pome.Store, format pome.KeyFormat, ttl time.Duration, now
 // ErrInvalidAPIKey; a known but unusable one is ErrKeyRevoked, ErrKeyExpired
 // or ErrTeamBanned.
 func (v *Verifier) Verify(ctx context.Context, candidate string) (pome.KeyOwner, error) {
+	return v.verify(ctx, candidate, nil)
+}
+
+// verify is Verify; gate, if not nil, is called before the store is read.
+func (v *Verifier) verify(ctx context.Context, candidate string, gate func() error) (pome.KeyOwner, error) {
 	d, err := v.format.Parse(candidate)
 	if err != nil {
 		return pome.KeyOwner{}, err
@@ -46,13 +56,27 @@ func (v *Verifier) Verify(ctx context.Context, candidate string) (pome.KeyOwner,
 	c, ok := v.cache[d]
 	v.mu.RUnlock()
 	if !ok || now.Sub(c.loadedAt) >= v.ttl {
+		unknown, gen := v.negative.lookup(d, now)
+		if unknown {
+			return pome.KeyOwner{}, pome.ErrInvalidAPIKey
+		}
+		if gate != nil {
+			if err := gate(); err != nil {
+				return pome.KeyOwner{}, err
+			}
+		}
 		owner, err := v.store.KeyByDigest(ctx, d)
 		if err != nil {
 			if pome.AsError(err).Kind == pome.NotFound {
+				// Only a definite "no such key": an unreachable store
+				// is never remembered as an unknown key.
+				v.negative.add(d, now, gen)
 				return pome.KeyOwner{}, pome.ErrInvalidAPIKey
 			}
 			return pome.KeyOwner{}, err
 		}
+		// A key never does more than its creator can do now (SPEC §4).
+		owner.Role = owner.Key.Role.Min(owner.CreatorRole)
 		c = cachedKey{owner: owner, loadedAt: now}
 		v.mu.Lock()
 		v.cache[d] = c
@@ -61,7 +85,12 @@ func (v *Verifier) Verify(ctx context.Context, candidate string) (pome.KeyOwner,
 	switch {
 	case c.owner.Key.RevokedAt != nil:
 		return pome.KeyOwner{}, pome.ErrKeyRevoked
+	case c.owner.CreatorRole == "":
+		// The creator left the team: their keys were revoked with it; a
+		// key that escaped (another node's stale cache) is refused alike.
+		return pome.KeyOwner{}, pome.ErrKeyRevoked
 	case c.owner.Key.ExpiresAt != nil && !now.Before(*c.owner.Key.ExpiresAt):
+		v.expired.record(ctx, v.store, &c.owner, now)
 		return pome.KeyOwner{}, pome.ErrKeyExpired
 	case c.owner.Team.Status == pome.TeamBanned:
 		return pome.KeyOwner{}, pome.ErrTeamBanned
@@ -74,6 +103,12 @@ func (v *Verifier) Forget(d pome.Digest) {
 	v.mu.Lock()
 	delete(v.cache, d)
 	v.mu.Unlock()
+}
+
+// ForgetMember drops the cached keys a user created in a team, after their
+// role there changed or they left it: the keys' effective role follows.
+func (v *Verifier) ForgetMember(teamID, userID string) {
+	v.forgetMatching(func(o *pome.KeyOwner) bool { return o.Team.ID == teamID && o.Key.CreatedBy == userID })
 }
 
 // forgetMatching drops every cached key for which match is true.
@@ -90,8 +125,10 @@ func (v *Verifier) forgetMatching(match func(*pome.KeyOwner) bool) {
 // apply invalidates what one change-log entry makes stale.
 func (v *Verifier) apply(c pome.Change) {
 	switch c.Kind {
-	case pome.ChangeKeyRevoked:
+	case pome.ChangeKeyRevoked, pome.ChangeKeyUpdated:
 		v.forgetMatching(func(o *pome.KeyOwner) bool { return o.Key.ID == c.KeyID })
+	case pome.ChangeMemberUpdated:
+		v.ForgetMember(c.TeamID, c.UserID)
 	default:
 		// A team change, or a kind this version does not know: forgetting
 		// the whole team is always safe.

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -11,7 +12,8 @@ import (
 // accessLog writes one line per request: request id, method, path, route,
 // status, latency and bytes. Never the query string, headers, cookies or
 // body, where keys, passwords and tokens travel. A path that matched no
-// route is masked where it looks like a key.
+// route, or a route with a wildcard ({id}), is masked where it looks like a
+// key: a key pasted in place of an id must not reach the log.
 func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -22,7 +24,7 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				return
 			}
 			path := r.URL.Path
-			if r.Pattern == "" || r.Pattern == fallbackPattern {
+			if r.Pattern == "" || r.Pattern == fallbackPattern || strings.IndexByte(r.Pattern, '{') >= 0 {
 				path = pome.KeyPattern.ReplaceAllString(path, "[REDACTED]")
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",

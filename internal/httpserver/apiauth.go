@@ -8,18 +8,22 @@ import (
 )
 
 // authorizeKey authenticates a public API request by its API key and checks
-// that the key's role may use the request's method (SPEC §4: a viewer key
-// reads only). It is the one gate of the public API: gateway mode reuses it.
-func authorizeKey(r *http.Request, v *apikey.Verifier) (pome.KeyOwner, error) {
+// that the key's effective role (the lower of its own and its creator's
+// current role) may use the request's method (SPEC §4: a viewer key reads only). It is the one gate of the public API: gateway mode reuses it.
+//
+// keyGate.authorize wraps it with the rate limits: gate, if not nil, is
+// called before the store is read (see apikey.Verifier.VerifyGated).
+func authorizeKey(r *http.Request, v *apikey.Verifier, gate func() error) (pome.KeyOwner, error) {
 	candidate, err := apiKeyFrom(r.Header)
 	if err != nil {
 		return pome.KeyOwner{}, err
 	}
-	owner, err := v.Verify(r.Context(), candidate)
+	owner, err := v.VerifyGated(r.Context(), candidate, gate)
 	if err != nil {
 		return pome.KeyOwner{}, err
 	}
-	if !owner.Key.Role.Can(actionOf(r.Method)) {
+	// The effective role: a key never does more than its creator can now.
+	if !owner.Role.Can(actionOf(r.Method)) {
 		return pome.KeyOwner{}, pome.ErrInsufficientPermissions
 	}
 	return owner, nil

@@ -54,7 +54,7 @@ func handleSignup(log *slog.Logger, accounts *account.Service, sess sessions) ht
 
 // handleLogin answers POST /api/auth/login: a new session; 200 with the
 // session view. An unknown email and a wrong password answer alike.
-func handleLogin(log *slog.Logger, accounts *account.Service, sess sessions) http.Handler {
+func handleLogin(log *slog.Logger, accounts *account.Service, sess sessions, lim *limits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req loginRequest
 		if err := decodeJSON(r, &req); err != nil {
@@ -65,7 +65,13 @@ func handleLogin(log *slog.Logger, accounts *account.Service, sess sessions) htt
 			writeError(w, r, log, err)
 			return
 		}
+		done, err := lim.loginAttempt(w, r, *req.Email)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
 		in, err := accounts.Login(r.Context(), *req.Email, *req.Password)
+		done(err)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -96,6 +102,10 @@ func handleLogout(log *slog.Logger, accounts *account.Service, sess sessions) ht
 			}
 		}
 		sess.clear(w)
+		// The browser drops every cookie and stored datum of this origin.
+		// Not "cache": every response is no-store, and clearing a cache can
+		// stall the browser for seconds.
+		w.Header()["Clear-Site-Data"] = clearSiteData
 		writeJSON(w, http.StatusOK, successView{Success: true})
 	})
 }

@@ -23,8 +23,9 @@ func (s keyStore) KeyByDigest(context.Context, pome.Digest) (pome.KeyOwner, erro
 }
 
 // A viewer key may read (GET, HEAD) but not write on the public API; the
-// check lives in authorizeKey, the one gate of the public API. (Only GET
-// routes exist today, so HTTP cannot reach the refusal yet.)
+// check lives in authorizeKey, the one gate of the public API, and uses the
+// key's effective role. (Only GET routes exist today: TestRoleMatrix reaches
+// the refusal over HTTP through a test-only write route behind this gate.)
 func TestAuthorizeKeyRole(t *testing.T) {
 	key, err := pome.DefaultKeyFormat.Generate()
 	if err != nil {
@@ -32,22 +33,29 @@ func TestAuthorizeKeyRole(t *testing.T) {
 	}
 	for _, c := range []struct {
 		role    pome.Role
+		creator pome.Role // the creator's current role in the team
 		method  string
 		wantErr error
 	}{
-		{pome.RoleViewer, "GET", nil},
-		{pome.RoleViewer, "HEAD", nil},
-		{pome.RoleViewer, "POST", pome.ErrInsufficientPermissions},
-		{pome.RoleViewer, "DELETE", pome.ErrInsufficientPermissions},
-		{pome.RoleDeveloper, "POST", nil},
-		{pome.RoleOwner, "PATCH", nil},
+		{pome.RoleViewer, pome.RoleOwner, "GET", nil},
+		{pome.RoleViewer, pome.RoleOwner, "HEAD", nil},
+		{pome.RoleViewer, pome.RoleOwner, "POST", pome.ErrInsufficientPermissions},
+		{pome.RoleViewer, pome.RoleOwner, "DELETE", pome.ErrInsufficientPermissions},
+		{pome.RoleDeveloper, pome.RoleDeveloper, "POST", nil},
+		{pome.RoleOwner, pome.RoleOwner, "PATCH", nil},
+		// The effective role is the lower of the key's and its creator's.
+		{pome.RoleAdmin, pome.RoleViewer, "GET", nil},
+		{pome.RoleAdmin, pome.RoleViewer, "POST", pome.ErrInsufficientPermissions},
+		{pome.RoleOwner, pome.RoleViewer, "DELETE", pome.ErrInsufficientPermissions},
+		// A creator no longer in the team: the key is refused outright.
+		{pome.RoleAdmin, "", "GET", pome.ErrKeyRevoked},
 	} {
-		t.Run(string(c.role)+" "+c.method, func(t *testing.T) {
-			owner := pome.KeyOwner{Key: pome.Key{ID: "key_1", Role: c.role}, Team: pome.Team{Status: pome.TeamActive}}
+		t.Run(string(c.role)+" by "+string(c.creator)+" "+c.method, func(t *testing.T) {
+			owner := pome.KeyOwner{Key: pome.Key{ID: "key_1", Role: c.role}, Team: pome.Team{Status: pome.TeamActive}, CreatorRole: c.creator}
 			v := apikey.NewVerifier(keyStore{owner: owner}, pome.DefaultKeyFormat, time.Minute, time.Now)
 			r := httptest.NewRequest(c.method, "/v1/anything", nil)
 			r.Header.Set("X-API-KEY", key)
-			_, err := authorizeKey(r, v)
+			_, err := authorizeKey(r, v, nil)
 			if !errors.Is(err, c.wantErr) || (err == nil) != (c.wantErr == nil) {
 				t.Errorf("authorizeKey(%s key, %s) = %v, want %v", c.role, c.method, err, c.wantErr)
 			}

@@ -70,9 +70,29 @@ func decodeError(err error) error {
 	}
 	// encoding/json has no typed error for an unknown field.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return pome.InvalidParameter("Unknown parameter: '%s'", strings.Trim(name, `"`))
+		// The name is the caller's own text: only a short identifier is
+		// echoed, so that a key or token pasted as a field name is not.
+		if name = strings.Trim(name, `"`); !isFieldName(name) {
+			return pome.InvalidParameter("Unknown parameter in the request body")
+		}
+		return pome.InvalidParameter("Unknown parameter: '%s'", name)
 	}
 	return pome.ErrInvalidJSON
+}
+
+// isFieldName reports whether name is short and made of [A-Za-z0-9_.-]: a
+// plausible field name, safe to echo.
+func isFieldName(name string) bool {
+	if len(name) == 0 || len(name) > 32 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // describe names a JSON type for a Go type, for error messages.

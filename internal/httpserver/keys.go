@@ -120,3 +120,45 @@ func handleKeyUsage(log *slog.Logger, sess sessions, keys *apikey.Service) http.
 		writeJSON(w, http.StatusOK, v)
 	})
 }
+
+type rollKeyRequest struct {
+	ExpireOldInHours *int `json:"expire_old_in_hours"`
+	ExpiresInDays    *int `json:"expires_in_days"`
+}
+
+// handleRollKey answers POST /api/keys/{id}/roll: 201 with the replacement,
+// whose plaintext this response is the only one to hold, and the old key's
+// new expiry. The body is optional.
+func handleRollKey(log *slog.Logger, sess sessions, keys *apikey.Service, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, err := sess.member(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		var req rollKeyRequest
+		if r.ContentLength != 0 && r.Body != http.NoBody {
+			if err := decodeJSON(r, &req); err != nil {
+				writeError(w, r, log, err)
+				return
+			}
+		}
+		rolled, err := keys.Roll(r.Context(), m, r.PathValue("id"), apikey.RollParams{
+			GraceHours: req.ExpireOldInHours, ExpiresInDays: req.ExpiresInDays,
+		})
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		k, old, t := &rolled.Key, &rolled.Old, now()
+		writeJSON(w, http.StatusCreated, rolledKeyView{
+			createdKeyView: createdKeyView{
+				ID: k.ID, Name: k.Name, Description: k.Description, Key: rolled.Plaintext, Prefix: k.Prefix,
+				Role: k.Role, CreatedAt: timeString(k.CreatedAt), ExpiresAt: optTime(k.ExpiresAt),
+				Status: k.Status(t),
+			},
+			RolledFrom: old.ID,
+			OldKey:     oldKeyView{ID: old.ID, ExpiresAt: optTime(old.ExpiresAt), Status: old.Status(t)},
+		})
+	})
+}

@@ -26,7 +26,9 @@ type keyList struct {
 // The key endpoints of SPEC §5: listing by status and team, creation and its
 // validation, revocation, usage, and the answers without a session.
 func TestKeys(t *testing.T) {
-	s := pometest.NewServer(t)
+	// Many creations in one minute of the fake clock: the limits have their
+	// own tests (ratelimits_test.go).
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	alice := s.Signup(t, "alice@example.com")
 	bob := s.Signup(t, "bob@example.com")
 	tick := func() { s.Clock.Advance(time.Minute) } // distinct created_at: a stable newest-first order

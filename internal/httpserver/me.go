@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
-	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/meter"
 )
 
@@ -17,9 +16,9 @@ var meBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // handleMe answers GET /v1/me (SPEC §3): who the presented key is. Usage is
 // counted in memory; nothing is written to the store on this path.
-func handleMe(log *slog.Logger, v *apikey.Verifier, m *meter.Meter, now func() time.Time) http.Handler {
+func handleMe(log *slog.Logger, gate *keyGate, m *meter.Meter, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		owner, err := authorizeKey(r, v)
+		owner, err := gate.authorize(w, r)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -55,6 +54,6 @@ func appendMe(b []byte, o *pome.KeyOwner) []byte {
 	b = append(b, `,"prefix":`...)
 	b = appendJSONString(b, o.Key.Prefix)
 	b = append(b, `,"role":`...)
-	b = appendJSONString(b, string(o.Key.Role))
+	b = appendJSONString(b, string(o.Role)) // effective: what the key may do now
 	return append(b, "}}\n"...)
 }

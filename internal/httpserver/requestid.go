@@ -35,6 +35,10 @@ func validRequestID(id string) bool {
 	if len(id) < 1 || len(id) > 64 {
 		return false
 	}
+	// A key sent as a request id would be echoed and logged: replace it.
+	if len(id) >= 39 && pome.KeyPattern.MatchString(id) {
+		return false
+	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '.' || c == '_' || c == '-') {

@@ -15,23 +15,34 @@ func addRoutes(mux *http.ServeMux, cfg Config) []string {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(errorHandler(log, errCrossOrigin))
 	guard := cop.Handler
+	// Rate limits of SPEC §6 (ratelimits.go); the cross-origin guard runs
+	// first, so a refused cross-site request spends nobody's quota.
+	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited}
+	gate := &keyGate{log: log, verifier: cfg.Verifier, limiter: cfg.Limiter, plans: cfg.Rules.Plans, failures: cfg.Rules.AuthFailureIP}
 
 	routes := []struct {
 		pattern string
 		handler http.Handler
 	}{
 		// Public API, authenticated by API key (SPEC §3).
-		{"GET /v1/me", handleMe(log, cfg.Verifier, cfg.Meter, cfg.Now)},
+		{"GET /v1/me", handleMe(log, gate, cfg.Meter, cfg.Now)},
 
 		// Management API, authenticated by session (SPEC §5).
-		{"POST /api/auth/signup", guard(handleSignup(log, cfg.Accounts, sess))},
-		{"POST /api/auth/login", guard(handleLogin(log, cfg.Accounts, sess))},
+		{"POST /api/auth/signup", guard(lim.perIP(cfg.Rules.SignupIP, handleSignup(log, cfg.Accounts, sess)))},
+		{"POST /api/auth/login", guard(handleLogin(log, cfg.Accounts, sess, lim))},
 		{"POST /api/auth/logout", guard(handleLogout(log, cfg.Accounts, sess))},
 		{"GET /api/session", handleSession(log, cfg.Accounts, sess)},
-		{"GET /api/keys", handleListKeys(log, sess, cfg.Keys, cfg.Now)},
-		{"POST /api/keys", guard(handleCreateKey(log, sess, cfg.Keys, cfg.Now))},
-		{"DELETE /api/keys/{id}", guard(handleRevokeKey(log, sess, cfg.Keys))},
+		{"GET /api/keys", lim.perMember(cfg.Rules.ListKeys, sess, handleListKeys(log, sess, cfg.Keys, cfg.Now))},
+		{"POST /api/keys", guard(lim.perMember(cfg.Rules.CreateKey, sess, handleCreateKey(log, sess, cfg.Keys, cfg.Now)))},
+		{"DELETE /api/keys/{id}", guard(lim.perMember(cfg.Rules.RevokeKey, sess, handleRevokeKey(log, sess, cfg.Keys)))},
 		{"GET /api/keys/{id}/usage", handleKeyUsage(log, sess, cfg.Keys)},
+		// A roll mints a key: it spends the create-key quota.
+		{"POST /api/keys/{id}/roll", guard(lim.perMember(cfg.Rules.CreateKey, sess, handleRollKey(log, sess, cfg.Keys, cfg.Now)))},
+		{"GET /api/team/members", handleListMembers(log, sess, cfg.Accounts)},
+		{"POST /api/team/members", guard(handleAddMember(log, sess, cfg.Accounts))},
+		{"PATCH /api/team/members/{user_id}", guard(handleSetMemberRole(log, sess, cfg.Accounts, cfg.Verifier))},
+		{"DELETE /api/team/members/{user_id}", guard(handleRemoveMember(log, sess, cfg.Accounts, cfg.Verifier))},
+		{"GET /api/audit", handleAudit(log, sess, cfg.Accounts)},
 
 		// Operations (SPEC §10).
 		{"GET /healthz", handleHealthz()},

@@ -11,9 +11,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/ratelimit"
 )
 
 // Config is everything the handler needs; cmd/pome wires it.
@@ -31,6 +33,15 @@ type Config struct {
 	// for deployments served over HTTPS.
 	SecureCookies bool
 	Now           func() time.Time
+
+	// Limiter counts the rate limits of Rules (SPEC §6); nil turns every
+	// limit off.
+	Limiter ratelimit.Limiter
+	Rules   ratelimit.Rules
+	// RateLimited is told of every management request a per-user limit
+	// refuses, with the rule's name (the audit log records it); nil means
+	// Accounts.RecordRateLimited.
+	RateLimited func(ctx context.Context, m pome.Member, rule string)
 }
 
 // New returns the handler for every route of Pome. Log, Metrics and Now
@@ -55,6 +66,10 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
+	if cfg.RateLimited == nil && cfg.Accounts != nil {
+		// The audit log records refusals (account.Service.RecordRateLimited).
+		cfg.RateLimited = cfg.Accounts.RecordRateLimited
+	}
 	mux := http.NewServeMux()
 	patterns := addRoutes(mux, cfg)
 	if extra != nil {
@@ -67,11 +82,14 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	// including the 500 of a recovered panic, because recovery happens inside
 	// them.
 	var h http.Handler = mux
+	h = crossOriginGuard(cfg.Log)(h)
 	h = limitBody(cfg.Log)(h)
 	h = recoverPanics(cfg.Log)(h)
 	h = m.middleware(h)
 	h = accessLog(cfg.Log)(h)
 	h = apiHeaders(h)
+	h = securityHeaders(cfg.SecureCookies)(h)
+	h = requestInfo(h) // after requestID: the audit log records the id
 	h = requestID(h)
 	return h
 }

@@ -41,6 +41,9 @@ func (s sessions) user(r *http.Request) (pome.User, error) {
 // named by ?team=<slug>, else in their default team. A team they are not in
 // is ErrTeamNotFound.
 func (s sessions) member(r *http.Request) (pome.Member, error) {
+	if m, ok := memberFrom(r); ok { // already resolved by a per-user limit
+		return m, nil
+	}
 	u, err := s.user(r)
 	if err != nil {
 		return pome.Member{}, err

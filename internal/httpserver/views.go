@@ -100,3 +100,79 @@ func optTime(t *time.Time) *string {
 	s := timeString(*t)
 	return &s
 }
+
+type memberView struct {
+	UserID   string    `json:"user_id"`
+	Email    string    `json:"email"`
+	Role     pome.Role `json:"role"`
+	JoinedAt string    `json:"joined_at"`
+}
+
+type memberListView struct {
+	Members []memberView `json:"members"`
+	Total   int          `json:"total"`
+}
+
+type memberRemovedView struct {
+	Success     bool     `json:"success"`
+	Message     string   `json:"message"`
+	UserID      string   `json:"user_id"`
+	RevokedKeys []string `json:"revoked_keys"`
+}
+
+func memberViewOf(m *pome.TeamMember) memberView {
+	return memberView{UserID: m.User.ID, Email: m.User.Email, Role: m.Role, JoinedAt: timeString(m.JoinedAt)}
+}
+
+// rolledKeyView is a roll's answer: the replacement as a created key (its
+// plaintext shown this once), the key it replaces, and that key's new expiry.
+type rolledKeyView struct {
+	createdKeyView
+	RolledFrom string     `json:"rolled_from"`
+	OldKey     oldKeyView `json:"old_key"`
+}
+
+type oldKeyView struct {
+	ID        string         `json:"id"`
+	ExpiresAt *string        `json:"expires_at"`
+	Status    pome.KeyStatus `json:"status"`
+}
+
+type auditRefView struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+type auditEventView struct {
+	ID        string         `json:"id"`
+	Time      string         `json:"time"`
+	Action    string         `json:"action"`
+	Result    string         `json:"result"`
+	Actor     auditRefView   `json:"actor"`
+	TeamID    string         `json:"team_id"`
+	Target    *auditRefView  `json:"target"`
+	RequestID string         `json:"request_id"`
+	IP        string         `json:"ip"`
+	UserAgent string         `json:"user_agent"`
+	Details   map[string]any `json:"details"`
+}
+
+type auditPageView struct {
+	Events     []auditEventView `json:"events"`
+	NextCursor *string          `json:"next_cursor"`
+}
+
+func auditEventViewOf(e *pome.AuditEvent) auditEventView {
+	v := auditEventView{
+		ID: e.ID, Time: e.At.UTC().Format(time.RFC3339Nano), Action: e.Action, Result: e.Result,
+		Actor:  auditRefView{Type: e.ActorType, ID: e.ActorID},
+		TeamID: e.TeamID, RequestID: e.RequestID, IP: e.IP, UserAgent: e.UserAgent, Details: e.Details,
+	}
+	if e.TargetType != "" || e.TargetID != "" {
+		v.Target = &auditRefView{Type: e.TargetType, ID: e.TargetID}
+	}
+	if v.Details == nil {
+		v.Details = map[string]any{}
+	}
+	return v
+}

@@ -23,7 +23,7 @@ func seed(t *testing.T, n int) (*sqlite.DB, []string) {
 	db := pometest.NewStore(t)
 	u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "x", CreatedAt: t0}
 	tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: t0}
-	if err := db.CreateUserWithTeam(t.Context(), u, tm); err != nil {
+	if err := db.CreateUserWithTeam(t.Context(), u, tm, pometest.Event(pome.AuditSignup)); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
@@ -31,7 +31,7 @@ func seed(t *testing.T, n int) (*sqlite.DB, []string) {
 		k, _ := pome.DefaultKeyFormat.Generate()
 		key := pome.Key{ID: pome.NewID("key_"), TeamID: tm.ID, CreatedBy: u.ID, Name: "k", Prefix: k[:12],
 			Digest: pome.DigestOf(k), Role: pome.RoleOwner, CreatedAt: t0}
-		if err := db.CreateKey(t.Context(), key); err != nil {
+		if err := db.CreateKey(t.Context(), key, pometest.Event(pome.AuditKeyCreated)); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, key.ID)

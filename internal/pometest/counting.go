@@ -67,9 +67,9 @@ func (s *CountingStore) Reset() {
 	s.mu.Unlock()
 }
 
-func (s *CountingStore) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team) error {
+func (s *CountingStore) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team, ev pome.AuditEvent) error {
 	s.count("CreateUserWithTeam")
-	return s.next.CreateUserWithTeam(ctx, u, t)
+	return s.next.CreateUserWithTeam(ctx, u, t, ev)
 }
 
 func (s *CountingStore) UserByEmail(ctx context.Context, email string) (pome.User, error) {
@@ -92,14 +92,39 @@ func (s *CountingStore) TeamBySlug(ctx context.Context, slug string) (pome.Team,
 	return s.next.TeamBySlug(ctx, slug)
 }
 
-func (s *CountingStore) UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time) error {
+func (s *CountingStore) UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time, ev pome.AuditEvent) error {
 	s.count("UpdateTeam")
-	return s.next.UpdateTeam(ctx, teamID, status, planTier, at)
+	return s.next.UpdateTeam(ctx, teamID, status, planTier, at, ev)
 }
 
-func (s *CountingStore) CreateSession(ctx context.Context, sess pome.Session) error {
+func (s *CountingStore) AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error {
+	s.count("AddMember")
+	return s.next.AddMember(ctx, teamID, userID, role, at, ev)
+}
+
+func (s *CountingStore) Members(ctx context.Context, teamID string) ([]pome.TeamMember, error) {
+	s.count("Members")
+	return s.next.Members(ctx, teamID)
+}
+
+func (s *CountingStore) Member(ctx context.Context, teamID, userID string) (pome.TeamMember, error) {
+	s.count("Member")
+	return s.next.Member(ctx, teamID, userID)
+}
+
+func (s *CountingStore) SetMemberRole(ctx context.Context, teamID, userID string, from, to pome.Role, at time.Time, ev pome.AuditEvent) error {
+	s.count("SetMemberRole")
+	return s.next.SetMemberRole(ctx, teamID, userID, from, to, at, ev)
+}
+
+func (s *CountingStore) RemoveMember(ctx context.Context, teamID, userID string, from pome.Role, at time.Time, ev pome.AuditEvent) ([]string, error) {
+	s.count("RemoveMember")
+	return s.next.RemoveMember(ctx, teamID, userID, from, at, ev)
+}
+
+func (s *CountingStore) CreateSession(ctx context.Context, sess pome.Session, ev *pome.AuditEvent) error {
 	s.count("CreateSession")
-	return s.next.CreateSession(ctx, sess)
+	return s.next.CreateSession(ctx, sess, ev)
 }
 
 func (s *CountingStore) SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session, error) {
@@ -112,14 +137,14 @@ func (s *CountingStore) TouchSession(ctx context.Context, d pome.Digest, lastSee
 	return s.next.TouchSession(ctx, d, lastSeen)
 }
 
-func (s *CountingStore) DeleteSession(ctx context.Context, d pome.Digest) error {
+func (s *CountingStore) DeleteSession(ctx context.Context, d pome.Digest, ev *pome.AuditEvent) error {
 	s.count("DeleteSession")
-	return s.next.DeleteSession(ctx, d)
+	return s.next.DeleteSession(ctx, d, ev)
 }
 
-func (s *CountingStore) CreateKey(ctx context.Context, k pome.Key) error {
+func (s *CountingStore) CreateKey(ctx context.Context, k pome.Key, ev pome.AuditEvent) error {
 	s.count("CreateKey")
-	return s.next.CreateKey(ctx, k)
+	return s.next.CreateKey(ctx, k, ev)
 }
 
 func (s *CountingStore) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, error) {
@@ -137,9 +162,14 @@ func (s *CountingStore) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.
 	return s.next.ListKeys(ctx, f)
 }
 
-func (s *CountingStore) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time) (pome.Key, error) {
+func (s *CountingStore) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev pome.AuditEvent) (pome.Key, error) {
 	s.count("RevokeKey")
-	return s.next.RevokeKey(ctx, teamID, keyID, at)
+	return s.next.RevokeKey(ctx, teamID, keyID, at, ev)
+}
+
+func (s *CountingStore) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (pome.Key, error) {
+	s.count("RollKey")
+	return s.next.RollKey(ctx, r, ev)
 }
 
 func (s *CountingStore) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
@@ -160,6 +190,16 @@ func (s *CountingStore) Changes(ctx context.Context, after int64, limit int) ([]
 func (s *CountingStore) LastChange(ctx context.Context) (int64, error) {
 	s.count("LastChange")
 	return s.next.LastChange(ctx)
+}
+
+func (s *CountingStore) AppendAudit(ctx context.Context, ev pome.AuditEvent) error {
+	s.count("AppendAudit")
+	return s.next.AppendAudit(ctx, ev)
+}
+
+func (s *CountingStore) AuditEvents(ctx context.Context, f pome.AuditFilter) ([]pome.AuditEvent, error) {
+	s.count("AuditEvents")
+	return s.next.AuditEvents(ctx, f)
 }
 
 func (s *CountingStore) Ping(ctx context.Context) error {

@@ -4,9 +4,12 @@
 package pometest
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
@@ -20,4 +23,13 @@ func NewStore(t testing.TB) *sqlite.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Event is an audit event of action by the system actor: the record a test
+// hands to a state-changing Store method when it seeds straight through the
+// store.
+func Event(action string) pome.AuditEvent {
+	ev := pome.NewAuditEvent(context.Background(), action, time.Now())
+	ev.ActorType = pome.ActorSystem
+	return ev
 }

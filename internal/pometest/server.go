@@ -18,6 +18,7 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/httpserver"
 	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
@@ -40,6 +41,10 @@ type Server struct {
 	Verifier *apikey.Verifier
 	Meter    *meter.Meter
 	Metrics  *prometheus.Registry
+	// Limiter counts the rate limits of Rules on the fake clock; nil if
+	// WithoutRateLimits was given.
+	Limiter *ratelimit.Memory
+	Rules   ratelimit.Rules
 }
 
 type config struct {
@@ -51,6 +56,11 @@ type config struct {
 	log        *slog.Logger
 	wrap       func(pome.Store) pome.Store
 	ttl        time.Duration
+	noLimits   bool
+	rules      []func(*ratelimit.Rules)
+	negTTL     time.Duration
+	negSize    int
+	negSet     bool
 }
 
 // Option changes how NewServer builds a Server.
@@ -84,6 +94,20 @@ func WithStoreWrapper(wrap func(pome.Store) pome.Store) Option {
 // WithVerifierTTL sets how long the verifier caches a key (default 1 minute).
 func WithVerifierTTL(ttl time.Duration) Option { return func(c *config) { c.ttl = ttl } }
 
+// WithRules changes the rate limits, which start as ratelimit.DefaultRules
+// (SPEC §6), as production starts.
+func WithRules(change func(*ratelimit.Rules)) Option {
+	return func(c *config) { c.rules = append(c.rules, change) }
+}
+
+// WithoutRateLimits turns every rate limit off.
+func WithoutRateLimits() Option { return func(c *config) { c.noLimits = true } }
+
+// WithNegativeCache sets the verifier's negative cache (0 turns it off).
+func WithNegativeCache(ttl time.Duration, size int) Option {
+	return func(c *config) { c.negTTL, c.negSize, c.negSet = ttl, size, true }
+}
+
 // NewServer starts the real handler, wired as cmd/pome wires it, on a
 // loopback httptest server that stops when the test ends. The verifier's
 // Follow and the meter's Run loops are not started: tests call
@@ -114,6 +138,18 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	format := pome.DefaultKeyFormat
 	s.Verifier = apikey.NewVerifier(store, format, cfg.ttl, s.Now)
+	if cfg.negSet {
+		s.Verifier.SetNegativeCache(cfg.negTTL, cfg.negSize)
+	}
+	s.Rules = ratelimit.DefaultRules()
+	for _, change := range cfg.rules {
+		change(&s.Rules)
+	}
+	var limiter ratelimit.Limiter
+	if !cfg.noLimits {
+		s.Limiter = ratelimit.NewMemory(s.Now, 0)
+		limiter = s.Limiter
+	}
 	s.Keys = apikey.New(store, format, s.Verifier, s.Now)
 	s.Accounts = account.New(store, account.Config{SignupOpen: cfg.signupOpen}, s.Now)
 	s.Meter = meter.New(store)
@@ -128,6 +164,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		Metrics:       s.Metrics,
 		SecureCookies: cfg.secure,
 		Now:           s.Now,
+		Limiter:       limiter,
+		Rules:         s.Rules,
+		RateLimited:   s.Accounts.RecordRateLimited,
 	})
 	s.HTTP = httptest.NewServer(s.Handler)
 	t.Cleanup(s.HTTP.Close)

@@ -24,7 +24,7 @@ func seedKeys(b *testing.B, n int) (*sqlite.DB, []string, []pome.Digest) {
 	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	u := pome.User{ID: pome.NewID("usr_"), Email: "bench@example.com", PasswordHash: "h", CreatedAt: created}
 	tm := pome.Team{ID: pome.NewID("tm_"), Slug: "bench", Name: "Bench", PlanTier: pome.PlanPro, Status: pome.TeamActive, CreatedAt: created}
-	if err := db.CreateUserWithTeam(ctx, u, tm); err != nil {
+	if err := db.CreateUserWithTeam(ctx, u, tm, sysEvent(pome.AuditSignup)); err != nil {
 		b.Fatalf("CreateUserWithTeam = %v", err)
 	}
 

@@ -3,16 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/pomehq/pome"
 )
 
 // appendChange adds an entry to the change log inside the caller's
 // transaction, so the change and its entry commit together.
-func appendChange(ctx context.Context, tx *sql.Tx, kind pome.ChangeKind, teamID, keyID string, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO changes (kind, team_id, key_id, at) VALUES (?, ?, ?, ?)`,
-		string(kind), teamID, keyID, toMS(at))
+func appendChange(ctx context.Context, tx *sql.Tx, c pome.Change) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO changes (kind, team_id, key_id, user_id, at) VALUES (?, ?, ?, ?, ?)`,
+		string(c.Kind), c.TeamID, c.KeyID, c.UserID, toMS(c.At))
 	return err
 }
 
@@ -22,7 +21,7 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]pome.Chang
 		return nil, nil
 	}
 	rows, err := db.reader.QueryContext(ctx,
-		`SELECT seq, kind, team_id, key_id, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+		`SELECT seq, kind, team_id, key_id, user_id, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, db.translate(ctx, "changes", err)
 	}
@@ -31,7 +30,7 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]pome.Chang
 	for rows.Next() {
 		var c pome.Change
 		var at int64
-		if err := rows.Scan(&c.Seq, &c.Kind, &c.TeamID, &c.KeyID, &at); err != nil {
+		if err := rows.Scan(&c.Seq, &c.Kind, &c.TeamID, &c.KeyID, &c.UserID, &at); err != nil {
 			return nil, db.translate(ctx, "changes", err)
 		}
 		c.At = fromMS(at)

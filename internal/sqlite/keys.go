@@ -16,15 +16,17 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
-	// lookup on the unique digest plus two primary-key joins. The creator's
+	// lookup on the unique digest plus three primary-key joins. The creator's
 	// password hash is deliberately not read: verification has no use for it,
-	// and the verifier caches what this returns.
+	// and the verifier caches what this returns. The creator's role is ''
+	// once they have left the team.
 	qKeyByDigest = `SELECT ` + keyColumns + `,
 		t.slug, t.name, t.plan_tier, t.status, t.created_at,
-		u.email, u.created_at
+		u.email, u.created_at, coalesce(m.role, '')
 	FROM api_keys k
 	JOIN teams t ON t.id = k.team_id
 	JOIN users u ON u.id = k.created_by
+	LEFT JOIN memberships m ON m.team_id = k.team_id AND m.user_id = k.created_by
 	WHERE k.digest = ?`
 
 	qKeyByID = `SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE k.team_id = ? AND k.id = ?`
@@ -48,15 +50,25 @@ func (s *keyScan) finish(k *pome.Key) {
 	k.LastUsed = fromNullMS(s.lastUs)
 }
 
-// CreateKey stores a new key.
-func (db *DB) CreateKey(ctx context.Context, k pome.Key) error {
-	_, err := db.exec(ctx, `INSERT INTO api_keys
+// CreateKey stores a new key and its audit event.
+func (db *DB) CreateKey(ctx context.Context, k pome.Key, ev pome.AuditEvent) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if err := insertKey(ctx, tx, k); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	return db.translate(ctx, "create key", err)
+}
+
+func insertKey(ctx context.Context, tx *sql.Tx, k pome.Key) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
 		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
 		 expires_at, revoked_at, last_used, usage_count)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
 		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), toNullMS(k.LastUsed), k.UsageCount)
-	return db.translate(ctx, "create key", err)
+	return err
 }
 
 // KeyByDigest finds a key with its team and creator (without the creator's
@@ -67,7 +79,7 @@ func (db *DB) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, er
 	var teamCreated, userCreated int64
 	dest := append(s.dest(&o.Key),
 		&o.Team.Slug, &o.Team.Name, &o.Team.PlanTier, &o.Team.Status, &teamCreated,
-		&o.User.Email, &userCreated)
+		&o.User.Email, &userCreated, &o.CreatorRole)
 	err := db.stmts.keyByDigest.QueryRowContext(ctx, d[:]).Scan(dest...)
 	if err == sql.ErrNoRows {
 		return pome.KeyOwner{}, pome.ErrKeyNotFound
@@ -155,9 +167,9 @@ func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error
 }
 
 // RevokeKey sets the key's revocation time unless already set, and logs a
-// key_revoked change only when this call revoked it: revoking twice keeps the
-// first time and writes one change.
-func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time) (pome.Key, error) {
+// key_revoked change and the audit event only when this call revoked it:
+// revoking twice keeps the first time and writes one change and one event.
+func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev pome.AuditEvent) (pome.Key, error) {
 	var k pome.Key
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
@@ -171,7 +183,10 @@ func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time)
 			return err
 		}
 		if n > 0 {
-			if err := appendChange(ctx, tx, pome.ChangeKeyRevoked, teamID, keyID, at); err != nil {
+			if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyRevoked, TeamID: teamID, KeyID: keyID, At: at}); err != nil {
+				return err
+			}
+			if err := insertAudit(ctx, tx, ev); err != nil {
 				return err
 			}
 		}
@@ -188,4 +203,48 @@ func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time)
 		return pome.Key{}, db.translate(ctx, "revoke key", err)
 	}
 	return k, nil
+}
+
+// RollKey stores the replacement, moves the old key's expiry and logs a
+// key_updated change, if the old
+// key is still unrevoked and its expiry still the one the caller read: the
+// caller decided the new expiry from it (never later than it), and a
+// concurrent roll or revocation since must not be overwritten.
+func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (pome.Key, error) {
+	var old pome.Key
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET expires_at = ?
+			WHERE team_id = ? AND id = ? AND revoked_at IS NULL AND expires_at IS ?`,
+			toMS(r.OldExpiresAt), r.TeamID, r.OldKeyID, toNullMS(r.ExpectedExpiresAt))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		old, err = scanKey(tx.QueryRowContext(ctx, qKeyByID, r.TeamID, r.OldKeyID))
+		switch {
+		case err == sql.ErrNoRows:
+			return pome.ErrKeyNotFound
+		case err != nil:
+			return fmt.Errorf("read back: %w", err)
+		case n == 0 && old.RevokedAt != nil:
+			return pome.ErrKeyNotActive
+		case n == 0:
+			return pome.ErrConcurrentChange
+		}
+		if err := insertKey(ctx, tx, r.New); err != nil {
+			return err
+		}
+		// Other nodes verify the old key afresh: its expiry moved closer.
+		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: r.TeamID, KeyID: r.OldKeyID, At: r.New.CreatedAt}); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "roll key", err)
+	}
+	return old, nil
 }

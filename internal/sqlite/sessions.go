@@ -10,11 +10,19 @@ import (
 
 const qSessionByDigest = `SELECT user_id, created_at, last_seen FROM sessions WHERE digest = ?`
 
-// CreateSession stores a session.
-func (db *DB) CreateSession(ctx context.Context, s pome.Session) error {
-	_, err := db.exec(ctx,
-		`INSERT INTO sessions (digest, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)`,
-		s.Digest[:], s.UserID, toMS(s.CreatedAt), toMS(s.LastSeen))
+// CreateSession stores a session and, unless ev is nil, its login event.
+func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditEvent) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO sessions (digest, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)`,
+			s.Digest[:], s.UserID, toMS(s.CreatedAt), toMS(s.LastSeen)); err != nil {
+			return err
+		}
+		if ev == nil {
+			return nil
+		}
+		return insertAudit(ctx, tx, *ev)
+	})
 	return db.translate(ctx, "create session", err)
 }
 
@@ -41,8 +49,18 @@ func (db *DB) TouchSession(ctx context.Context, d pome.Digest, lastSeen time.Tim
 	return db.translate(ctx, "touch session", err)
 }
 
-// DeleteSession removes a session; a missing one is no error.
-func (db *DB) DeleteSession(ctx context.Context, d pome.Digest) error {
-	_, err := db.exec(ctx, `DELETE FROM sessions WHERE digest = ?`, d[:])
+// DeleteSession removes a session and, if it existed and ev is not nil,
+// appends ev; a missing one is no error and writes no event.
+func (db *DB) DeleteSession(ctx context.Context, d pome.Digest, ev *pome.AuditEvent) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE digest = ?`, d[:])
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 || ev == nil {
+			return err
+		}
+		return insertAudit(ctx, tx, *ev)
+	})
 	return db.translate(ctx, "delete session", err)
 }

@@ -1,10 +1,12 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,15 +73,77 @@ func TestMigrations(t *testing.T) {
 			return m
 		}
 		first := versions()
-		if _, ok := first["0001_init"]; !ok || len(first) != 1 {
-			t.Fatalf("schema_migrations = %v, want exactly 0001_init", first)
+		_, ok1 := first["0001_init"]
+		_, ok2 := first["0002_members_audit"]
+		if !ok1 || !ok2 || len(first) != 2 {
+			t.Fatalf("schema_migrations = %v, want exactly 0001_init and 0002_members_audit", first)
 		}
 		mustOpen(t, path).Close()
 		second := versions()
-		if len(second) != len(first) || second["0001_init"] != first["0001_init"] {
+		if len(second) != len(first) || second["0001_init"] != first["0001_init"] || second["0002_members_audit"] != first["0002_members_audit"] {
 			t.Errorf("schema_migrations after re-open = %v, want %v", second, first)
 		}
 	})
+
+	// 0002 rebuilds the change log: a database of the first release keeps
+	// its entries, and no sequence number is handed out twice, not even one
+	// whose row was deleted (pollers remember the last one they saw).
+	t.Run("0002 keeps the change log and its sequence", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "pome.db")
+		raw := rawDB(t, path)
+		init, err := os.ReadFile(filepath.Join("migrations", "0001_init.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`CREATE TABLE schema_migrations (version TEXT NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`,
+			string(init),
+			`INSERT INTO schema_migrations VALUES ('0001_init', 1)`,
+			`INSERT INTO changes (kind, team_id, key_id, at) VALUES ('key_revoked', 'tm_a', 'key_a', 1), ('team_updated', 'tm_a', '', 2), ('team_updated', 'tm_b', '', 3)`,
+			`DELETE FROM changes WHERE seq = 3`,
+		} {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatalf("seed a 0001 database: %v", err)
+			}
+		}
+		raw.Close()
+		db := mustOpen(t, path)
+		cs, err := db.Changes(t.Context(), 0, 10)
+		if err != nil || len(cs) != 2 || cs[0].Seq != 1 || cs[0].KeyID != "key_a" || cs[1].Seq != 2 || cs[1].Kind != pome.ChangeTeamUpdated {
+			t.Fatalf("Changes(0, 10) after 0002 = %+v, %v, want the two entries of 0001", cs, err)
+		}
+		u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "h", CreatedAt: time.Now()}
+		tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: u.CreatedAt}
+		if err := db.CreateUserWithTeam(t.Context(), u, tm, sysEvent(pome.AuditSignup)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.UpdateTeam(t.Context(), tm.ID, pome.TeamBanned, pome.PlanFree, time.Now(), sysEvent(pome.AuditTeamBanned)); err != nil {
+			t.Fatal(err)
+		}
+		if seq, err := db.LastChange(t.Context()); err != nil || seq != 4 {
+			t.Errorf("LastChange() after a new entry = %d, %v, want 4 (3 was used before 0002)", seq, err)
+		}
+	})
+}
+
+// The audit log is append-only in the schema itself, not only by habit.
+func TestAuditAppendOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pome.db")
+	db := mustOpen(t, path)
+	u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "h", CreatedAt: time.Now()}
+	tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: u.CreatedAt}
+	if err := db.CreateUserWithTeam(t.Context(), u, tm, sysEvent(pome.AuditSignup)); err != nil {
+		t.Fatal(err)
+	}
+	raw := rawDB(t, path)
+	for _, q := range []string{
+		`UPDATE audit_events SET action = 'forged'`,
+		`DELETE FROM audit_events`,
+	} {
+		if _, err := raw.Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s = %v, want the append-only error", q, err)
+		}
+	}
 }
 
 func TestDurability(t *testing.T) {
@@ -89,15 +153,15 @@ func TestDurability(t *testing.T) {
 		ctx := t.Context()
 		u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "h", CreatedAt: time.UnixMilli(1e12).UTC()}
 		tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: u.CreatedAt}
-		if err := db.CreateUserWithTeam(ctx, u, tm); err != nil {
+		if err := db.CreateUserWithTeam(ctx, u, tm, sysEvent(pome.AuditSignup)); err != nil {
 			t.Fatalf("CreateUserWithTeam = %v", err)
 		}
 		k := pome.Key{ID: pome.NewID("key_"), TeamID: tm.ID, CreatedBy: u.ID, Name: "ci", Prefix: "pme_x",
 			Digest: pome.DigestOf("k"), Role: pome.RoleOwner, CreatedAt: u.CreatedAt}
-		if err := db.CreateKey(ctx, k); err != nil {
+		if err := db.CreateKey(ctx, k, sysEvent(pome.AuditKeyCreated)); err != nil {
 			t.Fatalf("CreateKey = %v", err)
 		}
-		if _, err := db.RevokeKey(ctx, tm.ID, k.ID, u.CreatedAt.Add(time.Hour)); err != nil {
+		if _, err := db.RevokeKey(ctx, tm.ID, k.ID, u.CreatedAt.Add(time.Hour), sysEvent(pome.AuditKeyRevoked)); err != nil {
 			t.Fatalf("RevokeKey = %v", err)
 		}
 		if err := db.Close(); err != nil {
@@ -129,7 +193,7 @@ func TestPragmas(t *testing.T) {
 		db := mustOpen(t, path)
 		k := pome.Key{ID: pome.NewID("key_"), TeamID: pome.NewID("tm_"), CreatedBy: pome.NewID("usr_"),
 			Name: "orphan", Prefix: "pme_x", Digest: pome.DigestOf("orphan"), Role: pome.RoleViewer, CreatedAt: time.Now()}
-		if err := db.CreateKey(t.Context(), k); err == nil {
+		if err := db.CreateKey(t.Context(), k, sysEvent(pome.AuditKeyCreated)); err == nil {
 			t.Errorf("CreateKey(key of unknown team) = nil, want a foreign key error")
 		}
 	})
@@ -166,7 +230,7 @@ func TestUnavailable(t *testing.T) {
 		// A write to an unlinked file would be lost: SQLite refuses it.
 		u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "h", CreatedAt: time.Now()}
 		tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: u.CreatedAt}
-		wantUnavailable(t, "CreateUserWithTeam()", db.CreateUserWithTeam(t.Context(), u, tm))
+		wantUnavailable(t, "CreateUserWithTeam()", db.CreateUserWithTeam(t.Context(), u, tm, sysEvent(pome.AuditSignup)))
 	})
 	t.Run("directory missing at Open", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "missing", "pome.db")
@@ -208,12 +272,12 @@ func TestTwoProcessesWriting(t *testing.T) {
 	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "h", CreatedAt: created}
 	tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: created}
-	if err := server.CreateUserWithTeam(ctx, u, tm); err != nil {
+	if err := server.CreateUserWithTeam(ctx, u, tm, sysEvent(pome.AuditSignup)); err != nil {
 		t.Fatalf("CreateUserWithTeam = %v", err)
 	}
 	k := pome.Key{ID: pome.NewID("key_"), TeamID: tm.ID, CreatedBy: u.ID, Name: "ci", Prefix: "pme_x",
 		Digest: pome.DigestOf("k"), Role: pome.RoleOwner, CreatedAt: created}
-	if err := server.CreateKey(ctx, k); err != nil {
+	if err := server.CreateKey(ctx, k, sysEvent(pome.AuditKeyCreated)); err != nil {
 		t.Fatalf("CreateKey = %v", err)
 	}
 	const n = 50
@@ -223,7 +287,7 @@ func TestTwoProcessesWriting(t *testing.T) {
 			if i%2 == 0 {
 				errs <- server.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: created}})
 			} else {
-				errs <- admin.UpdateTeam(ctx, tm.ID, pome.TeamActive, pome.PlanPro, created)
+				errs <- admin.UpdateTeam(ctx, tm.ID, pome.TeamActive, pome.PlanPro, created, sysEvent(pome.AuditTeamPlanChanged))
 			}
 		}()
 	}
@@ -236,4 +300,11 @@ func TestTwoProcessesWriting(t *testing.T) {
 	if err != nil || got.UsageCount != n/2 {
 		t.Errorf("KeyByID(%q) = usage %d, %v, want %d", k.ID, got.UsageCount, err, n/2)
 	}
+}
+
+// sysEvent is an audit event by the system actor, for seeding.
+func sysEvent(action string) pome.AuditEvent {
+	ev := pome.NewAuditEvent(context.Background(), action, time.Now())
+	ev.ActorType = pome.ActorSystem
+	return ev
 }

@@ -56,7 +56,7 @@ func (db *DB) TeamBySlug(ctx context.Context, slug string) (pome.Team, error) {
 
 // UpdateTeam sets the team's status and plan tier and logs a team_updated
 // change in the same transaction, so a poller never misses the update.
-func (db *DB) UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time) error {
+func (db *DB) UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time, ev pome.AuditEvent) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE teams SET status = ?, plan_tier = ? WHERE id = ?`,
 			status, planTier, teamID)
@@ -68,7 +68,10 @@ func (db *DB) UpdateTeam(ctx context.Context, teamID, status, planTier string, a
 		} else if n == 0 {
 			return pome.ErrTeamNotFound
 		}
-		return appendChange(ctx, tx, pome.ChangeTeamUpdated, teamID, "", at)
+		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeTeamUpdated, TeamID: teamID, At: at}); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
 	})
 	return db.translate(ctx, "update team", err)
 }

@@ -12,9 +12,9 @@ const (
 	qUserByEmail = `SELECT id, email, password_hash, created_at FROM users WHERE email = ?`
 )
 
-// CreateUserWithTeam stores the user, the team and the owner membership in
-// one transaction.
-func (db *DB) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team) error {
+// CreateUserWithTeam stores the user, the team, the owner membership and
+// the signup's audit event in one transaction.
+func (db *DB) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team, ev pome.AuditEvent) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)`,
@@ -26,10 +26,12 @@ func (db *DB) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team) 
 			t.ID, t.Slug, t.Name, t.PlanTier, t.Status, toMS(t.CreatedAt)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx,
+		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO memberships (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`,
-			t.ID, u.ID, string(pome.RoleOwner), toMS(t.CreatedAt))
-		return err
+			t.ID, u.ID, string(pome.RoleOwner), toMS(t.CreatedAt)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
 	})
 	return db.translate(ctx, "create user with team", err)
 }

@@ -29,7 +29,7 @@ var userTests = []test{
 		a := mustAccount(t, s, "acme")
 		u := pome.User{ID: pome.NewID("usr_"), Email: a.User.Email, PasswordHash: "h", CreatedAt: t0}
 		tm := pome.Team{ID: pome.NewID("tm_"), Slug: "other", Name: "Other", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: t0}
-		err := s.CreateUserWithTeam(t.Context(), u, tm)
+		err := s.CreateUserWithTeam(t.Context(), u, tm, sysEvent(pome.AuditSignup, t0))
 		wantErr(t, "CreateUserWithTeam(taken email)", err, pome.ErrEmailTaken)
 		// One transaction: the team of the refused signup is not left behind.
 		if _, err := s.TeamBySlug(t.Context(), "other"); !isErr(err, pome.ErrTeamNotFound) {
@@ -40,7 +40,7 @@ var userTests = []test{
 		mustAccount(t, s, "acme")
 		u := pome.User{ID: pome.NewID("usr_"), Email: "bob@example.com", PasswordHash: "h", CreatedAt: t0}
 		tm := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme 2", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: t0}
-		err := s.CreateUserWithTeam(t.Context(), u, tm)
+		err := s.CreateUserWithTeam(t.Context(), u, tm, sysEvent(pome.AuditSignup, t0))
 		wantErr(t, "CreateUserWithTeam(taken slug)", err, pome.ErrSlugTaken)
 		if _, err := s.UserByEmail(t.Context(), u.Email); !isErr(err, pome.ErrUserNotFound) {
 			t.Errorf("UserByEmail(%q) after refused signup = %v, want %v", u.Email, err, pome.ErrUserNotFound)
@@ -78,7 +78,7 @@ var userTests = []test{
 		created := time.Date(2025, 3, 10, 23, 30, 0, 123456789, time.FixedZone("X", 5*3600))
 		u := pome.User{ID: pome.NewID("usr_"), Email: "tz@example.com", PasswordHash: "h", CreatedAt: created}
 		tm := pome.Team{ID: pome.NewID("tm_"), Slug: "tz", Name: "TZ", PlanTier: pome.PlanPro, Status: pome.TeamActive, CreatedAt: created}
-		if err := s.CreateUserWithTeam(t.Context(), u, tm); err != nil {
+		if err := s.CreateUserWithTeam(t.Context(), u, tm, sysEvent(pome.AuditSignup, t0)); err != nil {
 			t.Fatalf("CreateUserWithTeam = %v, want nil", err)
 		}
 		got, err := s.UserByID(t.Context(), u.ID)
@@ -100,7 +100,7 @@ var teamTests = []test{
 	{"UpdateTeam sets status and plan and logs a change", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		k := mustKey(t, s, a, "ci", at(time.Minute))
-		if err := s.UpdateTeam(t.Context(), a.Team.ID, pome.TeamBanned, pome.PlanEnterprise, at(time.Hour)); err != nil {
+		if err := s.UpdateTeam(t.Context(), a.Team.ID, pome.TeamBanned, pome.PlanEnterprise, at(time.Hour), sysEvent(pome.AuditTeamBanned, at(time.Hour))); err != nil {
 			t.Fatalf("UpdateTeam(%q) = %v, want nil", a.Team.ID, err)
 		}
 		want := a.Team
@@ -120,7 +120,7 @@ var teamTests = []test{
 	}},
 	{"UpdateTeam not found writes no change", func(t *testing.T, s pome.Store) {
 		id := pome.NewID("tm_")
-		err := s.UpdateTeam(t.Context(), id, pome.TeamBanned, pome.PlanFree, t0)
+		err := s.UpdateTeam(t.Context(), id, pome.TeamBanned, pome.PlanFree, t0, sysEvent(pome.AuditTeamBanned, t0))
 		wantErr(t, "UpdateTeam("+id+")", err, pome.ErrTeamNotFound)
 		if seq, err := s.LastChange(t.Context()); err != nil || seq != 0 {
 			t.Errorf("LastChange() = %d, %v, want 0, nil", seq, err)
@@ -132,7 +132,7 @@ var sessionTests = []test{
 	{"create and find", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		want := pome.Session{Digest: pome.DigestOf("token-1"), UserID: a.User.ID, CreatedAt: t0, LastSeen: at(time.Second)}
-		if err := s.CreateSession(t.Context(), want); err != nil {
+		if err := s.CreateSession(t.Context(), want, nil); err != nil {
 			t.Fatalf("CreateSession = %v, want nil", err)
 		}
 		got, err := s.SessionByDigest(t.Context(), want.Digest)
@@ -147,7 +147,7 @@ var sessionTests = []test{
 	{"touch moves last seen only", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		sess := pome.Session{Digest: pome.DigestOf("token-1"), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
-		if err := s.CreateSession(t.Context(), sess); err != nil {
+		if err := s.CreateSession(t.Context(), sess, nil); err != nil {
 			t.Fatalf("CreateSession = %v, want nil", err)
 		}
 		if err := s.TouchSession(t.Context(), sess.Digest, at(time.Hour)); err != nil {
@@ -164,12 +164,12 @@ var sessionTests = []test{
 		keep := pome.Session{Digest: pome.DigestOf("keep"), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
 		gone := pome.Session{Digest: pome.DigestOf("gone"), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
 		for _, x := range []pome.Session{keep, gone} {
-			if err := s.CreateSession(t.Context(), x); err != nil {
+			if err := s.CreateSession(t.Context(), x, nil); err != nil {
 				t.Fatalf("CreateSession = %v, want nil", err)
 			}
 		}
 		for i := range 2 {
-			if err := s.DeleteSession(t.Context(), gone.Digest); err != nil {
+			if err := s.DeleteSession(t.Context(), gone.Digest, nil); err != nil {
 				t.Fatalf("DeleteSession (call %d) = %v, want nil", i+1, err)
 			}
 		}

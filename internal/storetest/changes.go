@@ -23,12 +23,12 @@ var changeTests = []test{
 		for i := range 5 {
 			k := mustKey(t, s, a, "k", t0)
 			when := at(time.Duration(i+1) * time.Minute)
-			if _, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, when); err != nil {
+			if _, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, when, sysEvent(pome.AuditKeyRevoked, when)); err != nil {
 				t.Fatalf("RevokeKey = %v, want nil", err)
 			}
 			want = append(want, pome.Change{Kind: pome.ChangeKeyRevoked, TeamID: a.Team.ID, KeyID: k.ID, At: when})
 		}
-		if err := s.UpdateTeam(t.Context(), a.Team.ID, pome.TeamBanned, pome.PlanFree, at(time.Hour)); err != nil {
+		if err := s.UpdateTeam(t.Context(), a.Team.ID, pome.TeamBanned, pome.PlanFree, at(time.Hour), sysEvent(pome.AuditTeamBanned, at(time.Hour))); err != nil {
 			t.Fatalf("UpdateTeam = %v, want nil", err)
 		}
 		want = append(want, pome.Change{Kind: pome.ChangeTeamUpdated, TeamID: a.Team.ID, At: at(time.Hour)})
@@ -89,7 +89,10 @@ var errorTests = []test{
 			"AddUsage": func() error {
 				return s.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: t0}})
 			},
-			"RevokeKey": func() error { _, err := s.RevokeKey(ctx, a.Team.ID, k.ID, t0); return err },
+			"RevokeKey": func() error {
+				_, err := s.RevokeKey(ctx, a.Team.ID, k.ID, t0, sysEvent(pome.AuditKeyRevoked, t0))
+				return err
+			},
 		} {
 			if err := call(); !errorsIsCanceled(err) {
 				t.Errorf("%s(cancelled ctx) = %v, want context.Canceled", name, err)

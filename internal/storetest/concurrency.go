@@ -48,7 +48,7 @@ var concurrencyTests = []test{
 		for i := range keys {
 			keys[i] = newKey(a, fmt.Sprint("k", i), at(time.Duration(i)*time.Millisecond))
 		}
-		errs := run(workers, func(w int) error { return s.CreateKey(t.Context(), keys[w]) })
+		errs := run(workers, func(w int) error { return s.CreateKey(t.Context(), keys[w], sysEvent(pome.AuditKeyCreated, t0)) })
 		for _, err := range errs {
 			t.Errorf("CreateKey from %d goroutines = %v, want nil", workers, err)
 		}
@@ -64,17 +64,17 @@ var concurrencyTests = []test{
 			ctx := t.Context()
 			switch w % 5 {
 			case 0:
-				return s.CreateKey(ctx, newKey(a, "new", t0))
+				return s.CreateKey(ctx, newKey(a, "new", t0), sysEvent(pome.AuditKeyCreated, t0))
 			case 1:
 				return s.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: t0}})
 			case 2:
 				_, err := s.KeyByDigest(ctx, k.Digest)
 				return err
 			case 3:
-				return s.UpdateTeam(ctx, a.Team.ID, pome.TeamActive, pome.PlanPro, t0)
+				return s.UpdateTeam(ctx, a.Team.ID, pome.TeamActive, pome.PlanPro, t0, sysEvent(pome.AuditTeamBanned, t0))
 			default:
 				sess := pome.Session{Digest: pome.DigestOf(pome.NewID("tok_")), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
-				return s.CreateSession(ctx, sess)
+				return s.CreateSession(ctx, sess, nil)
 			}
 		})
 		for _, err := range errs {

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -44,7 +46,7 @@ func mustAccount(t *testing.T, s pome.Store, slug string) account {
 			CreatedAt: t0,
 		},
 	}
-	if err := s.CreateUserWithTeam(t.Context(), a.User, a.Team); err != nil {
+	if err := s.CreateUserWithTeam(t.Context(), a.User, a.Team, sysEvent(pome.AuditSignup, t0).On(a.Team.ID, pome.TargetUser, a.User.ID)); err != nil {
 		t.Fatalf("CreateUserWithTeam(%q, %q) = %v, want nil", a.User.Email, a.Team.Slug, err)
 	}
 	return a
@@ -72,7 +74,7 @@ func newKey(a account, name string, created time.Time) pome.Key {
 // mustCreateKey stores k.
 func mustCreateKey(t *testing.T, s pome.Store, k pome.Key) pome.Key {
 	t.Helper()
-	if err := s.CreateKey(t.Context(), k); err != nil {
+	if err := s.CreateKey(t.Context(), k, sysEvent(pome.AuditKeyCreated, k.CreatedAt).On(k.TeamID, pome.TargetKey, k.ID)); err != nil {
 		t.Fatalf("CreateKey(%q) = %v, want nil", k.ID, err)
 	}
 	return k
@@ -168,3 +170,38 @@ func sameChange(a, b pome.Change) bool {
 }
 
 func isErr(err error, target *pome.Error) bool { return errors.Is(err, target) }
+
+// sysEvent is an audit event of action at at, by the system actor: the
+// record a state-changing Store method takes.
+func sysEvent(action string, at time.Time) pome.AuditEvent {
+	ev := pome.NewAuditEvent(context.Background(), action, at)
+	ev.ActorType = pome.ActorSystem
+	return ev
+}
+
+// userEvent is an audit event of action at at by a user on a target of a
+// team, with request metadata.
+func userEvent(action string, at time.Time, userID, teamID, targetType, targetID string) pome.AuditEvent {
+	ctx := pome.WithRequestInfo(context.Background(), pome.RequestInfo{RequestID: "req_test", IP: "192.0.2.1", UserAgent: "storetest"})
+	return pome.NewAuditEvent(ctx, action, at).ByUser(userID).On(teamID, targetType, targetID)
+}
+
+// sameDetails compares details as the JSON they are stored as: a []string
+// comes back as a []any.
+func sameDetails(a, b map[string]any) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
+}
+
+// sameEvent compares every field but Seq, which the store assigns.
+func sameEvent(a, b pome.AuditEvent) bool {
+	return a.ID == b.ID && sameTime(a.At, b.At) && a.TeamID == b.TeamID &&
+		a.ActorType == b.ActorType && a.ActorID == b.ActorID && a.Action == b.Action &&
+		a.TargetType == b.TargetType && a.TargetID == b.TargetID && a.Result == b.Result &&
+		a.RequestID == b.RequestID && a.IP == b.IP && a.UserAgent == b.UserAgent &&
+		sameDetails(a.Details, b.Details)
+}

@@ -69,7 +69,7 @@ var keyTests = []test{
 		if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: k.ID, Count: 3, LastUsed: at(time.Minute)}}); err != nil {
 			t.Fatalf("AddUsage = %v, want nil", err)
 		}
-		if _, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour)); err != nil {
+		if _, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour), sysEvent(pome.AuditKeyRevoked, at(time.Hour))); err != nil {
 			t.Fatalf("RevokeKey = %v, want nil", err)
 		}
 		o, err := s.KeyByDigest(t.Context(), k.Digest)
@@ -134,7 +134,7 @@ var listKeyTests = []test{
 		revokedExpired.ExpiresAt = ptr(at(time.Hour))
 		mustCreateKey(t, s, revokedExpired)
 		for _, k := range []pome.Key{revoked, revokedExpired} {
-			if _, err := s.RevokeKey(ctx, a.Team.ID, k.ID, at(30*time.Minute)); err != nil {
+			if _, err := s.RevokeKey(ctx, a.Team.ID, k.ID, at(30*time.Minute), sysEvent(pome.AuditKeyRevoked, at(30*time.Minute))); err != nil {
 				t.Fatalf("RevokeKey(%q) = %v, want nil", k.ID, err)
 			}
 		}
@@ -182,7 +182,7 @@ var revokeTests = []test{
 	{"sets revoked_at and logs one change", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		k := mustKey(t, s, a, "ci", t0)
-		got, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour))
+		got, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour), sysEvent(pome.AuditKeyRevoked, at(time.Hour)))
 		want := k
 		want.RevokedAt = ptr(at(time.Hour))
 		if err != nil || !sameKey(got, want) {
@@ -202,7 +202,7 @@ var revokeTests = []test{
 		k := mustKey(t, s, a, "ci", t0)
 		first := at(time.Hour)
 		for i, when := range []time.Time{first, at(2 * time.Hour), at(3 * time.Hour)} {
-			got, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, when)
+			got, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, when, sysEvent(pome.AuditKeyRevoked, when))
 			if err != nil || got.RevokedAt == nil || !sameTime(*got.RevokedAt, first) {
 				t.Fatalf("RevokeKey(%q) call %d = %s, %v, want revoked at %v", k.ID, i+1, fmtKey(got), err, first)
 			}
@@ -215,7 +215,7 @@ var revokeTests = []test{
 		a := mustAccount(t, s, "acme")
 		b := mustAccount(t, s, "bravo")
 		k := mustKey(t, s, b, "theirs", t0)
-		_, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour))
+		_, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour), sysEvent(pome.AuditKeyRevoked, at(time.Hour)))
 		wantErr(t, "RevokeKey(other team's key)", err, pome.ErrKeyNotFound)
 		if got := mustKeyByID(t, s, b.Team.ID, k.ID); got.RevokedAt != nil {
 			t.Errorf("KeyByID(%q).RevokedAt = %v, want nil", k.ID, fmtTime(got.RevokedAt))
@@ -226,14 +226,14 @@ var revokeTests = []test{
 	}},
 	{"unknown key is not found", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
-		_, err := s.RevokeKey(t.Context(), a.Team.ID, pome.NewID("key_"), at(time.Hour))
+		_, err := s.RevokeKey(t.Context(), a.Team.ID, pome.NewID("key_"), at(time.Hour), sysEvent(pome.AuditKeyRevoked, at(time.Hour)))
 		wantErr(t, "RevokeKey(unknown)", err, pome.ErrKeyNotFound)
 	}},
 	{"revokes only that key", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		k := mustKey(t, s, a, "ci", t0)
 		other := mustKey(t, s, a, "other", t0)
-		if _, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour)); err != nil {
+		if _, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour), sysEvent(pome.AuditKeyRevoked, at(time.Hour))); err != nil {
 			t.Fatalf("RevokeKey(%q) = %v, want nil", k.ID, err)
 		}
 		if got := mustKeyByID(t, s, a.Team.ID, other.ID); got.RevokedAt != nil {

@@ -30,6 +30,9 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"RevokeKey", revokeTests},
 		{"Usage", usageTests},
 		{"Changes", changeTests},
+		{"Members", memberTests},
+		{"RollKey", rollTests},
+		{"Audit", auditTests},
 		{"Errors", errorTests},
 		{"Concurrency", concurrencyTests},
 	}

@@ -1,0 +1,136 @@
+package account
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// roleErr is the error of a role parameter that is not one of the four.
+var roleErr = pome.InvalidParameter("'role' must be one of owner, admin, developer, viewer")
+
+// Members lists the members of m's team. Every member may read the list:
+// SPEC §4 restricts managing members, not knowing one's colleagues.
+func (s *Service) Members(ctx context.Context, m pome.Member) ([]pome.TeamMember, error) {
+	return s.store.Members(ctx, m.Team.ID)
+}
+
+// AddMember makes the existing user with email a member of m's team with
+// role. Admins add developers and viewers; owners add any role.
+func (s *Service) AddMember(ctx context.Context, m pome.Member, email string, role pome.Role) (pome.TeamMember, error) {
+	if !m.Role.Can(pome.ActionManageMembers) {
+		return pome.TeamMember{}, pome.ErrInsufficientPermissions
+	}
+	if strings.TrimSpace(email) == "" {
+		return pome.TeamMember{}, pome.MissingParameter("email")
+	}
+	if role == "" {
+		return pome.TeamMember{}, pome.MissingParameter("role")
+	}
+	if !role.Valid() {
+		return pome.TeamMember{}, roleErr
+	}
+	if !m.Role.CanManage(role) {
+		return pome.TeamMember{}, pome.ErrInsufficientPermissions
+	}
+	u, err := s.store.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if err != nil {
+		return pome.TeamMember{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	ev := pome.NewAuditEvent(ctx, pome.AuditMemberAdded, now).ByUser(m.User.ID).
+		On(m.Team.ID, pome.TargetUser, u.ID).With(map[string]any{"role": string(role)})
+	if err := s.store.AddMember(ctx, m.Team.ID, u.ID, role, now, ev); err != nil {
+		return pome.TeamMember{}, err
+	}
+	u.PasswordHash = ""
+	return pome.TeamMember{User: u, Role: role, JoinedAt: now}, nil
+}
+
+// target finds the member userID of m's team whom m may manage. A user who
+// is not in the team is ErrMemberNotFound, as is a malformed id.
+func (s *Service) target(ctx context.Context, m pome.Member, userID string) (pome.TeamMember, error) {
+	t, err := s.store.Member(ctx, m.Team.ID, userID)
+	if err != nil {
+		return pome.TeamMember{}, err
+	}
+	if !m.Role.CanManage(t.Role) {
+		return pome.TeamMember{}, pome.ErrInsufficientPermissions
+	}
+	return t, nil
+}
+
+// SetRole changes the role of member userID of m's team. Admins move
+// developers and viewers between those two roles; owners change any role,
+// their own included; a team keeps at least one owner (ErrLastOwner).
+// Setting the role a member has is a success that changes nothing.
+func (s *Service) SetRole(ctx context.Context, m pome.Member, userID string, role pome.Role) (pome.TeamMember, error) {
+	if !m.Role.Can(pome.ActionManageMembers) {
+		return pome.TeamMember{}, pome.ErrInsufficientPermissions
+	}
+	if role == "" {
+		return pome.TeamMember{}, pome.MissingParameter("role")
+	}
+	if !role.Valid() {
+		return pome.TeamMember{}, roleErr
+	}
+	t, err := s.target(ctx, m, userID)
+	if err != nil {
+		return pome.TeamMember{}, err
+	}
+	if !m.Role.CanManage(role) {
+		return pome.TeamMember{}, pome.ErrInsufficientPermissions
+	}
+	if t.Role == role {
+		return t, nil
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	ev := pome.NewAuditEvent(ctx, pome.AuditMemberRoleChanged, now).ByUser(m.User.ID).
+		On(m.Team.ID, pome.TargetUser, userID).
+		With(map[string]any{"old_role": string(t.Role), "new_role": string(role)})
+	if err := s.store.SetMemberRole(ctx, m.Team.ID, userID, t.Role, role, now, ev); err != nil {
+		return pome.TeamMember{}, err
+	}
+	t.Role = role
+	return t, nil
+}
+
+// Removed is the outcome of RemoveMember: who left and the keys revoked.
+type Removed struct {
+	UserID      string
+	RevokedKeys []string
+}
+
+// RemoveMember removes member userID from m's team and revokes the keys
+// they created in it. Admins remove developers and viewers, owners anyone;
+// every member may remove themselves (leave), except the last owner.
+func (s *Service) RemoveMember(ctx context.Context, m pome.Member, userID string) (Removed, error) {
+	var t pome.TeamMember
+	var err error
+	leaving := userID == m.User.ID
+	switch {
+	case leaving:
+		t, err = s.store.Member(ctx, m.Team.ID, userID)
+	case !m.Role.Can(pome.ActionManageMembers):
+		err = pome.ErrInsufficientPermissions
+	default:
+		t, err = s.target(ctx, m, userID)
+	}
+	if err != nil {
+		return Removed{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	details := map[string]any{"role": string(t.Role)}
+	if leaving {
+		details["left"] = true
+	}
+	ev := pome.NewAuditEvent(ctx, pome.AuditMemberRemoved, now).ByUser(m.User.ID).
+		On(m.Team.ID, pome.TargetUser, userID).With(details)
+	revoked, err := s.store.RemoveMember(ctx, m.Team.ID, userID, t.Role, now, ev)
+	if err != nil {
+		return Removed{}, err
+	}
+	return Removed{UserID: userID, RevokedKeys: revoked}, nil
+}

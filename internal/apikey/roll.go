@@ -1,0 +1,132 @@
+package apikey
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// Grace of a roll: how long the old key keeps working (SPEC §5).
+const (
+	DefaultRollGraceHours = 24
+	maxRollGraceHours     = 168
+)
+
+// Rolled is a roll's outcome: the replacement and its plaintext, and the old
+// key with its new expiry.
+type Rolled struct {
+	Created
+	Old pome.Key
+}
+
+// The ErrKeyNotActive of a roll, saying why.
+var (
+	errRollRevoked = &pome.Error{Kind: pome.Conflict, Code: pome.ErrKeyNotActive.Code,
+		Message: "API key is revoked: only an active key can be rolled"}
+	errRollExpired = &pome.Error{Kind: pome.Conflict, Code: pome.ErrKeyNotActive.Code,
+		Message: "API key has expired: only an active key can be rolled"}
+)
+
+// rollAttempts bounds the retries of a roll that raced another change of
+// the same key.
+const rollAttempts = 3
+
+// RollParams are the caller's choices for a roll.
+type RollParams struct {
+	// GraceHours is how long the old key keeps working (0–168; nil: 24).
+	GraceHours *int
+	// ExpiresInDays is the replacement's lifetime (1–3650; nil: none). The
+	// old key's expiry is not carried over: it may be the grace of an
+	// earlier roll, and a retried roll must not yield a short-lived key.
+	ExpiresInDays *int
+}
+
+// Roll mints the replacement of a key (same name, description, role and
+// creator) and sets the old key to expire after the grace, or at its own
+// earlier expiry: a roll never extends an expiry. The member may roll the
+// keys they may revoke; the replacement's role is capped at its creator's
+// current role and may not exceed the member's own.
+func (s *Service) Roll(ctx context.Context, m pome.Member, keyID string, p RollParams) (Rolled, error) {
+	grace := DefaultRollGraceHours
+	if p.GraceHours != nil {
+		grace = *p.GraceHours
+		if grace < 0 || grace > maxRollGraceHours {
+			return Rolled{}, pome.InvalidParameter("'expire_old_in_hours' must be 0 to %d", maxRollGraceHours)
+		}
+	}
+	if d := p.ExpiresInDays; d != nil && (*d < 1 || *d > maxExpiresInDays) {
+		return Rolled{}, pome.InvalidParameter("'expires_in_days' must be 1 to %d", maxExpiresInDays)
+	}
+	for attempt := 1; ; attempt++ {
+		r, err := s.roll(ctx, m, keyID, time.Duration(grace)*time.Hour, p.ExpiresInDays)
+		if !errors.Is(err, pome.ErrConcurrentChange) || attempt == rollAttempts {
+			return r, err
+		}
+	}
+}
+
+func (s *Service) roll(ctx context.Context, m pome.Member, keyID string, grace time.Duration, expiresInDays *int) (Rolled, error) {
+	old, err := s.visibleKey(ctx, m, keyID)
+	if err != nil {
+		return Rolled{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	switch old.Status(now) {
+	case pome.KeyRevoked:
+		return Rolled{}, errRollRevoked
+	case pome.KeyExpired:
+		return Rolled{}, errRollExpired
+	}
+	creator, err := s.store.Member(ctx, m.Team.ID, old.CreatedBy)
+	if errors.Is(err, pome.ErrMemberNotFound) {
+		return Rolled{}, errRollRevoked // a creator who left had their keys revoked
+	}
+	if err != nil {
+		return Rolled{}, err
+	}
+	role := old.Role.Min(creator.Role)
+	if !m.Role.AtLeast(role) {
+		// An admin may revoke an owner's key, but not mint an owner key.
+		return Rolled{}, pome.ErrInsufficientPermissions
+	}
+
+	oldExpiry := now.Add(grace)
+	if old.ExpiresAt != nil && old.ExpiresAt.Before(oldExpiry) {
+		oldExpiry = *old.ExpiresAt
+	}
+	plaintext, err := s.format.Generate()
+	if err != nil {
+		return Rolled{}, err
+	}
+	k := pome.Key{
+		ID:          pome.NewID("key_"),
+		TeamID:      m.Team.ID,
+		CreatedBy:   old.CreatedBy,
+		Name:        old.Name,
+		Description: old.Description,
+		Prefix:      s.format.DisplayPrefix(plaintext),
+		Digest:      pome.DigestOf(plaintext),
+		Role:        role,
+		CreatedAt:   now,
+	}
+	if expiresInDays != nil {
+		t := now.AddDate(0, 0, *expiresInDays)
+		k.ExpiresAt = &t
+	}
+	details := keyDetails(&k)
+	details["new_key_id"] = k.ID
+	details["old_expires_at"] = oldExpiry.Format(time.RFC3339)
+	ev := pome.NewAuditEvent(ctx, pome.AuditKeyRolled, now).ByUser(m.User.ID).
+		On(m.Team.ID, pome.TargetKey, old.ID).With(details)
+	old, err = s.store.RollKey(ctx, pome.KeyRoll{
+		TeamID: m.Team.ID, OldKeyID: old.ID, ExpectedExpiresAt: old.ExpiresAt, OldExpiresAt: oldExpiry, New: k,
+	}, ev)
+	if err != nil {
+		return Rolled{}, err
+	}
+	s.verifier.Forget(old.Digest)
+	s.verifier.ForgetUnknown(k.Digest)
+	return Rolled{Created: Created{Key: k, Plaintext: plaintext}, Old: old}, nil
+}

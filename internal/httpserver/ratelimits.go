@@ -1,0 +1,248 @@
+package httpserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/ratelimit"
+)
+
+// limits applies the rules of SPEC §6 with one Limiter. With a nil limiter
+// every wrapper is a no-op.
+type limits struct {
+	log     *slog.Logger
+	limiter ratelimit.Limiter
+	rules   ratelimit.Rules
+	// onLimited is told of every request a per-user limit refuses.
+	onLimited func(ctx context.Context, m pome.Member, rule string)
+}
+
+// limiterUnavailable is the answer when the counters cannot be reached: the
+// request is refused (fail closed) rather than let through unlimited.
+func limiterUnavailable(err error) error {
+	return pome.ErrUnavailable.WithCause(fmt.Errorf("ratelimit: %w", err))
+}
+
+// memberKey is the context key of the member a per-user limit resolved, so
+// that the handler does not read the session a second time.
+type memberKey struct{}
+
+// perMember limits next per signed-in user under rule. It resolves the
+// member (session and ?team=) first: a request without a valid session is
+// answered 401 and counts against no one. Every response after that carries
+// the rule's headers; over the limit it is 429, and onLimited is told.
+func (l *limits) perMember(rule ratelimit.Rule, sess sessions, next http.Handler) http.Handler {
+	if l.limiter == nil || rule.Unlimited() {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, err := sess.member(r)
+		if err != nil {
+			writeError(w, r, l.log, err)
+			return
+		}
+		d, err := l.limiter.Allow(r.Context(), m.User.ID, rule)
+		if err != nil {
+			writeError(w, r, l.log, limiterUnavailable(err))
+			return
+		}
+		ratelimit.SetHeaders(w.Header(), rule, d)
+		if !d.Allowed {
+			if l.onLimited != nil {
+				l.onLimited(r.Context(), m, rule.Name)
+			}
+			writeError(w, r, l.log, pome.ErrRateLimited)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), memberKey{}, m)))
+	})
+}
+
+// memberFrom returns the member perMember resolved for r, if any.
+func memberFrom(r *http.Request) (pome.Member, bool) {
+	m, ok := r.Context().Value(memberKey{}).(pome.Member)
+	return m, ok
+}
+
+// perIP limits next per client IP under rule: every request counts.
+func (l *limits) perIP(rule ratelimit.Rule, next http.Handler) http.Handler {
+	if l.limiter == nil || rule.Unlimited() {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, err := l.limiter.Allow(r.Context(), clientIP(r), rule)
+		if err != nil {
+			writeError(w, r, l.log, limiterUnavailable(err))
+			return
+		}
+		ratelimit.SetHeaders(w.Header(), rule, d)
+		if !d.Allowed {
+			writeError(w, r, l.log, pome.ErrRateLimited)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loginAttempt takes one unit from the login quotas of email and of the
+// client IP before the password is checked, so that parallel guesses can
+// never overshoot them; done gives both back unless the attempt failed on
+// its credentials. Over either quota the answer is 429, whatever the
+// password, until the quota refills. The response carries the headers of the
+// tighter of the two.
+func (l *limits) loginAttempt(w http.ResponseWriter, r *http.Request, email string) (done func(err error), err error) {
+	if l.limiter == nil {
+		return func(error) {}, nil
+	}
+	ctx := r.Context()
+	type quota struct {
+		rule ratelimit.Rule
+		key  string
+	}
+	quotas := []quota{
+		{l.rules.LoginEmail, emailKey(email)},
+		{l.rules.LoginIP, clientIP(r)},
+	}
+	var taken []quota
+	refund := func() {
+		for _, q := range taken {
+			// A refund that fails leaves one unit spent: the safe side.
+			l.limiter.Refund(context.WithoutCancel(ctx), q.key, q.rule)
+		}
+	}
+	var tightest ratelimit.Decision
+	var tightRule ratelimit.Rule
+	for _, q := range quotas {
+		if q.rule.Unlimited() {
+			continue
+		}
+		d, err := l.limiter.Allow(ctx, q.key, q.rule)
+		if err != nil {
+			refund()
+			return nil, limiterUnavailable(err)
+		}
+		if tightRule.Unlimited() || !d.Allowed || tightest.Allowed && d.Remaining < tightest.Remaining {
+			tightest, tightRule = d, q.rule
+		}
+		if !d.Allowed {
+			refund()
+			ratelimit.SetHeaders(w.Header(), tightRule, tightest)
+			return nil, pome.ErrRateLimited
+		}
+		taken = append(taken, q)
+	}
+	ratelimit.SetHeaders(w.Header(), tightRule, tightest)
+	return func(err error) {
+		if !errors.Is(err, pome.ErrInvalidCredentials) {
+			refund()
+		}
+	}, nil
+}
+
+// emailKey is the login quota key of an email: normalized as Login looks it
+// up, and hashed, so that no address is kept in (or sent to) the counters.
+func emailKey(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:16])
+}
+
+// keyGate is the one gate of the public API: it authenticates the key,
+// checks its role, limits failed authentications per client IP and
+// successful requests per key by the team's plan (SPEC §6).
+type keyGate struct {
+	log      *slog.Logger
+	verifier *apikey.Verifier
+	limiter  ratelimit.Limiter // nil: no limits
+	plans    map[string]ratelimit.Rule
+	failures ratelimit.Rule
+}
+
+// isAuthFailure reports an error that counts as a failed authentication:
+// no key, a malformed or unknown one, or conflicting credentials. A key that
+// matched (revoked, expired, banned, insufficient role) is no guess.
+func isAuthFailure(err error) bool {
+	return errors.Is(err, pome.ErrInvalidAPIKey) || errors.Is(err, pome.ErrMissingAPIKey) ||
+		errors.Is(err, pome.ErrConflictingCredentials)
+}
+
+// authorize answers who the request's key is, or why not, and writes the
+// rate-limit headers of whatever limit applied.
+//
+// Failed authentications are charged to the client IP, never to the key they
+// name. A unit is taken before a store read (so that parallel guesses cannot
+// overshoot) and given back if the key turns out to exist or the store could
+// not answer; failures answered from memory (malformed, missing, in the
+// negative cache) are charged after. Over the limit, any key that is not
+// already verified in the cache gets 429 without a store read; a cached key
+// still passes, so that a client behind the same address as an attacker
+// keeps working.
+func (g *keyGate) authorize(w http.ResponseWriter, r *http.Request) (pome.KeyOwner, error) {
+	if g.limiter == nil {
+		return authorizeKey(r, g.verifier, nil)
+	}
+	ctx := r.Context()
+	var (
+		d       ratelimit.Decision
+		limErr  error
+		charged bool
+	)
+	gate := func() error {
+		if g.failures.Unlimited() {
+			return nil
+		}
+		if d, limErr = g.limiter.Allow(ctx, clientIP(r), g.failures); limErr != nil {
+			return limiterUnavailable(limErr)
+		}
+		if !d.Allowed {
+			return pome.ErrRateLimited
+		}
+		charged = true
+		return nil
+	}
+	owner, err := authorizeKey(r, g.verifier, gate)
+	switch {
+	case errors.Is(err, pome.ErrRateLimited): // the gate refused
+		ratelimit.SetHeaders(w.Header(), g.failures, d)
+		return pome.KeyOwner{}, err
+	case isAuthFailure(err):
+		if !g.failures.Unlimited() {
+			if !charged {
+				if d, limErr = g.limiter.Allow(ctx, clientIP(r), g.failures); limErr != nil {
+					return pome.KeyOwner{}, limiterUnavailable(limErr)
+				}
+			}
+			ratelimit.SetHeaders(w.Header(), g.failures, d)
+			if !d.Allowed {
+				return pome.KeyOwner{}, pome.ErrRateLimited
+			}
+		}
+		return pome.KeyOwner{}, err
+	case charged:
+		// The key exists (or the store could not say): not a failure.
+		g.limiter.Refund(context.WithoutCancel(ctx), clientIP(r), g.failures)
+	}
+	if err != nil {
+		return pome.KeyOwner{}, err
+	}
+	rule, ok := g.plans[owner.Team.PlanTier]
+	if !ok || rule.Unlimited() {
+		return owner, nil
+	}
+	d, err = g.limiter.Allow(ctx, owner.Key.ID, rule)
+	if err != nil {
+		return pome.KeyOwner{}, limiterUnavailable(err)
+	}
+	ratelimit.SetHeaders(w.Header(), rule, d)
+	if !d.Allowed {
+		return pome.KeyOwner{}, pome.ErrRateLimited
+	}
+	return owner, nil
+}

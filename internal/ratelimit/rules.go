@@ -1,0 +1,51 @@
+package ratelimit
+
+import "time"
+
+// Rules are the limits of SPEC §6, as one deployment sets them.
+type Rules struct {
+	// Per signed-in user, on the management API.
+	ListKeys, CreateKey, RevokeKey Rule
+	// Plans is the per-key limit of the public API by team plan tier; a
+	// tier without a rule (or with Limit 0) is unlimited.
+	Plans map[string]Rule
+	// LoginEmail and LoginIP count failed logins per email and per client
+	// IP; SignupIP counts signups per client IP.
+	LoginEmail, LoginIP, SignupIP Rule
+	// AuthFailureIP counts failed API-key authentications per client IP. A
+	// client over it gets 429 for any key not already verified and cached,
+	// without a store read.
+	AuthFailureIP Rule
+}
+
+// Default rule values of SPEC §6, and the failed-authentication limit Pome
+// adds (not in the SPEC: a client sending more than 100 bad keys a minute is
+// guessing, not mistyping).
+const (
+	DefaultListKeys      = 100 // per minute
+	DefaultCreateKey     = 10  // per minute
+	DefaultRevokeKey     = 50  // per minute
+	DefaultLoginFailures = 10  // per 15 minutes
+	DefaultSignups       = 60  // per hour
+	DefaultAuthFailures  = 100 // per minute
+)
+
+// DefaultRules returns the limits of SPEC §6: every per-key limit off.
+func DefaultRules() Rules {
+	return Rules{
+		ListKeys:      Rule{Name: "list_keys", Limit: DefaultListKeys, Period: time.Minute},
+		CreateKey:     Rule{Name: "create_key", Limit: DefaultCreateKey, Period: time.Minute},
+		RevokeKey:     Rule{Name: "revoke_key", Limit: DefaultRevokeKey, Period: time.Minute},
+		Plans:         map[string]Rule{},
+		LoginEmail:    Rule{Name: "login_email", Limit: DefaultLoginFailures, Period: 15 * time.Minute},
+		LoginIP:       Rule{Name: "login_ip", Limit: DefaultLoginFailures, Period: 15 * time.Minute},
+		SignupIP:      Rule{Name: "signup_ip", Limit: DefaultSignups, Period: time.Hour},
+		AuthFailureIP: Rule{Name: "auth_failures_ip", Limit: DefaultAuthFailures, Period: time.Minute},
+	}
+}
+
+// PlanRule is the per-key rule of a plan tier: named after the tier,
+// limit requests per minute (0: unlimited).
+func PlanRule(tier string, limit int) Rule {
+	return Rule{Name: tier, Limit: limit, Period: time.Minute}
+}

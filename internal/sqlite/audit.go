@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pomehq/pome"
+)
+
+// errIncompleteEvent is a programming error: every change is recorded by
+// an event that at least names itself.
+var errIncompleteEvent = errors.New("audit event without id, action, actor type or result")
+
+// insertAudit appends ev inside the caller's transaction, so that the change
+// and its record commit together or not at all. An AuditKeyExpired event of
+// a key that has one already is dropped (the partial unique index).
+func insertAudit(ctx context.Context, tx *sql.Tx, ev pome.AuditEvent) error {
+	if ev.ID == "" || ev.Action == "" || ev.ActorType == "" || ev.Result == "" {
+		return errIncompleteEvent
+	}
+	details := []byte("{}")
+	if len(ev.Details) > 0 {
+		var err error
+		if details, err = json.Marshal(ev.Details); err != nil {
+			return fmt.Errorf("audit details: %w", err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events
+		(id, at, team_id, actor_type, actor_id, action, target_type, target_id, result,
+		 request_id, ip, user_agent, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`,
+		ev.ID, toMS(ev.At), ev.TeamID, ev.ActorType, ev.ActorID, ev.Action, ev.TargetType, ev.TargetID,
+		ev.Result, ev.RequestID, ev.IP, ev.UserAgent, string(details))
+	return err
+}
+
+// AppendAudit appends an event that records no change of state.
+func (db *DB) AppendAudit(ctx context.Context, ev pome.AuditEvent) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error { return insertAudit(ctx, tx, ev) })
+	return db.translate(ctx, "append audit", err)
+}
+
+// AuditEvents returns one team's events that match f, newest first.
+func (db *DB) AuditEvents(ctx context.Context, f pome.AuditFilter) ([]pome.AuditEvent, error) {
+	if f.Limit <= 0 {
+		return nil, nil
+	}
+	var q strings.Builder
+	q.WriteString(`SELECT seq, id, at, team_id, actor_type, actor_id, action, target_type, target_id,
+		result, request_id, ip, user_agent, details FROM audit_events WHERE team_id = ?`)
+	args := []any{f.TeamID}
+	if f.Action != "" {
+		q.WriteString(` AND action = ?`)
+		args = append(args, f.Action)
+	}
+	if f.TargetID != "" {
+		q.WriteString(` AND target_id = ?`)
+		args = append(args, f.TargetID)
+	}
+	if f.Before > 0 {
+		q.WriteString(` AND seq < ?`)
+		args = append(args, f.Before)
+	}
+	q.WriteString(` ORDER BY seq DESC LIMIT ?`)
+	args = append(args, f.Limit)
+
+	rows, err := db.reader.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, db.translate(ctx, "audit events", err)
+	}
+	defer rows.Close()
+	var evs []pome.AuditEvent
+	for rows.Next() {
+		var ev pome.AuditEvent
+		var at int64
+		var details string
+		if err := rows.Scan(&ev.Seq, &ev.ID, &at, &ev.TeamID, &ev.ActorType, &ev.ActorID, &ev.Action,
+			&ev.TargetType, &ev.TargetID, &ev.Result, &ev.RequestID, &ev.IP, &ev.UserAgent, &details); err != nil {
+			return nil, db.translate(ctx, "audit events", err)
+		}
+		ev.At = fromMS(at)
+		if details != "{}" {
+			if err := json.Unmarshal([]byte(details), &ev.Details); err != nil {
+				return nil, db.translate(ctx, "audit events", err)
+			}
+		}
+		evs = append(evs, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.translate(ctx, "audit events", err)
+	}
+	return evs, nil
+}

@@ -115,3 +115,19 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// ChangeNotifier is implemented by a Store that can announce change-log
+// entries as they commit (PostgreSQL's LISTEN/NOTIFY), so that a follower
+// applies a change made on another node within milliseconds instead of at
+// its next poll. A Store without it (SQLite, one node) is only polled.
+// Notifications are a hint: the change log stays the truth, and followers
+// keep polling it, so a lost notification delays a change by one poll
+// interval at most.
+type ChangeNotifier interface {
+	// ChangeSignal returns a channel that is closed at the next
+	// notification after the call: an entry appended to the change log, or
+	// the notification connection (re-)established, after which entries
+	// may have been missed. A follower asks for the channel before reading
+	// the log, so that nothing committed after its read goes unnoticed.
+	ChangeSignal() <-chan struct{}
+}

@@ -16,10 +16,12 @@ import (
 	"github.com/pomehq/pome/internal/account"
 )
 
-const adminUsage = `Usage: pome admin [--data-dir DIR] <command> [args]
+const adminUsage = `Usage: pome admin [--data-dir DIR | --database-url URL] <command> [args]
 
-Operator tasks, straight on the database. Running servers learn of what they
-change within a few seconds (they poll the change log every second).
+Operator tasks, straight on the database: SQLite in --data-dir, or PostgreSQL
+at --database-url (POME_DATABASE_URL). Running servers learn of what they
+change within a few seconds (they follow the change log: at once on
+PostgreSQL, within a second on SQLite).
 
 Commands:
   user create --email E [--team-name N]   create a user and their team; the
@@ -30,6 +32,7 @@ Commands:
 
 Example:
   pome admin --data-dir /var/lib/pome team ban acme
+  POME_DATABASE_URL=postgres://pome@db/pome pome admin team ban acme
 `
 
 const userCreateUsage = `Usage: pome admin user create --email E [--team-name N]
@@ -98,7 +101,7 @@ func adminUserCreate(ctx context.Context, storage storageFlags, args []string, g
 	}
 	// The first user of a closed-signup deployment is made before any
 	// server has run, so this command may create the database.
-	store, err := openStore(ctx, storage.dataDir, true)
+	store, err := openStore(ctx, storage, true)
 	if err != nil {
 		return err
 	}
@@ -165,7 +168,7 @@ func adminTeam(ctx context.Context, storage storageFlags, verb string, args []st
 		}
 	}
 
-	store, err := openStore(ctx, storage.dataDir, false)
+	store, err := openStore(ctx, storage, false)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/client"
 )
 
 // TestUsageErrors protects the exit statuses of SPEC §9: a mistake in how
@@ -24,9 +27,9 @@ func TestUsageErrors(t *testing.T) {
 		{"help", nil, []string{"help"}, 0, ""},
 		{"serve help", nil, []string{"serve", "--help"}, 0, "Example:"},
 		{"serve unknown flag", nil, []string{"serve", "--nope"}, 2, "flag provided but not defined"},
-		{"serve database url", nil, []string{"serve", "--data-dir", dir, "--database-url", "postgres://x"}, 2, "PostgreSQL arrives in a later version"},
-		{"serve database url from env", map[string]string{"POME_DATABASE_URL": "postgres://x"}, []string{"serve", "--data-dir", dir}, 2, "PostgreSQL arrives in a later version"},
-		{"serve redis url", nil, []string{"serve", "--data-dir", dir, "--redis-url", "redis://x"}, 2, "Redis arrives in a later version"},
+		{"serve database url not postgres", nil, []string{"serve", "--data-dir", dir, "--database-url", "mysql://x"}, 2, "must be a postgres:// or postgresql:// URL"},
+		{"serve database url from env", map[string]string{"POME_DATABASE_URL": "sqlite://x"}, []string{"serve", "--data-dir", dir}, 2, "must be a postgres:// or postgresql:// URL"},
+		{"serve redis url not redis", nil, []string{"serve", "--data-dir", dir, "--redis-url", "memcached://x"}, 2, "must be a redis:// or rediss:// URL"},
 		{"serve bad signup", nil, []string{"serve", "--data-dir", dir, "--signup", "maybe"}, 2, "--signup must be open or closed"},
 		{"serve bad signup from env", map[string]string{"POME_SIGNUP": "maybe"}, []string{"serve", "--data-dir", dir}, 2, "--signup must be open or closed"},
 		{"serve bad key prefix", nil, []string{"serve", "--data-dir", dir, "--key-prefix", "PME"}, 2, "--key-prefix"},
@@ -38,7 +41,7 @@ func TestUsageErrors(t *testing.T) {
 		{"admin help", nil, []string{"admin", "--help"}, 0, "team set-plan"},
 		{"admin no command", nil, []string{"admin", "--data-dir", dir}, 2, "Usage: pome admin"},
 		{"admin unknown command", nil, []string{"admin", "--data-dir", dir, "team", "delete", "acme"}, 2, `unknown command "team delete"`},
-		{"admin database url", nil, []string{"admin", "--database-url", "postgres://x", "team", "ban", "acme"}, 2, "PostgreSQL arrives"},
+		{"admin database url not postgres", nil, []string{"admin", "--database-url", "mysql://x", "team", "ban", "acme"}, 2, "must be a postgres://"},
 		{"admin user create help", nil, []string{"admin", "user", "create", "--help"}, 0, "read from stdin"},
 		{"admin user create no email", nil, []string{"admin", "--data-dir", dir, "user", "create"}, 2, "--email is required"},
 		{"admin team ban help", nil, []string{"admin", "team", "ban", "--help"}, 0, "Example:"},
@@ -100,7 +103,7 @@ func TestExitCode(t *testing.T) {
 		{"nil", nil, 0},
 		{"help", flag.ErrHelp, 0},
 		{"usage", usagef("x"), 2},
-		{"api", &apiError{Code: "invalid_api_key"}, 1},
+		{"api", &client.Error{Err: pome.ErrInvalidAPIKey, Status: 401}, 1},
 		{"other", io.ErrUnexpectedEOF, 1},
 	}
 	for _, tt := range tests {

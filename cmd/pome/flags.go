@@ -85,15 +85,19 @@ type storageFlags struct {
 }
 
 func (s *storageFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.dataDir, "data-dir", "./pome-data", "directory of the embedded SQLite database (created if missing)")
-	fs.StringVar(&s.databaseURL, "database-url", "", "PostgreSQL URL (not in this version)")
+	fs.StringVar(&s.dataDir, "data-dir", "./pome-data", "directory of the embedded SQLite database (created if missing); not used with --database-url")
+	fs.StringVar(&s.databaseURL, "database-url", "", "PostgreSQL `URL` (postgres://user:pass@host:5432/db?sslmode=...): run on PostgreSQL instead of SQLite, as every node of a multi-node deployment must")
 }
 
-// check refuses what this version cannot do yet, plainly, instead of
-// silently running on SQLite when the operator asked for PostgreSQL.
+// check refuses a database URL that is not PostgreSQL's, rather than
+// silently running on SQLite when the operator asked for something else.
 func (s *storageFlags) check() error {
 	if s.databaseURL != "" {
-		return usagef("--database-url (POME_DATABASE_URL): PostgreSQL arrives in a later version; this one runs on embedded SQLite in --data-dir")
+		if !strings.HasPrefix(s.databaseURL, "postgres://") && !strings.HasPrefix(s.databaseURL, "postgresql://") {
+			// The value is not echoed: it may hold a password.
+			return usagef("--database-url (POME_DATABASE_URL) must be a postgres:// or postgresql:// URL")
+		}
+		return nil
 	}
 	if s.dataDir == "" {
 		return usagef("--data-dir must not be empty")

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pomehq/pome/client"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
@@ -236,7 +238,7 @@ type errorBody struct {
 // meResult is one GET /v1/me: its status, and the body decoded either way.
 type meResult struct {
 	status int
-	me     me
+	me     client.Me
 	err    errorBody
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/client"
 )
 
 // env reads an environment variable; tests pass a map's lookup instead of
@@ -19,13 +20,18 @@ const topUsage = `Usage: pome <command> [flags]
 Commands:
   serve    run the Pome server
   whoami   show who an API key belongs to (GET /v1/me)
+  login    sign in to a server; the session is stored for pome keys
+  logout   end the stored session
+  keys     list, create, revoke, roll API keys and show their usage
   admin    operator tasks straight on the database
 
 Every flag can also be set as POME_<FLAG> (e.g. --data-dir as POME_DATA_DIR);
 a flag given on the command line wins. Run 'pome <command> --help' for more.
 
-Example:
+Examples:
   pome serve --addr 127.0.0.1:8080 --data-dir ./pome-data
+  pome login --api-url http://127.0.0.1:8080
+  KEY=$(pome keys create ci-deploy)
 `
 
 // run is the whole program; main only maps its error to an exit status. It
@@ -47,6 +53,12 @@ func dispatch(ctx context.Context, args []string, getenv env, stdin io.Reader, s
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "whoami":
 		return whoami(ctx, rest, getenv, stdout, stderr)
+	case "login":
+		return login(ctx, rest, getenv, stdin, stdout, stderr)
+	case "logout":
+		return logout(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return keys(ctx, rest, getenv, stdout, stderr)
 	case "admin":
 		return admin(ctx, rest, getenv, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -70,20 +82,6 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// apiError is an error answered by a Pome server, decoded from the SPEC §8
-// envelope.
-type apiError struct {
-	Status    int
-	Message   string
-	Type      string
-	Code      string
-	RequestID string
-}
-
-func (e *apiError) Error() string {
-	return fmt.Sprintf("%s (code %s, request_id %s)", e.Message, e.Code, e.RequestID)
-}
-
 // exitCode is 0 on success (and on --help), 2 on a usage error, 1 otherwise.
 func exitCode(err error) int {
 	var u *usageError
@@ -96,17 +94,25 @@ func exitCode(err error) int {
 	return 1
 }
 
-// report prints err for a person. A *pome.Error the user can act on shows
-// its caller-safe message and code; anything else (a database that cannot
-// be opened, an unreachable server) its whole text, for the operator.
+// report prints err for a person. A server's answer shows its message,
+// code and request_id (to quote to the operator); a *pome.Error the user
+// can act on shows its caller-safe message and code; anything else (a
+// database that cannot be opened, an unreachable server) its whole text,
+// for the operator.
 func report(w io.Writer, err error) {
 	var u *usageError
+	var ce *client.Error
 	var p *pome.Error
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 	case errors.As(err, &u):
 		if !u.quiet {
 			fmt.Fprintf(w, "pome: %s\n", u.msg)
+		}
+	case errors.As(err, &ce):
+		fmt.Fprintf(w, "error: %v\n", err)
+		if ce.RetryAfter > 0 {
+			fmt.Fprintf(w, "retry in %v\n", ce.RetryAfter)
 		}
 	case errors.As(err, &p) && p.Kind != pome.Internal && p.Kind != pome.Unavailable:
 		fmt.Fprintf(w, "error: %s (code %s)\n", p.Message, p.Code)

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,8 +24,10 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/httpserver"
 	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/postgres"
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/redact"
+	"github.com/pomehq/pome/internal/redis"
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
@@ -32,11 +36,15 @@ const serveUsage = `Usage: pome serve [flags]
 Runs the Pome server: the public API (/v1), the management API (/api) and
 /healthz, /readyz, /metrics. With no flags it listens on 127.0.0.1:8080 and
 keeps its data in embedded SQLite under ./pome-data, creating it.
-SIGINT or SIGTERM drains in-flight requests, flushes usage counts and exits.
+With --database-url it runs on PostgreSQL, and any number of nodes may share
+that database; with --redis-url they share rate-limit counters too (see
+docs/deploy.md). SIGINT or SIGTERM drains in-flight requests, flushes usage
+counts and exits.
 
 Example:
   pome serve --addr 127.0.0.1:8080 --data-dir /var/lib/pome --signup closed
   POME_ADDR=0.0.0.0:8080 pome serve
+  POME_DATABASE_URL=postgres://pome@db/pome POME_REDIS_URL=redis://cache:6379/0 pome serve
 `
 
 // Timings of the server. They are not flags: nothing has needed to change
@@ -48,6 +56,9 @@ const (
 	verifyCacheTTL = 30 * time.Second
 	// followInterval is how often the change log is polled: `pome admin`
 	// changes reach this server within about a second (SPEC §9 allows 5 s).
+	// On PostgreSQL, NOTIFY wakes the follower at once, and the poll is the
+	// catch-up for notifications lost to a reconnection: changes on another
+	// node apply within 1 s (SPEC §5) even then.
 	followInterval = time.Second
 	// flushInterval is how often usage counts are written (SPEC §7: at
 	// least every second), and so the most a crash can lose.
@@ -75,7 +86,7 @@ func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Wri
 	fs := newFlagSet("serve", serveUsage, stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	cfg.storage.register(fs)
-	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL for shared rate limits (not in this version)")
+	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis `URL` (redis://host:6379/0) for rate-limit counters shared by every node; without it each node counts in memory")
 	fs.StringVar(&cfg.signup, "signup", "open", "`mode`: open (anyone may sign up) or closed (only pome admin user create makes users)")
 	fs.StringVar(&cfg.keyPrefix, "key-prefix", pome.DefaultKeyPrefix, "prefix of new API keys, 2 to 8 lowercase letters")
 	fs.BoolVar(&cfg.secureCookies, "secure-cookies", false, "mark the session cookie Secure (__Host-pome_session) and send HSTS; set when served over HTTPS")
@@ -101,8 +112,9 @@ func (c *serveConfig) check(fs *flag.FlagSet) error {
 	if err := c.storage.check(); err != nil {
 		return err
 	}
-	if c.redisURL != "" {
-		return usagef("--redis-url (POME_REDIS_URL): Redis arrives in a later version; this one keeps rate-limit counters in memory")
+	if c.redisURL != "" && !strings.HasPrefix(c.redisURL, "redis://") && !strings.HasPrefix(c.redisURL, "rediss://") {
+		// The value is not echoed: it may hold a password.
+		return usagef("--redis-url (POME_REDIS_URL) must be a redis:// or rediss:// URL")
 	}
 	if c.signup != "open" && c.signup != "closed" {
 		return usagef("--signup must be open or closed, not %q", c.signup)
@@ -117,7 +129,7 @@ func (c *serveConfig) check(fs *flag.FlagSet) error {
 // runServer wires the parts, serves until ctx ends, then shuts down in the
 // order that loses nothing: drain requests, flush usage, close the store.
 func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log *slog.Logger, stdout io.Writer) error {
-	store, err := openStore(ctx, cfg.storage.dataDir, true)
+	store, err := openStore(ctx, cfg.storage, true)
 	if err != nil {
 		return err
 	}
@@ -128,6 +140,11 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 	}()
 
 	now := time.Now
+	limiter, closeLimiter, err := newLimiter(ctx, cfg.redisURL, now, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
 	verifier := apikey.NewVerifier(store, format, verifyCacheTTL, now)
 	verifier.SetNegativeCache(cfg.limits.negTTL, cfg.limits.negSize)
 	accounts := account.New(store, account.Config{SignupOpen: cfg.signup == "open"}, now)
@@ -146,7 +163,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		Log:           log,
 		Metrics:       metrics,
 		SecureCookies: cfg.secureCookies,
-		Limiter:       ratelimit.NewMemory(now, 0),
+		Limiter:       limiter,
 		Rules:         cfg.rules,
 		RateLimited:   accounts.RecordRateLimited,
 		Now:           now,
@@ -182,7 +199,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
 	fmt.Fprintf(stdout, "Pome listening on http://%s\n", addr)
-	log.Info("pome listening", "addr", addr, "data_dir", cfg.storage.dataDir, "signup", cfg.signup)
+	log.Info("pome listening", "addr", addr, "database", cfg.storage.describe(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup)
 
 	var serveErr error
 	select {
@@ -214,11 +231,21 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 	return nil
 }
 
-// openStore opens the SQLite database in dataDir. create makes the directory
+// openStore opens the PostgreSQL database of --database-url if given, else
+// the SQLite database in --data-dir. For SQLite, create makes the directory
 // (0700: it holds every key digest and session) when missing; without it a
 // missing database is an error, so that a mistyped --data-dir is not a new,
-// empty database.
-func openStore(ctx context.Context, dataDir string, create bool) (*sqlite.DB, error) {
+// empty database. PostgreSQL's database must exist; its schema is created
+// or migrated either way.
+func openStore(ctx context.Context, storage storageFlags, create bool) (pome.Store, error) {
+	if storage.databaseURL != "" {
+		store, err := postgres.Open(ctx, storage.databaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL database %s: %w", storage.describe(), err)
+		}
+		return store, nil
+	}
+	dataDir := storage.dataDir
 	path := filepath.Join(dataDir, "pome.db")
 	if create {
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
@@ -232,4 +259,50 @@ func openStore(ctx context.Context, dataDir string, create bool) (*sqlite.DB, er
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return store, nil
+}
+
+// describe names the database for logs and errors, without a password.
+func (s storageFlags) describe() string {
+	if s.databaseURL == "" {
+		return filepath.Join(s.dataDir, "pome.db")
+	}
+	u, err := url.Parse(s.databaseURL)
+	if err != nil {
+		return "postgres"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// newLimiter returns the rate limiter: this node's memory, or with a Redis
+// URL counters shared by every node in Redis. While Redis cannot be
+// reached, the login and signup limits fail closed (503: they guard
+// passwords against guessing, and a per-node fallback would multiply an
+// attacker's budget by the number of nodes), and every other limit falls
+// back to this node's memory (the public API and key management, revocation
+// included, keep working, each node holding the quota on its own).
+// docs/deploy.md tells operators the same.
+func newLimiter(ctx context.Context, redisURL string, now func() time.Time, log *slog.Logger) (ratelimit.Limiter, func(), error) {
+	memory := ratelimit.NewMemory(now, 0)
+	if redisURL == "" {
+		return memory, func() {}, nil
+	}
+	rules := ratelimit.DefaultRules()
+	failClosed := map[string]bool{rules.LoginEmail.Name: true, rules.LoginIP.Name: true, rules.SignupIP.Name: true}
+	l, err := redis.New(redisURL, redis.Options{
+		Fallback:   memory,
+		FailClosed: func(r ratelimit.Rule) bool { return failClosed[r.Name] },
+		Log:        log,
+		Now:        now,
+	})
+	if err != nil {
+		return nil, nil, usagef("--redis-url (POME_REDIS_URL): %v", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := l.Ping(pctx); err != nil {
+		// Not fatal: Redis may come up after this node. Meanwhile the
+		// limits behave as in any Redis outage.
+		log.Warn("redis unreachable at start: login and signup answer 503, other limits count per node, until it answers", "err", err)
+	}
+	return l, func() { l.Close() }, nil
 }

@@ -29,7 +29,8 @@ func TestRouting(t *testing.T) {
 		{name: "healthz", method: "GET", path: "/healthz", status: 200, golden: "status_ok"},
 		{name: "readyz", method: "GET", path: "/readyz", status: 200, golden: "status_ok"},
 		{name: "unknown route", method: "GET", path: "/nope", status: 404, typ: "not_found_error", code: "route_not_found"},
-		{name: "root", method: "GET", path: "/", status: 404, typ: "not_found_error", code: "route_not_found"},
+		// GET / is the dashboard (dashboard_test.go); other methods are not.
+		{name: "POST /", method: "POST", path: "/", body: `{}`, status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD")},
 		{name: "trailing slash", method: "GET", path: "/v1/me/", status: 404, typ: "not_found_error", code: "route_not_found"},
 		{name: "unknown route POST", method: "POST", path: "/v1/other", body: `{}`, status: 404, typ: "not_found_error", code: "route_not_found"},
 		{name: "DELETE /v1/me", method: "DELETE", path: "/v1/me", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD")},

@@ -18,6 +18,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) []string {
 	// Rate limits of SPEC §6 (ratelimits.go); the cross-origin guard runs
 	// first, so a refused cross-site request spends nobody's quota.
 	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited}
+	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
 	gate := &keyGate{log: log, verifier: cfg.Verifier, limiter: cfg.Limiter, plans: cfg.Rules.Plans, failures: cfg.Rules.AuthFailureIP}
 
 	routes := []struct {
@@ -43,6 +44,18 @@ func addRoutes(mux *http.ServeMux, cfg Config) []string {
 		{"PATCH /api/team/members/{user_id}", guard(handleSetMemberRole(log, sess, cfg.Accounts, cfg.Verifier))},
 		{"DELETE /api/team/members/{user_id}", guard(handleRemoveMember(log, sess, cfg.Accounts, cfg.Verifier))},
 		{"GET /api/audit", handleAudit(log, sess, cfg.Accounts)},
+
+		// The dashboard (pages.go): pages that read, with the API above for
+		// every change; sign-out is a form post, guarded like the API.
+		{"GET /{$}", handleRoot()},
+		{"GET /signin", dash.handleAuthPage("signin", "Sign in")},
+		{"GET /signup", dash.handleAuthPage("signup", "Sign up")},
+		{"POST /signout", guard(dash.handleSignOut())},
+		{"GET /keys", dash.handleKeysPage()},
+		{"GET /keys/{id}", dash.handleKeyPage()},
+		{"GET /settings", dash.handleSettingsPage()},
+		{"GET /audit", dash.handleAuditPage()},
+		{"GET /static/{name}", handleStatic(log)},
 
 		// Operations (SPEC §10).
 		{"GET /healthz", handleHealthz()},

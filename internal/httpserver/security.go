@@ -11,7 +11,11 @@ import (
 var (
 	// The API serves JSON only: it loads nothing, runs nothing and is framed
 	// by no one.
-	cspAPI        = []string{"default-src 'none'; frame-ancestors 'none'"}
+	cspAPI = []string{"default-src 'none'; frame-ancestors 'none'"}
+	// A dashboard page loads its own script, style sheet and images, and
+	// nothing inline: no inline script or style, no plugin, no other origin,
+	// and its forms post only here.
+	cspPage       = []string{"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"}
 	frameDeny     = []string{"DENY"}
 	noReferrer    = []string{"no-referrer"}
 	hstsOneYear   = []string{"max-age=31536000"}

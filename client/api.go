@@ -1,0 +1,453 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// The bodies of Pome's answers (SPEC §3, §5 and docs/api.md). Times are UTC;
+// a time the server sends as null is a nil pointer.
+
+// Me is who an API key is: GET /v1/me.
+type Me struct {
+	User   MeUser `json:"user"`
+	Team   MeTeam `json:"team"`
+	APIKey MeKey  `json:"api_key"`
+}
+
+// MeUser is the user who created the key.
+type MeUser struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+}
+
+// MeTeam is the key's team.
+type MeTeam struct {
+	ID       string `json:"id"`
+	Slug     string `json:"slug"`
+	PlanTier string `json:"plan_tier"`
+}
+
+// MeKey is the key; Role is its effective role (never above its creator's
+// current role).
+type MeKey struct {
+	ID     string    `json:"id"`
+	Name   string    `json:"name"`
+	Prefix string    `json:"prefix"`
+	Role   pome.Role `json:"role"`
+}
+
+// Session is the signed-in user, their teams with their role in each, and
+// the slug of their default team.
+type Session struct {
+	User        User   `json:"user"`
+	Teams       []Team `json:"teams"`
+	DefaultTeam string `json:"default_team"`
+}
+
+// User is a person with an account.
+type User struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Team is a team of the signed-in user, with their role in it.
+type Team struct {
+	ID       string    `json:"id"`
+	Slug     string    `json:"slug"`
+	Name     string    `json:"name"`
+	PlanTier string    `json:"plan_tier"`
+	Status   string    `json:"status"`
+	Role     pome.Role `json:"role"`
+}
+
+// Key is an API key as listed: never its plaintext.
+type Key struct {
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Prefix      string         `json:"prefix"`
+	Role        pome.Role      `json:"role"`
+	CreatedBy   string         `json:"created_by"`
+	CreatedAt   time.Time      `json:"created_at"`
+	LastUsed    *time.Time     `json:"last_used"`
+	ExpiresAt   *time.Time     `json:"expires_at"`
+	UsageCount  int64          `json:"usage_count"`
+	Status      pome.KeyStatus `json:"status"`
+}
+
+// KeyList is a page of GET /api/keys.
+type KeyList struct {
+	Keys  []Key `json:"keys"`
+	Total int   `json:"total"`
+}
+
+// CreatedKey is a new key. Key is its plaintext, which no later answer
+// holds: show or store it now.
+type CreatedKey struct {
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Key         string         `json:"key"`
+	Prefix      string         `json:"prefix"`
+	Role        pome.Role      `json:"role"`
+	CreatedAt   time.Time      `json:"created_at"`
+	ExpiresAt   *time.Time     `json:"expires_at"`
+	Status      pome.KeyStatus `json:"status"`
+}
+
+// RolledKey is the replacement minted by a roll (its plaintext in Key),
+// and the key it replaces with that key's new expiry.
+type RolledKey struct {
+	CreatedKey
+	RolledFrom string `json:"rolled_from"`
+	OldKey     OldKey `json:"old_key"`
+}
+
+// OldKey is the key a roll replaces; it works until ExpiresAt.
+type OldKey struct {
+	ID        string         `json:"id"`
+	ExpiresAt *time.Time     `json:"expires_at"`
+	Status    pome.KeyStatus `json:"status"`
+}
+
+// RevokedKey is the answer of a revocation.
+type RevokedKey struct {
+	Success bool   `json:"success"`
+	Message string `json:"message"`
+	ID      string `json:"id"`
+}
+
+// KeyUsage is a key's daily request counts, oldest day first, days without
+// requests included as 0.
+type KeyUsage struct {
+	KeyID string     `json:"key_id"`
+	Days  []UsageDay `json:"days"`
+}
+
+// UsageDay is one UTC day's request count. Date is "2006-01-02".
+type UsageDay struct {
+	Date  string `json:"date"`
+	Count int64  `json:"count"`
+}
+
+// Total is the sum of the days' counts.
+func (u *KeyUsage) Total() int64 {
+	var n int64
+	for _, d := range u.Days {
+		n += d.Count
+	}
+	return n
+}
+
+// Member is a member of a team.
+type Member struct {
+	UserID   string    `json:"user_id"`
+	Email    string    `json:"email"`
+	Role     pome.Role `json:"role"`
+	JoinedAt time.Time `json:"joined_at"`
+}
+
+// MemberList is the members of a team, oldest first.
+type MemberList struct {
+	Members []Member `json:"members"`
+	Total   int      `json:"total"`
+}
+
+// RemovedMember is the answer of a removal: the keys the member had created
+// in the team are revoked.
+type RemovedMember struct {
+	Success     bool     `json:"success"`
+	Message     string   `json:"message"`
+	UserID      string   `json:"user_id"`
+	RevokedKeys []string `json:"revoked_keys"`
+}
+
+// AuditEvent is one event of a team's audit log (docs/api.md lists the
+// actions and their details).
+type AuditEvent struct {
+	ID        string         `json:"id"`
+	Time      time.Time      `json:"time"`
+	Action    string         `json:"action"`
+	Result    string         `json:"result"`
+	Actor     AuditRef       `json:"actor"`
+	TeamID    string         `json:"team_id"`
+	Target    *AuditRef      `json:"target"`
+	RequestID string         `json:"request_id"`
+	IP        string         `json:"ip"`
+	UserAgent string         `json:"user_agent"`
+	Details   map[string]any `json:"details"`
+}
+
+// AuditRef names who acted, or what was acted on: Type is e.g. "user",
+// "key", "team", "system".
+type AuditRef struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// AuditPage is one page of the audit log, newest first. NextCursor is ""
+// on the last page.
+type AuditPage struct {
+	Events     []AuditEvent `json:"events"`
+	NextCursor string       `json:"next_cursor"`
+}
+
+// SignupParams is a new account: Email and Password (10 to 1024
+// characters) are required; TeamName names their personal team (default:
+// from the email).
+type SignupParams struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	TeamName string `json:"team_name,omitempty"`
+}
+
+// CreateKeyParams describes a new key. Name is required (1 to 100
+// characters). Role defaults to the creator's role and may not exceed it;
+// ExpiresInDays 0 means no expiry.
+type CreateKeyParams struct {
+	Name          string    `json:"name"`
+	Description   string    `json:"description,omitempty"`
+	Role          pome.Role `json:"role,omitempty"`
+	ExpiresInDays int       `json:"expires_in_days,omitempty"`
+}
+
+// RollKeyParams tunes a roll. ExpireOldInHours is the old key's grace, 0 to
+// 168 (nil: the server's default, 24; new(0): it stops at once).
+// ExpiresInDays gives the replacement an expiry (0: none).
+type RollKeyParams struct {
+	ExpireOldInHours *int `json:"expire_old_in_hours,omitempty"`
+	ExpiresInDays    int  `json:"expires_in_days,omitempty"`
+}
+
+// AuditParams filters the audit log: Action (e.g. "key.revoked"), Target
+// (an id: usr_, key_ or tm_), Limit per page (1 to 200, 0: the server's
+// 50), and Cursor, the NextCursor of the previous page.
+type AuditParams struct {
+	Action string
+	Target string
+	Cursor string
+	Limit  int
+}
+
+// Me returns who the client's API key (WithAPIKey) is: GET /v1/me. Each
+// call counts as one use of the key.
+func (c *Client) Me(ctx context.Context) (*Me, error) {
+	var v Me
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/me", public: true, want: http.StatusOK}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// Signup creates an account and its personal team, and signs the client in
+// as the new user (SessionToken returns the new session).
+func (c *Client) Signup(ctx context.Context, p SignupParams) (*Session, error) {
+	return c.signIn(ctx, "/api/auth/signup", p, http.StatusCreated)
+}
+
+// Login signs the client in: it holds the new session from now on
+// (SessionToken returns it). A wrong email or password is
+// pome.ErrInvalidCredentials.
+func (c *Client) Login(ctx context.Context, email, password string) (*Session, error) {
+	body := struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}{email, password}
+	return c.signIn(ctx, "/api/auth/login", body, http.StatusOK)
+}
+
+func (c *Client) signIn(ctx context.Context, path string, body any, want int) (*Session, error) {
+	var v Session
+	resp, err := c.do(ctx, request{method: http.MethodPost, path: path, body: body, want: want}, &v)
+	if err != nil {
+		return nil, err
+	}
+	tok := cookieOf(resp)
+	if tok == "" {
+		return nil, fmt.Errorf("POST %s answered no session cookie: %w", path, ErrUnexpectedResponse)
+	}
+	c.sess.set(tok)
+	return &v, nil
+}
+
+// Logout ends the client's session on the server and forgets it. Without a
+// session it succeeds all the same.
+func (c *Client) Logout(ctx context.Context) error {
+	if _, err := c.do(ctx, request{method: http.MethodPost, path: "/api/auth/logout", want: http.StatusOK}, nil); err != nil {
+		return err
+	}
+	c.sess.set("")
+	return nil
+}
+
+// Session returns the signed-in user, their teams and the default team. An
+// expired or ended session is pome.ErrUnauthorized.
+func (c *Client) Session(ctx context.Context) (*Session, error) {
+	var v Session
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/session", want: http.StatusOK}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// ListKeys returns the team's keys the user may see: active ones for status
+// "" (or "active"), else "revoked", "expired" or "all".
+func (c *Client) ListKeys(ctx context.Context, status string) (*KeyList, error) {
+	var q url.Values
+	if status != "" {
+		q = url.Values{"status": {status}}
+	}
+	var v KeyList
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/keys", query: q, want: http.StatusOK}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// CreateKey creates a key in the team. The answer's Key is the plaintext,
+// shown this once.
+func (c *Client) CreateKey(ctx context.Context, p CreateKeyParams) (*CreatedKey, error) {
+	var v CreatedKey
+	if _, err := c.do(ctx, request{method: http.MethodPost, path: "/api/keys", body: p, want: http.StatusCreated}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// RevokeKey revokes the key with id; its very next use is refused.
+// Revoking a revoked key succeeds again. A key the user may not see is
+// pome.ErrKeyNotFound.
+func (c *Client) RevokeKey(ctx context.Context, id string) (*RevokedKey, error) {
+	var v RevokedKey
+	if _, err := c.do(ctx, request{method: http.MethodDelete, path: "/api/keys/" + url.PathEscape(id), want: http.StatusOK}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// RollKey mints a replacement of the key with id (same name, description
+// and role); the old key keeps working for the grace period, then answers
+// key_expired.
+func (c *Client) RollKey(ctx context.Context, id string, p RollKeyParams) (*RolledKey, error) {
+	var v RolledKey
+	r := request{method: http.MethodPost, path: "/api/keys/" + url.PathEscape(id) + "/roll", body: p, want: http.StatusCreated}
+	if _, err := c.do(ctx, r, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// KeyUsage returns the key's daily request counts for the last days days
+// (1 to 90; 0: the server's default, 30), today included.
+func (c *Client) KeyUsage(ctx context.Context, id string, days int) (*KeyUsage, error) {
+	var q url.Values
+	if days != 0 {
+		q = url.Values{"days": {strconv.Itoa(days)}}
+	}
+	var v KeyUsage
+	r := request{method: http.MethodGet, path: "/api/keys/" + url.PathEscape(id) + "/usage", query: q, want: http.StatusOK}
+	if _, err := c.do(ctx, r, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// Audit returns one page of the team's audit log, newest first (owners and
+// admins only).
+func (c *Client) Audit(ctx context.Context, p AuditParams) (*AuditPage, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"action": p.Action, "target": p.Target, "cursor": p.Cursor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if p.Limit != 0 {
+		q.Set("limit", strconv.Itoa(p.Limit))
+	}
+	var v AuditPage
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/audit", query: q, want: http.StatusOK}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// AuditEvents iterates over the whole audit log matching p, newest first,
+// fetching page after page. It stops at the first error, which it yields.
+func (c *Client) AuditEvents(ctx context.Context, p AuditParams) iter.Seq2[AuditEvent, error] {
+	return func(yield func(AuditEvent, error) bool) {
+		for {
+			page, err := c.Audit(ctx, p)
+			if err != nil {
+				yield(AuditEvent{}, err)
+				return
+			}
+			for _, e := range page.Events {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if page.NextCursor == "" {
+				return
+			}
+			p.Cursor = page.NextCursor
+		}
+	}
+}
+
+// Members returns the members of the team, oldest first. Any member may
+// read them.
+func (c *Client) Members(ctx context.Context) (*MemberList, error) {
+	var v MemberList
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/team/members", want: http.StatusOK}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// AddMember adds the user with email (who must have an account) to the team
+// with role.
+func (c *Client) AddMember(ctx context.Context, email string, role pome.Role) (*Member, error) {
+	body := struct {
+		Email string    `json:"email"`
+		Role  pome.Role `json:"role"`
+	}{email, role}
+	var v Member
+	if _, err := c.do(ctx, request{method: http.MethodPost, path: "/api/team/members", body: body, want: http.StatusCreated}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// SetMemberRole changes the role of the member with userID. Their keys'
+// effective role follows.
+func (c *Client) SetMemberRole(ctx context.Context, userID string, role pome.Role) (*Member, error) {
+	body := struct {
+		Role pome.Role `json:"role"`
+	}{role}
+	var v Member
+	r := request{method: http.MethodPatch, path: "/api/team/members/" + url.PathEscape(userID), body: body, want: http.StatusOK}
+	if _, err := c.do(ctx, r, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// RemoveMember removes the member with userID from the team (one's own id:
+// leave it), revoking the keys they created in it.
+func (c *Client) RemoveMember(ctx context.Context, userID string) (*RemovedMember, error) {
+	var v RemovedMember
+	r := request{method: http.MethodDelete, path: "/api/team/members/" + url.PathEscape(userID), want: http.StatusOK}
+	if _, err := c.do(ctx, r, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}

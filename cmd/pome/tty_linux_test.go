@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pomehq/pome/internal/pometest"
+)
+
+// pty is a pseudo-terminal: the CLI gets tty (a real terminal), the test
+// plays the person at master.
+type pty struct {
+	master, tty *os.File
+	mu          sync.Mutex
+	seen        bytes.Buffer // everything the terminal showed
+	done        chan struct{}
+}
+
+func mustPTY(t *testing.T) *pty {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlock pty: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("pty number: %v", err)
+	}
+	tty, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open pty: %v", err)
+	}
+	p := &pty{master: master, tty: tty, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		buf := make([]byte, 1024)
+		for {
+			n, err := master.Read(buf)
+			p.mu.Lock()
+			p.seen.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		tty.Close()
+		master.Close()
+		<-p.done
+	})
+	return p
+}
+
+func (p *pty) shown() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seen.String()
+}
+
+// echoOff reports whether the terminal no longer echoes what is typed.
+func (p *pty) echoOff() bool {
+	tio, err := unix.IoctlGetTermios(int(p.tty.Fd()), unix.TCGETS)
+	return err == nil && tio.Lflag&unix.ECHO == 0
+}
+
+// TestLoginAtTerminal protects the interactive login: it asks for the
+// email, then for the password without echoing it.
+func TestLoginAtTerminal(t *testing.T) {
+	p := mustPTY(t)
+	s := pometest.NewServer(t)
+	s.Signup(t, "alice@example.com")
+	env := userEnv(t, s.URL)
+
+	done := make(chan error, 1)
+	var stdout bytes.Buffer
+	go func() {
+		done <- run(t.Context(), []string{"pome", "login"}, mapEnv(env), p.tty, &stdout, p.tty)
+	}()
+	waitFor(t, 10*time.Second, "the email prompt", func() bool { return strings.Contains(p.shown(), "Email: ") })
+	io.WriteString(p.master, "alice@example.com\n")
+	waitFor(t, 10*time.Second, "the password prompt with echo off", func() bool {
+		return strings.Contains(p.shown(), "Password: ") && p.echoOff()
+	})
+	io.WriteString(p.master, pometest.Password+"\n")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("login at a terminal: %v\nterminal:\n%s", err, p.shown())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("login did not return\nterminal:\n%s", p.shown())
+	}
+	mustContain(t, "stdout", stdout.String(), "Logged in to "+s.URL+" as alice@example.com")
+	if strings.Contains(p.shown(), pometest.Password) {
+		t.Errorf("the terminal echoed the password:\n%s", p.shown())
+	}
+	if !strings.Contains(p.shown(), "alice@example.com") {
+		t.Errorf("the terminal did not echo the email:\n%s", p.shown())
+	}
+	if p.echoOff() {
+		t.Error("login left the terminal without echo")
+	}
+	if mustStoredSessions(t, env)[s.URL].Token == "" {
+		t.Error("no session stored")
+	}
+
+	// At a terminal, keys create shows a notice with the key, in color
+	// unless NO_COLOR.
+	for _, noColor := range []string{"", "1"} {
+		env["NO_COLOR"] = noColor
+		var stderr bytes.Buffer
+		before := len(p.shown())
+		if err := run(t.Context(), []string{"pome", "keys", "create", "tty-" + noColor}, mapEnv(env), nil, p.tty, &stderr); err != nil {
+			t.Fatalf("keys create at a terminal: %v", err)
+		}
+		waitFor(t, 5*time.Second, "the key on the terminal", func() bool { return strings.Contains(p.shown()[before:], "pme_") })
+		out := p.shown()[before:]
+		mustContain(t, "terminal", out, "Created key key_", "only once")
+		if hasColor := strings.Contains(out, "\x1b["); hasColor != (noColor == "") {
+			t.Errorf("NO_COLOR=%q: colors = %v:\n%q", noColor, hasColor, out)
+		}
+		if stderr.Len() != 0 {
+			t.Errorf("stderr = %q, want nothing at a terminal", stderr.String())
+		}
+	}
+}

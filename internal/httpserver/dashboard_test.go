@@ -1,0 +1,255 @@
+package httpserver_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/pometest"
+)
+
+// The dashboard's pages, over HTTP without a browser: who may see what, and
+// the browser protections of the API holding for the pages too. The
+// browser tests (dashboard_browser_test.go) drive them in Chromium.
+
+const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
+// pageClient is a browser without redirects followed, sharing c's cookies.
+func pageClient(s *pometest.Server, c *http.Client) *http.Client {
+	if c == nil {
+		c = s.Client()
+	}
+	return &http.Client{
+		Jar: c.Jar, Transport: c.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+type pageResponse struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// getPage sends method path with header through c, redirects not followed.
+func getPage(t *testing.T, s *pometest.Server, c *http.Client, method, path string, header http.Header, body string) pageResponse {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, s.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := pageClient(s, c).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pageResponse{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+}
+
+// Every page answers signed-out visitors with a redirect to the sign-in
+// page, which brings them back; the sign-in page itself never sends anyone
+// to another site.
+func TestPagesRedirectToSignIn(t *testing.T) {
+	s := pometest.NewServer(t)
+	for _, path := range []string{"/keys", "/keys?team=acme&status=all", "/keys/key_0000000000000000", "/settings", "/audit"} {
+		t.Run(path, func(t *testing.T) {
+			r := getPage(t, s, nil, "GET", path, nil, "")
+			want := "/signin?next=" + url.QueryEscape(path)
+			if r.Status != http.StatusSeeOther || r.Header.Get("Location") != want {
+				t.Errorf("GET %s = %d Location %q, want 303 %q", path, r.Status, r.Header.Get("Location"), want)
+			}
+		})
+	}
+	t.Run("root", func(t *testing.T) {
+		r := getPage(t, s, nil, "GET", "/", nil, "")
+		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/keys" {
+			t.Errorf("GET / = %d Location %q, want 303 /keys", r.Status, r.Header.Get("Location"))
+		}
+	})
+
+	c := s.Signup(t, "alice@example.com")
+	for _, c2 := range []struct{ next, want string }{
+		{"/settings?team=x", "/settings?team=x"},
+		{"//evil.example/", "/keys"},
+		{"/\\evil.example", "/keys"},
+		{"https://evil.example/", "/keys"},
+		{"", "/keys"},
+	} {
+		t.Run("signed in, next="+c2.next, func(t *testing.T) {
+			r := getPage(t, s, c, "GET", "/signin?next="+url.QueryEscape(c2.next), nil, "")
+			if r.Status != http.StatusSeeOther || r.Header.Get("Location") != c2.want {
+				t.Errorf("GET /signin?next=%s = %d Location %q, want 303 %q", c2.next, r.Status, r.Header.Get("Location"), c2.want)
+			}
+		})
+	}
+}
+
+// Pages carry the security headers of the API, with a policy of their own
+// that allows this origin's script and style sheet and nothing inline; they
+// are never cached.
+func TestPageSecurityHeaders(t *testing.T) {
+	s := pometest.NewServer(t)
+	c := s.Signup(t, "alice@example.com")
+	for _, rq := range []struct {
+		path string
+		c    *http.Client
+	}{
+		{"/signin", nil}, {"/signup", nil}, {"/keys", c}, {"/settings", c}, {"/audit", c},
+		{"/keys/key_0000000000000000", c}, // the 404 page
+	} {
+		r := getPage(t, s, rq.c, "GET", rq.path, nil, "")
+		if r.Status != 200 && r.Status != 404 {
+			t.Fatalf("GET %s = %d, want a page; body %s", rq.path, r.Status, r.Body)
+		}
+		for k, want := range map[string]string{
+			"Content-Security-Policy": pageCSP,
+			"Content-Type":            "text/html; charset=utf-8",
+			"X-Frame-Options":         "DENY",
+			"X-Content-Type-Options":  "nosniff",
+			"Referrer-Policy":         "no-referrer",
+			"Cache-Control":           "no-store",
+		} {
+			if got := r.Header.Get(k); got != want {
+				t.Errorf("GET %s %s = %q, want %q", rq.path, k, got, want)
+			}
+		}
+		if strings.Contains(r.Body, "<script>") || strings.Contains(r.Body, " style=") || strings.Contains(r.Body, " onclick=") {
+			t.Errorf("GET %s has inline script or style, which its policy refuses", rq.path)
+		}
+	}
+}
+
+// A form posted from another origin to a page route (sign-out) is refused
+// before it runs, as on the API: the session survives. The same form from
+// the dashboard itself signs out.
+func TestPageCrossOriginFormRefused(t *testing.T) {
+	s := pometest.NewServer(t)
+	c := s.Signup(t, "alice@example.com")
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	for _, attack := range []http.Header{
+		{"Sec-Fetch-Site": {"cross-site"}},
+		{"Sec-Fetch-Site": {"same-site"}},
+		{"Origin": {"https://evil.example"}},
+	} {
+		h := form.Clone()
+		for k, v := range attack {
+			h[k] = v
+		}
+		r := getPage(t, s, c, "POST", "/signout", h, "x=1")
+		if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "cross_origin_request") {
+			t.Errorf("POST /signout with %v = %d %s, want 403 cross_origin_request", attack, r.Status, r.Body)
+		}
+	}
+	if r := s.Do(t, c, "GET", "/api/session", nil, ""); r.Status != 200 {
+		t.Fatalf("GET /api/session after refused sign-outs = %d, want 200", r.Status)
+	}
+	h := form.Clone()
+	h.Set("Sec-Fetch-Site", "same-origin")
+	r := getPage(t, s, c, "POST", "/signout", h, "")
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/signin" {
+		t.Fatalf("POST /signout same-origin = %d Location %q, want 303 /signin", r.Status, r.Header.Get("Location"))
+	}
+	if got := r.Header.Get("Clear-Site-Data"); got != `"cookies", "storage"` {
+		t.Errorf("POST /signout Clear-Site-Data = %q", got)
+	}
+	if r := s.Do(t, c, "GET", "/api/session", nil, ""); r.Status != 401 {
+		t.Errorf("GET /api/session after sign-out = %d, want 401", r.Status)
+	}
+}
+
+// Static files are served with their type, versioned and cached; an unknown
+// one is the JSON 404.
+func TestStaticFiles(t *testing.T) {
+	s := pometest.NewServer(t)
+	for path, ct := range map[string]string{
+		"/static/app.js":      "text/javascript; charset=utf-8",
+		"/static/app.css":     "text/css; charset=utf-8",
+		"/static/favicon.svg": "image/svg+xml",
+	} {
+		r := getPage(t, s, nil, "GET", path, nil, "")
+		if r.Status != 200 || r.Header.Get("Content-Type") != ct || !strings.Contains(r.Header.Get("Cache-Control"), "immutable") {
+			t.Errorf("GET %s = %d %q %q, want 200 %q immutable", path, r.Status, r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"), ct)
+		}
+		etag := r.Header.Get("Etag")
+		if r2 := getPage(t, s, nil, "GET", path, http.Header{"If-None-Match": {etag}}, ""); r2.Status != http.StatusNotModified {
+			t.Errorf("GET %s If-None-Match %s = %d, want 304", path, etag, r2.Status)
+		}
+	}
+	r := getPage(t, s, nil, "GET", "/static/nope.js", nil, "")
+	if r.Status != 404 || !strings.Contains(r.Body, "route_not_found") {
+		t.Errorf("GET /static/nope.js = %d %s, want the JSON 404", r.Status, r.Body)
+	}
+}
+
+// What each role sees: a developer only their own keys, no audit log and no
+// member management; a viewer no keys at all; a team they are not in is a
+// 404 page.
+func TestPagesByRole(t *testing.T) {
+	s := pometest.NewServer(t)
+	alice := s.Signup(t, "alice@example.com")
+	bob := s.Signup(t, "bob@example.com")
+	carol := s.Signup(t, "carol@example.com")
+	bobTeam := s.Session(t, bob).DefaultTeam // his only team, for now
+	s.AddMember(t, alice, "bob@example.com", pome.RoleDeveloper)
+	s.AddMember(t, alice, "carol@example.com", pome.RoleViewer)
+	team := s.Session(t, alice).DefaultTeam
+	aliceKey := s.CreateKeyWith(t, alice, `{"name":"alice-key"}`)
+	if r := s.Do(t, bob, "POST", "/api/keys?team="+bobTeam, nil, `{"name":"bob-key"}`); r.Status != 201 {
+		t.Fatalf("bob creates a key in his team = %d %s", r.Status, r.Body)
+	}
+	bobKey := s.Do(t, bob, "POST", "/api/keys?team="+team, nil, `{"name":"bob-in-alice"}`)
+	if bobKey.Status != 201 {
+		t.Fatalf("bob creates a key in alice's team = %d %s", bobKey.Status, bobKey.Body)
+	}
+	q := "?team=" + team
+	for _, c := range []struct {
+		name       string
+		who        *http.Client
+		path       string
+		status     int
+		has, lacks []string
+	}{
+		{"owner keys", alice, "/keys" + q, 200, []string{"alice-key", "bob-in-alice", `href="/audit`, "data-created-by"}, nil},
+		{"owner settings", alice, "/settings" + q, 200, []string{"bob@example.com", "add-member-form", `data-open="remove-dialog"`, "plan-free"}, nil},
+		{"owner audit", alice, "/audit" + q, 200, []string{"key.created", "member.added"}, nil},
+		{"owner key page", alice, "/keys/" + aliceKey.ID + q, 200, []string{"alice-key", `<svg viewBox="0 0 720 220"`, "No requests in the last 30 days"}, nil},
+		{"developer keys", bob, "/keys" + q, 200, []string{"bob-in-alice"}, []string{"alice-key", `href="/audit`, "data-created-by"}},
+		{"developer settings", bob, "/settings" + q, 200, []string{"alice@example.com"}, []string{"add-member-form", "remove-dialog\" data-member"}},
+		{"developer, another's key page", bob, "/keys/" + aliceKey.ID + q, 404, []string{"API key not found"}, []string{"alice-key"}},
+		{"developer audit", bob, "/audit" + q, 403, []string{"Only owners and admins", "insufficient_permissions"}, nil},
+		{"developer's own team", bob, "/keys?team=" + bobTeam, 200, []string{"bob-key"}, []string{"bob-in-alice"}},
+		{"viewer keys", carol, "/keys" + q, 200, []string{"Viewers don"}, []string{"alice-key", "bob-in-alice", "Create API key"}},
+		{"not a member", carol, "/keys?team=nope", 404, []string{"Team not found"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := getPage(t, s, c.who, "GET", c.path, nil, "")
+			if r.Status != c.status {
+				t.Fatalf("GET %s = %d, want %d", c.path, r.Status, c.status)
+			}
+			for _, want := range c.has {
+				if !strings.Contains(r.Body, want) {
+					t.Errorf("GET %s lacks %q", c.path, want)
+				}
+			}
+			for _, not := range c.lacks {
+				if strings.Contains(r.Body, not) {
+					t.Errorf("GET %s shows %q", c.path, not)
+				}
+			}
+		})
+	}
+}

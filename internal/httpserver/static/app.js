@@ -1,0 +1,305 @@
+// Pome dashboard: the small script behind the server-rendered pages. Every
+// change goes through the JSON API (same origin, same session cookie), so
+// the API's cross-origin guard and rate limits apply; a new key's plaintext
+// lives only in the API's answer and the reveal field, and is wiped from the
+// page when its dialog closes.
+"use strict";
+
+(() => {
+  const team = document.body.dataset.team || "";
+
+  // withTeam adds ?team=<slug> of the page to an API path.
+  const withTeam = (path) =>
+    team ? path + (path.includes("?") ? "&" : "?") + "team=" + encodeURIComponent(team) : path;
+
+  // api calls the JSON API and resolves to its body, or rejects with
+  // {message, requestId} from the error envelope.
+  async function api(method, path, body) {
+    const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(withTeam(path), init);
+    } catch {
+      throw { message: "Could not reach the server. Check your connection and try again.", requestId: "" };
+    }
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      // not JSON: described below
+    }
+    if (!res.ok) {
+      const e = (data && data.error) || {};
+      if (res.status === 401 && e.code === "unauthorized") {
+        location.assign("/signin?next=" + encodeURIComponent(location.pathname + location.search));
+      }
+      throw {
+        message: e.message || "The request failed (HTTP " + res.status + ").",
+        requestId: e.request_id || res.headers.get("X-Request-Id") || "",
+      };
+    }
+    return data;
+  }
+
+  // showError writes err into the alert of scope, with its request id.
+  function showError(scope, err) {
+    const el = scope.querySelector("[data-alert]") || document.querySelector("main [data-alert]");
+    if (!el) return;
+    el.textContent = err.message + (/[.!?]$/.test(err.message) ? "" : ".");
+    if (err.requestId) {
+      el.append(" Request id: ");
+      const code = document.createElement("code");
+      code.textContent = err.requestId;
+      el.append(code);
+    }
+    el.hidden = false;
+  }
+
+  function clearError(scope) {
+    const el = scope.querySelector("[data-alert]");
+    if (el) {
+      el.hidden = true;
+      el.textContent = "";
+    }
+  }
+
+  // busy disables a form's buttons while its request runs.
+  async function busy(form, work) {
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((b) => (b.disabled = true));
+    form.setAttribute("aria-busy", "true");
+    try {
+      return await work();
+    } finally {
+      buttons.forEach((b) => (b.disabled = false));
+      form.removeAttribute("aria-busy");
+    }
+  }
+
+  // safeNext keeps a redirect after sign-in on this site.
+  const safeNext = (next) => (next && next.startsWith("/") && !next.startsWith("//") && !next.includes("\\") ? next : "/keys");
+
+  // Sign in and sign up.
+  for (const form of document.querySelectorAll("form[data-auth]")) {
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearError(form);
+      const f = new FormData(form);
+      const body = { email: f.get("email"), password: f.get("password") };
+      const teamName = f.get("team_name");
+      if (teamName) body.team_name = teamName;
+      try {
+        await busy(form, () => api("POST", form.dataset.auth, body));
+        location.assign(safeNext(form.dataset.next));
+      } catch (err) {
+        showError(form, err);
+        form.querySelector("input[type=password]").select();
+      }
+    });
+  }
+
+  // Dialogs: opened by [data-open=<id>] buttons, which they remember, to
+  // give focus back when they close.
+  const openers = new WeakMap();
+  const onClose = new WeakMap();
+
+  function openDialog(dialog, opener) {
+    openers.set(dialog, opener);
+    for (const form of dialog.querySelectorAll("form")) {
+      form.reset();
+      clearError(form);
+    }
+    dialog.showModal();
+  }
+
+  for (const dialog of document.querySelectorAll("dialog")) {
+    dialog.addEventListener("click", (ev) => {
+      if (ev.target.closest("[data-close]")) dialog.close();
+    });
+    dialog.addEventListener("close", () => {
+      const after = onClose.get(dialog);
+      onClose.delete(dialog);
+      wipeReveal(dialog);
+      const opener = openers.get(dialog);
+      if (opener && opener.isConnected) opener.focus();
+      if (after) after();
+    });
+  }
+
+  document.addEventListener("click", (ev) => {
+    const opener = ev.target.closest("[data-open]");
+    if (!opener) return;
+    const dialog = document.getElementById(opener.dataset.open);
+    if (!dialog) return;
+    // Name the key or member the dialog acts on, from the opener.
+    for (const [attr, sel] of [
+      ["keyName", "[data-key-name]"],
+      ["keyPrefix", "[data-key-prefix]"],
+      ["memberEmail", "[data-member-email]"],
+    ]) {
+      if (opener.dataset[attr] !== undefined) {
+        dialog.querySelectorAll(sel).forEach((el) => (el.textContent = opener.dataset[attr] + (attr === "keyPrefix" ? "…" : "")));
+      }
+    }
+    dialog.dataset.keyId = opener.dataset.keyId || "";
+    dialog.dataset.memberId = opener.dataset.memberId || "";
+    showPane(dialog, "form");
+    openDialog(dialog, opener);
+  });
+
+  // A reveal dialog has two panes in one grid cell: the form and the key.
+  // Both always take their space, so the dialog does not move when the key
+  // appears; the hidden one is inert.
+  function showPane(dialog, name) {
+    for (const pane of dialog.querySelectorAll("[data-pane]")) {
+      const on = pane.dataset.pane === name;
+      pane.inert = !on;
+      pane.classList.toggle("pane-off", !on);
+    }
+  }
+
+  // reveal shows a new key's plaintext, once; closing the dialog reloads the
+  // page, so the list shows the new key (by its prefix only).
+  function reveal(dialog, plaintext) {
+    const out = dialog.querySelector("[data-key-output]");
+    out.value = plaintext;
+    dialog.querySelector("[data-copy-status]").textContent = "";
+    showPane(dialog, "reveal");
+    onClose.set(dialog, () => location.reload());
+    dialog.querySelector("[data-copy]").focus();
+  }
+
+  // wipeReveal removes the plaintext from the page.
+  function wipeReveal(dialog) {
+    const out = dialog.querySelector("[data-key-output]");
+    if (!out) return;
+    out.value = "";
+    out.defaultValue = "";
+    dialog.querySelector("[data-copy-status]").textContent = "";
+    showPane(dialog, "form");
+  }
+
+  // Copy: the clipboard if the browser allows it, else select the key for
+  // the person to copy.
+  document.addEventListener("click", async (ev) => {
+    const button = ev.target.closest("[data-copy]");
+    if (!button) return;
+    const dialog = button.closest("dialog");
+    const out = dialog.querySelector("[data-key-output]");
+    const status = dialog.querySelector("[data-copy-status]");
+    try {
+      await navigator.clipboard.writeText(out.value);
+      status.textContent = "Copied to the clipboard.";
+    } catch {
+      out.focus();
+      out.select();
+      status.textContent = "Press Ctrl+C (⌘C on a Mac) to copy the selected key.";
+    }
+  });
+
+  const createForm = document.getElementById("create-form");
+  if (createForm) {
+    createForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const dialog = createForm.closest("dialog");
+      clearError(createForm);
+      const f = new FormData(createForm);
+      const body = { name: f.get("name").trim(), role: f.get("role") };
+      const description = f.get("description").trim();
+      if (description) body.description = description;
+      if (f.get("expires_in_days")) body.expires_in_days = Number(f.get("expires_in_days"));
+      try {
+        const created = await busy(createForm, () => api("POST", "/api/keys", body));
+        reveal(dialog, created.key);
+      } catch (err) {
+        showError(createForm, err);
+      }
+    });
+  }
+
+  const rollForm = document.getElementById("roll-form");
+  if (rollForm) {
+    rollForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const dialog = rollForm.closest("dialog");
+      clearError(rollForm);
+      const hours = Number(new FormData(rollForm).get("expire_old_in_hours"));
+      try {
+        const rolled = await busy(rollForm, () =>
+          api("POST", "/api/keys/" + encodeURIComponent(dialog.dataset.keyId) + "/roll", { expire_old_in_hours: hours }),
+        );
+        reveal(dialog, rolled.key);
+      } catch (err) {
+        showError(rollForm, err);
+      }
+    });
+  }
+
+  // Forms whose success reloads the page.
+  function onSubmitReload(form, request) {
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearError(form);
+      try {
+        await busy(form, () => request(form));
+        const dialog = form.closest("dialog");
+        if (dialog) {
+          onClose.set(dialog, () => location.reload());
+          dialog.close();
+        } else {
+          location.reload();
+        }
+      } catch (err) {
+        showError(form, err);
+      }
+    });
+  }
+
+  const revokeForm = document.getElementById("revoke-form");
+  if (revokeForm) {
+    onSubmitReload(revokeForm, (form) =>
+      api("DELETE", "/api/keys/" + encodeURIComponent(form.closest("dialog").dataset.keyId)),
+    );
+  }
+
+  const addMember = document.getElementById("add-member-form");
+  if (addMember) {
+    onSubmitReload(addMember, (form) => {
+      const f = new FormData(form);
+      return api("POST", "/api/team/members", { email: f.get("email").trim(), role: f.get("role") });
+    });
+  }
+
+  for (const form of document.querySelectorAll("form.role-form")) {
+    onSubmitReload(form, (form) =>
+      api("PATCH", "/api/team/members/" + encodeURIComponent(form.dataset.memberId), {
+        role: new FormData(form).get("role"),
+      }),
+    );
+  }
+
+  const removeForm = document.getElementById("remove-form");
+  if (removeForm) {
+    onSubmitReload(removeForm, (form) =>
+      api("DELETE", "/api/team/members/" + encodeURIComponent(form.closest("dialog").dataset.memberId)),
+    );
+  }
+
+  // The team menu closes on Escape (focus back on its summary) and on a
+  // click elsewhere.
+  for (const menu of document.querySelectorAll("details[data-menu]")) {
+    menu.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+    document.addEventListener("click", (ev) => {
+      if (menu.open && !menu.contains(ev.target)) menu.open = false;
+    });
+  }
+})();

@@ -1,0 +1,228 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pomehq/pome"
+)
+
+// keyColumns is the column list keyScan reads, digest excluded.
+const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.prefix, k.role,
+	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count`
+
+const (
+	// qKeyByDigest is the verification query on a cache miss: one indexed
+	// lookup on the unique digest plus three primary-key joins. The
+	// creator's password hash is deliberately not read. The creator's role
+	// is '' once they have left the team. pgx prepares it once per
+	// connection and reuses it.
+	qKeyByDigest = `SELECT ` + keyColumns + `,
+		t.slug, t.name, t.plan_tier, t.status, t.created_at,
+		u.email, u.created_at, coalesce(m.role, '')
+	FROM api_keys k
+	JOIN teams t ON t.id = k.team_id
+	JOIN users u ON u.id = k.created_by
+	LEFT JOIN memberships m ON m.team_id = k.team_id AND m.user_id = k.created_by
+	WHERE k.digest = $1`
+
+	qKeyByID = `SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE k.team_id = $1 AND k.id = $2`
+)
+
+func keyDest(k *pome.Key) []any {
+	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
+		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &k.UsageCount}
+}
+
+func keyUTC(k *pome.Key) {
+	k.CreatedAt = k.CreatedAt.UTC()
+	k.ExpiresAt, k.RevokedAt, k.LastUsed = utcPtr(k.ExpiresAt), utcPtr(k.RevokedAt), utcPtr(k.LastUsed)
+}
+
+// scanKey reads keyColumns followed by the digest.
+func scanKey(row pgx.Row) (pome.Key, error) {
+	var k pome.Key
+	var digest []byte
+	if err := row.Scan(append(keyDest(&k), &digest)...); err != nil {
+		return pome.Key{}, err
+	}
+	keyUTC(&k)
+	copy(k.Digest[:], digest)
+	return k, nil
+}
+
+// CreateKey stores a new key and its audit event.
+func (db *DB) CreateKey(ctx context.Context, k pome.Key, ev pome.AuditEvent) error {
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if err := insertKey(ctx, tx, k); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	return db.translate(ctx, "create key", err)
+}
+
+func insertKey(ctx context.Context, tx pgx.Tx, k pome.Key) error {
+	_, err := tx.Exec(ctx, `INSERT INTO api_keys
+		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
+		 expires_at, revoked_at, last_used, usage_count)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
+		toTS(k.CreatedAt), toNullTS(k.ExpiresAt), toNullTS(k.RevokedAt), toNullTS(k.LastUsed), k.UsageCount)
+	return err
+}
+
+// KeyByDigest finds a key with its team and creator (without the creator's
+// password hash), for verification.
+func (db *DB) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, error) {
+	var o pome.KeyOwner
+	dest := append(keyDest(&o.Key),
+		&o.Team.Slug, &o.Team.Name, &o.Team.PlanTier, &o.Team.Status, &o.Team.CreatedAt,
+		&o.User.Email, &o.User.CreatedAt, &o.CreatorRole)
+	err := db.pool.QueryRow(ctx, qKeyByDigest, d[:]).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pome.KeyOwner{}, pome.ErrKeyNotFound
+	}
+	if err != nil {
+		return pome.KeyOwner{}, db.translate(ctx, "key by digest", err)
+	}
+	keyUTC(&o.Key)
+	o.Key.Digest = d
+	o.Team.ID = o.Key.TeamID
+	o.Team.CreatedAt = o.Team.CreatedAt.UTC()
+	o.User.ID = o.Key.CreatedBy
+	o.User.CreatedAt = o.User.CreatedAt.UTC()
+	return o, nil
+}
+
+// KeyByID finds a key of one team.
+func (db *DB) KeyByID(ctx context.Context, teamID, keyID string) (pome.Key, error) {
+	k, err := scanKey(db.pool.QueryRow(ctx, qKeyByID, teamID, keyID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pome.Key{}, pome.ErrKeyNotFound
+	}
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "key by id", err)
+	}
+	return k, nil
+}
+
+// ListKeys lists a team's keys that match f, newest first. Status is judged
+// at f.Now with the same rule as pome.Key.Status.
+func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error) {
+	var q strings.Builder
+	args := []any{f.TeamID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	q.WriteString(`SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE k.team_id = $1`)
+	if f.CreatedBy != "" {
+		q.WriteString(` AND k.created_by = ` + arg(f.CreatedBy))
+	}
+	switch f.Status {
+	case "":
+	case pome.KeyActive:
+		q.WriteString(` AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ` + arg(toTS(f.Now)) + `)`)
+	case pome.KeyRevoked:
+		q.WriteString(` AND k.revoked_at IS NOT NULL`)
+	case pome.KeyExpired:
+		q.WriteString(` AND k.revoked_at IS NULL AND k.expires_at <= ` + arg(toTS(f.Now)))
+	default:
+		return nil, pome.InvalidParameter("Unknown key status %q", f.Status)
+	}
+	q.WriteString(` ORDER BY k.created_at DESC, k.id DESC`)
+
+	rows, err := db.pool.Query(ctx, q.String(), args...)
+	if err != nil {
+		return nil, db.translate(ctx, "list keys", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.Key, error) { return scanKey(row) })
+	if err != nil {
+		return nil, db.translate(ctx, "list keys", err)
+	}
+	return keys, nil
+}
+
+// RevokeKey sets the key's revocation time unless already set, and logs a
+// key_revoked change and the audit event only when this call revoked it:
+// revoking twice keeps the first time and writes one change and one event.
+func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev pome.AuditEvent) (pome.Key, error) {
+	var k pome.Key
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx,
+			`UPDATE api_keys SET revoked_at = $1 WHERE team_id = $2 AND id = $3 AND revoked_at IS NULL`,
+			toTS(at), teamID, keyID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() > 0 {
+			if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyRevoked, TeamID: teamID, KeyID: keyID, At: at}); err != nil {
+				return err
+			}
+			if err := insertAudit(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		k, err = scanKey(tx.QueryRow(ctx, qKeyByID, teamID, keyID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return pome.ErrKeyNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read back: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "revoke key", err)
+	}
+	return k, nil
+}
+
+// RollKey stores the replacement, moves the old key's expiry and logs a
+// key_updated change, if the old key is still unrevoked and its expiry
+// still the one the caller read: the caller decided the new expiry from it
+// (never later than it), and a concurrent roll or revocation since must not
+// be overwritten. The UPDATE's row lock makes the check and the change one
+// step against a concurrent roll.
+func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (pome.Key, error) {
+	var old pome.Key
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE api_keys SET expires_at = $1
+			WHERE team_id = $2 AND id = $3 AND revoked_at IS NULL AND expires_at IS NOT DISTINCT FROM $4::timestamptz`,
+			toTS(r.OldExpiresAt), r.TeamID, r.OldKeyID, toNullTS(r.ExpectedExpiresAt))
+		if err != nil {
+			return err
+		}
+		n := tag.RowsAffected()
+		old, err = scanKey(tx.QueryRow(ctx, qKeyByID, r.TeamID, r.OldKeyID))
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return pome.ErrKeyNotFound
+		case err != nil:
+			return fmt.Errorf("read back: %w", err)
+		case n == 0 && old.RevokedAt != nil:
+			return pome.ErrKeyNotActive
+		case n == 0:
+			return pome.ErrConcurrentChange
+		}
+		if err := insertKey(ctx, tx, r.New); err != nil {
+			return err
+		}
+		// Other nodes verify the old key afresh: its expiry moved closer.
+		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: r.TeamID, KeyID: r.OldKeyID, At: r.New.CreatedAt}); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "roll key", err)
+	}
+	return old, nil
+}

@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pomehq/pome"
+)
+
+// AddUsage applies one flush of usage counts in one transaction of two
+// statements, whatever the number of keys: each key's total and last_used
+// (which only moves forward), and its bucket for the UTC day of the delta's
+// LastUsed. Deltas of one key (and day) are summed first, since one UPDATE
+// changes a row once. Keys are locked in id order, so that flushes of
+// several nodes touching the same keys queue rather than deadlock; deltas of
+// keys that are gone are dropped by the joins.
+func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	type total struct {
+		count int64
+		last  time.Time
+	}
+	type bucket struct {
+		key string
+		day time.Time
+	}
+	totals := make(map[string]*total, len(deltas))
+	days := make(map[bucket]int64, len(deltas))
+	for _, d := range deltas {
+		t := totals[d.KeyID]
+		if t == nil {
+			t = &total{last: d.LastUsed}
+			totals[d.KeyID] = t
+		}
+		t.count += d.Count
+		if d.LastUsed.After(t.last) {
+			t.last = d.LastUsed
+		}
+		if d.Count > 0 {
+			days[bucket{d.KeyID, dayOf(d.LastUsed)}] += d.Count
+		}
+	}
+	ids := make([]string, 0, len(totals))
+	for id := range totals {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	counts := make([]int64, len(ids))
+	lasts := make([]time.Time, len(ids))
+	for i, id := range ids {
+		counts[i], lasts[i] = totals[id].count, toTS(totals[id].last)
+	}
+	bs := make([]bucket, 0, len(days))
+	for b := range days {
+		bs = append(bs, b)
+	}
+	slices.SortFunc(bs, func(a, b bucket) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return a.day.Compare(b.day)
+	})
+	bKeys := make([]string, len(bs))
+	bDays := make([]time.Time, len(bs))
+	bCounts := make([]int64, len(bs))
+	for i, b := range bs {
+		bKeys[i], bDays[i], bCounts[i] = b.key, b.day, days[b]
+	}
+
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `WITH d AS (
+				SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS d (id, n, last)),
+			k AS (
+				SELECT api_keys.id FROM api_keys JOIN d ON d.id = api_keys.id
+				ORDER BY api_keys.id FOR UPDATE OF api_keys)
+			UPDATE api_keys SET
+				usage_count = usage_count + d.n,
+				last_used = greatest(last_used, d.last)
+			FROM d, k WHERE api_keys.id = d.id AND k.id = d.id`,
+			ids, counts, lasts); err != nil {
+			return err
+		}
+		if len(bs) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO usage_daily (key_id, day, count)
+			SELECT b.key_id, b.day, b.n
+			FROM unnest($1::text[], $2::date[], $3::bigint[]) AS b (key_id, day, n)
+			JOIN api_keys ON api_keys.id = b.key_id
+			ORDER BY b.key_id, b.day
+			ON CONFLICT (key_id, day) DO UPDATE SET count = usage_daily.count + excluded.count`,
+			bKeys, bDays, bCounts)
+		return err
+	})
+	return db.translate(ctx, "add usage", err)
+}
+
+// DailyUsage returns a key's non-empty daily counts from since's UTC day on,
+// oldest first.
+func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error) {
+	rows, err := db.pool.Query(ctx,
+		`SELECT day, count FROM usage_daily WHERE key_id = $1 AND day >= $2::date ORDER BY day`,
+		keyID, dayOf(since))
+	if err != nil {
+		return nil, db.translate(ctx, "daily usage", err)
+	}
+	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.DailyUsage, error) {
+		var u pome.DailyUsage
+		err := row.Scan(&u.Day, &u.Count)
+		u.Day = dayOf(u.Day)
+		return u, err
+	})
+	if err != nil {
+		return nil, db.translate(ctx, "daily usage", err)
+	}
+	return us, nil
+}

@@ -1,0 +1,59 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pomehq/pome"
+)
+
+// CreateUserWithTeam stores the user, the team, the owner membership and
+// the signup's audit event in one transaction.
+func (db *DB) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team, ev pome.AuditEvent) error {
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx,
+			`INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)`,
+			u.ID, u.Email, u.PasswordHash, toTS(u.CreatedAt)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx,
+			`INSERT INTO teams (id, slug, name, plan_tier, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			t.ID, t.Slug, t.Name, t.PlanTier, t.Status, toTS(t.CreatedAt)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx,
+			`INSERT INTO memberships (team_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
+			t.ID, u.ID, string(pome.RoleOwner), toTS(t.CreatedAt)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	return db.translate(ctx, "create user with team", err)
+}
+
+// UserByEmail finds a user by lower-cased email.
+func (db *DB) UserByEmail(ctx context.Context, email string) (pome.User, error) {
+	return db.user(ctx, "user by email", `SELECT id, email, password_hash, created_at FROM users WHERE email = $1`, email)
+}
+
+// UserByID finds a user by id.
+func (db *DB) UserByID(ctx context.Context, id string) (pome.User, error) {
+	return db.user(ctx, "user by id", `SELECT id, email, password_hash, created_at FROM users WHERE id = $1`, id)
+}
+
+func (db *DB) user(ctx context.Context, op, query, arg string) (pome.User, error) {
+	var u pome.User
+	var created time.Time
+	err := db.pool.QueryRow(ctx, query, arg).Scan(&u.ID, &u.Email, &u.PasswordHash, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pome.User{}, pome.ErrUserNotFound
+	}
+	if err != nil {
+		return pome.User{}, db.translate(ctx, op, err)
+	}
+	u.CreatedAt = created.UTC()
+	return u, nil
+}

@@ -140,6 +140,14 @@ func WithRequestInfo(ctx context.Context, ri RequestInfo) context.Context {
 	return context.WithValue(ctx, requestInfoKey{}, ri)
 }
 
+// IsRequestInfoKey reports whether key is the context key RequestInfo travels
+// under. A context of the HTTP layer answers it itself (with a RequestInfo),
+// so that the public API's hot path copies no request to carry it.
+func IsRequestInfoKey(key any) bool {
+	_, ok := key.(requestInfoKey)
+	return ok
+}
+
 // RequestInfoFrom returns the request metadata of ctx, zero outside a request.
 func RequestInfoFrom(ctx context.Context) RequestInfo {
 	ri, _ := ctx.Value(requestInfoKey{}).(RequestInfo)

@@ -21,6 +21,8 @@ const (
 	UnsupportedMediaType
 	RateLimited
 	Unavailable
+	BadGateway     // gateway mode: the upstream could not be reached or answered garbage
+	GatewayTimeout // gateway mode: the upstream did not answer in time
 )
 
 // Error is the one error type of Pome. Message is safe to show the caller;
@@ -114,4 +116,7 @@ var (
 	ErrMethodNotAllowed     = &Error{Kind: MethodNotAllowed, Code: "method_not_allowed", Message: "Method not allowed"}
 	ErrCrossOrigin          = &Error{Kind: Forbidden, Code: "cross_origin_request", Message: "Cross-origin request refused"}
 	ErrUnavailable          = &Error{Kind: Unavailable, Code: "service_unavailable", Message: "Service temporarily unavailable"}
+
+	ErrUpstream        = &Error{Kind: BadGateway, Code: "upstream_error", Message: "The upstream service could not be reached"}
+	ErrUpstreamTimeout = &Error{Kind: GatewayTimeout, Code: "upstream_timeout", Message: "The upstream service did not answer in time"}
 )

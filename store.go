@@ -116,6 +116,25 @@ type Store interface {
 	Close() error
 }
 
+// ServiceTokenStore stores the service tokens of the verify endpoint. Both
+// storage backends implement it besides Store; it is kept apart so that a
+// Store wrapper need not know of it.
+type ServiceTokenStore interface {
+	// CreateServiceToken stores a new token and appends ev, in one
+	// transaction.
+	CreateServiceToken(ctx context.Context, t ServiceToken, ev AuditEvent) error
+	// ServiceTokenByDigest finds a token, revoked or not;
+	// ErrServiceTokenNotFound if none.
+	ServiceTokenByDigest(ctx context.Context, d Digest) (ServiceToken, error)
+	// ListServiceTokens lists every token, newest first.
+	ListServiceTokens(ctx context.Context) ([]ServiceToken, error)
+	// RevokeServiceToken sets a token's revocation time, if not already
+	// set, and then appends ev, in one transaction (a token already revoked
+	// writes nothing). It returns the token as stored afterwards;
+	// ErrServiceTokenNotFound if there is no such token.
+	RevokeServiceToken(ctx context.Context, id string, at time.Time, ev AuditEvent) (ServiceToken, error)
+}
+
 // ChangeNotifier is implemented by a Store that can announce change-log
 // entries as they commit (PostgreSQL's LISTEN/NOTIFY), so that a follower
 // applies a change made on another node within milliseconds instead of at

@@ -29,6 +29,10 @@ Commands:
   team ban SLUG                           stop every key of a team
   team unban SLUG                         let a banned team's keys work again
   team set-plan SLUG free|pro|enterprise  change a team's plan
+  service-token create NAME               make a token for POST /v1/keys/verify
+                                          (shown once, on stdout)
+  service-token list                      list service tokens
+  service-token revoke ID                 stop a service token
 
 Example:
   pome admin --data-dir /var/lib/pome team ban acme
@@ -76,6 +80,8 @@ func admin(ctx context.Context, args []string, getenv env, stdin io.Reader, stdo
 		return adminUserCreate(ctx, storage, args, getenv, stdin, stdout, stderr)
 	case noun == "team" && (verb == "ban" || verb == "unban" || verb == "set-plan"):
 		return adminTeam(ctx, storage, verb, args, getenv, stdout, stderr)
+	case noun == "service-token" && (verb == "create" || verb == "list" || verb == "revoke"):
+		return adminServiceToken(ctx, storage, verb, args, getenv, stdout, stderr)
 	}
 	fs.Usage()
 	return usagef("admin: unknown command %q", noun+" "+verb)

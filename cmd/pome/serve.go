@@ -28,6 +28,7 @@ import (
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/redact"
 	"github.com/pomehq/pome/internal/redis"
+	"github.com/pomehq/pome/internal/servicetoken"
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
@@ -38,13 +39,16 @@ Runs the Pome server: the public API (/v1), the management API (/api) and
 keeps its data in embedded SQLite under ./pome-data, creating it.
 With --database-url it runs on PostgreSQL, and any number of nodes may share
 that database; with --redis-url they share rate-limit counters too (see
-docs/deploy.md). SIGINT or SIGTERM drains in-flight requests, flushes usage
+docs/deploy.md). With --upstream it is also a gateway in front of the
+platform's own API: requests are authenticated by API key, then forwarded
+with the caller's identity in Pome-* headers (see docs/protect.md). SIGINT or SIGTERM drains in-flight requests, flushes usage
 counts and exits.
 
 Example:
   pome serve --addr 127.0.0.1:8080 --data-dir /var/lib/pome --signup closed
   POME_ADDR=0.0.0.0:8080 pome serve
   POME_DATABASE_URL=postgres://pome@db/pome POME_REDIS_URL=redis://cache:6379/0 pome serve
+  pome serve --upstream /v1/=http://127.0.0.1:9000 --upstream /files/=http://127.0.0.1:9001
 `
 
 // Timings of the server. They are not flags: nothing has needed to change
@@ -79,6 +83,8 @@ type serveConfig struct {
 	secureCookies bool
 	limits        limitFlags
 	rules         ratelimit.Rules // from limits, set by check
+	upstreams     upstreamFlags
+	upstreamWait  time.Duration
 }
 
 func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
@@ -91,6 +97,8 @@ func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Wri
 	fs.StringVar(&cfg.keyPrefix, "key-prefix", pome.DefaultKeyPrefix, "prefix of new API keys, 2 to 8 lowercase letters")
 	fs.BoolVar(&cfg.secureCookies, "secure-cookies", false, "mark the session cookie Secure (__Host-pome_session) and send HSTS; set when served over HTTPS")
 	cfg.limits.register(fs)
+	fs.Var(&cfg.upstreams, "upstream", "gateway mode: forward authenticated requests to `[/PREFIX/=]URL` (repeatable; without a prefix, every path Pome does not serve itself)")
+	fs.DurationVar(&cfg.upstreamWait, "upstream-timeout", httpserver.DefaultUpstreamResponseTimeout, "gateway mode: how long to wait for an upstream's response headers before answering 504")
 	if err := parseFlags(fs, args, getenv, nil); err != nil {
 		return err
 	}
@@ -149,6 +157,10 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 	verifier.SetNegativeCache(cfg.limits.negTTL, cfg.limits.negSize)
 	accounts := account.New(store, account.Config{SignupOpen: cfg.signup == "open"}, now)
 	usage := meter.New(store)
+	sts, ok := store.(pome.ServiceTokenStore)
+	if !ok {
+		return errors.New("the store cannot hold service tokens")
+	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(
 		collectors.NewGoCollector(),
@@ -167,6 +179,8 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		Rules:         cfg.rules,
 		RateLimited:   accounts.RecordRateLimited,
 		Now:           now,
+		ServiceTokens: servicetoken.New(sts, now),
+		Gateway:       httpserver.Gateway{Upstreams: cfg.upstreams.list, ResponseTimeout: cfg.upstreamWait},
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -199,7 +213,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
 	fmt.Fprintf(stdout, "Pome listening on http://%s\n", addr)
-	log.Info("pome listening", "addr", addr, "database", cfg.storage.describe(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup)
+	log.Info("pome listening", "addr", addr, "database", cfg.storage.describe(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup, "upstreams", cfg.upstreams.String())
 
 	var serveErr error
 	select {

@@ -38,7 +38,7 @@ func (v *Verifier) Follow(ctx context.Context, interval time.Duration, log *slog
 				after = last
 				// Changes made before we knew where the log stood may be
 				// missed: start from an empty cache.
-				v.forgetMatching(func(*pome.KeyOwner) bool { return true })
+				v.forgetAll()
 			} else if ctx.Err() == nil {
 				log.Warn("change log unreadable", "err", err)
 			}
@@ -51,9 +51,9 @@ func (v *Verifier) Follow(ctx context.Context, interval time.Duration, log *slog
 				}
 				break
 			}
-			for _, c := range changes {
-				v.apply(c)
-				after = c.Seq
+			v.apply(changes)
+			if len(changes) > 0 {
+				after = changes[len(changes)-1].Seq
 			}
 			if len(changes) < changeBatch {
 				break

@@ -2,6 +2,7 @@ package apikey
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,5 +57,57 @@ func TestCreateForgetsUnknown(t *testing.T) {
 	}
 	if v.negative.gen != before+1 {
 		t.Errorf("negative cache generation after Create = %d, want %d: Create must call ForgetUnknown", v.negative.gen, before+1)
+	}
+}
+
+// blockingStore answers KeyByDigest with owner once release is closed, after
+// signalling started: a store read in flight.
+type blockingStore struct {
+	pome.Store
+	owner   pome.KeyOwner
+	started chan struct{}
+	release chan struct{}
+	reads   atomic.Int32
+}
+
+func (s *blockingStore) KeyByDigest(context.Context, pome.Digest) (pome.KeyOwner, error) {
+	if s.reads.Add(1) == 1 {
+		close(s.started)
+		<-s.release
+	}
+	return s.owner, nil
+}
+
+// A store read that began before an invalidation is not cached after it: a
+// request in flight while a key is revoked cannot put the old answer back.
+func TestInvalidationDuringStoreRead(t *testing.T) {
+	key, _ := pome.DefaultKeyFormat.Generate()
+	d := pome.DigestOf(key)
+	owner := pome.KeyOwner{
+		Key:  pome.Key{ID: "key_1", TeamID: "tm_1", CreatedBy: "usr_1", Prefix: key[:12], Digest: d, Role: pome.RoleOwner},
+		Team: pome.Team{ID: "tm_1", PlanTier: pome.PlanFree, Status: pome.TeamActive}, User: pome.User{ID: "usr_1"},
+		CreatorRole: pome.RoleOwner,
+	}
+	s := &blockingStore{owner: owner, started: make(chan struct{}), release: make(chan struct{})}
+	v := NewVerifier(s, pome.DefaultKeyFormat, time.Minute, time.Now)
+	done := make(chan error)
+	go func() {
+		_, err := v.Verify(t.Context(), key)
+		done <- err
+	}()
+	<-s.started
+	v.ForgetKeyID("key_1") // the key is revoked meanwhile
+	close(s.release)
+	if err := <-done; err != nil {
+		t.Fatalf("Verify(read before the revocation) = %v, want the answer read", err)
+	}
+	if _, err := v.Verify(t.Context(), key); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.reads.Load(); n != 2 {
+		t.Fatalf("store reads = %d, want 2: the read that raced the invalidation must not be cached", n)
+	}
+	if _, err := v.Verify(t.Context(), key); err != nil || s.reads.Load() != 2 {
+		t.Fatalf("Verify after a clean read = %v with %d reads, want it cached (2 reads)", err, s.reads.Load())
 	}
 }

@@ -2,45 +2,180 @@ package apikey
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unique"
+
+	"github.com/maypok86/otter/v2"
 
 	"github.com/pomehq/pome"
 )
 
+// DefaultCacheSize is how many verified keys a Verifier holds at most. At
+// about 330 bytes per cached key (BENCHMARKS.md) a full cache is about
+// 330 MB; SetCacheSize changes it.
+const DefaultCacheSize = 1_000_000
+
 // Verifier answers whether a presented key may be used, on every request of
-// the public API. Verified keys are cached by digest for at most ttl; a
-// revocation on this node forgets its entry at once, and Follow applies the
-// changes other nodes and `pome admin` make within one poll interval.
+// the public API. Verified keys are cached by digest, at most DefaultCacheSize
+// of them (the least useful are evicted: otter's W-TinyLFU), each for at most
+// ttl; a revocation on this node forgets its entry at once, and Follow applies
+// the changes other nodes and `pome admin` make within one poll interval.
 type Verifier struct {
 	store  pome.Store
 	format pome.KeyFormat
 	now    func() time.Time
 	ttl    time.Duration
 
-	mu    sync.RWMutex
-	cache map[pome.Digest]cachedKey
+	cache *otter.Cache[pome.Digest, cachedKey]
+	// gen counts invalidations. A store read that began before one is not
+	// cached after it: otherwise a request in flight during a revocation
+	// could put the key back, valid, until the ttl ran out.
+	gen atomic.Uint64
+	// byKeyID finds the digest of a cached key from its id, for the change
+	// log, which names keys by id. It is keyed by a hash of the id and holds
+	// no pointers, so the garbage collector never scans it; a collision can
+	// only make an invalidation drop one key too many, which is always safe.
+	idxMu   sync.Mutex
+	byKeyID map[uint64]pome.Digest
+	seed    maphash.Seed
+
+	storeReads atomic.Uint64 // KeyByDigest calls, for Stats
 
 	negative negativeCache // well-formed keys the store did not know (negative.go)
 	expired  expiredLog    // expired keys whose refusal is recorded (expired.go)
 }
 
-type cachedKey struct {
-	owner    pome.KeyOwner
-	loadedAt time.Time
-}
-
-// NewVerifier returns a Verifier whose cache entries live at most ttl.
+// NewVerifier returns a Verifier whose cache entries live at most ttl (a ttl
+// of 0 or less caches nothing).
 func NewVerifier(store pome.Store, format pome.KeyFormat, ttl time.Duration, now func() time.Time) *Verifier {
-	v := &Verifier{store: store, format: format, ttl: ttl, now: now, cache: make(map[pome.Digest]cachedKey)}
+	v := &Verifier{store: store, format: format, ttl: ttl, now: now,
+		byKeyID: make(map[uint64]pome.Digest), seed: maphash.MakeSeed()}
+	opts := &otter.Options[pome.Digest, cachedKey]{
+		MaximumSize:      DefaultCacheSize,
+		Clock:            clock{now},
+		OnAtomicDeletion: v.unindex,
+	}
+	if ttl > 0 {
+		opts.ExpiryCalculator = otter.ExpiryWriting[pome.Digest, cachedKey](ttl)
+	}
+	v.cache = otter.Must(opts)
 	v.negative.configure(DefaultNegativeTTL, DefaultNegativeSize)
 	return v
+}
+
+// SetCacheSize sets how many verified keys are cached at most (at least 1);
+// entries past it are evicted at once.
+func (v *Verifier) SetCacheSize(n int) {
+	v.cache.SetMaximum(uint64(max(n, 1)))
+}
+
+// clock is the Verifier's time as otter reads it, so that the ttl follows an
+// injected clock in tests.
+type clock struct{ now func() time.Time }
+
+func (c clock) NowNano() int64 { return c.now().UnixNano() }
+
+// Tick drives otter's proactive removal of expired entries (once a second).
+func (c clock) Tick(d time.Duration) <-chan time.Time { return time.Tick(d) }
+
+// cachedKey is one verified key as the cache holds it, few in pointers
+// (PERF-NOTES: with 100k cached keys, garbage collection is what costs): the
+// key's own strings in one allocation, its times as integers, its team and
+// creator in a record shared by every key of that creator in that team, and
+// nothing that verification does not answer (a key's description, usage
+// count and last use are not cached).
+type cachedKey struct {
+	text      string                     // key id, display prefix, name
+	owner     unique.Handle[ownerRecord] // team and creator (interned)
+	expiresAt *time.Time                 // nil: never
+	createdAt int64                      // unix nanoseconds
+	role      pome.Role                  // the key's own role (a constant)
+	idLen     uint16
+	prefixLen uint16
+	revoked   bool
+}
+
+// ownerRecord is what a key's verification needs of its team and creator.
+// Records are interned (unique.Make): one copy per distinct value, shared by
+// every cached key that has it, collected when no entry refers to it. A
+// change of the team or the member makes a new record; the old entries are
+// invalidated by Forget*, the change log or the ttl.
+type ownerRecord struct {
+	teamID, slug, teamName, plan, status string
+	teamCreated                          int64
+	userID, email                        string
+	userCreated                          int64
+	creatorRole                          pome.Role // "" once the creator left the team
+}
+
+// newCachedKey packs what the store returned.
+func newCachedKey(o *pome.KeyOwner) cachedKey {
+	k := &o.Key
+	c := cachedKey{
+		text:      k.ID + k.Prefix + k.Name,
+		createdAt: k.CreatedAt.UnixNano(),
+		role:      canonicalRole(k.Role),
+		idLen:     uint16(len(k.ID)),
+		prefixLen: uint16(len(k.Prefix)),
+		revoked:   k.RevokedAt != nil,
+		owner: unique.Make(ownerRecord{
+			teamID: o.Team.ID, slug: o.Team.Slug, teamName: o.Team.Name,
+			plan: o.Team.PlanTier, status: o.Team.Status, teamCreated: o.Team.CreatedAt.UnixNano(),
+			userID: o.User.ID, email: o.User.Email, userCreated: o.User.CreatedAt.UnixNano(),
+			creatorRole: canonicalRole(o.CreatorRole),
+		}),
+	}
+	if k.ExpiresAt != nil {
+		t := k.ExpiresAt.UTC()
+		c.expiresAt = &t
+	}
+	return c
+}
+
+// keyOwner unpacks c into what Verify answers. It does not allocate.
+func (c *cachedKey) keyOwner(d pome.Digest, r *ownerRecord) pome.KeyOwner {
+	id, prefix := int(c.idLen), int(c.idLen)+int(c.prefixLen)
+	return pome.KeyOwner{
+		Key: pome.Key{
+			ID: c.text[:id], TeamID: r.teamID, CreatedBy: r.userID,
+			Name: c.text[prefix:], Prefix: c.text[id:prefix], Digest: d, Role: c.role,
+			CreatedAt: time.Unix(0, c.createdAt).UTC(), ExpiresAt: c.expiresAt,
+		},
+		Team: pome.Team{ID: r.teamID, Slug: r.slug, Name: r.teamName, PlanTier: r.plan,
+			Status: r.status, CreatedAt: time.Unix(0, r.teamCreated).UTC()},
+		User:        pome.User{ID: r.userID, Email: r.email, CreatedAt: time.Unix(0, r.userCreated).UTC()},
+		CreatorRole: r.creatorRole,
+		// A key never does more than its creator can do now (SPEC §4).
+		Role: c.role.Min(r.creatorRole),
+	}
+}
+
+// canonicalRole returns the package constant equal to r, so that cached
+// roles share the constants' memory instead of each holding a copy.
+func canonicalRole(r pome.Role) pome.Role {
+	switch r {
+	case pome.RoleOwner:
+		return pome.RoleOwner
+	case pome.RoleAdmin:
+		return pome.RoleAdmin
+	case pome.RoleDeveloper:
+		return pome.RoleDeveloper
+	case pome.RoleViewer:
+		return pome.RoleViewer
+	case "":
+		return ""
+	}
+	return pome.Role(string([]byte(r)))
 }
 
 // Verify checks a presented key and returns its key, team and creator. A
 // malformed key fails before any storage access; an unknown one is
 // ErrInvalidAPIKey; a known but unusable one is ErrKeyRevoked, ErrKeyExpired
-// or ErrTeamBanned.
+// or ErrTeamBanned. The answer's Key has no Description, LastUsed or
+// UsageCount: verification does not cache them.
 func (v *Verifier) Verify(ctx context.Context, candidate string) (pome.KeyOwner, error) {
 	return v.verify(ctx, candidate, nil)
 }
@@ -52,86 +187,190 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 		return pome.KeyOwner{}, err
 	}
 	now := v.now()
-	v.mu.RLock()
-	c, ok := v.cache[d]
-	v.mu.RUnlock()
-	if !ok || now.Sub(c.loadedAt) >= v.ttl {
-		unknown, gen := v.negative.lookup(d, now)
-		if unknown {
-			return pome.KeyOwner{}, pome.ErrInvalidAPIKey
-		}
-		if gate != nil {
-			if err := gate(); err != nil {
-				return pome.KeyOwner{}, err
-			}
-		}
-		owner, err := v.store.KeyByDigest(ctx, d)
-		if err != nil {
-			if pome.AsError(err).Kind == pome.NotFound {
-				// Only a definite "no such key": an unreachable store
-				// is never remembered as an unknown key.
-				v.negative.add(d, now, gen)
-				return pome.KeyOwner{}, pome.ErrInvalidAPIKey
-			}
+	c, ok := v.cache.GetIfPresent(d)
+	if !ok {
+		if c, err = v.load(ctx, d, now, gate); err != nil {
 			return pome.KeyOwner{}, err
 		}
-		// A key never does more than its creator can do now (SPEC §4).
-		owner.Role = owner.Key.Role.Min(owner.CreatorRole)
-		c = cachedKey{owner: owner, loadedAt: now}
-		v.mu.Lock()
-		v.cache[d] = c
-		v.mu.Unlock()
 	}
-	switch {
-	case c.owner.Key.RevokedAt != nil:
+	if c.revoked {
 		return pome.KeyOwner{}, pome.ErrKeyRevoked
-	case c.owner.CreatorRole == "":
+	}
+	r := c.owner.Value()
+	switch {
+	case r.creatorRole == "":
 		// The creator left the team: their keys were revoked with it; a
 		// key that escaped (another node's stale cache) is refused alike.
 		return pome.KeyOwner{}, pome.ErrKeyRevoked
-	case c.owner.Key.ExpiresAt != nil && !now.Before(*c.owner.Key.ExpiresAt):
-		v.expired.record(ctx, v.store, &c.owner, now)
+	case c.expiresAt != nil && !now.Before(*c.expiresAt):
+		o := c.keyOwner(d, &r)
+		v.expired.record(ctx, v.store, &o, now)
 		return pome.KeyOwner{}, pome.ErrKeyExpired
-	case c.owner.Team.Status == pome.TeamBanned:
+	case r.status == pome.TeamBanned:
 		return pome.KeyOwner{}, pome.ErrTeamBanned
 	}
-	return c.owner, nil
+	return c.keyOwner(d, &r), nil
+}
+
+// load reads a key the cache does not hold from the store, and caches it
+// unless an invalidation happened meanwhile.
+func (v *Verifier) load(ctx context.Context, d pome.Digest, now time.Time, gate func() error) (cachedKey, error) {
+	unknown, negGen := v.negative.lookup(d, now)
+	if unknown {
+		return cachedKey{}, pome.ErrInvalidAPIKey
+	}
+	if gate != nil {
+		if err := gate(); err != nil {
+			return cachedKey{}, err
+		}
+	}
+	gen := v.gen.Load()
+	v.storeReads.Add(1)
+	owner, err := v.store.KeyByDigest(ctx, d)
+	if err != nil {
+		if pome.AsError(err).Kind == pome.NotFound {
+			// Only a definite "no such key": an unreachable store is
+			// never remembered as an unknown key.
+			v.negative.add(d, now, negGen)
+			return cachedKey{}, pome.ErrInvalidAPIKey
+		}
+		return cachedKey{}, err
+	}
+	c := newCachedKey(&owner)
+	if v.ttl <= 0 || v.gen.Load() != gen {
+		return c, nil
+	}
+	v.cache.Set(d, c)
+	// Indexed after Set: replacing an expired entry of the same digest
+	// unindexes it within Set. Checked under idxMu, which invalidating
+	// takes to bump gen: an invalidation that began since the read either
+	// finds the entry in the index or is seen here.
+	v.idxMu.Lock()
+	v.byKeyID[v.keyIDHash(owner.Key.ID)] = d
+	stale := v.gen.Load() != gen
+	v.idxMu.Unlock()
+	if stale {
+		v.cache.Invalidate(d)
+	}
+	return c, nil
+}
+
+func (v *Verifier) keyIDHash(id string) uint64 { return maphash.String(v.seed, id) }
+
+// unindex keeps byKeyID in step with the cache (otter's OnAtomicDeletion: it
+// runs under the entry's bucket lock, and must not call the cache).
+func (v *Verifier) unindex(e otter.DeletionEvent[pome.Digest, cachedKey]) {
+	if e.Cause == otter.CauseReplacement {
+		return // the digest is still cached, under the same key id
+	}
+	h := v.keyIDHash(e.Value.text[:e.Value.idLen])
+	v.idxMu.Lock()
+	if v.byKeyID[h] == e.Key {
+		delete(v.byKeyID, h)
+	}
+	v.idxMu.Unlock()
+}
+
+// invalidating marks the start of an invalidation: store reads in flight
+// will not be cached.
+func (v *Verifier) invalidating() {
+	v.idxMu.Lock()
+	v.gen.Add(1)
+	v.idxMu.Unlock()
 }
 
 // Forget drops a key from the cache, so its next use reads the store.
 func (v *Verifier) Forget(d pome.Digest) {
-	v.mu.Lock()
-	delete(v.cache, d)
-	v.mu.Unlock()
+	v.invalidating()
+	v.cache.Invalidate(d)
+}
+
+// ForgetKeyID drops the cached key with this id, if any.
+func (v *Verifier) ForgetKeyID(id string) {
+	v.invalidating()
+	v.idxMu.Lock()
+	d, ok := v.byKeyID[v.keyIDHash(id)]
+	v.idxMu.Unlock()
+	if ok {
+		v.cache.Invalidate(d)
+	}
 }
 
 // ForgetMember drops the cached keys a user created in a team, after their
 // role there changed or they left it: the keys' effective role follows.
 func (v *Verifier) ForgetMember(teamID, userID string) {
-	v.forgetMatching(func(o *pome.KeyOwner) bool { return o.Team.ID == teamID && o.Key.CreatedBy == userID })
+	v.forgetMatching(func(r *ownerRecord) bool { return r.teamID == teamID && r.userID == userID })
 }
 
-// forgetMatching drops every cached key for which match is true.
-func (v *Verifier) forgetMatching(match func(*pome.KeyOwner) bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for d, c := range v.cache {
-		if match(&c.owner) {
-			delete(v.cache, d)
+// ForgetTeam drops every cached key of a team, after its status or plan
+// changed.
+func (v *Verifier) ForgetTeam(teamID string) {
+	v.forgetMatching(func(r *ownerRecord) bool { return r.teamID == teamID })
+}
+
+// forgetMatching drops every cached key whose owner record matches. It scans
+// the cache (a few milliseconds per 100,000 entries, BENCHMARKS.md): team and
+// member changes are rare, and an index by team would cost pointers in every
+// entry. Keys are invalidated one by one, by digest, so that hits on other
+// keys go on meanwhile.
+func (v *Verifier) forgetMatching(match func(*ownerRecord) bool) {
+	v.invalidating()
+	var drop []pome.Digest
+	seen := make(map[unique.Handle[ownerRecord]]bool)
+	for d, c := range v.cache.All() {
+		m, ok := seen[c.owner]
+		if !ok {
+			r := c.owner.Value()
+			m = match(&r)
+			seen[c.owner] = m
+		}
+		if m {
+			drop = append(drop, d)
 		}
 	}
+	for _, d := range drop {
+		v.cache.Invalidate(d)
+	}
 }
 
-// apply invalidates what one change-log entry makes stale.
-func (v *Verifier) apply(c pome.Change) {
-	switch c.Kind {
-	case pome.ChangeKeyRevoked, pome.ChangeKeyUpdated:
-		v.forgetMatching(func(o *pome.KeyOwner) bool { return o.Key.ID == c.KeyID })
-	case pome.ChangeMemberUpdated:
-		v.ForgetMember(c.TeamID, c.UserID)
-	default:
-		// A team change, or a kind this version does not know: forgetting
-		// the whole team is always safe.
-		v.forgetMatching(func(o *pome.KeyOwner) bool { return o.Team.ID == c.TeamID })
+// forgetAll empties the cache.
+func (v *Verifier) forgetAll() {
+	v.invalidating()
+	v.cache.InvalidateAll()
+}
+
+// apply invalidates what a batch of change-log entries makes stale: keys
+// through the id index, teams and members in one scan of the cache.
+func (v *Verifier) apply(changes []pome.Change) {
+	teams := make(map[string]bool)
+	members := make(map[[2]string]bool)
+	for _, c := range changes {
+		switch c.Kind {
+		case pome.ChangeKeyRevoked, pome.ChangeKeyUpdated:
+			v.ForgetKeyID(c.KeyID)
+		case pome.ChangeMemberUpdated:
+			members[[2]string{c.TeamID, c.UserID}] = true
+		default:
+			// A team change, or a kind this version does not know:
+			// forgetting the whole team is always safe.
+			teams[c.TeamID] = true
+		}
 	}
+	if len(teams) == 0 && len(members) == 0 {
+		return
+	}
+	v.forgetMatching(func(r *ownerRecord) bool {
+		return teams[r.teamID] || members[[2]string{r.teamID, r.userID}]
+	})
+}
+
+// CacheStats is what a Verifier has done since it was made.
+type CacheStats struct {
+	Entries    int    // verified keys cached now (an estimate)
+	StoreReads uint64 // reads of the store by digest: cache misses that were not negative hits
+}
+
+// Stats returns the cache's size and the number of store reads so far.
+func (v *Verifier) Stats() CacheStats {
+	return CacheStats{Entries: v.cache.EstimatedSize(), StoreReads: v.storeReads.Load()}
 }

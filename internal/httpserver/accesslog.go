@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/pomehq/pome"
 )
@@ -17,14 +16,15 @@ import (
 func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
 			rec := recorderOf(w)
 			next.ServeHTTP(rec, r)
 			if !log.Enabled(r.Context(), slog.LevelInfo) {
 				return
 			}
 			path := r.URL.Path
-			if r.Pattern == "" || r.Pattern == fallbackPattern || strings.IndexByte(r.Pattern, '{') >= 0 {
+			// A pattern ending in "/" (the fallback, a gateway prefix)
+			// takes any path below it.
+			if r.Pattern == "" || strings.HasSuffix(r.Pattern, "/") || strings.IndexByte(r.Pattern, '{') >= 0 {
 				path = pome.KeyPattern.ReplaceAllString(path, "[REDACTED]")
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
@@ -33,7 +33,7 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("path", path),
 				slog.String("route", r.Pattern),
 				slog.Int("status", rec.statusOrOK()),
-				slog.Duration("latency", time.Since(start)),
+				slog.Duration("latency", rec.since()),
 				slog.Int64("bytes", rec.bytes))
 		})
 	}

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/pomehq/pome"
@@ -14,11 +15,18 @@ import (
 // keyGate.authorize wraps it with the rate limits: gate, if not nil, is
 // called before the store is read (see apikey.Verifier.VerifyGated).
 func authorizeKey(r *http.Request, v *apikey.Verifier, gate func() error) (pome.KeyOwner, error) {
+	return authorizeKeyCtx(r.Context(), r, v, gate)
+}
+
+// authorizeKeyCtx is authorizeKey verifying under ctx (keyGate passes
+// requestContext's, which carries the request info an expired key's audit
+// event records).
+func authorizeKeyCtx(ctx context.Context, r *http.Request, v *apikey.Verifier, gate func() error) (pome.KeyOwner, error) {
 	candidate, err := apiKeyFrom(r.Header)
 	if err != nil {
 		return pome.KeyOwner{}, err
 	}
-	owner, err := v.VerifyGated(r.Context(), candidate, gate)
+	owner, err := v.VerifyGated(ctx, candidate, gate)
 	if err != nil {
 		return pome.KeyOwner{}, err
 	}

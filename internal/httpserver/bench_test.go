@@ -1,6 +1,8 @@
 package httpserver_test
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -8,13 +10,29 @@ import (
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/redact"
 )
+
+// benchWriter is a ResponseWriter that keeps nothing, reused across
+// iterations, so that the allocations reported are the handler's own, not
+// those of an httptest.ResponseRecorder.
+type benchWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *benchWriter) Header() http.Header         { return w.h }
+func (w *benchWriter) WriteHeader(status int)      { w.status = status }
+func (w *benchWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 // BenchmarkMe is GET /v1/me end to end through the handler (every
 // middleware, verification from the cache, metering), without the network:
 // with the default limits (the key unlimited: SPEC §6's default), with a
-// per-key plan limit that is never reached, and with no limiter at all.
+// per-key plan limit that is never reached, with no limiter at all, and with
+// the access log written as `pome serve` writes it (JSON, redacted) to
+// io.Discard instead of discarded before formatting.
 func BenchmarkMe(b *testing.B) {
+	jsonLog := slog.New(redact.New(slog.NewJSONHandler(io.Discard, nil)))
 	for _, c := range []struct {
 		name string
 		opts []pometest.Option
@@ -24,6 +42,7 @@ func BenchmarkMe(b *testing.B) {
 			r.Plans[pome.PlanFree] = ratelimit.PlanRule(pome.PlanFree, 1<<30)
 		})}},
 		{"no_limiter", []pometest.Option{pometest.WithoutRateLimits()}},
+		{"access_log_json", []pometest.Option{pometest.WithLogger(jsonLog)}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			s := pometest.NewServer(b, c.opts...)
@@ -33,12 +52,13 @@ func BenchmarkMe(b *testing.B) {
 			req.Header.Set("X-API-KEY", key)
 			s.Handler.ServeHTTP(httptest.NewRecorder(), req) // warm the cache
 
+			w := &benchWriter{h: make(http.Header)}
 			b.ReportAllocs()
 			for b.Loop() {
-				rec := httptest.NewRecorder()
-				s.Handler.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					b.Fatalf("GET /v1/me status = %d, want %d", rec.Code, http.StatusOK)
+				clear(w.h)
+				s.Handler.ServeHTTP(w, req)
+				if w.status != http.StatusOK {
+					b.Fatalf("GET /v1/me status = %d, want %d", w.status, http.StatusOK)
 				}
 			}
 		})

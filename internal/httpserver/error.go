@@ -37,6 +37,12 @@ func statusOf(k pome.Kind) (status int, typ string) {
 		return http.StatusTooManyRequests, "rate_limit_error"
 	case pome.Unavailable:
 		return http.StatusServiceUnavailable, "unavailable_error"
+	case pome.BadGateway:
+		// Gateway mode's upstream failed: a server-side error the caller
+		// cannot fix, so SPEC §8's api_error, with the code saying where.
+		return http.StatusBadGateway, "api_error"
+	case pome.GatewayTimeout:
+		return http.StatusGatewayTimeout, "api_error"
 	}
 	return http.StatusInternalServerError, "api_error"
 }
@@ -68,6 +74,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			body.Message, body.Code = pome.ErrUnavailable.Message, pome.ErrUnavailable.Code
 		}
 		log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("request_id", body.RequestID),
+			slog.String("code", body.Code),
+			slog.Any("err", err))
+	case pome.BadGateway, pome.GatewayTimeout:
+		log.LogAttrs(r.Context(), slog.LevelWarn, "upstream failed",
 			slog.String("request_id", body.RequestID),
 			slog.String("code", body.Code),
 			slog.Any("err", err))

@@ -33,7 +33,9 @@ func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
 	probe := r.Clone(r.Context())
 	for _, m := range probeMethods {
 		probe.Method = m
-		if _, p := mux.Handler(probe); p != "" && p != fallbackPattern {
+		// Pome's routes all name a method; patterns without one are
+		// the fallback, gateway prefixes and the paths they reserve.
+		if _, p := mux.Handler(probe); strings.IndexByte(p, ' ') > 0 {
 			allow = append(allow, m)
 		}
 	}

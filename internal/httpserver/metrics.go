@@ -68,9 +68,9 @@ func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
 
 func (m *metrics) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
 		rec := recorderOf(w)
 		next.ServeHTTP(rec, r)
+		rec.elapsed = time.Since(rec.start)
 		rm := m.byRoute[r.Pattern] // ServeMux sets the pattern on this request
 		if rm == nil {
 			rm = m.other
@@ -80,6 +80,6 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 			class = 0
 		}
 		rm.byClass[class].Inc()
-		rm.duration.Observe(time.Since(start).Seconds())
+		rm.duration.Observe(rec.elapsed.Seconds())
 	})
 }

@@ -185,10 +185,10 @@ func isAuthFailure(err error) bool {
 // still passes, so that a client behind the same address as an attacker
 // keeps working.
 func (g *keyGate) authorize(w http.ResponseWriter, r *http.Request) (pome.KeyOwner, error) {
+	ctx := requestContext(w, r)
 	if g.limiter == nil {
-		return authorizeKey(r, g.verifier, nil)
+		return authorizeKeyCtx(ctx, r, g.verifier, nil)
 	}
-	ctx := r.Context()
 	var (
 		d       ratelimit.Decision
 		limErr  error
@@ -207,7 +207,7 @@ func (g *keyGate) authorize(w http.ResponseWriter, r *http.Request) (pome.KeyOwn
 		charged = true
 		return nil
 	}
-	owner, err := authorizeKey(r, g.verifier, gate)
+	owner, err := authorizeKeyCtx(ctx, r, g.verifier, gate)
 	switch {
 	case errors.Is(err, pome.ErrRateLimited): // the gate refused
 		ratelimit.SetHeaders(w.Header(), g.failures, d)

@@ -1,7 +1,9 @@
 package httpserver
 
 import (
+	"math/rand/v2"
 	"net/http"
+	"unsafe"
 
 	"github.com/pomehq/pome"
 )
@@ -14,14 +16,44 @@ const headerRequestID = "X-Request-Id"
 // that no request is copied to carry it in a context.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(headerRequestID)
-		if !validRequestID(id) {
-			id = pome.NewRequestID()
+		var v []string
+		if id := r.Header[headerRequestID]; len(id) > 0 && validRequestID(id[0]) {
+			v = id[:1:1] // the request's own header value: no copy
+		} else {
+			v = newRequestID()
 		}
-		w.Header()[headerRequestID] = []string{id}
+		w.Header()[headerRequestID] = v
 		next.ServeHTTP(w, r)
 	})
 }
+
+// requestIDBuf holds a new request id and the header value slice that
+// points at it, so that both take one allocation.
+type requestIDBuf struct {
+	value [1]string
+	text  [len("req_") + 20]byte
+}
+
+// newRequestID returns a header value of "req_" and 20 base62 characters
+// (SPEC §1), in one allocation. A request id needs to be unique, not secret:
+// math/rand/v2's per-thread generator (about 119 bits here) serves, at a
+// fraction of crypto/rand's cost.
+func newRequestID() []string {
+	b := new(requestIDBuf)
+	copy(b.text[:], "req_")
+	x, y := rand.Uint64(), rand.Uint64()
+	for i := len("req_"); i < len(b.text); i++ {
+		if i == len("req_")+10 {
+			x = y
+		}
+		b.text[i] = base62[x%62]
+		x /= 62
+	}
+	b.value[0] = unsafe.String(&b.text[0], len(b.text))
+	return b.value[:]
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // requestIDOf returns the request id set on the response.
 func requestIDOf(w http.ResponseWriter) string {

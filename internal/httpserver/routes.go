@@ -27,6 +27,8 @@ func addRoutes(mux *http.ServeMux, cfg Config) []string {
 	}{
 		// Public API, authenticated by API key (SPEC §3).
 		{"GET /v1/me", handleMe(log, gate, cfg.Meter, cfg.Now)},
+		// Verification for backends in any language, by service token (verify.go).
+		{"POST /v1/keys/verify", handleVerify(log, gate, cfg.ServiceTokens, cfg.Meter, cfg.Now)},
 
 		// Management API, authenticated by session (SPEC §5).
 		{"POST /api/auth/signup", guard(lim.perIP(cfg.Rules.SignupIP, handleSignup(log, cfg.Accounts, sess)))},
@@ -67,8 +69,15 @@ func addRoutes(mux *http.ServeMux, cfg Config) []string {
 		mux.Handle(rt.pattern, rt.handler)
 		patterns = append(patterns, rt.pattern)
 	}
+	// Gateway mode (gateway.go): the upstreams' prefixes, under Pome's own
+	// paths.
+	fallback := handleFallback(log, mux)
+	patterns = append(patterns, addGatewayRoutes(mux, cfg, gate, patterns, fallback)...)
 	// Everything else: a JSON 404, or a JSON 405 with Allow when the path
 	// exists for other methods. ServeMux's own text answers never show.
-	mux.Handle(fallbackPattern, handleFallback(log, mux))
+	// An upstream of prefix "/" takes everything else instead.
+	if !cfg.Gateway.coversRoot() {
+		mux.Handle(fallbackPattern, fallback)
+	}
 	return patterns
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/servicetoken"
 )
 
 // Config is everything the handler needs; cmd/pome wires it.
@@ -42,6 +43,13 @@ type Config struct {
 	// refuses, with the rule's name (the audit log records it); nil means
 	// Accounts.RecordRateLimited.
 	RateLimited func(ctx context.Context, m pome.Member, rule string)
+
+	// ServiceTokens authenticates the callers of POST /v1/keys/verify;
+	// nil answers every call 401 invalid_service_token.
+	ServiceTokens *servicetoken.Service
+	// Gateway lists the upstream APIs of gateway mode (gateway.go); none
+	// turns it off.
+	Gateway Gateway
 }
 
 // New returns the handler for every route of Pome. Log, Metrics and Now
@@ -76,6 +84,7 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 		extra(mux)
 	}
 	m := newMetrics(cfg.Metrics, patterns)
+	registerStats(cfg.Metrics, cfg.Verifier, cfg.Meter)
 
 	// Innermost first. Every response, errors included, has a request id and
 	// the API headers; the access log and the metrics see the final status,
@@ -84,6 +93,7 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	var h http.Handler = mux
 	h = crossOriginGuard(cfg.Log)(h)
 	h = limitBody(cfg.Log)(h)
+	h = gatewayBypass(mux, cfg.Gateway, h) // upstreams: no body cap, no cookie guard
 	h = recoverPanics(cfg.Log)(h)
 	h = m.middleware(h)
 	h = accessLog(cfg.Log)(h)

@@ -4,79 +4,127 @@ package meter
 
 import (
 	"context"
+	"hash/maphash"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pomehq/pome"
 )
 
-// Meter accumulates per-key request counts between flushes.
-type Meter struct {
-	store pome.Store
+// shardCount is how many independently locked parts the pending counts are
+// split into, by a hash of the key id: concurrent requests of different keys
+// rarely wait for one another, and a flush holds each part only to swap it.
+const shardCount = 64
 
+// Meter accumulates per-key request counts between flushes. Record takes no
+// global lock; counts stay exact (a flush moves each shard's counts whole).
+type Meter struct {
+	store  pome.Store
+	seed   maphash.Seed
+	shards [shardCount]shard
+
+	flushes, flushErrors, flushedKeys atomic.Uint64
+	flushNanos                        atomic.Int64
+}
+
+type shard struct {
 	mu      sync.Mutex
 	pending map[string]*pome.UsageDelta
+	_       [48]byte // one shard per cache line: no false sharing between cores
+}
+
+// Stats is what a Meter has written so far.
+type Stats struct {
+	Flushes       uint64        // transactions written (flushes with counts)
+	FlushErrors   uint64        // flushes that failed (their counts were kept)
+	FlushedKeys   uint64        // key deltas written, over all flushes
+	FlushDuration time.Duration // time spent in the store's AddUsage, over all flushes
 }
 
 // New returns a Meter that flushes into store.
 func New(store pome.Store) *Meter {
-	return &Meter{store: store, pending: make(map[string]*pome.UsageDelta)}
+	m := &Meter{store: store, seed: maphash.MakeSeed()}
+	for i := range m.shards {
+		m.shards[i].pending = make(map[string]*pome.UsageDelta)
+	}
+	return m
 }
 
-// Record counts one successful request of a key at time at.
+// Record counts one successful request of a key at time at. It allocates
+// only for the first request of a key since the last flush.
 func (m *Meter) Record(keyID string, at time.Time) {
-	m.mu.Lock()
-	d, ok := m.pending[keyID]
+	s := &m.shards[maphash.String(m.seed, keyID)%shardCount]
+	s.mu.Lock()
+	d, ok := s.pending[keyID]
 	if !ok {
 		d = &pome.UsageDelta{KeyID: keyID}
-		m.pending[keyID] = d
+		s.pending[keyID] = d
 	}
 	d.Count++
 	if at.After(d.LastUsed) {
 		d.LastUsed = at
 	}
-	m.mu.Unlock()
+	s.mu.Unlock()
 }
 
 // Flush writes every pending count in one transaction. On failure the counts
 // are kept and retried by the next flush, so a database outage loses nothing
 // while the process lives.
 func (m *Meter) Flush(ctx context.Context) error {
-	m.mu.Lock()
-	if len(m.pending) == 0 {
-		m.mu.Unlock()
+	var deltas []pome.UsageDelta
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		batch := s.pending
+		if len(batch) == 0 {
+			s.mu.Unlock()
+			continue
+		}
+		s.pending = make(map[string]*pome.UsageDelta, len(batch))
+		s.mu.Unlock()
+		for _, d := range batch {
+			deltas = append(deltas, *d)
+		}
+	}
+	if len(deltas) == 0 {
 		return nil
 	}
-	batch := m.pending
-	m.pending = make(map[string]*pome.UsageDelta, len(batch))
-	m.mu.Unlock()
-
-	deltas := make([]pome.UsageDelta, 0, len(batch))
-	for _, d := range batch {
-		deltas = append(deltas, *d)
-	}
-	if err := m.store.AddUsage(ctx, deltas); err != nil {
+	start := time.Now()
+	err := m.store.AddUsage(ctx, deltas)
+	m.flushNanos.Add(int64(time.Since(start)))
+	if err != nil {
+		m.flushErrors.Add(1)
 		m.restore(deltas)
 		return err
 	}
+	m.flushes.Add(1)
+	m.flushedKeys.Add(uint64(len(deltas)))
 	return nil
+}
+
+// Stats returns the flushes so far.
+func (m *Meter) Stats() Stats {
+	return Stats{Flushes: m.flushes.Load(), FlushErrors: m.flushErrors.Load(),
+		FlushedKeys: m.flushedKeys.Load(), FlushDuration: time.Duration(m.flushNanos.Load())}
 }
 
 // restore merges counts that failed to flush back into the pending set.
 func (m *Meter) restore(deltas []pome.UsageDelta) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	for _, old := range deltas {
-		d, ok := m.pending[old.KeyID]
+		s := &m.shards[maphash.String(m.seed, old.KeyID)%shardCount]
+		s.mu.Lock()
+		d, ok := s.pending[old.KeyID]
 		if !ok {
 			d = &pome.UsageDelta{KeyID: old.KeyID}
-			m.pending[old.KeyID] = d
+			s.pending[old.KeyID] = d
 		}
 		d.Count += old.Count
 		if old.LastUsed.After(d.LastUsed) {
 			d.LastUsed = old.LastUsed
 		}
+		s.mu.Unlock()
 	}
 }
 

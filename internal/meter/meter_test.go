@@ -160,3 +160,66 @@ func BenchmarkRecord(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRecordKeys is Record from concurrent requests of 10,000 keys:
+// the sharded counters keep requests of different keys from waiting on one
+// lock.
+func BenchmarkRecordKeys(b *testing.B) {
+	m := meter.New(nil)
+	ids := make([]string, 10_000)
+	for i := range ids {
+		ids[i] = pome.NewID("key_")
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			m.Record(ids[i%len(ids)], t0)
+			i += 7
+		}
+	})
+}
+
+// Flushes running while requests are counted lose and double nothing.
+func TestRecordDuringFlush(t *testing.T) {
+	db, ids := seed(t, 3)
+	m := meter.New(db)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := range 300 {
+				m.Record(ids[i%3], t0)
+			}
+		})
+	}
+	stop := make(chan struct{})
+	flushed := make(chan error)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				flushed <- nil
+				return
+			default:
+			}
+			if err := m.Flush(t.Context()); err != nil {
+				flushed <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	team := teamOf(t, db)
+	for _, id := range ids {
+		if k := usage(t, db, team, id); k.UsageCount != 800 {
+			t.Errorf("usage_count = %d, want 800 (8 × 100)", k.UsageCount)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/pomehq/pome/internal/httpserver"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/servicetoken"
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
@@ -45,6 +46,9 @@ type Server struct {
 	// WithoutRateLimits was given.
 	Limiter *ratelimit.Memory
 	Rules   ratelimit.Rules
+	// ServiceTokens issues and authenticates the service tokens of
+	// POST /v1/keys/verify, on DB.
+	ServiceTokens *servicetoken.Service
 }
 
 type config struct {
@@ -61,6 +65,7 @@ type config struct {
 	negTTL     time.Duration
 	negSize    int
 	negSet     bool
+	gateway    httpserver.Gateway
 }
 
 // Option changes how NewServer builds a Server.
@@ -108,6 +113,9 @@ func WithNegativeCache(ttl time.Duration, size int) Option {
 	return func(c *config) { c.negTTL, c.negSize, c.negSet = ttl, size, true }
 }
 
+// WithGateway turns gateway mode on with g's upstreams.
+func WithGateway(g httpserver.Gateway) Option { return func(c *config) { c.gateway = g } }
+
 // NewServer starts the real handler, wired as cmd/pome wires it, on a
 // loopback httptest server that stops when the test ends. The verifier's
 // Follow and the meter's Run loops are not started: tests call
@@ -154,6 +162,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	s.Accounts = account.New(store, account.Config{SignupOpen: cfg.signupOpen}, s.Now)
 	s.Meter = meter.New(store)
 	s.Metrics = prometheus.NewRegistry()
+	s.ServiceTokens = servicetoken.New(cfg.db, s.Now)
 	s.Handler = httpserver.New(httpserver.Config{
 		Accounts:      s.Accounts,
 		Keys:          s.Keys,
@@ -167,6 +176,8 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		Limiter:       limiter,
 		Rules:         s.Rules,
 		RateLimited:   s.Accounts.RecordRateLimited,
+		ServiceTokens: s.ServiceTokens,
+		Gateway:       cfg.gateway,
 	})
 	s.HTTP = httptest.NewServer(s.Handler)
 	t.Cleanup(s.HTTP.Close)

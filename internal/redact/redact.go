@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pomehq/pome"
 )
@@ -50,6 +52,18 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 
 // Handle masks the message and attributes of r and passes it on.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	// Most records (the access log's, one a request) have nothing to mask:
+	// they pass on as they are, without a copy.
+	clean := String(r.Message) == r.Message
+	if clean {
+		r.Attrs(func(a slog.Attr) bool {
+			clean = h.clean(a)
+			return clean
+		})
+	}
+	if clean {
+		return h.inner.Handle(ctx, r)
+	}
 	out := slog.NewRecord(r.Time, r.Level, String(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.attr(a))
@@ -70,6 +84,22 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 // WithGroup opens a group; a group named like a secret masks all it holds.
 func (h *Handler) WithGroup(name string) slog.Handler {
 	return &Handler{inner: h.inner.WithGroup(name), secret: h.secret || SecretKey(name)}
+}
+
+// clean reports whether a has nothing to mask: it is no secret, no group,
+// no value of unknown shape, and no string that holds a key.
+func (h *Handler) clean(a slog.Attr) bool {
+	if h.secret || SecretKey(a.Key) {
+		return false
+	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		s := a.Value.String()
+		return String(s) == s
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return true
+	}
+	return false
 }
 
 func (h *Handler) attr(a slog.Attr) slog.Attr {
@@ -136,6 +166,30 @@ func String(s string) string {
 // SecretKey reports whether an attribute key or group name marks its value as
 // a secret (password, token, cookie, ...), case- and separator-insensitively.
 func SecretKey(key string) bool {
+	if v, ok := secretKeyCache.Load(key); ok {
+		return v.(bool)
+	}
+	secret := secretKey(key)
+	// Attribute keys are nearly always constants of the program: a few
+	// dozen. The cache stops growing at a bound, in case they are not.
+	if secretKeyCacheLen.Load() < secretKeyCacheMax {
+		if _, loaded := secretKeyCache.LoadOrStore(strings.Clone(key), secret); !loaded {
+			secretKeyCacheLen.Add(1)
+		}
+	}
+	return secret
+}
+
+// secretKeyCache remembers SecretKey's answers: every log line asks about
+// every one of its attribute keys (the access log, seven a request).
+var (
+	secretKeyCache    sync.Map // string → bool
+	secretKeyCacheLen atomic.Int32
+)
+
+const secretKeyCacheMax = 1024
+
+func secretKey(key string) bool {
 	k := strings.ToLower(strings.ReplaceAll(key, "-", "_"))
 	if secretKeys[k] {
 		return true

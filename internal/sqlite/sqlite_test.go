@@ -75,12 +75,13 @@ func TestMigrations(t *testing.T) {
 		first := versions()
 		_, ok1 := first["0001_init"]
 		_, ok2 := first["0002_members_audit"]
-		if !ok1 || !ok2 || len(first) != 2 {
-			t.Fatalf("schema_migrations = %v, want exactly 0001_init and 0002_members_audit", first)
+		_, ok3 := first["0003_service_tokens"]
+		if !ok1 || !ok2 || !ok3 || len(first) != 3 {
+			t.Fatalf("schema_migrations = %v, want exactly 0001_init, 0002_members_audit and 0003_service_tokens", first)
 		}
 		mustOpen(t, path).Close()
 		second := versions()
-		if len(second) != len(first) || second["0001_init"] != first["0001_init"] || second["0002_members_audit"] != first["0002_members_audit"] {
+		if len(second) != len(first) || second["0001_init"] != first["0001_init"] || second["0002_members_audit"] != first["0002_members_audit"] || second["0003_service_tokens"] != first["0003_service_tokens"] {
 			t.Errorf("schema_migrations after re-open = %v, want %v", second, first)
 		}
 	})

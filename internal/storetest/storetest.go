@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"Members", memberTests},
 		{"RollKey", rollTests},
 		{"Audit", auditTests},
+		{"ServiceTokens", serviceTokenTests},
 		{"Errors", errorTests},
 		{"Concurrency", concurrencyTests},
 	}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeGatewayAndServiceTokens drives gateway mode and the verify
+// endpoint as an operator sets them up: `pome serve --upstream`, then
+// `pome admin service-token create|list|revoke` against the running server.
+func TestServeGatewayAndServiceTokens(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("upstream " + r.URL.Path + " team=" + r.Header.Get("Pome-Team-Slug")))
+	}))
+	t.Cleanup(up.Close)
+	dir := t.TempDir()
+	s := mustServe(t, dir, "--upstream", "/v2/="+up.URL)
+	b := newBrowser(t)
+	mustSignup(t, b, s.URL, "bob@example.com", "Bob Team")
+	key := mustCreateKey(t, b, s.URL, "k")
+
+	t.Run("gateway", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", s.URL+"/v2/orders", nil)
+		req.Header.Set("Authorization", "Bearer "+key.Key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 || string(body) != "upstream /v2/orders team=bob-team" {
+			t.Errorf("GET /v2/orders = %d %q, want 200 from the upstream with the team", resp.StatusCode, body)
+		}
+		if got := call(t, http.DefaultClient, "GET", s.URL+"/v2/orders", nil, nil); got != http.StatusUnauthorized {
+			t.Errorf("GET /v2/orders without a key = %d, want 401", got)
+		}
+		if got := call(t, http.DefaultClient, "GET", s.URL+"/v3/orders", nil, nil); got != http.StatusNotFound {
+			t.Errorf("GET /v3/orders (no upstream) = %d, want 404", got)
+		}
+	})
+
+	created := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "create", "billing")
+	if created.code != 0 {
+		t.Fatalf("service-token create: exit %d\nstderr:\n%s", created.code, created.stderr)
+	}
+	token := strings.TrimSpace(created.stdout)
+	if !strings.HasPrefix(token, "pst_") || len(token) != 40 || !strings.Contains(created.stderr, "Created service token stk_") {
+		t.Fatalf("service-token create stdout %q, stderr %q: want the token alone on stdout", created.stdout, created.stderr)
+	}
+	id := strings.TrimSuffix(strings.Fields(created.stderr)[3], ".")
+	verify := func() int {
+		req, _ := http.NewRequest("POST", s.URL+"/v1/keys/verify", strings.NewReader(`{"key":"`+key.Key+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	t.Run("verify", func(t *testing.T) {
+		if got := verify(); got != http.StatusOK {
+			t.Errorf("verify with a new service token = %d, want 200", got)
+		}
+	})
+	t.Run("list", func(t *testing.T) {
+		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "list")
+		if r.code != 0 || !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "billing") || !strings.Contains(r.stdout, "active") {
+			t.Errorf("service-token list: exit %d, stdout %q; want %s billing active", r.code, r.stdout, id)
+		}
+		if strings.Contains(r.stdout, token) {
+			t.Errorf("service-token list shows the plaintext token")
+		}
+	})
+	t.Run("revoke", func(t *testing.T) {
+		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "revoke", id)
+		if r.code != 0 || !strings.Contains(r.stdout, "Revoked service token "+id) {
+			t.Fatalf("service-token revoke: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		waitFor(t, 3*time.Second, "verify answers 401 after the revocation", func() bool { return verify() == http.StatusUnauthorized })
+	})
+	t.Run("revoke unknown", func(t *testing.T) {
+		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "revoke", "stk_nope")
+		if r.code != 1 || !strings.Contains(r.stderr, `no service token with id "stk_nope"`) {
+			t.Errorf("revoke unknown: exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+	t.Run("bad upstream flag", func(t *testing.T) {
+		r := runCLI(t, nil, "", "serve", "--data-dir", t.TempDir(), "--upstream", "/v1=http://x")
+		if r.code != 2 {
+			t.Errorf("serve --upstream /v1=http://x: exit %d, want 2; stderr %q", r.code, r.stderr)
+		}
+	})
+	if strings.Contains(s.stderr.String(), token) || strings.Contains(s.stderr.String(), key.Key) {
+		t.Errorf("server log holds a plaintext token or key")
+	}
+}

@@ -1,0 +1,377 @@
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/ratelimit"
+)
+
+// Gateway mode (docs/protect.md): Pome in front of the platform's own API.
+// Every request under an upstream's prefix is authenticated as GET /v1/me is
+// (the same gate: errors, per-IP failure limit, per-key plan limit, usage
+// counting), then forwarded with the credentials removed and the identity
+// added as Pome-* headers. Nothing unauthenticated reaches an upstream.
+
+// Upstream is one API that gateway mode protects.
+type Upstream struct {
+	// Prefix is the path prefix whose requests are forwarded: "/" for
+	// every path Pome does not serve itself, or e.g. "/v1/". It starts and
+	// ends with "/". The path is forwarded whole, prefix included.
+	Prefix string
+	// Target is the upstream's base URL: scheme and host, and a path
+	// that is put before every forwarded path, if any.
+	Target *url.URL
+}
+
+// Gateway configures gateway mode; with no Upstreams it is off.
+type Gateway struct {
+	Upstreams []Upstream
+	// DialTimeout bounds connecting to an upstream (default 5 s) and
+	// ResponseTimeout waiting for its response headers once the request is
+	// sent (default 60 s); past either the answer is 504 upstream_timeout.
+	// Bodies, in either direction, stream with no deadline.
+	DialTimeout, ResponseTimeout time.Duration
+	// Transport, if not nil, replaces the transport the timeouts configure.
+	Transport http.RoundTripper
+}
+
+// Default gateway timeouts.
+const (
+	DefaultUpstreamDialTimeout     = 5 * time.Second
+	DefaultUpstreamResponseTimeout = 60 * time.Second
+)
+
+// The identity headers an upstream receives (docs/protect.md). Any incoming
+// header whose name starts with "Pome-" or "Pome_" (any case) is removed
+// first, so that no client can forge them.
+const (
+	HeaderUserID   = "Pome-User-Id"
+	HeaderTeamID   = "Pome-Team-Id"
+	HeaderTeamSlug = "Pome-Team-Slug"
+	HeaderPlanTier = "Pome-Plan-Tier"
+	HeaderKeyID    = "Pome-Key-Id"
+	HeaderKeyRole  = "Pome-Key-Role" // effective: what the key may do now
+)
+
+// ParseUpstream parses an --upstream value: "URL" (prefix "/") or
+// "PREFIX=URL", e.g. "/v1/=http://127.0.0.1:9000".
+func ParseUpstream(s string) (Upstream, error) {
+	prefix, raw := "/", s
+	if strings.HasPrefix(s, "/") {
+		var ok bool
+		if prefix, raw, ok = strings.Cut(s, "="); !ok {
+			return Upstream{}, fmt.Errorf("upstream %q: want URL or /prefix/=URL", s)
+		}
+	}
+	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") ||
+		strings.ContainsAny(prefix, "{}? \t#%") || strings.Contains(prefix, "//") {
+		return Upstream{}, fmt.Errorf("upstream prefix %q must start and end with / and hold no {, }, ?, #, %%, //, or space", prefix)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return Upstream{}, fmt.Errorf("upstream URL %q must be http:// or https://host[:port][/path], without user, query or fragment", raw)
+	}
+	return Upstream{Prefix: prefix, Target: u}, nil
+}
+
+// forwarded is what a gateway request carries from the handler to the
+// proxy's hooks, in its context.
+type forwarded struct {
+	owner pome.KeyOwner
+	// header is the response's header map as Pome set it before
+	// forwarding: the upstream's headers of those names are dropped.
+	header http.Header
+}
+
+type forwardedKey struct{}
+
+// handleGateway authenticates a request as the public API does and forwards
+// it to proxy.
+func handleGateway(log *slog.Logger, gate *keyGate, m *meter.Meter, now func() time.Time, proxy http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		owner, err := gate.authorize(w, r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		m.Record(owner.Key.ID, now())
+
+		// A stream or a websocket may outlive the server's read and write
+		// timeouts: they bound anonymous requests; an authenticated one
+		// streams for as long as it needs.
+		rc := http.NewResponseController(w)
+		rc.SetReadDeadline(time.Time{})
+		rc.SetWriteDeadline(time.Time{})
+
+		// The upstream's response is its own: Pome's API defaults (no
+		// caching, its JSON-only CSP) do not apply to it.
+		h := w.Header()
+		for _, k := range apiOnlyHeaders {
+			delete(h, k)
+		}
+		fw := &forwarded{owner: owner, header: h}
+		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardedKey{}, fw)))
+	})
+}
+
+// apiOnlyHeaders are the headers apiHeaders and securityHeaders set for
+// Pome's own answers and a forwarded response goes without (it keeps the
+// upstream's own). HSTS stays: it is the host's policy, not the API's.
+var apiOnlyHeaders = []string{"Content-Security-Policy", "X-Frame-Options", "Referrer-Policy", "Cache-Control", "X-Content-Type-Options"}
+
+// pomeResponseHeaders are the headers Pome sets on a forwarded response,
+// which win over an upstream's of the same name when Pome set them.
+var pomeResponseHeaders = []string{headerRequestID, "Strict-Transport-Security",
+	ratelimit.HeaderLimit, ratelimit.HeaderRemaining, ratelimit.HeaderReset, ratelimit.HeaderPolicy, ratelimit.HeaderRateLimit}
+
+// newProxy returns the reverse proxy to one upstream.
+func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httputil.ReverseProxy {
+	target := up.Target
+	return &httputil.ReverseProxy{
+		Transport: transport,
+		// ReverseProxy has already removed the hop-by-hop headers (those
+		// Connection names included) and the client's X-Forwarded-*, so a
+		// header listed in Connection cannot remove what is set here.
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.SetXForwarded()
+			out := pr.Out.Header
+			delete(out, "Authorization")
+			delete(out, headerAPIKey)
+			for k := range out {
+				if isPomeHeader(k) {
+					delete(out, k)
+				}
+			}
+			stripSessionCookies(out)
+			fw, ok := pr.In.Context().Value(forwardedKey{}).(*forwarded)
+			if !ok {
+				return // not reached: the handler always sets it
+			}
+			o := &fw.owner
+			out[HeaderUserID] = []string{o.User.ID}
+			out[HeaderTeamID] = []string{o.Team.ID}
+			out[HeaderTeamSlug] = []string{o.Team.Slug}
+			out[HeaderPlanTier] = []string{o.Team.PlanTier}
+			out[HeaderKeyID] = []string{o.Key.ID}
+			out[HeaderKeyRole] = []string{string(o.Role)}
+			// The upstream logs the id the client and Pome's log show.
+			if id := fw.header[headerRequestID]; len(id) > 0 {
+				out[headerRequestID] = id
+			}
+		},
+		ModifyResponse: func(res *http.Response) error {
+			fw, ok := res.Request.Context().Value(forwardedKey{}).(*forwarded)
+			if !ok {
+				return nil
+			}
+			for _, k := range pomeResponseHeaders {
+				if _, set := fw.header[k]; set {
+					delete(res.Header, k)
+				}
+			}
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if r.Context().Err() != nil {
+				return // the client has gone: nobody to answer
+			}
+			// The answer is Pome's again: its API headers come back.
+			h := w.Header()
+			h["Content-Security-Policy"] = cspAPI
+			h["X-Frame-Options"] = frameDeny
+			h["Referrer-Policy"] = noReferrer
+			h["Cache-Control"] = noStore
+			h["X-Content-Type-Options"] = noSniff
+			e := pome.ErrUpstream
+			if isTimeout(err) {
+				e = pome.ErrUpstreamTimeout
+			}
+			writeError(w, r, log, e.WithCause(fmt.Errorf("httpserver: gateway to %s: %w", target.Host, err)))
+		},
+		ErrorLog:   slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BufferPool: copyBuffers,
+	}
+}
+
+// copyBuffers recycles the buffers bodies are copied through: without it
+// ReverseProxy allocates 32 KiB per response, most of the garbage a
+// forwarded request makes.
+var copyBuffers = &bufferPool{sync.Pool{New: func() any { return new([32 << 10]byte) }}}
+
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte { return b.p.Get().(*[32 << 10]byte)[:] }
+func (b *bufferPool) Put(p []byte) {
+	if cap(p) == 32<<10 {
+		b.p.Put((*[32 << 10]byte)(p[:32<<10]))
+	}
+}
+
+// newTransport is the transport to upstreams: no proxy from the
+// environment, bounded dial and response-header waits, and enough idle
+// connections that a busy gateway reuses them rather than dialing anew.
+func newTransport(g Gateway) http.RoundTripper {
+	if g.Transport != nil {
+		return g.Transport
+	}
+	dial, resp := g.DialTimeout, g.ResponseTimeout
+	if dial <= 0 {
+		dial = DefaultUpstreamDialTimeout
+	}
+	if resp <= 0 {
+		resp = DefaultUpstreamResponseTimeout
+	}
+	d := &net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   dial,
+		ResponseHeaderTimeout: resp,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// isTimeout reports an upstream that did not connect or answer in time.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// isPomeHeader reports a header name in Pome's namespace: "Pome-" or
+// "Pome_" in any case (frameworks that map headers to variables read
+// Pome_User_Id as Pome-User-Id).
+func isPomeHeader(k string) bool {
+	return len(k) >= 5 && strings.EqualFold(k[:4], "pome") && (k[4] == '-' || k[4] == '_')
+}
+
+// sessionCookieNames are the dashboard's session cookies: a browser sends
+// them with every request to the host, gateway paths included, and an
+// upstream must never see them.
+var sessionCookieNames = []string{"pome_session", "__Host-pome_session"}
+
+// stripSessionCookies removes Pome's session cookies from the Cookie
+// headers of h, keeping the others as they were.
+func stripSessionCookies(h http.Header) {
+	lines := h["Cookie"]
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		var parts []string
+		for part := range strings.SplitSeq(line, ";") {
+			name, _, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if isSessionCookie(name) {
+				continue
+			}
+			if p := strings.TrimSpace(part); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		if len(parts) > 0 {
+			kept = append(kept, strings.Join(parts, "; "))
+		}
+	}
+	if len(kept) == 0 {
+		delete(h, "Cookie")
+		return
+	}
+	h["Cookie"] = kept
+}
+
+func isSessionCookie(name string) bool {
+	for _, n := range sessionCookieNames {
+		if name == n {
+			return true
+		}
+	}
+	return false
+}
+
+// addGatewayRoutes registers one route per upstream, and reserves Pome's own
+// paths (patterns: the routes registered so far) that an upstream prefix
+// covers: a method Pome does not serve there is answered 405 by fallback,
+// never forwarded. It returns the upstreams' patterns. Pome's routes win
+// over an upstream's prefix because ServeMux prefers the more specific.
+func addGatewayRoutes(mux *http.ServeMux, cfg Config, gate *keyGate, patterns []string, fallback http.Handler) []string {
+	g := cfg.Gateway
+	if len(g.Upstreams) == 0 {
+		return nil
+	}
+	reserved := map[string]bool{}
+	for _, p := range patterns {
+		_, path, _ := strings.Cut(p, " ")
+		if path == "" || reserved[path] {
+			continue
+		}
+		for _, up := range g.Upstreams {
+			if strings.HasPrefix(path, up.Prefix) {
+				reserved[path] = true
+				mux.Handle(path, fallback)
+				break
+			}
+		}
+	}
+	transport := newTransport(g)
+	var out []string
+	for _, up := range g.Upstreams {
+		proxy := newProxy(cfg.Log, up, transport)
+		mux.Handle(up.Prefix, handleGateway(cfg.Log, gate, cfg.Meter, cfg.Now, proxy))
+		out = append(out, up.Prefix)
+	}
+	return out
+}
+
+// coversRoot reports whether an upstream takes every path ("/"): then it,
+// not the JSON 404, is what answers unknown paths.
+func (g Gateway) coversRoot() bool {
+	for _, up := range g.Upstreams {
+		if up.Prefix == "/" {
+			return true
+		}
+	}
+	return false
+}
+
+// gatewayBypass sends the requests that mux routes to an upstream straight
+// to mux, around inner (the body cap and the cross-origin guard): those are
+// for Pome's own API. An upstream takes bodies of any size, streamed, and a
+// key is no ambient credential that a cross-site request could ride on.
+func gatewayBypass(mux *http.ServeMux, g Gateway, inner http.Handler) http.Handler {
+	if len(g.Upstreams) == 0 {
+		return inner
+	}
+	prefixes := make(map[string]bool, len(g.Upstreams))
+	for _, up := range g.Upstreams {
+		prefixes[up.Prefix] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for p := range prefixes {
+			if strings.HasPrefix(r.URL.Path, p) {
+				if _, pattern := mux.Handler(r); prefixes[pattern] {
+					mux.ServeHTTP(w, r)
+					return
+				}
+				break
+			}
+		}
+		inner.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,539 @@
+package httpserver_test
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpserver"
+	"github.com/pomehq/pome/internal/pometest"
+	"github.com/pomehq/pome/internal/ratelimit"
+)
+
+// upstream is a real API on loopback behind the gateway: it counts the
+// requests that reach it and remembers the last one's headers.
+type upstream struct {
+	srv  *httptest.Server
+	hits atomic.Int64
+
+	mu   sync.Mutex
+	last *http.Request
+}
+
+// seen is what the upstream answers to /echo: the request as it arrived.
+type seen struct {
+	Method string      `json:"method"`
+	Path   string      `json:"path"`
+	Query  string      `json:"query"`
+	Host   string      `json:"host"`
+	Header http.Header `json:"header"`
+}
+
+func newUpstream(t *testing.T) *upstream {
+	t.Helper()
+	u := &upstream{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		w.Header().Set("X-Request-Id", "upstream-own-id")
+		w.Header().Set("X-RateLimit-Limit", "999")
+		json.NewEncoder(w).Encode(seen{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Host: r.Host, Header: r.Header})
+	})
+	// /big reads the request body, hashing it as it streams, then streams
+	// back size bytes of the seeded generator, with no Content-Length.
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		h := sha256.New()
+		n, err := io.Copy(h, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("X-Body-Sha256", hex.EncodeToString(h.Sum(nil)))
+		w.Header().Set("X-Body-Length", fmt.Sprint(n))
+		w.WriteHeader(http.StatusOK)
+		io.Copy(w, io.LimitReader(newGen(2), bigSize))
+	})
+	// /ws switches protocols and then echoes whatever it reads: enough
+	// of a websocket to prove the tunnel.
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			http.Error(w, "want an upgrade", http.StatusBadRequest)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		fmt.Fprint(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		brw.Flush()
+		io.Copy(conn, brw)
+	})
+	// /slow answers only when the request ends.
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.hits.Add(1)
+		u.mu.Lock()
+		u.last = r.Clone(r.Context())
+		u.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(u.srv.Close)
+	return u
+}
+
+func (u *upstream) url(t *testing.T) *url.URL {
+	t.Helper()
+	target, err := url.Parse(u.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return target
+}
+
+// gatewayServer is Pome in gateway mode in front of up, for every path it
+// does not serve itself.
+func gatewayServer(t *testing.T, up *upstream, opts ...pometest.Option) *pometest.Server {
+	t.Helper()
+	g := httpserver.Gateway{Upstreams: []httpserver.Upstream{{Prefix: "/", Target: up.url(t)}}}
+	return pometest.NewServer(t, append(opts, pometest.WithGateway(g))...)
+}
+
+// bigSize is the body sent each way by the streaming test.
+const bigSize = 50 << 20
+
+// gen is a fast seeded byte stream, the same for the same seed.
+type gen struct{ r *rand.ChaCha8 }
+
+func newGen(seed byte) *gen { return &gen{rand.NewChaCha8([32]byte{seed})} }
+
+func (g *gen) Read(p []byte) (int, error) { return g.r.Read(p) }
+
+func sum(r io.Reader) (string, int64) {
+	h := sha256.New()
+	n, _ := io.Copy(h, r)
+	return hex.EncodeToString(h.Sum(nil)), n
+}
+
+// A valid key reaches the upstream with the identity headers, and without
+// its credentials, Pome's session cookie or any Pome-* header a client sent.
+func TestGatewayForwardsIdentity(t *testing.T) {
+	up := newUpstream(t)
+	s := gatewayServer(t, up)
+	alice := s.Signup(t, "alice@example.com")
+	created := s.CreateKeyWith(t, alice, `{"name":"ci","role":"developer"}`)
+	me := decode[meBody](t, s.Do(t, nil, "GET", "/v1/me", apiKey(created.Key), ""))
+
+	h := hdr("Authorization", "Bearer "+created.Key,
+		"Pome-User-Id", "usr_forged", "pome-team-id", "tm_forged", "Pome_Key_Role", "owner",
+		"POME-PLAN-TIER", "enterprise", "Pome-Other", "x",
+		"Connection", "Pome-Key-Id, Pome-Team-Slug",
+		"Cookie", "pome_session=secret-session; theme=dark; __Host-pome_session=other",
+		"X-Request-Id", "client-req-1",
+		"X-Forwarded-For", "203.0.113.9")
+	r := s.Do(t, nil, "GET", "/orders/42?expand=items", h, "")
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET /orders/42 through the gateway status = %d, want 200; body %s", r.Status, r.Body)
+	}
+	got := decode[seen](t, r)
+	if got.Path != "/orders/42" || got.Query != "expand=items" || got.Method != "GET" {
+		t.Errorf("upstream saw %s %s?%s, want GET /orders/42?expand=items", got.Method, got.Path, got.Query)
+	}
+	want := map[string]string{
+		"Pome-User-Id":   me.User.ID,
+		"Pome-Team-Id":   me.Team.ID,
+		"Pome-Team-Slug": me.Team.Slug,
+		"Pome-Plan-Tier": "free",
+		"Pome-Key-Id":    created.ID,
+		"Pome-Key-Role":  "developer",
+		"X-Request-Id":   "client-req-1",
+		"Cookie":         "theme=dark",
+	}
+	for k, v := range want {
+		if vs := got.Header[k]; len(vs) != 1 || vs[0] != v {
+			t.Errorf("upstream header %s = %q, want [%q]", k, vs, v)
+		}
+	}
+	for k := range got.Header {
+		if strings.HasPrefix(strings.ToLower(k), "pome") {
+			if _, ok := want[k]; !ok {
+				t.Errorf("upstream got header %s = %q: a client's Pome-* header passed", k, got.Header[k])
+			}
+		}
+	}
+	for _, k := range []string{"Authorization", "X-Api-Key"} {
+		if v, ok := got.Header[k]; ok {
+			t.Errorf("upstream got %s = %q: the credential must not be forwarded", k, v)
+		}
+	}
+	if xff := got.Header.Get("X-Forwarded-For"); xff != "127.0.0.1" {
+		t.Errorf("upstream X-Forwarded-For = %q, want the connection's 127.0.0.1 only", xff)
+	}
+	// The response is the upstream's, but for what Pome owns.
+	if got := r.Header.Get("Cache-Control"); got != "public, max-age=60" {
+		t.Errorf("forwarded Cache-Control = %q, want the upstream's", got)
+	}
+	if got := r.Header.Values("X-Request-Id"); len(got) != 1 || got[0] != "client-req-1" {
+		t.Errorf("forwarded X-Request-Id = %q, want Pome's [client-req-1]", got)
+	}
+	if got := r.Header.Get("Content-Security-Policy"); got != "" {
+		t.Errorf("forwarded Content-Security-Policy = %q, want none (the upstream's own, if any)", got)
+	}
+	if got := r.Header.Get("X-RateLimit-Limit"); got != "999" {
+		t.Errorf("forwarded X-RateLimit-Limit = %q, want the upstream's 999 when no plan limit applies", got)
+	}
+}
+
+// Every SPEC §3 error is the gateway's own answer: the upstream never sees
+// the request.
+func TestGatewayErrorsNeverReachUpstream(t *testing.T) {
+	up := newUpstream(t)
+	s := gatewayServer(t, up, pometest.WithRules(func(r *ratelimit.Rules) {
+		r.Plans[pome.PlanFree] = ratelimit.PlanRule(pome.PlanFree, 1)
+	}))
+	alice := s.Signup(t, "alice@example.com")
+	key := s.CreateKey(t, alice, "ci")
+	viewer := s.CreateKeyWith(t, alice, `{"name":"ro","role":"viewer"}`).Key
+	revoked := s.CreateKeyWith(t, alice, `{"name":"old"}`)
+	s.Do(t, alice, "DELETE", "/api/keys/"+revoked.ID, nil, "")
+	expiring := s.CreateKeyWith(t, alice, `{"name":"temp","expires_in_days":1}`).Key
+	bob := s.Signup(t, "bob@example.com")
+	banned := s.CreateKey(t, bob, "ci")
+	team := decode[meBody](t, s.Do(t, nil, "GET", "/v1/me", apiKey(banned), "")).Team.ID
+	if err := s.DB.UpdateTeam(t.Context(), team, pome.TeamBanned, pome.PlanFree, s.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
+		t.Fatal(err)
+	}
+	s.Verifier.Forget(pome.DigestOf(banned))
+	unknown, _ := pome.DefaultKeyFormat.Generate()
+	s.Clock.Advance(24*time.Hour + time.Second) // expiring is past its expiry
+	// The one unit of key's quota goes here; the viewer's is left.
+	if r := s.Do(t, nil, "GET", "/anything", apiKey(key), ""); r.Status != http.StatusOK {
+		t.Fatalf("first request status = %d, want 200", r.Status)
+	}
+	s.Limiter.Refund(t.Context(), "127.0.0.1", s.Rules.AuthFailureIP)
+
+	before := up.hits.Load()
+	for _, sc := range []scenario{
+		{name: "missing", header: nil, status: 401, typ: "authentication_error", code: "missing_api_key"},
+		{name: "empty", header: apiKey(""), status: 401, typ: "authentication_error", code: "missing_api_key"},
+		{name: "basic scheme", header: hdr("Authorization", "Basic dXNlcjpwYXNz"), status: 401, typ: "authentication_error", code: "missing_api_key"},
+		{name: "malformed", header: apiKey("pme_abc"), status: 401, typ: "authentication_error", code: "invalid_api_key"},
+		{name: "wrong checksum", header: apiKey(wrongChecksum(key)), status: 401, typ: "authentication_error", code: "invalid_api_key"},
+		{name: "unknown", header: apiKey(unknown), status: 401, typ: "authentication_error", code: "invalid_api_key"},
+		{name: "conflicting", header: hdr("X-API-KEY", key, "Authorization", "Bearer "+viewer), status: 400, typ: "invalid_request_error", code: "conflicting_credentials"},
+		{name: "revoked", header: apiKey(revoked.Key), status: 403, typ: "permission_error", code: "key_revoked"},
+		{name: "expired", header: apiKey(expiring), status: 403, typ: "permission_error", code: "key_expired"},
+		{name: "team banned", header: apiKey(banned), status: 403, typ: "permission_error", code: "team_banned"},
+		{name: "viewer POST", method: "POST", header: apiKey(viewer), body: `{}`, status: 403, typ: "permission_error", code: "insufficient_permissions"},
+		{name: "viewer DELETE", method: "DELETE", header: apiKey(viewer), status: 403, typ: "permission_error", code: "insufficient_permissions"},
+		{name: "over the plan limit", header: apiKey(key), status: 429, typ: "rate_limit_error", code: "rate_limit_exceeded",
+			check: func(t *testing.T, r *pometest.Response) {
+				if r.Header.Get("Retry-After") == "" || r.Header.Get("X-RateLimit-Limit") != "1" {
+					t.Errorf("429 headers = %v, want Retry-After and X-RateLimit-Limit: 1", r.Header)
+				}
+			}},
+	} {
+		if sc.method == "" {
+			sc.method = "GET"
+		}
+		sc.path = "/orders"
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, s) })
+	}
+	if got := up.hits.Load() - before; got != 0 {
+		t.Errorf("upstream hits from refused requests = %d, want 0", got)
+	}
+	// The viewer reads, with its own quota.
+	if r := s.Do(t, nil, "GET", "/orders", apiKey(viewer), ""); r.Status != http.StatusOK {
+		t.Errorf("viewer GET /orders status = %d, want 200", r.Status)
+	}
+	if got := up.hits.Load() - before; got != 1 {
+		t.Errorf("upstream hits after the viewer's GET = %d, want 1", got)
+	}
+}
+
+// Every forwarded request counts one use of its key, as GET /v1/me does;
+// refused ones count none.
+func TestGatewayUsage(t *testing.T) {
+	up := newUpstream(t)
+	s := gatewayServer(t, up)
+	alice := s.Signup(t, "alice@example.com")
+	k := s.CreateKeyWith(t, alice, `{"name":"ci"}`)
+	for i := range 3 {
+		if r := s.Do(t, nil, "POST", "/orders", apiKey(k.Key), `{"n":`+fmt.Sprint(i)+`}`); r.Status != http.StatusOK {
+			t.Fatalf("POST /orders status = %d, want 200", r.Status)
+		}
+	}
+	s.Do(t, nil, "GET", "/orders", apiKey(wrongChecksum(k.Key)), "")
+	if err := s.Meter.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Keys []struct {
+			ID         string     `json:"id"`
+			UsageCount int64      `json:"usage_count"`
+			LastUsed   *time.Time `json:"last_used"`
+		} `json:"keys"`
+	}
+	s.Do(t, alice, "GET", "/api/keys", nil, "").DecodeJSON(t, &list)
+	if len(list.Keys) != 1 || list.Keys[0].UsageCount != 3 || list.Keys[0].LastUsed == nil {
+		t.Errorf("GET /api/keys after 3 forwarded requests and a refused one = %+v, want usage_count 3 and last_used set", list.Keys)
+	}
+}
+
+// A key's plan limit applies to the gateway and GET /v1/me together, and a
+// forwarded response carries Pome's rate-limit headers, not the upstream's.
+func TestGatewayRateLimit(t *testing.T) {
+	up := newUpstream(t)
+	s := gatewayServer(t, up, pometest.WithRules(func(r *ratelimit.Rules) {
+		r.Plans[pome.PlanFree] = ratelimit.PlanRule(pome.PlanFree, 3)
+	}))
+	alice := s.Signup(t, "alice@example.com")
+	key := s.CreateKey(t, alice, "ci")
+	if r := s.Do(t, nil, "GET", "/v1/me", apiKey(key), ""); r.Status != http.StatusOK {
+		t.Fatalf("GET /v1/me status = %d", r.Status)
+	}
+	r := s.Do(t, nil, "GET", "/orders", apiKey(key), "")
+	if r.Status != http.StatusOK || r.Header.Values("X-Ratelimit-Limit")[0] != "3" || len(r.Header.Values("X-Ratelimit-Limit")) != 1 ||
+		r.Header.Get("X-Ratelimit-Remaining") != "1" {
+		t.Errorf("forwarded response: status %d, X-RateLimit-Limit %q, Remaining %q; want 200, [3], 1",
+			r.Status, r.Header.Values("X-Ratelimit-Limit"), r.Header.Get("X-Ratelimit-Remaining"))
+	}
+	s.Do(t, nil, "GET", "/orders", apiKey(key), "")
+	before := up.hits.Load()
+	runScenarios(t, s, []scenario{{name: "fourth", method: "GET", path: "/orders", header: apiKey(key), status: 429, typ: "rate_limit_error", code: "rate_limit_exceeded"}})
+	if up.hits.Load() != before {
+		t.Errorf("a rate-limited request reached the upstream")
+	}
+}
+
+// An upstream that is down is a 502 upstream_error; one that does not answer
+// in time a 504 upstream_timeout: both JSON, both Pome's own answers.
+func TestGatewayUpstreamFailures(t *testing.T) {
+	t.Run("down", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead := &url.URL{Scheme: "http", Host: ln.Addr().String()}
+		ln.Close() // nothing listens there now
+		s := pometest.NewServer(t, pometest.WithGateway(httpserver.Gateway{Upstreams: []httpserver.Upstream{{Prefix: "/api/v2/", Target: dead}}}))
+		alice := s.Signup(t, "alice@example.com")
+		key := s.CreateKey(t, alice, "ci")
+		runScenarios(t, s, []scenario{{name: "502", method: "GET", path: "/api/v2/orders", header: apiKey(key), status: 502, typ: "api_error", code: "upstream_error",
+			check: func(t *testing.T, r *pometest.Response) {
+				if got := r.Header.Get("Content-Security-Policy"); got == "" {
+					t.Errorf("502 Content-Security-Policy is empty: Pome's answer carries its API headers")
+				}
+			}}})
+	})
+	t.Run("timeout", func(t *testing.T) {
+		up := newUpstream(t)
+		s := pometest.NewServer(t, pometest.WithGateway(httpserver.Gateway{
+			Upstreams:       []httpserver.Upstream{{Prefix: "/", Target: up.url(t)}},
+			ResponseTimeout: 100 * time.Millisecond,
+		}))
+		alice := s.Signup(t, "alice@example.com")
+		key := s.CreateKey(t, alice, "ci")
+		runScenarios(t, s, []scenario{{name: "504", method: "GET", path: "/slow", header: apiKey(key), status: 504, typ: "api_error", code: "upstream_timeout"}})
+	})
+}
+
+// 50 MiB pass each way intact, streamed: the request has a Content-Length
+// far past Pome's own 64 KiB cap, the response none.
+func TestGatewayLargeStreamedBodies(t *testing.T) {
+	up := newUpstream(t)
+	s := gatewayServer(t, up)
+	alice := s.Signup(t, "alice@example.com")
+	key := s.CreateKey(t, alice, "ci")
+
+	wantReq, _ := sum(io.LimitReader(newGen(1), bigSize))
+	wantResp, _ := sum(io.LimitReader(newGen(2), bigSize))
+	for _, tc := range []struct {
+		name   string
+		length int64
+	}{{"content-length", bigSize}, {"chunked", -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), "PUT", s.URL+"/big", io.LimitReader(newGen(1), bigSize))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.ContentLength = tc.length
+			req.Header.Set("X-API-KEY", key)
+			resp, err := s.HTTP.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b, _ := io.ReadAll(resp.Body)
+				t.Fatalf("PUT /big status = %d, want 200; body %s", resp.StatusCode, b)
+			}
+			if got := resp.Header.Get("X-Body-Sha256"); got != wantReq || resp.Header.Get("X-Body-Length") != fmt.Sprint(bigSize) {
+				t.Errorf("upstream read %s bytes, sha256 %s; want %d, %s", resp.Header.Get("X-Body-Length"), got, bigSize, wantReq)
+			}
+			if got, n := sum(resp.Body); got != wantResp || n != bigSize {
+				t.Errorf("client read %d bytes, sha256 %s; want %d, %s", n, got, bigSize, wantResp)
+			}
+		})
+	}
+}
+
+// A websocket upgrade is authenticated, then tunnelled both ways.
+func TestGatewayWebsocket(t *testing.T) {
+	up := newUpstream(t)
+	s := gatewayServer(t, up)
+	alice := s.Signup(t, "alice@example.com")
+	key := s.CreateKeyWith(t, alice, `{"name":"ro","role":"viewer"}`).Key
+	addr := strings.TrimPrefix(s.URL, "http://")
+
+	handshake := func(key string) (net.Conn, *bufio.Reader, *http.Response) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+		if key != "" {
+			req += "X-API-KEY: " + key + "\r\n"
+		}
+		if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("read handshake response: %v", err)
+		}
+		return conn, br, resp
+	}
+
+	t.Run("without a key", func(t *testing.T) {
+		before := up.hits.Load()
+		_, _, resp := handshake("")
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("upgrade without a key status = %d, want 401", resp.StatusCode)
+		}
+		if up.hits.Load() != before {
+			t.Errorf("an unauthenticated upgrade reached the upstream")
+		}
+	})
+	t.Run("with a key", func(t *testing.T) {
+		conn, br, resp := handshake(key)
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("upgrade status = %d, want 101", resp.StatusCode)
+		}
+		up.mu.Lock()
+		role := up.last.Header.Get("Pome-Key-Role")
+		up.mu.Unlock()
+		if role != "viewer" {
+			t.Errorf("upstream Pome-Key-Role on the upgrade = %q, want viewer", role)
+		}
+		for _, msg := range []string{"hello", "again"} {
+			if _, err := io.WriteString(conn, msg); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, len(msg))
+			if _, err := io.ReadFull(br, buf); err != nil || string(buf) != msg {
+				t.Fatalf("echo through the tunnel = %q, %v; want %q", buf, err, msg)
+			}
+		}
+	})
+}
+
+// Pome's own routes stay Pome's under an upstream of prefix "/": every
+// method of their paths, known or not, is answered by Pome.
+func TestGatewayKeepsPomeRoutes(t *testing.T) {
+	up := newUpstream(t)
+	s := gatewayServer(t, up)
+	alice := s.Signup(t, "alice@example.com")
+	key := s.CreateKey(t, alice, "ci")
+	before := up.hits.Load()
+	runScenarios(t, s, []scenario{
+		{name: "GET /v1/me", method: "GET", path: "/v1/me", header: apiKey(key), status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				if got := decode[meBody](t, r).APIKey.Name; got != "ci" {
+					t.Errorf("GET /v1/me api_key.name = %q, want ci: Pome answered", got)
+				}
+			}},
+		{name: "POST /v1/me", method: "POST", path: "/v1/me", header: apiKey(key), body: `{}`, status: 405, typ: "invalid_request_error", code: "method_not_allowed",
+			check: func(t *testing.T, r *pometest.Response) {
+				if got := r.Header.Get("Allow"); got != "GET, HEAD" {
+					t.Errorf("Allow = %q, want GET, HEAD", got)
+				}
+			}},
+		{name: "verify without a token", method: "POST", path: "/v1/keys/verify", body: `{}`, status: 401, typ: "authentication_error", code: "missing_service_token"},
+		{name: "GET /v1/keys/verify", method: "GET", path: "/v1/keys/verify", header: apiKey(key), status: 405, typ: "invalid_request_error", code: "method_not_allowed"},
+		{name: "PUT /api/keys/x", method: "PUT", path: "/api/keys/key_x", header: apiKey(key), status: 405, typ: "invalid_request_error", code: "method_not_allowed"},
+		{name: "healthz", method: "GET", path: "/healthz", status: 200},
+	})
+	if got := up.hits.Load() - before; got != 0 {
+		t.Errorf("upstream hits for Pome's own paths = %d, want 0", got)
+	}
+	// Anything else goes to the upstream, cross-site browser POSTs included:
+	// a key is no ambient credential.
+	r := s.Do(t, nil, "POST", "/api/v2/orders", hdr("X-API-KEY", key, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), `{}`)
+	if r.Status != http.StatusOK || decode[seen](t, r).Path != "/api/v2/orders" {
+		t.Errorf("POST /api/v2/orders status = %d, body %s; want 200 from the upstream", r.Status, r.Body)
+	}
+}
+
+func TestParseUpstream(t *testing.T) {
+	for _, tc := range []struct {
+		in, prefix, target string
+		ok                 bool
+	}{
+		{"http://127.0.0.1:9000", "/", "http://127.0.0.1:9000", true},
+		{"/v1/=http://api:9000", "/v1/", "http://api:9000", true},
+		{"/api/v2/=https://api.internal/base", "/api/v2/", "https://api.internal/base", true},
+		{"/v1=http://api:9000", "", "", false},
+		{"v1/=http://api:9000", "", "", false},
+		{"/v1/", "", "", false},
+		{"/{x}/=http://api", "", "", false},
+		{"ftp://api", "", "", false},
+		{"http://", "", "", false},
+		{"http://user:pw@api", "", "", false},
+		{"http://api?x=1", "", "", false},
+	} {
+		up, err := httpserver.ParseUpstream(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("ParseUpstream(%q) error = %v, want ok %v", tc.in, err, tc.ok)
+			continue
+		}
+		if tc.ok && (up.Prefix != tc.prefix || up.Target.String() != tc.target) {
+			t.Errorf("ParseUpstream(%q) = %s → %s, want %s → %s", tc.in, up.Prefix, up.Target, tc.prefix, tc.target)
+		}
+	}
+}
+
+// A key pasted into a forwarded path never reaches Pome's access log.
+func TestGatewayAccessLogMasksKeys(t *testing.T) {
+	up := newUpstream(t)
+	var buf syncBuffer
+	s := gatewayServer(t, up, pometest.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	alice := s.Signup(t, "alice@example.com")
+	key := s.CreateKey(t, alice, "ci")
+	if r := s.Do(t, nil, "GET", "/orders/"+key, apiKey(key), ""); r.Status != http.StatusOK {
+		t.Fatalf("GET /orders/<key> status = %d, want 200", r.Status)
+	}
+	if strings.Contains(buf.String(), key) || !strings.Contains(buf.String(), `"path":"/orders/[REDACTED]"`) {
+		t.Errorf("access log %s: want the key masked in the path", buf.String())
+	}
+}

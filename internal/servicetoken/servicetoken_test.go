@@ -1,0 +1,89 @@
+package servicetoken_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/pometest"
+	"github.com/pomehq/pome/internal/servicetoken"
+)
+
+// countingTokens counts the store reads of authentication.
+type countingTokens struct {
+	pome.ServiceTokenStore
+	reads int
+}
+
+func (c *countingTokens) ServiceTokenByDigest(ctx context.Context, d pome.Digest) (pome.ServiceToken, error) {
+	c.reads++
+	return c.ServiceTokenStore.ServiceTokenByDigest(ctx, d)
+}
+
+func TestAuthenticate(t *testing.T) {
+	clock := pometest.NewClock(pometest.Epoch)
+	store := &countingTokens{ServiceTokenStore: pometest.NewStore(t)}
+	s := servicetoken.New(store, clock.Now)
+	c, err := s.Create(t.Context(), "billing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gated := 0
+	gate := func() error { gated++; return nil }
+
+	t.Run("malformed: no store read, no gate", func(t *testing.T) {
+		for _, cand := range []string{"", "pst_abc", c.Plaintext[:39] + "x", "pme" + c.Plaintext[3:]} {
+			if _, err := s.Authenticate(t.Context(), cand, gate); !errors.Is(err, pome.ErrInvalidServiceToken) {
+				t.Errorf("Authenticate(%q) = %v, want ErrInvalidServiceToken", cand, err)
+			}
+		}
+		if store.reads != 0 || gated != 0 {
+			t.Errorf("reads %d, gate calls %d; want 0, 0", store.reads, gated)
+		}
+	})
+	t.Run("one read per TTL", func(t *testing.T) {
+		for range 3 {
+			st, err := s.Authenticate(t.Context(), c.Plaintext, gate)
+			if err != nil || st.ID != c.Token.ID {
+				t.Fatalf("Authenticate = %+v, %v; want %s", st, err, c.Token.ID)
+			}
+		}
+		clock.Advance(servicetoken.CacheTTL)
+		s.Authenticate(t.Context(), c.Plaintext, gate)
+		if store.reads != 2 || gated != 2 {
+			t.Errorf("reads %d, gate calls %d; want 2, 2", store.reads, gated)
+		}
+	})
+	t.Run("a refusing gate stops the read", func(t *testing.T) {
+		unknown, _ := pome.ServiceTokenFormat.Generate()
+		refuse := errors.New("over the limit")
+		before := store.reads
+		if _, err := s.Authenticate(t.Context(), unknown, func() error { return refuse }); err != refuse {
+			t.Errorf("Authenticate(unknown, refusing gate) = %v, want the gate's error", err)
+		}
+		if store.reads != before {
+			t.Errorf("a refused gate still read the store")
+		}
+	})
+	t.Run("revoked here: refused at once", func(t *testing.T) {
+		if _, err := s.Revoke(t.Context(), c.Token.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Authenticate(t.Context(), c.Plaintext, nil); !errors.Is(err, pome.ErrInvalidServiceToken) {
+			t.Errorf("Authenticate(revoked) = %v, want ErrInvalidServiceToken", err)
+		}
+	})
+	t.Run("create validates the name", func(t *testing.T) {
+		if _, err := s.Create(t.Context(), ""); !errors.Is(err, pome.MissingParameter("name")) {
+			t.Errorf("Create(\"\") = %v, want missing_required_parameter", err)
+		}
+		long := make([]byte, 101)
+		for i := range long {
+			long[i] = 'a'
+		}
+		if _, err := s.Create(t.Context(), string(long)); pome.AsError(err).Code != "invalid_parameter" {
+			t.Errorf("Create(101 chars) = %v, want invalid_parameter", err)
+		}
+	})
+}

@@ -1,0 +1,154 @@
+// Package pomeauth protects a Go service's HTTP handlers with the API keys
+// that a Pome deployment issues, in one of two ways (docs/protect.md):
+//
+//   - In process, with New: keys are verified against Pome's own database
+//     (SQLite or PostgreSQL), with the same cache, change-log invalidation,
+//     plan limits, failed-authentication limit and usage counting as
+//     `pome serve`, and no network hop.
+//   - Remotely, with NewRemote: each request is checked by a Pome server's
+//     POST /v1/keys/verify, authenticated by a service token; for services
+//     that cannot reach the database.
+//
+// Both give a func(http.Handler) http.Handler middleware that reads the key
+// as SPEC §3 says (X-API-KEY, or Authorization: Bearer), refuses what Pome
+// would refuse with the same SPEC §8 JSON errors, lets a viewer key use only
+// GET and HEAD, and puts the caller's Identity in the request's
+// context for FromContext.
+package pomeauth
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/pomehq/pome"
+)
+
+// Identity is who a verified key belongs to.
+type Identity struct {
+	UserID    string `json:"user_id"`
+	UserEmail string `json:"user_email"`
+	TeamID    string `json:"team_id"`
+	TeamSlug  string `json:"team_slug"`
+	PlanTier  string `json:"plan_tier"`
+	KeyID     string `json:"key_id"`
+	KeyName   string `json:"key_name"`
+	KeyPrefix string `json:"key_prefix"`
+	// Role is the key's effective role: the lower of its own and its
+	// creator's current role in the team.
+	Role string `json:"role"`
+}
+
+type identityKey struct{}
+
+// WithIdentity returns ctx carrying id, as the middleware does.
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// FromContext returns the identity the middleware put in ctx, if any.
+func FromContext(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(Identity)
+	return id, ok
+}
+
+// Permission is what a request does with a key: read (GET, HEAD) or write
+// (any other method), as on Pome's public API. A viewer key only reads
+// (SPEC §4).
+type Permission string
+
+const (
+	Read  Permission = "read"
+	Write Permission = "write"
+)
+
+// PermissionOf is the permission a method needs.
+func PermissionOf(method string) Permission {
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		return Read
+	}
+	return Write
+}
+
+func (p Permission) action() pome.Action {
+	if p == Write {
+		return pome.ActionAPIWrite
+	}
+	return pome.ActionAPIRead
+}
+
+// keyFrom extracts the API key of a request as SPEC §3 says: X-API-KEY, or
+// Authorization with the Bearer scheme (any case); either repeated, or both
+// with different keys, is conflicting_credentials; nothing usable is
+// missing_api_key. The query string, cookies and body are never read.
+func keyFrom(h http.Header) (string, error) {
+	xs, as := h["X-Api-Key"], h["Authorization"]
+	if len(xs) > 1 || len(as) > 1 {
+		return "", pome.ErrConflictingCredentials
+	}
+	if len(as) == 0 {
+		if len(xs) == 0 || xs[0] == "" {
+			return "", pome.ErrMissingAPIKey
+		}
+		return xs[0], nil
+	}
+	v := as[0]
+	const scheme = "Bearer"
+	bearer := len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) &&
+		(len(v) == len(scheme) || v[len(scheme)] == ' ')
+	token := ""
+	if bearer {
+		token = strings.TrimLeft(v[len(scheme):], " ")
+	}
+	if len(xs) == 1 && (!bearer || token != xs[0]) {
+		return "", pome.ErrConflictingCredentials
+	}
+	if !bearer || token == "" {
+		return "", pome.ErrMissingAPIKey
+	}
+	return token, nil
+}
+
+// writeError answers err as the SPEC §8 envelope, with the response's
+// X-Request-Id (a new one if the service set none).
+func writeError(w http.ResponseWriter, err error) {
+	e := pome.AsError(err)
+	status, typ := http.StatusInternalServerError, "api_error"
+	switch e.Kind {
+	case pome.Invalid:
+		status, typ = http.StatusBadRequest, "invalid_request_error"
+	case pome.Unauthenticated:
+		status, typ = http.StatusUnauthorized, "authentication_error"
+	case pome.Forbidden:
+		status, typ = http.StatusForbidden, "permission_error"
+	case pome.RateLimited:
+		status, typ = http.StatusTooManyRequests, "rate_limit_error"
+	case pome.Unavailable:
+		status, typ = http.StatusServiceUnavailable, "unavailable_error"
+	}
+	msg, code := e.Message, e.Code
+	switch e.Kind {
+	case pome.Internal:
+		msg, code = "Internal error", "internal_error"
+	case pome.Unavailable:
+		msg, code = pome.ErrUnavailable.Message, pome.ErrUnavailable.Code
+	}
+	h := w.Header()
+	id := h.Get("X-Request-Id")
+	if id == "" {
+		id = pome.NewRequestID()
+		h.Set("X-Request-Id", id)
+	}
+	if status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="pome"`)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
+		"message": msg, "type": typ, "code": code, "request_id": id,
+	}})
+}

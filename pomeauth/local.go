@@ -5,17 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/postgres"
 	"github.com/pomehq/pome/internal/ratelimit"
@@ -221,7 +219,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 // read, refunded if the key exists), then the plan limit.
 func (a *Auth) authorize(w http.ResponseWriter, r *http.Request) (Identity, error) {
 	ctx := r.Context()
-	ip := clientIP(r)
+	ip := httpapi.ClientIP(r)
 	limitFailures := !a.failures.Unlimited()
 	var (
 		d                    ratelimit.Decision
@@ -242,7 +240,7 @@ func (a *Auth) authorize(w http.ResponseWriter, r *http.Request) (Identity, erro
 		charged = true
 		return nil
 	}
-	key, err := keyFrom(r.Header)
+	key, err := httpapi.APIKeyFrom(r.Header)
 	var id Identity
 	if err == nil {
 		id, err = a.verify(ctx, key, PermissionOf(r.Method), gate, func(rule ratelimit.Rule, pd ratelimit.Decision) {
@@ -270,30 +268,6 @@ func (a *Auth) authorize(w http.ResponseWriter, r *http.Request) (Identity, erro
 		a.limiter.Refund(context.WithoutCancel(ctx), ip, a.failures)
 	}
 	return id, err
-}
-
-// clientIP is the host of the connection's address; an IPv6 client counts
-// by its /64, as Pome counts it.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if !strings.Contains(host, ":") {
-		return host
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	if addr.Is4In6() {
-		return addr.Unmap().String()
-	}
-	p, err := addr.WithZone("").Prefix(64)
-	if err != nil {
-		return host
-	}
-	return p.String()
 }
 
 // syncStore is the database as the verifier's follower sees it: a

@@ -20,9 +20,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // Identity is who a verified key belongs to.
@@ -79,76 +79,20 @@ func (p Permission) action() pome.Action {
 	return pome.ActionAPIRead
 }
 
-// keyFrom extracts the API key of a request as SPEC §3 says: X-API-KEY, or
-// Authorization with the Bearer scheme (any case); either repeated, or both
-// with different keys, is conflicting_credentials; nothing usable is
-// missing_api_key. The query string, cookies and body are never read.
-func keyFrom(h http.Header) (string, error) {
-	xs, as := h["X-Api-Key"], h["Authorization"]
-	if len(xs) > 1 || len(as) > 1 {
-		return "", pome.ErrConflictingCredentials
-	}
-	if len(as) == 0 {
-		if len(xs) == 0 || xs[0] == "" {
-			return "", pome.ErrMissingAPIKey
-		}
-		return xs[0], nil
-	}
-	v := as[0]
-	const scheme = "Bearer"
-	bearer := len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) &&
-		(len(v) == len(scheme) || v[len(scheme)] == ' ')
-	token := ""
-	if bearer {
-		token = strings.TrimLeft(v[len(scheme):], " ")
-	}
-	if len(xs) == 1 && (!bearer || token != xs[0]) {
-		return "", pome.ErrConflictingCredentials
-	}
-	if !bearer || token == "" {
-		return "", pome.ErrMissingAPIKey
-	}
-	return token, nil
-}
-
 // writeError answers err as the SPEC §8 envelope, with the response's
 // X-Request-Id (a new one if the service set none).
 func writeError(w http.ResponseWriter, err error) {
-	e := pome.AsError(err)
-	status, typ := http.StatusInternalServerError, "api_error"
-	switch e.Kind {
-	case pome.Invalid:
-		status, typ = http.StatusBadRequest, "invalid_request_error"
-	case pome.Unauthenticated:
-		status, typ = http.StatusUnauthorized, "authentication_error"
-	case pome.Forbidden:
-		status, typ = http.StatusForbidden, "permission_error"
-	case pome.RateLimited:
-		status, typ = http.StatusTooManyRequests, "rate_limit_error"
-	case pome.Unavailable:
-		status, typ = http.StatusServiceUnavailable, "unavailable_error"
-	}
-	msg, code := e.Message, e.Code
-	switch e.Kind {
-	case pome.Internal:
-		msg, code = "Internal error", "internal_error"
-	case pome.Unavailable:
-		msg, code = pome.ErrUnavailable.Message, pome.ErrUnavailable.Code
-	}
 	h := w.Header()
 	id := h.Get("X-Request-Id")
 	if id == "" {
 		id = pome.NewRequestID()
 		h.Set("X-Request-Id", id)
 	}
-	if status == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Bearer realm="pome"`)
-	}
+	status, body := httpapi.Describe(err, id)
+	httpapi.SetAuthenticate(h, status)
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
-		"message": msg, "type": typ, "code": code, "request_id": id,
-	}})
+	json.NewEncoder(w).Encode(httpapi.Envelope{Error: body})
 }

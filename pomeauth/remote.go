@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // Codes of POST /v1/keys/verify.
@@ -176,7 +177,7 @@ var codeErrors = map[string]*pome.Error{
 // the service's own limits in front.
 func (c *Remote) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, err := keyFrom(r.Header)
+		key, err := httpapi.APIKeyFrom(r.Header)
 		if err != nil {
 			writeError(w, err)
 			return

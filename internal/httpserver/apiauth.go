@@ -6,6 +6,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // authorizeKey authenticates a public API request by its API key and checks
@@ -22,7 +23,7 @@ func authorizeKey(r *http.Request, v *apikey.Verifier, gate func() error) (pome.
 // requestContext's, which carries the request info an expired key's audit
 // event records).
 func authorizeKeyCtx(ctx context.Context, r *http.Request, v *apikey.Verifier, gate func() error) (pome.KeyOwner, error) {
-	candidate, err := apiKeyFrom(r.Header)
+	candidate, err := httpapi.APIKeyFrom(r.Header)
 	if err != nil {
 		return pome.KeyOwner{}, err
 	}

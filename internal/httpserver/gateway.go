@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
 )
@@ -150,7 +151,7 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 			pr.SetXForwarded()
 			out := pr.Out.Header
 			delete(out, "Authorization")
-			delete(out, headerAPIKey)
+			delete(out, httpapi.HeaderAPIKey)
 			for k := range out {
 				if isPomeHeader(k) {
 					delete(out, k)

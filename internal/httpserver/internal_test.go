@@ -10,6 +10,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // keyStore serves one key for verification; any other method panics.
@@ -95,8 +96,8 @@ func TestStatusOf(t *testing.T) {
 		{pome.Internal, 500, "api_error"},
 		{pome.Unavailable, 503, "unavailable_error"},
 	} {
-		if status, typ := statusOf(c.kind); status != c.status || typ != c.typ {
-			t.Errorf("statusOf(%d) = %d, %s, want %d, %s", c.kind, status, typ, c.status, c.typ)
+		if status, typ := httpapi.StatusOf(c.kind); status != c.status || typ != c.typ {
+			t.Errorf("httpapi.StatusOf(%d) = %d, %s, want %d, %s", c.kind, status, typ, c.status, c.typ)
 		}
 	}
 }
@@ -108,7 +109,7 @@ func TestWriteErrorRateLimited(t *testing.T) {
 	if rec.Code != 429 {
 		t.Fatalf("status = %d, want 429", rec.Code)
 	}
-	var env errorEnvelope
+	var env httpapi.Envelope
 	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Error.Type != "rate_limit_error" || env.Error.Code != "rate_limit_exceeded" {
 		t.Errorf("body = %s, want rate_limit_error/rate_limit_exceeded", rec.Body)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/ratelimit"
 )
 
@@ -135,20 +136,12 @@ type errorPage struct {
 // request id; like writeError it shows nothing of an internal cause and
 // logs it.
 func (d *dashboard) fail(w http.ResponseWriter, r *http.Request, p *page, err error) {
-	e := pome.AsError(err)
-	status, _ := statusOf(e.Kind)
-	msg, code := e.Message, e.Code
-	switch e.Kind {
-	case pome.Internal:
-		msg, code = "Internal error", "internal_error"
-		fallthrough
-	case pome.Unavailable:
-		if msg == "" {
-			msg, code = pome.ErrUnavailable.Message, pome.ErrUnavailable.Code
-		}
+	status, body := httpapi.Describe(err, requestIDOf(w))
+	if k := pome.AsError(err).Kind; k == pome.Internal || k == pome.Unavailable {
 		d.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("request_id", requestIDOf(w)), slog.String("code", code), slog.Any("err", err))
+			slog.String("request_id", body.RequestID), slog.String("code", body.Code), slog.Any("err", err))
 	}
+	msg, code := body.Message, body.Code
 	if p == nil {
 		p = &page{}
 	}

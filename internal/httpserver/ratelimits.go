@@ -12,6 +12,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/ratelimit"
 )
 
@@ -78,7 +79,7 @@ func (l *limits) perIP(rule ratelimit.Rule, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d, err := l.limiter.Allow(r.Context(), clientIP(r), rule)
+		d, err := l.limiter.Allow(r.Context(), httpapi.ClientIP(r), rule)
 		if err != nil {
 			writeError(w, r, l.log, limiterUnavailable(err))
 			return
@@ -109,7 +110,7 @@ func (l *limits) loginAttempt(w http.ResponseWriter, r *http.Request, email stri
 	}
 	quotas := []quota{
 		{l.rules.LoginEmail, emailKey(email)},
-		{l.rules.LoginIP, clientIP(r)},
+		{l.rules.LoginIP, httpapi.ClientIP(r)},
 	}
 	var taken []quota
 	refund := func() {
@@ -198,7 +199,7 @@ func (g *keyGate) authorize(w http.ResponseWriter, r *http.Request) (pome.KeyOwn
 		if g.failures.Unlimited() {
 			return nil
 		}
-		if d, limErr = g.limiter.Allow(ctx, clientIP(r), g.failures); limErr != nil {
+		if d, limErr = g.limiter.Allow(ctx, httpapi.ClientIP(r), g.failures); limErr != nil {
 			return limiterUnavailable(limErr)
 		}
 		if !d.Allowed {
@@ -215,7 +216,7 @@ func (g *keyGate) authorize(w http.ResponseWriter, r *http.Request) (pome.KeyOwn
 	case isAuthFailure(err):
 		if !g.failures.Unlimited() {
 			if !charged {
-				if d, limErr = g.limiter.Allow(ctx, clientIP(r), g.failures); limErr != nil {
+				if d, limErr = g.limiter.Allow(ctx, httpapi.ClientIP(r), g.failures); limErr != nil {
 					return pome.KeyOwner{}, limiterUnavailable(limErr)
 				}
 			}
@@ -227,7 +228,7 @@ func (g *keyGate) authorize(w http.ResponseWriter, r *http.Request) (pome.KeyOwn
 		return pome.KeyOwner{}, err
 	case charged:
 		// The key exists (or the store could not say): not a failure.
-		g.limiter.Refund(context.WithoutCancel(ctx), clientIP(r), g.failures)
+		g.limiter.Refund(context.WithoutCancel(ctx), httpapi.ClientIP(r), g.failures)
 	}
 	if err != nil {
 		return pome.KeyOwner{}, err

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // Every state-changing route outside the public API refuses a cross-site
@@ -36,7 +38,7 @@ func TestEveryStateChangeIsCrossOriginProtected(t *testing.T) {
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
-			var env errorEnvelope
+			var env httpapi.Envelope
 			json.Unmarshal(rec.Body.Bytes(), &env)
 			if rec.Code != http.StatusForbidden || env.Error.Code != "cross_origin_request" {
 				t.Errorf("%s %s with %v = %d %s, want 403 cross_origin_request", method, path, attack, rec.Code, env.Error.Code)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/servicetoken"
@@ -179,7 +180,7 @@ func serviceTokenFrom(h http.Header) (string, error) {
 	if len(as) == 0 {
 		return "", pome.ErrMissingServiceToken
 	}
-	token, bearer := bearerToken(as[0])
+	token, bearer := httpapi.BearerToken(as[0])
 	if !bearer || token == "" {
 		return "", pome.ErrMissingServiceToken
 	}
@@ -207,7 +208,7 @@ func (g *keyGate) authorizeService(w http.ResponseWriter, r *http.Request, token
 				return nil
 			}
 			var lerr error
-			if d, lerr = g.limiter.Allow(ctx, clientIP(r), g.failures); lerr != nil {
+			if d, lerr = g.limiter.Allow(ctx, httpapi.ClientIP(r), g.failures); lerr != nil {
 				return limiterUnavailable(lerr)
 			}
 			if !d.Allowed {
@@ -226,7 +227,7 @@ func (g *keyGate) authorizeService(w http.ResponseWriter, r *http.Request, token
 	case failed && limited:
 		if !charged {
 			var lerr error
-			if d, lerr = g.limiter.Allow(ctx, clientIP(r), g.failures); lerr != nil {
+			if d, lerr = g.limiter.Allow(ctx, httpapi.ClientIP(r), g.failures); lerr != nil {
 				return limiterUnavailable(lerr)
 			}
 		}
@@ -236,7 +237,7 @@ func (g *keyGate) authorizeService(w http.ResponseWriter, r *http.Request, token
 		}
 	case charged:
 		// The token exists (or the store could not say): not a failure.
-		g.limiter.Refund(context.WithoutCancel(ctx), clientIP(r), g.failures)
+		g.limiter.Refund(context.WithoutCancel(ctx), httpapi.ClientIP(r), g.failures)
 	}
 	return err
 }

@@ -1,4 +1,8 @@
-package httpserver
+// Package httpapi holds what every HTTP front of Pome shares — the server,
+// gateway mode and the pomeauth middleware: reading credentials, the client
+// address limits count by, and the SPEC §8 error envelope with the one
+// mapping from error kind to status.
+package httpapi
 
 import (
 	"net/http"
@@ -7,16 +11,16 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// headerAPIKey is X-API-KEY in canonical form.
-const headerAPIKey = "X-Api-Key"
+// HeaderAPIKey is X-API-KEY in canonical form.
+const HeaderAPIKey = "X-Api-Key"
 
-// apiKeyFrom extracts the API key of a request from its headers (SPEC §3):
+// APIKeyFrom extracts the API key of a request from its headers (SPEC §3):
 // X-API-KEY, or Authorization with the Bearer scheme (any case). Either
 // header given twice, or both given with different credentials, is
 // ErrConflictingCredentials; no key, an empty one, or another scheme is
 // ErrMissingAPIKey. The query string, cookies and body are never read.
-func apiKeyFrom(h http.Header) (string, error) {
-	xs, as := h[headerAPIKey], h["Authorization"]
+func APIKeyFrom(h http.Header) (string, error) {
+	xs, as := h[HeaderAPIKey], h["Authorization"]
 	if len(xs) > 1 || len(as) > 1 {
 		return "", pome.ErrConflictingCredentials
 	}
@@ -26,7 +30,7 @@ func apiKeyFrom(h http.Header) (string, error) {
 		}
 		return xs[0], nil
 	}
-	token, bearer := bearerToken(as[0])
+	token, bearer := BearerToken(as[0])
 	if len(xs) == 1 && (!bearer || token != xs[0]) {
 		return "", pome.ErrConflictingCredentials
 	}
@@ -36,9 +40,9 @@ func apiKeyFrom(h http.Header) (string, error) {
 	return token, nil
 }
 
-// bearerToken parses an Authorization value of the Bearer scheme: the scheme
+// BearerToken parses an Authorization value of the Bearer scheme: the scheme
 // in any case, then one or more spaces, then the token.
-func bearerToken(v string) (token string, ok bool) {
+func BearerToken(v string) (token string, ok bool) {
 	const scheme = "Bearer"
 	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
 		return "", false

@@ -1,4 +1,4 @@
-package httpserver
+package httpapi
 
 import (
 	"net"
@@ -7,13 +7,13 @@ import (
 	"strings"
 )
 
-// clientIP is what a per-IP limit counts: the host of the connection's
+// ClientIP is what a per-IP limit counts: the host of the connection's
 // remote address. No header is trusted (X-Forwarded-For, Forwarded): behind a
 // reverse proxy every client shares the proxy's address (docs/security.md).
 // An IPv6 client is counted by its /64, the block one subscriber usually
 // holds, so that a single host cannot step around a limit by changing its
 // address within it. An IPv4 address costs no allocation.
-func clientIP(r *http.Request) string {
+func ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr

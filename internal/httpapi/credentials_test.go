@@ -1,4 +1,4 @@
-package httpserver
+package httpapi
 
 import (
 	"errors"
@@ -38,9 +38,9 @@ func TestAPIKeyFrom(t *testing.T) {
 		{"both empty", http.Header{"X-Api-Key": {""}, "Authorization": {"Bearer"}}, "", pome.ErrMissingAPIKey},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := apiKeyFrom(c.h)
+			got, err := APIKeyFrom(c.h)
 			if got != c.want || !errors.Is(err, c.wantErr) || (err == nil) != (c.wantErr == nil) {
-				t.Errorf("apiKeyFrom(%v) = %q, %v, want %q, %v", c.h, got, err, c.want, c.wantErr)
+				t.Errorf("APIKeyFrom(%v) = %q, %v, want %q, %v", c.h, got, err, c.want, c.wantErr)
 			}
 		})
 	}
@@ -79,25 +79,25 @@ func FuzzAPIKeyFrom(f *testing.F) {
 				h["Authorization"] = append(h["Authorization"], auth)
 			}
 		}
-		key, err := apiKeyFrom(h)
+		key, err := APIKeyFrom(h)
 		switch {
 		case (hasX && xRepeated) || (hasAuth && authRepeated):
 			if !errors.Is(err, pome.ErrConflictingCredentials) {
-				t.Fatalf("apiKeyFrom(%q) = %q, %v, want conflicting_credentials", h, key, err)
+				t.Fatalf("APIKeyFrom(%q) = %q, %v, want conflicting_credentials", h, key, err)
 			}
 		case err == nil:
 			if key == "" {
-				t.Fatalf("apiKeyFrom(%q) = empty key, nil", h)
+				t.Fatalf("APIKeyFrom(%q) = empty key, nil", h)
 			}
-			token, bearer := bearerToken(auth)
+			token, bearer := BearerToken(auth)
 			if !(hasX && key == x) && !(hasAuth && bearer && key == token) {
-				t.Fatalf("apiKeyFrom(%q) = %q: not a header's credential", h, key)
+				t.Fatalf("APIKeyFrom(%q) = %q: not a header's credential", h, key)
 			}
 			if hasX && hasAuth && (key != x || !bearer || key != token) {
-				t.Fatalf("apiKeyFrom(%q) = %q: two different credentials accepted", h, key)
+				t.Fatalf("APIKeyFrom(%q) = %q: two different credentials accepted", h, key)
 			}
 		case !errors.Is(err, pome.ErrMissingAPIKey) && !errors.Is(err, pome.ErrConflictingCredentials):
-			t.Fatalf("apiKeyFrom(%q) error = %v, want missing_api_key or conflicting_credentials", h, err)
+			t.Fatalf("APIKeyFrom(%q) error = %v, want missing_api_key or conflicting_credentials", h, err)
 		}
 	})
 }

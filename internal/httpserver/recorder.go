@@ -32,12 +32,17 @@ func recorderOf(w http.ResponseWriter) *recorder {
 	return &recorder{ResponseWriter: w, start: time.Now()}
 }
 
-// since is the time since the request started.
-func (rec *recorder) since() time.Duration {
+// end is when the request finished: when the metrics timed it, else now,
+// which then also sets elapsed. The access log takes its line's time from
+// here, so that a request reads the clock twice, not three times (a clock
+// read is ~60 ns on the virtual machines Pome is measured on).
+func (rec *recorder) end() time.Time {
 	if rec.elapsed > 0 {
-		return rec.elapsed
+		return rec.start.Add(rec.elapsed)
 	}
-	return time.Since(rec.start)
+	now := time.Now()
+	rec.elapsed = now.Sub(rec.start)
+	return now
 }
 
 // requestContext returns r's context carrying the request info the audit log

@@ -53,45 +53,6 @@ func freshDatabase(t *testing.T) string {
 	return u.String()
 }
 
-// mustStartNode runs `pome serve` on 127.0.0.1:0 with args, as its own
-// process, and waits until /healthz answers.
-func mustStartNode(t *testing.T, bin string, args ...string) *proc {
-	t.Helper()
-	p := &proc{stderr: &syncBuffer{}, done: make(chan error, 1)}
-	stdout := &syncBuffer{}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--signup", "open"}, args...)...)
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	p.cmd.Stdout, p.cmd.Stderr = stdout, p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start pome: %v", err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		select {
-		case err := <-p.done:
-			p.done <- err
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	waitFor(t, 30*time.Second, "pome prints its URL", func() bool {
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("pome exited before listening: %v\nstderr:\n%s", err, p.stderr)
-		default:
-		}
-		m := listeningLine.FindStringSubmatch(stdout.String())
-		if m != nil {
-			p.URL = m[1]
-		}
-		return m != nil
-	})
-	mustBeHealthy(t, p.URL)
-	return p
-}
-
 // TestMultiNode protects issue 5's promises on three `pome serve` processes
 // sharing one PostgreSQL database (and one Redis): a key revoked through one
 // node is refused by the others within 1 s (SPEC §5); usage counted on all

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,15 +36,15 @@ func mustBuild(t *testing.T, dir string) string {
 	return bin
 }
 
-// mustStart runs `pome serve` on 127.0.0.1:0 over dataDir and waits until
-// /healthz answers. The process is killed when the test ends if still alive.
-func mustStart(t *testing.T, bin, dataDir string) *proc {
+// mustStartNode runs `pome serve` on 127.0.0.1:0 with args, as its own
+// process, and waits until /healthz answers. The process is killed when the
+// test ends if still alive. Only PATH and HOME reach it: no POME_* variable
+// of the test's own environment may change what it runs.
+func mustStartNode(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{stderr: &syncBuffer{}, done: make(chan error, 1)}
 	stdout := &syncBuffer{}
-	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--signup", "open")
-	// Only what the process needs: no POME_* variable of the test's own
-	// environment may change what it runs.
+	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--signup", "open"}, args...)...)
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	p.cmd.Stdout, p.cmd.Stderr = stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -61,15 +60,14 @@ func mustStart(t *testing.T, bin, dataDir string) *proc {
 			<-p.done
 		}
 	})
-	line := regexp.MustCompile(`Pome listening on (http://\S+)\n`)
-	waitFor(t, 20*time.Second, "pome prints its URL", func() bool {
+	waitFor(t, 30*time.Second, "pome prints its URL", func() bool {
 		select {
 		case err := <-p.done:
 			p.done <- err
 			t.Fatalf("pome exited before listening: %v\nstderr:\n%s", err, p.stderr)
 		default:
 		}
-		m := line.FindStringSubmatch(stdout.String())
+		m := listeningLine.FindStringSubmatch(stdout.String())
 		if m != nil {
 			p.URL = m[1]
 		}
@@ -105,7 +103,7 @@ func TestProcessRestart(t *testing.T) {
 	dir := t.TempDir()
 	b := newBrowser(t)
 
-	p := mustStart(t, bin, dir)
+	p := mustStartNode(t, bin, "--data-dir", dir)
 	mustSignup(t, b, p.URL, "frank@example.com", "Frank Inc")
 	kept := mustCreateKey(t, b, p.URL, "kept")
 	revoked := mustCreateKey(t, b, p.URL, "revoked")
@@ -123,7 +121,7 @@ func TestProcessRestart(t *testing.T) {
 		}
 	})
 
-	p = mustStart(t, bin, dir)
+	p = mustStartNode(t, bin, "--data-dir", dir)
 	t.Run("after sigterm", func(t *testing.T) {
 		t.Run("session survives", func(t *testing.T) {
 			if got := call(t, b, "GET", p.URL+"/api/session", nil, nil); got != http.StatusOK {
@@ -161,7 +159,7 @@ func TestProcessRestart(t *testing.T) {
 		}
 	})
 
-	p = mustStart(t, bin, dir)
+	p = mustStartNode(t, bin, "--data-dir", dir)
 	t.Run("after kill -9", func(t *testing.T) {
 		t.Run("acknowledged key survives", func(t *testing.T) {
 			if r := getMeAs(t, p.URL, added.Key); r.status != http.StatusOK {

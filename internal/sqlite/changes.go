@@ -20,26 +20,13 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]pome.Chang
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := db.reader.QueryContext(ctx,
-		`SELECT seq, kind, team_id, key_id, user_id, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, db.translate(ctx, "changes", err)
-	}
-	defer rows.Close()
-	var cs []pome.Change
-	for rows.Next() {
+	return queryAll(ctx, db, "changes", func(row scanner) (pome.Change, error) {
 		var c pome.Change
 		var at int64
-		if err := rows.Scan(&c.Seq, &c.Kind, &c.TeamID, &c.KeyID, &c.UserID, &at); err != nil {
-			return nil, db.translate(ctx, "changes", err)
-		}
+		err := row.Scan(&c.Seq, &c.Kind, &c.TeamID, &c.KeyID, &c.UserID, &at)
 		c.At = fromMS(at)
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.translate(ctx, "changes", err)
-	}
-	return cs, nil
+		return c, err
+	}, `SELECT seq, kind, team_id, key_id, user_id, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 }
 
 // LastChange returns the highest sequence number, 0 if the log is empty.

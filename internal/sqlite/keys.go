@@ -109,7 +109,7 @@ func (db *DB) KeyByID(ctx context.Context, teamID, keyID string) (pome.Key, erro
 }
 
 // scanKey reads keyColumns followed by the digest.
-func scanKey(row interface{ Scan(...any) error }) (pome.Key, error) {
+func scanKey(row scanner) (pome.Key, error) {
 	var k pome.Key
 	var s keyScan
 	var digest []byte
@@ -147,23 +147,7 @@ func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error
 	}
 	q.WriteString(` ORDER BY k.created_at DESC, k.id DESC`)
 
-	rows, err := db.reader.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		return nil, db.translate(ctx, "list keys", err)
-	}
-	defer rows.Close()
-	var keys []pome.Key
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, db.translate(ctx, "list keys", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.translate(ctx, "list keys", err)
-	}
-	return keys, nil
+	return queryAll(ctx, db, "list keys", scanKey, q.String(), args...)
 }
 
 // RevokeKey sets the key's revocation time unless already set, and logs a

@@ -13,7 +13,7 @@ import (
 const memberColumns = `u.id, u.email, u.created_at, m.role, m.created_at
 	FROM memberships m JOIN users u ON u.id = m.user_id`
 
-func scanMember(row interface{ Scan(...any) error }) (pome.TeamMember, error) {
+func scanMember(row scanner) (pome.TeamMember, error) {
 	var m pome.TeamMember
 	var userCreated, joined int64
 	if err := row.Scan(&m.User.ID, &m.User.Email, &userCreated, &m.Role, &joined); err != nil {
@@ -55,24 +55,8 @@ func (db *DB) AddMember(ctx context.Context, teamID, userID string, role pome.Ro
 
 // Members lists a team's members, oldest membership first, ties by user id.
 func (db *DB) Members(ctx context.Context, teamID string) ([]pome.TeamMember, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT `+memberColumns+`
+	return queryAll(ctx, db, "members", scanMember, `SELECT `+memberColumns+`
 		WHERE m.team_id = ? ORDER BY m.created_at, u.id`, teamID)
-	if err != nil {
-		return nil, db.translate(ctx, "members", err)
-	}
-	defer rows.Close()
-	var ms []pome.TeamMember
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, db.translate(ctx, "members", err)
-		}
-		ms = append(ms, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.translate(ctx, "members", err)
-	}
-	return ms, nil
 }
 
 // Member finds one member of a team.

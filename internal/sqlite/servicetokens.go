@@ -14,7 +14,7 @@ var _ pome.ServiceTokenStore = (*DB)(nil)
 const serviceTokenColumns = `id, name, prefix, digest, created_at, revoked_at`
 
 // scanServiceToken reads serviceTokenColumns.
-func scanServiceToken(row interface{ Scan(...any) error }) (pome.ServiceToken, error) {
+func scanServiceToken(row scanner) (pome.ServiceToken, error) {
 	var st pome.ServiceToken
 	var digest []byte
 	var created int64
@@ -56,24 +56,8 @@ func (db *DB) ServiceTokenByDigest(ctx context.Context, d pome.Digest) (pome.Ser
 
 // ListServiceTokens lists every service token, newest first.
 func (db *DB) ListServiceTokens(ctx context.Context) ([]pome.ServiceToken, error) {
-	rows, err := db.reader.QueryContext(ctx,
+	return queryAll(ctx, db, "list service tokens", scanServiceToken,
 		`SELECT `+serviceTokenColumns+` FROM service_tokens ORDER BY created_at DESC, id DESC`)
-	if err != nil {
-		return nil, db.translate(ctx, "list service tokens", err)
-	}
-	defer rows.Close()
-	var out []pome.ServiceToken
-	for rows.Next() {
-		st, err := scanServiceToken(rows)
-		if err != nil {
-			return nil, db.translate(ctx, "list service tokens", err)
-		}
-		out = append(out, st)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.translate(ctx, "list service tokens", err)
-	}
-	return out, nil
 }
 
 // RevokeServiceToken sets a token's revocation time unless already set, and

@@ -11,30 +11,17 @@ import (
 // Memberships lists a user's teams, oldest membership first; ties (the same
 // millisecond) fall back to the team id so the order is stable.
 func (db *DB) Memberships(ctx context.Context, userID string) ([]pome.Membership, error) {
-	rows, err := db.reader.QueryContext(ctx, `
+	return queryAll(ctx, db, "memberships", func(row scanner) (pome.Membership, error) {
+		var m pome.Membership
+		var created int64
+		err := row.Scan(&m.Team.ID, &m.Team.Slug, &m.Team.Name, &m.Team.PlanTier, &m.Team.Status, &created, &m.Role)
+		m.Team.CreatedAt = fromMS(created)
+		return m, err
+	}, `
 		SELECT t.id, t.slug, t.name, t.plan_tier, t.status, t.created_at, m.role
 		FROM memberships m JOIN teams t ON t.id = m.team_id
 		WHERE m.user_id = ?
 		ORDER BY m.created_at, t.id`, userID)
-	if err != nil {
-		return nil, db.translate(ctx, "memberships", err)
-	}
-	defer rows.Close()
-	var ms []pome.Membership
-	for rows.Next() {
-		var m pome.Membership
-		var created int64
-		if err := rows.Scan(&m.Team.ID, &m.Team.Slug, &m.Team.Name, &m.Team.PlanTier,
-			&m.Team.Status, &created, &m.Role); err != nil {
-			return nil, db.translate(ctx, "memberships", err)
-		}
-		m.Team.CreatedAt = fromMS(created)
-		ms = append(ms, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.translate(ctx, "memberships", err)
-	}
-	return ms, nil
 }
 
 // TeamBySlug finds a team by slug.

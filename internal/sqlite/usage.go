@@ -55,25 +55,12 @@ func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 // DailyUsage returns a key's non-empty daily counts from since's UTC day on,
 // oldest first.
 func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error) {
-	rows, err := db.reader.QueryContext(ctx,
-		`SELECT day, count FROM usage_daily WHERE key_id = ? AND day >= ? ORDER BY day`,
-		keyID, toMS(dayOf(since)))
-	if err != nil {
-		return nil, db.translate(ctx, "daily usage", err)
-	}
-	defer rows.Close()
-	var us []pome.DailyUsage
-	for rows.Next() {
+	return queryAll(ctx, db, "daily usage", func(row scanner) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
 		var day int64
-		if err := rows.Scan(&day, &u.Count); err != nil {
-			return nil, db.translate(ctx, "daily usage", err)
-		}
+		err := row.Scan(&day, &u.Count)
 		u.Day = fromMS(day)
-		us = append(us, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.translate(ctx, "daily usage", err)
-	}
-	return us, nil
+		return u, err
+	}, `SELECT day, count FROM usage_daily WHERE key_id = ? AND day >= ? ORDER BY day`,
+		keyID, toMS(dayOf(since)))
 }

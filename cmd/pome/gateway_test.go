@@ -99,6 +99,13 @@ func TestServeGatewayAndServiceTokens(t *testing.T) {
 			t.Errorf("serve --upstream /v1=http://x: exit %d, want 2; stderr %q", r.code, r.stderr)
 		}
 	})
+	// After the server stopped: its log is buffered, and only then complete.
+	if err := s.stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if !strings.Contains(s.stderr.String(), `"path":"/v2/orders"`) {
+		t.Fatalf("server log has no access line for /v2/orders: the check below would be vacuous\n%s", s.stderr)
+	}
 	if strings.Contains(s.stderr.String(), token) || strings.Contains(s.stderr.String(), key.Key) {
 		t.Errorf("server log holds a plaintext token or key")
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/httpserver"
+	"github.com/pomehq/pome/internal/logbuf"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/postgres"
 	"github.com/pomehq/pome/internal/ratelimit"
@@ -72,6 +73,12 @@ const (
 	// shutdownTimeout bounds the drain of in-flight requests; it leaves a
 	// usual 30 s termination grace period room for the final flush.
 	shutdownTimeout = 20 * time.Second
+	// logFlushInterval is how often buffered log lines are written out, and
+	// so how many a crash can lose (never a warning or an error: those are
+	// written at once). logBufferSize is how much is held at most between
+	// two writes.
+	logFlushInterval = 100 * time.Millisecond
+	logBufferSize    = 64 << 10
 )
 
 type serveConfig struct {
@@ -109,8 +116,17 @@ func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Wri
 	if err != nil {
 		return usagef("--key-prefix %q must be 2 to 8 lowercase letters", cfg.keyPrefix)
 	}
-	log := slog.New(redact.New(slog.NewJSONHandler(stderr, nil)))
-	return runServer(ctx, cfg, format, log, stdout)
+	// The log is buffered (internal/logbuf): the access log's line a request
+	// would otherwise cost a write system call each. Warnings and errors are
+	// written at once; the rest within logFlushInterval, and all of it
+	// before serve returns.
+	logOut := logbuf.New(stderr, logBufferSize)
+	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
+	var flusher sync.WaitGroup
+	flusher.Go(func() { logOut.Run(flushCtx, logFlushInterval) })
+	defer func() { stopFlush(); flusher.Wait() }()
+	log := slog.New(redact.New(logOut.Handler(slog.NewJSONHandler(logOut, nil), slog.LevelWarn)))
+	return runServer(ctx, cfg, format, log, logOut, stdout)
 }
 
 func (c *serveConfig) check(fs *flag.FlagSet) error {
@@ -136,7 +152,7 @@ func (c *serveConfig) check(fs *flag.FlagSet) error {
 
 // runServer wires the parts, serves until ctx ends, then shuts down in the
 // order that loses nothing: drain requests, flush usage, close the store.
-func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log *slog.Logger, stdout io.Writer) error {
+func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log *slog.Logger, accessLog, stdout io.Writer) error {
 	store, err := openStore(ctx, cfg.storage, true)
 	if err != nil {
 		return err
@@ -173,6 +189,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		Meter:         usage,
 		Ready:         store.Ping,
 		Log:           log,
+		AccessLog:     accessLog,
 		Metrics:       metrics,
 		SecureCookies: cfg.secureCookies,
 		Limiter:       limiter,

@@ -139,7 +139,7 @@ func TestCrossOrigin(t *testing.T) {
 // logged with its stack, and still gets its access log line.
 func TestPanic(t *testing.T) {
 	logs := &syncBuffer{}
-	h := httpserver.NewWithRoutes(httpserver.Config{Log: slog.New(slog.NewJSONHandler(logs, nil))}, func(mux *http.ServeMux) {
+	h := httpserver.NewWithRoutes(httpserver.Config{Log: slog.New(slog.NewJSONHandler(logs, nil)), AccessLog: logs}, func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("secret internals: pme_x") })
 	})
 	rec := httptest.NewRecorder()
@@ -179,7 +179,7 @@ func TestReadyzUnavailable(t *testing.T) {
 // latency and bytes, and never a key, query string or cookie.
 func TestAccessLog(t *testing.T) {
 	logs := &syncBuffer{}
-	s := pometest.NewServer(t, pometest.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
+	s := pometest.NewServer(t, pometest.WithAccessLog(logs))
 	c := s.Signup(t, "alice@example.com")
 	key := s.CreateKey(t, c, "ci")
 	logs.Reset()

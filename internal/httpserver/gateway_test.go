@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -527,7 +526,7 @@ func TestParseUpstream(t *testing.T) {
 func TestGatewayAccessLogMasksKeys(t *testing.T) {
 	up := newUpstream(t)
 	var buf syncBuffer
-	s := gatewayServer(t, up, pometest.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+	s := gatewayServer(t, up, pometest.WithAccessLog(&buf))
 	alice := s.Signup(t, "alice@example.com")
 	key := s.CreateKey(t, alice, "ci")
 	if r := s.Do(t, nil, "GET", "/orders/"+key, apiKey(key), ""); r.Status != http.StatusOK {

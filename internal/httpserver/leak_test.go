@@ -39,7 +39,7 @@ func (l *lockedBuffer) String() string {
 func TestNoSecretLeaks(t *testing.T) {
 	var logs lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s := pometest.NewServer(t, pometest.WithLogger(log))
+	s := pometest.NewServer(t, pometest.WithLogger(log), pometest.WithAccessLog(&logs))
 	const email, password = "canary@example.com", "canary-Pa55word-7f3e9c1b"
 	login := fmt.Sprintf(`{"email":%q,"password":%q}`, email, password)
 

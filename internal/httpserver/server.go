@@ -5,6 +5,7 @@ package httpserver
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -28,6 +29,9 @@ type Config struct {
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
+	// AccessLog receives the access log, one JSON line a request in the
+	// shape of Log's JSON lines (accesslog.go); nil writes none.
+	AccessLog io.Writer
 	// Metrics receives Pome's collectors; GET /metrics serves it.
 	Metrics *prometheus.Registry
 	// SecureCookies marks the session cookie Secure with the __Host- prefix,
@@ -96,7 +100,7 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	h = gatewayBypass(mux, cfg.Gateway, h) // upstreams: no body cap, no cookie guard
 	h = recoverPanics(cfg.Log)(h)
 	h = m.middleware(h)
-	h = accessLog(cfg.Log)(h)
+	h = accessLog(cfg.AccessLog)(h)
 	h = apiHeaders(h)
 	h = securityHeaders(cfg.SecureCookies)(h)
 	h = requestInfo(h) // after requestID: the audit log records the id

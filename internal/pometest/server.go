@@ -58,6 +58,7 @@ type config struct {
 	signupOpen bool
 	secure     bool
 	log        *slog.Logger
+	accessLog  io.Writer
 	wrap       func(pome.Store) pome.Store
 	ttl        time.Duration
 	noLimits   bool
@@ -89,6 +90,9 @@ func WithSecureCookies() Option { return func(c *config) { c.secure = true } }
 
 // WithLogger logs to log instead of discarding.
 func WithLogger(log *slog.Logger) Option { return func(c *config) { c.log = log } }
+
+// WithAccessLog writes the access log, a line a request, to w.
+func WithAccessLog(w io.Writer) Option { return func(c *config) { c.accessLog = w } }
 
 // WithStoreWrapper puts wrap's store between the services and the counting
 // store, e.g. to fake a member's role.
@@ -170,6 +174,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		Meter:         s.Meter,
 		Ready:         store.Ping,
 		Log:           cfg.log,
+		AccessLog:     cfg.accessLog,
 		Metrics:       s.Metrics,
 		SecureCookies: cfg.secure,
 		Now:           s.Now,

@@ -52,8 +52,8 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 
 // Handle masks the message and attributes of r and passes it on.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	// Most records (the access log's, one a request) have nothing to mask:
-	// they pass on as they are, without a copy.
+	// Most records have nothing to mask: they pass on as they are, without
+	// a copy.
 	clean := String(r.Message) == r.Message
 	if clean {
 		r.Attrs(func(a slog.Attr) bool {
@@ -166,9 +166,6 @@ func String(s string) string {
 // SecretKey reports whether an attribute key or group name marks its value as
 // a secret (password, token, cookie, ...), case- and separator-insensitively.
 func SecretKey(key string) bool {
-	if v, ok := commonKeys[key]; ok {
-		return v
-	}
 	if v, ok := secretKeyCache.Load(key); ok {
 		return v.(bool)
 	}
@@ -184,24 +181,13 @@ func SecretKey(key string) bool {
 }
 
 // secretKeyCache remembers SecretKey's answers: every log line asks about
-// every one of its attribute keys (the access log, seven a request).
+// every one of its attribute keys.
 var (
 	secretKeyCache    sync.Map // string → bool
 	secretKeyCacheLen atomic.Int32
 )
 
 const secretKeyCacheMax = 1024
-
-// commonKeys holds SecretKey's answers for the keys of the access log, one
-// line a request, worked out once: a plain read-only map answers them in
-// about half the time of the sync.Map.
-var commonKeys = func() map[string]bool {
-	m := make(map[string]bool)
-	for _, k := range []string{"request_id", "method", "path", "route", "status", "latency", "bytes"} {
-		m[k] = secretKey(k)
-	}
-	return m
-}()
 
 func secretKey(key string) bool {
 	k := strings.ToLower(strings.ReplaceAll(key, "-", "_"))

@@ -40,8 +40,9 @@ func accessLog(w io.Writer) func(http.Handler) http.Handler {
 			if r.Pattern == "" || strings.HasSuffix(r.Pattern, "/") || strings.IndexByte(r.Pattern, '{') >= 0 {
 				path = pome.KeyPattern.ReplaceAllString(path, "[REDACTED]")
 			}
+			end := rec.end() // sets rec.elapsed when the metrics did not
 			bp := lineBufs.Get().(*[]byte)
-			b := appendAccessLine((*bp)[:0], rec.end(), requestIDOf(rec), r.Method, path, r.Pattern, rec.statusOrOK(), rec.elapsed, rec.bytes)
+			b := appendAccessLine((*bp)[:0], end, requestIDOf(rec), r.Method, path, r.Pattern, rec.statusOrOK(), rec.elapsed, rec.bytes)
 			w.Write(b) // a failed write is not the request's
 			*bp = b
 			lineBufs.Put(bp)

@@ -1,9 +1,9 @@
 // Package logbuf batches log lines into few writes. The access log writes a
-// line per request (SPEC §10), and one write system call a line cost about as
-// much as formatting it; a Writer gathers the lines and writes them out when
-// its buffer fills, every interval, at once for a record of warning level or
-// above, and on Close. A crash of the process loses at most the lines of one
-// interval, none of them a warning or an error.
+// line per request (SPEC §10), and a write system call a line cost more than
+// encoding it; a Writer gathers the lines and writes them out when its buffer
+// fills, every interval (Run), when Run ends, and at once for a record of
+// warning level or above (Handler). A crash of the process loses at most the
+// lines of one interval, none of them a warning or an error.
 package logbuf
 
 import (

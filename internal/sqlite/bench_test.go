@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
@@ -90,26 +91,29 @@ func BenchmarkKeyByDigestParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkAddUsage1000 is one meter flush: 1000 keys' deltas, among 100k
-// keys, in one transaction.
-func BenchmarkAddUsage1000(b *testing.B) {
+// BenchmarkAddUsage is one meter flush a second, of 1,000 or 9,000 keys
+// among 100k, each key drawn at random: the sweep of usage_pending runs as in
+// production (each op is one second of its clock), so an op is one flush
+// with its share of the fold.
+func BenchmarkAddUsage(b *testing.B) {
 	db, ids, _ := seedKeys(b, benchKeys)
 	ctx := b.Context()
-	deltas := make([]pome.UsageDelta, 1000)
 	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-	b.ReportAllocs()
-	round := 0
-	for b.Loop() {
-		for j := range deltas {
-			deltas[j] = pome.UsageDelta{
-				KeyID:    ids[((round*len(deltas)+j)*7919)%len(ids)],
-				Count:    int64(j%17 + 1),
-				LastUsed: now.Add(time.Duration(round) * time.Second),
+	db.SetUsageFold(time.Minute, func() time.Time { return now })
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1000, 9000} {
+		b.Run(fmt.Sprint("keys=", n), func(b *testing.B) {
+			deltas := make([]pome.UsageDelta, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				now = now.Add(time.Second)
+				for j := range deltas {
+					deltas[j] = pome.UsageDelta{KeyID: ids[r.IntN(len(ids))], Count: int64(j%17 + 1), LastUsed: now}
+				}
+				if err := db.AddUsage(ctx, deltas); err != nil {
+					b.Fatalf("AddUsage = %v", err)
+				}
 			}
-		}
-		if err := db.AddUsage(ctx, deltas); err != nil {
-			b.Fatalf("AddUsage = %v", err)
-		}
-		round++
+		})
 	}
 }

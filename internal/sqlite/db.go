@@ -35,6 +35,7 @@ type DB struct {
 	stmts  stmts
 	closed atomic.Bool
 	file   os.FileInfo // the file as opened, to notice it removed or replaced
+	fold   usageFold   // the sweep of usage_pending (usage.go)
 }
 
 // Open opens (creating it if needed) the database file at path and applies
@@ -76,6 +77,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if db.file, err = os.Stat(abs); err != nil {
 		db.writer.Close()
 		return nil, pome.ErrUnavailable.WithCause(fmt.Errorf("sqlite: open: %w", err))
+	}
+	if err := db.openUsageFold(ctx); err != nil {
+		db.writer.Close()
+		return nil, db.translate(ctx, "open", err)
 	}
 
 	db.reader, err = sql.Open("sqlite3", dsn(abs, "deferred", true))

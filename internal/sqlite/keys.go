@@ -10,9 +10,14 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// keyColumns is the column list scanKey reads, digest excluded.
+// keyColumns is the column list scanKey reads, digest excluded. A key's
+// last use and count are its folded ones plus its rows in usage_pending
+// (usage.go): two lookups in that table's primary key.
 const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.prefix, k.role,
-	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count`
+	k.created_at, k.expires_at, k.revoked_at,
+	coalesce((SELECT max(max(p.last_used), coalesce(k.last_used, 0))
+		FROM usage_pending p WHERE p.key_id = k.id), k.last_used),
+	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0)`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed

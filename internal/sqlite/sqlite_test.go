@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,15 +74,17 @@ func TestMigrations(t *testing.T) {
 			return m
 		}
 		first := versions()
-		_, ok1 := first["0001_init"]
-		_, ok2 := first["0002_members_audit"]
-		_, ok3 := first["0003_service_tokens"]
-		if !ok1 || !ok2 || !ok3 || len(first) != 3 {
-			t.Fatalf("schema_migrations = %v, want exactly 0001_init, 0002_members_audit and 0003_service_tokens", first)
+		want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending"}
+		if len(first) != len(want) {
+			t.Fatalf("schema_migrations = %v, want exactly %v", first, want)
+		}
+		for _, v := range want {
+			if _, ok := first[v]; !ok {
+				t.Fatalf("schema_migrations = %v, want exactly %v", first, want)
+			}
 		}
 		mustOpen(t, path).Close()
-		second := versions()
-		if len(second) != len(first) || second["0001_init"] != first["0001_init"] || second["0002_members_audit"] != first["0002_members_audit"] || second["0003_service_tokens"] != first["0003_service_tokens"] {
+		if second := versions(); !maps.Equal(second, first) {
 			t.Errorf("schema_migrations after re-open = %v, want %v", second, first)
 		}
 	})

@@ -3,57 +3,172 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"math"
+	"sync"
 	"time"
 
 	"github.com/pomehq/pome"
 )
 
-// AddUsage applies one flush of usage counts in one transaction: each key's
-// total and last_used (which only moves forward), and its bucket for the UTC
-// day of the delta's LastUsed. A delta whose key is gone (deleted since it was
-// counted, or never existed) is skipped rather than failing the flush: the
-// UPDATE touches no row, and the bucket insert is not attempted, so no
-// foreign key error can abort the other deltas.
+// usageFoldPeriod is about how long a count waits in usage_pending before it
+// is folded into api_keys and usage_daily: one sweep over the table's key
+// ids, spread over the flushes of that time. Longer folds more flushes of a
+// key into one write of its rows; shorter keeps the table smaller.
+const usageFoldPeriod = time.Minute
+
+// usageFold is where the sweep of usage_pending stands. AddUsage holds mu
+// for its whole transaction and replaces state only once it has committed.
+type usageFold struct {
+	mu     sync.Mutex
+	period time.Duration
+	now    func() time.Time // time.Now; tests set their own
+	state  foldState
+}
+
+type foldState struct {
+	rows   int64     // rows in usage_pending: counted at Open, then kept
+	cursor string    // every key id up to this one was folded this sweep ("": none)
+	last   time.Time // the previous fold
+}
+
+// openUsageFold counts the rows an earlier process left pending.
+func (db *DB) openUsageFold(ctx context.Context) error {
+	db.fold.period, db.fold.now = usageFoldPeriod, time.Now
+	db.fold.state.last = time.Now()
+	return db.writer.QueryRowContext(ctx, `SELECT count(*) FROM usage_pending`).Scan(&db.fold.state.rows)
+}
+
+// AddUsage applies one flush of usage counts in one transaction: it folds
+// the next slice of the sweep (foldUsage), then adds each delta to its key's
+// row for the UTC day of its LastUsed in usage_pending (last_used only moves
+// forward). Folding first leaves the rows of a flush that follows an idle
+// time to the sweep, rather than folding them at once. Deltas of keys that
+// are gone (deleted since they were counted, or never there) are dropped by
+// the fold, and no read finds them meanwhile.
 func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 	if len(deltas) == 0 {
 		return nil
 	}
+	f := &db.fold
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.state
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		total, err := tx.PrepareContext(ctx, `UPDATE api_keys
-			SET usage_count = usage_count + ?1,
-			    last_used = max(coalesce(last_used, ?2), ?2)
-			WHERE id = ?3`)
-		if err != nil {
+		if err := foldUsage(ctx, tx, &st, f.now(), f.period); err != nil {
 			return err
 		}
-		defer total.Close()
-		daily, err := tx.PrepareContext(ctx, `INSERT INTO usage_daily (key_id, day, count) VALUES (?, ?, ?)
-			ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count`)
-		if err != nil {
-			return err
-		}
-		defer daily.Close()
-		for _, d := range deltas {
-			res, err := total.ExecContext(ctx, d.Count, toMS(d.LastUsed), d.KeyID)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 || d.Count <= 0 {
-				continue
-			}
-			if _, err := daily.ExecContext(ctx, d.KeyID, toMS(dayOf(d.LastUsed)), d.Count); err != nil {
-				return err
-			}
-		}
-		return nil
+		added, err := addPending(ctx, tx, deltas)
+		st.rows += added
+		return err
 	})
-	return db.translate(ctx, "add usage", err)
+	if err != nil {
+		return db.translate(ctx, "add usage", err)
+	}
+	f.state = st
+	return nil
+}
+
+// addPending adds each delta to its row of usage_pending, and returns how
+// many rows it created.
+func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int64, error) {
+	update, err := tx.PrepareContext(ctx, `UPDATE usage_pending
+		SET count = count + ?3, last_used = max(last_used, ?4)
+		WHERE key_id = ?1 AND day = ?2`)
+	if err != nil {
+		return 0, err
+	}
+	defer update.Close()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO usage_pending (key_id, day, count, last_used)
+		VALUES (?1, ?2, ?3, ?4)`)
+	if err != nil {
+		return 0, err
+	}
+	defer insert.Close()
+	var added int64
+	for _, d := range deltas {
+		args := []any{d.KeyID, toMS(dayOf(d.LastUsed)), d.Count, toMS(d.LastUsed)}
+		res, err := update.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return 0, err
+		} else if n > 0 {
+			continue
+		}
+		if _, err := insert.ExecContext(ctx, args...); err != nil {
+			return 0, err
+		}
+		added++
+	}
+	return added, nil
+}
+
+// foldUsage moves the next slice of usage_pending into api_keys and
+// usage_daily: the rows of the key ids after st.cursor, as many as the
+// share of usageFoldPeriod elapsed since the previous fold is of all the
+// pending rows (at least one), so that a sweep over every key takes about
+// the period whatever the flush interval. At the end of the ids the sweep
+// starts over.
+func foldUsage(ctx context.Context, tx *sql.Tx, st *foldState, now time.Time, period time.Duration) error {
+	share := 1.0
+	if elapsed := now.Sub(st.last); period > 0 && elapsed < period {
+		share = float64(elapsed) / float64(period)
+	}
+	n := int64(math.Ceil(float64(st.rows) * share))
+	if n <= 0 {
+		st.last = now // nothing pending: the sweep's time starts with the next row
+		return nil
+	}
+	var upper sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT key_id FROM usage_pending WHERE key_id > ?
+		ORDER BY key_id LIMIT 1 OFFSET ?`, st.cursor, n-1).Scan(&upper)
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	// The slice is (cursor, upper], or everything after cursor when fewer
+	// than n rows are left. Every day of the key upper is in it.
+	slice := func(col string) string {
+		if upper.Valid {
+			return fmt.Sprintf("%[1]s > ?1 AND %[1]s <= ?2", col)
+		}
+		return col + " > ?1"
+	}
+	args := []any{st.cursor}
+	if upper.Valid {
+		args = append(args, upper.String)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET
+			usage_count = usage_count + f.n,
+			last_used = max(coalesce(last_used, f.last), f.last)
+		FROM (SELECT key_id, sum(count) AS n, max(last_used) AS last
+			FROM usage_pending WHERE `+slice("key_id")+` GROUP BY key_id) AS f
+		WHERE api_keys.id = f.key_id`, args...); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (key_id, day, count)
+		SELECT p.key_id, p.day, p.count FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
+		WHERE `+slice("p.key_id")+` AND p.count > 0
+		ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count`, args...); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM usage_pending WHERE `+slice("key_id"), args...)
+	if err != nil {
+		return err
+	}
+	deleted, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	st.rows = max(st.rows-deleted, 0) // a second store on the file may have folded some
+	st.cursor = upper.String          // "" when the sweep reached the end
+	st.last = now
+	return nil
 }
 
 // DailyUsage returns a key's non-empty daily counts from since's UTC day on,
-// oldest first.
+// oldest first: the folded buckets plus the pending rows.
 func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error) {
 	return queryAll(ctx, db, "daily usage", func(row scanner) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
@@ -61,6 +176,11 @@ func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]
 		err := row.Scan(&day, &u.Count)
 		u.Day = fromMS(day)
 		return u, err
-	}, `SELECT day, count FROM usage_daily WHERE key_id = ? AND day >= ? ORDER BY day`,
+	}, `SELECT day, sum(count) FROM (
+			SELECT day, count FROM usage_daily WHERE key_id = ?1 AND day >= ?2
+			UNION ALL
+			SELECT day, count FROM usage_pending WHERE key_id = ?1 AND day >= ?2 AND count > 0
+				AND EXISTS (SELECT 1 FROM api_keys WHERE id = ?1))
+		GROUP BY day ORDER BY day`,
 		keyID, toMS(dayOf(since)))
 }

@@ -1,0 +1,7 @@
+-- 0004_usage_pending: nothing changes on PostgreSQL.
+--
+-- On SQLite this version adds usage_pending, which a flush writes instead of
+-- updating every key's rows each second (see internal/sqlite/migrations). A
+-- PostgreSQL flush is two set-based statements whatever the number of keys,
+-- and needs no such table. The version exists here so that both stores keep
+-- one schema history.

@@ -21,10 +21,12 @@ import (
 )
 
 // The timings of `pome serve` (cmd/pome/serve.go), kept equal: a cached key
-// is trusted at most 30 s, the change log is read every second (at once on
-// PostgreSQL's NOTIFY), usage is written every second.
+// is trusted at most 5 minutes while the change log is read, 30 s when it
+// cannot be; the log is read every second (at once on PostgreSQL's NOTIFY),
+// usage is written every second.
 const (
 	verifyCacheTTL    = 30 * time.Second
+	followedCacheTTL  = 5 * time.Minute
 	followInterval    = time.Second
 	flushInterval     = time.Second
 	finalFlushTimeout = 5 * time.Second
@@ -118,6 +120,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		failures: failures,
 		now:      now,
 	}
+	a.verifier.SetFollowedTTL(followedCacheTTL)
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	meterCtx, stopMeter := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop, a.stopMeter = stop, stopMeter

@@ -56,9 +56,15 @@ Example:
 // them yet, and each is chosen against a SPEC bound.
 const (
 	// verifyCacheTTL bounds how long a verified key is trusted without
-	// reading the store; the change log makes revocations and bans
-	// elsewhere take effect long before it runs out.
+	// reading the store while the change log cannot be read; the change
+	// log makes revocations and bans elsewhere take effect long before it
+	// runs out.
 	verifyCacheTTL = 30 * time.Second
+	// followedCacheTTL is how long a verified key is trusted while the
+	// change log is read (apikey.Verifier.SetFollowedTTL): the bound on an
+	// invalidation that was lost. Longer than verifyCacheTTL so that a
+	// node serving many keys does not re-read each of them twice a minute.
+	followedCacheTTL = 5 * time.Minute
 	// followInterval is how often the change log is polled: `pome admin`
 	// changes reach this server within about a second (SPEC §9 allows 5 s).
 	// On PostgreSQL, NOTIFY wakes the follower at once, and the poll is the
@@ -170,6 +176,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 	}
 	defer closeLimiter()
 	verifier := apikey.NewVerifier(store, format, verifyCacheTTL, now)
+	verifier.SetFollowedTTL(followedCacheTTL)
 	verifier.SetNegativeCache(cfg.limits.negTTL, cfg.limits.negSize)
 	accounts := account.New(store, account.Config{SignupOpen: cfg.signup == "open"}, now)
 	usage := meter.New(store)

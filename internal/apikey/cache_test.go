@@ -1,13 +1,16 @@
 package apikey_test
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/pometest"
+	"github.com/pomehq/pome/internal/sqlite"
 )
 
 // A key revoked on this node is refused on the very next request, though it
@@ -142,4 +145,70 @@ func TestForgetMemberAndTeam(t *testing.T) {
 	if n := store.Count("KeyByDigest"); n != 1 {
 		t.Errorf("store reads after ForgetKeyID = %d, want 1", n)
 	}
+}
+
+// losingStore reads the change log as empty: every invalidation made
+// elsewhere is lost, while the log itself stays readable.
+type losingStore struct{ *sqlite.DB }
+
+func (losingStore) Changes(context.Context, int64, int) ([]pome.Change, error) { return nil, nil }
+
+// While the change log is read, a cached key is trusted past the ttl, up to
+// the followed ttl, which heals a lost invalidation; once the log is no
+// longer read, the ttl bounds it again.
+func TestFollowedTTL(t *testing.T) {
+	f := newFixture(t)
+	v := apikey.NewVerifier(losingStore{f.store}, pome.DefaultKeyFormat, time.Minute, f.clock.Now)
+	v.SetFollowedTTL(time.Hour)
+	m := f.member(t, nil, pome.RoleOwner)
+	c := f.mustCreate(t, m, apikey.CreateParams{})
+	other := f.mustCreate(t, m, apikey.CreateParams{})
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		v.Follow(ctx, time.Millisecond, slog.New(slog.DiscardHandler)) // followed: a read within 2 ms of the clock
+		close(done)
+	}()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	// followed waits for a read of the log that began at the clock's time.
+	followed := func() {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !v.FollowedAt().Equal(f.clock.Now()); {
+			if time.Now().After(deadline) {
+				t.Fatalf("Follow: no read of the change log at %v within 5s (last at %v)", f.clock.Now(), v.FollowedAt())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	verify := func(key string, wantErr error, wantReads uint64, what string) {
+		t.Helper()
+		if _, err := v.Verify(t.Context(), key); !errors.Is(err, wantErr) {
+			t.Fatalf("Verify(%s) = %v, want %v", what, err, wantErr)
+		}
+		if n := v.Stats().StoreReads; n != wantReads {
+			t.Fatalf("store reads after Verify(%s) = %d, want %d", what, n, wantReads)
+		}
+	}
+
+	followed()
+	verify(c.Plaintext, nil, 1, "new key")
+	verify(other.Plaintext, nil, 2, "other new key")
+	if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, c.Key.ID, f.clock.Now(), pometest.Event(pome.AuditKeyRevoked)); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(59 * time.Minute)
+	followed()
+	verify(c.Plaintext, nil, 2, "cached past the ttl, log followed")
+	f.clock.Advance(time.Minute)
+	followed()
+	verify(c.Plaintext, pome.ErrKeyRevoked, 3, "revoked, invalidation lost, one followed ttl after caching")
+
+	verify(other.Plaintext, nil, 4, "other key, one followed ttl after caching")
+	stop()
+	f.clock.Advance(time.Minute - time.Millisecond)
+	verify(other.Plaintext, nil, 4, "within the ttl, log no longer followed")
+	f.clock.Advance(time.Millisecond)
+	verify(other.Plaintext, nil, 5, "past the ttl, log no longer followed")
 }

@@ -20,8 +20,12 @@ const changeBatch = 500
 // log as soon as the store signals an entry, or a reconnection after which
 // notifications may have been lost: changes made on another node apply here
 // within milliseconds, and within one interval when notifications fail.
+//
+// Each complete read of the log marks the Verifier as followed for two
+// intervals from its start (SetFollowedTTL).
 func (v *Verifier) Follow(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	after := int64(-1) // unknown until the first successful read
+	v.followLag.Store(int64(2 * interval))
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	notifier, _ := v.store.(pome.ChangeNotifier)
@@ -32,6 +36,9 @@ func (v *Verifier) Follow(ctx context.Context, interval time.Duration, log *slog
 		if notifier != nil {
 			signal = notifier.ChangeSignal()
 		}
+		// Every change committed before start is applied once the read
+		// below completes.
+		start := v.now()
 		if after < 0 {
 			last, err := v.store.LastChange(ctx)
 			if err == nil {
@@ -56,6 +63,7 @@ func (v *Verifier) Follow(ctx context.Context, interval time.Duration, log *slog
 				after = changes[len(changes)-1].Seq
 			}
 			if len(changes) < changeBatch {
+				v.followedAt.Store(start.UnixNano())
 				break
 			}
 		}

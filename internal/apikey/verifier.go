@@ -21,13 +21,20 @@ const DefaultCacheSize = 1_000_000
 // Verifier answers whether a presented key may be used, on every request of
 // the public API. Verified keys are cached by digest, at most DefaultCacheSize
 // of them (the least useful are evicted: otter's W-TinyLFU), each for at most
-// ttl; a revocation on this node forgets its entry at once, and Follow applies
-// the changes other nodes and `pome admin` make within one poll interval.
+// ttl, or longer while Follow keeps up (SetFollowedTTL); a revocation on this
+// node forgets its entry at once, and Follow applies the changes other nodes
+// and `pome admin` make within one poll interval.
 type Verifier struct {
 	store  pome.Store
 	format pome.KeyFormat
 	now    func() time.Time
 	ttl    time.Duration
+	// lifetime is how long an entry stays cached at most: the longer of
+	// ttl and the followed ttl. Past ttl, an entry is used only while
+	// followedAt is less than followLag old (trusted).
+	lifetime   atomic.Int64 // time.Duration
+	followedAt atomic.Int64 // unix nanoseconds: the start of Follow's last complete read of the log; 0: none
+	followLag  atomic.Int64 // time.Duration: how old followedAt may be
 
 	cache *otter.Cache[pome.Digest, cachedKey]
 	// gen counts invalidations. A store read that began before one is not
@@ -53,17 +60,44 @@ type Verifier struct {
 func NewVerifier(store pome.Store, format pome.KeyFormat, ttl time.Duration, now func() time.Time) *Verifier {
 	v := &Verifier{store: store, format: format, ttl: ttl, now: now,
 		byKeyID: make(map[uint64]pome.Digest), seed: maphash.MakeSeed()}
+	v.lifetime.Store(int64(ttl))
 	opts := &otter.Options[pome.Digest, cachedKey]{
 		MaximumSize:      DefaultCacheSize,
 		Clock:            clock{now},
 		OnAtomicDeletion: v.unindex,
 	}
 	if ttl > 0 {
-		opts.ExpiryCalculator = otter.ExpiryWriting[pome.Digest, cachedKey](ttl)
+		opts.ExpiryCalculator = otter.ExpiryWritingFunc(func(otter.Entry[pome.Digest, cachedKey]) time.Duration {
+			return time.Duration(v.lifetime.Load())
+		})
 	}
 	v.cache = otter.Must(opts)
 	v.negative.configure(DefaultNegativeTTL, DefaultNegativeSize)
 	return v
+}
+
+// SetFollowedTTL lets a cached key be trusted for up to d (more than the
+// ttl) while Follow keeps reading the change log: past the ttl, an entry is
+// used only if the last complete read of the log began within two poll
+// intervals; otherwise the key is read again, as if it had expired. The
+// change log, not the ttl, is what carries revocations and bans to this
+// node, so while it is followed d only bounds an invalidation that was lost;
+// when it cannot be read (the database unreachable from this node), the ttl
+// bounds staleness as before. Set it before the Verifier is used.
+func (v *Verifier) SetFollowedTTL(d time.Duration) {
+	if v.ttl > 0 {
+		v.lifetime.Store(int64(max(d, v.ttl)))
+	}
+}
+
+// trusted reports whether a cached entry may be used at now (see
+// SetFollowedTTL).
+func (v *Verifier) trusted(c *cachedKey, now int64) bool {
+	if now-c.loadedAt < int64(v.ttl) {
+		return true
+	}
+	at := v.followedAt.Load()
+	return at != 0 && now-at < v.followLag.Load()
 }
 
 // SetCacheSize sets how many verified keys are cached at most (at least 1);
@@ -92,6 +126,7 @@ type cachedKey struct {
 	owner     unique.Handle[ownerRecord] // team and creator (interned)
 	expiresAt *time.Time                 // nil: never
 	createdAt int64                      // unix nanoseconds
+	loadedAt  int64                      // unix nanoseconds: when the store was read
 	role      pome.Role                  // the key's own role (a constant)
 	idLen     uint16
 	prefixLen uint16
@@ -111,12 +146,13 @@ type ownerRecord struct {
 	creatorRole                          pome.Role // "" once the creator left the team
 }
 
-// newCachedKey packs what the store returned.
-func newCachedKey(o *pome.KeyOwner) cachedKey {
+// newCachedKey packs what the store returned at loaded.
+func newCachedKey(o *pome.KeyOwner, loaded time.Time) cachedKey {
 	k := &o.Key
 	c := cachedKey{
 		text:      k.ID + k.Prefix + k.Name,
 		createdAt: k.CreatedAt.UnixNano(),
+		loadedAt:  loaded.UnixNano(),
 		role:      canonicalRole(k.Role),
 		idLen:     uint16(len(k.ID)),
 		prefixLen: uint16(len(k.Prefix)),
@@ -188,7 +224,7 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 	}
 	now := v.now()
 	c, ok := v.cache.GetIfPresent(d)
-	if !ok {
+	if !ok || !v.trusted(&c, now.UnixNano()) {
 		if c, err = v.load(ctx, d, now, gate); err != nil {
 			return pome.KeyOwner{}, err
 		}
@@ -236,7 +272,7 @@ func (v *Verifier) load(ctx context.Context, d pome.Digest, now time.Time, gate 
 		}
 		return cachedKey{}, err
 	}
-	c := newCachedKey(&owner)
+	c := newCachedKey(&owner, now)
 	if v.ttl <= 0 || v.gen.Load() != gen {
 		return c, nil
 	}

@@ -24,26 +24,46 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	non2xx   int64
+	// advance is how far each lane (a wrk thread, a Go connection) went
+	// through the keys: the next run's start, to go on where this one
+	// stopped.
+	advance int
 }
 
 // load drives baseURL+"/v1/me" (baseURL may have a path: a gateway's
-// prefix) for d, sending the keys of keyFile in turn
-// (each connection or thread from its own offset) in the X-API-KEY header.
-func (b *bench) load(ctx context.Context, baseURL, keyFile string, d time.Duration) (result, error) {
-	gen := b.cfg.loadgen
-	if gen == "auto" {
-		gen = "go"
-		if _, err := exec.LookPath("wrk"); err == nil {
-			gen = "wrk"
-		}
-	}
+// prefix) for d, sending the keys of keyFile in turn in the X-API-KEY
+// header. The keys are split among the lanes: lane k of n starts at key
+// start + k*len/n, so that runs whose starts add up the advances cycle
+// through every key.
+func (b *bench) load(ctx context.Context, baseURL, keyFile string, start int, d time.Duration) (result, error) {
+	gen := b.generator()
 	switch gen {
 	case "wrk":
-		return b.wrk(ctx, baseURL, keyFile, d)
+		return b.wrk(ctx, baseURL, keyFile, start, d)
 	case "go":
-		return b.goLoad(ctx, baseURL, keyFile, d)
+		return b.goLoad(ctx, baseURL, keyFile, start, d)
 	}
 	return result{}, fmt.Errorf("unknown -loadgen %q", gen)
+}
+
+// generator is the load generator -loadgen names: wrk or go.
+func (b *bench) generator() string {
+	if b.cfg.loadgen != "auto" {
+		return b.cfg.loadgen
+	}
+	if _, err := exec.LookPath("wrk"); err == nil {
+		return "wrk"
+	}
+	return "go"
+}
+
+// lanes is how many independent streams of keys the generator sends: wrk's
+// threads, or the Go generator's connections.
+func (b *bench) lanes() int {
+	if b.generator() == "wrk" {
+		return b.cfg.threads
+	}
+	return b.cfg.connections
 }
 
 // wrkScript pre-formats one request per key at start, so that the per-request
@@ -60,7 +80,7 @@ function init(args)
   for line in io.lines(args[1]) do
     reqs[#reqs + 1] = wrk.format("GET", wrk.path, {["X-API-KEY"] = line})
   end
-  i = math.floor(#reqs * id / 8)
+  i = (tonumber(args[2]) + math.floor(#reqs * id / tonumber(args[3]))) % #reqs
 end
 function request()
   i = i + 1
@@ -73,13 +93,14 @@ function done(summary, latency, requests)
 end
 `
 
-func (b *bench) wrk(ctx context.Context, baseURL, keyFile string, d time.Duration) (result, error) {
+func (b *bench) wrk(ctx context.Context, baseURL, keyFile string, start int, d time.Duration) (result, error) {
 	script := filepath.Join(b.dir, "keys.lua")
 	if err := os.WriteFile(script, []byte(wrkScript), 0o600); err != nil {
 		return result{}, err
 	}
 	cmd := pinned(b.cfg.loadCPU, "wrk", "-t", strconv.Itoa(b.cfg.threads), "-c", strconv.Itoa(b.cfg.connections),
-		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "-s", script, baseURL+"/v1/me", "--", keyFile)
+		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "-s", script, baseURL+"/v1/me", "--", keyFile,
+		strconv.Itoa(start), strconv.Itoa(b.cfg.threads))
 	cmd.Env = os.Environ() // the generator is not a Go program: no GOMAXPROCS
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -93,6 +114,7 @@ func (b *bench) wrk(ctx context.Context, baseURL, keyFile string, d time.Duratio
 				return result{}, fmt.Errorf("wrk output %q: %w", l, err)
 			}
 			r.p50, r.p99 = time.Duration(p50)*time.Microsecond, time.Duration(p99)*time.Microsecond
+			r.advance = int(reqs) / b.cfg.threads
 			return r, nil
 		}
 	}
@@ -102,7 +124,7 @@ func (b *bench) wrk(ctx context.Context, baseURL, keyFile string, d time.Duratio
 // goLoad is the load generator used without wrk: one goroutine per
 // connection, keep-alive HTTP/1.1 written and read by hand. It runs in this
 // process, which is not pinned: pin it with taskset -c LOADCPU go run ...
-func (b *bench) goLoad(ctx context.Context, baseURL, keyFile string, d time.Duration) (result, error) {
+func (b *bench) goLoad(ctx context.Context, baseURL, keyFile string, start int, d time.Duration) (result, error) {
 	keys, err := readLines(keyFile)
 	if err != nil {
 		return result{}, err
@@ -124,7 +146,7 @@ func (b *bench) goLoad(ctx context.Context, baseURL, keyFile string, d time.Dura
 		wg     sync.WaitGroup
 		errs   []error
 	)
-	start := time.Now()
+	began := time.Now()
 	for c := range b.cfg.connections {
 		wg.Go(func() {
 			conn, err := net.Dial("tcp", u.Host)
@@ -139,7 +161,7 @@ func (b *bench) goLoad(ctx context.Context, baseURL, keyFile string, d time.Dura
 			br := bufio.NewReader(conn)
 			var mine []time.Duration
 			var bad int64
-			i := len(reqs) * c / b.cfg.connections
+			i := (start + len(reqs)*c/b.cfg.connections) % len(reqs)
 			for ctx.Err() == nil {
 				t := time.Now()
 				if _, err := conn.Write(reqs[i]); err != nil {
@@ -166,16 +188,17 @@ func (b *bench) goLoad(ctx context.Context, baseURL, keyFile string, d time.Dura
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := time.Since(began)
 	if len(lats) == 0 {
 		return result{}, fmt.Errorf("no request completed: %v", errors.Join(errs...))
 	}
 	slices.Sort(lats)
 	return result{
-		rps:    float64(len(lats)) / elapsed.Seconds(),
-		p50:    lats[len(lats)/2],
-		p99:    lats[len(lats)*99/100],
-		non2xx: non2xx,
+		rps:     float64(len(lats)) / elapsed.Seconds(),
+		p50:     lats[len(lats)/2],
+		p99:     lats[len(lats)*99/100],
+		non2xx:  non2xx,
+		advance: len(lats) / b.cfg.connections,
 	}, nil
 }
 

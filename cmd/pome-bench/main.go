@@ -35,6 +35,7 @@ type config struct {
 	rounds      int
 	duration    time.Duration
 	warmup      time.Duration
+	settle      time.Duration
 	connections int
 	threads     int
 	keys        int
@@ -78,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.threads, "threads", 2, "threads of wrk")
 	fs.IntVar(&c.keys, "keys", 100_000, "keys in Pome's store for the HTTP benchmark (the load cycles through all)")
 	fs.IntVar(&c.hotKeys, "hot-keys", 0, "after the warm-up over all keys, cycle only the first N in the rounds (0: all); fewer distinct keys make smaller usage flushes")
+	fs.DurationVar(&c.settle, "settle", 0, "load with the rounds' keys before the rounds; with -hot-keys, a minute or more lets SQLite's usage sweep fold the warm-up's counts first")
 	fs.IntVar(&c.forged, "forged", 10_000, "distinct forged keys of the flood")
 	fs.IntVar(&c.missKeys, "miss-keys", 1_000_000, "keys in the store for the cache-miss latency")
 	fs.IntVar(&c.missSamples, "miss-samples", 10_000, "cache misses timed per run (3 runs, distinct keys)")

@@ -19,16 +19,10 @@ func (db *DB) SetUsageFold(period time.Duration, now func() time.Time) {
 
 // FoldAllUsage folds every pending row, as a whole sweep would.
 func (db *DB) FoldAllUsage(ctx context.Context) error {
-	f := &db.fold
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	st := f.state
-	st.cursor = ""
-	err := db.tx(ctx, func(tx *sql.Tx) error { return foldUsage(ctx, tx, &st, f.now(), 0) })
-	if err == nil {
-		f.state = st
-	}
-	return err
+	return db.sweep(ctx, func(tx *sql.Tx, st *foldState, now time.Time, _ time.Duration) error {
+		st.cursor = ""
+		return foldUsage(ctx, tx, st, now, 0)
+	})
 }
 
 // PendingUsageRows is how many rows the sweep believes usage_pending holds.

@@ -17,8 +17,7 @@ import (
 // key into one write of its rows; shorter keeps the table smaller.
 const usageFoldPeriod = time.Minute
 
-// usageFold is where the sweep of usage_pending stands. AddUsage holds mu
-// for its whole transaction and replaces state only once it has committed.
+// usageFold is where the sweep of usage_pending stands (see sweep).
 type usageFold struct {
 	mu     sync.Mutex
 	period time.Duration
@@ -50,20 +49,27 @@ func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 	if len(deltas) == 0 {
 		return nil
 	}
-	f := &db.fold
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	st := f.state
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		if err := foldUsage(ctx, tx, &st, f.now(), f.period); err != nil {
+	err := db.sweep(ctx, func(tx *sql.Tx, st *foldState, now time.Time, period time.Duration) error {
+		if err := foldUsage(ctx, tx, st, now, period); err != nil {
 			return err
 		}
 		added, err := addPending(ctx, tx, deltas)
 		st.rows += added
 		return err
 	})
-	if err != nil {
-		return db.translate(ctx, "add usage", err)
+	return db.translate(ctx, "add usage", err)
+}
+
+// sweep runs fn in one write transaction on a copy of the sweep's state,
+// which replaces the state only if the transaction commits. It holds the
+// sweep's lock throughout: one fold at a time.
+func (db *DB) sweep(ctx context.Context, fn func(tx *sql.Tx, st *foldState, now time.Time, period time.Duration) error) error {
+	f := &db.fold
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.state
+	if err := db.tx(ctx, func(tx *sql.Tx) error { return fn(tx, &st, f.now(), f.period) }); err != nil {
+		return err
 	}
 	f.state = st
 	return nil

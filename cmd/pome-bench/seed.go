@@ -128,8 +128,8 @@ func seedSQLite(ctx context.Context, path string, n int, keep func(int) bool) ([
 	}
 	// No ANALYZE: Pome never runs it, and with its STAT4 statistics SQLite
 	// re-plans the verification query for every new digest bound to it, so
-	// every cache miss would parse its SQL again (about a third of a miss's
-	// cost, seen in a profile of the uniform run on 2026-12-02).
+	// every cache miss would parse its SQL again (a miss then cost three
+	// times as much: p50 180 against 52 µs, BENCHMARKS.md, 2026-12-02).
 	_, err = raw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return kept, err
 }
@@ -175,8 +175,10 @@ func seedPostgres(ctx context.Context, databaseURL string, n int, keep func(int)
 	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE)`); err != nil {
 		return nil, err
 	}
-	_, err = conn.Exec(ctx, `CHECKPOINT`)
-	return kept, err
+	if _, err := conn.Exec(ctx, `CHECKPOINT`); err != nil {
+		return nil, fmt.Errorf("CHECKPOINT (needs a superuser or the pg_checkpoint role): %w", err)
+	}
+	return kept, nil
 }
 
 // writeKeys writes keys one a line.

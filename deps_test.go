@@ -61,9 +61,11 @@ func mustPackage(t *testing.T, pkgs map[string]listedPackage, path string) liste
 // ours reports whether path is a package of this module.
 func ours(path string) bool { return path == module || strings.HasPrefix(path, module+"/") }
 
-// TestDependencies keeps the direction of DESIGN §2: the domain at the root
-// depends on nothing, services depend only on the domain, the HTTP layer
-// never touches a database, and only cmd/pome wires storage in.
+// TestDependencies keeps the direction of ARCHITECTURE.md: the domain at the
+// root depends on nothing, services depend only on the domain, the HTTP
+// layer never touches a database, only internal/node wires storage in, the
+// authorization core knows no HTTP, and the remote middleware needs only the
+// SDK.
 func TestDependencies(t *testing.T) {
 	pkgs := mustListPackages(t)
 	std := func(path string) bool { return pkgs[path].Standard }
@@ -116,24 +118,50 @@ func TestDependencies(t *testing.T) {
 		}
 	})
 
-	t.Run("only cmd/pome wires storage", func(t *testing.T) {
+	t.Run("only internal/node wires storage", func(t *testing.T) {
 		storage := []string{module + "/internal/sqlite", module + "/internal/postgres", module + "/internal/redis"}
-		// pometest is the test harness: only tests import it, and it may open
-		// a real store for them. pomeauth is the Go middleware a service
-		// imports: it opens Pome's database as `pome serve` does.
-		// cmd/pome-bench seeds and reads both stores to time cache misses.
-		mayWire := append([]string{module + "/cmd/pome", module + "/cmd/pome-bench", module + "/internal/pometest", module + "/pomeauth"}, storage...)
+		// internal/node opens the store and the limiter of a node; what
+		// runs a node may depend on it: the server, the in-process
+		// middleware, the test harness (only tests import it) and the
+		// benchmark, which seeds and reads both stores to time cache misses.
+		mayWire := append([]string{module + "/internal/node", module + "/cmd/pome", module + "/cmd/pome-bench",
+			module + "/internal/pometest", module + "/pomeauth/inprocess"}, storage...)
 		for path, p := range pkgs {
 			if !ours(path) || slices.Contains(mayWire, path) {
 				continue
 			}
 			for _, d := range p.Deps {
-				if slices.Contains(storage, d) {
+				if slices.Contains(storage, d) || d == module+"/internal/node" {
 					t.Errorf("%s depends on %s", path, d)
 				}
 			}
 		}
 		mustPackage(t, pkgs, module+"/cmd/pome")
+	})
+
+	t.Run("the authorization core knows no HTTP", func(t *testing.T) {
+		p := mustPackage(t, pkgs, module+"/internal/authz")
+		if slices.Contains(p.Imports, "net/http") {
+			t.Errorf("internal/authz imports net/http")
+		}
+		for _, d := range p.Deps {
+			if ours(d) && !slices.Contains([]string{module, module + "/internal/apikey", module + "/internal/meter",
+				module + "/internal/ratelimit", module + "/internal/servicetoken"}, d) {
+				t.Errorf("internal/authz depends on %s", d)
+			}
+		}
+	})
+
+	t.Run("the remote middleware needs only the SDK", func(t *testing.T) {
+		// A service that verifies keys through a Pome server pulls in no
+		// database driver, cache or metrics library: the standard library,
+		// the domain, the SDK and the HTTP helpers they share.
+		light := []string{module, module + "/client", module + "/internal/httpapi", module + "/pomeauth"}
+		for _, d := range mustPackage(t, pkgs, module+"/pomeauth").Deps {
+			if !std(d) && !slices.Contains(light, d) {
+				t.Errorf("pomeauth depends on %s", d)
+			}
+		}
 	})
 
 	t.Run("pometest is imported only by tests", func(t *testing.T) {

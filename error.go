@@ -5,8 +5,10 @@ import (
 	"fmt"
 )
 
-// Kind classifies an error. It decides the HTTP status and the SPEC §8 type;
-// only internal/httpserver/error.go maps kinds to statuses.
+// Kind classifies an error by what the caller can do about it. The HTTP
+// layer answers each kind with one status and error type (one table, in
+// internal/httpapi); errors of the HTTP layer alone (a body too large, a
+// method not allowed) are declared there.
 type Kind uint8
 
 const (
@@ -16,13 +18,8 @@ const (
 	Forbidden
 	NotFound
 	Conflict
-	MethodNotAllowed
-	TooLarge
-	UnsupportedMediaType
 	RateLimited
 	Unavailable
-	BadGateway     // gateway mode: the upstream could not be reached or answered garbage
-	GatewayTimeout // gateway mode: the upstream did not answer in time
 )
 
 // Error is the one error type of Pome. Message is safe to show the caller;
@@ -110,13 +107,5 @@ var (
 	ErrKeyNotActive     = &Error{Kind: Conflict, Code: "key_not_active", Message: "Only an active API key can be rolled"}
 	ErrConcurrentChange = &Error{Kind: Conflict, Code: "concurrent_change", Message: "The resource changed while this request ran; retry"}
 
-	ErrInvalidJSON          = &Error{Kind: Invalid, Code: "invalid_json", Message: "Request body is not valid JSON"}
-	ErrBodyTooLarge         = &Error{Kind: TooLarge, Code: "body_too_large", Message: "Request body is larger than 64 KiB"}
-	ErrUnsupportedMediaType = &Error{Kind: UnsupportedMediaType, Code: "unsupported_media_type", Message: "Content-Type must be application/json"}
-	ErrMethodNotAllowed     = &Error{Kind: MethodNotAllowed, Code: "method_not_allowed", Message: "Method not allowed"}
-	ErrCrossOrigin          = &Error{Kind: Forbidden, Code: "cross_origin_request", Message: "Cross-origin request refused"}
-	ErrUnavailable          = &Error{Kind: Unavailable, Code: "service_unavailable", Message: "Service temporarily unavailable"}
-
-	ErrUpstream        = &Error{Kind: BadGateway, Code: "upstream_error", Message: "The upstream service could not be reached"}
-	ErrUpstreamTimeout = &Error{Kind: GatewayTimeout, Code: "upstream_timeout", Message: "The upstream service did not answer in time"}
+	ErrUnavailable = &Error{Kind: Unavailable, Code: "service_unavailable", Message: "Service temporarily unavailable"}
 )

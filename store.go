@@ -110,16 +110,22 @@ type Store interface {
 	// AuditEvents returns the events that match f, newest first.
 	AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 
+	// ChangeSignal returns a channel that is closed at the next
+	// notification after the call: an entry appended to the change log, or
+	// the notification connection (re-)established, after which entries
+	// may have been missed; nil (never closed) for a store that cannot
+	// announce entries (SQLite, one node), which followers only poll. A
+	// follower asks for the channel before reading the log, so that
+	// nothing committed after its read goes unnoticed. Notifications are a
+	// hint: the change log stays the truth, and followers keep polling it,
+	// so a lost notification delays a change by one poll interval at most.
+	ChangeSignal() <-chan struct{}
+
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
-}
 
-// ServiceTokenStore stores the service tokens of the verify endpoint. Both
-// storage backends implement it besides Store; it is kept apart so that a
-// Store wrapper need not know of it.
-type ServiceTokenStore interface {
 	// CreateServiceToken stores a new token and appends ev, in one
 	// transaction.
 	CreateServiceToken(ctx context.Context, t ServiceToken, ev AuditEvent) error
@@ -133,20 +139,4 @@ type ServiceTokenStore interface {
 	// writes nothing). It returns the token as stored afterwards;
 	// ErrServiceTokenNotFound if there is no such token.
 	RevokeServiceToken(ctx context.Context, id string, at time.Time, ev AuditEvent) (ServiceToken, error)
-}
-
-// ChangeNotifier is implemented by a Store that can announce change-log
-// entries as they commit (PostgreSQL's LISTEN/NOTIFY), so that a follower
-// applies a change made on another node within milliseconds instead of at
-// its next poll. A Store without it (SQLite, one node) is only polled.
-// Notifications are a hint: the change log stays the truth, and followers
-// keep polling it, so a lost notification delays a change by one poll
-// interval at most.
-type ChangeNotifier interface {
-	// ChangeSignal returns a channel that is closed at the next
-	// notification after the call: an entry appended to the change log, or
-	// the notification connection (re-)established, after which entries
-	// may have been missed. A follower asks for the channel before reading
-	// the log, so that nothing committed after its read goes unnoticed.
-	ChangeSignal() <-chan struct{}
 }

@@ -502,17 +502,19 @@ func TestNotPome(t *testing.T) {
 }
 
 // TestErrorStatuses protects the envelope decoding for every status of
-// SPEC §8: the kind comes from the status, the request id from the body or
-// else the header.
+// The kind comes from the status (the one table of internal/httpapi, read
+// backwards: the answers of the HTTP layer alone, 405, 413 and 415, are
+// Invalid; an upstream's failure in gateway mode, 502 and 504, is
+// Unavailable), the request id from the body or else the header.
 func TestErrorStatuses(t *testing.T) {
 	tests := []struct {
 		status int
 		kind   pome.Kind
 	}{
 		{400, pome.Invalid}, {401, pome.Unauthenticated}, {403, pome.Forbidden}, {404, pome.NotFound},
-		{405, pome.MethodNotAllowed}, {409, pome.Conflict}, {413, pome.TooLarge},
-		{415, pome.UnsupportedMediaType}, {429, pome.RateLimited}, {500, pome.Internal},
-		{503, pome.Unavailable}, {502, pome.Internal},
+		{405, pome.Invalid}, {409, pome.Conflict}, {413, pome.Invalid},
+		{415, pome.Invalid}, {429, pome.RateLimited}, {500, pome.Internal},
+		{503, pome.Unavailable}, {502, pome.Unavailable}, {504, pome.Unavailable}, {418, pome.Internal},
 	}
 	for _, tt := range tests {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {

@@ -1,13 +1,12 @@
 package client
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // Error is an error answered by a Pome server: the SPEC §8 envelope, with
@@ -47,60 +46,17 @@ func (e *Error) Code() string { return e.Err.Code }
 // Message is the server's caller-safe message.
 func (e *Error) Message() string { return e.Err.Message }
 
-// kindOf maps an HTTP status back to the error kind that produced it (the
-// inverse of the server's only mapping, internal/httpserver/error.go).
-func kindOf(status int) pome.Kind {
-	switch status {
-	case http.StatusBadRequest:
-		return pome.Invalid
-	case http.StatusUnauthorized:
-		return pome.Unauthenticated
-	case http.StatusForbidden:
-		return pome.Forbidden
-	case http.StatusNotFound:
-		return pome.NotFound
-	case http.StatusMethodNotAllowed:
-		return pome.MethodNotAllowed
-	case http.StatusConflict:
-		return pome.Conflict
-	case http.StatusRequestEntityTooLarge:
-		return pome.TooLarge
-	case http.StatusUnsupportedMediaType:
-		return pome.UnsupportedMediaType
-	case http.StatusTooManyRequests:
-		return pome.RateLimited
-	case http.StatusServiceUnavailable:
-		return pome.Unavailable
-	}
-	return pome.Internal
-}
-
-// decodeError reads a non-success answer: the SPEC §8 envelope as *Error,
-// or anything else as ErrUnexpectedResponse.
+// decodeError reads a non-success answer: the error envelope as *Error, or
+// anything else as ErrUnexpectedResponse.
 func decodeError(resp *http.Response, raw []byte, call string) error {
-	var env struct {
-		Error *struct {
-			Message   string `json:"message"`
-			Type      string `json:"type"`
-			Code      string `json:"code"`
-			RequestID string `json:"request_id"`
-		} `json:"error"`
-	}
-	if !isJSON(resp) || json.Unmarshal(raw, &env) != nil || env.Error == nil || env.Error.Code == "" {
+	e, b, ok := httpapi.DecodeError(resp.StatusCode, raw)
+	if !isJSON(resp) || !ok {
 		return fmt.Errorf("%s answered %s: %w (is the base URL a Pome server?)", call, resp.Status, ErrUnexpectedResponse)
 	}
-	b := env.Error
-	e := &Error{
-		Err:       &pome.Error{Kind: kindOf(resp.StatusCode), Code: b.Code, Message: b.Message},
-		Status:    resp.StatusCode,
-		Type:      b.Type,
-		RequestID: b.RequestID,
+	ce := &Error{Err: e, Status: resp.StatusCode, Type: b.Type, RequestID: b.RequestID,
+		RetryAfter: time.Duration(httpapi.RetryAfter(resp.Header)) * time.Second}
+	if ce.RequestID == "" {
+		ce.RequestID = resp.Header.Get("X-Request-Id")
 	}
-	if e.RequestID == "" {
-		e.RequestID = resp.Header.Get("X-Request-Id")
-	}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-		e.RetryAfter = time.Duration(s) * time.Second
-	}
-	return e
+	return ce
 }

@@ -8,12 +8,13 @@ import (
 	"os"
 
 	"github.com/pomehq/pome/pomeauth"
+	"github.com/pomehq/pome/pomeauth/inprocess"
 )
 
 // A Go service verifies keys against Pome's PostgreSQL database, in
 // process, and reads the caller from the request's context.
 func Example() {
-	auth, err := pomeauth.New(context.Background(), pomeauth.Config{
+	auth, err := inprocess.New(context.Background(), inprocess.Config{
 		DatabaseURL: os.Getenv("POME_DATABASE_URL"),
 		PlanLimits:  map[string]int{"free": 60, "pro": 600},
 	})

@@ -1,24 +1,23 @@
 // Package pomeauth protects a Go service's HTTP handlers with the API keys
 // that a Pome deployment issues, in one of two ways (docs/protect.md):
 //
-//   - In process, with New: keys are verified against Pome's own database
-//     (SQLite or PostgreSQL), with the same cache, change-log invalidation,
-//     plan limits, failed-authentication limit and usage counting as
-//     `pome serve`, and no network hop.
 //   - Remotely, with NewRemote: each request is checked by a Pome server's
-//     POST /v1/keys/verify, authenticated by a service token; for services
-//     that cannot reach the database.
+//     POST /v1/keys/verify, authenticated by a service token. This package
+//     depends only on the standard library and Pome's Go SDK (client).
+//   - In process, with package pomeauth/inprocess: keys are verified
+//     against Pome's own database (SQLite or PostgreSQL), with the same
+//     cache, change-log invalidation, plan limits, failed-authentication
+//     limit and usage counting as `pome serve`, and no network hop.
 //
 // Both give a func(http.Handler) http.Handler middleware that reads the key
-// as SPEC §3 says (X-API-KEY, or Authorization: Bearer), refuses what Pome
-// would refuse with the same SPEC §8 JSON errors, lets a viewer key use only
-// GET and HEAD, and puts the caller's Identity in the request's
+// as Pome's public API does (X-API-KEY, or Authorization: Bearer), refuses
+// what Pome would refuse with the same JSON errors, lets a viewer key use
+// only GET and HEAD, and puts the caller's Identity in the request's
 // context for FromContext.
 package pomeauth
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"github.com/pomehq/pome"
@@ -72,27 +71,25 @@ func PermissionOf(method string) Permission {
 	return Write
 }
 
-func (p Permission) action() pome.Action {
+// Action is what the permission asks of a key.
+func (p Permission) Action() pome.Action {
 	if p == Write {
 		return pome.ActionAPIWrite
 	}
 	return pome.ActionAPIRead
 }
 
-// writeError answers err as the SPEC §8 envelope, with the response's
-// X-Request-Id (a new one if the service set none).
-func writeError(w http.ResponseWriter, err error) {
+// WriteError answers err as Pome's error envelope, with the response's
+// X-Request-Id (a new one if the service set none). A *pome.Error answers
+// with its kind's status; anything else is a 500 that shows nothing of it.
+func WriteError(w http.ResponseWriter, err error) {
 	h := w.Header()
 	id := h.Get("X-Request-Id")
 	if id == "" {
 		id = pome.NewRequestID()
 		h.Set("X-Request-Id", id)
 	}
-	status, body := httpapi.Describe(err, id)
-	httpapi.SetAuthenticate(h, status)
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(httpapi.Envelope{Error: body})
+	httpapi.WriteError(w, err, id)
 }

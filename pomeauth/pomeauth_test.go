@@ -23,6 +23,7 @@ import (
 	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/postgres"
 	"github.com/pomehq/pome/pomeauth"
+	"github.com/pomehq/pome/pomeauth/inprocess"
 )
 
 // app is a service behind the middleware: it answers the identity it was
@@ -104,9 +105,9 @@ func TestMiddlewareInProcess(t *testing.T) {
 	dev := pomeSrv.CreateKeyWith(t, alice, `{"name":"ci","role":"developer"}`)
 	viewer := pomeSrv.CreateKeyWith(t, alice, `{"name":"ro","role":"viewer"}`)
 
-	auth, err := pomeauth.New(t.Context(), pomeauth.Config{DataDir: filepath.Dir(pomeSrv.DB.Path())})
+	auth, err := inprocess.New(t.Context(), inprocess.Config{DataDir: filepath.Dir(pomeSrv.DB.Path())})
 	if err != nil {
-		t.Fatalf("pomeauth.New = %v", err)
+		t.Fatalf("inprocess.New = %v", err)
 	}
 	closed := false
 	t.Cleanup(func() {
@@ -176,7 +177,7 @@ func TestMiddlewareLimits(t *testing.T) {
 	pomeSrv := pometest.NewServer(t, pometest.WithNow(time.Now))
 	alice := pomeSrv.Signup(t, "alice@example.com")
 	key := pomeSrv.CreateKey(t, alice, "ci")
-	auth, err := pomeauth.New(t.Context(), pomeauth.Config{
+	auth, err := inprocess.New(t.Context(), inprocess.Config{
 		DataDir:               filepath.Dir(pomeSrv.DB.Path()),
 		PlanLimits:            map[string]int{pome.PlanFree: 2},
 		AuthFailuresPerMinute: 2,
@@ -221,7 +222,7 @@ func TestMiddlewarePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	auth, err := pomeauth.New(t.Context(), pomeauth.Config{DatabaseURL: dsn})
+	auth, err := inprocess.New(t.Context(), inprocess.Config{DatabaseURL: dsn})
 	if err != nil {
 		t.Fatal(err)
 	}

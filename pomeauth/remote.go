@@ -1,29 +1,27 @@
 package pomeauth
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/client"
 	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // Codes of POST /v1/keys/verify.
 const (
-	CodeValid                   = "VALID"
-	CodeInvalid                 = "INVALID"
-	CodeRevoked                 = "REVOKED"
-	CodeExpired                 = "EXPIRED"
-	CodeTeamBanned              = "TEAM_BANNED"
-	CodeInsufficientPermissions = "INSUFFICIENT_PERMISSIONS"
-	CodeRateLimited             = "RATE_LIMITED"
+	CodeValid                   = client.VerifyValid
+	CodeInvalid                 = client.VerifyInvalid
+	CodeRevoked                 = client.VerifyRevoked
+	CodeExpired                 = client.VerifyExpired
+	CodeTeamBanned              = client.VerifyTeamBanned
+	CodeInsufficientPermissions = client.VerifyInsufficientPermissions
+	CodeRateLimited             = client.VerifyRateLimited
 )
 
 // Result is the answer of POST /v1/keys/verify.
@@ -46,45 +44,17 @@ type RateLimit struct {
 // Remote verifies keys through a Pome server's POST /v1/keys/verify. It is
 // safe for concurrent use.
 type Remote struct {
-	url   string
-	token string
-	http  *http.Client
+	client *client.Client
 }
 
 // NewRemote returns a Remote calling the Pome server at baseURL (e.g.
 // "https://pome.internal:8080") with serviceToken, made by `pome admin
-// service-token create`. client may be nil: a client with a 10 s timeout.
-func NewRemote(baseURL, serviceToken string, client *http.Client) *Remote {
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+// service-token create`. hc may be nil: a client with a 10 s timeout.
+func NewRemote(baseURL, serviceToken string, hc *http.Client) *Remote {
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &Remote{url: strings.TrimRight(baseURL, "/") + "/v1/keys/verify", token: serviceToken, http: client}
-}
-
-type remoteBody struct {
-	Valid bool   `json:"valid"`
-	Code  string `json:"code"`
-	Key   *struct {
-		ID     string `json:"id"`
-		Name   string `json:"name"`
-		Prefix string `json:"prefix"`
-		Role   string `json:"role"`
-	} `json:"key"`
-	Team *struct {
-		ID       string `json:"id"`
-		Slug     string `json:"slug"`
-		PlanTier string `json:"plan_tier"`
-	} `json:"team"`
-	User *struct {
-		ID    string `json:"id"`
-		Email string `json:"email"`
-	} `json:"user"`
-	RateLimit *struct {
-		Limit      int   `json:"limit"`
-		Remaining  int   `json:"remaining"`
-		Reset      int64 `json:"reset"`
-		RetryAfter int64 `json:"retry_after"`
-	} `json:"ratelimit"`
+	return &Remote{client: client.New(baseURL, client.WithServiceToken(serviceToken), client.WithHTTPClient(hc))}
 }
 
 // Verify asks Pome whether key may be used for p. A valid key counts one
@@ -92,99 +62,55 @@ type remoteBody struct {
 // server unreachable, or a refusal of the call itself (the service token),
 // as a *pome.Error.
 func (c *Remote) Verify(ctx context.Context, key string, p Permission) (Result, error) {
-	body, err := json.Marshal(map[string]string{"key": key, "permission": string(p)})
+	v, err := c.client.Verify(ctx, client.VerifyParams{Key: key, Permission: string(p)})
 	if err != nil {
-		return Result{}, err
+		return Result{}, callError(err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return Result{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return Result{}, pome.ErrUnavailable.WithCause(fmt.Errorf("pomeauth: verify: %w", err))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return Result{}, pome.ErrUnavailable.WithCause(fmt.Errorf("pomeauth: verify: %w", err))
-	}
-	if resp.StatusCode != http.StatusOK {
-		return Result{}, callError(resp.StatusCode, raw)
-	}
-	var b remoteBody
-	if err := json.Unmarshal(raw, &b); err != nil {
-		return Result{}, fmt.Errorf("pomeauth: verify: decode answer: %w", err)
-	}
-	res := Result{Valid: b.Valid, Code: b.Code}
-	if b.Key != nil && b.Team != nil && b.User != nil {
+	res := Result{Valid: v.Valid, Code: v.Code}
+	if v.Key != nil && v.Team != nil && v.User != nil {
 		res.Identity = &Identity{
-			UserID: b.User.ID, UserEmail: b.User.Email,
-			TeamID: b.Team.ID, TeamSlug: b.Team.Slug, PlanTier: b.Team.PlanTier,
-			KeyID: b.Key.ID, KeyName: b.Key.Name, KeyPrefix: b.Key.Prefix, Role: b.Key.Role,
+			UserID: v.User.ID, UserEmail: v.User.Email,
+			TeamID: v.Team.ID, TeamSlug: v.Team.Slug, PlanTier: v.Team.PlanTier,
+			KeyID: v.Key.ID, KeyName: v.Key.Name, KeyPrefix: v.Key.Prefix, Role: string(v.Key.Role),
 		}
 	}
-	if rl := b.RateLimit; rl != nil {
+	if rl := v.RateLimit; rl != nil {
 		res.RateLimit = &RateLimit{Limit: rl.Limit, Remaining: rl.Remaining,
 			Reset: time.Duration(rl.Reset) * time.Second, RetryAfter: time.Duration(rl.RetryAfter) * time.Second}
 	}
 	return res, nil
 }
 
-// callError decodes the SPEC §8 envelope of a refused call.
-func callError(status int, raw []byte) error {
-	var env struct {
-		Error struct {
-			Message, Code string
-		} `json:"error"`
-	}
-	json.Unmarshal(raw, &env)
-	kind := pome.Internal
-	switch status {
-	case http.StatusBadRequest:
-		kind = pome.Invalid
-	case http.StatusUnauthorized:
-		kind = pome.Unauthenticated
-	case http.StatusTooManyRequests:
-		kind = pome.RateLimited
-	case http.StatusServiceUnavailable:
-		kind = pome.Unavailable
-	}
-	cause := fmt.Errorf("pomeauth: verify: status %d: %s: %s", status, env.Error.Code, env.Error.Message)
-	if kind == pome.Internal || kind == pome.Unauthenticated {
-		// The service's own credential was refused, or Pome failed: to the
-		// service's caller that is Pome being unusable, not their fault.
+// callError is the error of a verify call that got no answer about the key.
+// The service's own credential refused, Pome failing or unreachable: to the
+// service's caller that is Pome being unusable, not their fault.
+func callError(err error) error {
+	cause := fmt.Errorf("pomeauth: verify: %w", err)
+	var ce *client.Error
+	if !errors.As(err, &ce) {
 		return pome.ErrUnavailable.WithCause(cause)
 	}
-	return &pome.Error{Kind: kind, Code: env.Error.Code, Message: env.Error.Message, Err: cause}
+	switch ce.Kind() {
+	case pome.Internal, pome.Unauthenticated:
+		return pome.ErrUnavailable.WithCause(cause)
+	}
+	return ce.Err.WithCause(cause)
 }
 
-// codeErrors are the SPEC §3 errors of the verify codes.
-var codeErrors = map[string]*pome.Error{
-	CodeInvalid:                 pome.ErrInvalidAPIKey,
-	CodeRevoked:                 pome.ErrKeyRevoked,
-	CodeExpired:                 pome.ErrKeyExpired,
-	CodeTeamBanned:              pome.ErrTeamBanned,
-	CodeInsufficientPermissions: pome.ErrInsufficientPermissions,
-	CodeRateLimited:             pome.ErrRateLimited,
-}
-
-// Middleware is Auth.Middleware through the verify endpoint: one call per
-// request. If Pome cannot be reached, requests are refused (503), never let
-// through. The per-IP limit of failed authentications is not applied: put
-// the service's own limits in front.
+// Middleware is the in-process middleware's equivalent through the verify
+// endpoint: one call per request. If Pome cannot be reached, requests are
+// refused (503), never let through. The per-IP limit of failed
+// authentications is not applied: put the service's own limits in front.
 func (c *Remote) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := httpapi.APIKeyFrom(r.Header)
 		if err != nil {
-			writeError(w, err)
+			WriteError(w, err)
 			return
 		}
 		res, err := c.Verify(r.Context(), key, PermissionOf(r.Method))
 		if err != nil {
-			writeError(w, err)
+			WriteError(w, err)
 			return
 		}
 		if rl := res.RateLimit; rl != nil {
@@ -197,11 +123,7 @@ func (c *Remote) Middleware(next http.Handler) http.Handler {
 			}
 		}
 		if !res.Valid || res.Identity == nil {
-			e, ok := codeErrors[res.Code]
-			if !ok {
-				e = pome.ErrInvalidAPIKey
-			}
-			writeError(w, e)
+			WriteError(w, client.VerifyErrorOf(res.Code))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), *res.Identity)))

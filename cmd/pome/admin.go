@@ -14,6 +14,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
+	"github.com/pomehq/pome/internal/node"
 )
 
 const adminUsage = `Usage: pome admin [--data-dir DIR | --database-url URL] <command> [args]
@@ -107,7 +108,7 @@ func adminUserCreate(ctx context.Context, storage storageFlags, args []string, g
 	}
 	// The first user of a closed-signup deployment is made before any
 	// server has run, so this command may create the database.
-	store, err := openStore(ctx, storage, true)
+	store, err := node.OpenStore(ctx, storage.storage(true))
 	if err != nil {
 		return err
 	}
@@ -174,7 +175,7 @@ func adminTeam(ctx context.Context, storage storageFlags, verb string, args []st
 		}
 	}
 
-	store, err := openStore(ctx, storage, false)
+	store, err := node.OpenStore(ctx, storage.storage(false))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pomehq/pome/internal/node"
 )
 
 // newFlagSet returns a flag set that reports to stderr and whose --help
@@ -103,4 +105,10 @@ func (s *storageFlags) check() error {
 		return usagef("--data-dir must not be empty")
 	}
 	return nil
+}
+
+// storage is where the flags say the database is; create makes a missing
+// SQLite database (serve, admin user create) rather than refusing it.
+func (s storageFlags) storage(create bool) node.Storage {
+	return node.Storage{DatabaseURL: s.databaseURL, DataDir: s.dataDir, Create: create}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/node"
 	"github.com/pomehq/pome/internal/servicetoken"
 )
 
@@ -39,16 +40,12 @@ func adminServiceToken(ctx context.Context, storage storageFlags, verb string, a
 		fs.Usage()
 		return &usageError{msg: "service-token " + verb + ": wrong arguments", quiet: true}
 	}
-	store, err := openStore(ctx, storage, false)
+	store, err := node.OpenStore(ctx, storage.storage(false))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	sts, ok := store.(pome.ServiceTokenStore)
-	if !ok {
-		return errors.New("this database cannot store service tokens")
-	}
-	tokens := servicetoken.New(sts, time.Now)
+	tokens := servicetoken.New(store, time.Now)
 	switch verb {
 	case "create":
 		c, err := tokens.Create(ctx, fs.Arg(0))

@@ -235,7 +235,7 @@ func TestFollowAppliesChangeLog(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		f.verifier.Follow(ctx, 5*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		f.verifier.Follow(ctx, 5*time.Millisecond, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		close(done)
 	}()
 	t.Cleanup(func() { cancel(); <-done })

@@ -167,7 +167,7 @@ func TestFollowedTTL(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		v.Follow(ctx, time.Millisecond, slog.New(slog.DiscardHandler)) // followed: a read within 2 ms of the clock
+		v.Follow(ctx, time.Millisecond, nil, slog.New(slog.DiscardHandler)) // followed: a read within 2 ms of the clock
 		close(done)
 	}()
 	stop := func() { cancel(); <-done }

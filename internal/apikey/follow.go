@@ -4,8 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"time"
-
-	"github.com/pomehq/pome"
 )
 
 // changeBatch is how many change-log entries one poll reads at most.
@@ -16,25 +14,26 @@ const changeBatch = 500
 // stale. It returns when ctx ends. While the database cannot be read it logs
 // and keeps polling; the cache's time-to-live bounds staleness meanwhile.
 //
-// If the store is a pome.ChangeNotifier (PostgreSQL), Follow also reads the
-// log as soon as the store signals an entry, or a reconnection after which
-// notifications may have been lost: changes made on another node apply here
-// within milliseconds, and within one interval when notifications fail.
+// Follow also reads the log as soon as signal's channel is closed (nil
+// signal: never): the node passes the store's notifications (PostgreSQL's
+// NOTIFY of an entry, or of a reconnection after which notifications may
+// have been lost), so that changes made on another node apply here within
+// milliseconds, and within one interval when notifications fail. signal is
+// called before each read of the log.
 //
 // Each complete read of the log marks the Verifier as followed for two
 // intervals from its start (SetFollowedTTL).
-func (v *Verifier) Follow(ctx context.Context, interval time.Duration, log *slog.Logger) {
+func (v *Verifier) Follow(ctx context.Context, interval time.Duration, signal func() <-chan struct{}, log *slog.Logger) {
 	after := int64(-1) // unknown until the first successful read
 	v.followLag.Store(int64(2 * interval))
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	notifier, _ := v.store.(pome.ChangeNotifier)
 	for {
 		// Asked for before the read, so that an entry committed after
 		// the read wakes the next one.
-		var signal <-chan struct{} // nil: never ready
-		if notifier != nil {
-			signal = notifier.ChangeSignal()
+		var wake <-chan struct{} // nil: never ready
+		if signal != nil {
+			wake = signal()
 		}
 		// Every change committed before start is applied once the read
 		// below completes.
@@ -71,7 +70,7 @@ func (v *Verifier) Follow(ctx context.Context, interval time.Duration, log *slog
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-signal:
+		case <-wake:
 		}
 	}
 }

@@ -38,7 +38,7 @@ func (s *notifyingStore) Changes(ctx context.Context, after int64, limit int) ([
 	return cs, err
 }
 
-// With a store that notifies, a change made elsewhere applies as soon as it
+// With a signal of the store's notifications, a change made elsewhere applies as soon as it
 // is signalled, not at the next poll: the poll interval here is an hour.
 func TestFollowWakesOnChangeSignal(t *testing.T) {
 	f := newFixture(t)
@@ -50,7 +50,7 @@ func TestFollowWakesOnChangeSignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		v.Follow(ctx, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		v.Follow(ctx, time.Hour, store.ChangeSignal, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		close(done)
 	}()
 	t.Cleanup(func() { cancel(); <-done })

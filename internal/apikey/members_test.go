@@ -27,7 +27,7 @@ func TestFollowAppliesMemberChanges(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		f.verifier.Follow(ctx, 5*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		f.verifier.Follow(ctx, 5*time.Millisecond, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		close(done)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
@@ -65,7 +65,7 @@ func TestFollowAppliesRoll(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		f.verifier.Follow(ctx, 5*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		f.verifier.Follow(ctx, 5*time.Millisecond, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		close(done)
 	}()
 	t.Cleanup(func() { cancel(); <-done })

@@ -56,3 +56,12 @@ func BearerToken(v string) (token string, ok bool) {
 	}
 	return strings.TrimLeft(rest, " "), true
 }
+
+// ActionOf is what a request of method asks of a key: reading (GET, HEAD)
+// or writing (any other method). A viewer key only reads.
+func ActionOf(method string) pome.Action {
+	if method == http.MethodGet || method == http.MethodHead {
+		return pome.ActionAPIRead
+	}
+	return pome.ActionAPIWrite
+}

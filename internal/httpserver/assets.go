@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // The dashboard's files: html/template pages and the CSS and JavaScript they
@@ -88,7 +89,7 @@ func handleStatic(log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := assets[r.PathValue("name")]
 		if !ok {
-			writeError(w, r, log, errRouteNotFound)
+			writeError(w, r, log, httpapi.ErrRouteNotFound)
 			return
 		}
 		h := w.Header()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // handleAudit answers GET /api/audit?action=&target=&cursor=&limit=: the
@@ -38,6 +39,6 @@ func handleAudit(log *slog.Logger, sess sessions, accounts *account.Service) htt
 		if page.NextCursor != "" {
 			v.NextCursor = &page.NextCursor
 		}
-		writeJSON(w, http.StatusOK, v)
+		httpapi.WriteJSON(w, http.StatusOK, v)
 	})
 }

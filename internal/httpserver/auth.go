@@ -7,6 +7,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 type loginRequest struct {
@@ -88,7 +89,7 @@ func signedIn(w http.ResponseWriter, r *http.Request, log *slog.Logger, accounts
 		return
 	}
 	sess.set(w, in.Token)
-	writeJSON(w, status, view)
+	httpapi.WriteJSON(w, status, view)
 }
 
 // handleLogout answers POST /api/auth/logout: the session is deleted and its
@@ -106,7 +107,7 @@ func handleLogout(log *slog.Logger, accounts *account.Service, sess sessions) ht
 		// Not "cache": every response is no-store, and clearing a cache can
 		// stall the browser for seconds.
 		w.Header()["Clear-Site-Data"] = clearSiteData
-		writeJSON(w, http.StatusOK, successView{Success: true})
+		httpapi.WriteJSON(w, http.StatusOK, successView{Success: true})
 	})
 }
 
@@ -124,7 +125,7 @@ func handleSession(log *slog.Logger, accounts *account.Service, sess sessions) h
 			writeError(w, r, log, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, view)
+		httpapi.WriteJSON(w, http.StatusOK, view)
 	})
 }
 

@@ -4,7 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/authz"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // NewWithRoutes is New with extra routes added to its mux, so that tests can
@@ -13,16 +14,16 @@ func NewWithRoutes(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	return newHandler(cfg, extra)
 }
 
-// PublicGate answers 200 {"ok":true} to any request that authorizeKey, the
-// one gate of the public API, lets through, and its error otherwise. The
-// public API has no write route yet: tests mount this one to reach the
-// SPEC §4 refusal of writes over HTTP.
-func PublicGate(v *apikey.Verifier) http.Handler {
+// PublicGate answers 200 {"ok":true} to any request that the gate of the
+// public API lets through, and its error otherwise. The public API has no
+// write route yet: tests mount this one to reach the refusal of writes
+// over HTTP.
+func PublicGate(gate *authz.Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := authorizeKey(r, v, nil); err != nil {
+		if _, err := authorize(w, r, gate); err != nil {
 			writeError(w, r, slog.New(slog.DiscardHandler), err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		httpapi.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 }

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // fallbackPattern catches every request that no route matches.
@@ -20,10 +20,10 @@ func handleFallback(log *slog.Logger, mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeError(w, r, log, pome.ErrMethodNotAllowed)
+			writeError(w, r, log, httpapi.ErrMethodNotAllowed)
 			return
 		}
-		writeError(w, r, log, errRouteNotFound)
+		writeError(w, r, log, httpapi.ErrRouteNotFound)
 	})
 }
 

@@ -14,15 +14,16 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/httpapi"
-	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
 )
 
 // Gateway mode (docs/protect.md): Pome in front of the platform's own API.
 // Every request under an upstream's prefix is authenticated as GET /v1/me is
 // (the same gate: errors, per-IP failure limit, per-key plan limit, usage
-// counting), then forwarded with the credentials removed and the identity
+// counting), in the gateway surface's chain (no body cap, no cookie guard:
+// surfaces.go), then forwarded with the credentials removed and the identity
 // added as Pome-* headers. Nothing unauthenticated reaches an upstream.
 
 // Upstream is one API that gateway mode protects.
@@ -101,14 +102,13 @@ type forwardedKey struct{}
 
 // handleGateway authenticates a request as the public API does and forwards
 // it to proxy.
-func handleGateway(log *slog.Logger, gate *keyGate, m *meter.Meter, now func() time.Time, proxy http.Handler) http.Handler {
+func handleGateway(log *slog.Logger, gate *authz.Gate, proxy http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		owner, err := gate.authorize(w, r)
+		grant, err := authorize(w, r, gate)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		m.Record(owner.Key.ID, now())
 
 		// A stream or a websocket may outlive the server's read and write
 		// timeouts: they bound anonymous requests; an authenticated one
@@ -123,7 +123,7 @@ func handleGateway(log *slog.Logger, gate *keyGate, m *meter.Meter, now func() t
 		for _, k := range apiOnlyHeaders {
 			delete(h, k)
 		}
-		fw := &forwarded{owner: owner, header: h}
+		fw := &forwarded{owner: grant.Owner, header: h}
 		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardedKey{}, fw)))
 	})
 }
@@ -197,9 +197,9 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 			h["Referrer-Policy"] = noReferrer
 			h["Cache-Control"] = noStore
 			h["X-Content-Type-Options"] = noSniff
-			e := pome.ErrUpstream
+			e := httpapi.ErrUpstream
 			if isTimeout(err) {
-				e = pome.ErrUpstreamTimeout
+				e = httpapi.ErrUpstreamTimeout
 			}
 			writeError(w, r, log, e.WithCause(fmt.Errorf("httpserver: gateway to %s: %w", target.Host, err)))
 		},
@@ -311,7 +311,7 @@ func isSessionCookie(name string) bool {
 // covers: a method Pome does not serve there is answered 405 by fallback,
 // never forwarded. It returns the upstreams' patterns. Pome's routes win
 // over an upstream's prefix because ServeMux prefers the more specific.
-func addGatewayRoutes(mux *http.ServeMux, cfg Config, gate *keyGate, patterns []string, fallback http.Handler) []string {
+func addGatewayRoutes(mux *http.ServeMux, cfg Config, chain func(http.Handler) http.Handler, patterns []string, fallback http.Handler) []string {
 	g := cfg.Gateway
 	if len(g.Upstreams) == 0 {
 		return nil
@@ -334,7 +334,7 @@ func addGatewayRoutes(mux *http.ServeMux, cfg Config, gate *keyGate, patterns []
 	var out []string
 	for _, up := range g.Upstreams {
 		proxy := newProxy(cfg.Log, up, transport)
-		mux.Handle(up.Prefix, handleGateway(cfg.Log, gate, cfg.Meter, cfg.Now, proxy))
+		mux.Handle(up.Prefix, chain(handleGateway(cfg.Log, cfg.Gate, proxy)))
 		out = append(out, up.Prefix)
 	}
 	return out
@@ -349,30 +349,4 @@ func (g Gateway) coversRoot() bool {
 		}
 	}
 	return false
-}
-
-// gatewayBypass sends the requests that mux routes to an upstream straight
-// to mux, around inner (the body cap and the cross-origin guard): those are
-// for Pome's own API. An upstream takes bodies of any size, streamed, and a
-// key is no ambient credential that a cross-site request could ride on.
-func gatewayBypass(mux *http.ServeMux, g Gateway, inner http.Handler) http.Handler {
-	if len(g.Upstreams) == 0 {
-		return inner
-	}
-	prefixes := make(map[string]bool, len(g.Upstreams))
-	for _, up := range g.Upstreams {
-		prefixes[up.Prefix] = true
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for p := range prefixes {
-			if strings.HasPrefix(r.URL.Path, p) {
-				if _, pattern := mux.Handler(r); prefixes[pattern] {
-					mux.ServeHTTP(w, r)
-					return
-				}
-				break
-			}
-		}
-		inner.ServeHTTP(w, r)
-	})
 }

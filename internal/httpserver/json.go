@@ -10,25 +10,8 @@ import (
 	"strings"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 )
-
-// Header values shared by every response; never appended to, only replaced.
-var (
-	jsonContentType = []string{"application/json"}
-)
-
-// writeJSON answers v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Only a programming error (an unsupported type) gets here.
-		b = []byte(`{"error":{"message":"Internal error","type":"api_error","code":"internal_error","request_id":""}}`)
-		status = http.StatusInternalServerError
-	}
-	w.Header()["Content-Type"] = jsonContentType
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
 
 // decodeJSON reads the request body, one JSON object, into dst. It answers
 // the SPEC's errors: 415 for another content type, 413 past the body cap,
@@ -37,7 +20,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func decodeJSON(r *http.Request, dst any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return pome.ErrUnsupportedMediaType
+		return httpapi.ErrUnsupportedMediaType
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -46,11 +29,11 @@ func decodeJSON(r *http.Request, dst any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		if err != nil {
-			if e := decodeError(err); e != pome.ErrInvalidJSON {
+			if e := decodeError(err); e != httpapi.ErrInvalidJSON {
 				return e
 			}
 		}
-		return pome.ErrInvalidJSON
+		return httpapi.ErrInvalidJSON
 	}
 	return nil
 }
@@ -61,10 +44,10 @@ func decodeError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &tooLarge):
-		return pome.ErrBodyTooLarge
+		return httpapi.ErrBodyTooLarge
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
-			return pome.Errorf(pome.Invalid, pome.ErrInvalidJSON.Code, "Request body must be a JSON object")
+			return pome.Errorf(pome.Invalid, httpapi.ErrInvalidJSON.Code, "Request body must be a JSON object")
 		}
 		return pome.InvalidParameter("'%s' must be %s", typeErr.Field, describe(typeErr.Type))
 	}
@@ -77,7 +60,7 @@ func decodeError(err error) error {
 		}
 		return pome.InvalidParameter("Unknown parameter: '%s'", name)
 	}
-	return pome.ErrInvalidJSON
+	return httpapi.ErrInvalidJSON
 }
 
 // isFieldName reports whether name is short and made of [A-Za-z0-9_.-]: a

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // defaultUsageDays is how many days GET /api/keys/{id}/usage covers by default.
@@ -32,7 +33,7 @@ func handleListKeys(log *slog.Logger, sess sessions, keys *apikey.Service, now f
 		for i := range ks {
 			v.Keys = append(v.Keys, keyViewOf(&ks[i], t))
 		}
-		writeJSON(w, http.StatusOK, v)
+		httpapi.WriteJSON(w, http.StatusOK, v)
 	})
 }
 
@@ -65,7 +66,7 @@ func handleCreateKey(log *slog.Logger, sess sessions, keys *apikey.Service, now 
 			return
 		}
 		k := &c.Key
-		writeJSON(w, http.StatusCreated, createdKeyView{
+		httpapi.WriteJSON(w, http.StatusCreated, createdKeyView{
 			ID: k.ID, Name: k.Name, Description: k.Description, Key: c.Plaintext, Prefix: k.Prefix,
 			Role: k.Role, CreatedAt: timeString(k.CreatedAt), ExpiresAt: optTime(k.ExpiresAt),
 			Status: k.Status(now()),
@@ -87,7 +88,7 @@ func handleRevokeKey(log *slog.Logger, sess sessions, keys *apikey.Service) http
 			writeError(w, r, log, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, revokedView{Success: true, Message: "API key revoked successfully", ID: k.ID})
+		httpapi.WriteJSON(w, http.StatusOK, revokedView{Success: true, Message: "API key revoked successfully", ID: k.ID})
 	})
 }
 
@@ -117,7 +118,7 @@ func handleKeyUsage(log *slog.Logger, sess sessions, keys *apikey.Service) http.
 		for _, d := range usage {
 			v.Days = append(v.Days, usageDayView{Date: d.Day.UTC().Format(time.DateOnly), Count: d.Count})
 		}
-		writeJSON(w, http.StatusOK, v)
+		httpapi.WriteJSON(w, http.StatusOK, v)
 	})
 }
 
@@ -151,7 +152,7 @@ func handleRollKey(log *slog.Logger, sess sessions, keys *apikey.Service, now fu
 			return
 		}
 		k, old, t := &rolled.Key, &rolled.Old, now()
-		writeJSON(w, http.StatusCreated, rolledKeyView{
+		httpapi.WriteJSON(w, http.StatusCreated, rolledKeyView{
 			createdKeyView: createdKeyView{
 				ID: k.ID, Name: k.Name, Description: k.Description, Key: rolled.Plaintext, Prefix: k.Prefix,
 				Role: k.Role, CreatedAt: timeString(k.CreatedAt), ExpiresAt: optTime(k.ExpiresAt),

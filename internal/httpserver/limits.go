@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // maxBodyBytes caps every request body (SPEC §10).
@@ -16,7 +16,7 @@ func limitBody(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > maxBodyBytes {
-				writeError(w, r, log, pome.ErrBodyTooLarge)
+				writeError(w, r, log, httpapi.ErrBodyTooLarge)
 				return
 			}
 			if r.Body != nil && r.Body != http.NoBody {

@@ -4,30 +4,29 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/pomehq/pome"
-	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/authz"
+	"github.com/pomehq/pome/internal/httpapi"
+	"github.com/pomehq/pome/internal/ratelimit"
 )
 
 // meBufs recycles the buffers /v1/me bodies are built in: the hot path
 // allocates no body.
 var meBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// handleMe answers GET /v1/me (SPEC §3): who the presented key is. Usage is
-// counted in memory; nothing is written to the store on this path.
-func handleMe(log *slog.Logger, gate *keyGate, m *meter.Meter, now func() time.Time) http.Handler {
+// handleMe answers GET /v1/me: who the presented key is. Usage is counted
+// in memory; nothing is written to the store on this path.
+func handleMe(log *slog.Logger, gate *authz.Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		owner, err := gate.authorize(w, r)
+		grant, err := authorize(w, r, gate)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		m.Record(owner.Key.ID, now())
-
 		bp := meBufs.Get().(*[]byte)
-		b := appendMe((*bp)[:0], &owner)
-		w.Header()["Content-Type"] = jsonContentType
+		b := appendMe((*bp)[:0], &grant.Owner)
+		w.Header()["Content-Type"] = httpapi.JSONContentType
 		w.WriteHeader(http.StatusOK)
 		w.Write(b)
 		*bp = b
@@ -35,7 +34,20 @@ func handleMe(log *slog.Logger, gate *keyGate, m *meter.Meter, now func() time.T
 	})
 }
 
-// appendMe appends the SPEC §3 body of GET /v1/me.
+// authorize asks the gate whether the request's key may make it, the one
+// decision of the public API and the gateway, and writes the headers of the
+// rate limit that applied.
+func authorize(w http.ResponseWriter, r *http.Request, gate *authz.Gate) (authz.Grant, error) {
+	key, keyErr := httpapi.APIKeyFrom(r.Header)
+	// requestContext: an expired key's audit event records this request.
+	grant, err := gate.Authorize(requestContext(w, r), authz.Attempt{
+		Key: key, KeyErr: keyErr, ClientIP: httpapi.ClientIP(r), Action: httpapi.ActionOf(r.Method),
+	})
+	ratelimit.SetHeaders(w.Header(), grant.Limit.Rule, grant.Limit.Decision)
+	return grant, err
+}
+
+// appendMe appends the body of GET /v1/me.
 func appendMe(b []byte, o *pome.KeyOwner) []byte {
 	b = append(b, `{"user":{"id":`...)
 	b = appendJSONString(b, o.User.ID)

@@ -7,6 +7,7 @@ import (
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // handleListMembers answers GET /api/team/members: every member of the team,
@@ -27,7 +28,7 @@ func handleListMembers(log *slog.Logger, sess sessions, accounts *account.Servic
 		for i := range ms {
 			v.Members = append(v.Members, memberViewOf(&ms[i]))
 		}
-		writeJSON(w, http.StatusOK, v)
+		httpapi.WriteJSON(w, http.StatusOK, v)
 	})
 }
 
@@ -59,7 +60,7 @@ func handleAddMember(log *slog.Logger, sess sessions, accounts *account.Service)
 			writeError(w, r, log, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, memberViewOf(&tm))
+		httpapi.WriteJSON(w, http.StatusCreated, memberViewOf(&tm))
 	})
 }
 
@@ -88,7 +89,7 @@ func handleSetMemberRole(log *slog.Logger, sess sessions, accounts *account.Serv
 			return
 		}
 		v.ForgetMember(m.Team.ID, tm.User.ID)
-		writeJSON(w, http.StatusOK, memberViewOf(&tm))
+		httpapi.WriteJSON(w, http.StatusOK, memberViewOf(&tm))
 	})
 }
 
@@ -107,7 +108,7 @@ func handleRemoveMember(log *slog.Logger, sess sessions, accounts *account.Servi
 			return
 		}
 		v.ForgetMember(m.Team.ID, rm.UserID)
-		writeJSON(w, http.StatusOK, memberRemovedView{Success: true, Message: "Member removed",
+		httpapi.WriteJSON(w, http.StatusOK, memberRemovedView{Success: true, Message: "Member removed",
 			UserID: rm.UserID, RevokedKeys: append([]string{}, rm.RevokedKeys...)})
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // readyTimeout bounds the database check of GET /readyz.
@@ -19,7 +20,7 @@ type statusView struct {
 // handleHealthz answers GET /healthz: the process is up.
 func handleHealthz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, statusView{Status: "ok"})
+		httpapi.WriteJSON(w, http.StatusOK, statusView{Status: "ok"})
 	})
 }
 
@@ -37,6 +38,6 @@ func handleReadyz(log *slog.Logger, ready func(context.Context) error) http.Hand
 			writeError(w, r, log, e)
 			return
 		}
-		writeJSON(w, http.StatusOK, statusView{Status: "ok"})
+		httpapi.WriteJSON(w, http.StatusOK, statusView{Status: "ok"})
 	})
 }

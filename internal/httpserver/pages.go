@@ -185,7 +185,7 @@ func (d *dashboard) spend(w http.ResponseWriter, r *http.Request, p *page, rule 
 	}
 	dec, err := l.limiter.Allow(r.Context(), p.Member.User.ID, rule)
 	if err != nil {
-		d.fail(w, r, p, limiterUnavailable(err))
+		d.fail(w, r, p, ratelimit.Unavailable(err))
 		return false
 	}
 	ratelimit.SetHeaders(w.Header(), rule, dec)

@@ -5,13 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/pomehq/pome"
-	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/ratelimit"
 )
@@ -24,12 +22,6 @@ type limits struct {
 	rules   ratelimit.Rules
 	// onLimited is told of every request a per-user limit refuses.
 	onLimited func(ctx context.Context, m pome.Member, rule string)
-}
-
-// limiterUnavailable is the answer when the counters cannot be reached: the
-// request is refused (fail closed) rather than let through unlimited.
-func limiterUnavailable(err error) error {
-	return pome.ErrUnavailable.WithCause(fmt.Errorf("ratelimit: %w", err))
 }
 
 // memberKey is the context key of the member a per-user limit resolved, so
@@ -52,7 +44,7 @@ func (l *limits) perMember(rule ratelimit.Rule, sess sessions, next http.Handler
 		}
 		d, err := l.limiter.Allow(r.Context(), m.User.ID, rule)
 		if err != nil {
-			writeError(w, r, l.log, limiterUnavailable(err))
+			writeError(w, r, l.log, ratelimit.Unavailable(err))
 			return
 		}
 		ratelimit.SetHeaders(w.Header(), rule, d)
@@ -81,7 +73,7 @@ func (l *limits) perIP(rule ratelimit.Rule, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d, err := l.limiter.Allow(r.Context(), httpapi.ClientIP(r), rule)
 		if err != nil {
-			writeError(w, r, l.log, limiterUnavailable(err))
+			writeError(w, r, l.log, ratelimit.Unavailable(err))
 			return
 		}
 		ratelimit.SetHeaders(w.Header(), rule, d)
@@ -128,7 +120,7 @@ func (l *limits) loginAttempt(w http.ResponseWriter, r *http.Request, email stri
 		d, err := l.limiter.Allow(ctx, q.key, q.rule)
 		if err != nil {
 			refund()
-			return nil, limiterUnavailable(err)
+			return nil, ratelimit.Unavailable(err)
 		}
 		if tightRule.Unlimited() || !d.Allowed || tightest.Allowed && d.Remaining < tightest.Remaining {
 			tightest, tightRule = d, q.rule
@@ -153,97 +145,4 @@ func (l *limits) loginAttempt(w http.ResponseWriter, r *http.Request, email stri
 func emailKey(email string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
 	return hex.EncodeToString(sum[:16])
-}
-
-// keyGate is the one gate of the public API: it authenticates the key,
-// checks its role, limits failed authentications per client IP and
-// successful requests per key by the team's plan (SPEC §6).
-type keyGate struct {
-	log      *slog.Logger
-	verifier *apikey.Verifier
-	limiter  ratelimit.Limiter // nil: no limits
-	plans    map[string]ratelimit.Rule
-	failures ratelimit.Rule
-}
-
-// isAuthFailure reports an error that counts as a failed authentication:
-// no key, a malformed or unknown one, or conflicting credentials. A key that
-// matched (revoked, expired, banned, insufficient role) is no guess.
-func isAuthFailure(err error) bool {
-	return errors.Is(err, pome.ErrInvalidAPIKey) || errors.Is(err, pome.ErrMissingAPIKey) ||
-		errors.Is(err, pome.ErrConflictingCredentials)
-}
-
-// authorize answers who the request's key is, or why not, and writes the
-// rate-limit headers of whatever limit applied.
-//
-// Failed authentications are charged to the client IP, never to the key they
-// name. A unit is taken before a store read (so that parallel guesses cannot
-// overshoot) and given back if the key turns out to exist or the store could
-// not answer; failures answered from memory (malformed, missing, in the
-// negative cache) are charged after. Over the limit, any key that is not
-// already verified in the cache gets 429 without a store read; a cached key
-// still passes, so that a client behind the same address as an attacker
-// keeps working.
-func (g *keyGate) authorize(w http.ResponseWriter, r *http.Request) (pome.KeyOwner, error) {
-	ctx := requestContext(w, r)
-	if g.limiter == nil {
-		return authorizeKeyCtx(ctx, r, g.verifier, nil)
-	}
-	var (
-		d       ratelimit.Decision
-		limErr  error
-		charged bool
-	)
-	gate := func() error {
-		if g.failures.Unlimited() {
-			return nil
-		}
-		if d, limErr = g.limiter.Allow(ctx, httpapi.ClientIP(r), g.failures); limErr != nil {
-			return limiterUnavailable(limErr)
-		}
-		if !d.Allowed {
-			return pome.ErrRateLimited
-		}
-		charged = true
-		return nil
-	}
-	owner, err := authorizeKeyCtx(ctx, r, g.verifier, gate)
-	switch {
-	case errors.Is(err, pome.ErrRateLimited): // the gate refused
-		ratelimit.SetHeaders(w.Header(), g.failures, d)
-		return pome.KeyOwner{}, err
-	case isAuthFailure(err):
-		if !g.failures.Unlimited() {
-			if !charged {
-				if d, limErr = g.limiter.Allow(ctx, httpapi.ClientIP(r), g.failures); limErr != nil {
-					return pome.KeyOwner{}, limiterUnavailable(limErr)
-				}
-			}
-			ratelimit.SetHeaders(w.Header(), g.failures, d)
-			if !d.Allowed {
-				return pome.KeyOwner{}, pome.ErrRateLimited
-			}
-		}
-		return pome.KeyOwner{}, err
-	case charged:
-		// The key exists (or the store could not say): not a failure.
-		g.limiter.Refund(context.WithoutCancel(ctx), httpapi.ClientIP(r), g.failures)
-	}
-	if err != nil {
-		return pome.KeyOwner{}, err
-	}
-	rule, ok := g.plans[owner.Team.PlanTier]
-	if !ok || rule.Unlimited() {
-		return owner, nil
-	}
-	d, err = g.limiter.Allow(ctx, owner.Key.ID, rule)
-	if err != nil {
-		return pome.KeyOwner{}, limiterUnavailable(err)
-	}
-	ratelimit.SetHeaders(w.Header(), rule, d)
-	if !d.Allowed {
-		return pome.KeyOwner{}, pome.ErrRateLimited
-	}
-	return owner, nil
 }

@@ -46,9 +46,9 @@ func (rec *recorder) end() time.Time {
 }
 
 // requestContext returns r's context carrying the request info the audit log
-// records (pome.RequestInfoFrom). Paths under /v1/ skip the requestInfo
-// middleware, whose request copy costs three allocations a request: they call
-// this where an audit event may be recorded. With a recorder (always, inside
+// records (pome.RequestInfoFrom). The public and gateway surfaces skip the
+// requestInfo middleware, whose request copy costs three allocations a
+// request: they call this where an audit event may be recorded. With a recorder (always, inside
 // the middleware chain) it allocates nothing.
 func requestContext(w http.ResponseWriter, r *http.Request) context.Context {
 	ctx := r.Context()

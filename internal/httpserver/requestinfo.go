@@ -3,7 +3,6 @@ package httpserver
 import (
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/pomehq/pome"
 )
@@ -13,15 +12,11 @@ import (
 // services find it when they record a change. It runs inside requestID. The
 // address is the connection's: no forwarding header is trusted.
 //
-// The public API (/v1/) is left alone: copying the request for a new context
-// costs three allocations on its hot path, and it records audit events only
-// when a key is verified, under requestContext (recorder.go).
+// Only the session surface runs it: copying the request for a new context
+// costs three allocations, and the public API and the gateway record audit
+// events only when a key is verified, under requestContext (recorder.go).
 func requestInfo(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, publicAPIPrefix) {
-			next.ServeHTTP(w, r)
-			return
-		}
 		next.ServeHTTP(w, r.WithContext(pome.WithRequestInfo(r.Context(), requestInfoOf(w, r))))
 	})
 }

@@ -6,73 +6,84 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// addRoutes maps the whole HTTP surface of Pome, and returns the patterns it
-// registered (the metrics label them).
-func addRoutes(mux *http.ServeMux, cfg Config) []string {
+// route is one route of Pome's HTTP surface, and the audience it serves.
+type route struct {
+	surface surface
+	pattern string
+	handler http.Handler
+}
+
+// routeTable lists the whole HTTP surface of Pome but gateway mode's
+// upstreams (gateway.go), by audience. Each audience's routes run inside
+// its own middleware chain (surfaces.go); no middleware looks at a path to
+// tell which audience a request is for.
+func routeTable(cfg Config) []route {
 	log := cfg.Log
 	sess := newSessions(cfg.Accounts, cfg.SecureCookies)
-	// State-changing management routes refuse cross-origin browser requests.
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(errorHandler(log, errCrossOrigin))
-	guard := cop.Handler
-	// Rate limits of SPEC §6 (ratelimits.go); the cross-origin guard runs
-	// first, so a refused cross-site request spends nobody's quota.
+	// Rate limits of the management API (ratelimits.go); the session
+	// surface's cross-origin guard runs before them, so a refused
+	// cross-site request spends nobody's quota.
 	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited}
 	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
-	gate := &keyGate{log: log, verifier: cfg.Verifier, limiter: cfg.Limiter, plans: cfg.Rules.Plans, failures: cfg.Rules.AuthFailureIP}
+	gate := cfg.Gate
 
-	routes := []struct {
-		pattern string
-		handler http.Handler
-	}{
-		// Public API, authenticated by API key (SPEC §3).
-		{"GET /v1/me", handleMe(log, gate, cfg.Meter, cfg.Now)},
+	return []route{
+		// Public API, authenticated by API key (me.go).
+		{public, "GET /v1/me", handleMe(log, gate)},
 		// Verification for backends in any language, by service token (verify.go).
-		{"POST /v1/keys/verify", handleVerify(log, gate, cfg.ServiceTokens, cfg.Meter, cfg.Now)},
+		{public, "POST /v1/keys/verify", handleVerify(log, gate)},
 
-		// Management API, authenticated by session (SPEC §5).
-		{"POST /api/auth/signup", guard(lim.perIP(cfg.Rules.SignupIP, handleSignup(log, cfg.Accounts, sess)))},
-		{"POST /api/auth/login", guard(handleLogin(log, cfg.Accounts, sess, lim))},
-		{"POST /api/auth/logout", guard(handleLogout(log, cfg.Accounts, sess))},
-		{"GET /api/session", handleSession(log, cfg.Accounts, sess)},
-		{"GET /api/keys", lim.perMember(cfg.Rules.ListKeys, sess, handleListKeys(log, sess, cfg.Keys, cfg.Now))},
-		{"POST /api/keys", guard(lim.perMember(cfg.Rules.CreateKey, sess, handleCreateKey(log, sess, cfg.Keys, cfg.Now)))},
-		{"DELETE /api/keys/{id}", guard(lim.perMember(cfg.Rules.RevokeKey, sess, handleRevokeKey(log, sess, cfg.Keys)))},
-		{"GET /api/keys/{id}/usage", handleKeyUsage(log, sess, cfg.Keys)},
+		// Management API, authenticated by session.
+		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, handleSignup(log, cfg.Accounts, sess))},
+		{session, "POST /api/auth/login", handleLogin(log, cfg.Accounts, sess, lim)},
+		{session, "POST /api/auth/logout", handleLogout(log, cfg.Accounts, sess)},
+		{session, "GET /api/session", handleSession(log, cfg.Accounts, sess)},
+		{session, "GET /api/keys", lim.perMember(cfg.Rules.ListKeys, sess, handleListKeys(log, sess, cfg.Keys, cfg.Now))},
+		{session, "POST /api/keys", lim.perMember(cfg.Rules.CreateKey, sess, handleCreateKey(log, sess, cfg.Keys, cfg.Now))},
+		{session, "DELETE /api/keys/{id}", lim.perMember(cfg.Rules.RevokeKey, sess, handleRevokeKey(log, sess, cfg.Keys))},
+		{session, "GET /api/keys/{id}/usage", handleKeyUsage(log, sess, cfg.Keys)},
 		// A roll mints a key: it spends the create-key quota.
-		{"POST /api/keys/{id}/roll", guard(lim.perMember(cfg.Rules.CreateKey, sess, handleRollKey(log, sess, cfg.Keys, cfg.Now)))},
-		{"GET /api/team/members", handleListMembers(log, sess, cfg.Accounts)},
-		{"POST /api/team/members", guard(handleAddMember(log, sess, cfg.Accounts))},
-		{"PATCH /api/team/members/{user_id}", guard(handleSetMemberRole(log, sess, cfg.Accounts, cfg.Verifier))},
-		{"DELETE /api/team/members/{user_id}", guard(handleRemoveMember(log, sess, cfg.Accounts, cfg.Verifier))},
-		{"GET /api/audit", handleAudit(log, sess, cfg.Accounts)},
+		{session, "POST /api/keys/{id}/roll", lim.perMember(cfg.Rules.CreateKey, sess, handleRollKey(log, sess, cfg.Keys, cfg.Now))},
+		{session, "GET /api/team/members", handleListMembers(log, sess, cfg.Accounts)},
+		{session, "POST /api/team/members", handleAddMember(log, sess, cfg.Accounts)},
+		{session, "PATCH /api/team/members/{user_id}", handleSetMemberRole(log, sess, cfg.Accounts, cfg.Verifier)},
+		{session, "DELETE /api/team/members/{user_id}", handleRemoveMember(log, sess, cfg.Accounts, cfg.Verifier)},
+		{session, "GET /api/audit", handleAudit(log, sess, cfg.Accounts)},
 
 		// The dashboard (pages.go): pages that read, with the API above for
-		// every change; sign-out is a form post, guarded like the API.
-		{"GET /{$}", handleRoot()},
-		{"GET /signin", dash.handleAuthPage("signin", "Sign in")},
-		{"GET /signup", dash.handleAuthPage("signup", "Sign up")},
-		{"POST /signout", guard(dash.handleSignOut())},
-		{"GET /keys", dash.handleKeysPage()},
-		{"GET /keys/{id}", dash.handleKeyPage()},
-		{"GET /settings", dash.handleSettingsPage()},
-		{"GET /audit", dash.handleAuditPage()},
-		{"GET /static/{name}", handleStatic(log)},
+		// every change; sign-out is a form post.
+		{session, "GET /{$}", handleRoot()},
+		{session, "GET /signin", dash.handleAuthPage("signin", "Sign in")},
+		{session, "GET /signup", dash.handleAuthPage("signup", "Sign up")},
+		{session, "POST /signout", dash.handleSignOut()},
+		{session, "GET /keys", dash.handleKeysPage()},
+		{session, "GET /keys/{id}", dash.handleKeyPage()},
+		{session, "GET /settings", dash.handleSettingsPage()},
+		{session, "GET /audit", dash.handleAuditPage()},
+		{session, "GET /static/{name}", handleStatic(log)},
 
-		// Operations (SPEC §10).
-		{"GET /healthz", handleHealthz()},
-		{"GET /readyz", handleReadyz(log, cfg.Ready)},
-		{"GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})},
+		// Operations.
+		{ops, "GET /healthz", handleHealthz()},
+		{ops, "GET /readyz", handleReadyz(log, cfg.Ready)},
+		{ops, "GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})},
 	}
-	patterns := make([]string, 0, len(routes))
-	for _, rt := range routes {
-		mux.Handle(rt.pattern, rt.handler)
+}
+
+// addRoutes registers every route on mux, each inside its surface's chain,
+// then gateway mode's upstreams and the JSON answer to what matches
+// nothing. It returns the patterns registered (the metrics label them).
+func addRoutes(mux *http.ServeMux, cfg Config) []string {
+	chains := newChains(cfg)
+	table := routeTable(cfg)
+	patterns := make([]string, 0, len(table))
+	for _, rt := range table {
+		mux.Handle(rt.pattern, chains[rt.surface](rt.handler))
 		patterns = append(patterns, rt.pattern)
 	}
 	// Gateway mode (gateway.go): the upstreams' prefixes, under Pome's own
 	// paths.
-	fallback := handleFallback(log, mux)
-	patterns = append(patterns, addGatewayRoutes(mux, cfg, gate, patterns, fallback)...)
+	fallback := handleFallback(cfg.Log, mux)
+	patterns = append(patterns, addGatewayRoutes(mux, cfg, chains[gateway], patterns, fallback)...)
 	// Everything else: a JSON 404, or a JSON 405 with Allow when the path
 	// exists for other methods. ServeMux's own text answers never show.
 	// An upstream of prefix "/" takes everything else instead.

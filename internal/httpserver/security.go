@@ -3,7 +3,8 @@ package httpserver
 import (
 	"log/slog"
 	"net/http"
-	"strings"
+
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // Browser security headers, shared and never appended to (handlers may only
@@ -40,28 +41,14 @@ func securityHeaders(https bool) func(http.Handler) http.Handler {
 	}
 }
 
-// publicAPIPrefix is the part of the surface authenticated by API key only:
-// no cookie is ever read under it.
-const publicAPIPrefix = "/v1/"
-
 // crossOriginGuard refuses cross-origin state-changing browser requests
-// (http.CrossOriginProtection: Sec-Fetch-Site, else Origin against Host) on
-// every path outside the public API, so that no cookie-authenticated route,
-// present or future, can be left out. It has no trusted origins and no bypass
-// patterns. Routes also carry the guard themselves (routes.go); this is the
-// net under them. The public API is left alone: a browser on another origin
-// may call it with a key, and a key is no ambient credential.
+// (http.CrossOriginProtection: Sec-Fetch-Site, else Origin against Host). It
+// is the session surface's (surfaces.go), so that no cookie-authenticated
+// route, present or future, can be left out
+// (TestEveryStateChangeIsCrossOriginProtected). It has no trusted origins and
+// no bypass patterns.
 func crossOriginGuard(log *slog.Logger) func(http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(errorHandler(log, errCrossOrigin))
-	return func(next http.Handler) http.Handler {
-		guarded := cop.Handler(next)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, publicAPIPrefix) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			guarded.ServeHTTP(w, r)
-		})
-	}
+	cop.SetDenyHandler(errorHandler(log, httpapi.ErrCrossOrigin))
+	return cop.Handler
 }

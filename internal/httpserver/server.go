@@ -1,6 +1,7 @@
 // Package httpserver is Pome's HTTP surface: the public API, the management
-// API, operations endpoints, and the one place that turns errors into
-// responses.
+// API and the dashboard, operations endpoints and gateway mode, each
+// audience in its own middleware chain (surfaces.go), with every route in
+// one table (routes.go).
 package httpserver
 
 import (
@@ -15,15 +16,18 @@ import (
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
-	"github.com/pomehq/pome/internal/servicetoken"
 )
 
 // Config is everything the handler needs; cmd/pome wires it.
 type Config struct {
 	Accounts *account.Service
 	Keys     *apikey.Service
+	// Gate decides every request of the public API and the gateway.
+	Gate *authz.Gate
+	// Verifier forgets the keys of a member whose role changed.
 	Verifier *apikey.Verifier
 	Meter    *meter.Meter
 	// Ready reports whether the database answers (GET /readyz).
@@ -39,8 +43,8 @@ type Config struct {
 	SecureCookies bool
 	Now           func() time.Time
 
-	// Limiter counts the rate limits of Rules (SPEC §6); nil turns every
-	// limit off.
+	// Limiter counts the management API's rate limits of Rules; nil turns
+	// them off. (The public API's are the Gate's.)
 	Limiter ratelimit.Limiter
 	Rules   ratelimit.Rules
 	// RateLimited is told of every management request a per-user limit
@@ -48,9 +52,6 @@ type Config struct {
 	// Accounts.RecordRateLimited.
 	RateLimited func(ctx context.Context, m pome.Member, rule string)
 
-	// ServiceTokens authenticates the callers of POST /v1/keys/verify;
-	// nil answers every call 401 invalid_service_token.
-	ServiceTokens *servicetoken.Service
 	// Gateway lists the upstream APIs of gateway mode (gateway.go); none
 	// turns it off.
 	Gateway Gateway
@@ -90,20 +91,17 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	m := newMetrics(cfg.Metrics, patterns)
 	registerStats(cfg.Metrics, cfg.Verifier, cfg.Meter)
 
-	// Innermost first. Every response, errors included, has a request id and
-	// the API headers; the access log and the metrics see the final status,
-	// including the 500 of a recovered panic, because recovery happens inside
-	// them.
+	// The chain every response passes, innermost first; each surface's own
+	// runs inside the mux (surfaces.go). Every response, errors included,
+	// has a request id and the API headers; the access log and the metrics
+	// see the final status, including the 500 of a recovered panic, because
+	// recovery happens inside them.
 	var h http.Handler = mux
-	h = crossOriginGuard(cfg.Log)(h)
-	h = limitBody(cfg.Log)(h)
-	h = gatewayBypass(mux, cfg.Gateway, h) // upstreams: no body cap, no cookie guard
 	h = recoverPanics(cfg.Log)(h)
 	h = m.middleware(h)
 	h = accessLog(cfg.AccessLog)(h)
 	h = apiHeaders(h)
 	h = securityHeaders(cfg.SecureCookies)(h)
-	h = requestInfo(h) // after requestID: the audit log records the id
 	h = requestID(h)
 	return h
 }

@@ -22,9 +22,9 @@ var allRoles = []pome.Role{pome.RoleOwner, pome.RoleAdmin, pome.RoleDeveloper, p
 func publicServer(t *testing.T, s *pometest.Server) string {
 	t.Helper()
 	h := httpserver.NewWithRoutes(httpserver.Config{
-		Accounts: s.Accounts, Keys: s.Keys, Verifier: s.Verifier, Meter: s.Meter, Now: s.Now,
+		Accounts: s.Accounts, Keys: s.Keys, Gate: s.Gate, Verifier: s.Verifier, Meter: s.Meter, Now: s.Now,
 	}, func(mux *http.ServeMux) {
-		mux.Handle("POST /v1/write", httpserver.PublicGate(s.Verifier))
+		mux.Handle("POST /v1/write", httpserver.PublicGate(s.Gate))
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -1,29 +1,16 @@
 package httpserver
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"math"
 	"net/http"
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/client"
+	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/httpapi"
-	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
-	"github.com/pomehq/pome/internal/servicetoken"
-)
-
-// Codes of POST /v1/keys/verify (docs/protect.md).
-const (
-	verifyValid        = "VALID"
-	verifyInvalid      = "INVALID"
-	verifyRevoked      = "REVOKED"
-	verifyExpired      = "EXPIRED"
-	verifyTeamBanned   = "TEAM_BANNED"
-	verifyInsufficient = "INSUFFICIENT_PERMISSIONS"
-	verifyRateLimited  = "RATE_LIMITED"
 )
 
 type verifyRequest struct {
@@ -31,56 +18,23 @@ type verifyRequest struct {
 	Permission *string `json:"permission"`
 }
 
-type verifyResponse struct {
-	Valid     bool             `json:"valid"`
-	Code      string           `json:"code"`
-	Key       *verifyKey       `json:"key"`
-	Team      *verifyTeam      `json:"team"`
-	User      *verifyUser      `json:"user"`
-	RateLimit *verifyRateLimit `json:"ratelimit"`
-}
-
-type verifyKey struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	Role      pome.Role  `json:"role"` // effective
-	ExpiresAt *time.Time `json:"expires_at"`
-}
-
-type verifyTeam struct {
-	ID       string `json:"id"`
-	Slug     string `json:"slug"`
-	PlanTier string `json:"plan_tier"`
-}
-
-type verifyUser struct {
-	ID    string `json:"id"`
-	Email string `json:"email"`
-}
-
-type verifyRateLimit struct {
-	Limit      int   `json:"limit"`
-	Remaining  int   `json:"remaining"`
-	Reset      int64 `json:"reset"`                 // seconds until the quota is whole
-	RetryAfter int64 `json:"retry_after,omitempty"` // seconds, when RATE_LIMITED
-}
-
 // handleVerify answers POST /v1/keys/verify: whether a customer's key may be
 // used, for a backend that cannot run Pome's Go middleware. The caller is
 // authenticated by a service token, never by a customer's key. The key is
-// verified exactly as on the public API (the same verifier, role check and
-// per-key plan limit) and a valid one counts one use. The answer is 200
-// with a code whatever the key; only the call itself (service token, body,
-// an unreachable store) gets the SPEC §8 errors.
+// decided by the same gate as the public API's, and a valid one counts one
+// use. The answer is 200 with a code whatever the key; only the call itself
+// (service token, body, an unreachable store) gets error answers.
 //
 // The per-IP limit of failed authentications applies to the service token,
 // not to the keys it asks about: the backend's address is shared by all of
 // its clients, so charging their bad keys to it would let one of them lock
 // the others out.
-func handleVerify(log *slog.Logger, gate *keyGate, tokens *servicetoken.Service, m *meter.Meter, now func() time.Time) http.Handler {
+func handleVerify(log *slog.Logger, gate *authz.Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := gate.authorizeService(w, r, tokens); err != nil {
+		token, tokenErr := serviceTokenFrom(r.Header)
+		_, lim, err := gate.AuthenticateService(r.Context(), authz.Attempt{Key: token, KeyErr: tokenErr, ClientIP: httpapi.ClientIP(r)})
+		ratelimit.SetHeaders(w.Header(), lim.Rule, lim.Decision)
+		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
@@ -105,59 +59,40 @@ func handleVerify(log *slog.Logger, gate *keyGate, tokens *servicetoken.Service,
 			}
 		}
 		// requestContext: an expired key's audit event records this call.
-		res, err := gate.verify(requestContext(w, r), *req.Key, action)
+		grant, err := gate.Authorize(requestContext(w, r), authz.Attempt{Key: *req.Key, Action: action})
+		res, err := verification(&grant, err)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		if res.Valid {
-			m.Record(res.Key.ID, now())
-		}
-		writeJSON(w, http.StatusOK, res)
+		httpapi.WriteJSON(w, http.StatusOK, res)
 	})
 }
 
-// verify answers one verify call. Its error is only for what is no answer
-// about the key: the store or the rate-limit counters unreachable.
-func (g *keyGate) verify(ctx context.Context, candidate string, action pome.Action) (verifyResponse, error) {
-	owner, err := g.verifier.Verify(ctx, candidate)
-	switch {
-	case err == nil:
-	case errors.Is(err, pome.ErrInvalidAPIKey), errors.Is(err, pome.ErrMissingAPIKey):
-		return verifyResponse{Code: verifyInvalid}, nil
-	case errors.Is(err, pome.ErrKeyRevoked):
-		return verifyResponse{Code: verifyRevoked}, nil
-	case errors.Is(err, pome.ErrKeyExpired):
-		return verifyResponse{Code: verifyExpired}, nil
-	case errors.Is(err, pome.ErrTeamBanned):
-		return verifyResponse{Code: verifyTeamBanned}, nil
-	default:
-		return verifyResponse{}, err
-	}
-	res := verifyResponse{
-		Code: verifyValid,
-		Key:  &verifyKey{ID: owner.Key.ID, Name: owner.Key.Name, Prefix: owner.Key.Prefix, Role: owner.Role, ExpiresAt: owner.Key.ExpiresAt},
-		Team: &verifyTeam{ID: owner.Team.ID, Slug: owner.Team.Slug, PlanTier: owner.Team.PlanTier},
-		User: &verifyUser{ID: owner.User.ID, Email: owner.User.Email},
-	}
-	// As authorizeKey: the role first, so a refused call spends no quota.
-	if !owner.Role.Can(action) {
-		res.Code = verifyInsufficient
-		return res, nil
-	}
-	if rule, ok := g.plans[owner.Team.PlanTier]; ok && !rule.Unlimited() && g.limiter != nil {
-		d, err := g.limiter.Allow(ctx, owner.Key.ID, rule)
-		if err != nil {
-			return verifyResponse{}, limiterUnavailable(err)
+// verification is the answer about a key the gate decided; its error is
+// only for what is no answer (the store or the rate-limit counters
+// unreachable).
+func verification(g *authz.Grant, err error) (client.Verification, error) {
+	res := client.Verification{Valid: err == nil, Code: client.VerifyValid}
+	if err != nil {
+		code, ok := client.VerifyCodeOf(err)
+		if !ok {
+			return client.Verification{}, err
 		}
-		res.RateLimit = &verifyRateLimit{Limit: rule.Limit, Remaining: d.Remaining, Reset: ceilSeconds(d.ResetAfter)}
-		if !d.Allowed {
-			res.RateLimit.RetryAfter = max(ceilSeconds(d.RetryAfter), 1)
-			res.Code = verifyRateLimited
-			return res, nil
+		res.Code = code
+	}
+	if g.Matched() {
+		o := &g.Owner
+		res.Key = &client.VerifiedKey{ID: o.Key.ID, Name: o.Key.Name, Prefix: o.Key.Prefix, Role: o.Role, ExpiresAt: o.Key.ExpiresAt}
+		res.Team = &client.VerifiedTeam{ID: o.Team.ID, Slug: o.Team.Slug, PlanTier: o.Team.PlanTier}
+		res.User = &client.VerifiedUser{ID: o.User.ID, Email: o.User.Email}
+	}
+	if l := g.Limit; !l.Rule.Unlimited() {
+		res.RateLimit = &client.VerificationRateLimit{Limit: l.Rule.Limit, Remaining: l.Decision.Remaining, Reset: ceilSeconds(l.Decision.ResetAfter)}
+		if !l.Decision.Allowed {
+			res.RateLimit.RetryAfter = max(ceilSeconds(l.Decision.RetryAfter), 1)
 		}
 	}
-	res.Valid = true
 	return res, nil
 }
 
@@ -185,59 +120,4 @@ func serviceTokenFrom(h http.Header) (string, error) {
 		return "", pome.ErrMissingServiceToken
 	}
 	return token, nil
-}
-
-// authorizeService authenticates a verify call by its service token. Failed
-// attempts are charged to the client IP under the same rule as failed
-// API-key authentications, before a store read as keyGate.authorize does:
-// over the limit, only a token already cached passes.
-func (g *keyGate) authorizeService(w http.ResponseWriter, r *http.Request, tokens *servicetoken.Service) error {
-	candidate, err := serviceTokenFrom(r.Header)
-	if err == nil && tokens == nil {
-		err = pome.ErrInvalidServiceToken
-	}
-	limited := g.limiter != nil && !g.failures.Unlimited()
-	ctx := r.Context()
-	var (
-		d       ratelimit.Decision
-		charged bool
-	)
-	if err == nil {
-		gate := func() error {
-			if !limited {
-				return nil
-			}
-			var lerr error
-			if d, lerr = g.limiter.Allow(ctx, httpapi.ClientIP(r), g.failures); lerr != nil {
-				return limiterUnavailable(lerr)
-			}
-			if !d.Allowed {
-				return pome.ErrRateLimited
-			}
-			charged = true
-			return nil
-		}
-		_, err = tokens.Authenticate(ctx, candidate, gate)
-	}
-	failed := errors.Is(err, pome.ErrInvalidServiceToken) || errors.Is(err, pome.ErrMissingServiceToken) ||
-		errors.Is(err, pome.ErrConflictingCredentials)
-	switch {
-	case errors.Is(err, pome.ErrRateLimited):
-		ratelimit.SetHeaders(w.Header(), g.failures, d)
-	case failed && limited:
-		if !charged {
-			var lerr error
-			if d, lerr = g.limiter.Allow(ctx, httpapi.ClientIP(r), g.failures); lerr != nil {
-				return limiterUnavailable(lerr)
-			}
-		}
-		ratelimit.SetHeaders(w.Header(), g.failures, d)
-		if !d.Allowed {
-			return pome.ErrRateLimited
-		}
-	case charged:
-		// The token exists (or the store could not say): not a failure.
-		g.limiter.Refund(context.WithoutCancel(ctx), httpapi.ClientIP(r), g.failures)
-	}
-	return err
 }

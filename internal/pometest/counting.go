@@ -211,3 +211,28 @@ func (s *CountingStore) Close() error {
 	s.count("Close")
 	return s.next.Close()
 }
+
+func (s *CountingStore) ChangeSignal() <-chan struct{} {
+	s.count("ChangeSignal")
+	return s.next.ChangeSignal()
+}
+
+func (s *CountingStore) CreateServiceToken(ctx context.Context, t pome.ServiceToken, ev pome.AuditEvent) error {
+	s.count("CreateServiceToken")
+	return s.next.CreateServiceToken(ctx, t, ev)
+}
+
+func (s *CountingStore) ServiceTokenByDigest(ctx context.Context, d pome.Digest) (pome.ServiceToken, error) {
+	s.count("ServiceTokenByDigest")
+	return s.next.ServiceTokenByDigest(ctx, d)
+}
+
+func (s *CountingStore) ListServiceTokens(ctx context.Context) ([]pome.ServiceToken, error) {
+	s.count("ListServiceTokens")
+	return s.next.ListServiceTokens(ctx)
+}
+
+func (s *CountingStore) RevokeServiceToken(ctx context.Context, id string, at time.Time, ev pome.AuditEvent) (pome.ServiceToken, error) {
+	s.count("RevokeServiceToken")
+	return s.next.RevokeServiceToken(ctx, id, at, ev)
+}

@@ -16,8 +16,10 @@ import (
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/httpserver"
 	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/node"
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/servicetoken"
 	"github.com/pomehq/pome/internal/sqlite"
@@ -39,6 +41,7 @@ type Server struct {
 	Now      func() time.Time
 	Accounts *account.Service
 	Keys     *apikey.Service
+	Gate     *authz.Gate
 	Verifier *apikey.Verifier
 	Meter    *meter.Meter
 	Metrics  *prometheus.Registry
@@ -120,9 +123,9 @@ func WithNegativeCache(ttl time.Duration, size int) Option {
 // WithGateway turns gateway mode on with g's upstreams.
 func WithGateway(g httpserver.Gateway) Option { return func(c *config) { c.gateway = g } }
 
-// NewServer starts the real handler, wired as cmd/pome wires it, on a
-// loopback httptest server that stops when the test ends. The verifier's
-// Follow and the meter's Run loops are not started: tests call
+// NewServer starts the real handler, wired by internal/node as `pome serve`
+// wires it, on a loopback httptest server that stops when the test ends.
+// The node is not started (no change-log follower, no meter loop): tests call
 // Verifier.Forget and Meter.Flush where they need them.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -148,11 +151,6 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	if cfg.wrap != nil {
 		store = cfg.wrap(store)
 	}
-	format := pome.DefaultKeyFormat
-	s.Verifier = apikey.NewVerifier(store, format, cfg.ttl, s.Now)
-	if cfg.negSet {
-		s.Verifier.SetNegativeCache(cfg.negTTL, cfg.negSize)
-	}
 	s.Rules = ratelimit.DefaultRules()
 	for _, change := range cfg.rules {
 		change(&s.Rules)
@@ -162,14 +160,17 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		s.Limiter = ratelimit.NewMemory(s.Now, 0)
 		limiter = s.Limiter
 	}
-	s.Keys = apikey.New(store, format, s.Verifier, s.Now)
-	s.Accounts = account.New(store, account.Config{SignupOpen: cfg.signupOpen}, s.Now)
-	s.Meter = meter.New(store)
+	ncfg := node.Config{Rules: s.Rules, Limiter: limiter, SignupOpen: cfg.signupOpen, CacheTTL: cfg.ttl, Now: s.Now, Log: cfg.log}
+	if cfg.negSet {
+		ncfg.Negative = &node.NegativeCache{TTL: cfg.negTTL, Size: cfg.negSize}
+	}
+	n := node.New(store, ncfg)
+	s.Verifier, s.Keys, s.Accounts, s.Meter, s.Gate, s.ServiceTokens = n.Verifier, n.Keys, n.Accounts, n.Meter, n.Gate, n.ServiceTokens
 	s.Metrics = prometheus.NewRegistry()
-	s.ServiceTokens = servicetoken.New(cfg.db, s.Now)
 	s.Handler = httpserver.New(httpserver.Config{
 		Accounts:      s.Accounts,
 		Keys:          s.Keys,
+		Gate:          s.Gate,
 		Verifier:      s.Verifier,
 		Meter:         s.Meter,
 		Ready:         store.Ping,
@@ -181,7 +182,6 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		Limiter:       limiter,
 		Rules:         s.Rules,
 		RateLimited:   s.Accounts.RecordRateLimited,
-		ServiceTokens: s.ServiceTokens,
 		Gateway:       cfg.gateway,
 	})
 	s.HTTP = httptest.NewServer(s.Handler)

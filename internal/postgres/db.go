@@ -20,10 +20,7 @@ import (
 	"github.com/pomehq/pome"
 )
 
-var (
-	_ pome.Store          = (*DB)(nil)
-	_ pome.ChangeNotifier = (*DB)(nil)
-)
+var _ pome.Store = (*DB)(nil)
 
 // Pool defaults, unless the URL sets pool_max_conns or connect_timeout.
 const (

@@ -15,7 +15,7 @@ const (
 	listenRetryMax = 2 * time.Second
 )
 
-// ChangeSignal implements pome.ChangeNotifier. The first call starts the
+// ChangeSignal implements pome.Store's notifications. The first call starts the
 // LISTEN loop, which runs until Close.
 func (db *DB) ChangeSignal() <-chan struct{} {
 	db.listenOnce.Do(func() {

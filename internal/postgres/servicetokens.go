@@ -11,8 +11,6 @@ import (
 	"github.com/pomehq/pome"
 )
 
-var _ pome.ServiceTokenStore = (*DB)(nil)
-
 const serviceTokenColumns = `id, name, prefix, digest, created_at, revoked_at`
 
 // scanServiceToken reads serviceTokenColumns.

@@ -11,7 +11,10 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/pomehq/pome"
 )
 
 // Rule is one limit: at most Limit units per Period, per key.
@@ -53,4 +56,10 @@ type Limiter interface {
 	// out not to count (a login that succeeded). The quota never grows past
 	// r.Limit.
 	Refund(ctx context.Context, key string, r Rule) error
+}
+
+// Unavailable is the answer when a Limiter's counters cannot be reached: the
+// request is refused (fail closed) rather than let through unlimited.
+func Unavailable(err error) error {
+	return pome.ErrUnavailable.WithCause(fmt.Errorf("ratelimit: %w", err))
 }

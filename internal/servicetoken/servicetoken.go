@@ -21,9 +21,18 @@ const CacheTTL = time.Second
 // maxNameLen bounds a token's name.
 const maxNameLen = 100
 
+// Store is what a Service keeps tokens in (pome.Store's service-token
+// methods).
+type Store interface {
+	CreateServiceToken(ctx context.Context, t pome.ServiceToken, ev pome.AuditEvent) error
+	ServiceTokenByDigest(ctx context.Context, d pome.Digest) (pome.ServiceToken, error)
+	ListServiceTokens(ctx context.Context) ([]pome.ServiceToken, error)
+	RevokeServiceToken(ctx context.Context, id string, at time.Time, ev pome.AuditEvent) (pome.ServiceToken, error)
+}
+
 // Service manages service tokens and authenticates them.
 type Service struct {
-	store pome.ServiceTokenStore
+	store Store
 	now   func() time.Time
 	ttl   time.Duration
 
@@ -37,7 +46,7 @@ type cached struct {
 }
 
 // New returns a Service on store, whose cache entries live CacheTTL.
-func New(store pome.ServiceTokenStore, now func() time.Time) *Service {
+func New(store Store, now func() time.Time) *Service {
 	return &Service{store: store, now: now, ttl: CacheTTL, cache: make(map[pome.Digest]cached)}
 }
 

@@ -12,18 +12,18 @@ import (
 
 // countingTokens counts the store reads of authentication.
 type countingTokens struct {
-	pome.ServiceTokenStore
+	servicetoken.Store
 	reads int
 }
 
 func (c *countingTokens) ServiceTokenByDigest(ctx context.Context, d pome.Digest) (pome.ServiceToken, error) {
 	c.reads++
-	return c.ServiceTokenStore.ServiceTokenByDigest(ctx, d)
+	return c.Store.ServiceTokenByDigest(ctx, d)
 }
 
 func TestAuthenticate(t *testing.T) {
 	clock := pometest.NewClock(pometest.Epoch)
-	store := &countingTokens{ServiceTokenStore: pometest.NewStore(t)}
+	store := &countingTokens{Store: pometest.NewStore(t)}
 	s := servicetoken.New(store, clock.Now)
 	c, err := s.Create(t.Context(), "billing")
 	if err != nil {

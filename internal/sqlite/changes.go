@@ -38,3 +38,8 @@ func (db *DB) LastChange(ctx context.Context) (int64, error) {
 	}
 	return seq, nil
 }
+
+// ChangeSignal is nil: SQLite cannot announce entries, so followers poll the
+// log. The nodes sharing a SQLite file are on one machine, and `pome admin`
+// changes reach them within one poll.
+func (db *DB) ChangeSignal() <-chan struct{} { return nil }

@@ -8,16 +8,6 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// serviceTokens returns s as a ServiceTokenStore: every backend implements it.
-func serviceTokens(t *testing.T, s pome.Store) pome.ServiceTokenStore {
-	t.Helper()
-	st, ok := s.(pome.ServiceTokenStore)
-	if !ok {
-		t.Fatalf("%T does not implement pome.ServiceTokenStore", s)
-	}
-	return st
-}
-
 // newServiceToken returns an unsaved token named name, created at created.
 func newServiceToken(name string, created time.Time) pome.ServiceToken {
 	secret, err := pome.ServiceTokenFormat.Generate()
@@ -33,7 +23,7 @@ func newServiceToken(name string, created time.Time) pome.ServiceToken {
 	}
 }
 
-func mustServiceToken(t *testing.T, s pome.ServiceTokenStore, name string, created time.Time) pome.ServiceToken {
+func mustServiceToken(t *testing.T, s pome.Store, name string, created time.Time) pome.ServiceToken {
 	t.Helper()
 	st := newServiceToken(name, created)
 	ev := sysEvent(pome.AuditServiceTokenCreated, created).On("", pome.TargetServiceToken, st.ID)
@@ -65,7 +55,7 @@ func serviceTokenEvents(t *testing.T, s pome.Store, action string) []pome.AuditE
 
 var serviceTokenTests = []test{
 	{"create, then find by digest", func(t *testing.T, s pome.Store) {
-		sts := serviceTokens(t, s)
+		sts := s
 		want := mustServiceToken(t, sts, "billing", t0)
 		got, err := sts.ServiceTokenByDigest(t.Context(), want.Digest)
 		if err != nil || !sameServiceToken(got, want) {
@@ -77,11 +67,11 @@ var serviceTokenTests = []test{
 		}
 	}},
 	{"unknown digest", func(t *testing.T, s pome.Store) {
-		_, err := serviceTokens(t, s).ServiceTokenByDigest(t.Context(), pome.DigestOf("nope"))
+		_, err := s.ServiceTokenByDigest(t.Context(), pome.DigestOf("nope"))
 		wantErr(t, "ServiceTokenByDigest(unknown)", err, pome.ErrServiceTokenNotFound)
 	}},
 	{"list newest first", func(t *testing.T, s pome.Store) {
-		sts := serviceTokens(t, s)
+		sts := s
 		a := mustServiceToken(t, sts, "a", t0)
 		b := mustServiceToken(t, sts, "b", at(time.Minute))
 		got, err := sts.ListServiceTokens(t.Context())
@@ -90,13 +80,13 @@ var serviceTokenTests = []test{
 		}
 	}},
 	{"list of none is empty", func(t *testing.T, s pome.Store) {
-		got, err := serviceTokens(t, s).ListServiceTokens(t.Context())
+		got, err := s.ListServiceTokens(t.Context())
 		if err != nil || len(got) != 0 {
 			t.Fatalf("ListServiceTokens = %v, %v; want none", got, err)
 		}
 	}},
 	{"revoke once, idempotent, audited once", func(t *testing.T, s pome.Store) {
-		sts := serviceTokens(t, s)
+		sts := s
 		st := mustServiceToken(t, sts, "billing", t0)
 		for i, when := range []time.Time{at(time.Hour), at(2 * time.Hour)} {
 			ev := sysEvent(pome.AuditServiceTokenRevoked, when).On("", pome.TargetServiceToken, st.ID)
@@ -115,14 +105,14 @@ var serviceTokenTests = []test{
 	}},
 	{"revoke unknown", func(t *testing.T, s pome.Store) {
 		ev := sysEvent(pome.AuditServiceTokenRevoked, t0).On("", pome.TargetServiceToken, "stk_none")
-		_, err := serviceTokens(t, s).RevokeServiceToken(t.Context(), "stk_none", t0, ev)
+		_, err := s.RevokeServiceToken(t.Context(), "stk_none", t0, ev)
 		wantErr(t, "RevokeServiceToken(unknown)", err, pome.ErrServiceTokenNotFound)
 		if evs := serviceTokenEvents(t, s, pome.AuditServiceTokenRevoked); len(evs) != 0 {
 			t.Errorf("events of a refused revocation = %d, want 0", len(evs))
 		}
 	}},
 	{"a token whose event is refused is not stored", func(t *testing.T, s pome.Store) {
-		sts := serviceTokens(t, s)
+		sts := s
 		st := newServiceToken("billing", t0)
 		if err := sts.CreateServiceToken(t.Context(), st, pome.AuditEvent{}); err == nil {
 			t.Fatalf("CreateServiceToken(incomplete event) = nil, want an error")

@@ -1,0 +1,221 @@
+// Package authz is Pome's one authorization core: whether a presented API
+// key may do what it asks. Every surface that verifies a key — GET /v1/me,
+// gateway mode, POST /v1/keys/verify and the pomeauth middleware — calls
+// Gate.Authorize and only translates its Grant or error into headers and
+// JSON, so that each check is written once (TestSurfacesAgree, in
+// internal/httpserver, runs the same attempts through all four). It knows
+// nothing of HTTP.
+package authz
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/servicetoken"
+)
+
+// Config is what a Gate checks with.
+type Config struct {
+	Verifier *apikey.Verifier
+	// Meter counts each granted attempt as one use of its key.
+	Meter *meter.Meter
+	// Limiter counts Plans and Failures; nil turns both off.
+	Limiter ratelimit.Limiter
+	// Plans is the per-key limit by team plan tier; a tier without a rule
+	// is unlimited.
+	Plans map[string]ratelimit.Rule
+	// Failures bounds failed authentications per client IP.
+	Failures ratelimit.Rule
+	// ServiceTokens authenticates the service tokens of the verify
+	// endpoint; nil refuses every token.
+	ServiceTokens *servicetoken.Service
+	Now           func() time.Time
+}
+
+// Gate decides attempts. It is safe for concurrent use.
+type Gate struct {
+	verifier *apikey.Verifier
+	meter    *meter.Meter
+	limiter  ratelimit.Limiter
+	plans    map[string]ratelimit.Rule
+	failures ratelimit.Rule
+	tokens   *servicetoken.Service
+	now      func() time.Time
+}
+
+// New returns a Gate on cfg.
+func New(cfg Config) *Gate {
+	g := &Gate{verifier: cfg.Verifier, meter: cfg.Meter, limiter: cfg.Limiter,
+		plans: cfg.Plans, failures: cfg.Failures, tokens: cfg.ServiceTokens, now: cfg.Now}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.limiter == nil {
+		g.failures = ratelimit.Rule{}
+		g.plans = nil
+	}
+	return g
+}
+
+// Attempt is a presented credential asking to do something.
+type Attempt struct {
+	// Key is the credential as presented.
+	Key string
+	// KeyErr, if not nil, is why no credential could be read
+	// (pome.ErrMissingAPIKey, pome.ErrConflictingCredentials): the attempt
+	// fails with it, and it counts as a failed authentication.
+	KeyErr error
+	// ClientIP is what failed authentications are charged to; empty
+	// charges nothing (the verify endpoint, whose caller's address is
+	// shared by all of its own clients).
+	ClientIP string
+	// Action is what the key asks to do.
+	Action pome.Action
+}
+
+// Limit is the rate limit that applied to an attempt, granted or not, for
+// the rate-limit headers. The zero Limit is none.
+type Limit struct {
+	Rule     ratelimit.Rule
+	Decision ratelimit.Decision
+}
+
+// Grant is what Authorize learned. Owner is set once the key matched, even
+// when a later check refused it (a role or a limit); Limit is set whenever a
+// limit was counted.
+type Grant struct {
+	Owner pome.KeyOwner
+	Limit Limit
+}
+
+// Matched reports whether the key was found and usable: Owner is set.
+func (g *Grant) Matched() bool { return g.Owner.Key.ID != "" }
+
+// Authorize decides an attempt, in this order: the credential read, its
+// format and checksum, the negative cache, the failure limit of the client
+// IP, the cache or the store, the key's status (revoked, expired, team
+// banned), its effective role against the action, and the plan limit. A
+// granted attempt counts one use of the key. The error is a *pome.Error of
+// the public API's rows; an unreachable store or limiter is Unavailable.
+func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
+	var grant Grant
+	err := g.guard(ctx, a.ClientIP, &grant.Limit, func(charge func() error) error {
+		if a.KeyErr != nil {
+			return a.KeyErr
+		}
+		var err error
+		grant.Owner, err = g.verifier.VerifyGated(ctx, a.Key, charge)
+		return err
+	})
+	if err != nil {
+		grant.Owner = pome.KeyOwner{}
+		return grant, err
+	}
+	o := &grant.Owner
+	// The role first, so that a refused attempt spends no quota. The
+	// effective role: a key never does more than its creator can now.
+	if !o.Role.Can(a.Action) {
+		return grant, pome.ErrInsufficientPermissions
+	}
+	if rule, ok := g.plans[o.Team.PlanTier]; ok && !rule.Unlimited() {
+		d, err := g.limiter.Allow(ctx, o.Key.ID, rule)
+		if err != nil {
+			return grant, ratelimit.Unavailable(err)
+		}
+		grant.Limit = Limit{Rule: rule, Decision: d}
+		if !d.Allowed {
+			return grant, pome.ErrRateLimited
+		}
+	}
+	g.meter.Record(o.Key.ID, g.now())
+	return grant, nil
+}
+
+// AuthenticateService authenticates a service token, the credential of the
+// verify endpoint, under the same failure accounting as keys. The error is
+// pome.ErrInvalidServiceToken for a malformed, unknown or revoked token, or
+// the attempt's KeyErr.
+func (g *Gate) AuthenticateService(ctx context.Context, a Attempt) (pome.ServiceToken, Limit, error) {
+	var (
+		st  pome.ServiceToken
+		lim Limit
+	)
+	err := g.guard(ctx, a.ClientIP, &lim, func(charge func() error) error {
+		if a.KeyErr != nil {
+			return a.KeyErr
+		}
+		if g.tokens == nil {
+			return pome.ErrInvalidServiceToken
+		}
+		var err error
+		st, err = g.tokens.Authenticate(ctx, a.Key, charge)
+		return err
+	})
+	return st, lim, err
+}
+
+// guard runs authenticate, charging failed authentications to ip.
+//
+// A unit is taken by charge, which authenticate calls before a store read
+// (so that parallel guesses cannot overshoot), and given back if the
+// credential turns out to exist or the store could not answer; failures
+// answered from memory (malformed, missing, in the negative cache) are
+// charged after. Over the limit, any credential not already verified in a
+// cache is refused with pome.ErrRateLimited without a store read; a cached
+// one still passes, so that a client behind the same address as an attacker
+// keeps working. Failed authentications are charged to the client, never to
+// the key they name.
+func (g *Gate) guard(ctx context.Context, ip string, lim *Limit, authenticate func(charge func() error) error) error {
+	if ip == "" || g.failures.Unlimited() {
+		return authenticate(nil)
+	}
+	var (
+		d                ratelimit.Decision
+		charged, refused bool
+	)
+	err := authenticate(func() error {
+		var err error
+		if d, err = g.limiter.Allow(ctx, ip, g.failures); err != nil {
+			return ratelimit.Unavailable(err)
+		}
+		if !d.Allowed {
+			refused = true
+			return pome.ErrRateLimited
+		}
+		charged = true
+		return nil
+	})
+	switch {
+	case refused:
+		*lim = Limit{Rule: g.failures, Decision: d}
+	case isAuthFailure(err):
+		if !charged {
+			var lerr error
+			if d, lerr = g.limiter.Allow(ctx, ip, g.failures); lerr != nil {
+				return ratelimit.Unavailable(lerr)
+			}
+		}
+		*lim = Limit{Rule: g.failures, Decision: d}
+		if !d.Allowed {
+			return pome.ErrRateLimited
+		}
+	case charged:
+		// The credential exists (or the store could not say): no failure.
+		g.limiter.Refund(context.WithoutCancel(ctx), ip, g.failures)
+	}
+	return err
+}
+
+// isAuthFailure reports an error that counts as a failed authentication: no
+// credential, a malformed or unknown one, or conflicting credentials. A key
+// that matched (revoked, expired, banned, insufficient role) is no guess.
+func isAuthFailure(err error) bool {
+	return errors.Is(err, pome.ErrInvalidAPIKey) || errors.Is(err, pome.ErrMissingAPIKey) ||
+		errors.Is(err, pome.ErrConflictingCredentials) ||
+		errors.Is(err, pome.ErrInvalidServiceToken) || errors.Is(err, pome.ErrMissingServiceToken)
+}

@@ -1,0 +1,74 @@
+package authz_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/authz"
+	"github.com/pomehq/pome/internal/meter"
+)
+
+// keyStore serves one key for verification; any other method panics.
+type keyStore struct {
+	pome.Store
+	owner pome.KeyOwner
+}
+
+func (s keyStore) KeyByDigest(context.Context, pome.Digest) (pome.KeyOwner, error) {
+	return s.owner, nil
+}
+
+// A viewer key may read but not write; the check uses the key's effective
+// role, the lower of its own and its creator's current role. (Every surface
+// reaches it through Authorize: TestSurfacesAgree and TestRoleMatrix, in
+// internal/httpserver, drive it over HTTP.)
+func TestAuthorizeRole(t *testing.T) {
+	t.Parallel()
+	key, err := pome.DefaultKeyFormat.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, write := pome.ActionAPIRead, pome.ActionAPIWrite
+	for _, c := range []struct {
+		role    pome.Role
+		creator pome.Role // the creator's current role in the team
+		action  pome.Action
+		wantErr error
+	}{
+		{pome.RoleViewer, pome.RoleOwner, read, nil},
+		{pome.RoleViewer, pome.RoleOwner, write, pome.ErrInsufficientPermissions},
+		{pome.RoleDeveloper, pome.RoleDeveloper, write, nil},
+		{pome.RoleOwner, pome.RoleOwner, write, nil},
+		// The effective role is the lower of the key's and its creator's.
+		{pome.RoleAdmin, pome.RoleViewer, read, nil},
+		{pome.RoleAdmin, pome.RoleViewer, write, pome.ErrInsufficientPermissions},
+		// A creator no longer in the team: the key is refused outright.
+		{pome.RoleAdmin, "", read, pome.ErrKeyRevoked},
+	} {
+		name := string(c.role) + " by " + string(c.creator)
+		if c.action == write {
+			name += " writing"
+		}
+		t.Run(name, func(t *testing.T) {
+			owner := pome.KeyOwner{Key: pome.Key{ID: "key_1", Role: c.role}, Team: pome.Team{Status: pome.TeamActive}, CreatorRole: c.creator}
+			store := keyStore{owner: owner}
+			gate := authz.New(authz.Config{
+				Verifier: apikey.NewVerifier(store, pome.DefaultKeyFormat, time.Minute, time.Now),
+				Meter:    meter.New(store),
+			})
+			g, err := gate.Authorize(t.Context(), authz.Attempt{Key: key, Action: c.action})
+			if !errors.Is(err, c.wantErr) || (err == nil) != (c.wantErr == nil) {
+				t.Errorf("Authorize(%s key, action %d) = %v, want %v", c.role, c.action, err, c.wantErr)
+			}
+			// A key refused for its role still says whose it is: the
+			// verify endpoint answers it.
+			if matched := c.creator != ""; g.Matched() != matched {
+				t.Errorf("Authorize(%s key).Matched() = %v, want %v", c.role, g.Matched(), matched)
+			}
+		})
+	}
+}

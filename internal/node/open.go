@@ -1,0 +1,143 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/postgres"
+	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/redis"
+	"github.com/pomehq/pome/internal/sqlite"
+)
+
+// Storage says where a node's database is: PostgreSQL at DatabaseURL, else
+// embedded SQLite in DataDir.
+type Storage struct {
+	DatabaseURL string
+	DataDir     string
+	// Create makes DataDir (0700: it holds every key digest and session)
+	// and the SQLite database when missing; without it a missing database
+	// is an error, so that a mistyped directory is not a new, empty
+	// database. PostgreSQL's database must exist; its schema is created or
+	// migrated either way.
+	Create bool
+}
+
+// OpenStore opens the database of s.
+func OpenStore(ctx context.Context, s Storage) (pome.Store, error) {
+	if s.DatabaseURL != "" {
+		store, err := postgres.Open(ctx, s.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL database %s: %w", s, err)
+		}
+		return store, nil
+	}
+	if s.DataDir == "" {
+		return nil, errors.New("node: no database: set a data directory or a database URL")
+	}
+	path := filepath.Join(s.DataDir, "pome.db")
+	if s.Create {
+		if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+	} else if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no Pome database at %s (check --data-dir, or run pome serve once): %w", path, err)
+	}
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return store, nil
+}
+
+// String names the database for logs and errors, without a password.
+func (s Storage) String() string {
+	if s.DatabaseURL == "" {
+		return filepath.Join(s.DataDir, "pome.db")
+	}
+	u, err := url.Parse(s.DatabaseURL)
+	if err != nil {
+		return "postgres"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// Open opens the database of storage and, unless cfg has a Limiter, the
+// rate limiter (this node's memory, or Redis at redisURL), wires a node on
+// them and starts it. Close ends it and closes both.
+func Open(ctx context.Context, storage Storage, redisURL string, cfg Config) (*Node, error) {
+	store, err := OpenStore(ctx, storage)
+	if err != nil {
+		return nil, err
+	}
+	closeLimiter := func() error { return nil }
+	if cfg.Limiter == nil {
+		now := cfg.Now
+		if now == nil {
+			now = time.Now
+		}
+		log := cfg.Log
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		if cfg.Limiter, closeLimiter, err = NewLimiter(ctx, redisURL, now, log); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	n := New(store, cfg)
+	n.OnClose(closeLimiter)
+	n.OnClose(store.Close)
+	n.Start(ctx)
+	return n, nil
+}
+
+// ErrRedisURL matches (errors.Is) the error of a Redis URL that cannot be
+// used; the error's text is the cause's alone, for the flag's message.
+var ErrRedisURL = errors.New("node: bad Redis URL")
+
+type redisURLError struct{ err error }
+
+func (e redisURLError) Error() string        { return e.err.Error() }
+func (e redisURLError) Is(target error) bool { return target == ErrRedisURL }
+
+// NewLimiter returns the rate limiter: this node's memory, or with a Redis
+// URL counters shared by every node in Redis. While Redis cannot be
+// reached, the login and signup limits fail closed (503: they guard
+// passwords against guessing, and a per-node fallback would multiply an
+// attacker's budget by the number of nodes), and every other limit falls
+// back to this node's memory (the public API and key management,
+// revocation included, keep working, each node holding the quota on its
+// own). docs/deploy.md tells operators the same.
+func NewLimiter(ctx context.Context, redisURL string, now func() time.Time, log *slog.Logger) (ratelimit.Limiter, func() error, error) {
+	memory := ratelimit.NewMemory(now, 0)
+	if redisURL == "" {
+		return memory, func() error { return nil }, nil
+	}
+	rules := ratelimit.DefaultRules()
+	failClosed := map[string]bool{rules.LoginEmail.Name: true, rules.LoginIP.Name: true, rules.SignupIP.Name: true}
+	l, err := redis.New(redisURL, redis.Options{
+		Fallback:   memory,
+		FailClosed: func(r ratelimit.Rule) bool { return failClosed[r.Name] },
+		Log:        log,
+		Now:        now,
+	})
+	if err != nil {
+		return nil, nil, redisURLError{err}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := l.Ping(pctx); err != nil {
+		// Not fatal: Redis may come up after this node. Meanwhile the
+		// limits behave as in any Redis outage.
+		log.Warn("redis unreachable at start: login and signup answer 503, other limits count per node, until it answers", "err", err)
+	}
+	return l, l.Close, nil
+}

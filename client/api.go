@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"net/http"
@@ -12,8 +13,9 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// The bodies of Pome's answers (SPEC §3, §5 and docs/api.md). Times are UTC;
-// a time the server sends as null is a nil pointer.
+// The bodies of Pome's answers (docs/api.md), declared once: the server
+// encodes these types and the SDK decodes them. Times are UTC; a time the
+// server sends as null is a nil pointer.
 
 // Me is who an API key is: GET /v1/me.
 type Me struct {
@@ -195,10 +197,28 @@ type AuditRef struct {
 }
 
 // AuditPage is one page of the audit log, newest first. NextCursor is ""
-// on the last page.
+// on the last page (null in JSON).
 type AuditPage struct {
 	Events     []AuditEvent `json:"events"`
 	NextCursor string       `json:"next_cursor"`
+}
+
+// MarshalJSON encodes the page as the server sends it: next_cursor is null
+// on the last page.
+func (p AuditPage) MarshalJSON() ([]byte, error) {
+	var next *string
+	if p.NextCursor != "" {
+		next = &p.NextCursor
+	}
+	return json.Marshal(struct {
+		Events     []AuditEvent `json:"events"`
+		NextCursor *string      `json:"next_cursor"`
+	}{p.Events, next})
+}
+
+// Success is the body of an answer that only says it worked (a logout).
+type Success struct {
+	Success bool `json:"success"`
 }
 
 // SignupParams is a new account: Email and Password (10 to 1024

@@ -25,6 +25,7 @@ func routeTable(cfg Config) []route {
 	// cross-site request spends nobody's quota.
 	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited}
 	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
+	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, verifier: cfg.Verifier, lim: lim, now: cfg.Now}
 	gate := cfg.Gate
 
 	return []route{
@@ -34,21 +35,21 @@ func routeTable(cfg Config) []route {
 		{public, "POST /v1/keys/verify", handleVerify(log, gate)},
 
 		// Management API, authenticated by session.
-		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, handleSignup(log, cfg.Accounts, sess))},
-		{session, "POST /api/auth/login", handleLogin(log, cfg.Accounts, sess, lim)},
-		{session, "POST /api/auth/logout", handleLogout(log, cfg.Accounts, sess)},
-		{session, "GET /api/session", handleSession(log, cfg.Accounts, sess)},
-		{session, "GET /api/keys", lim.perMember(cfg.Rules.ListKeys, sess, handleListKeys(log, sess, cfg.Keys, cfg.Now))},
-		{session, "POST /api/keys", lim.perMember(cfg.Rules.CreateKey, sess, handleCreateKey(log, sess, cfg.Keys, cfg.Now))},
-		{session, "DELETE /api/keys/{id}", lim.perMember(cfg.Rules.RevokeKey, sess, handleRevokeKey(log, sess, cfg.Keys))},
-		{session, "GET /api/keys/{id}/usage", handleKeyUsage(log, sess, cfg.Keys)},
+		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, api.handle(api.signup))},
+		{session, "POST /api/auth/login", api.handle(api.login)},
+		{session, "POST /api/auth/logout", api.handle(api.logout)},
+		{session, "GET /api/session", api.handle(api.session)},
+		{session, "GET /api/keys", lim.perMember(cfg.Rules.ListKeys, sess, api.handle(api.listKeys))},
+		{session, "POST /api/keys", lim.perMember(cfg.Rules.CreateKey, sess, api.handle(api.createKey))},
+		{session, "DELETE /api/keys/{id}", lim.perMember(cfg.Rules.RevokeKey, sess, api.handle(api.revokeKey))},
+		{session, "GET /api/keys/{id}/usage", api.handle(api.keyUsage)},
 		// A roll mints a key: it spends the create-key quota.
-		{session, "POST /api/keys/{id}/roll", lim.perMember(cfg.Rules.CreateKey, sess, handleRollKey(log, sess, cfg.Keys, cfg.Now))},
-		{session, "GET /api/team/members", handleListMembers(log, sess, cfg.Accounts)},
-		{session, "POST /api/team/members", handleAddMember(log, sess, cfg.Accounts)},
-		{session, "PATCH /api/team/members/{user_id}", handleSetMemberRole(log, sess, cfg.Accounts, cfg.Verifier)},
-		{session, "DELETE /api/team/members/{user_id}", handleRemoveMember(log, sess, cfg.Accounts, cfg.Verifier)},
-		{session, "GET /api/audit", handleAudit(log, sess, cfg.Accounts)},
+		{session, "POST /api/keys/{id}/roll", lim.perMember(cfg.Rules.CreateKey, sess, api.handle(api.rollKey))},
+		{session, "GET /api/team/members", api.handle(api.listMembers)},
+		{session, "POST /api/team/members", api.handle(api.addMember)},
+		{session, "PATCH /api/team/members/{user_id}", api.handle(api.setMemberRole)},
+		{session, "DELETE /api/team/members/{user_id}", api.handle(api.removeMember)},
+		{session, "GET /api/audit", api.handle(api.audit)},
 
 		// The dashboard (pages.go): pages that read, with the API above for
 		// every change; sign-out is a form post.

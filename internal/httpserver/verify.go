@@ -30,22 +30,19 @@ type verifyRequest struct {
 // its clients, so charging their bad keys to it would let one of them lock
 // the others out.
 func handleVerify(log *slog.Logger, gate *authz.Gate) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		token, tokenErr := serviceTokenFrom(r.Header)
 		_, lim, err := gate.AuthenticateService(r.Context(), authz.Attempt{Key: token, KeyErr: tokenErr, ClientIP: httpapi.ClientIP(r)})
 		ratelimit.SetHeaders(w.Header(), lim.Rule, lim.Decision)
 		if err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
 		var req verifyRequest
 		if err := decodeJSON(r, &req); err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
 		if req.Key == nil {
-			writeError(w, r, log, pome.MissingParameter("key"))
-			return
+			return pome.MissingParameter("key")
 		}
 		action := pome.ActionAPIRead
 		if req.Permission != nil {
@@ -54,18 +51,17 @@ func handleVerify(log *slog.Logger, gate *authz.Gate) http.Handler {
 			case "write":
 				action = pome.ActionAPIWrite
 			default:
-				writeError(w, r, log, pome.InvalidParameter("'permission' must be read or write"))
-				return
+				return pome.InvalidParameter("'permission' must be read or write")
 			}
 		}
 		// requestContext: an expired key's audit event records this call.
 		grant, err := gate.Authorize(requestContext(w, r), authz.Attempt{Key: *req.Key, Action: action})
 		res, err := verification(&grant, err)
 		if err != nil {
-			writeError(w, r, log, err)
-			return
+			return err
 		}
 		httpapi.WriteJSON(w, http.StatusOK, res)
+		return nil
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/client"
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
@@ -225,17 +226,7 @@ func (s *Server) Login(t testing.TB, email string) *http.Client {
 }
 
 // CreatedKey is the body of a 201 from POST /api/keys.
-type CreatedKey struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	Key         string     `json:"key"`
-	Prefix      string     `json:"prefix"`
-	Role        pome.Role  `json:"role"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	Status      string     `json:"status"`
-}
+type CreatedKey = client.CreatedKey
 
 // CreateKey creates a key named name in the default team of c's user and
 // returns its plaintext.

@@ -1,0 +1,59 @@
+package httpserver
+
+import (
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/client"
+)
+
+// The bodies of the management API are the SDK's types (package client):
+// declared once, encoded here and decoded there. Times are UTC to the
+// second; a time that is not set is null.
+
+func wireTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+func wireOptTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	w := wireTime(*t)
+	return &w
+}
+
+func keyOf(k *pome.Key, now time.Time) client.Key {
+	return client.Key{
+		ID: k.ID, Name: k.Name, Description: k.Description, Prefix: k.Prefix, Role: k.Role,
+		CreatedBy: k.CreatedBy, CreatedAt: wireTime(k.CreatedAt),
+		LastUsed: wireOptTime(k.LastUsed), ExpiresAt: wireOptTime(k.ExpiresAt),
+		UsageCount: k.UsageCount, Status: k.Status(now),
+	}
+}
+
+// createdKeyOf is the only body that ever holds a key's plaintext.
+func createdKeyOf(k *pome.Key, plaintext string, now time.Time) client.CreatedKey {
+	return client.CreatedKey{
+		ID: k.ID, Name: k.Name, Description: k.Description, Key: plaintext, Prefix: k.Prefix,
+		Role: k.Role, CreatedAt: wireTime(k.CreatedAt), ExpiresAt: wireOptTime(k.ExpiresAt),
+		Status: k.Status(now),
+	}
+}
+
+func memberOf(m *pome.TeamMember) client.Member {
+	return client.Member{UserID: m.User.ID, Email: m.User.Email, Role: m.Role, JoinedAt: wireTime(m.JoinedAt)}
+}
+
+func auditEventOf(e *pome.AuditEvent) client.AuditEvent {
+	v := client.AuditEvent{
+		ID: e.ID, Time: e.At.UTC(), Action: e.Action, Result: e.Result,
+		Actor:  client.AuditRef{Type: e.ActorType, ID: e.ActorID},
+		TeamID: e.TeamID, RequestID: e.RequestID, IP: e.IP, UserAgent: e.UserAgent, Details: e.Details,
+	}
+	if e.TargetType != "" || e.TargetID != "" {
+		v.Target = &client.AuditRef{Type: e.TargetType, ID: e.TargetID}
+	}
+	if v.Details == nil {
+		v.Details = map[string]any{}
+	}
+	return v
+}

@@ -100,16 +100,21 @@ type Node struct {
 	closeErr  error
 }
 
+// withDefaults fills what cfg leaves unset: the clock, a discarding log.
+func (cfg Config) withDefaults() Config {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return cfg
+}
+
 // New wires a node on store. Nothing runs until Start.
 func New(store pome.Store, cfg Config) *Node {
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	cfg = cfg.withDefaults()
+	now, log := cfg.Now, cfg.Log
 	format := cfg.KeyFormat
 	if format == (pome.KeyFormat{}) {
 		format = pome.DefaultKeyFormat

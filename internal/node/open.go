@@ -77,17 +77,10 @@ func Open(ctx context.Context, storage Storage, redisURL string, cfg Config) (*N
 	if err != nil {
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	closeLimiter := func() error { return nil }
 	if cfg.Limiter == nil {
-		now := cfg.Now
-		if now == nil {
-			now = time.Now
-		}
-		log := cfg.Log
-		if log == nil {
-			log = slog.New(slog.DiscardHandler)
-		}
-		if cfg.Limiter, closeLimiter, err = NewLimiter(ctx, redisURL, now, log); err != nil {
+		if cfg.Limiter, closeLimiter, err = NewLimiter(ctx, redisURL, cfg.Now, cfg.Log); err != nil {
 			store.Close()
 			return nil, err
 		}

@@ -1,0 +1,76 @@
+package node_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/authz"
+	"github.com/pomehq/pome/internal/node"
+)
+
+// A node opens the SQLite database of a data directory (creating it only
+// when told to), verifies a key through its gate, and on Close writes the
+// usage it counted before closing the store: nothing counted is lost.
+func TestOpenVerifyClose(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if _, err := node.Open(t.Context(), node.Storage{DataDir: dir}, "", node.Config{}); err == nil {
+		t.Fatal("Open(missing database, no Create) = nil, want an error: a mistyped directory is no new database")
+	}
+	n, err := node.Open(t.Context(), node.Storage{DataDir: dir, Create: true}, "", node.Config{SignupOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := n.Accounts.CreateUser(t.Context(), "alice@example.com", "correct horse battery staple", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := n.Accounts.Memberships(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "ci"
+	created, err := n.Keys.Create(t.Context(), pome.Member{User: u, Team: ms[0].Team, Role: ms[0].Role}, apikey.CreateParams{Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Sync(t.Context()); err != nil {
+		t.Fatalf("Sync = %v", err)
+	}
+	for range 3 {
+		if _, err := n.Gate.Authorize(t.Context(), authz.Attempt{Key: created.Plaintext, Action: pome.ActionAPIRead}); err != nil {
+			t.Fatalf("Authorize(new key) = %v", err)
+		}
+	}
+	if err := n.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	if err := n.Sync(t.Context()); err == nil {
+		t.Error("Sync after Close = nil, want an error")
+	}
+
+	store, err := node.OpenStore(t.Context(), node.Storage{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	k, err := store.KeyByID(t.Context(), created.Key.TeamID, created.Key.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.UsageCount != 3 {
+		t.Errorf("usage after Close = %d, want 3", k.UsageCount)
+	}
+}
+
+// A Redis URL that cannot be used is told apart, for the flag's message.
+func TestBadRedisURL(t *testing.T) {
+	t.Parallel()
+	_, err := node.Open(t.Context(), node.Storage{DataDir: t.TempDir(), Create: true}, "redis://[::1", node.Config{})
+	if !errors.Is(err, node.ErrRedisURL) {
+		t.Errorf("Open(bad Redis URL) = %v, want ErrRedisURL", err)
+	}
+}

@@ -104,15 +104,12 @@ func (g *Grant) Matched() bool { return g.Owner.Key.ID != "" }
 // the public API's rows; an unreachable store or limiter is Unavailable.
 func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 	var grant Grant
-	err := g.guard(ctx, a.ClientIP, &grant.Limit, func(charge func() error) error {
-		if a.KeyErr != nil {
-			return a.KeyErr
-		}
-		var err error
-		grant.Owner, err = g.verifier.VerifyGated(ctx, a.Key, charge)
-		return err
-	})
-	if err != nil {
+	f := g.account(ctx, a.ClientIP)
+	err := a.KeyErr
+	if err == nil {
+		grant.Owner, err = g.verifier.VerifyGated(ctx, a.Key, f.charge)
+	}
+	if err = f.settle(err, &grant.Limit); err != nil {
 		grant.Owner = pome.KeyOwner{}
 		return grant, err
 	}
@@ -145,68 +142,88 @@ func (g *Gate) AuthenticateService(ctx context.Context, a Attempt) (pome.Service
 		st  pome.ServiceToken
 		lim Limit
 	)
-	err := g.guard(ctx, a.ClientIP, &lim, func(charge func() error) error {
-		if a.KeyErr != nil {
-			return a.KeyErr
-		}
-		if g.tokens == nil {
-			return pome.ErrInvalidServiceToken
-		}
-		var err error
-		st, err = g.tokens.Authenticate(ctx, a.Key, charge)
-		return err
-	})
-	return st, lim, err
+	f := g.account(ctx, a.ClientIP)
+	err := a.KeyErr
+	switch {
+	case err != nil:
+	case g.tokens == nil:
+		err = pome.ErrInvalidServiceToken
+	default:
+		st, err = g.tokens.Authenticate(ctx, a.Key, f.charge)
+	}
+	return st, lim, f.settle(err, &lim)
 }
 
-// guard runs authenticate, charging failed authentications to ip.
+// failureAccount charges the failed authentications of one attempt to the
+// client IP.
 //
-// A unit is taken by charge, which authenticate calls before a store read
-// (so that parallel guesses cannot overshoot), and given back if the
-// credential turns out to exist or the store could not answer; failures
+// A unit is taken by charge, which authentication calls before a store read
+// (so that parallel guesses cannot overshoot), and given back by settle if
+// the credential turns out to exist or the store could not answer; failures
 // answered from memory (malformed, missing, in the negative cache) are
-// charged after. Over the limit, any credential not already verified in a
-// cache is refused with pome.ErrRateLimited without a store read; a cached
+// charged by settle. Over the limit, any credential not already verified in
+// a cache is refused with pome.ErrRateLimited without a store read; a cached
 // one still passes, so that a client behind the same address as an attacker
 // keeps working. Failed authentications are charged to the client, never to
 // the key they name.
-func (g *Gate) guard(ctx context.Context, ip string, lim *Limit, authenticate func(charge func() error) error) error {
-	if ip == "" || g.failures.Unlimited() {
-		return authenticate(nil)
+//
+// It lives on the caller's stack: the verify path allocates nothing for it
+// (TestAuthorizeAllocs).
+type failureAccount struct {
+	g                *Gate
+	ctx              context.Context
+	ip               string // "": nothing is charged
+	d                ratelimit.Decision
+	charged, refused bool
+}
+
+func (g *Gate) account(ctx context.Context, ip string) failureAccount {
+	if g.failures.Unlimited() {
+		ip = ""
 	}
-	var (
-		d                ratelimit.Decision
-		charged, refused bool
-	)
-	err := authenticate(func() error {
-		var err error
-		if d, err = g.limiter.Allow(ctx, ip, g.failures); err != nil {
-			return ratelimit.Unavailable(err)
-		}
-		if !d.Allowed {
-			refused = true
-			return pome.ErrRateLimited
-		}
-		charged = true
+	return failureAccount{g: g, ctx: ctx, ip: ip}
+}
+
+// charge takes a unit before a store read.
+func (f *failureAccount) charge() error {
+	if f.ip == "" {
 		return nil
-	})
+	}
+	var err error
+	if f.d, err = f.g.limiter.Allow(f.ctx, f.ip, f.g.failures); err != nil {
+		return ratelimit.Unavailable(err)
+	}
+	if !f.d.Allowed {
+		f.refused = true
+		return pome.ErrRateLimited
+	}
+	f.charged = true
+	return nil
+}
+
+// settle charges or refunds the attempt whose error was err, sets lim when
+// the failure limit applied, and returns the attempt's error.
+func (f *failureAccount) settle(err error, lim *Limit) error {
+	if f.ip == "" {
+		return err
+	}
 	switch {
-	case refused:
-		*lim = Limit{Rule: g.failures, Decision: d}
+	case f.refused:
+		*lim = Limit{Rule: f.g.failures, Decision: f.d}
 	case isAuthFailure(err):
-		if !charged {
+		if !f.charged {
 			var lerr error
-			if d, lerr = g.limiter.Allow(ctx, ip, g.failures); lerr != nil {
+			if f.d, lerr = f.g.limiter.Allow(f.ctx, f.ip, f.g.failures); lerr != nil {
 				return ratelimit.Unavailable(lerr)
 			}
 		}
-		*lim = Limit{Rule: g.failures, Decision: d}
-		if !d.Allowed {
+		*lim = Limit{Rule: f.g.failures, Decision: f.d}
+		if !f.d.Allowed {
 			return pome.ErrRateLimited
 		}
-	case charged:
+	case f.charged:
 		// The credential exists (or the store could not say): no failure.
-		g.limiter.Refund(context.WithoutCancel(ctx), ip, g.failures)
+		f.g.limiter.Refund(context.WithoutCancel(f.ctx), f.ip, f.g.failures)
 	}
 	return err
 }

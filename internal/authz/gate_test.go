@@ -10,6 +10,7 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/meter"
+	"github.com/pomehq/pome/internal/ratelimit"
 )
 
 // keyStore serves one key for verification; any other method panics.
@@ -70,5 +71,31 @@ func TestAuthorizeRole(t *testing.T) {
 				t.Errorf("Authorize(%s key).Matched() = %v, want %v", c.role, g.Matched(), matched)
 			}
 		})
+	}
+}
+
+// Authorizing a key the verifier has cached allocates nothing, failure
+// accounting included: the request path's budget is spent elsewhere.
+func TestAuthorizeAllocs(t *testing.T) {
+	key, err := pome.DefaultKeyFormat.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := pome.KeyOwner{Key: pome.Key{ID: "key_1", Role: pome.RoleDeveloper}, Team: pome.Team{Status: pome.TeamActive, PlanTier: pome.PlanFree}, CreatorRole: pome.RoleOwner}
+	store := keyStore{owner: owner}
+	rules := ratelimit.DefaultRules()
+	gate := authz.New(authz.Config{
+		Verifier: apikey.NewVerifier(store, pome.DefaultKeyFormat, time.Minute, time.Now),
+		Meter:    meter.New(store),
+		Limiter:  ratelimit.NewMemory(time.Now, 0),
+		Plans:    rules.Plans,
+		Failures: rules.AuthFailureIP,
+	})
+	a := authz.Attempt{Key: key, ClientIP: "192.0.2.1", Action: pome.ActionAPIRead}
+	if _, err := gate.Authorize(t.Context(), a); err != nil { // fills the cache and the meter's entry
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { gate.Authorize(t.Context(), a) }); n != 0 {
+		t.Errorf("Authorize(cached key) allocates %.1f times, want 0", n)
 	}
 }

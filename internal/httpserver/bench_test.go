@@ -61,3 +61,41 @@ func BenchmarkMe(b *testing.B) {
 		})
 	}
 }
+
+// GET /v1/me through the whole handler, key cached, allocates twice: the
+// request id (its text and header slice in one object) and the response
+// recorder (which is also the context the key is verified under). Nothing
+// else on the path may allocate: not the gate, the limits, the meter, the
+// body or the access log.
+func TestMeAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are the race detector's, not the handler's")
+	}
+	const want = 2
+	for _, c := range []struct {
+		name string
+		opts []pometest.Option
+	}{
+		{"default limits", nil},
+		{"access log", []pometest.Option{pometest.WithAccessLog(io.Discard)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := pometest.NewServer(t, c.opts...)
+			key := s.CreateKey(t, s.Signup(t, "allocs@example.com"), "allocs")
+			req := httptest.NewRequest("GET", "/v1/me", nil)
+			req.Header.Set("X-API-KEY", key)
+			s.Handler.ServeHTTP(httptest.NewRecorder(), req) // warm the cache
+			w := &benchWriter{h: make(http.Header)}
+			n := testing.AllocsPerRun(200, func() {
+				clear(w.h)
+				s.Handler.ServeHTTP(w, req)
+			})
+			if w.status != http.StatusOK {
+				t.Fatalf("GET /v1/me status = %d, want 200", w.status)
+			}
+			if n > want {
+				t.Errorf("GET /v1/me allocates %.1f times a request, want at most %d", n, want)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 // pome is called is 2, with a message that says what to do, and nothing is
 // started or opened.
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tests := []struct {
 		name     string
@@ -65,6 +66,7 @@ func TestUsageErrors(t *testing.T) {
 // TestParseFlags protects the configuration rule: every flag is also read
 // from POME_<FLAG>, and the command line wins over the environment.
 func TestParseFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		env       map[string]string
@@ -95,6 +97,7 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestExitCode(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error

@@ -13,6 +13,7 @@ import (
 // only through the client package, so that the SDK and the CLI cannot
 // drift apart. No non-test file of cmd/pome makes an HTTP request itself.
 func TestCallsGoThroughClient(t *testing.T) {
+	t.Parallel()
 	forbidden := map[string]bool{
 		"NewRequest": true, "NewRequestWithContext": true, "Get": true, "Post": true, "PostForm": true,
 		"Head": true, "DefaultClient": true, "Client": true, "DefaultTransport": true, "Transport": true,

@@ -13,6 +13,7 @@ import (
 // endpoint as an operator sets them up: `pome serve --upstream`, then
 // `pome admin service-token create|list|revoke` against the running server.
 func TestServeGatewayAndServiceTokens(t *testing.T) {
+	t.Parallel()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("upstream " + r.URL.Path + " team=" + r.Header.Get("Pome-Team-Slug")))
 	}))

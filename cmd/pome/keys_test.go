@@ -19,6 +19,7 @@ import (
 // server, signed in through pome login: output for people and --json, the
 // key printed once and alone on a pipe, exit statuses.
 func TestKeysCommands(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	s.Signup(t, "alice@example.com")
 	env := userEnv(t, s.URL)
@@ -177,6 +178,7 @@ func TestKeysCommands(t *testing.T) {
 // TestKeysTeam protects --team: the commands act on another team of the
 // user's, and a team they are not in is an API error.
 func TestKeysTeam(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	alice := s.Signup(t, "alice@example.com")
 	s.Signup(t, "bob@example.com")
@@ -215,6 +217,7 @@ func TestKeysTeam(t *testing.T) {
 // (exit 1, "session expired, run pome login", and it is forgotten), and a
 // server that is down or is not Pome (exit 1, plainly said).
 func TestKeysSession(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	s.Signup(t, "alice@example.com")
 
@@ -286,6 +289,7 @@ func TestKeysSession(t *testing.T) {
 // TestKeysHelp protects --help on every command, and the usage
 // errors of pome keys.
 func TestKeysHelp(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"keys", "--help"}, {"keys", "help"}, {"keys", "list", "--help"}, {"keys", "create", "--help"},
 		{"keys", "revoke", "--help"}, {"keys", "roll", "--help"}, {"keys", "usage", "--help"},
@@ -308,6 +312,7 @@ func TestKeysHelp(t *testing.T) {
 // terminal and never with NO_COLOR; at a terminal the created key comes
 // with its notice on stdout.
 func TestOutput(t *testing.T) {
+	t.Parallel()
 	t.Run("color rules", func(t *testing.T) {
 		tests := []struct {
 			name string
@@ -389,6 +394,7 @@ func TestOutput(t *testing.T) {
 // TestConfigDir protects where sessions go: os.UserConfigDir's rules, read
 // through the injected environment, and POME_CONFIG_DIR first.
 func TestConfigDir(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -413,6 +419,7 @@ func TestConfigDir(t *testing.T) {
 }
 
 func TestParseAPIURL(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"http://127.0.0.1:8080":          "http://127.0.0.1:8080",
 		"http://127.0.0.1:8080/":         "http://127.0.0.1:8080",
@@ -460,6 +467,7 @@ func keyIDOf(t *testing.T, s *pometest.Server, key string) string {
 // run by run(): log in, create a key, use it, watch its usage (counted by
 // the server's own flush loop), revoke it, log out.
 func TestCLIAgainstServe(t *testing.T) {
+	t.Parallel()
 	srv := mustServe(t, t.TempDir())
 	mustSignup(t, newBrowser(t), srv.URL, "alice@example.com", "Acme Corp")
 	env := userEnv(t, srv.URL)

@@ -11,6 +11,7 @@ import (
 // Bad rate-limit flags, from the command line or the environment, are usage
 // errors (exit 2) that name the flag.
 func TestServeLimitFlagErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct {
 		name string
@@ -42,6 +43,7 @@ func TestServeLimitFlagErrors(t *testing.T) {
 
 // The flags set the rules; what they leave out keeps SPEC §6's defaults.
 func TestLimitFlagsRules(t *testing.T) {
+	t.Parallel()
 	l := limitFlags{}
 	fs := newFlagSet("serve", "", nil)
 	l.register(fs)
@@ -81,6 +83,7 @@ func TestLimitFlagsRules(t *testing.T) {
 
 // With no flags, the rules are SPEC §6's, and every plan is unlimited.
 func TestLimitFlagsDefaults(t *testing.T) {
+	t.Parallel()
 	l := limitFlags{}
 	fs := newFlagSet("serve", "", nil)
 	l.register(fs)
@@ -113,6 +116,7 @@ func TestLimitFlagsDefaults(t *testing.T) {
 
 // A running server enforces --key-rate-limit: the CLI sees the 429.
 func TestServeKeyRateLimit(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, t.TempDir(), "--key-rate-limit", "free=2")
 	b := newBrowser(t)
 	mustSignup(t, b, s.URL, "alice@example.com", "Acme")

@@ -89,6 +89,7 @@ func mustStoredSessions(t *testing.T, env map[string]string) map[string]storedSe
 // TestLoginLogout drives pome login and logout against a real server: the
 // session stored per API URL with mode 0600, and ended on logout.
 func TestLoginLogout(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	s.Signup(t, "alice@example.com")
 	down := "http://" + closedAddr(t)

@@ -60,6 +60,7 @@ func freshDatabase(t *testing.T) string {
 // nodes (SPEC §6); and kill -9 of a node loses no acknowledged key or
 // revocation while the others keep serving.
 func TestMultiNode(t *testing.T) {
+	t.Parallel()
 	dsn := freshDatabase(t)
 	redisURL := os.Getenv("POME_TEST_REDIS_URL")
 	bin := mustBuild(t, t.TempDir())

@@ -99,6 +99,7 @@ func (p *proc) mustStop(t *testing.T, sig os.Signal) error {
 // revocation, every counted request and every session; kill -9 may lose
 // usage counts but never an acknowledged key or revocation, nor a session.
 func TestProcessRestart(t *testing.T) {
+	t.Parallel()
 	bin := mustBuild(t, t.TempDir())
 	dir := t.TempDir()
 	b := newBrowser(t)

@@ -13,6 +13,7 @@ import (
 // TestWhoami drives `pome whoami` against a real server: the SPEC §9 exit
 // statuses, and an API error's message and request_id on stderr.
 func TestWhoami(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, t.TempDir())
 	b := newBrowser(t)
 	mustSignup(t, b, s.URL, "alice@example.com", "Acme Corp")
@@ -87,6 +88,7 @@ func closedAddr(t *testing.T) string {
 // straight on the database reaches a running server within 5 s — a ban stops
 // the team's keys, an unban restores them, a new plan shows in /v1/me.
 func TestAdminReachesRunningServer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := mustServe(t, dir)
 	b := newBrowser(t)
@@ -178,6 +180,7 @@ func TestAdminReachesRunningServer(t *testing.T) {
 // TestServeShutdownFlushesUsage protects SPEC §7 and §10 in-process: when
 // serve's context ends, every counted request is written before run returns.
 func TestServeShutdownFlushesUsage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := mustServe(t, dir)
 	b := newBrowser(t)
@@ -207,6 +210,7 @@ func TestServeShutdownFlushesUsage(t *testing.T) {
 // the API, and the operator's `pome admin user create` still makes users who
 // can sign in.
 func TestServeSignupClosed(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := mustServe(t, dir, "--signup", "closed")
 	in := map[string]string{"email": "gina@example.com", "password": testPassword}

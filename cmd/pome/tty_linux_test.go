@@ -78,6 +78,7 @@ func (p *pty) echoOff() bool {
 // TestLoginAtTerminal protects the interactive login: it asks for the
 // email, then for the password without echoing it.
 func TestLoginAtTerminal(t *testing.T) {
+	t.Parallel()
 	p := mustPTY(t)
 	s := pometest.NewServer(t)
 	s.Signup(t, "alice@example.com")

@@ -15,6 +15,7 @@ import (
 // bytes for ordinary values, and valid JSON with the same values for paths
 // and methods of any shape.
 func TestAccessLineIsSlogJSON(t *testing.T) {
+	t.Parallel()
 	plus2 := time.FixedZone("", 2*3600)
 	for _, tc := range []struct {
 		name             string
@@ -64,6 +65,7 @@ func TestAccessLineIsSlogJSON(t *testing.T) {
 // A method or path shaped like a key is masked in the line, as the
 // redacting log handler masks it.
 func TestAccessLineMasksKeys(t *testing.T) {
+	t.Parallel()
 	key := "pme_" + strings.Repeat("a", 30) + "000000"
 	got := string(appendAccessLine(nil, time.Now(), "x", key, "/x/"+key, "", 405, 1, 1))
 	if strings.Contains(got, key) || strings.Count(got, "pme_aaaaaaaa…redacted") != 2 {

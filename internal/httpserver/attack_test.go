@@ -41,6 +41,7 @@ var writeMethods = []string{"CreateUserWithTeam", "UpdateTeam", "CreateSession",
 // The attacker's suite: each hostile request gets exactly its status and
 // code, and changes nothing (no store write, no usage counted).
 func TestAttacks(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	alice := s.Signup(t, "alice@example.com")
 	bob := s.Signup(t, "bob@example.com")

@@ -51,6 +51,7 @@ func wantActor(t *testing.T, e pome.AuditEvent, typ, id string) {
 // target and request metadata; and no event holds a plaintext key, a
 // password, a session token, or their digests.
 func TestAuditEvents(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	ua := hdr("User-Agent", "audit-test/1.0", "X-Request-Id", "req-audit-signup")
 
@@ -210,6 +211,7 @@ func cookieValue(t *testing.T, s *pometest.Server, c *http.Client) string {
 // A management request refused by a rate limit is recorded once a minute
 // per user and rule, through the hook the limiter calls.
 func TestAuditRateLimited(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) {
 		r.CreateKey = ratelimit.Rule{Name: "create_key", Limit: 2, Period: time.Minute}
 	}))
@@ -243,6 +245,7 @@ func TestAuditRateLimited(t *testing.T) {
 
 // GET /api/audit: newest first, cursor pages, filters, and who may read it.
 func TestAuditAPI(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	alice := s.Signup(t, "alice@example.com")
 	bob := s.Signup(t, "bob@example.com")

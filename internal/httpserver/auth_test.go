@@ -29,6 +29,7 @@ func checkSessionCookie(t *testing.T, r *pometest.Response, name string, secure 
 
 // Signup, login, logout and the session view (SPEC §5).
 func TestAuth(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	const pw = pometest.Password
 	alice := s.Client()
@@ -86,6 +87,7 @@ func TestAuth(t *testing.T) {
 // Login answers an unknown email exactly as a wrong password: nothing tells
 // whether an account exists.
 func TestLoginFailuresAlike(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	s.Signup(t, "alice@example.com")
 	fail := func(body string) apiError {
@@ -103,6 +105,7 @@ func TestLoginFailuresAlike(t *testing.T) {
 
 // With closed signup, nobody signs up; existing users still log in.
 func TestSignupClosed(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithSignupClosed())
 	if _, err := s.Accounts.CreateUser(t.Context(), "op@example.com", pometest.Password, ""); err != nil {
 		t.Fatalf("CreateUser() = %v", err)
@@ -115,6 +118,7 @@ func TestSignupClosed(t *testing.T) {
 
 // Over HTTPS the cookie is __Host-pome_session and Secure.
 func TestSecureCookies(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithSecureCookies())
 	var token string
 	runScenarios(t, s, []scenario{
@@ -133,6 +137,7 @@ func TestSecureCookies(t *testing.T) {
 // Sessions live in the database: a new handler on the same file (a restart)
 // signs nobody out, and keys keep working.
 func TestSessionSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	first := pometest.NewServer(t)
 	c := first.Signup(t, "alice@example.com")
 	key := first.CreateKey(t, c, "ci")

@@ -68,6 +68,7 @@ func BenchmarkMe(b *testing.B) {
 // else on the path may allocate: not the gate, the limits, the meter, the
 // body or the access log.
 func TestMeAllocs(t *testing.T) {
+	// Not parallel: AllocsPerRun counts every goroutine's allocations.
 	if raceEnabled {
 		t.Skip("allocation counts are the race detector's, not the handler's")
 	}

@@ -13,6 +13,7 @@ import (
 // 1,000 concurrent requests with one key all succeed, and each is counted
 // exactly once: usage_count is 1000 after a flush, and last_used is set.
 func TestMeConcurrentUsage(t *testing.T) {
+	t.Parallel()
 	const requests, workers = 1000, 50
 	s := pometest.NewServer(t)
 	alice := s.Signup(t, "alice@example.com")

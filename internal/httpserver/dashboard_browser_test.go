@@ -331,6 +331,7 @@ var keyShape = regexp.MustCompile(`^pme_[0-9A-Za-z]{36}$`)
 // use it, watch its usage and last use, roll it, revoke it, and find it all
 // in the audit log.
 func TestBrowserKeyLifecycle(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	c := newChrome(t)
 	alice := c.newTab("alice", s.URL, 1280, 800)
@@ -518,6 +519,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 // keys of their role or lower, and see neither the audit log nor member
 // management. The owner sees what they did.
 func TestBrowserDeveloperOnPhone(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	owner := s.Signup(t, "alice@example.com")
 	team := s.Session(t, owner).DefaultTeam
@@ -605,6 +607,7 @@ func TestBrowserDeveloperOnPhone(t *testing.T) {
 // and to the API: the browser's own Sec-Fetch-Site gets both refused, and
 // the session survives.
 func TestBrowserCrossOriginFormRefused(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	s.Signup(t, "alice@example.com")
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -64,6 +64,7 @@ func getPage(t *testing.T, s *pometest.Server, c *http.Client, method, path stri
 // page, which brings them back; the sign-in page itself never sends anyone
 // to another site.
 func TestPagesRedirectToSignIn(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	for _, path := range []string{"/keys", "/keys?team=acme&status=all", "/keys/key_0000000000000000", "/settings", "/audit"} {
 		t.Run(path, func(t *testing.T) {
@@ -102,6 +103,7 @@ func TestPagesRedirectToSignIn(t *testing.T) {
 // that allows this origin's script and style sheet and nothing inline; they
 // are never cached.
 func TestPageSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	c := s.Signup(t, "alice@example.com")
 	for _, rq := range []struct {
@@ -137,6 +139,7 @@ func TestPageSecurityHeaders(t *testing.T) {
 // before it runs, as on the API: the session survives. The same form from
 // the dashboard itself signs out.
 func TestPageCrossOriginFormRefused(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	c := s.Signup(t, "alice@example.com")
 	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
@@ -174,6 +177,7 @@ func TestPageCrossOriginFormRefused(t *testing.T) {
 // Static files are served with their type, versioned and cached; an unknown
 // one is the JSON 404.
 func TestStaticFiles(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	for path, ct := range map[string]string{
 		"/static/app.js":      "text/javascript; charset=utf-8",
@@ -199,6 +203,7 @@ func TestStaticFiles(t *testing.T) {
 // member management; a viewer no keys at all; a team they are not in is a
 // 404 page.
 func TestPagesByRole(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	alice := s.Signup(t, "alice@example.com")
 	bob := s.Signup(t, "bob@example.com")

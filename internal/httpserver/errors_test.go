@@ -17,6 +17,7 @@ import (
 // Every route outside the table, and every wrong method, answers the JSON
 // envelope: ServeMux's text answers never show.
 func TestRouting(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	allow := func(want string) func(t *testing.T, r *pometest.Response) {
 		return func(t *testing.T, r *pometest.Response) {
@@ -43,6 +44,7 @@ func TestRouting(t *testing.T) {
 
 // A body past 64 KiB is 413, whether its length is declared or streamed.
 func TestBodyTooLarge(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	c := s.Signup(t, "alice@example.com")
 	big := `{"name":"big","description":"` + strings.Repeat("x", 70<<10) + `"}`
@@ -78,6 +80,7 @@ func TestBodyTooLarge(t *testing.T) {
 // An incoming X-Request-Id of 1 to 64 of [A-Za-z0-9._-] is echoed, in the
 // header and in error bodies; anything else is replaced by a new id.
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	for _, c := range []struct {
 		name, id string
@@ -114,6 +117,7 @@ func TestRequestID(t *testing.T) {
 // Cross-origin state-changing requests are refused with the JSON envelope;
 // same-origin browsers and clients without Origin (curl) pass.
 func TestCrossOrigin(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	c := s.Signup(t, "alice@example.com")
 	refused := func(name string, h http.Header) scenario {
@@ -138,6 +142,7 @@ func TestCrossOrigin(t *testing.T) {
 // A panicking handler answers a 500 that shows nothing of the panic, is
 // logged with its stack, and still gets its access log line.
 func TestPanic(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	h := httpserver.NewWithRoutes(httpserver.Config{Log: slog.New(slog.NewJSONHandler(logs, nil)), AccessLog: logs}, func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("secret internals: pme_x") })
@@ -165,6 +170,7 @@ func TestPanic(t *testing.T) {
 
 // /readyz answers 503 once the database is gone; /healthz still 200.
 func TestReadyzUnavailable(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	if err := s.DB.Close(); err != nil {
 		t.Fatalf("Close() = %v", err)
@@ -178,6 +184,7 @@ func TestReadyzUnavailable(t *testing.T) {
 // The access log has one line per request with id, method, path, status,
 // latency and bytes, and never a key, query string or cookie.
 func TestAccessLog(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	s := pometest.NewServer(t, pometest.WithAccessLog(logs))
 	c := s.Signup(t, "alice@example.com")
@@ -211,6 +218,7 @@ func TestAccessLog(t *testing.T) {
 // /metrics serves the request counter by route and status class, and the
 // latency histogram.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	s.Do(t, nil, "GET", "/healthz", nil, "")
 	s.Do(t, nil, "GET", "/v1/me", nil, "")

@@ -14,6 +14,7 @@ import (
 // verified and cached is never let in, nor called unknown (which would be
 // remembered); management writes answer 503; and nothing is half-written.
 func TestFailClosed(t *testing.T) {
+	t.Parallel()
 	for _, how := range []string{"store closed", "file removed"} {
 		t.Run(how, func(t *testing.T) {
 			s := pometest.NewServer(t)

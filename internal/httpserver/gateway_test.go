@@ -133,6 +133,7 @@ func sum(r io.Reader) (string, int64) {
 // A valid key reaches the upstream with the identity headers, and without
 // its credentials, Pome's session cookie or any Pome-* header a client sent.
 func TestGatewayForwardsIdentity(t *testing.T) {
+	t.Parallel()
 	up := newUpstream(t)
 	s := gatewayServer(t, up)
 	alice := s.Signup(t, "alice@example.com")
@@ -202,6 +203,7 @@ func TestGatewayForwardsIdentity(t *testing.T) {
 // Every SPEC §3 error is the gateway's own answer: the upstream never sees
 // the request.
 func TestGatewayErrorsNeverReachUpstream(t *testing.T) {
+	t.Parallel()
 	up := newUpstream(t)
 	s := gatewayServer(t, up, pometest.WithRules(func(r *ratelimit.Rules) {
 		r.Plans[pome.PlanFree] = ratelimit.PlanRule(pome.PlanFree, 1)
@@ -269,6 +271,7 @@ func TestGatewayErrorsNeverReachUpstream(t *testing.T) {
 // Every forwarded request counts one use of its key, as GET /v1/me does;
 // refused ones count none.
 func TestGatewayUsage(t *testing.T) {
+	t.Parallel()
 	up := newUpstream(t)
 	s := gatewayServer(t, up)
 	alice := s.Signup(t, "alice@example.com")
@@ -298,6 +301,7 @@ func TestGatewayUsage(t *testing.T) {
 // A key's plan limit applies to the gateway and GET /v1/me together, and a
 // forwarded response carries Pome's rate-limit headers, not the upstream's.
 func TestGatewayRateLimit(t *testing.T) {
+	t.Parallel()
 	up := newUpstream(t)
 	s := gatewayServer(t, up, pometest.WithRules(func(r *ratelimit.Rules) {
 		r.Plans[pome.PlanFree] = ratelimit.PlanRule(pome.PlanFree, 3)
@@ -324,6 +328,7 @@ func TestGatewayRateLimit(t *testing.T) {
 // An upstream that is down is a 502 upstream_error; one that does not answer
 // in time a 504 upstream_timeout: both JSON, both Pome's own answers.
 func TestGatewayUpstreamFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("down", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -356,6 +361,7 @@ func TestGatewayUpstreamFailures(t *testing.T) {
 // 50 MiB pass each way intact, streamed: the request has a Content-Length
 // far past Pome's own 64 KiB cap, the response none.
 func TestGatewayLargeStreamedBodies(t *testing.T) {
+	t.Parallel()
 	up := newUpstream(t)
 	s := gatewayServer(t, up)
 	alice := s.Signup(t, "alice@example.com")
@@ -395,6 +401,7 @@ func TestGatewayLargeStreamedBodies(t *testing.T) {
 
 // A websocket upgrade is authenticated, then tunnelled both ways.
 func TestGatewayWebsocket(t *testing.T) {
+	t.Parallel()
 	up := newUpstream(t)
 	s := gatewayServer(t, up)
 	alice := s.Signup(t, "alice@example.com")
@@ -460,6 +467,7 @@ func TestGatewayWebsocket(t *testing.T) {
 // Pome's own routes stay Pome's under an upstream of prefix "/": every
 // method of their paths, known or not, is answered by Pome.
 func TestGatewayKeepsPomeRoutes(t *testing.T) {
+	t.Parallel()
 	up := newUpstream(t)
 	s := gatewayServer(t, up)
 	alice := s.Signup(t, "alice@example.com")
@@ -495,6 +503,7 @@ func TestGatewayKeepsPomeRoutes(t *testing.T) {
 }
 
 func TestParseUpstream(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in, prefix, target string
 		ok                 bool
@@ -524,6 +533,7 @@ func TestParseUpstream(t *testing.T) {
 
 // A key pasted into a forwarded path never reaches Pome's access log.
 func TestGatewayAccessLogMasksKeys(t *testing.T) {
+	t.Parallel()
 	up := newUpstream(t)
 	var buf syncBuffer
 	s := gatewayServer(t, up, pometest.WithAccessLog(&buf))

@@ -24,6 +24,7 @@ func FuzzAppendJSONString(f *testing.F) {
 
 // A 429 carries the SPEC envelope (the rate limiter itself is issue 4).
 func TestWriteErrorRateLimited(t *testing.T) {
+	t.Parallel()
 	rec := httptest.NewRecorder()
 	writeError(rec, httptest.NewRequest("GET", "/", nil), nil, pome.ErrRateLimited)
 	if rec.Code != 429 {

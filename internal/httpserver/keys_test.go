@@ -26,6 +26,7 @@ type keyList struct {
 // The key endpoints of SPEC §5: listing by status and team, creation and its
 // validation, revocation, usage, and the answers without a session.
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	// Many creations in one minute of the fake clock: the limits have their
 	// own tests (ratelimits_test.go).
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
@@ -157,6 +158,7 @@ func (s *roleStore) Memberships(ctx context.Context, userID string) ([]pome.Memb
 
 // A key never outranks its creator, and a viewer member manages no keys.
 func TestKeysRoles(t *testing.T) {
+	t.Parallel()
 	rs := &roleStore{}
 	rs.role.Store(pome.RoleOwner)
 	s := pometest.NewServer(t, pometest.WithStoreWrapper(func(next pome.Store) pome.Store {

@@ -37,6 +37,7 @@ func (l *lockedBuffer) String() string {
 // in the one response that created it and each token in the Set-Cookie that
 // issued it.
 func TestNoSecretLeaks(t *testing.T) {
+	t.Parallel()
 	var logs lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := pometest.NewServer(t, pometest.WithLogger(log), pometest.WithAccessLog(&logs))

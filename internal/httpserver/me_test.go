@@ -43,6 +43,7 @@ func apiKey(key string) http.Header { return hdr("X-API-KEY", key) }
 
 // Every row of SPEC §3's table, and every rule of reading the key.
 func TestMe(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	alice := s.Signup(t, "alice@example.com")
 	key := s.CreateKeyWith(t, alice, `{"name":"ci-prod","role":"developer"}`).Key
@@ -97,6 +98,7 @@ func TestMe(t *testing.T) {
 // A key past its expires_at answers key_expired, from the very instant it
 // expires, though it is cached.
 func TestMeExpired(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	alice := s.Signup(t, "alice@example.com")
 	k := s.CreateKeyWith(t, alice, `{"name":"temp","expires_in_days":1}`)
@@ -115,6 +117,7 @@ func TestMeExpired(t *testing.T) {
 // A team banned in the store stops its keys once the verifier forgets the
 // cached key (Follow does so within a poll interval; here directly).
 func TestMeTeamBanned(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	bob := s.Signup(t, "bob@example.com")
 	key := s.CreateKey(t, bob, "ci")
@@ -146,6 +149,7 @@ func TestMeTeamBanned(t *testing.T) {
 // GET /v1/me writes nothing to the store: a cache miss reads the key once,
 // a hit reads nothing; usage is counted in memory.
 func TestMeNoStoreWrite(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	alice := s.Signup(t, "alice@example.com")
 	key := s.CreateKey(t, alice, "ci")
@@ -171,6 +175,7 @@ func TestMeNoStoreWrite(t *testing.T) {
 
 // A candidate that fails the offline format check never reaches the store.
 func TestMeBadKeyNoStoreCall(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	alice := s.Signup(t, "alice@example.com")
 	key := s.CreateKey(t, alice, "ci")

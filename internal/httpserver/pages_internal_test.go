@@ -9,6 +9,7 @@ import (
 // A template that does not parse stops the program as it starts (the pages
 // are parsed at package initialization), never a request later.
 func TestBadTemplateFailsStart(t *testing.T) {
+	t.Parallel()
 	files := fstest.MapFS{
 		"templates/layout.html":   {Data: []byte(`{{define "layout"}}{{template "content" .}}{{end}}`)},
 		"templates/partials.html": {Data: []byte(``)},
@@ -28,6 +29,7 @@ func TestBadTemplateFailsStart(t *testing.T) {
 }
 
 func TestRelative(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		d    time.Duration
@@ -53,6 +55,7 @@ func TestRelative(t *testing.T) {
 }
 
 func TestNiceCeil(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int64]int64{0: 2, 1: 2, 3: 4, 5: 10, 11: 20, 39: 40, 41: 100, 1250: 2000} {
 		if got := niceCeil(n); got != want {
 			t.Errorf("niceCeil(%d) = %d, want %d", n, got, want)

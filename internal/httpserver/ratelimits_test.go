@@ -88,6 +88,7 @@ func parallelClient(s *pometest.Server, c *http.Client) *http.Client {
 // is served, the next request is refused with the headers, another user is
 // not affected, and a period later the whole quota is back.
 func TestManagementRateLimits(t *testing.T) {
+	t.Parallel()
 	rules := ratelimit.DefaultRules()
 	for _, c := range []struct {
 		rule   ratelimit.Rule
@@ -150,6 +151,7 @@ func TestManagementRateLimits(t *testing.T) {
 // per user, per key, failed API authentications and signups per IP, and
 // failed logins.
 func TestRateLimitsParallel(t *testing.T) {
+	t.Parallel()
 	ten := func(r *ratelimit.Rule) { r.Limit, r.Period = 10, time.Minute }
 	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) {
 		ten(&r.CreateKey)
@@ -257,6 +259,7 @@ func mustForge(t *testing.T) string {
 // default (no headers at all), the plan's quota when set, usage counted only
 // for served requests.
 func TestKeyRateLimit(t *testing.T) {
+	t.Parallel()
 	free := ratelimit.PlanRule(pome.PlanFree, 5)
 	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) { r.Plans[pome.PlanFree] = free }))
 	alice := s.Signup(t, "alice@example.com")
@@ -315,6 +318,7 @@ func TestKeyRateLimit(t *testing.T) {
 
 // SPEC §3's 429 row: a key over its plan's limit.
 func TestMeRateLimited(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) {
 		r.Plans[pome.PlanFree] = ratelimit.PlanRule(pome.PlanFree, 1)
 	}))
@@ -329,6 +333,7 @@ func TestMeRateLimited(t *testing.T) {
 // 429 even with the right password, until the quota refills. Successful
 // logins do not count.
 func TestLoginLockout(t *testing.T) {
+	t.Parallel()
 	rules := ratelimit.DefaultRules()
 	login := func(s *pometest.Server, email, password string) *pometest.Response {
 		return s.Do(t, nil, "POST", "/api/auth/login", nil, fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
@@ -388,6 +393,7 @@ func TestLoginLockout(t *testing.T) {
 
 // Signups are limited per IP.
 func TestSignupRateLimit(t *testing.T) {
+	t.Parallel()
 	rule := ratelimit.Rule{Name: "signup_ip", Limit: 3, Period: time.Hour}
 	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) { r.SignupIP = rule }))
 	n := 0
@@ -417,6 +423,7 @@ func TestSignupRateLimit(t *testing.T) {
 // without a store read, a cached key still passes, and the next period
 // restores the quota.
 func TestAuthFailureLimit(t *testing.T) {
+	t.Parallel()
 	rule := ratelimit.Rule{Name: "auth_failures_ip", Limit: 10, Period: time.Minute}
 	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) { r.AuthFailureIP = rule }))
 	alice := s.Signup(t, "alice@example.com")
@@ -483,6 +490,7 @@ func TestAuthFailureLimit(t *testing.T) {
 // costs at most the failure limit in store reads (the rest is 429 without a
 // read), and the same unknown key repeated costs one read per negative TTL.
 func TestForgedKeyFlood(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	limit := s.Rules.AuthFailureIP.Limit
 	client := parallelClient(s, nil)

@@ -42,6 +42,7 @@ func meStatus(t *testing.T, s *pometest.Server, key string) (int, string) {
 // A rolled key works during its grace and answers key_expired after it; the
 // replacement works at once and keeps name, description and role.
 func TestRollGrace(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	alice := s.Signup(t, "alice@example.com")
 	old := s.CreateKeyWith(t, alice, `{"name":"ci-prod","description":"the CI","role":"developer"}`)
@@ -86,6 +87,7 @@ func TestRollGrace(t *testing.T) {
 // Rolling never extends an earlier expiry, a zero grace ends the old key at
 // once, and the replacement expires only if the roll says so.
 func TestRollExpiry(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	alice := s.Signup(t, "alice@example.com")
 	k := s.CreateKeyWith(t, alice, `{"name":"short","expires_in_days":1}`)
@@ -116,6 +118,7 @@ func TestRollExpiry(t *testing.T) {
 
 // The roll endpoint's refusals.
 func TestRollRefusals(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	alice := s.Signup(t, "alice@example.com")
 	bob := s.Signup(t, "bob@example.com")

@@ -15,6 +15,7 @@ import (
 // out, and there is no bypass. (The handlers here have no services: reaching
 // one would panic.)
 func TestEveryStateChangeIsCrossOriginProtected(t *testing.T) {
+	t.Parallel()
 	cfg := Config{}
 	h := newHandler(cfg, nil)
 	checked := 0

@@ -20,6 +20,7 @@ var securityHeaders = map[string]string{
 // Every response, success or error, carries the browser security headers;
 // HSTS only over TLS or when the deployment says it is served over HTTPS.
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		opts []pometest.Option
@@ -75,6 +76,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 // Logout tells the browser to drop this origin's cookies and storage.
 func TestLogoutClearSiteData(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	c := s.Signup(t, "alice@example.com")
 	for _, who := range []*http.Client{c, nil} {

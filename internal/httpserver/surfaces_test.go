@@ -41,6 +41,7 @@ type surfaceClient struct {
 // key — GET /v1/me, gateway mode, POST /v1/keys/verify and the in-process
 // Go middleware — because each only translates authz.Gate's decision.
 func TestSurfacesAgree(t *testing.T) {
+	t.Parallel()
 	const planLimit, failureLimit = 3, 10
 	up := newUpstream(t)
 	s := pometest.NewServer(t, pometest.WithNow(time.Now),

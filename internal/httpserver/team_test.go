@@ -86,6 +86,7 @@ type matrixActor struct {
 // through the HTTP API. The expected cells are written out, as in role_test.go,
 // so that a change to the table in role.go must be a deliberate change here.
 func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	pub := publicServer(t, s)
 	alice := s.Signup(t, "alice@example.com") // owns team "alice"
@@ -248,6 +249,7 @@ type memberList struct {
 // The member endpoints of SPEC §5: their validation, the 404s that tell
 // nothing about other teams, the last owner, and leaving.
 func TestMembers(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	alice := s.Signup(t, "alice@example.com")
 	aliceID := s.Session(t, alice).User.ID
@@ -325,6 +327,7 @@ func TestMembers(t *testing.T) {
 // Removing a member revokes their keys in that team at once; demoting one
 // lowers what their keys can do at once.
 func TestMemberChangesReachKeys(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	pub := publicServer(t, s)
 	alice := s.Signup(t, "alice@example.com")

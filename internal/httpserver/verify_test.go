@@ -51,6 +51,7 @@ func mustServiceToken(t *testing.T, s *pometest.Server, name string) servicetoke
 
 // Every code of POST /v1/keys/verify, each for the key it describes.
 func TestVerifyCodes(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) {
 		r.Plans[pome.PlanPro] = ratelimit.PlanRule(pome.PlanPro, 2)
 	}))
@@ -139,6 +140,7 @@ func TestVerifyCodes(t *testing.T) {
 // Only a service token authenticates a verify call: not a customer's key,
 // not a revoked or unknown token; each refusal is the SPEC §8 envelope.
 func TestVerifyServiceToken(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	alice := s.Signup(t, "alice@example.com")
 	key := s.CreateKey(t, alice, "ci")
@@ -179,6 +181,7 @@ func TestVerifyServiceToken(t *testing.T) {
 // A token revoked elsewhere (`pome admin` on the database) stops working
 // within servicetoken.CacheTTL, as a key revoked on another node does.
 func TestVerifyServiceTokenRevokedElsewhere(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	alice := s.Signup(t, "alice@example.com")
 	key := s.CreateKey(t, alice, "ci")
@@ -199,6 +202,7 @@ func TestVerifyServiceTokenRevokedElsewhere(t *testing.T) {
 // A valid verification counts one use of the key, like any request; the
 // others count none.
 func TestVerifyUsage(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	tok := mustServiceToken(t, s, "billing").Plaintext
 	alice := s.Signup(t, "alice@example.com")

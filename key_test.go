@@ -175,6 +175,28 @@ func FuzzParseKey(f *testing.F) {
 	})
 }
 
+// Parse runs on every request of the public API and does not allocate,
+// whether the key is good or fails any check (the claim on KeyFormat.Parse
+// and bytesOf): a flood of forged keys costs no garbage. The candidates are
+// heap strings, as a request's header values are.
+func TestParseAllocs(t *testing.T) {
+	k := mustGenerate(t, pome.DefaultKeyFormat)
+	for _, c := range []struct{ name, key string }{
+		{"valid", k},
+		{"wrong checksum", k[:39] + string(rune('0'+(k[39]-'0'+1)%10))},
+		{"wrong prefix", "abc" + k[3:]},
+		{"wrong length", k[:39]},
+		{"not base62", k[:10] + "-" + k[11:]},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			key := strings.Clone(c.key)
+			if n := testing.AllocsPerRun(100, func() { pome.DefaultKeyFormat.Parse(key) }); n != 0 {
+				t.Errorf("Parse(%s key) allocs = %v, want 0", c.name, n)
+			}
+		})
+	}
+}
+
 func BenchmarkParse(b *testing.B) {
 	k := mustGenerate(b, pome.DefaultKeyFormat)
 	b.ReportAllocs()

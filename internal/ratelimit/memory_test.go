@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pomehq/pome/internal/ratelimit"
@@ -130,6 +131,45 @@ func TestMemoryParallelNeverOvershoots(t *testing.T) {
 			t.Fatalf("round %d: %d of 50 parallel calls admitted, want %d", round, got, create.Limit)
 		}
 	}
+}
+
+// A limiter made as production makes it (no injected clock: time.Now)
+// refills on the passing of real time: a refused caller is let in again
+// RetryAfter later and not a nanosecond sooner, and has its whole quota
+// again a Period after its last request. The synctest bubble's fake clock
+// makes the waits exact and free. A limiter that read a clock of its own,
+// or refilled per call instead of per elapsed time, fails it.
+func TestMemoryWindowRefillsInTime(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		m := ratelimit.NewMemory(nil, 0)
+		for i := range create.Limit {
+			if d := mustAllow(t, m, "usr_1", create); !d.Allowed {
+				t.Fatalf("Allow #%d = %+v, want allowed", i+1, d)
+			}
+		}
+		d := mustAllow(t, m, "usr_1", create)
+		if d.Allowed {
+			t.Fatalf("Allow #%d = %+v, want refused", create.Limit+1, d)
+		}
+		time.Sleep(d.RetryAfter - time.Nanosecond)
+		if d := mustAllow(t, m, "usr_1", create); d.Allowed {
+			t.Fatalf("Allow 1ns before RetryAfter = %+v, want refused", d)
+		}
+		time.Sleep(time.Nanosecond)
+		if d := mustAllow(t, m, "usr_1", create); !d.Allowed || d.Remaining != 0 {
+			t.Fatalf("Allow at RetryAfter = %+v, want allowed with 0 left", d)
+		}
+		time.Sleep(create.Period)
+		for i := range create.Limit {
+			if d := mustAllow(t, m, "usr_1", create); !d.Allowed || d.Remaining != create.Limit-1-i {
+				t.Fatalf("a Period later: Allow #%d = %+v, want allowed, remaining %d", i+1, d, create.Limit-1-i)
+			}
+		}
+		if d := mustAllow(t, m, "usr_1", create); d.Allowed {
+			t.Fatalf("a Period later: Allow #%d = %+v, want refused", create.Limit+1, d)
+		}
+	})
 }
 
 // Keys and rules count apart.

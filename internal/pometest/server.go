@@ -163,7 +163,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		limiter = s.Limiter
 	}
 	s.Keys = apikey.New(store, format, s.Verifier, s.Now)
-	s.Accounts = account.New(store, account.Config{SignupOpen: cfg.signupOpen}, s.Now)
+	s.Accounts = account.New(store, account.Config{SignupOpen: cfg.signupOpen, PasswordCost: PasswordCost}, s.Now)
 	s.Meter = meter.New(store)
 	s.Metrics = prometheus.NewRegistry()
 	s.ServiceTokens = servicetoken.New(cfg.db, s.Now)

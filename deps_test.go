@@ -136,10 +136,13 @@ func TestDependencies(t *testing.T) {
 		mustPackage(t, pkgs, module+"/cmd/pome")
 	})
 
-	t.Run("pometest is imported only by tests", func(t *testing.T) {
-		for path, p := range pkgs {
-			if ours(path) && slices.Contains(p.Deps, module+"/internal/pometest") {
-				t.Errorf("%s (not a test) depends on internal/pometest", path)
+	t.Run("pometest and testenv are imported only by tests", func(t *testing.T) {
+		for _, helper := range []string{"internal/pometest", "internal/testenv"} {
+			mustPackage(t, pkgs, module+"/"+helper)
+			for path, p := range pkgs {
+				if ours(path) && slices.Contains(p.Deps, module+"/"+helper) {
+					t.Errorf("%s (not a test) depends on %s", path, helper)
+				}
 			}
 		}
 	})

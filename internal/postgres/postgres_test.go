@@ -19,17 +19,14 @@ import (
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/postgres"
 	"github.com/pomehq/pome/internal/storetest"
+	"github.com/pomehq/pome/internal/testenv"
 )
 
-// baseURL is the test database, or the test is skipped: PostgreSQL tests run
-// wherever POME_TEST_DATABASE_URL is set, and CI sets it.
+// baseURL is the test database, or the test is skipped (failed in CI):
+// PostgreSQL tests run wherever POME_TEST_DATABASE_URL is set, and CI sets it.
 func baseURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("POME_TEST_DATABASE_URL")
-	if u == "" {
-		t.Skip("POME_TEST_DATABASE_URL is not set: skipping the PostgreSQL tests (CI sets it)")
-	}
-	return u
+	return testenv.DatabaseURL(t)
 }
 
 // freshSchema creates an empty schema of its own for one test, dropped when

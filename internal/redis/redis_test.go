@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,19 +15,16 @@ import (
 
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/redis"
+	"github.com/pomehq/pome/internal/testenv"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// redisURL is the test Redis, or the test is skipped: Redis tests run
-// wherever POME_TEST_REDIS_URL is set, and CI sets it.
+// redisURL is the test Redis, or the test is skipped (failed in CI): Redis
+// tests run wherever POME_TEST_REDIS_URL is set, and CI sets it.
 func redisURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("POME_TEST_REDIS_URL")
-	if u == "" {
-		t.Skip("POME_TEST_REDIS_URL is not set: skipping the Redis tests (CI sets it)")
-	}
-	return u
+	return testenv.RedisURL(t)
 }
 
 // mustNew returns a Limiter on url whose counters no other test shares

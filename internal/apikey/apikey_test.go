@@ -61,6 +61,7 @@ func (f *fixture) mustCreate(t testing.TB, m pome.Member, p apikey.CreateParams)
 func ptr[T any](v T) *T { return &v }
 
 func TestCreateValidates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	dev := f.member(t, nil, pome.RoleDeveloper)
 	viewer := f.member(t, nil, pome.RoleViewer)
@@ -97,6 +98,7 @@ func TestCreateValidates(t *testing.T) {
 
 // A key carries its creator's role unless a lower one is asked for.
 func TestCreateRole(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	admin := f.member(t, nil, pome.RoleAdmin)
 	if got := f.mustCreate(t, admin, apikey.CreateParams{}).Key.Role; got != pome.RoleAdmin {
@@ -109,6 +111,7 @@ func TestCreateRole(t *testing.T) {
 
 // The plaintext is never stored: only its digest and display prefix.
 func TestCreateStoresDigestOnly(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
@@ -124,6 +127,7 @@ func TestCreateStoresDigestOnly(t *testing.T) {
 // Developers see and revoke their own keys; admins and owners every key of
 // the team; a key out of sight is not found, never forbidden.
 func TestVisibility(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	owner := f.member(t, nil, pome.RoleOwner)
 	dev1 := f.member(t, &owner.Team, pome.RoleDeveloper)
@@ -173,6 +177,7 @@ func TestVisibility(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
@@ -260,6 +265,7 @@ func TestFollowAppliesChangeLog(t *testing.T) {
 
 // The time-to-live bounds staleness even without the change log.
 func TestVerifierTTL(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
@@ -279,6 +285,7 @@ func TestVerifierTTL(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})

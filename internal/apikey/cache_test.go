@@ -17,6 +17,7 @@ import (
 // A key revoked on this node is refused on the very next request, though it
 // was cached (SPEC §5), and so is the old key of a roll with no grace.
 func TestCachedKeyRevokedOnNextRequest(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	t.Run("revoke", func(t *testing.T) {
@@ -51,6 +52,7 @@ func TestCachedKeyRevokedOnNextRequest(t *testing.T) {
 // straight on the database) is healed by the time-to-live: the cached answer
 // stands until the ttl, and not after.
 func TestLostInvalidationHealedByTTL(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t) // ttl: one minute
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
@@ -73,6 +75,7 @@ func TestLostInvalidationHealedByTTL(t *testing.T) {
 // The cache holds at most its size; an evicted key still verifies, from the
 // store.
 func TestCacheBounded(t *testing.T) {
+	t.Parallel()
 	db := pometest.NewStore(t)
 	store := pometest.NewCountingStore(db)
 	clock := pometest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
@@ -107,6 +110,7 @@ func TestCacheBounded(t *testing.T) {
 // Keys of one creator in one team share one owner record, and invalidating
 // a member or a team drops exactly their keys.
 func TestForgetMemberAndTeam(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	owner := f.member(t, nil, pome.RoleOwner)
 	dev := f.member(t, &owner.Team, pome.RoleDeveloper)
@@ -158,6 +162,7 @@ func (losingStore) Changes(context.Context, int64, int) ([]pome.Change, error) {
 // the followed ttl, which heals a lost invalidation; once the log is no
 // longer read, the ttl bounds it again.
 func TestFollowedTTL(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	v := apikey.NewVerifier(losingStore{f.store}, pome.DefaultKeyFormat, time.Minute, f.clock.Now)
 	v.SetFollowedTTL(time.Hour)

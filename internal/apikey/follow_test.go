@@ -184,6 +184,7 @@ func (s *notifyingStore) Changes(ctx context.Context, after int64, limit int) ([
 // With a store that notifies, a change made elsewhere applies as soon as it
 // is signalled, not at the next poll: the poll interval here is an hour.
 func TestFollowWakesOnChangeSignal(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	store := &notifyingStore{DB: f.store, asked: make(chan chan struct{}), read: make(chan struct{})}
 	v := apikey.NewVerifier(store, pome.DefaultKeyFormat, time.Hour, f.clock.Now)

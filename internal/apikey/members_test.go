@@ -70,6 +70,7 @@ func TestFollowAppliesRoll(t *testing.T) {
 // An expired key's refusal is recorded once per key on a node, however
 // often it is presented: one write, not one per request.
 func TestExpiredRecordedOnce(t *testing.T) {
+	t.Parallel()
 	db := pometest.NewStore(t)
 	cs := pometest.NewCountingStore(db)
 	clock := pometest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
@@ -98,6 +99,7 @@ func TestExpiredRecordedOnce(t *testing.T) {
 // Rolling never extends an expiry and keeps name, description and role,
 // capped at the creator's current role.
 func TestRollRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	owner := f.member(t, nil, pome.RoleOwner)
 	dev := f.member(t, &owner.Team, pome.RoleAdmin)

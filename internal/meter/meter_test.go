@@ -61,6 +61,7 @@ func teamOf(t *testing.T, db *sqlite.DB) string {
 
 // Concurrent counts are exact after a flush, and last_used is the latest time.
 func TestRecordConcurrentExact(t *testing.T) {
+	t.Parallel()
 	db, ids := seed(t, 3)
 	m := meter.New(db)
 	var wg sync.WaitGroup
@@ -112,6 +113,7 @@ func (s *failingStore) AddUsage(ctx context.Context, d []pome.UsageDelta) error 
 
 // A failed flush keeps its counts for the next one.
 func TestFlushFailureKeepsCounts(t *testing.T) {
+	t.Parallel()
 	db, ids := seed(t, 1)
 	fs := &failingStore{Store: db, failing: true}
 	m := meter.New(fs)
@@ -135,6 +137,7 @@ func TestFlushFailureKeepsCounts(t *testing.T) {
 
 // Run flushes once more when its context ends, so shutdown loses nothing.
 func TestRunFlushesOnStop(t *testing.T) {
+	t.Parallel()
 	db, ids := seed(t, 1)
 	m := meter.New(db)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -353,6 +356,7 @@ func BenchmarkRecordKeys(b *testing.B) {
 
 // Flushes running while requests are counted lose and double nothing.
 func TestRecordDuringFlush(t *testing.T) {
+	t.Parallel()
 	db, ids := seed(t, 3)
 	m := meter.New(db)
 	var wg sync.WaitGroup

@@ -53,6 +53,7 @@ func mustAllow(t *testing.T, l ratelimit.Limiter, key string, r ratelimit.Rule) 
 // A fresh key gets exactly Limit units, then is refused with how long to
 // wait; a whole Period later it has its whole quota again.
 func TestMemoryExactCountAndReset(t *testing.T) {
+	t.Parallel()
 	for _, r := range []ratelimit.Rule{
 		create,
 		{Name: "list_keys", Limit: 100, Period: time.Minute},
@@ -89,6 +90,7 @@ func TestMemoryExactCountAndReset(t *testing.T) {
 // The quota refills steadily: waiting RetryAfter after a refusal buys one
 // unit, and waiting a little less buys none.
 func TestMemoryRefillOneUnit(t *testing.T) {
+	t.Parallel()
 	m, clock := newMemory(t)
 	odd := ratelimit.Rule{Name: "odd", Limit: 7, Period: time.Minute}
 	for range odd.Limit {
@@ -112,6 +114,7 @@ func TestMemoryRefillOneUnit(t *testing.T) {
 
 // 50 parallel calls against a limit of 10 admit exactly 10.
 func TestMemoryParallelNeverOvershoots(t *testing.T) {
+	t.Parallel()
 	for round := range 20 {
 		m, _ := newMemory(t)
 		var admitted atomic.Int32
@@ -174,6 +177,7 @@ func TestMemoryWindowRefillsInTime(t *testing.T) {
 
 // Keys and rules count apart.
 func TestMemoryKeysAndRulesApart(t *testing.T) {
+	t.Parallel()
 	m, _ := newMemory(t)
 	one := ratelimit.Rule{Name: "a", Limit: 1, Period: time.Minute}
 	other := ratelimit.Rule{Name: "b", Limit: 1, Period: time.Minute}
@@ -192,6 +196,7 @@ func TestMemoryKeysAndRulesApart(t *testing.T) {
 
 // An unlimited rule allows everything and keeps no counter.
 func TestMemoryUnlimited(t *testing.T) {
+	t.Parallel()
 	m, _ := newMemory(t)
 	for _, r := range []ratelimit.Rule{{Name: "free"}, {Name: "zero", Limit: 0, Period: time.Minute}, {Name: "neg", Limit: -1, Period: time.Minute}} {
 		for range 1000 {
@@ -207,6 +212,7 @@ func TestMemoryUnlimited(t *testing.T) {
 
 // Refund gives back exactly the unit taken, and never more than the quota.
 func TestMemoryRefund(t *testing.T) {
+	t.Parallel()
 	m, clock := newMemory(t)
 	r := ratelimit.Rule{Name: "login_email", Limit: 3, Period: time.Minute}
 	ctx := t.Context()
@@ -241,6 +247,7 @@ func TestMemoryRefund(t *testing.T) {
 // A flood of distinct keys does not grow the limiter past its bound, and
 // buckets that refilled are dropped first.
 func TestMemoryBounded(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	const maxKeys = 5000
 	m := ratelimit.NewMemory(clock.Now, maxKeys)
@@ -263,6 +270,7 @@ func TestMemoryBounded(t *testing.T) {
 // The headers of SPEC §6, in the IETF draft's structured-field syntax, and
 // Retry-After only on a refusal.
 func TestSetHeaders(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		rule ratelimit.Rule

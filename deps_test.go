@@ -65,6 +65,7 @@ func ours(path string) bool { return path == module || strings.HasPrefix(path, m
 // depends on nothing, services depend only on the domain, the HTTP layer
 // never touches a database, and only cmd/pome wires storage in.
 func TestDependencies(t *testing.T) {
+	t.Parallel()
 	pkgs := mustListPackages(t)
 	std := func(path string) bool { return pkgs[path].Standard }
 

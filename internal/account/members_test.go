@@ -15,9 +15,9 @@ import (
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
-// world is one store and Service that the cases of a test share, each with
-// a team of its own (newTeam): a fresh SQLite store costs far more than a
-// team in one, under the race detector most of all.
+// world is one store and Service that the cases of a test share, each that
+// changes something with a team of its own (newTeam): a fresh SQLite store
+// costs far more than a team in one, under the race detector most of all.
 type world struct {
 	s    *account.Service
 	db   *sqlite.DB
@@ -138,6 +138,7 @@ func code(err error) string {
 func TestSetRole(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	refusals := newTeam(t, w) // a refusal changes nothing: the refused cases share a team
 	for _, c := range []struct {
 		actor, target string
 		role          pome.Role
@@ -166,7 +167,10 @@ func TestSetRole(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s sets %s to %q", c.actor, c.target, c.role), func(t *testing.T) {
 			t.Parallel()
-			tm := newTeam(t, w)
+			tm := refusals
+			if c.code == "" {
+				tm = newTeam(t, w)
+			}
 			actor, target := tm.byName(c.actor), tm.userID(c.target)
 			teamID := tm.owner.Team.ID
 			before := roleIn(t, tm.db, teamID, target)
@@ -246,6 +250,7 @@ func TestSetRoleOwners(t *testing.T) {
 func TestAddMember(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	refusals := newTeam(t, w) // a refusal changes nothing: the refused cases share a team
 	for _, c := range []struct {
 		actor, email string // email: "outsider" (erin), " OUTSIDER " (hers, in capitals and spaces), "developer" (carol), or as is
 		role         pome.Role
@@ -267,7 +272,10 @@ func TestAddMember(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s adds %q as %q", c.actor, c.email, c.role), func(t *testing.T) {
 			t.Parallel()
-			tm := newTeam(t, w)
+			tm := refusals
+			if c.code == "" {
+				tm = newTeam(t, w)
+			}
 			actor, teamID := tm.byName(c.actor), tm.owner.Team.ID
 			email := c.email
 			switch c.email {
@@ -321,6 +329,7 @@ func TestAddMember(t *testing.T) {
 func TestRemoveMember(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	refusals := newTeam(t, w) // a refusal changes nothing: the refused cases share a team
 	for _, c := range []struct {
 		actor, target string
 		code          string
@@ -341,7 +350,10 @@ func TestRemoveMember(t *testing.T) {
 	} {
 		t.Run(c.actor+" removes "+c.target, func(t *testing.T) {
 			t.Parallel()
-			tm := newTeam(t, w)
+			tm := refusals
+			if c.code == "" {
+				tm = newTeam(t, w)
+			}
 			ctx, teamID := t.Context(), tm.owner.Team.ID
 			actor, target := tm.byName(c.actor), tm.userID(c.target)
 			// The target's keys: one in acme if their role creates keys,

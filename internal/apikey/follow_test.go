@@ -24,7 +24,9 @@ const followEvery = time.Second
 // until stop is called or the test ends, and returns once the first read of
 // the change log is done. v must be made outside the bubble: its cache
 // (otter) starts a goroutine that lives as long as the cache, and a bubble
-// ends only when all of its goroutines have.
+// ends only when all of its goroutines have. Its store stays the real
+// SQLite (pure Go, no goroutine of its own between calls): synctest.Wait
+// returns only once Follow is back waiting for its ticker.
 func startFollow(t *testing.T, v *apikey.Verifier, interval time.Duration) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
@@ -85,9 +87,9 @@ func TestFollowPollsEveryInterval(t *testing.T) {
 // node loses the database, and which counts the attempts to read it.
 type flakyLog struct {
 	*sqlite.DB
-	mu       sync.Mutex
-	failing  bool
-	attempts int // calls of LastChange and Changes
+	mu      sync.Mutex
+	failing bool
+	reads   int // calls of LastChange and Changes
 }
 
 func (s *flakyLog) fail(on bool) {
@@ -96,22 +98,29 @@ func (s *flakyLog) fail(on bool) {
 	s.mu.Unlock()
 }
 
-func (s *flakyLog) attempt() (int, bool) {
+func (s *flakyLog) attempts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.attempts++
-	return s.attempts, s.failing
+	return s.reads
+}
+
+// read counts a read of the log and reports whether it fails.
+func (s *flakyLog) read() (failing bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads++
+	return s.failing
 }
 
 func (s *flakyLog) LastChange(ctx context.Context) (int64, error) {
-	if _, failing := s.attempt(); failing {
+	if s.read() {
 		return 0, pome.ErrUnavailable
 	}
 	return s.DB.LastChange(ctx)
 }
 
 func (s *flakyLog) Changes(ctx context.Context, after int64, limit int) ([]pome.Change, error) {
-	if _, failing := s.attempt(); failing {
+	if s.read() {
 		return nil, pome.ErrUnavailable
 	}
 	return s.DB.Changes(ctx, after, limit)
@@ -137,8 +146,8 @@ func TestFollowRetriesUnreadableLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		elapse(3 * followEvery)
-		if n, _ := store.attempt(); n != 1+3+1 { // the first read, one a tick, and this call
-			t.Errorf("reads of an unreadable change log in 3 intervals = %d, want 4 (one an interval)", n-1)
+		if n := store.attempts(); n != 1+3 { // the first read, then one an interval
+			t.Errorf("reads of an unreadable change log in 3 intervals = %d, want 4 (the first, then one an interval)", n)
 		}
 		if !v.FollowedAt().Equal(time.Unix(0, 0).UTC()) {
 			t.Errorf("FollowedAt with the log unreadable = %v, want never", v.FollowedAt())

@@ -67,6 +67,7 @@ func ours(path string) bool { return path == module || strings.HasPrefix(path, m
 // authorization core knows no HTTP, and the remote middleware needs only the
 // SDK.
 func TestDependencies(t *testing.T) {
+	t.Parallel()
 	pkgs := mustListPackages(t)
 	std := func(path string) bool { return pkgs[path].Standard }
 
@@ -164,10 +165,13 @@ func TestDependencies(t *testing.T) {
 		}
 	})
 
-	t.Run("pometest is imported only by tests", func(t *testing.T) {
-		for path, p := range pkgs {
-			if ours(path) && slices.Contains(p.Deps, module+"/internal/pometest") {
-				t.Errorf("%s (not a test) depends on internal/pometest", path)
+	t.Run("pometest and testenv are imported only by tests", func(t *testing.T) {
+		for _, helper := range []string{"internal/pometest", "internal/testenv"} {
+			mustPackage(t, pkgs, module+"/"+helper)
+			for path, p := range pkgs {
+				if ours(path) && slices.Contains(p.Deps, module+"/"+helper) {
+					t.Errorf("%s (not a test) depends on %s", path, helper)
+				}
 			}
 		}
 	})

@@ -9,6 +9,7 @@ import (
 )
 
 func TestErrorIsComparesCode(t *testing.T) {
+	t.Parallel()
 	wrapped := fmt.Errorf("apikey: verify: %w", pome.ErrKeyRevoked.WithCause(errors.New("disk")))
 	if !errors.Is(wrapped, pome.ErrKeyRevoked) {
 		t.Fatalf("errors.Is(%v, ErrKeyRevoked) = false, want true", wrapped)
@@ -21,6 +22,7 @@ func TestErrorIsComparesCode(t *testing.T) {
 // Anything that is not a *pome.Error reads as Internal with a message that
 // shows no internals.
 func TestAsErrorHidesInternals(t *testing.T) {
+	t.Parallel()
 	e := pome.AsError(errors.New("pq: password authentication failed for user postgres"))
 	if e.Kind != pome.Internal || e.Message != "Internal error" {
 		t.Fatalf("AsError(plain) = %+v, want Internal / \"Internal error\"", e)
@@ -31,6 +33,7 @@ func TestAsErrorHidesInternals(t *testing.T) {
 }
 
 func TestIDs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		id     string
 		prefix string

@@ -61,7 +61,7 @@ func (f KeyFormat) Generate() (string, error) {
 
 // Parse checks a candidate's prefix, length, alphabet and checksum, and
 // returns its digest. It touches no storage: a forged or mistyped key stops here.
-// It does not allocate.
+// It does not allocate: TestParseAllocs.
 func (f KeyFormat) Parse(candidate string) (Digest, error) {
 	if !f.WellFormed(candidate) {
 		return Digest{}, ErrInvalidAPIKey
@@ -98,7 +98,8 @@ func (f KeyFormat) DisplayPrefix(key string) string {
 func DigestOf(key string) Digest { return sha256.Sum256([]byte(key)) }
 
 // bytesOf views s as bytes without copying: Parse runs on every request and
-// must not allocate. The callers only read the slice and do not keep it.
+// must not allocate (TestParseAllocs). The callers only read the slice and
+// do not keep it.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // putChecksum writes sum as fixed-width big-endian base62 (62^6 > 2^32).

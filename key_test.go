@@ -20,6 +20,7 @@ func mustGenerate(t testing.TB, f pome.KeyFormat) string {
 
 // A generated key has the SPEC §2 shape and passes its own checksum.
 func TestGenerateShape(t *testing.T) {
+	t.Parallel()
 	f := pome.DefaultKeyFormat
 	seen := make(map[string]bool)
 	for range 1000 {
@@ -45,6 +46,7 @@ func TestGenerateShape(t *testing.T) {
 
 // Every base62 character appears in generated bodies: the alphabet is used whole.
 func TestGenerateUsesWholeAlphabet(t *testing.T) {
+	t.Parallel()
 	counts := make(map[rune]int)
 	for range 500 {
 		for _, c := range mustGenerate(t, pome.DefaultKeyFormat)[4:34] {
@@ -59,6 +61,7 @@ func TestGenerateUsesWholeAlphabet(t *testing.T) {
 // The checksum is the CRC32 (IEEE) of everything before it, as 6 big-endian
 // base62 digits, so that secret scanners can validate a key offline.
 func TestChecksumIsCRC32OfPrefixAndBody(t *testing.T) {
+	t.Parallel()
 	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	k := mustGenerate(t, pome.DefaultKeyFormat)
 	var v uint64
@@ -71,6 +74,7 @@ func TestChecksumIsCRC32OfPrefixAndBody(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
+	t.Parallel()
 	f := pome.DefaultKeyFormat
 	k := mustGenerate(t, f)
 	flip := func(s string, i int) string {
@@ -110,6 +114,7 @@ func TestParseRejects(t *testing.T) {
 }
 
 func TestParseDigest(t *testing.T) {
+	t.Parallel()
 	k := mustGenerate(t, pome.DefaultKeyFormat)
 	d, err := pome.DefaultKeyFormat.Parse(k)
 	if err != nil {
@@ -121,6 +126,7 @@ func TestParseDigest(t *testing.T) {
 }
 
 func TestNewKeyFormat(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		prefix string
 		ok     bool
@@ -173,6 +179,28 @@ func FuzzParseKey(f *testing.F) {
 			t.Fatalf("Parse(%q) digest mismatch", s)
 		}
 	})
+}
+
+// Parse runs on every request of the public API and does not allocate,
+// whether the key is good or fails any check (the claim on KeyFormat.Parse
+// and bytesOf): a flood of forged keys costs no garbage. The candidates are
+// heap strings, as a request's header values are.
+func TestParseAllocs(t *testing.T) {
+	k := mustGenerate(t, pome.DefaultKeyFormat)
+	for _, c := range []struct{ name, key string }{
+		{"valid", k},
+		{"wrong checksum", k[:39] + string(rune('0'+(k[39]-'0'+1)%10))},
+		{"wrong prefix", "abc" + k[3:]},
+		{"wrong length", k[:39]},
+		{"not base62", k[:10] + "-" + k[11:]},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			key := strings.Clone(c.key)
+			if n := testing.AllocsPerRun(100, func() { pome.DefaultKeyFormat.Parse(key) }); n != 0 {
+				t.Errorf("Parse(%s key) allocs = %v, want 0", c.name, n)
+			}
+		})
+	}
 }
 
 func BenchmarkParse(b *testing.B) {

@@ -9,6 +9,7 @@ import (
 // The SPEC §4 matrix, written out cell by cell so that a change to the table
 // in role.go must be a deliberate change here too.
 func TestRoleCan(t *testing.T) {
+	t.Parallel()
 	roles := []pome.Role{pome.RoleOwner, pome.RoleAdmin, pome.RoleDeveloper, pome.RoleViewer}
 	want := map[pome.Action][4]bool{ // owner, admin, developer, viewer
 		pome.ActionAPIRead:       {true, true, true, true},
@@ -34,6 +35,7 @@ func TestRoleCan(t *testing.T) {
 }
 
 func TestRoleAtLeast(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		r, o pome.Role
 		want bool
@@ -51,6 +53,7 @@ func TestRoleAtLeast(t *testing.T) {
 }
 
 func TestRoleMin(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ a, b, want pome.Role }{
 		{pome.RoleOwner, pome.RoleViewer, pome.RoleViewer},
 		{pome.RoleDeveloper, pome.RoleAdmin, pome.RoleDeveloper},
@@ -68,6 +71,7 @@ func TestRoleMin(t *testing.T) {
 
 // Admins manage developers and viewers; only owners manage admins and owners.
 func TestRoleCanManage(t *testing.T) {
+	t.Parallel()
 	roles := []pome.Role{pome.RoleOwner, pome.RoleAdmin, pome.RoleDeveloper, pome.RoleViewer}
 	want := map[pome.Role][4]bool{ // target: owner, admin, developer, viewer
 		pome.RoleOwner:     {true, true, true, true},

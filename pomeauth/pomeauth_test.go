@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/postgres"
+	"github.com/pomehq/pome/internal/testenv"
 	"github.com/pomehq/pome/pomeauth"
 	"github.com/pomehq/pome/pomeauth/inprocess"
 )
@@ -206,7 +206,7 @@ func TestMiddlewarePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	accounts := account.New(store, account.Config{SignupOpen: true, HashConcurrency: 1}, time.Now)
+	accounts := account.New(store, account.Config{SignupOpen: true, HashConcurrency: 1, PasswordCost: pometest.PasswordCost}, time.Now)
 	u, err := accounts.CreateUser(t.Context(), "alice@example.com", "correct horse battery", "Acme")
 	if err != nil {
 		t.Fatal(err)
@@ -241,13 +241,10 @@ func TestMiddlewarePostgres(t *testing.T) {
 }
 
 // freshSchema is a schema of its own in the test database, dropped at the
-// end, or a skip when POME_TEST_DATABASE_URL is unset (CI sets it).
+// end (testenv: a skip without POME_TEST_DATABASE_URL, a failure in CI).
 func freshSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("POME_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("POME_TEST_DATABASE_URL is not set: skipping the PostgreSQL test (CI sets it)")
-	}
+	base := testenv.DatabaseURL(t)
 	name := "test_" + strings.ToLower(rand.Text()[:12])
 	conn, err := pgx.Connect(context.Background(), base)
 	if err != nil {

@@ -32,8 +32,12 @@ const (
 // Config sets what an operator can choose.
 type Config struct {
 	SignupOpen bool
-	// HashConcurrency caps simultaneous argon2id computations (19 MiB each).
+	// HashConcurrency caps simultaneous argon2id computations (19 MiB each
+	// at the default cost).
 	HashConcurrency int
+	// PasswordCost is the argon2id cost of new password hashes; zero is
+	// the production cost (19 MiB, t=2, p=1). Only tests set it.
+	PasswordCost PasswordCost
 }
 
 // Service signs users up and in and resolves their sessions.
@@ -51,7 +55,7 @@ func New(store pome.Store, cfg Config, now func() time.Time) *Service {
 	if cfg.HashConcurrency < 1 {
 		cfg.HashConcurrency = 4
 	}
-	return &Service{store: store, cfg: cfg, hasher: newHasher(cfg.HashConcurrency), now: now}
+	return &Service{store: store, cfg: cfg, hasher: newHasher(cfg.PasswordCost, cfg.HashConcurrency), now: now}
 }
 
 // SignedIn is the outcome of a signup or login: the user and a new session

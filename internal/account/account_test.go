@@ -12,10 +12,15 @@ import (
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
+// newService returns a Service on a fresh store and a fake clock, hashing
+// passwords at the tests' cheap cost unless cfg sets one.
 func newService(t *testing.T, cfg account.Config) (*account.Service, *sqlite.DB, *pometest.Clock) {
 	t.Helper()
 	db := pometest.NewStore(t)
 	c := pometest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	if cfg.PasswordCost == (account.PasswordCost{}) {
+		cfg.PasswordCost = pometest.PasswordCost
+	}
 	return account.New(db, cfg, c.Now), db, c
 }
 
@@ -29,6 +34,7 @@ func mustSignup(t *testing.T, s *account.Service, email, teamName string) accoun
 }
 
 func TestSignup(t *testing.T) {
+	t.Parallel()
 	s, _, _ := newService(t, account.Config{SignupOpen: true})
 	in := mustSignup(t, s, "Alice@Example.com", "Acme Inc.")
 	if in.User.Email != "alice@example.com" || in.Token == "" {
@@ -79,6 +85,7 @@ func TestSignup(t *testing.T) {
 }
 
 func TestSignupClosed(t *testing.T) {
+	t.Parallel()
 	s, _, _ := newService(t, account.Config{SignupOpen: false})
 	if _, err := s.Signup(t.Context(), "a@example.com", "correct horse battery", ""); !errors.Is(err, pome.ErrSignupClosed) {
 		t.Fatalf("Signup() with signup closed = %v, want signup_closed", err)
@@ -93,6 +100,7 @@ func TestSignupClosed(t *testing.T) {
 }
 
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	s, db, _ := newService(t, account.Config{SignupOpen: true})
 	first := mustSignup(t, s, "alice@example.com", "")
 	in, err := s.Login(t.Context(), " ALICE@example.com", "correct horse battery")
@@ -120,6 +128,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	s, _, c := newService(t, account.Config{SignupOpen: true})
 	in := mustSignup(t, s, "alice@example.com", "")
 
@@ -163,6 +172,7 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestMember(t *testing.T) {
+	t.Parallel()
 	s, _, _ := newService(t, account.Config{SignupOpen: true})
 	alice := mustSignup(t, s, "alice@example.com", "alice-team")
 	mustSignup(t, s, "bob@example.com", "bob-team")
@@ -177,9 +187,12 @@ func TestMember(t *testing.T) {
 	}
 }
 
-// The stored hash is argon2id with the SPEC's parameters, never the password.
+// The stored hash is argon2id with the SPEC's parameters, never the password:
+// a Config that sets no cost, as production's, hashes at 19 MiB, t=2, p=1.
 func TestPasswordHashFormat(t *testing.T) {
-	s, db, _ := newService(t, account.Config{SignupOpen: true})
+	t.Parallel()
+	db := pometest.NewStore(t)
+	s := account.New(db, account.Config{SignupOpen: true}, time.Now)
 	mustSignup(t, s, "alice@example.com", "")
 	u, err := db.UserByEmail(t.Context(), "alice@example.com")
 	if err != nil {
@@ -187,5 +200,59 @@ func TestPasswordHashFormat(t *testing.T) {
 	}
 	if !strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(u.PasswordHash, "correct horse") {
 		t.Fatalf("stored hash = %q, want an argon2id PHC string (19 MiB, t=2, p=1)", u.PasswordHash)
+	}
+}
+
+// A Service hashes at the cost its Config sets, and the hash records that
+// cost; a hash is verified at the cost it records, whatever the verifying
+// Service's own: passwords hashed at the default cost keep working under a
+// cheaper or dearer one, and the other way round. A verifier that used its
+// own cost would refuse the right password; one that compared nothing would
+// take the wrong one.
+func TestPasswordHashOfAnyCostVerifies(t *testing.T) {
+	t.Parallel()
+	db := pometest.NewStore(t)
+	costs := []struct {
+		name string
+		cost account.PasswordCost
+		phc  string // the parameters its hashes record
+	}{
+		{"cheap", pometest.PasswordCost, "m=8,t=1,p=1"},
+		{"other", account.PasswordCost{MemoryKiB: 64, Time: 3, Threads: 2}, "m=64,t=3,p=2"},
+		{"default", account.PasswordCost{}, "m=19456,t=2,p=1"},
+	}
+	services := make([]*account.Service, len(costs))
+	for i, c := range costs {
+		services[i] = account.New(db, account.Config{SignupOpen: true, PasswordCost: c.cost}, time.Now)
+	}
+	for i, made := range costs {
+		mustSignup(t, services[i], made.name+"@example.com", "")
+		u, err := db.UserByEmail(t.Context(), made.name+"@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "$argon2id$v=19$" + made.phc + "$"; !strings.HasPrefix(u.PasswordHash, want) {
+			t.Errorf("hash made at the %s cost = %q, want the prefix %s", made.name, u.PasswordHash, want)
+		}
+	}
+	// Each hash checked at another cost; at the default cost, only the
+	// pairs needed, as each costs 19 MiB and tens of milliseconds.
+	const cheap, other, dflt = 0, 1, 2
+	for _, p := range []struct {
+		made, by int
+		password string
+		want     error
+	}{
+		{cheap, dflt, "correct horse battery", nil},
+		{cheap, dflt, "wrong horse battery", pome.ErrInvalidCredentials},
+		{other, cheap, "correct horse battery", nil},
+		{other, dflt, "correct horse battery", nil},
+		{dflt, cheap, "correct horse battery", nil},
+		{dflt, other, "wrong horse battery", pome.ErrInvalidCredentials},
+	} {
+		email := costs[p.made].name + "@example.com"
+		if _, err := services[p.by].Login(t.Context(), email, p.password); !errors.Is(err, p.want) {
+			t.Errorf("Login(%q) at the %s cost, hashed at the %s cost = %v, want %v", p.password, costs[p.by].name, costs[p.made].name, err, p.want)
+		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Argon2id parameters of SPEC §5 (the OWASP minimum): 19 MiB, t=2, p=1.
+// Argon2id parameters of SPEC §5 (the OWASP minimum): 19 MiB, t=2, p=1. They
+// are the cost of every hash unless Config.PasswordCost says otherwise,
+// which only tests do (TestPasswordHashFormat).
 const (
 	argonMemoryKiB = 19 * 1024
 	argonTime      = 2
@@ -20,17 +22,42 @@ const (
 	argonSaltLen   = 16
 )
 
+// PasswordCost is the argon2id cost of new password hashes; a zero field
+// takes the production value above. Each hash records the cost it was made at (a PHC
+// string) and is verified at that cost, so that hashes outlive a change of
+// cost: TestPasswordHashOfAnyCostVerifies.
+type PasswordCost struct {
+	MemoryKiB uint32 // memory, in KiB
+	Time      uint32 // passes over the memory
+	Threads   uint8  // lanes
+}
+
+// orDefault returns c with each zero field set to the production value.
+func (c PasswordCost) orDefault() PasswordCost {
+	if c.MemoryKiB == 0 {
+		c.MemoryKiB = argonMemoryKiB
+	}
+	if c.Time == 0 {
+		c.Time = argonTime
+	}
+	if c.Threads == 0 {
+		c.Threads = argonThreads
+	}
+	return c
+}
+
 // hasher runs argon2id with a cap on concurrent hashes, so that a burst of
-// logins cannot use more than slots × 19 MiB of memory at once.
+// logins cannot use more than slots × the cost's memory at once.
 type hasher struct {
+	cost  PasswordCost
 	slots chan struct{}
 	// dummy is a hash of a random password, checked against when an email is
 	// unknown so that the answer takes as long as for a wrong password.
 	dummy string
 }
 
-func newHasher(concurrency int) *hasher {
-	h := &hasher{slots: make(chan struct{}, concurrency)}
+func newHasher(cost PasswordCost, concurrency int) *hasher {
+	h := &hasher{cost: cost.orDefault(), slots: make(chan struct{}, concurrency)}
 	h.dummy = h.encode(rand.Text())
 	return h
 }
@@ -58,10 +85,11 @@ func (h *hasher) hash(ctx context.Context, password string) (string, error) {
 func (h *hasher) encode(password string) string {
 	salt := make([]byte, argonSaltLen)
 	rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	c := h.cost
+	key := argon2.IDKey([]byte(password), salt, c.Time, c.MemoryKiB, c.Threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemoryKiB, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+		argon2.Version, c.MemoryKiB, c.Time, c.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // verify reports whether password matches the PHC string encoded, using the

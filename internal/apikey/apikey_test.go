@@ -1,12 +1,10 @@
 package apikey_test
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -63,6 +61,7 @@ func (f *fixture) mustCreate(t testing.TB, m pome.Member, p apikey.CreateParams)
 func ptr[T any](v T) *T { return &v }
 
 func TestCreateValidates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	dev := f.member(t, nil, pome.RoleDeveloper)
 	viewer := f.member(t, nil, pome.RoleViewer)
@@ -99,6 +98,7 @@ func TestCreateValidates(t *testing.T) {
 
 // A key carries its creator's role unless a lower one is asked for.
 func TestCreateRole(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	admin := f.member(t, nil, pome.RoleAdmin)
 	if got := f.mustCreate(t, admin, apikey.CreateParams{}).Key.Role; got != pome.RoleAdmin {
@@ -111,6 +111,7 @@ func TestCreateRole(t *testing.T) {
 
 // The plaintext is never stored: only its digest and display prefix.
 func TestCreateStoresDigestOnly(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
@@ -126,6 +127,7 @@ func TestCreateStoresDigestOnly(t *testing.T) {
 // Developers see and revoke their own keys; admins and owners every key of
 // the team; a key out of sight is not found, never forbidden.
 func TestVisibility(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	owner := f.member(t, nil, pome.RoleOwner)
 	dev1 := f.member(t, &owner.Team, pome.RoleDeveloper)
@@ -175,6 +177,7 @@ func TestVisibility(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
@@ -221,64 +224,48 @@ func TestVerify(t *testing.T) {
 }
 
 // Changes made straight on the database (another node, `pome admin`) reach a
-// running verifier through the change log that Follow polls.
+// running verifier through the change log that Follow polls, at the first
+// poll after them.
 func TestFollowAppliesChangeLog(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
 	revokedElsewhere := f.mustCreate(t, m, apikey.CreateParams{})
-	for _, k := range []string{c.Plaintext, revokedElsewhere.Plaintext} {
-		if _, err := f.verifier.Verify(t.Context(), k); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		startFollow(t, f.verifier, followEvery)
+		for _, k := range []string{c.Plaintext, revokedElsewhere.Plaintext} {
+			if _, err := f.verifier.Verify(t.Context(), k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now := f.clock.Now()
+		if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanPro, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
 			t.Fatal(err)
 		}
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		f.verifier.Follow(ctx, 5*time.Millisecond, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		close(done)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-
-	now := f.clock.Now()
-	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanPro, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, revokedElsewhere.Key.ID, now, pometest.Event(pome.AuditKeyRevoked)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool {
-		_, err := f.verifier.Verify(t.Context(), c.Plaintext)
-		return errors.Is(err, pome.ErrTeamBanned)
-	})
-	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamActive, pome.PlanPro, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool {
-		o, err := f.verifier.Verify(t.Context(), c.Plaintext)
-		return err == nil && o.Team.PlanTier == pome.PlanPro
-	})
-	if _, err := f.verifier.Verify(t.Context(), revokedElsewhere.Plaintext); !errors.Is(err, pome.ErrKeyRevoked) {
-		t.Fatalf("Verify(revoked through the store) = %v, want key_revoked", err)
-	}
-}
-
-// waitFor polls cond until it holds, failing after 5 s (the SPEC §9 bound).
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5 s")
+		if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, revokedElsewhere.Key.ID, now, pometest.Event(pome.AuditKeyRevoked)); err != nil {
+			t.Fatal(err)
 		}
-		<-tick.C
-	}
+		elapse(followEvery)
+		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); !errors.Is(err, pome.ErrTeamBanned) {
+			t.Fatalf("Verify(key of a team banned elsewhere) one poll later = %v, want team_banned", err)
+		}
+		if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamActive, pome.PlanPro, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
+			t.Fatal(err)
+		}
+		elapse(followEvery)
+		if o, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil || o.Team.PlanTier != pome.PlanPro {
+			t.Fatalf("Verify(key of a team unbanned elsewhere) one poll later = plan %q, %v; want pro, nil", o.Team.PlanTier, err)
+		}
+		if _, err := f.verifier.Verify(t.Context(), revokedElsewhere.Plaintext); !errors.Is(err, pome.ErrKeyRevoked) {
+			t.Fatalf("Verify(revoked through the store) = %v, want key_revoked", err)
+		}
+	})
 }
 
 // The time-to-live bounds staleness even without the change log.
 func TestVerifierTTL(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
@@ -298,6 +285,7 @@ func TestVerifierTTL(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})

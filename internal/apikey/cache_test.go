@@ -3,8 +3,9 @@ package apikey_test
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -16,6 +17,7 @@ import (
 // A key revoked on this node is refused on the very next request, though it
 // was cached (SPEC §5), and so is the old key of a roll with no grace.
 func TestCachedKeyRevokedOnNextRequest(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	t.Run("revoke", func(t *testing.T) {
@@ -50,6 +52,7 @@ func TestCachedKeyRevokedOnNextRequest(t *testing.T) {
 // straight on the database) is healed by the time-to-live: the cached answer
 // stands until the ttl, and not after.
 func TestLostInvalidationHealedByTTL(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t) // ttl: one minute
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
@@ -72,6 +75,7 @@ func TestLostInvalidationHealedByTTL(t *testing.T) {
 // The cache holds at most its size; an evicted key still verifies, from the
 // store.
 func TestCacheBounded(t *testing.T) {
+	t.Parallel()
 	db := pometest.NewStore(t)
 	store := pometest.NewCountingStore(db)
 	clock := pometest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
@@ -106,6 +110,7 @@ func TestCacheBounded(t *testing.T) {
 // Keys of one creator in one team share one owner record, and invalidating
 // a member or a team drops exactly their keys.
 func TestForgetMemberAndTeam(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	owner := f.member(t, nil, pome.RoleOwner)
 	dev := f.member(t, &owner.Team, pome.RoleDeveloper)
@@ -157,6 +162,7 @@ func (losingStore) Changes(context.Context, int64, int) ([]pome.Change, error) {
 // the followed ttl, which heals a lost invalidation; once the log is no
 // longer read, the ttl bounds it again.
 func TestFollowedTTL(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	v := apikey.NewVerifier(losingStore{f.store}, pome.DefaultKeyFormat, time.Minute, f.clock.Now)
 	v.SetFollowedTTL(time.Hour)
@@ -164,51 +170,83 @@ func TestFollowedTTL(t *testing.T) {
 	c := f.mustCreate(t, m, apikey.CreateParams{})
 	other := f.mustCreate(t, m, apikey.CreateParams{})
 
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		v.Follow(ctx, time.Millisecond, nil, slog.New(slog.DiscardHandler)) // followed: a read within 2 ms of the clock
-		close(done)
-	}()
-	stop := func() { cancel(); <-done }
-	t.Cleanup(stop)
-	// followed waits for a read of the log that began at the clock's time.
-	followed := func() {
-		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); !v.FollowedAt().Equal(f.clock.Now()); {
-			if time.Now().After(deadline) {
-				t.Fatalf("Follow: no read of the change log at %v within 5s (last at %v)", f.clock.Now(), v.FollowedAt())
+	synctest.Test(t, func(t *testing.T) {
+		// Follow reads the log every millisecond (of the bubble's fake
+		// time), so it is followed while its last read began within 2 ms of
+		// the verifier's clock, which moves only when told.
+		stop := startFollow(t, v, time.Millisecond)
+		// followed runs one poll, and checks it began at the clock's time.
+		followed := func() {
+			t.Helper()
+			elapse(time.Millisecond)
+			if !v.FollowedAt().Equal(f.clock.Now()) {
+				t.Fatalf("Follow: last read of the change log at %v, want one at %v", v.FollowedAt(), f.clock.Now())
 			}
-			time.Sleep(time.Millisecond)
 		}
-	}
-	verify := func(key string, wantErr error, wantReads uint64, what string) {
-		t.Helper()
-		if _, err := v.Verify(t.Context(), key); !errors.Is(err, wantErr) {
-			t.Fatalf("Verify(%s) = %v, want %v", what, err, wantErr)
+		verify := func(key string, wantErr error, wantReads uint64, what string) {
+			t.Helper()
+			if _, err := v.Verify(t.Context(), key); !errors.Is(err, wantErr) {
+				t.Fatalf("Verify(%s) = %v, want %v", what, err, wantErr)
+			}
+			if n := v.Stats().StoreReads; n != wantReads {
+				t.Fatalf("store reads after Verify(%s) = %d, want %d", what, n, wantReads)
+			}
 		}
-		if n := v.Stats().StoreReads; n != wantReads {
-			t.Fatalf("store reads after Verify(%s) = %d, want %d", what, n, wantReads)
-		}
-	}
 
-	followed()
-	verify(c.Plaintext, nil, 1, "new key")
-	verify(other.Plaintext, nil, 2, "other new key")
-	if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, c.Key.ID, f.clock.Now(), pometest.Event(pome.AuditKeyRevoked)); err != nil {
+		followed()
+		verify(c.Plaintext, nil, 1, "new key")
+		verify(other.Plaintext, nil, 2, "other new key")
+		if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, c.Key.ID, f.clock.Now(), pometest.Event(pome.AuditKeyRevoked)); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(59 * time.Minute)
+		followed()
+		verify(c.Plaintext, nil, 2, "cached past the ttl, log followed")
+		f.clock.Advance(time.Minute)
+		followed()
+		verify(c.Plaintext, pome.ErrKeyRevoked, 3, "revoked, invalidation lost, one followed ttl after caching")
+
+		verify(other.Plaintext, nil, 4, "other key, one followed ttl after caching")
+		stop()
+		f.clock.Advance(time.Minute - time.Millisecond)
+		verify(other.Plaintext, nil, 4, "within the ttl, log no longer followed")
+		f.clock.Advance(time.Millisecond)
+		verify(other.Plaintext, nil, 5, "past the ttl, log no longer followed")
+	})
+}
+
+// Verifying a cached key, the public API's every request, does not allocate
+// (the claim on cachedKey.keyOwner), nor does refusing a well-formed key the
+// negative cache remembers as unknown (a flood of one forged key). Both
+// keys are heap strings, as a request's header values are. (Not parallel:
+// AllocsPerRun counts the whole process's allocations.)
+func TestVerifyAllocs(t *testing.T) {
+	f := newFixture(t)
+	c := f.mustCreate(t, f.member(t, nil, pome.RoleOwner), apikey.CreateParams{})
+	forged, err := pome.DefaultKeyFormat.Generate()
+	if err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(59 * time.Minute)
-	followed()
-	verify(c.Plaintext, nil, 2, "cached past the ttl, log followed")
-	f.clock.Advance(time.Minute)
-	followed()
-	verify(c.Plaintext, pome.ErrKeyRevoked, 3, "revoked, invalidation lost, one followed ttl after caching")
-
-	verify(other.Plaintext, nil, 4, "other key, one followed ttl after caching")
-	stop()
-	f.clock.Advance(time.Minute - time.Millisecond)
-	verify(other.Plaintext, nil, 4, "within the ttl, log no longer followed")
-	f.clock.Advance(time.Millisecond)
-	verify(other.Plaintext, nil, 5, "past the ttl, log no longer followed")
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name    string
+		key     string
+		wantErr error
+	}{
+		{"cached key", c.Plaintext, nil},
+		{"negative-cache hit", forged, pome.ErrInvalidAPIKey},
+	} {
+		key := strings.Clone(tc.key)
+		// The first call reads the store and caches the answer.
+		if _, err := f.verifier.Verify(ctx, key); !errors.Is(err, tc.wantErr) {
+			t.Fatalf("Verify(%s) = %v, want %v", tc.name, err, tc.wantErr)
+		}
+		reads := f.verifier.Stats().StoreReads
+		if n := testing.AllocsPerRun(100, func() { f.verifier.Verify(ctx, key) }); n != 0 {
+			t.Errorf("Verify(%s) allocs = %v, want 0", tc.name, n)
+		}
+		if got := f.verifier.Stats().StoreReads; got != reads {
+			t.Errorf("Verify(%s): %d store reads while measured, want 0 (answered from memory)", tc.name, got-reads)
+		}
+	}
 }

@@ -1,11 +1,9 @@
 package apikey_test
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -14,70 +12,65 @@ import (
 )
 
 // Role changes and removals made elsewhere (another node, through the
-// store) reach a running verifier through the change log: the key's
-// effective role drops, and a removed member's key is refused.
+// store) reach a running verifier through the change log at its next poll:
+// the key's effective role drops, and a removed member's key is refused.
 func TestFollowAppliesMemberChanges(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	owner := f.member(t, nil, pome.RoleOwner)
 	admin := f.member(t, &owner.Team, pome.RoleAdmin)
 	c := f.mustCreate(t, admin, apikey.CreateParams{})
-	if o, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil || o.Role != pome.RoleAdmin {
-		t.Fatalf("Verify = role %q, %v, want admin", o.Role, err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		f.verifier.Follow(ctx, 5*time.Millisecond, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		close(done)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-
-	now := f.clock.Now()
-	if err := f.store.SetMemberRole(t.Context(), owner.Team.ID, admin.User.ID, pome.RoleAdmin, pome.RoleViewer, now, pometest.Event(pome.AuditMemberRoleChanged)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool {
-		o, err := f.verifier.Verify(t.Context(), c.Plaintext)
-		return err == nil && o.Role == pome.RoleViewer && o.Key.Role == pome.RoleAdmin
-	})
-	if _, err := f.store.RemoveMember(t.Context(), owner.Team.ID, admin.User.ID, pome.RoleViewer, now, pometest.Event(pome.AuditMemberRemoved)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool {
-		_, err := f.verifier.Verify(t.Context(), c.Plaintext)
-		return errors.Is(err, pome.ErrKeyRevoked)
+	synctest.Test(t, func(t *testing.T) {
+		startFollow(t, f.verifier, followEvery)
+		if o, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil || o.Role != pome.RoleAdmin {
+			t.Fatalf("Verify = role %q, %v, want admin", o.Role, err)
+		}
+		now := f.clock.Now()
+		if err := f.store.SetMemberRole(t.Context(), owner.Team.ID, admin.User.ID, pome.RoleAdmin, pome.RoleViewer, now, pometest.Event(pome.AuditMemberRoleChanged)); err != nil {
+			t.Fatal(err)
+		}
+		elapse(followEvery)
+		if o, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil || o.Role != pome.RoleViewer || o.Key.Role != pome.RoleAdmin {
+			t.Fatalf("Verify one poll after a demotion elsewhere = role %q (key's own %q), %v; want viewer (admin), nil", o.Role, o.Key.Role, err)
+		}
+		if _, err := f.store.RemoveMember(t.Context(), owner.Team.ID, admin.User.ID, pome.RoleViewer, now, pometest.Event(pome.AuditMemberRemoved)); err != nil {
+			t.Fatal(err)
+		}
+		elapse(followEvery)
+		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); !errors.Is(err, pome.ErrKeyRevoked) {
+			t.Fatalf("Verify one poll after a removal elsewhere = %v, want key_revoked", err)
+		}
 	})
 }
 
-// A roll on another node shortens the old key's life on this one too.
+// A roll on another node shortens the old key's life on this one too, from
+// the first poll of the change log.
 func TestFollowAppliesRoll(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
-	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
-		t.Fatal(err)
-	}
 	other := apikey.New(f.store, pome.DefaultKeyFormat, apikey.NewVerifier(f.store, pome.DefaultKeyFormat, time.Minute, f.clock.Now), f.clock.Now)
-	zero := 0
-	if _, err := other.Roll(t.Context(), m, c.Key.ID, apikey.RollParams{GraceHours: &zero}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		f.verifier.Follow(ctx, 5*time.Millisecond, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		close(done)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, func() bool {
-		_, err := f.verifier.Verify(t.Context(), c.Plaintext)
-		return errors.Is(err, pome.ErrKeyExpired)
+	synctest.Test(t, func(t *testing.T) {
+		startFollow(t, f.verifier, followEvery)
+		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
+			t.Fatal(err)
+		}
+		zero := 0
+		if _, err := other.Roll(t.Context(), m, c.Key.ID, apikey.RollParams{GraceHours: &zero}); err != nil {
+			t.Fatal(err)
+		}
+		elapse(followEvery)
+		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); !errors.Is(err, pome.ErrKeyExpired) {
+			t.Fatalf("Verify(key rolled elsewhere, no grace) one poll later = %v, want key_expired", err)
+		}
 	})
 }
 
 // An expired key's refusal is recorded once per key on a node, however
 // often it is presented: one write, not one per request.
 func TestExpiredRecordedOnce(t *testing.T) {
+	t.Parallel()
 	db := pometest.NewStore(t)
 	cs := pometest.NewCountingStore(db)
 	clock := pometest.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
@@ -106,6 +99,7 @@ func TestExpiredRecordedOnce(t *testing.T) {
 // Rolling never extends an expiry and keeps name, description and role,
 // capped at the creator's current role.
 func TestRollRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	owner := f.member(t, nil, pome.RoleOwner)
 	dev := f.member(t, &owner.Team, pome.RoleAdmin)

@@ -11,6 +11,7 @@ import (
 
 // A flood of distinct unknown keys never grows the cache past its size.
 func TestNegativeCacheBounded(t *testing.T) {
+	t.Parallel()
 	var c negativeCache
 	c.configure(time.Minute, 1000)
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -28,6 +29,7 @@ func TestNegativeCacheBounded(t *testing.T) {
 // A store read that began before a key was created does not record it as
 // unknown afterwards.
 func TestNegativeCacheGeneration(t *testing.T) {
+	t.Parallel()
 	var c negativeCache
 	c.configure(time.Minute, 10)
 	now := time.Now()
@@ -47,6 +49,7 @@ func (createOnly) CreateKey(context.Context, pome.Key, pome.AuditEvent) error { 
 
 // Service.Create drops the new key's digest from the negative cache.
 func TestCreateForgetsUnknown(t *testing.T) {
+	t.Parallel()
 	v := NewVerifier(createOnly{}, pome.DefaultKeyFormat, time.Minute, time.Now)
 	s := New(createOnly{}, pome.DefaultKeyFormat, v, time.Now)
 	before := v.negative.gen
@@ -81,6 +84,7 @@ func (s *blockingStore) KeyByDigest(context.Context, pome.Digest) (pome.KeyOwner
 // A store read that began before an invalidation is not cached after it: a
 // request in flight while a key is revoked cannot put the old answer back.
 func TestInvalidationDuringStoreRead(t *testing.T) {
+	t.Parallel()
 	key, _ := pome.DefaultKeyFormat.Generate()
 	d := pome.DigestOf(key)
 	owner := pome.KeyOwner{

@@ -38,6 +38,7 @@ func mustGenerate(t *testing.T) string {
 // The same unknown key costs one store read per negative TTL, however often
 // it is presented.
 func TestNegativeCacheOneLookupPerTTL(t *testing.T) {
+	t.Parallel()
 	f := newNegFixture(t)
 	forged := mustGenerate(t)
 	for round := range 3 {
@@ -57,6 +58,7 @@ func TestNegativeCacheOneLookupPerTTL(t *testing.T) {
 // another node) works once the TTL has passed, or at once after
 // ForgetUnknown, which a creation on this node calls.
 func TestNegativeCacheForgetUnknown(t *testing.T) {
+	t.Parallel()
 	f := newNegFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	key := mustGenerate(t)
@@ -80,6 +82,7 @@ func TestNegativeCacheForgetUnknown(t *testing.T) {
 // A key created on this node works on its very first request, and a key
 // created elsewhere at most one negative TTL after it was last refused.
 func TestNegativeCacheTTLBoundsStaleness(t *testing.T) {
+	t.Parallel()
 	f := newNegFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
@@ -113,6 +116,7 @@ func (s *unavailableStore) KeyByDigest(context.Context, pome.Digest) (pome.KeyOw
 // An unreachable store is never mistaken for an unknown key: Verify answers
 // Unavailable, every time, and remembers nothing.
 func TestNegativeCacheNotOnUnavailable(t *testing.T) {
+	t.Parallel()
 	s := &unavailableStore{}
 	v := apikey.NewVerifier(s, pome.DefaultKeyFormat, time.Minute, time.Now)
 	key := mustGenerate(t)
@@ -129,6 +133,7 @@ func TestNegativeCacheNotOnUnavailable(t *testing.T) {
 
 // The cache can be turned off.
 func TestNegativeCacheOff(t *testing.T) {
+	t.Parallel()
 	f := newNegFixture(t)
 	f.verifier.SetNegativeCache(0, 0)
 	forged := mustGenerate(t)
@@ -143,6 +148,7 @@ func TestNegativeCacheOff(t *testing.T) {
 // VerifyGated calls the gate exactly when the store is about to be read, and
 // a failing gate keeps the store unread.
 func TestVerifyGated(t *testing.T) {
+	t.Parallel()
 	f := newNegFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	good := f.mustCreate(t, m, apikey.CreateParams{}).Plaintext
@@ -183,6 +189,7 @@ func TestVerifyGated(t *testing.T) {
 // Names with control or bidi characters are refused; a description may hold
 // newlines and tabs.
 func TestCreateRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.member(t, nil, pome.RoleOwner)
 	for _, c := range []struct {

@@ -171,7 +171,7 @@ func newCachedKey(o *pome.KeyOwner, loaded time.Time) cachedKey {
 	return c
 }
 
-// keyOwner unpacks c into what Verify answers. It does not allocate.
+// keyOwner unpacks c into what Verify answers. It does not allocate: TestVerifyAllocs.
 func (c *cachedKey) keyOwner(d pome.Digest, r *ownerRecord) pome.KeyOwner {
 	id, prefix := int(c.idLen), int(c.idLen)+int(c.prefixLen)
 	return pome.KeyOwner{

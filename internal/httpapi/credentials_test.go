@@ -11,6 +11,7 @@ import (
 const testKey = "pme_aB3kPqXyZ0123456789abcdefghijkl000000"
 
 func TestAPIKeyFrom(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name    string
 		h       http.Header

@@ -53,7 +53,7 @@ func New(store pome.Store) *Meter {
 }
 
 // Record counts one successful request of a key at time at. It allocates
-// only for the first request of a key since the last flush.
+// only for the first request of a key since the last flush: TestRecordAllocs.
 func (m *Meter) Record(keyID string, at time.Time) {
 	s := &m.shards[maphash.String(m.seed, keyID)%shardCount]
 	s.mu.Lock()

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -59,6 +61,7 @@ func teamOf(t *testing.T, db *sqlite.DB) string {
 
 // Concurrent counts are exact after a flush, and last_used is the latest time.
 func TestRecordConcurrentExact(t *testing.T) {
+	t.Parallel()
 	db, ids := seed(t, 3)
 	m := meter.New(db)
 	var wg sync.WaitGroup
@@ -110,6 +113,7 @@ func (s *failingStore) AddUsage(ctx context.Context, d []pome.UsageDelta) error 
 
 // A failed flush keeps its counts for the next one.
 func TestFlushFailureKeepsCounts(t *testing.T) {
+	t.Parallel()
 	db, ids := seed(t, 1)
 	fs := &failingStore{Store: db, failing: true}
 	m := meter.New(fs)
@@ -133,6 +137,7 @@ func TestFlushFailureKeepsCounts(t *testing.T) {
 
 // Run flushes once more when its context ends, so shutdown loses nothing.
 func TestRunFlushesOnStop(t *testing.T) {
+	t.Parallel()
 	db, ids := seed(t, 1)
 	m := meter.New(db)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -148,6 +153,175 @@ func TestRunFlushesOnStop(t *testing.T) {
 	<-done
 	if k := usage(t, db, teamOf(t, db), ids[0]); k.UsageCount != 42 {
 		t.Fatalf("usage_count after Run stopped = %d, want 42", k.UsageCount)
+	}
+}
+
+// flushEvery is the flush interval of the Run tests. They run in a
+// testing/synctest bubble, where it passes in no real time.
+const flushEvery = time.Second
+
+// startRun runs m.Run every flushEvery, in the synctest bubble of t, until
+// stop is called (or the test ends), logging to log (nil: nowhere); done is
+// closed when Run returns.
+func startRun(t *testing.T, m *meter.Meter, finalTimeout time.Duration, log io.Writer) (stop func(), done <-chan struct{}) {
+	t.Helper()
+	if log == nil {
+		log = io.Discard
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	ch := make(chan struct{})
+	go func() {
+		m.Run(ctx, flushEvery, finalTimeout, slog.New(slog.NewTextHandler(log, nil)))
+		close(ch)
+	}()
+	t.Cleanup(func() { cancel(); <-ch })
+	return cancel, ch
+}
+
+// elapse lets d of the bubble's fake time pass, and returns once every
+// goroutine of the bubble is waiting again (Run done with the flushes due).
+func elapse(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
+// Run writes what was counted once an interval: counts reach the store
+// within one interval of being recorded, in one transaction an interval,
+// and an interval with nothing counted writes nothing. A Run that flushed
+// only on stop, or once, fails the second round; one that flushed early
+// fails the "not yet" checks.
+func TestRunFlushesEveryInterval(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		db, ids := seed(t, 1)
+		team := teamOf(t, db)
+		m := meter.New(db)
+		startRun(t, m, 5*time.Second, nil)
+		var want int64
+		for round, n := range []int{3, 2} {
+			for range n {
+				m.Record(ids[0], t0)
+			}
+			want += int64(n)
+			elapse(flushEvery - time.Nanosecond)
+			if k := usage(t, db, team, ids[0]); k.UsageCount != want-int64(n) {
+				t.Fatalf("round %d: usage_count 1ns before the flush = %d, want %d", round, k.UsageCount, want-int64(n))
+			}
+			elapse(time.Nanosecond)
+			if k := usage(t, db, team, ids[0]); k.UsageCount != want {
+				t.Fatalf("round %d: usage_count at the flush = %d, want %d", round, k.UsageCount, want)
+			}
+			if st := m.Stats(); st.Flushes != uint64(round+1) {
+				t.Fatalf("round %d: Flushes = %d, want %d", round, st.Flushes, round+1)
+			}
+			elapse(3 * flushEvery) // nothing counted: nothing written
+			if st := m.Stats(); st.Flushes != uint64(round+1) {
+				t.Fatalf("round %d: Flushes after 3 idle intervals = %d, want %d", round, st.Flushes, round+1)
+			}
+		}
+	})
+}
+
+// A flush that fails inside Run keeps its counts, and the next interval's
+// flush writes them: an outage of a few intervals loses nothing.
+func TestRunRetriesFailedFlush(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		db, ids := seed(t, 1)
+		fs := &failingStore{Store: db, failing: true}
+		m := meter.New(fs)
+		var log strings.Builder
+		startRun(t, m, 5*time.Second, &syncWriter{w: &log})
+		for range 7 {
+			m.Record(ids[0], t0)
+		}
+		elapse(2 * flushEvery)
+		if st := m.Stats(); st.FlushErrors != 2 || st.Flushes != 0 {
+			t.Fatalf("Stats after 2 intervals of a failing store = %+v, want 2 errors, no flush", st)
+		}
+		fs.mu.Lock()
+		fs.failing = false
+		fs.mu.Unlock()
+		elapse(flushEvery)
+		if k := usage(t, db, teamOf(t, db), ids[0]); k.UsageCount != 7 {
+			t.Fatalf("usage_count one interval after the store is back = %d, want 7", k.UsageCount)
+		}
+		if n := strings.Count(log.String(), "usage flush failed"); n != 2 {
+			t.Errorf("warnings logged = %d, want 2 (one a failed flush):\n%s", n, log.String())
+		}
+	})
+}
+
+// syncWriter serializes writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// hungStore's AddUsage waits for its context to end: a database that stopped
+// answering. It is a fake, not SQLite, because a real database cannot be
+// made to hang on cue; only the timing of Run is under test here.
+type hungStore struct {
+	pome.Store
+	calls chan error // the context's error when AddUsage was called
+}
+
+func (s *hungStore) AddUsage(ctx context.Context, _ []pome.UsageDelta) error {
+	s.calls <- ctx.Err()
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Stopping Run flushes once more with a context of its own, live though
+// Run's has ended, and bounded by finalTimeout: a shutdown with the
+// database hung waits finalTimeout, and no longer. A final flush on the
+// ended context would be cut short (fails "live"); one without a bound would
+// never return.
+func TestRunFinalFlushBounded(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		store := &hungStore{calls: make(chan error, 1)}
+		m := meter.New(store)
+		var log strings.Builder
+		const final = 5 * time.Second
+		stop, done := startRun(t, m, final, &syncWriter{w: &log})
+		m.Record("key_1", t0)
+		stop()
+		if err := <-store.calls; err != nil {
+			t.Fatalf("final flush called with an ended context (%v), want a live one", err)
+		}
+		elapse(final - time.Nanosecond)
+		select {
+		case <-done:
+			t.Fatalf("Run returned before the final flush's timeout")
+		default:
+		}
+		elapse(time.Nanosecond)
+		select {
+		case <-done:
+		default:
+			t.Fatalf("Run still flushing %v after stop, want it to give up at %v", final, final)
+		}
+		if !strings.Contains(log.String(), "final usage flush failed") {
+			t.Errorf("log = %q, want the failed final flush reported", log.String())
+		}
+	})
+}
+
+// Record of a key already counted since the last flush does not allocate
+// (the claim on Meter.Record): it runs on every request.
+func TestRecordAllocs(t *testing.T) {
+	m := meter.New(nil)
+	id := pome.NewID("key_")
+	m.Record(id, t0)
+	if n := testing.AllocsPerRun(100, func() { m.Record(id, t0) }); n != 0 {
+		t.Errorf("Record(key counted since the last flush) allocs = %v, want 0", n)
 	}
 }
 
@@ -182,6 +356,7 @@ func BenchmarkRecordKeys(b *testing.B) {
 
 // Flushes running while requests are counted lose and double nothing.
 func TestRecordDuringFlush(t *testing.T) {
+	t.Parallel()
 	db, ids := seed(t, 3)
 	m := meter.New(db)
 	var wg sync.WaitGroup

@@ -59,6 +59,9 @@ type Config struct {
 	Limiter ratelimit.Limiter
 	// SignupOpen lets anyone sign up.
 	SignupOpen bool
+	// PasswordCost is the argon2id cost of new password hashes; the zero
+	// value is production's (account.Config).
+	PasswordCost account.PasswordCost
 	// CacheTTL, if not zero, replaces the package's CacheTTL (tests).
 	CacheTTL time.Duration
 	// Negative, if not nil, sizes the verifier's negative cache (a TTL or
@@ -132,7 +135,7 @@ func New(store pome.Store, cfg Config) *Node {
 	}
 	n.Meter = meter.New(store)
 	n.Keys = apikey.New(store, format, n.Verifier, now)
-	n.Accounts = account.New(store, account.Config{SignupOpen: cfg.SignupOpen}, now)
+	n.Accounts = account.New(store, account.Config{SignupOpen: cfg.SignupOpen, PasswordCost: cfg.PasswordCost}, now)
 	n.ServiceTokens = servicetoken.New(store, now)
 	n.Gate = authz.New(authz.Config{
 		Verifier: n.Verifier, Meter: n.Meter, Limiter: cfg.Limiter,

@@ -10,6 +10,7 @@ import (
 // The harness serves the real handler: a signed-up user can create a key and
 // call the public API with it.
 func TestServerSmoke(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewServer(t)
 	c := s.Signup(t, "alice@example.com")
 	key := s.CreateKey(t, c, "ci")
@@ -22,6 +23,7 @@ func TestServerSmoke(t *testing.T) {
 
 // The counting store counts each call by method and forgets on Reset.
 func TestCountingStore(t *testing.T) {
+	t.Parallel()
 	s := pometest.NewStore(t)
 	c := pometest.NewCountingStore(s)
 	if err := c.Ping(t.Context()); err != nil {

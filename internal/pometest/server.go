@@ -161,7 +161,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		s.Limiter = ratelimit.NewMemory(s.Now, 0)
 		limiter = s.Limiter
 	}
-	ncfg := node.Config{Rules: s.Rules, Limiter: limiter, SignupOpen: cfg.signupOpen, CacheTTL: cfg.ttl, Now: s.Now, Log: cfg.log}
+	ncfg := node.Config{Rules: s.Rules, Limiter: limiter, SignupOpen: cfg.signupOpen, PasswordCost: PasswordCost, CacheTTL: cfg.ttl, Now: s.Now, Log: cfg.log}
 	if cfg.negSet {
 		ncfg.Negative = &node.NegativeCache{TTL: cfg.negTTL, Size: cfg.negSize}
 	}

@@ -19,17 +19,14 @@ import (
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/postgres"
 	"github.com/pomehq/pome/internal/storetest"
+	"github.com/pomehq/pome/internal/testenv"
 )
 
-// baseURL is the test database, or the test is skipped: PostgreSQL tests run
-// wherever POME_TEST_DATABASE_URL is set, and CI sets it.
+// baseURL is the test database, or the test is skipped (failed in CI):
+// PostgreSQL tests run wherever POME_TEST_DATABASE_URL is set, and CI sets it.
 func baseURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("POME_TEST_DATABASE_URL")
-	if u == "" {
-		t.Skip("POME_TEST_DATABASE_URL is not set: skipping the PostgreSQL tests (CI sets it)")
-	}
-	return u
+	return testenv.DatabaseURL(t)
 }
 
 // freshSchema creates an empty schema of its own for one test, dropped when
@@ -82,6 +79,7 @@ func mustOpen(t testing.TB, dsn string) *postgres.DB {
 }
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	baseURL(t)
 	storetest.Run(t, func(t *testing.T) pome.Store {
 		return mustOpen(t, freshSchema(t))
@@ -91,6 +89,7 @@ func TestStore(t *testing.T) {
 // Both stores walk the same schema history: a migration added to one is
 // added to the other under the same name.
 func TestMigrationNames(t *testing.T) {
+	t.Parallel()
 	list := func(dir string) []string {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
@@ -111,6 +110,7 @@ func TestMigrationNames(t *testing.T) {
 // Several nodes starting at once on a new database apply each migration
 // once, and all of them open.
 func TestMigrationsConcurrentOpen(t *testing.T) {
+	t.Parallel()
 	dsn := freshSchema(t)
 	const nodes = 5
 	var wg sync.WaitGroup
@@ -150,6 +150,7 @@ func TestMigrationsConcurrentOpen(t *testing.T) {
 
 // The audit log is append-only in the schema itself, not only by habit.
 func TestAuditAppendOnly(t *testing.T) {
+	t.Parallel()
 	dsn := freshSchema(t)
 	db := mustOpen(t, dsn)
 	seed(t, db)
@@ -168,6 +169,7 @@ func TestAuditAppendOnly(t *testing.T) {
 // An unreachable server is Unavailable (a 503 and /readyz failing), never an
 // internal error; so is a store used after Close.
 func TestUnavailable(t *testing.T) {
+	t.Parallel()
 	baseURL(t)
 	t.Run("nothing listens on the port", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -239,7 +241,9 @@ func TestUnavailable(t *testing.T) {
 
 // Every change-log entry wakes the followers of other nodes at once, through
 // LISTEN/NOTIFY; a dropped LISTEN connection is replaced, and its return is
-// signalled too, so that followers read what they may have missed.
+// signalled too, so that followers read what they may have missed. (Not
+// parallel: the channel is the whole database's, so it runs alone in this
+// package, before the parallel tests and their changes.)
 func TestChangeSignal(t *testing.T) {
 	dsn := freshSchema(t)
 	nodeA, nodeB := mustOpen(t, dsn), mustOpen(t, dsn)
@@ -317,6 +321,7 @@ func TestChangeSignal(t *testing.T) {
 // lower one later. Many concurrent revocations while a follower reads the
 // log as fast as it can; every entry must be seen, in order.
 func TestChangesNeverSkipped(t *testing.T) {
+	t.Parallel()
 	dsn := freshSchema(t)
 	db := mustOpen(t, dsn)
 	user, team := seedAccount(t, db)

@@ -35,7 +35,7 @@ type headerValues struct {
 //	Retry-After: 6                   seconds until the next unit, only when refused
 //
 // Seconds are rounded up, so a client that waits them out is admitted. It
-// writes nothing for an unlimited rule, and allocates once.
+// writes nothing for an unlimited rule, and allocates once: TestSetHeadersAllocs.
 func SetHeaders(h http.Header, r Rule, d Decision) {
 	if r.Unlimited() {
 		return

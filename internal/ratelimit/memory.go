@@ -36,7 +36,7 @@ type Memory struct {
 }
 
 // bucketKey is comparable and built without allocating: looking a bucket up
-// costs no garbage.
+// costs no garbage (TestMemoryAllowAllocs).
 type bucketKey struct {
 	name   string
 	limit  int

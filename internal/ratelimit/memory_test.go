@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pomehq/pome/internal/ratelimit"
@@ -52,6 +53,7 @@ func mustAllow(t *testing.T, l ratelimit.Limiter, key string, r ratelimit.Rule) 
 // A fresh key gets exactly Limit units, then is refused with how long to
 // wait; a whole Period later it has its whole quota again.
 func TestMemoryExactCountAndReset(t *testing.T) {
+	t.Parallel()
 	for _, r := range []ratelimit.Rule{
 		create,
 		{Name: "list_keys", Limit: 100, Period: time.Minute},
@@ -88,6 +90,7 @@ func TestMemoryExactCountAndReset(t *testing.T) {
 // The quota refills steadily: waiting RetryAfter after a refusal buys one
 // unit, and waiting a little less buys none.
 func TestMemoryRefillOneUnit(t *testing.T) {
+	t.Parallel()
 	m, clock := newMemory(t)
 	odd := ratelimit.Rule{Name: "odd", Limit: 7, Period: time.Minute}
 	for range odd.Limit {
@@ -111,6 +114,7 @@ func TestMemoryRefillOneUnit(t *testing.T) {
 
 // 50 parallel calls against a limit of 10 admit exactly 10.
 func TestMemoryParallelNeverOvershoots(t *testing.T) {
+	t.Parallel()
 	for round := range 20 {
 		m, _ := newMemory(t)
 		var admitted atomic.Int32
@@ -132,8 +136,48 @@ func TestMemoryParallelNeverOvershoots(t *testing.T) {
 	}
 }
 
+// A limiter made as production makes it (no injected clock: time.Now)
+// refills on the passing of real time: a refused caller is let in again
+// RetryAfter later and not a nanosecond sooner, and has its whole quota
+// again a Period after its last request. The synctest bubble's fake clock
+// makes the waits exact and free. A limiter that read a clock of its own,
+// or refilled per call instead of per elapsed time, fails it.
+func TestMemoryWindowRefillsInTime(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		m := ratelimit.NewMemory(nil, 0)
+		for i := range create.Limit {
+			if d := mustAllow(t, m, "usr_1", create); !d.Allowed {
+				t.Fatalf("Allow #%d = %+v, want allowed", i+1, d)
+			}
+		}
+		d := mustAllow(t, m, "usr_1", create)
+		if d.Allowed {
+			t.Fatalf("Allow #%d = %+v, want refused", create.Limit+1, d)
+		}
+		time.Sleep(d.RetryAfter - time.Nanosecond)
+		if d := mustAllow(t, m, "usr_1", create); d.Allowed {
+			t.Fatalf("Allow 1ns before RetryAfter = %+v, want refused", d)
+		}
+		time.Sleep(time.Nanosecond)
+		if d := mustAllow(t, m, "usr_1", create); !d.Allowed || d.Remaining != 0 {
+			t.Fatalf("Allow at RetryAfter = %+v, want allowed with 0 left", d)
+		}
+		time.Sleep(create.Period)
+		for i := range create.Limit {
+			if d := mustAllow(t, m, "usr_1", create); !d.Allowed || d.Remaining != create.Limit-1-i {
+				t.Fatalf("a Period later: Allow #%d = %+v, want allowed, remaining %d", i+1, d, create.Limit-1-i)
+			}
+		}
+		if d := mustAllow(t, m, "usr_1", create); d.Allowed {
+			t.Fatalf("a Period later: Allow #%d = %+v, want refused", create.Limit+1, d)
+		}
+	})
+}
+
 // Keys and rules count apart.
 func TestMemoryKeysAndRulesApart(t *testing.T) {
+	t.Parallel()
 	m, _ := newMemory(t)
 	one := ratelimit.Rule{Name: "a", Limit: 1, Period: time.Minute}
 	other := ratelimit.Rule{Name: "b", Limit: 1, Period: time.Minute}
@@ -152,6 +196,7 @@ func TestMemoryKeysAndRulesApart(t *testing.T) {
 
 // An unlimited rule allows everything and keeps no counter.
 func TestMemoryUnlimited(t *testing.T) {
+	t.Parallel()
 	m, _ := newMemory(t)
 	for _, r := range []ratelimit.Rule{{Name: "free"}, {Name: "zero", Limit: 0, Period: time.Minute}, {Name: "neg", Limit: -1, Period: time.Minute}} {
 		for range 1000 {
@@ -167,6 +212,7 @@ func TestMemoryUnlimited(t *testing.T) {
 
 // Refund gives back exactly the unit taken, and never more than the quota.
 func TestMemoryRefund(t *testing.T) {
+	t.Parallel()
 	m, clock := newMemory(t)
 	r := ratelimit.Rule{Name: "login_email", Limit: 3, Period: time.Minute}
 	ctx := t.Context()
@@ -201,6 +247,7 @@ func TestMemoryRefund(t *testing.T) {
 // A flood of distinct keys does not grow the limiter past its bound, and
 // buckets that refilled are dropped first.
 func TestMemoryBounded(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	const maxKeys = 5000
 	m := ratelimit.NewMemory(clock.Now, maxKeys)
@@ -223,6 +270,7 @@ func TestMemoryBounded(t *testing.T) {
 // The headers of SPEC §6, in the IETF draft's structured-field syntax, and
 // Retry-After only on a refusal.
 func TestSetHeaders(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		rule ratelimit.Rule

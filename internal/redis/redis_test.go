@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,19 +15,16 @@ import (
 
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/redis"
+	"github.com/pomehq/pome/internal/testenv"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// redisURL is the test Redis, or the test is skipped: Redis tests run
-// wherever POME_TEST_REDIS_URL is set, and CI sets it.
+// redisURL is the test Redis, or the test is skipped (failed in CI): Redis
+// tests run wherever POME_TEST_REDIS_URL is set, and CI sets it.
 func redisURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("POME_TEST_REDIS_URL")
-	if u == "" {
-		t.Skip("POME_TEST_REDIS_URL is not set: skipping the Redis tests (CI sets it)")
-	}
-	return u
+	return testenv.RedisURL(t)
 }
 
 // mustNew returns a Limiter on url whose counters no other test shares
@@ -53,6 +49,7 @@ var rule = ratelimit.Rule{Name: "create_key", Limit: 10, Period: time.Minute}
 
 // Two nodes share one quota: ten creates a minute in all, wherever they land.
 func TestSharedAcrossNodes(t *testing.T) {
+	t.Parallel()
 	url, prefix := redisURL(t), testPrefix()
 	nodes := []*redis.Limiter{mustNew(t, url, prefix, redis.Options{}), mustNew(t, url, prefix, redis.Options{})}
 	for i := range rule.Limit {
@@ -81,6 +78,7 @@ func TestSharedAcrossNodes(t *testing.T) {
 
 // Parallel bursts never overshoot the quota, from any number of nodes.
 func TestParallelBurst(t *testing.T) {
+	t.Parallel()
 	url, prefix := redisURL(t), testPrefix()
 	nodes := []*redis.Limiter{mustNew(t, url, prefix, redis.Options{}), mustNew(t, url, prefix, redis.Options{}), mustNew(t, url, prefix, redis.Options{})}
 	var allowed atomic.Int32
@@ -105,6 +103,7 @@ func TestParallelBurst(t *testing.T) {
 // A refund gives back exactly the unit taken, including the last one (a
 // quota made whole again), and never more than the quota.
 func TestRefund(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	l := mustNew(t, url, testPrefix(), redis.Options{})
 	r := ratelimit.Rule{Name: "login_email", Limit: 3, Period: 15 * time.Minute}
@@ -158,6 +157,7 @@ func closedURL(t *testing.T) string {
 // caller answers 503), and any other falls back to this node's counters:
 // still limited, per node. See docs/deploy.md for which rule does what.
 func TestRedisDown(t *testing.T) {
+	t.Parallel()
 	login := ratelimit.Rule{Name: "login_ip", Limit: 10, Period: 15 * time.Minute}
 	plan := ratelimit.Rule{Name: "pro", Limit: 3, Period: time.Minute}
 	l := mustNew(t, closedURL(t), testPrefix(), redis.Options{
@@ -199,6 +199,7 @@ func TestRedisDown(t *testing.T) {
 }
 
 func TestBadURL(t *testing.T) {
+	t.Parallel()
 	if _, err := redis.New("http://user:s3cret@host", redis.Options{}); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("New(bad URL) = %v, want an error without the password", err)
 	}

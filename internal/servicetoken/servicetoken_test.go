@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/pometest"
@@ -21,7 +23,49 @@ func (c *countingTokens) ServiceTokenByDigest(ctx context.Context, d pome.Digest
 	return c.Store.ServiceTokenByDigest(ctx, d)
 }
 
+// A token is trusted from the cache for CacheTTL of the process's clock
+// (time.Now, as production passes it), and read again from then on: a
+// revocation made elsewhere (`pome admin service-token revoke` on the
+// database) is honoured here within CacheTTL, and not one store read a
+// request is paid meanwhile. The synctest bubble's fake clock makes the
+// boundary exact. A cache that never expired fails "refused"; one that
+// expired early, or not at all, fails the read counts.
+func TestCachedTokenExpires(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		db := pometest.NewStore(t)
+		store := &countingTokens{Store: db}
+		s := servicetoken.New(store, time.Now)
+		c, err := s.Create(t.Context(), "billing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		authenticate := func(wantErr error, wantReads int, when string) {
+			t.Helper()
+			if _, err := s.Authenticate(t.Context(), c.Plaintext, nil); !errors.Is(err, wantErr) {
+				t.Fatalf("Authenticate %s = %v, want %v", when, err, wantErr)
+			}
+			if n := store.reads; n != wantReads {
+				t.Fatalf("store reads after Authenticate %s = %d, want %d", when, n, wantReads)
+			}
+		}
+		authenticate(nil, 1, "first")
+		// Revoked straight on the database, as another process does: this
+		// Service's cache does not know.
+		if _, err := db.RevokeServiceToken(t.Context(), c.Token.ID, time.Now(), pometest.Event(pome.AuditServiceTokenRevoked)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(servicetoken.CacheTTL - time.Nanosecond)
+		authenticate(nil, 1, "1ns before CacheTTL (cached)")
+		time.Sleep(time.Nanosecond)
+		authenticate(pome.ErrInvalidServiceToken, 2, "at CacheTTL, revoked elsewhere")
+		time.Sleep(servicetoken.CacheTTL / 2)
+		authenticate(pome.ErrInvalidServiceToken, 2, "revoked, cached as such")
+	})
+}
+
 func TestAuthenticate(t *testing.T) {
+	t.Parallel()
 	clock := pometest.NewClock(pometest.Epoch)
 	store := &countingTokens{Store: pometest.NewStore(t)}
 	s := servicetoken.New(store, clock.Now)
@@ -33,7 +77,12 @@ func TestAuthenticate(t *testing.T) {
 	gate := func() error { gated++; return nil }
 
 	t.Run("malformed: no store read, no gate", func(t *testing.T) {
-		for _, cand := range []string{"", "pst_abc", c.Plaintext[:39] + "x", "pme" + c.Plaintext[3:]} {
+		// The token with its last character changed: a wrong checksum.
+		last := "x"
+		if c.Plaintext[39:] == last {
+			last = "y"
+		}
+		for _, cand := range []string{"", "pst_abc", c.Plaintext[:39] + last, "pme" + c.Plaintext[3:]} {
 			if _, err := s.Authenticate(t.Context(), cand, gate); !errors.Is(err, pome.ErrInvalidServiceToken) {
 				t.Errorf("Authenticate(%q) = %v, want ErrInvalidServiceToken", cand, err)
 			}

@@ -15,8 +15,9 @@ type test struct {
 }
 
 // Run runs every conformance test, each as a named subtest on a store of its
-// own. open must return a fresh, empty store and close it with t.Cleanup.
-// The suite seeds through the Store only.
+// own. open must return a fresh, empty store and close it with t.Cleanup;
+// the groups run in parallel, so open is called concurrently. The suite
+// seeds through the Store only.
 func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 	groups := []struct {
 		name  string
@@ -39,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {
 					tc.fn(t, open(t))

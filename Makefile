@@ -1,4 +1,4 @@
-# The load benchmark of BENCHMARKS.md: bare net/http against `pome serve`,
+# The load benchmark of docs/performance.md: bare net/http against `pome serve`,
 # the forged-key flood, and cache-miss latency on SQLite and PostgreSQL.
 # Pass flags with ARGS, e.g. make bench ARGS='-rounds 5 -phases http'.
 .PHONY: bench test

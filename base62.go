@@ -52,7 +52,7 @@ func randomBase62(dst []byte) error {
 }
 
 // NewID returns prefix followed by 16 random base62 characters (about 95 bits),
-// the form of every user, team and key id (SPEC §1).
+// the form of every user, team and key id (docs/api.md).
 func NewID(prefix string) string {
 	return newRandomString(prefix, 16)
 }

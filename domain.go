@@ -2,7 +2,7 @@ package pome
 
 import "time"
 
-// Plan tiers and team statuses (SPEC §1).
+// Plan tiers and team statuses (docs/api.md).
 const (
 	PlanFree       = "free"
 	PlanPro        = "pro"

@@ -79,7 +79,7 @@ func MissingParameter(name string) *Error {
 	return Errorf(Invalid, "missing_required_parameter", "Missing required parameter: '%s'", name)
 }
 
-// The fixed rows of the SPEC. Compare with errors.Is.
+// The fixed errors of the API (docs/api.md). Compare with errors.Is.
 var (
 	ErrMissingAPIKey           = &Error{Kind: Unauthenticated, Code: "missing_api_key", Message: "No API key provided"}
 	ErrInvalidAPIKey           = &Error{Kind: Unauthenticated, Code: "invalid_api_key", Message: "Invalid API key"}

@@ -8,7 +8,7 @@ import (
 	"unsafe"
 )
 
-// Key format (SPEC §2): prefix "_" 30 random base62 characters, then 6 base62
+// Key format (docs/api.md): prefix "_" 30 random base62 characters, then 6 base62
 // characters encoding the CRC32 of everything before them. With the default
 // prefix "pme" a key is 40 characters long.
 const (

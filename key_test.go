@@ -18,7 +18,7 @@ func mustGenerate(t testing.TB, f pome.KeyFormat) string {
 	return k
 }
 
-// A generated key has the SPEC §2 shape and passes its own checksum.
+// A generated key has the docs/api.md shape and passes its own checksum.
 func TestGenerateShape(t *testing.T) {
 	t.Parallel()
 	f := pome.DefaultKeyFormat

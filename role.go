@@ -1,6 +1,6 @@
 package pome
 
-// Role is a member's role in a team, and the role a key carries (SPEC §4).
+// Role is a member's role in a team, and the role a key carries (docs/api.md).
 type Role string
 
 const (
@@ -41,10 +41,10 @@ const (
 	ActionManageAnyKey                // list and revoke any key of the team
 	ActionManageMembers               // manage members and roles below owner
 	ActionManageTeam                  // change plan, delete team, manage owners
-	ActionReadAudit                   // read the team's audit log (SPEC §5: owner, admin)
+	ActionReadAudit                   // read the team's audit log (docs/api.md: owner, admin)
 )
 
-// minRole is the SPEC §4 matrix, in one place: the lowest role allowed each action.
+// minRole is the docs/api.md matrix, in one place: the lowest role allowed each action.
 var minRole = [...]Role{
 	ActionAPIRead:       RoleViewer,
 	ActionAPIWrite:      RoleDeveloper,
@@ -71,7 +71,7 @@ func (r Role) Min(o Role) Role {
 
 // CanManage reports whether a member of role r may add, remove, or change
 // the role of a member whose role is (or would become) target: admins manage
-// developers and viewers, only owners manage admins and owners (SPEC §4).
+// developers and viewers, only owners manage admins and owners (docs/api.md).
 func (r Role) CanManage(target Role) bool {
 	if !r.Can(ActionManageMembers) || !target.Valid() {
 		return false

@@ -6,7 +6,7 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// The SPEC §4 matrix, written out cell by cell so that a change to the table
+// The docs/api.md matrix, written out cell by cell so that a change to the table
 // in role.go must be a deliberate change here too.
 func TestRoleCan(t *testing.T) {
 	t.Parallel()

@@ -3,7 +3,7 @@ package pome
 import "time"
 
 // ServiceTokenPrefix is the prefix of service tokens: a backend's credential
-// for POST /v1/keys/verify. A token has the key format (SPEC §2) with this
+// for POST /v1/keys/verify. A token has the key format (docs/api.md) with this
 // prefix, so secret scanners and the log redactor recognise it too.
 const ServiceTokenPrefix = "pst"
 

@@ -1,7 +1,7 @@
-// Package client is the Go SDK of Pome: typed calls to the public API (SPEC
-// §3, authenticated by API key) and the management API (SPEC §5,
-// authenticated by a session), with errors decoded into *Error, which wraps
-// a *pome.Error.
+// Package client is the Go SDK of Pome: typed calls to the public API
+// (authenticated by API key or service token) and the management API
+// (authenticated by a session), as docs/api.md describes them, with errors
+// decoded into *Error, which wraps a *pome.Error.
 //
 // A program that holds an API key:
 //

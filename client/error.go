@@ -9,7 +9,7 @@ import (
 	"github.com/pomehq/pome/internal/httpapi"
 )
 
-// Error is an error answered by a Pome server: the SPEC §8 envelope, with
+// Error is an error answered by a Pome server: the error envelope, with
 // the HTTP status and the request id to quote to the operator.
 //
 // It wraps the *pome.Error it carries, so both of these hold for a revoked
@@ -23,7 +23,7 @@ type Error struct {
 	// send it.
 	Err       *pome.Error
 	Status    int    // HTTP status, e.g. 403
-	Type      string // SPEC §8 type, e.g. "permission_error"
+	Type      string // the error type, e.g. "permission_error"
 	RequestID string // e.g. "req_..."; the server logged the request under it
 	// RetryAfter is how long to wait before retrying, from the Retry-After
 	// header of a 429 (zero if absent).
@@ -40,7 +40,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Kind is the kind of the error, as its HTTP status says.
 func (e *Error) Kind() pome.Kind { return e.Err.Kind }
 
-// Code is the SPEC code, e.g. "key_revoked".
+// Code is the error's code, e.g. "key_revoked".
 func (e *Error) Code() string { return e.Err.Code }
 
 // Message is the server's caller-safe message.

@@ -54,7 +54,7 @@ func FromContext(ctx context.Context) (Identity, bool) {
 
 // Permission is what a request does with a key: read (GET, HEAD) or write
 // (any other method), as on Pome's public API. A viewer key only reads
-// (SPEC §4).
+// (docs/api.md).
 type Permission string
 
 const (

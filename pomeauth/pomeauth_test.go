@@ -80,7 +80,7 @@ func send(t *testing.T, method, url, key string) answer {
 		Error json.RawMessage `json:"error"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil || json.Unmarshal(env.Error, &a.err) != nil || a.err.RequestID == "" {
-		t.Fatalf("%s %s: status %d, body %s: want the SPEC §8 envelope", method, url, resp.StatusCode, body)
+		t.Fatalf("%s %s: status %d, body %s: want the error envelope", method, url, resp.StatusCode, body)
 	}
 	return a
 }
@@ -96,7 +96,7 @@ func wantRefused(t *testing.T, a answer, status int, code string) {
 }
 
 // The in-process middleware, in a real net/http server, on the database of
-// a Pome server: identity in the context, SPEC §3 refusals, a viewer's
+// a Pome server: identity in the context, docs/api.md refusals, a viewer's
 // write refused, a revocation seen on the next request, usage written on
 // Close.
 func TestMiddlewareInProcess(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/pomehq/pome/client"
 )
 
-// TestUsageErrors protects the exit statuses of SPEC §9: a mistake in how
+// TestUsageErrors protects the exit statuses of docs/api.md: a mistake in how
 // pome is called is 2, with a message that says what to do, and nothing is
 // started or opened.
 func TestUsageErrors(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestCallsGoThroughClient protects DESIGN §2: the CLI talks to a server
+// TestCallsGoThroughClient protects ARCHITECTURE.md's direction: the CLI talks to a server
 // only through the client package, so that the SDK and the CLI cannot
 // drift apart. No non-test file of cmd/pome makes an HTTP request itself.
 func TestCallsGoThroughClient(t *testing.T) {

@@ -225,7 +225,7 @@ func mustRevoke(t *testing.T, c *http.Client, base, id string) {
 	}
 }
 
-// errorBody is the SPEC §8 envelope.
+// errorBody is the error envelope.
 type errorBody struct {
 	Error struct {
 		Message   string `json:"message"`

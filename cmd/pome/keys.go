@@ -311,7 +311,7 @@ func keysRevoke(ctx context.Context, args []string, getenv env, stdout, stderr i
 	return err
 }
 
-// maxGrace is the longest grace of a roll (SPEC §5: 0 to 168 hours).
+// maxGrace is the longest grace of a roll (docs/api.md: 0 to 168 hours).
 const maxGrace = 168 * time.Hour
 
 // parseGrace reads --grace: a duration in whole hours ("24h", "90m" is

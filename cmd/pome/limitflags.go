@@ -12,7 +12,7 @@ import (
 	"github.com/pomehq/pome/internal/ratelimit"
 )
 
-// limitFlags are the flags of SPEC §6's rate limits and of the verifier's
+// limitFlags are the flags of the API's rate limits and of the verifier's
 // negative cache.
 type limitFlags struct {
 	keyRate     string // free=60,pro=600,enterprise=6000

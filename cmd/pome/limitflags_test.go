@@ -41,7 +41,7 @@ func TestServeLimitFlagErrors(t *testing.T) {
 	}
 }
 
-// The flags set the rules; what they leave out keeps SPEC §6's defaults.
+// The flags set the rules; what they leave out keeps the API's defaults.
 func TestLimitFlagsRules(t *testing.T) {
 	t.Parallel()
 	l := limitFlags{}
@@ -81,7 +81,7 @@ func TestLimitFlagsRules(t *testing.T) {
 	}
 }
 
-// With no flags, the rules are SPEC §6's, and every plan is unlimited.
+// With no flags, the rules are docs/api.md's, and every plan is unlimited.
 func TestLimitFlagsDefaults(t *testing.T) {
 	t.Parallel()
 	l := limitFlags{}
@@ -109,7 +109,7 @@ func TestLimitFlagsDefaults(t *testing.T) {
 	}{{d.ListKeys, 100, time.Minute}, {d.CreateKey, 10, time.Minute}, {d.RevokeKey, 50, time.Minute},
 		{d.LoginEmail, 10, 15 * time.Minute}, {d.LoginIP, 10, 15 * time.Minute}, {d.SignupIP, 60, time.Hour}} {
 		if want.rule.Limit != want.n || want.rule.Period != want.p {
-			t.Errorf("default %s = %d per %v, want SPEC §6's %d per %v", want.rule.Name, want.rule.Limit, want.rule.Period, want.n, want.p)
+			t.Errorf("default %s = %d per %v, want the API's %d per %v", want.rule.Name, want.rule.Limit, want.rule.Period, want.n, want.p)
 		}
 	}
 }

@@ -52,11 +52,11 @@ func freshDatabase(t *testing.T) string {
 	return u.String()
 }
 
-// TestMultiNode protects issue 5's promises on three `pome serve` processes
+// TestMultiNode protects the multi-node promises on three `pome serve` processes
 // sharing one PostgreSQL database (and one Redis): a key revoked through one
-// node is refused by the others within 1 s (SPEC §5); usage counted on all
-// of them adds up exactly (SPEC §7); a per-user limit is one quota across
-// nodes (SPEC §6); and kill -9 of a node loses no acknowledged key or
+// node is refused by the others within 1 s (docs/api.md); usage counted on all
+// of them adds up exactly (docs/api.md); a per-user limit is one quota across
+// nodes (docs/api.md); and kill -9 of a node loses no acknowledged key or
 // revocation while the others keep serving.
 func TestMultiNode(t *testing.T) {
 	t.Parallel()
@@ -162,7 +162,7 @@ func TestMultiNode(t *testing.T) {
 		t.Logf("revocation lag over %d trials (revoke acknowledged by A → refused by both B and C): median %v, max %v",
 			len(lags), median, slowest)
 		if slowest >= time.Second {
-			t.Errorf("slowest revocation took %v to reach B and C, want under 1 s (SPEC §5)", slowest)
+			t.Errorf("slowest revocation took %v to reach B and C, want under 1 s (docs/api.md)", slowest)
 		}
 	})
 

@@ -94,7 +94,7 @@ func (p *proc) mustStop(t *testing.T, sig os.Signal) error {
 	}
 }
 
-// TestProcessRestart protects SPEC §5, §7 and §10 across real process
+// TestProcessRestart protects docs/api.md across real process
 // restarts: SIGTERM drains and flushes, so a restart sees every key, every
 // revocation, every counted request and every session; kill -9 may lose
 // usage counts but never an acknowledged key or revocation, nor a session.

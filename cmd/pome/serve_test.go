@@ -10,7 +10,7 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// TestWhoami drives `pome whoami` against a real server: the SPEC §9 exit
+// TestWhoami drives `pome whoami` against a real server: the docs/api.md exit
 // statuses, and an API error's message and request_id on stderr.
 func TestWhoami(t *testing.T) {
 	t.Parallel()
@@ -84,7 +84,7 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
-// TestAdminReachesRunningServer protects SPEC §9: what `pome admin` changes
+// TestAdminReachesRunningServer protects docs/api.md: what `pome admin` changes
 // straight on the database reaches a running server within 5 s — a ban stops
 // the team's keys, an unban restores them, a new plan shows in /v1/me.
 func TestAdminReachesRunningServer(t *testing.T) {
@@ -177,7 +177,7 @@ func TestAdminReachesRunningServer(t *testing.T) {
 	}
 }
 
-// TestServeShutdownFlushesUsage protects SPEC §7 and §10 in-process: when
+// TestServeShutdownFlushesUsage protects docs/api.md in-process: when
 // serve's context ends, every counted request is written before run returns.
 func TestServeShutdownFlushesUsage(t *testing.T) {
 	t.Parallel()

@@ -1,6 +1,6 @@
 // Package httpapi holds what every HTTP front of Pome shares — the server,
 // gateway mode and the pomeauth middleware: reading credentials, the client
-// address limits count by, and the SPEC §8 error envelope with the one
+// address limits count by, and the docs/api.md error envelope with the one
 // mapping from error kind to status.
 package httpapi
 
@@ -14,7 +14,7 @@ import (
 // HeaderAPIKey is X-API-KEY in canonical form.
 const HeaderAPIKey = "X-Api-Key"
 
-// APIKeyFrom extracts the API key of a request from its headers (SPEC §3):
+// APIKeyFrom extracts the API key of a request from its headers (docs/api.md):
 // X-API-KEY, or Authorization with the Bearer scheme (any case). Either
 // header given twice, or both given with different credentials, is
 // ErrConflictingCredentials; no key, an empty one, or another scheme is

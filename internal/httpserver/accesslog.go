@@ -12,7 +12,7 @@ import (
 	"github.com/pomehq/pome/internal/redact"
 )
 
-// accessLog writes one line per request to w (SPEC §10): request id, method,
+// accessLog writes one line per request to w (docs/api.md): request id, method,
 // path, route, status, latency and bytes. Never the query string, headers,
 // cookies or body, where keys, passwords and tokens travel. A path that
 // matched no route, or a route with a wildcard ({id}), is masked where it
@@ -24,7 +24,7 @@ import (
 // server's other log lines, but it is encoded here rather than through slog:
 // at full load it is written tens of thousands of times a second, and slog's
 // generic encoding and the redacting handler cost about 1 µs a line, more
-// than verifying the key (BENCHMARKS.md). Its strings are masked as the
+// than verifying the key (docs/performance.md). Its strings are masked as the
 // redacting handler masks them.
 func accessLog(w io.Writer) func(http.Handler) http.Handler {
 	if w == nil {

@@ -13,7 +13,7 @@ func credentials(email, password string) string {
 	return `{"email":"` + email + `","password":"` + password + `"}`
 }
 
-// checkSessionCookie checks the attributes SPEC §5 gives the session cookie.
+// checkSessionCookie checks the attributes docs/api.md gives the session cookie.
 func checkSessionCookie(t *testing.T, r *pometest.Response, name string, secure bool) {
 	t.Helper()
 	cookies := (&http.Response{Header: r.Header}).Cookies()
@@ -27,7 +27,7 @@ func checkSessionCookie(t *testing.T, r *pometest.Response, name string, secure 
 	}
 }
 
-// Signup, login, logout and the session view (SPEC §5).
+// Signup, login, logout and the session view (docs/api.md).
 func TestAuth(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t)

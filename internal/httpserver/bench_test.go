@@ -25,7 +25,7 @@ func (w *benchWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 // BenchmarkMe is GET /v1/me end to end through the handler (every
 // middleware, verification from the cache, metering), without the network:
-// with the default limits (the key unlimited: SPEC §6's default), with a
+// with the default limits (the key unlimited: the API's default), with a
 // per-key plan limit that is never reached, with no limiter at all, and with
 // the access log written as `pome serve` writes it, to io.Discard (the
 // others write none).

@@ -200,7 +200,7 @@ func TestGatewayForwardsIdentity(t *testing.T) {
 	}
 }
 
-// Every SPEC §3 error is the gateway's own answer: the upstream never sees
+// Every docs/api.md error is the gateway's own answer: the upstream never sees
 // the request.
 func TestGatewayErrorsNeverReachUpstream(t *testing.T) {
 	t.Parallel()

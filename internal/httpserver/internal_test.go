@@ -22,7 +22,7 @@ func FuzzAppendJSONString(f *testing.F) {
 	})
 }
 
-// A 429 carries the SPEC envelope (the rate limiter itself is issue 4).
+// A 429 carries the error envelope.
 func TestWriteErrorRateLimited(t *testing.T) {
 	t.Parallel()
 	rec := httptest.NewRecorder()

@@ -14,7 +14,7 @@ import (
 )
 
 // decodeJSON reads the request body, one JSON object, into dst. It answers
-// the SPEC's errors: 415 for another content type, 413 past the body cap,
+// the API's errors: 415 for another content type, 413 past the body cap,
 // invalid_json for malformed or trailing data, invalid_parameter for an
 // unknown field or a value of the wrong type (naming the field).
 func decodeJSON(r *http.Request, dst any) error {

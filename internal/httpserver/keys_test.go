@@ -23,7 +23,7 @@ type keyList struct {
 	Total int `json:"total"`
 }
 
-// The key endpoints of SPEC §5: listing by status and team, creation and its
+// The key endpoints of docs/api.md: listing by status and team, creation and its
 // validation, revocation, usage, and the answers without a session.
 func TestKeys(t *testing.T) {
 	t.Parallel()

@@ -7,7 +7,7 @@ import (
 	"github.com/pomehq/pome/internal/httpapi"
 )
 
-// maxBodyBytes caps every request body (SPEC §10).
+// maxBodyBytes caps every request body (docs/api.md).
 const maxBodyBytes = 64 << 10
 
 // limitBody refuses a body declared larger than the cap at once, and caps

@@ -41,7 +41,7 @@ func wrongChecksum(key string) string {
 
 func apiKey(key string) http.Header { return hdr("X-API-KEY", key) }
 
-// Every row of SPEC §3's table, and every rule of reading the key.
+// Every row of the API's table, and every rule of reading the key.
 func TestMe(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t)

@@ -19,7 +19,7 @@ func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 // middleware around a handler that writes a small body: none, the metrics,
 // no access log, and the access log as `pome serve` writes it (here to
 // io.Discard), so that
-// BENCHMARKS.md can say what the log line and the metrics cost.
+// docs/performance.md can say what the log line and the metrics cost.
 func BenchmarkMiddleware(b *testing.B) {
 	body := []byte(`{"ok":true}` + "\n")
 	var inner http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -60,7 +60,7 @@ func (p *page) TeamQuery() string {
 }
 
 // CanAudit, CanManageMembers and CanCreateKeys say which parts of the
-// dashboard the member's role reaches (SPEC §4); the services decide.
+// dashboard the member's role reaches (docs/api.md); the services decide.
 func (p *page) CanAudit() bool         { return p.Member.Role.Can(pome.ActionReadAudit) }
 func (p *page) CanManageMembers() bool { return p.Member.Role.Can(pome.ActionManageMembers) }
 func (p *page) CanCreateKeys() bool    { return p.Member.Role.Can(pome.ActionCreateKey) }

@@ -14,7 +14,7 @@ import (
 	"github.com/pomehq/pome/internal/ratelimit"
 )
 
-// limits applies the rules of SPEC §6 with one Limiter. With a nil limiter
+// limits applies the rules of docs/api.md with one Limiter. With a nil limiter
 // every wrapper is a no-op.
 type limits struct {
 	log     *slog.Logger

@@ -15,7 +15,7 @@ import (
 )
 
 // checkLimited checks the rate-limit headers of a response under rule: the
-// quota, what is left, and on a 429 the SPEC error and Retry-After.
+// quota, what is left, and on a 429 the error envelope and Retry-After.
 func checkLimited(t *testing.T, what string, r *pometest.Response, rule ratelimit.Rule, remaining int) {
 	t.Helper()
 	want := map[string]string{
@@ -84,7 +84,7 @@ func parallelClient(s *pometest.Server, c *http.Client) *http.Client {
 	return out
 }
 
-// Every per-user limit of the management API (SPEC §6): exactly the quota
+// Every per-user limit of the management API (docs/api.md): exactly the quota
 // is served, the next request is refused with the headers, another user is
 // not affected, and a period later the whole quota is back.
 func TestManagementRateLimits(t *testing.T) {
@@ -316,7 +316,7 @@ func TestKeyRateLimit(t *testing.T) {
 	}
 }
 
-// SPEC §3's 429 row: a key over its plan's limit.
+// the API's 429 row: a key over its plan's limit.
 func TestMeRateLimited(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) {

@@ -35,7 +35,7 @@ type requestIDBuf struct {
 }
 
 // newRequestID returns a header value of "req_" and 20 base62 characters
-// (SPEC §1), in one allocation. A request id needs to be unique, not secret:
+// (docs/api.md), in one allocation. A request id needs to be unique, not secret:
 // math/rand/v2's per-thread generator (about 119 bits here) serves, at a
 // fraction of crypto/rand's cost.
 func newRequestID() []string {

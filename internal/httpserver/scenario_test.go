@@ -94,7 +94,7 @@ type apiError struct {
 	RequestID string `json:"request_id"`
 }
 
-// checkErrorBody checks that r is exactly the SPEC §8 envelope, with the
+// checkErrorBody checks that r is exactly the error envelope, with the
 // response's request id, and returns its error.
 func checkErrorBody(t *testing.T, what string, r *pometest.Response) apiError {
 	t.Helper()

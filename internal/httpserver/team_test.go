@@ -51,7 +51,7 @@ func call(t *testing.T, base, method, path, key string) *pometest.Response {
 	return &pometest.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
-// refused checks that r is a refusal of the SPEC's forms (403
+// refused checks that r is a refusal of the API's forms (403
 // insufficient_permissions, or 404 for a key the member may not see) and
 // returns false; a success returns true.
 func refused(t *testing.T, what string, r *pometest.Response, okStatus int) bool {
@@ -82,7 +82,7 @@ type matrixActor struct {
 	apiKey string // a key carrying role, created by the owner
 }
 
-// The whole SPEC §4 matrix, every role × every action, allowed and refused,
+// The whole docs/api.md matrix, every role × every action, allowed and refused,
 // through the HTTP API. The expected cells are written out, as in role_test.go,
 // so that a change to the table in role.go must be a deliberate change here.
 func TestRoleMatrix(t *testing.T) {
@@ -246,7 +246,7 @@ type memberList struct {
 	Total int `json:"total"`
 }
 
-// The member endpoints of SPEC §5: their validation, the 404s that tell
+// The member endpoints of docs/api.md: their validation, the 404s that tell
 // nothing about other teams, the last owner, and leaving.
 func TestMembers(t *testing.T) {
 	t.Parallel()

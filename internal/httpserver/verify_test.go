@@ -138,7 +138,7 @@ func TestVerifyCodes(t *testing.T) {
 }
 
 // Only a service token authenticates a verify call: not a customer's key,
-// not a revoked or unknown token; each refusal is the SPEC §8 envelope.
+// not a revoked or unknown token; each refusal is the error envelope.
 func TestVerifyServiceToken(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t)

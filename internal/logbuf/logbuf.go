@@ -1,5 +1,5 @@
 // Package logbuf batches log lines into few writes. The access log writes a
-// line per request (SPEC §10), and a write system call a line cost more than
+// line per request (docs/api.md), and a write system call a line cost more than
 // encoding it; a Writer gathers the lines and writes them out when its buffer
 // fills, every interval (Run), when Run ends, and at once for a record of
 // warning level or above (Handler). A crash of the process loses at most the

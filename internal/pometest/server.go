@@ -108,7 +108,7 @@ func WithStoreWrapper(wrap func(pome.Store) pome.Store) Option {
 func WithVerifierTTL(ttl time.Duration) Option { return func(c *config) { c.ttl = ttl } }
 
 // WithRules changes the rate limits, which start as ratelimit.DefaultRules
-// (SPEC §6), as production starts.
+// (docs/api.md), as production starts.
 func WithRules(change func(*ratelimit.Rules)) Option {
 	return func(c *config) { c.rules = append(c.rules, change) }
 }

@@ -267,7 +267,7 @@ func TestMemoryBounded(t *testing.T) {
 	}
 }
 
-// The headers of SPEC §6, in the IETF draft's structured-field syntax, and
+// The headers of docs/api.md, in the IETF draft's structured-field syntax, and
 // Retry-After only on a refusal.
 func TestSetHeaders(t *testing.T) {
 	t.Parallel()

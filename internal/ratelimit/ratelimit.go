@@ -1,6 +1,6 @@
 // Package ratelimit limits how often one caller may do one thing: the
 // Limiter interface (shared by the in-memory implementation here and the
-// Redis one of a multi-node deployment), the rules of SPEC §6, and the
+// Redis one of a multi-node deployment), the rules of docs/api.md, and the
 // rate-limit headers of a limited response.
 //
 // Every limit is a token bucket whose capacity is the rule's Limit and which

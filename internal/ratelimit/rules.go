@@ -2,7 +2,7 @@ package ratelimit
 
 import "time"
 
-// Rules are the limits of SPEC §6, as one deployment sets them.
+// Rules are the limits of docs/api.md, as one deployment sets them.
 type Rules struct {
 	// Per signed-in user, on the management API.
 	ListKeys, CreateKey, RevokeKey Rule
@@ -18,8 +18,8 @@ type Rules struct {
 	AuthFailureIP Rule
 }
 
-// Default rule values of SPEC §6, and the failed-authentication limit Pome
-// adds (not in the SPEC: a client sending more than 100 bad keys a minute is
+// Default rule values of docs/api.md, and the failed-authentication limit Pome
+// adds (not in the contract: a client sending more than 100 bad keys a minute is
 // guessing, not mistyping).
 const (
 	DefaultListKeys      = 100 // per minute
@@ -30,7 +30,7 @@ const (
 	DefaultAuthFailures  = 100 // per minute
 )
 
-// DefaultRules returns the limits of SPEC §6: every per-key limit off.
+// DefaultRules returns the limits of docs/api.md: every per-key limit off.
 func DefaultRules() Rules {
 	return Rules{
 		ListKeys:      Rule{Name: "list_keys", Limit: DefaultListKeys, Period: time.Minute},

@@ -1,6 +1,6 @@
 // Package redact wraps an slog.Handler so that no API key, password, session
 // token or other secret reaches a log line, whatever the code that logs it
-// passed: a log is copied to places a key must never be (SPEC §2, §10).
+// passed: a log is copied to places a key must never be (docs/api.md).
 package redact
 
 import (

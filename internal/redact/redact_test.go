@@ -93,7 +93,7 @@ type keyValuer struct{ key string }
 
 func (k keyValuer) LogValue() slog.Value { return slog.StringValue("valuer " + k.key) }
 
-// TestHandler protects the guarantee of SPEC §2 and §10: whatever a caller
+// TestHandler protects the guarantee of docs/api.md: whatever a caller
 // logs — message, attribute, group, error, struct, LogValuer, attributes
 // attached with With — a JSON log line never holds a plaintext key, and
 // secrets named by their attribute key never show at all.

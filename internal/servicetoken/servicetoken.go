@@ -15,7 +15,7 @@ import (
 // CacheTTL is how long an authenticated token is trusted without reading the
 // store again, and so how long a revocation made elsewhere (`pome admin
 // service-token revoke`, straight on the database) takes to reach a running
-// server: within 1 s, the bound of SPEC §5 for a key revoked on another node.
+// server: within 1 s, the bound of docs/api.md for a key revoked on another node.
 const CacheTTL = time.Second
 
 // maxNameLen bounds a token's name.

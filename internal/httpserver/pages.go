@@ -179,21 +179,8 @@ func (d *dashboard) signedIn(w http.ResponseWriter, r *http.Request, nav string)
 // spend takes one unit of a per-user management limit for a page that reads
 // what the limited API route reads, so that the page is no way around it.
 func (d *dashboard) spend(w http.ResponseWriter, r *http.Request, p *page, rule ratelimit.Rule) bool {
-	l := d.lim
-	if l.limiter == nil || rule.Unlimited() {
-		return true
-	}
-	dec, err := l.limiter.Allow(r.Context(), p.Member.User.ID, rule)
-	if err != nil {
-		d.fail(w, r, p, ratelimit.Unavailable(err))
-		return false
-	}
-	ratelimit.SetHeaders(w.Header(), rule, dec)
-	if !dec.Allowed {
-		if l.onLimited != nil {
-			l.onLimited(r.Context(), p.Member, rule.Name)
-		}
-		d.fail(w, r, p, pome.ErrRateLimited)
+	if err := d.lim.takeMember(r.Context(), w.Header(), p.Member, rule); err != nil {
+		d.fail(w, r, p, err)
 		return false
 	}
 	return true

@@ -30,33 +30,44 @@ type memberKey struct{}
 
 // perMember limits next per signed-in user under rule. It resolves the
 // member (session and ?team=) first: a request without a valid session is
-// answered 401 and counts against no one. Every response after that carries
-// the rule's headers; over the limit it is 429, and onLimited is told.
+// answered 401 and counts against no one.
 func (l *limits) perMember(rule ratelimit.Rule, sess sessions, next http.Handler) http.Handler {
 	if l.limiter == nil || rule.Unlimited() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m, err := sess.member(r)
+		if err == nil {
+			err = l.takeMember(r.Context(), w.Header(), m, rule)
+		}
 		if err != nil {
 			writeError(w, r, l.log, err)
 			return
 		}
-		d, err := l.limiter.Allow(r.Context(), m.User.ID, rule)
-		if err != nil {
-			writeError(w, r, l.log, ratelimit.Unavailable(err))
-			return
-		}
-		ratelimit.SetHeaders(w.Header(), rule, d)
-		if !d.Allowed {
-			if l.onLimited != nil {
-				l.onLimited(r.Context(), m, rule.Name)
-			}
-			writeError(w, r, l.log, pome.ErrRateLimited)
-			return
-		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), memberKey{}, m)))
 	})
+}
+
+// takeMember takes one unit of m's quota under rule: the one per-user limit,
+// of the API routes (perMember) and of the dashboard pages that read what
+// they read (dashboard.spend). The response carries the rule's headers; over
+// the limit the error is pome.ErrRateLimited, and onLimited is told.
+func (l *limits) takeMember(ctx context.Context, h http.Header, m pome.Member, rule ratelimit.Rule) error {
+	if l.limiter == nil || rule.Unlimited() {
+		return nil
+	}
+	d, err := l.limiter.Allow(ctx, m.User.ID, rule)
+	if err != nil {
+		return ratelimit.Unavailable(err)
+	}
+	ratelimit.SetHeaders(h, rule, d)
+	if !d.Allowed {
+		if l.onLimited != nil {
+			l.onLimited(ctx, m, rule.Name)
+		}
+		return pome.ErrRateLimited
+	}
+	return nil
 }
 
 // memberFrom returns the member perMember resolved for r, if any.

@@ -53,6 +53,10 @@ type Server struct {
 	// ServiceTokens issues and authenticates the service tokens of
 	// POST /v1/keys/verify, on DB.
 	ServiceTokens *servicetoken.Service
+
+	// contract checks every exchange over HTTP against the OpenAPI
+	// document (exchanges.go); nil for a benchmark.
+	contract *exchanges
 }
 
 type config struct {
@@ -108,7 +112,7 @@ func WithStoreWrapper(wrap func(pome.Store) pome.Store) Option {
 func WithVerifierTTL(ttl time.Duration) Option { return func(c *config) { c.ttl = ttl } }
 
 // WithRules changes the rate limits, which start as ratelimit.DefaultRules
-// (docs/api.md), as production starts.
+// (docs/api.md, "Rate limits"), as production starts.
 func WithRules(change func(*ratelimit.Rules)) Option {
 	return func(c *config) { c.rules = append(c.rules, change) }
 }
@@ -128,6 +132,12 @@ func WithGateway(g httpserver.Gateway) Option { return func(c *config) { c.gatew
 // wires it, on a loopback httptest server that stops when the test ends.
 // The node is not started (no change-log follower, no meter loop): tests call
 // Verifier.Forget and Meter.Flush where they need them.
+//
+// Every request the server answers over HTTP, and its response, is checked
+// against the OpenAPI document (openapi/openapi.yaml): a route, status,
+// header or body the document does not allow fails the test that got the
+// response through Do, or else the test t when it ends. Benchmarks are not
+// checked.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	cfg := config{signupOpen: true, ttl: time.Minute}
@@ -185,7 +195,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		RateLimited:   s.Accounts.RecordRateLimited,
 		Gateway:       cfg.gateway,
 	})
-	s.HTTP = httptest.NewServer(s.Handler)
+	// Every exchange over HTTP is checked against openapi/openapi.yaml
+	// (contract.go); Handler itself stays unchecked, for benchmarks.
+	s.contract = newExchanges(t, cfg.gateway)
+	s.HTTP = httptest.NewServer(s.contract.wrap(s.Handler))
+	t.Cleanup(s.contract.reportUnclaimed) // after Close: every check is over
 	t.Cleanup(s.HTTP.Close)
 	s.URL = s.HTTP.URL
 	return s
@@ -263,7 +277,8 @@ func (r *Response) DecodeJSON(t testing.TB, v any) {
 }
 
 // Do sends a request to the server with c (a plain client if nil) and
-// reads the whole response. A body is sent as application/json unless header
+// reads the whole response. If the exchange does not conform to the OpenAPI
+// document, the test fails (with t.Errorf, so that its own checks still run). A body is sent as application/json unless header
 // has a Content-Type entry (a nil one sends none).
 func (s *Server) Do(t testing.TB, c *http.Client, method, path string, header http.Header, body string) *Response {
 	t.Helper()
@@ -292,6 +307,11 @@ func (s *Server) Do(t testing.TB, c *http.Client, method, path string, header ht
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	// The exchange was checked against the OpenAPI document as the server
+	// answered it: a failure is this test's.
+	if msg := s.contract.claim(resp.Header.Get("X-Request-Id")); msg != "" {
+		t.Errorf("pometest: %s", msg)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }

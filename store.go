@@ -89,10 +89,23 @@ type Store interface {
 	// r.ExpectedExpiresAt.
 	RollKey(ctx context.Context, r KeyRoll, ev AuditEvent) (Key, error)
 
-	// AddUsage adds the deltas to each key's usage count and daily bucket and
-	// moves last_used forward (never back), in one transaction. Deltas of keys
-	// that no longer exist are dropped.
+	// AddUsage records one flush of usage counts in one transaction: each
+	// delta adds to its key's usage count and to its bucket for the UTC day
+	// of its LastUsed, and moves last_used forward (never back). Deltas of
+	// keys that no longer exist are dropped. Every read (KeyByDigest,
+	// KeyByID, ListKeys, DailyUsage) answers with them as soon as AddUsage
+	// returns, whether or not CompactUsage has run since.
 	AddUsage(ctx context.Context, deltas []UsageDelta) error
+	// CompactUsage is the store's upkeep of what AddUsage recorded, called
+	// by the meter after each flush, at now. A store may keep recorded
+	// counts apart from the totals, so that a flush writes few pages, and
+	// fold them in over time: SQLite folds a share of usage_pending per
+	// call, the share of its sweep period elapsed since the previous call.
+	// A store that adds to the totals at once (PostgreSQL) has nothing to
+	// do. It changes no answer of any read, loses and doubles nothing that
+	// a concurrent AddUsage records, and a call that finds nothing due
+	// writes nothing: calling it again is harmless.
+	CompactUsage(ctx context.Context, now time.Time) error
 	// DailyUsage returns a key's counts for the days from since (midnight UTC)
 	// on, oldest first, only days with requests.
 	DailyUsage(ctx context.Context, keyID string, since time.Time) ([]DailyUsage, error)

@@ -78,8 +78,11 @@ func (b *bench) missPostgres(ctx context.Context) error {
 	defer store.Close()
 	b.logf("seeding %d keys into PostgreSQL", b.cfg.missKeys)
 	start := time.Now()
-	keys, err := seedPostgres(ctx, u.String(), b.cfg.missKeys, b.sampleEvery())
+	keys, err := seed(ctx, store, b.cfg.missKeys, b.sampleEvery())
 	if err != nil {
+		return err
+	}
+	if err := settlePostgres(ctx, admin); err != nil {
 		return err
 	}
 	b.logf("seeded in %s", time.Since(start).Round(time.Second))

@@ -42,7 +42,7 @@ type Config struct {
 
 // Service signs users up and in and resolves their sessions.
 type Service struct {
-	store  pome.Store
+	store  Store
 	cfg    Config
 	hasher *hasher
 	now    func() time.Time
@@ -51,7 +51,7 @@ type Service struct {
 }
 
 // New returns a Service.
-func New(store pome.Store, cfg Config, now func() time.Time) *Service {
+func New(store Store, cfg Config, now func() time.Time) *Service {
 	if cfg.HashConcurrency < 1 {
 		cfg.HashConcurrency = 4
 	}

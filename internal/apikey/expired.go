@@ -19,7 +19,7 @@ type expiredLog struct {
 
 // record appends the key.expired event of o's key, the first time this node
 // refuses it. A failed write is forgotten, to be tried on the next refusal.
-func (l *expiredLog) record(ctx context.Context, store pome.Store, o *pome.KeyOwner, now time.Time) {
+func (l *expiredLog) record(ctx context.Context, store VerifierStore, o *pome.KeyOwner, now time.Time) {
 	id := o.Key.ID
 	l.mu.Lock()
 	if l.done[id] {

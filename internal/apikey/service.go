@@ -19,7 +19,7 @@ const (
 
 // Service manages the keys of a team on behalf of its members.
 type Service struct {
-	store    pome.Store
+	store    Store
 	format   pome.KeyFormat
 	verifier *Verifier
 	now      func() time.Time
@@ -27,7 +27,7 @@ type Service struct {
 
 // New returns a Service. Revocations it makes are forgotten at once by
 // verifier, so they take effect on the very next request to this node.
-func New(store pome.Store, format pome.KeyFormat, verifier *Verifier, now func() time.Time) *Service {
+func New(store Store, format pome.KeyFormat, verifier *Verifier, now func() time.Time) *Service {
 	return &Service{store: store, format: format, verifier: verifier, now: now}
 }
 

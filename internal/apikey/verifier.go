@@ -25,7 +25,7 @@ const DefaultCacheSize = 1_000_000
 // node forgets its entry at once, and Follow applies the changes other nodes
 // and `pome admin` make within one poll interval.
 type Verifier struct {
-	store  pome.Store
+	store  VerifierStore
 	format pome.KeyFormat
 	now    func() time.Time
 	ttl    time.Duration
@@ -57,7 +57,7 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier whose cache entries live at most ttl (a ttl
 // of 0 or less caches nothing).
-func NewVerifier(store pome.Store, format pome.KeyFormat, ttl time.Duration, now func() time.Time) *Verifier {
+func NewVerifier(store VerifierStore, format pome.KeyFormat, ttl time.Duration, now func() time.Time) *Verifier {
 	v := &Verifier{store: store, format: format, ttl: ttl, now: now,
 		byKeyID: make(map[uint64]pome.Digest), seed: maphash.MakeSeed()}
 	v.lifetime.Store(int64(ttl))

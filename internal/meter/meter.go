@@ -1,5 +1,6 @@
 // Package meter counts API key usage in memory and writes it to the store in
-// batches: one transaction per flush, never a write per request (SPEC §7).
+// batches: one transaction per flush, never a write per request; after each
+// flush it has the store compact what it recorded.
 package meter
 
 import (
@@ -18,15 +19,26 @@ import (
 // rarely wait for one another, and a flush holds each part only to swap it.
 const shardCount = 64
 
+// Store is where a Meter writes usage: pome.Store's usage writes, which
+// every store implements.
+type Store interface {
+	// AddUsage records one flush of counts in one transaction.
+	AddUsage(ctx context.Context, deltas []pome.UsageDelta) error
+	// CompactUsage is the store's upkeep of what AddUsage recorded, at now;
+	// it changes no answer of any read.
+	CompactUsage(ctx context.Context, now time.Time) error
+}
+
 // Meter accumulates per-key request counts between flushes. Record takes no
 // global lock; counts stay exact (a flush moves each shard's counts whole).
 type Meter struct {
-	store  pome.Store
+	store  Store
 	seed   maphash.Seed
 	shards [shardCount]shard
 
 	flushes, flushErrors, flushedKeys atomic.Uint64
-	flushNanos                        atomic.Int64
+	compactions, compactErrors        atomic.Uint64
+	writeNanos                        atomic.Int64
 }
 
 type shard struct {
@@ -37,14 +49,18 @@ type shard struct {
 
 // Stats is what a Meter has written so far.
 type Stats struct {
-	Flushes       uint64        // transactions written (flushes with counts)
-	FlushErrors   uint64        // flushes that failed (their counts were kept)
-	FlushedKeys   uint64        // key deltas written, over all flushes
-	FlushDuration time.Duration // time spent in the store's AddUsage, over all flushes
+	Flushes       uint64 // transactions written (flushes with counts)
+	FlushErrors   uint64 // flushes that failed (their counts were kept)
+	FlushedKeys   uint64 // key deltas written, over all flushes
+	Compactions   uint64 // calls of the store's CompactUsage that succeeded
+	CompactErrors uint64 // and that failed (the next one catches up)
+	// FlushDuration is the time spent in the store writing usage: its
+	// AddUsage and CompactUsage, over all flushes and compactions.
+	FlushDuration time.Duration
 }
 
 // New returns a Meter that flushes into store.
-func New(store pome.Store) *Meter {
+func New(store Store) *Meter {
 	m := &Meter{store: store, seed: maphash.MakeSeed()}
 	for i := range m.shards {
 		m.shards[i].pending = make(map[string]*pome.UsageDelta)
@@ -93,7 +109,7 @@ func (m *Meter) Flush(ctx context.Context) error {
 	}
 	start := time.Now()
 	err := m.store.AddUsage(ctx, deltas)
-	m.flushNanos.Add(int64(time.Since(start)))
+	m.writeNanos.Add(int64(time.Since(start)))
 	if err != nil {
 		m.flushErrors.Add(1)
 		m.restore(deltas)
@@ -104,10 +120,26 @@ func (m *Meter) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Stats returns the flushes so far.
+// Compact has the store compact the usage it recorded (Store.CompactUsage),
+// at the time of the call. It changes no count that the store answers:
+// Run calls it after each flush, on the flushes' schedule.
+func (m *Meter) Compact(ctx context.Context) error {
+	start := time.Now()
+	err := m.store.CompactUsage(ctx, start)
+	m.writeNanos.Add(int64(time.Since(start)))
+	if err != nil {
+		m.compactErrors.Add(1)
+		return err
+	}
+	m.compactions.Add(1)
+	return nil
+}
+
+// Stats returns the flushes and compactions so far.
 func (m *Meter) Stats() Stats {
 	return Stats{Flushes: m.flushes.Load(), FlushErrors: m.flushErrors.Load(),
-		FlushedKeys: m.flushedKeys.Load(), FlushDuration: time.Duration(m.flushNanos.Load())}
+		FlushedKeys: m.flushedKeys.Load(), Compactions: m.compactions.Load(),
+		CompactErrors: m.compactErrors.Load(), FlushDuration: time.Duration(m.writeNanos.Load())}
 }
 
 // restore merges counts that failed to flush back into the pending set.
@@ -128,9 +160,13 @@ func (m *Meter) restore(deltas []pome.UsageDelta) {
 	}
 }
 
-// Run flushes every interval until ctx ends, then flushes once more with a
-// fresh context bounded by finalTimeout, so that a graceful shutdown writes
-// everything counted.
+// Run flushes every interval until ctx ends, each flush that did not fail
+// followed by a compaction (even with nothing to flush, so that what the
+// store holds apart is folded in while the keys are idle); then it flushes
+// once more with a fresh context bounded by finalTimeout, so that a graceful
+// shutdown writes everything counted. The last flush is not compacted:
+// reads answer the same without, and the next process's compactions fold
+// it (TestRunCompactsAfterEachFlush).
 func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -144,8 +180,14 @@ func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, l
 			}
 			return
 		case <-t.C:
-			if err := m.Flush(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("usage flush failed; counts kept for the next flush", "err", err)
+			if err := m.Flush(ctx); err != nil {
+				if ctx.Err() == nil {
+					log.Warn("usage flush failed; counts kept for the next flush", "err", err)
+				}
+				continue // the database is likely down: no compaction either
+			}
+			if err := m.Compact(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("usage compaction failed; the next one catches up", "err", err)
 			}
 		}
 	}

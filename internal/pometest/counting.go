@@ -177,6 +177,11 @@ func (s *CountingStore) AddUsage(ctx context.Context, deltas []pome.UsageDelta) 
 	return s.next.AddUsage(ctx, deltas)
 }
 
+func (s *CountingStore) CompactUsage(ctx context.Context, now time.Time) error {
+	s.count("CompactUsage")
+	return s.next.CompactUsage(ctx, now)
+}
+
 func (s *CountingStore) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error) {
 	s.count("DailyUsage")
 	return s.next.DailyUsage(ctx, keyID, since)

@@ -69,12 +69,7 @@ func (db *DB) CreateKey(ctx context.Context, k pome.Key, ev pome.AuditEvent) err
 }
 
 func insertKey(ctx context.Context, tx pgx.Tx, k pome.Key) error {
-	_, err := tx.Exec(ctx, `INSERT INTO api_keys
-		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
-		 expires_at, revoked_at, last_used, usage_count)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
-		toTS(k.CreatedAt), toNullTS(k.ExpiresAt), toNullTS(k.RevokedAt), toNullTS(k.LastUsed), k.UsageCount)
+	_, err := tx.Exec(ctx, keysTable.insert, keyRow(&k)...)
 	return err
 }
 

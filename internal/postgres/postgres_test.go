@@ -86,6 +86,13 @@ func TestStore(t *testing.T) {
 	})
 }
 
+func TestSeedAccounts(t *testing.T) {
+	baseURL(t)
+	storetest.RunSeed(t, func(t *testing.T) storetest.Seeder {
+		return mustOpen(t, freshSchema(t))
+	})
+}
+
 // Both stores walk the same schema history: a migration added to one is
 // added to the other under the same name.
 func TestMigrationNames(t *testing.T) {

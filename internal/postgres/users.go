@@ -14,19 +14,13 @@ import (
 // the signup's audit event in one transaction.
 func (db *DB) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team, ev pome.AuditEvent) error {
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx,
-			`INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)`,
-			u.ID, u.Email, u.PasswordHash, toTS(u.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, usersTable.insert, userRow(&u)...); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx,
-			`INSERT INTO teams (id, slug, name, plan_tier, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			t.ID, t.Slug, t.Name, t.PlanTier, t.Status, toTS(t.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, teamsTable.insert, teamRow(&t)...); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx,
-			`INSERT INTO memberships (team_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
-			t.ID, u.ID, string(pome.RoleOwner), toTS(t.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, membershipsTable.insert, membershipRow(t.ID, u.ID, pome.RoleOwner, t.CreatedAt)...); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, ev)

@@ -6,20 +6,16 @@ import (
 	"time"
 )
 
-// SetUsageFold sets the sweep's period and clock (nil: time.Now).
-func (db *DB) SetUsageFold(period time.Duration, now func() time.Time) {
-	if now == nil {
-		now = time.Now
-	}
+// SetUsageFold sets the sweep's period and the time of its previous fold.
+func (db *DB) SetUsageFold(period time.Duration, last time.Time) {
 	db.fold.mu.Lock()
-	db.fold.period, db.fold.now = period, now
-	db.fold.state.last = now()
+	db.fold.period, db.fold.state.last = period, last
 	db.fold.mu.Unlock()
 }
 
-// FoldAllUsage folds every pending row, as a whole sweep would.
-func (db *DB) FoldAllUsage(ctx context.Context) error {
-	return db.sweep(ctx, func(tx *sql.Tx, st *foldState, now time.Time, _ time.Duration) error {
+// FoldAllUsage folds every pending row at now, as a whole sweep would.
+func (db *DB) FoldAllUsage(ctx context.Context, now time.Time) error {
+	return db.sweep(ctx, func(tx *sql.Tx, st *foldState) error {
 		st.cursor = ""
 		return foldUsage(ctx, tx, st, now, 0)
 	})

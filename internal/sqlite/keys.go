@@ -67,12 +67,7 @@ func (db *DB) CreateKey(ctx context.Context, k pome.Key, ev pome.AuditEvent) err
 }
 
 func insertKey(ctx context.Context, tx *sql.Tx, k pome.Key) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
-		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
-		 expires_at, revoked_at, last_used, usage_count)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
-		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), toNullMS(k.LastUsed), k.UsageCount)
+	_, err := tx.ExecContext(ctx, qInsertKey, keyRow(&k)...)
 	return err
 }
 

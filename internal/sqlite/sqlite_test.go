@@ -312,3 +312,9 @@ func sysEvent(action string) pome.AuditEvent {
 	ev.ActorType = pome.ActorSystem
 	return ev
 }
+
+func TestSeedAccounts(t *testing.T) {
+	storetest.RunSeed(t, func(t *testing.T) storetest.Seeder {
+		return mustOpen(t, filepath.Join(t.TempDir(), "pome.db"))
+	})
+}

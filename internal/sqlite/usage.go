@@ -13,15 +13,15 @@ import (
 
 // usageFoldPeriod is about how long a count waits in usage_pending before it
 // is folded into api_keys and usage_daily: one sweep over the table's key
-// ids, spread over the flushes of that time. Longer folds more flushes of a
-// key into one write of its rows; shorter keeps the table smaller.
+// ids, spread over the compactions of that time (CompactUsage). Longer folds
+// more flushes of a key into one write of its rows; shorter keeps the table
+// smaller.
 const usageFoldPeriod = time.Minute
 
 // usageFold is where the sweep of usage_pending stands (see sweep).
 type usageFold struct {
 	mu     sync.Mutex
 	period time.Duration
-	now    func() time.Time // time.Now; tests set their own
 	state  foldState
 }
 
@@ -33,26 +33,23 @@ type foldState struct {
 
 // openUsageFold counts the rows an earlier process left pending.
 func (db *DB) openUsageFold(ctx context.Context) error {
-	db.fold.period, db.fold.now = usageFoldPeriod, time.Now
+	db.fold.period = usageFoldPeriod
 	db.fold.state.last = time.Now()
 	return db.writer.QueryRowContext(ctx, `SELECT count(*) FROM usage_pending`).Scan(&db.fold.state.rows)
 }
 
-// AddUsage applies one flush of usage counts in one transaction: it folds
-// the next slice of the sweep (foldUsage), then adds each delta to its key's
-// row for the UTC day of its LastUsed in usage_pending (last_used only moves
-// forward). Folding first leaves the rows of a flush that follows an idle
-// time to the sweep, rather than folding them at once. Deltas of keys that
-// are gone (deleted since they were counted, or never there) are dropped by
-// the fold, and no read finds them meanwhile.
+// AddUsage records one flush of usage counts in one transaction: it adds
+// each delta to its key's row for the UTC day of its LastUsed in
+// usage_pending (last_used only moves forward), and folds nothing: that is
+// CompactUsage's. Reads add the pending rows to the folded ones, so they
+// answer with these counts at once. Deltas of keys that are gone (deleted
+// since they were counted, or never there) are dropped by the fold, and no
+// read finds them meanwhile.
 func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 	if len(deltas) == 0 {
 		return nil
 	}
-	err := db.sweep(ctx, func(tx *sql.Tx, st *foldState, now time.Time, period time.Duration) error {
-		if err := foldUsage(ctx, tx, st, now, period); err != nil {
-			return err
-		}
+	err := db.sweep(ctx, func(tx *sql.Tx, st *foldState) error {
 		added, err := addPending(ctx, tx, deltas)
 		st.rows += added
 		return err
@@ -60,18 +57,40 @@ func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 	return db.translate(ctx, "add usage", err)
 }
 
-// sweep runs fn in one write transaction on a copy of the sweep's state,
-// which replaces the state only if the transaction commits. It holds the
-// sweep's lock throughout: one fold at a time.
-func (db *DB) sweep(ctx context.Context, fn func(tx *sql.Tx, st *foldState, now time.Time, period time.Duration) error) error {
+// CompactUsage folds the next slice of the sweep of usage_pending into
+// api_keys and usage_daily, in one transaction (foldUsage): the share of
+// the rows that the time since the previous fold, at now, is of
+// usageFoldPeriod. With nothing pending it writes nothing.
+func (db *DB) CompactUsage(ctx context.Context, now time.Time) error {
 	f := &db.fold
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	st := f.state
-	if err := db.tx(ctx, func(tx *sql.Tx) error { return fn(tx, &st, f.now(), f.period) }); err != nil {
+	if f.state.rows <= 0 {
+		f.state.last = now // nothing pending: the sweep's time starts with the next row
+		return nil
+	}
+	err := db.sweepLocked(ctx, func(tx *sql.Tx, st *foldState) error {
+		return foldUsage(ctx, tx, st, now, f.period)
+	})
+	return db.translate(ctx, "compact usage", err)
+}
+
+// sweep runs fn in one write transaction on a copy of the sweep's state,
+// which replaces the state only if the transaction commits. It holds the
+// sweep's lock throughout: one change of usage_pending at a time.
+func (db *DB) sweep(ctx context.Context, fn func(tx *sql.Tx, st *foldState) error) error {
+	db.fold.mu.Lock()
+	defer db.fold.mu.Unlock()
+	return db.sweepLocked(ctx, fn)
+}
+
+// sweepLocked is sweep, for a caller that holds the sweep's lock.
+func (db *DB) sweepLocked(ctx context.Context, fn func(tx *sql.Tx, st *foldState) error) error {
+	st := db.fold.state
+	if err := db.tx(ctx, func(tx *sql.Tx) error { return fn(tx, &st) }); err != nil {
 		return err
 	}
-	f.state = st
+	db.fold.state = st
 	return nil
 }
 
@@ -115,8 +134,8 @@ func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int6
 // usage_daily: the rows of the key ids after st.cursor, as many as the
 // share of usageFoldPeriod elapsed since the previous fold is of all the
 // pending rows (at least one), so that a sweep over every key takes about
-// the period whatever the flush interval. At the end of the ids the sweep
-// starts over.
+// the period however often CompactUsage runs. At the end of the ids the
+// sweep starts over.
 func foldUsage(ctx context.Context, tx *sql.Tx, st *foldState, now time.Time, period time.Duration) error {
 	share := 1.0
 	if elapsed := now.Sub(st.last); period > 0 && elapsed < period {
@@ -124,7 +143,7 @@ func foldUsage(ctx context.Context, tx *sql.Tx, st *foldState, now time.Time, pe
 	}
 	n := int64(math.Ceil(float64(st.rows) * share))
 	if n <= 0 {
-		st.last = now // nothing pending: the sweep's time starts with the next row
+		st.last = now // nothing pending, or no time elapsed (a clock gone back)
 		return nil
 	}
 	var upper sql.NullString

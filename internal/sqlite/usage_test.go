@@ -89,7 +89,7 @@ func TestUsageFold(t *testing.T) {
 	t.Run("folding changes no answer", func(t *testing.T) {
 		db, path, team, keys := usageSeed(t, 3)
 		ctx := t.Context()
-		db.SetUsageFold(time.Minute, func() time.Time { return day1 }) // the clock stands: no flush folds
+		db.SetUsageFold(time.Minute, day1) // AddUsage folds nothing; CompactUsage does, below
 		gone := pome.NewID("key_")
 		flush := func(ds ...pome.UsageDelta) {
 			t.Helper()
@@ -111,7 +111,7 @@ func TestUsageFold(t *testing.T) {
 			t.Fatalf("usage_pending holds %d rows, want 4 (k0 on two days, k1, the unknown key)", n)
 		}
 
-		if err := db.FoldAllUsage(ctx); err != nil {
+		if err := db.FoldAllUsage(ctx, day1); err != nil {
 			t.Fatalf("FoldAllUsage = %v", err)
 		}
 		if n := pendingRows(t, path); n != 0 || db.PendingUsageRows() != 0 {
@@ -133,7 +133,7 @@ func TestUsageFold(t *testing.T) {
 			t.Errorf("folded + pending usage of k0 = %q, want %q", got, want)
 		}
 		mixed := usageView(t, db, team, keys)
-		if err := db.FoldAllUsage(ctx); err != nil {
+		if err := db.FoldAllUsage(ctx, day1); err != nil {
 			t.Fatalf("FoldAllUsage = %v", err)
 		}
 		if after := usageView(t, db, team, keys); after != mixed {
@@ -141,17 +141,16 @@ func TestUsageFold(t *testing.T) {
 		}
 	})
 
-	t.Run("each flush folds the elapsed share of the sweep, in key order", func(t *testing.T) {
+	t.Run("each compaction folds the elapsed share of the sweep, in key order", func(t *testing.T) {
 		db, path, _, keys := usageSeed(t, 40)
 		ctx := t.Context()
 		now := day1
-		db.SetUsageFold(time.Minute, func() time.Time { return now })
+		db.SetUsageFold(time.Minute, now)
 		var all []pome.UsageDelta
 		for _, k := range keys[:39] {
 			all = append(all, pome.UsageDelta{KeyID: k.ID, Count: 1, LastUsed: day1})
 		}
-		// The first flush after an idle time folds nothing: its rows wait
-		// for the sweep.
+		// A flush folds nothing: its rows wait for the sweep.
 		if err := db.AddUsage(ctx, all); err != nil {
 			t.Fatalf("AddUsage = %v", err)
 		}
@@ -182,9 +181,14 @@ func TestUsageFold(t *testing.T) {
 			}
 			return out
 		}
+		// A step is a compaction d after the previous one, then a flush
+		// of one count of k.
 		step := func(d time.Duration, k pome.Key, want []string) {
 			t.Helper()
 			now = now.Add(d)
+			if err := db.CompactUsage(ctx, now); err != nil {
+				t.Fatalf("CompactUsage = %v", err)
+			}
 			if err := db.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: day1}}); err != nil {
 				t.Fatalf("AddUsage = %v", err)
 			}
@@ -202,7 +206,7 @@ func TestUsageFold(t *testing.T) {
 		// A period later, every row after the sweep's place is due: the
 		// sweep folds them all and stands at the last id.
 		step(time.Minute, keys[39], ids(keys[39:]))
-		// Nothing is left after it: the sweep starts over, next flush.
+		// Nothing is left after it: the sweep starts over, next compaction.
 		step(time.Minute, keys[0], []string{keys[0].ID, keys[39].ID})
 		step(time.Minute, keys[1], ids(keys[1:2]))
 		for _, want := range []struct {
@@ -219,7 +223,7 @@ func TestUsageFold(t *testing.T) {
 	t.Run("pending rows survive a restart and are swept after it", func(t *testing.T) {
 		db, path, team, keys := usageSeed(t, 2)
 		ctx := t.Context()
-		db.SetUsageFold(time.Minute, func() time.Time { return day1 })
+		db.SetUsageFold(time.Minute, day1)
 		if err := db.AddUsage(ctx, []pome.UsageDelta{{KeyID: keys[0].ID, Count: 4, LastUsed: day1},
 			{KeyID: keys[1].ID, Count: 1, LastUsed: day1}}); err != nil {
 			t.Fatalf("AddUsage = %v", err)
@@ -235,7 +239,7 @@ func TestUsageFold(t *testing.T) {
 		if db.PendingUsageRows() != 2 {
 			t.Errorf("after re-open the sweep counts %d pending rows, want 2", db.PendingUsageRows())
 		}
-		if err := db.FoldAllUsage(ctx); err != nil {
+		if err := db.FoldAllUsage(ctx, day1); err != nil {
 			t.Fatalf("FoldAllUsage = %v", err)
 		}
 		if n := pendingRows(t, path); n != 0 {

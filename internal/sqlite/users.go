@@ -16,19 +16,13 @@ const (
 // the signup's audit event in one transaction.
 func (db *DB) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team, ev pome.AuditEvent) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)`,
-			u.ID, u.Email, u.PasswordHash, toMS(u.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, qInsertUser, userRow(&u)...); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO teams (id, slug, name, plan_tier, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Slug, t.Name, t.PlanTier, t.Status, toMS(t.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, qInsertTeam, teamRow(&t)...); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO memberships (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`,
-			t.ID, u.ID, string(pome.RoleOwner), toMS(t.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, qInsertMembership, membershipRow(t.ID, u.ID, pome.RoleOwner, t.CreatedAt)...); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, ev)

@@ -1,0 +1,38 @@
+package account
+
+import (
+	"context"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// Store is what a Service keeps users, teams, members, sessions and the
+// audit log in: the methods of pome.Store it calls, which every store
+// implements (see pome.Store for each one's contract).
+type Store interface {
+	// Users and their personal teams.
+	CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team, ev pome.AuditEvent) error
+	UserByEmail(ctx context.Context, email string) (pome.User, error)
+	UserByID(ctx context.Context, id string) (pome.User, error)
+	Memberships(ctx context.Context, userID string) ([]pome.Membership, error)
+
+	// Teams and their members.
+	TeamBySlug(ctx context.Context, slug string) (pome.Team, error)
+	UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time, ev pome.AuditEvent) error
+	AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error
+	Members(ctx context.Context, teamID string) ([]pome.TeamMember, error)
+	Member(ctx context.Context, teamID, userID string) (pome.TeamMember, error)
+	SetMemberRole(ctx context.Context, teamID, userID string, from, to pome.Role, at time.Time, ev pome.AuditEvent) error
+	RemoveMember(ctx context.Context, teamID, userID string, from pome.Role, at time.Time, ev pome.AuditEvent) ([]string, error)
+
+	// Sessions.
+	CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditEvent) error
+	SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session, error)
+	TouchSession(ctx context.Context, d pome.Digest, lastSeen time.Time) error
+	DeleteSession(ctx context.Context, d pome.Digest, ev *pome.AuditEvent) error
+
+	// The audit log.
+	AppendAudit(ctx context.Context, ev pome.AuditEvent) error
+	AuditEvents(ctx context.Context, f pome.AuditFilter) ([]pome.AuditEvent, error)
+}

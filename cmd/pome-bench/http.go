@@ -39,7 +39,7 @@ func httpTargets() []target {
 		}, pome: true},
 		// Gateway mode (docs/protect.md) in front of the bare server above,
 		// both pinned to the server CPU: its ratio to bare is what a proxy
-		// hop with authentication costs (PERF-NOTES.md, Peers).
+		// hop with authentication costs (docs/performance.md).
 		{name: "pome gateway → bare", start: func(ctx context.Context, b *bench) (*server, error) {
 			if b.bareAddr == "" {
 				return nil, errors.New("the gateway target needs the bare server started first")

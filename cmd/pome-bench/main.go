@@ -1,4 +1,4 @@
-// Command pome-bench measures Pome on this machine in one run (BENCHMARKS.md):
+// Command pome-bench measures Pome on this machine in one run (docs/performance.md):
 //
 //   - http: a bare net/http server answering the /v1/me JSON without
 //     authentication, and `pome serve` on SQLite holding -keys keys, driven
@@ -10,7 +10,7 @@
 //   - miss-sqlite, miss-postgres: cache-miss verification latency (p50, p99)
 //     with -miss-keys keys in the store, in process.
 //
-// Servers run pinned as PERF-NOTES.md says: GOMAXPROCS=1 on -server-cpu, the
+// Servers run pinned as docs/performance.md says: GOMAXPROCS=1 on -server-cpu, the
 // load generator on -load-cpu. wrk is used when installed, else a Go load
 // generator built in. To compare another server (gateway mode, say), add a
 // target to httpTargets.

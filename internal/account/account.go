@@ -13,7 +13,7 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// Session lifetimes of SPEC §5.
+// Session lifetimes of docs/api.md.
 const (
 	SessionAbsoluteTimeout = 30 * 24 * time.Hour
 	SessionIdleTimeout     = 7 * 24 * time.Hour

@@ -187,7 +187,7 @@ func TestMember(t *testing.T) {
 	}
 }
 
-// The stored hash is argon2id with the SPEC's parameters, never the password:
+// The stored hash is argon2id with the documented parameters, never the password:
 // a Config that sets no cost, as production's, hashes at 19 MiB, t=2, p=1.
 func TestPasswordHashFormat(t *testing.T) {
 	t.Parallel()

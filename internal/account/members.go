@@ -12,7 +12,7 @@ import (
 var roleErr = pome.InvalidParameter("'role' must be one of owner, admin, developer, viewer")
 
 // Members lists the members of m's team. Every member may read the list:
-// SPEC §4 restricts managing members, not knowing one's colleagues.
+// docs/api.md restricts managing members, not knowing one's colleagues.
 func (s *Service) Members(ctx context.Context, m pome.Member) ([]pome.TeamMember, error) {
 	return s.store.Members(ctx, m.Team.ID)
 }

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Argon2id parameters of SPEC §5 (the OWASP minimum): 19 MiB, t=2, p=1. They
+// Argon2id parameters of docs/api.md (the OWASP minimum): 19 MiB, t=2, p=1. They
 // are the cost of every hash unless Config.PasswordCost says otherwise,
 // which only tests do (TestPasswordHashFormat).
 const (

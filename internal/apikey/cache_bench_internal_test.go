@@ -64,7 +64,7 @@ func heapInUse() uint64 {
 // keys, cycling through all of them (the HTTP benchmark's load). It reports
 // the heap each cached key costs (cache entry, interned team and creator
 // record, key-id index), and how long a full garbage collection takes with
-// the cache full: PERF-NOTES' lesson is that the collector, not the lookup,
+// the cache full: the lesson of docs/performance.md is that the collector, not the lookup,
 // is what a large cache costs.
 func BenchmarkVerifyCached100k(b *testing.B) {
 	const n = 100_000

@@ -15,7 +15,7 @@ import (
 )
 
 // A key revoked on this node is refused on the very next request, though it
-// was cached (SPEC §5), and so is the old key of a roll with no grace.
+// was cached (docs/api.md), and so is the old key of a roll with no grace.
 func TestCachedKeyRevokedOnNextRequest(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

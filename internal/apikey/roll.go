@@ -8,7 +8,7 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// Grace of a roll: how long the old key keeps working (SPEC §5).
+// Grace of a roll: how long the old key keeps working (docs/api.md).
 const (
 	DefaultRollGraceHours = 24
 	maxRollGraceHours     = 168

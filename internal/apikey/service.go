@@ -10,7 +10,7 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// Limits of SPEC §5 on key creation.
+// Limits of docs/api.md on key creation.
 const (
 	maxNameLen        = 100
 	maxDescriptionLen = 500

@@ -14,7 +14,7 @@ import (
 )
 
 // DefaultCacheSize is how many verified keys a Verifier holds at most. At
-// about 330 bytes per cached key (BENCHMARKS.md) a full cache is about
+// about 330 bytes per cached key (docs/performance.md) a full cache is about
 // 330 MB; SetCacheSize changes it.
 const DefaultCacheSize = 1_000_000
 
@@ -116,7 +116,7 @@ func (c clock) NowNano() int64 { return c.now().UnixNano() }
 func (c clock) Tick(d time.Duration) <-chan time.Time { return time.Tick(d) }
 
 // cachedKey is one verified key as the cache holds it, few in pointers
-// (PERF-NOTES: with 100k cached keys, garbage collection is what costs): the
+// (with 100k cached keys, garbage collection is what costs: docs/performance.md): the
 // key's own strings in one allocation, its times as integers, its team and
 // creator in a record shared by every key of that creator in that team, and
 // nothing that verification does not answer (a key's description, usage
@@ -184,7 +184,7 @@ func (c *cachedKey) keyOwner(d pome.Digest, r *ownerRecord) pome.KeyOwner {
 			Status: r.status, CreatedAt: time.Unix(0, r.teamCreated).UTC()},
 		User:        pome.User{ID: r.userID, Email: r.email, CreatedAt: time.Unix(0, r.userCreated).UTC()},
 		CreatorRole: r.creatorRole,
-		// A key never does more than its creator can do now (SPEC §4).
+		// A key never does more than its creator can do now (docs/api.md).
 		Role: c.role.Min(r.creatorRole),
 	}
 }
@@ -345,7 +345,7 @@ func (v *Verifier) ForgetTeam(teamID string) {
 }
 
 // forgetMatching drops every cached key whose owner record matches. It scans
-// the cache (a few milliseconds per 100,000 entries, BENCHMARKS.md): team and
+// the cache (a few milliseconds per 100,000 entries, docs/performance.md): team and
 // member changes are rare, and an index by team would cost pointers in every
 // entry. Keys are invalidated one by one, by digest, so that hits on other
 // keys go on meanwhile.

@@ -37,7 +37,15 @@ func registerStats(reg *prometheus.Registry, v *apikey.Verifier, m *meter.Meter)
 		}, func() float64 { return float64(m.Stats().FlushedKeys) }))
 		register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "pome_usage_flush_seconds_total",
-			Help: "Time spent writing usage flushes.",
+			Help: "Time spent writing usage flushes and compacting them.",
 		}, func() float64 { return m.Stats().FlushDuration.Seconds() }))
+		register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "pome_usage_compactions_total",
+			Help: "Compactions of pending usage into the totals, one transaction each when there was something to fold.",
+		}, func() float64 { return float64(m.Stats().Compactions) }))
+		register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "pome_usage_compaction_errors_total",
+			Help: "Compactions that failed; what was pending stays pending for the next one.",
+		}, func() float64 { return float64(m.Stats().CompactErrors) }))
 	}
 }

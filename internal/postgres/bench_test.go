@@ -37,7 +37,7 @@ func BenchmarkKeyByDigest(b *testing.B) {
 }
 
 // BenchmarkAddUsage1000 is one flush of 1,000 keys' counts: one transaction
-// of two statements (PERF-NOTES: about 10 ms for the unnest form).
+// of two statements (docs/performance.md: about 10 ms for the unnest form).
 func BenchmarkAddUsage1000(b *testing.B) {
 	db, keys := seedKeys(b, 1000)
 	deltas := make([]pome.UsageDelta, len(keys))

@@ -500,7 +500,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 
 	// The audit log shows what happened.
 	alice.click(`.nav-links a[href^="/audit"]`)
-	alice.waitFor("the audit log", `location.pathname === "/audit"`)
+	alice.waitFor("the audit log", `location.pathname === "/audit" && document.readyState === "complete"`)
 	for _, action := range []string{pome.AuditSignup, pome.AuditKeyCreated, pome.AuditKeyRolled, pome.AuditKeyRevoked, pome.AuditKeyExpired} {
 		alice.check("the audit log shows "+action, fmt.Sprintf(`!!document.querySelector('tr[data-action=%q]')`, action))
 	}

@@ -243,8 +243,6 @@ func (tb *tab) text(sel string) string {
 	return eval[string](tb, fmt.Sprintf(`(document.querySelector(%q) || {textContent: ""}).textContent.trim()`, sel))
 }
 
-func (tb *tab) pathname() string { return eval[string](tb, `location.pathname + location.search`) }
-
 // shoot saves a screenshot of the viewport (the page as the person sees it,
 // dialogs included), numbered in the order taken, and returns it.
 func (tb *tab) shoot(name string) []byte {

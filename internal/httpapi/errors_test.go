@@ -38,3 +38,18 @@ func TestStatusOf(t *testing.T) {
 		}
 	}
 }
+
+// A viewer key may read, and reading is GET and HEAD only: every other
+// method asks to write.
+func TestActionOf(t *testing.T) {
+	t.Parallel()
+	for method, want := range map[string]pome.Action{
+		"GET": pome.ActionAPIRead, "HEAD": pome.ActionAPIRead,
+		"POST": pome.ActionAPIWrite, "PUT": pome.ActionAPIWrite, "PATCH": pome.ActionAPIWrite,
+		"DELETE": pome.ActionAPIWrite, "OPTIONS": pome.ActionAPIWrite,
+	} {
+		if got := httpapi.ActionOf(method); got != want {
+			t.Errorf("ActionOf(%s) = %d, want %d", method, got, want)
+		}
+	}
+}

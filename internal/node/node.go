@@ -53,8 +53,8 @@ type Config struct {
 	// KeyFormat is the deployment's key format; the zero value is
 	// pome.DefaultKeyFormat.
 	KeyFormat pome.KeyFormat
-	// Rules are the rate limits; Limiter counts them. A nil Limiter turns
-	// every limit off.
+	// Rules are the rate limits; Limiter counts them. With a nil Limiter,
+	// New turns every limit off and Open opens one (memory, or Redis).
 	Rules   ratelimit.Rules
 	Limiter ratelimit.Limiter
 	// SignupOpen lets anyone sign up.
@@ -86,7 +86,6 @@ type Node struct {
 	Verifier      *apikey.Verifier
 	Meter         *meter.Meter
 	Limiter       ratelimit.Limiter // nil: no limits
-	Rules         ratelimit.Rules
 	Gate          *authz.Gate
 	Keys          *apikey.Service
 	Accounts      *account.Service
@@ -126,7 +125,7 @@ func New(store pome.Store, cfg Config) *Node {
 	if ttl == 0 {
 		ttl = CacheTTL
 	}
-	n := &Node{Store: store, Limiter: cfg.Limiter, Rules: cfg.Rules, Now: now, log: log,
+	n := &Node{Store: store, Limiter: cfg.Limiter, Now: now, log: log,
 		sync: newSyncSignal(store.ChangeSignal)}
 	n.Verifier = apikey.NewVerifier(store, format, ttl, now)
 	n.Verifier.SetFollowedTTL(FollowedCacheTTL)

@@ -93,8 +93,8 @@ type Store interface {
 	// delta adds to its key's usage count and to its bucket for the UTC day
 	// of its LastUsed, and moves last_used forward (never back). Deltas of
 	// keys that no longer exist are dropped. Every read (KeyByDigest,
-	// KeyByID, ListKeys, DailyUsage) answers with them as soon as AddUsage
-	// returns, whether or not CompactUsage has run since.
+	// KeyByID, ListKeys, DailyUsage, TeamDailyUsage) answers with them as
+	// soon as AddUsage returns, whether or not CompactUsage has run since.
 	AddUsage(ctx context.Context, deltas []UsageDelta) error
 	// CompactUsage is the store's upkeep of what AddUsage recorded, called
 	// by the meter after each flush, at now. A store may keep recorded
@@ -109,6 +109,11 @@ type Store interface {
 	// DailyUsage returns a key's counts for the days from since (midnight UTC)
 	// on, oldest first, only days with requests.
 	DailyUsage(ctx context.Context, keyID string, since time.Time) ([]DailyUsage, error)
+	// TeamDailyUsage returns the counts of a team's keys summed per day, as
+	// DailyUsage does for one key: every key of the team, revoked and
+	// expired ones included, or only the keys createdBy created when it is
+	// not empty.
+	TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]DailyUsage, error)
 
 	// Changes returns change-log entries with Seq > after, oldest first, at
 	// most limit of them.

@@ -187,6 +187,11 @@ func (s *CountingStore) DailyUsage(ctx context.Context, keyID string, since time
 	return s.next.DailyUsage(ctx, keyID, since)
 }
 
+func (s *CountingStore) TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error) {
+	s.count("TeamDailyUsage")
+	return s.next.TeamDailyUsage(ctx, teamID, createdBy, since)
+}
+
 func (s *CountingStore) Changes(ctx context.Context, after int64, limit int) ([]pome.Change, error) {
 	s.count("Changes")
 	return s.next.Changes(ctx, after, limit)

@@ -109,11 +109,28 @@ func (db *DB) CompactUsage(ctx context.Context, now time.Time) error { return ni
 // DailyUsage returns a key's non-empty daily counts from since's UTC day on,
 // oldest first.
 func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error) {
-	rows, err := db.pool.Query(ctx,
+	return db.dailyUsage(ctx, "daily usage",
 		`SELECT day, count FROM usage_daily WHERE key_id = $1 AND day >= $2::date ORDER BY day`,
 		keyID, dayOf(since))
+}
+
+// TeamDailyUsage returns the non-empty daily counts of a team's keys (of
+// createdBy's keys only, unless it is empty), summed, from since's UTC day
+// on, oldest first.
+func (db *DB) TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error) {
+	return db.dailyUsage(ctx, "team daily usage",
+		`SELECT d.day, sum(d.count)::bigint FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
+		WHERE k.team_id = $1 AND ($2::text = '' OR k.created_by = $2) AND d.day >= $3::date
+		GROUP BY d.day ORDER BY d.day`,
+		teamID, createdBy, dayOf(since))
+}
+
+// dailyUsage runs query, whose rows are a day and its count, and collects
+// them as days at midnight UTC.
+func (db *DB) dailyUsage(ctx context.Context, op, query string, args ...any) ([]pome.DailyUsage, error) {
+	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, db.translate(ctx, "daily usage", err)
+		return nil, db.translate(ctx, op, err)
 	}
 	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
@@ -122,7 +139,7 @@ func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]
 		return u, err
 	})
 	if err != nil {
-		return nil, db.translate(ctx, "daily usage", err)
+		return nil, db.translate(ctx, op, err)
 	}
 	return us, nil
 }

@@ -195,17 +195,34 @@ func foldUsage(ctx context.Context, tx *sql.Tx, st *foldState, now time.Time, pe
 // DailyUsage returns a key's non-empty daily counts from since's UTC day on,
 // oldest first: the folded buckets plus the pending rows.
 func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error) {
-	return queryAll(ctx, db, "daily usage", func(row scanner) (pome.DailyUsage, error) {
+	return db.dailyUsage(ctx, "daily usage", `k.id = ?2`, since, keyID)
+}
+
+// TeamDailyUsage returns the non-empty daily counts of a team's keys (of
+// createdBy's keys only, unless it is empty), summed, from since's UTC day
+// on, oldest first: the folded buckets plus the pending rows.
+func (db *DB) TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error) {
+	return db.dailyUsage(ctx, "team daily usage", `k.team_id = ?2 AND (?3 = '' OR k.created_by = ?3)`, since, teamID, createdBy)
+}
+
+// dailyUsage sums per UTC day, from since's day on, the counts of the keys
+// that where (a condition on api_keys k, whose arguments args are ?2 on)
+// selects. Pending rows are added to the folded buckets, so that a count
+// reads as soon as AddUsage returns; the join leaves out the pending rows
+// of keys that are gone, which the fold will drop.
+func (db *DB) dailyUsage(ctx context.Context, op, where string, since time.Time, args ...any) ([]pome.DailyUsage, error) {
+	return queryAll(ctx, db, op, func(row scanner) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
 		var day int64
 		err := row.Scan(&day, &u.Count)
 		u.Day = fromMS(day)
 		return u, err
 	}, `SELECT day, sum(count) FROM (
-			SELECT day, count FROM usage_daily WHERE key_id = ?1 AND day >= ?2
+			SELECT d.day, d.count FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
+			WHERE `+where+` AND d.day >= ?1
 			UNION ALL
-			SELECT day, count FROM usage_pending WHERE key_id = ?1 AND day >= ?2 AND count > 0
-				AND EXISTS (SELECT 1 FROM api_keys WHERE id = ?1))
+			SELECT p.day, p.count FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
+			WHERE `+where+` AND p.day >= ?1 AND p.count > 0)
 		GROUP BY day ORDER BY day`,
-		keyID, toMS(dayOf(since)))
+		append([]any{toMS(dayOf(since))}, args...)...)
 }

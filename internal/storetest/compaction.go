@@ -64,6 +64,7 @@ var compactionTests = []test{
 			"k0: 5, " + day2.Add(time.Minute).Format(time.RFC3339Nano) + ", [" + day1.Format(time.RFC3339Nano) + ":2 " + day2.Format(time.RFC3339Nano) + ":3]",
 			"k1: 6, " + day1.Add(23*time.Hour).Format(time.RFC3339Nano) + ", [" + day1.Format(time.RFC3339Nano) + ":6]",
 			"k2: 0, nil, []",
+			"team: [" + day1.Format(time.RFC3339Nano) + ":8 " + day2.Format(time.RFC3339Nano) + ":3]",
 		} {
 			if !containsLine(want, line) {
 				t.Fatalf("usage before compaction:\n%s\nwant a line %q", want, line)
@@ -194,8 +195,8 @@ var compactionTests = []test{
 
 // usageView is everything s answers about the usage of keys (and of the key
 // id gone, which no key has), one line per key, as one string: the counts
-// and last uses of ListKeys, KeyByID and KeyByDigest, which must agree, and
-// the daily buckets.
+// and last uses of ListKeys, KeyByID and KeyByDigest, which must agree, the
+// daily buckets, and those of the whole team.
 func usageView(t *testing.T, s pome.Store, a account, keys []pome.Key, gone string) string {
 	t.Helper()
 	ctx := t.Context()
@@ -233,7 +234,11 @@ func usageView(t *testing.T, s pome.Store, a account, keys []pome.Key, gone stri
 	if err != nil {
 		t.Fatalf("DailyUsage(unknown key) = %v, want nil", err)
 	}
-	return v + fmt.Sprintf("unknown key: %s\n", fmtDaily(daily))
+	team, err := s.TeamDailyUsage(ctx, a.Team.ID, "", t0.AddDate(0, 0, -30))
+	if err != nil {
+		t.Fatalf("TeamDailyUsage(%q) = %v, want nil", a.Team.ID, err)
+	}
+	return v + fmt.Sprintf("unknown key: %s\nteam: %s\n", fmtDaily(daily), fmtDaily(team))
 }
 
 func containsLine(s, line string) bool { return slices.Contains(strings.Split(s, "\n"), line) }

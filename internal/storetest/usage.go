@@ -113,6 +113,69 @@ var usageTests = []test{
 			t.Errorf("AddUsage(nil) = %v, want nil", err)
 		}
 	}},
+	{"TeamDailyUsage sums the team's keys per day, folded and pending, by creator", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		dev := mustAccount(t, s, "dev")
+		mustAddMember(t, s, a, dev, pome.RoleDeveloper, t0)
+		other := mustAccount(t, s, "other")
+		own := mustKey(t, s, a, "own", t0)
+		revoked := mustKey(t, s, a, "revoked", t0)
+		expiring := newKey(a, "expiring", t0)
+		expiring.CreatedBy, expiring.ExpiresAt = dev.User.ID, ptr(at(time.Hour))
+		mustCreateKey(t, s, expiring)
+		others := mustKey(t, s, other, "others", t0)
+		day1 := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+		day2, day3 := day1.AddDate(0, 0, 1), day1.AddDate(0, 0, 2)
+		add := func(deltas ...pome.UsageDelta) {
+			t.Helper()
+			if err := s.AddUsage(t.Context(), deltas); err != nil {
+				t.Fatalf("AddUsage(%+v) = %v, want nil", deltas, err)
+			}
+		}
+		add(pome.UsageDelta{KeyID: own.ID, Count: 1, LastUsed: day1.Add(time.Hour)},
+			pome.UsageDelta{KeyID: expiring.ID, Count: 2, LastUsed: day1.Add(2 * time.Hour)},
+			pome.UsageDelta{KeyID: others.ID, Count: 100, LastUsed: day1})
+		// Folded: the next counts are added to these while still pending.
+		for _, d := range compactions {
+			if err := s.CompactUsage(t.Context(), at(d)); err != nil {
+				t.Fatalf("CompactUsage(%s) = %v, want nil", at(d), err)
+			}
+		}
+		add(pome.UsageDelta{KeyID: own.ID, Count: 4, LastUsed: day2},
+			pome.UsageDelta{KeyID: revoked.ID, Count: 8, LastUsed: day1.Add(3 * time.Hour)},
+			pome.UsageDelta{KeyID: expiring.ID, Count: 16, LastUsed: day3.Add(time.Hour)},
+			pome.UsageDelta{KeyID: others.ID, Count: 200, LastUsed: day2},
+			pome.UsageDelta{KeyID: pome.NewID("key_"), Count: 1000, LastUsed: day1})
+		if _, err := s.RevokeKey(t.Context(), a.Team.ID, revoked.ID, day3, sysEvent(pome.AuditKeyRevoked, day3)); err != nil {
+			t.Fatalf("RevokeKey(%q) = %v, want nil", revoked.ID, err)
+		}
+		month := day1.AddDate(0, 0, -30)
+		for _, tc := range []struct {
+			team, by string
+			since    time.Time
+			want     []pome.DailyUsage
+		}{
+			{a.Team.ID, "", month, []pome.DailyUsage{{Day: day1, Count: 11}, {Day: day2, Count: 4}, {Day: day3, Count: 16}}},
+			{a.Team.ID, a.User.ID, month, []pome.DailyUsage{{Day: day1, Count: 9}, {Day: day2, Count: 4}}},
+			{a.Team.ID, dev.User.ID, month, []pome.DailyUsage{{Day: day1, Count: 2}, {Day: day3, Count: 16}}},
+			// since is taken from its day's midnight UTC.
+			{a.Team.ID, "", day2.Add(12 * time.Hour), []pome.DailyUsage{{Day: day2, Count: 4}, {Day: day3, Count: 16}}},
+			{other.Team.ID, "", month, []pome.DailyUsage{{Day: day1, Count: 100}, {Day: day2, Count: 200}}},
+			// A creator filter never reaches out of the team.
+			{other.Team.ID, a.User.ID, month, nil},
+			{pome.NewID("tm_"), "", month, nil},
+		} {
+			got, err := s.TeamDailyUsage(t.Context(), tc.team, tc.by, tc.since)
+			if err != nil || fmtDaily(got) != fmtDaily(tc.want) {
+				t.Errorf("TeamDailyUsage(%q, %q, %v) = %s, %v, want %s", tc.team, tc.by, tc.since, fmtDaily(got), err, fmtDaily(tc.want))
+			}
+			for _, d := range got {
+				if d.Day.Location() != time.UTC {
+					t.Errorf("TeamDailyUsage(%q, %q, %v) day %v not in UTC", tc.team, tc.by, tc.since, d.Day)
+				}
+			}
+		}
+	}},
 	{"DailyUsage of unused key is empty", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		k := mustKey(t, s, a, "ci", t0)

@@ -2,6 +2,7 @@ package apikey_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -171,6 +172,28 @@ func TestVisibility(t *testing.T) {
 	if _, err := f.keys.List(t.Context(), viewer, ""); !errors.Is(err, pome.ErrInsufficientPermissions) {
 		t.Errorf("viewer listing: %v, want insufficient_permissions", err)
 	}
+	// Get sees what List shows: the key of another is not found, not forbidden.
+	for _, tc := range []struct {
+		who  string
+		m    pome.Member
+		key  pome.Key
+		want error
+	}{
+		{"developer, own key", dev1, k1, nil},
+		{"developer, a colleague's key", dev1, k2, pome.ErrKeyNotFound},
+		{"admin, a developer's revoked key", admin, k2, nil},
+		{"owner", owner, k1, nil},
+		{"viewer", viewer, k1, pome.ErrKeyNotFound},
+		{"another team", outsider, k1, pome.ErrKeyNotFound},
+	} {
+		k, err := f.keys.Get(t.Context(), tc.m, tc.key.ID)
+		if !errors.Is(err, tc.want) || err == nil && k.ID != tc.key.ID {
+			t.Errorf("Get(%s) = %s, %v; want %s, %v", tc.who, k.ID, err, tc.key.ID, tc.want)
+		}
+	}
+	if _, err := f.keys.Get(t.Context(), owner, "key_0000000000000000"); !errors.Is(err, pome.ErrKeyNotFound) {
+		t.Errorf("Get(unknown key) = %v, want key_not_found", err)
+	}
 	if _, err := f.keys.List(t.Context(), owner, "bogus"); pome.AsError(err).Code != "invalid_parameter" {
 		t.Errorf("List(status=bogus): %v, want invalid_parameter", err)
 	}
@@ -315,5 +338,71 @@ func TestUsage(t *testing.T) {
 	}
 	if _, err := f.keys.Usage(t.Context(), f.member(t, nil, pome.RoleOwner), c.Key.ID, 30); !errors.Is(err, pome.ErrKeyNotFound) {
 		t.Errorf("Usage of another team's key = %v, want key_not_found", err)
+	}
+}
+
+// The team's usage sums every key of the team for owners and admins, revoked
+// ones included, and only their own keys for developers; other teams' usage
+// never counts, and a viewer may not read it.
+func TestTeamUsage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	owner := f.member(t, nil, pome.RoleOwner)
+	admin := f.member(t, &owner.Team, pome.RoleAdmin)
+	dev := f.member(t, &owner.Team, pome.RoleDeveloper)
+	viewer := f.member(t, &owner.Team, pome.RoleViewer)
+	outsider := f.member(t, nil, pome.RoleOwner)
+	owners := f.mustCreate(t, owner, apikey.CreateParams{}).Key
+	devs := f.mustCreate(t, dev, apikey.CreateParams{}).Key
+	revoked := f.mustCreate(t, dev, apikey.CreateParams{}).Key
+	others := f.mustCreate(t, outsider, apikey.CreateParams{}).Key
+	now := f.clock.Now()
+	err := f.store.AddUsage(t.Context(), []pome.UsageDelta{
+		{KeyID: owners.ID, Count: 1, LastUsed: now.Add(-48 * time.Hour)},
+		{KeyID: devs.ID, Count: 2, LastUsed: now.Add(-48 * time.Hour)},
+		{KeyID: revoked.ID, Count: 4, LastUsed: now},
+		{KeyID: others.ID, Count: 100, LastUsed: now},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.keys.Revoke(t.Context(), dev, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	counts := func(m pome.Member, days int) ([]int64, error) {
+		ds, err := f.keys.TeamUsage(t.Context(), m, days)
+		var got []int64
+		for i, d := range ds {
+			if want := now.Truncate(24*time.Hour).AddDate(0, 0, i+1-days); !d.Day.Equal(want) {
+				t.Errorf("TeamUsage day %d = %v, want %v", i, d.Day, want)
+			}
+			got = append(got, d.Count)
+		}
+		return got, err
+	}
+	for _, tc := range []struct {
+		who  string
+		m    pome.Member
+		want []int64
+	}{
+		{"owner", owner, []int64{3, 0, 4}},
+		{"admin", admin, []int64{3, 0, 4}},
+		{"developer", dev, []int64{2, 0, 4}},
+		{"another team's owner", outsider, []int64{0, 0, 100}},
+	} {
+		if got, err := counts(tc.m, 3); err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("TeamUsage(%s, 3 days) = %v, %v; want %v", tc.who, got, err, tc.want)
+		}
+	}
+	if _, err := counts(viewer, 3); !errors.Is(err, pome.ErrInsufficientPermissions) {
+		t.Errorf("TeamUsage(viewer) = %v, want insufficient_permissions", err)
+	}
+	for _, n := range []int{0, 91} {
+		if _, err := counts(owner, n); pome.AsError(err).Code != "invalid_parameter" {
+			t.Errorf("TeamUsage(days=%d) = %v, want invalid_parameter", n, err)
+		}
+	}
+	if got, err := counts(owner, 90); err != nil || len(got) != 90 {
+		t.Errorf("TeamUsage(90 days) = %d days, %v; want 90", len(got), err)
 	}
 }

@@ -121,14 +121,32 @@ func (s *Service) List(ctx context.Context, m pome.Member, status string) ([]pom
 	default:
 		return nil, pome.InvalidParameter("'status' must be one of active, revoked, expired, all")
 	}
+	by, err := listedCreator(m)
+	if err != nil {
+		return nil, err
+	}
+	f.CreatedBy = by
+	return s.store.ListKeys(ctx, f)
+}
+
+// listedCreator is whose keys of the team the member may see, list and
+// manage: everyone's ("") for admins and owners, their own for developers.
+// A viewer holds no keys: ErrInsufficientPermissions.
+func listedCreator(m pome.Member) (string, error) {
 	switch {
 	case m.Role.Can(pome.ActionManageAnyKey):
+		return "", nil
 	case m.Role.Can(pome.ActionCreateKey):
-		f.CreatedBy = m.User.ID
-	default:
-		return nil, pome.ErrInsufficientPermissions
+		return m.User.ID, nil
 	}
-	return s.store.ListKeys(ctx, f)
+	return "", pome.ErrInsufficientPermissions
+}
+
+// Get returns a key of the member's team that the member may see; any
+// other key is ErrKeyNotFound, never a 403, so no answer tells that it
+// exists.
+func (s *Service) Get(ctx context.Context, m pome.Member, keyID string) (pome.Key, error) {
+	return s.visibleKey(ctx, m, keyID)
 }
 
 // Revoke revokes a key of the member's team. A key the member may not see is
@@ -153,16 +171,17 @@ func (s *Service) Revoke(ctx context.Context, m pome.Member, keyID string) (pome
 	return k, nil
 }
 
-// visibleKey finds a key of the member's team that the member may manage.
+// visibleKey finds a key of the member's team that the member may manage:
+// one that List shows them.
 func (s *Service) visibleKey(ctx context.Context, m pome.Member, keyID string) (pome.Key, error) {
 	k, err := s.store.KeyByID(ctx, m.Team.ID, keyID)
 	if err != nil {
 		return pome.Key{}, err
 	}
-	if m.Role.Can(pome.ActionManageAnyKey) || m.Role.Can(pome.ActionCreateKey) && k.CreatedBy == m.User.ID {
-		return k, nil
+	if by, err := listedCreator(m); err != nil || by != "" && k.CreatedBy != by {
+		return pome.Key{}, pome.ErrKeyNotFound
 	}
-	return pome.Key{}, pome.ErrKeyNotFound
+	return k, nil
 }
 
 // keyDetails are the audit details of a new key: what it is, never its secret.

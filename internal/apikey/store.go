@@ -17,6 +17,7 @@ type Store interface {
 	RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev pome.AuditEvent) (pome.Key, error)
 	RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (pome.Key, error)
 	DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error)
+	TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error)
 	// Member is the creator of a key being rolled: the new key's role is
 	// at most theirs.
 	Member(ctx context.Context, teamID, userID string) (pome.TeamMember, error)

@@ -7,24 +7,61 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// maxUsageDays is the longest history GET /api/keys/{id}/usage shows.
+// maxUsageDays is the longest history GET /api/keys/{id}/usage and
+// GET /api/usage show.
 const maxUsageDays = 90
 
 // Usage returns a key's daily request counts for the last days days, today
 // included, one entry per day with zeros filled in, oldest first.
 func (s *Service) Usage(ctx context.Context, m pome.Member, keyID string, days int) ([]pome.DailyUsage, error) {
-	if days < 1 || days > maxUsageDays {
-		return nil, pome.InvalidParameter("'days' must be 1 to %d", maxUsageDays)
+	since, err := s.usageSince(days)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := s.visibleKey(ctx, m, keyID); err != nil {
 		return nil, err
 	}
-	today := s.now().UTC().Truncate(24 * time.Hour)
-	since := today.AddDate(0, 0, 1-days)
 	stored, err := s.store.DailyUsage(ctx, keyID, since)
 	if err != nil {
 		return nil, err
 	}
+	return fillDays(since, days, stored), nil
+}
+
+// TeamUsage returns the daily request counts of the team's keys, summed,
+// as Usage does for one key: every key of the team, revoked and expired
+// ones included, for owners and admins, and only their own for developers,
+// whom the team's total would tell the usage of keys they may not see. A
+// viewer, who may list no keys, is ErrInsufficientPermissions.
+func (s *Service) TeamUsage(ctx context.Context, m pome.Member, days int) ([]pome.DailyUsage, error) {
+	since, err := s.usageSince(days)
+	if err != nil {
+		return nil, err
+	}
+	by, err := listedCreator(m)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.store.TeamDailyUsage(ctx, m.Team.ID, by, since)
+	if err != nil {
+		return nil, err
+	}
+	return fillDays(since, days, stored), nil
+}
+
+// usageSince checks days and returns the first of the last days UTC days,
+// today included.
+func (s *Service) usageSince(days int) (time.Time, error) {
+	if days < 1 || days > maxUsageDays {
+		return time.Time{}, pome.InvalidParameter("'days' must be 1 to %d", maxUsageDays)
+	}
+	today := s.now().UTC().Truncate(24 * time.Hour)
+	return today.AddDate(0, 0, 1-days), nil
+}
+
+// fillDays spreads the non-empty days a store returned over one entry per
+// day from since on, days of them, zeros filled in.
+func fillDays(since time.Time, days int, stored []pome.DailyUsage) []pome.DailyUsage {
 	out := make([]pome.DailyUsage, days)
 	for i := range out {
 		out[i].Day = since.AddDate(0, 0, i)
@@ -34,5 +71,5 @@ func (s *Service) Usage(ctx context.Context, m pome.Member, keyID string, days i
 			out[i].Count = d.Count
 		}
 	}
-	return out, nil
+	return out
 }

@@ -333,6 +333,17 @@ func (c *Client) ListKeys(ctx context.Context, status string) (*KeyList, error) 
 	return &v, nil
 }
 
+// GetKey returns the key with id, as ListKeys lists it. A key the user may
+// not see (another team's, a colleague's for a developer, any for a
+// viewer) is pome.ErrKeyNotFound.
+func (c *Client) GetKey(ctx context.Context, id string) (*Key, error) {
+	var v Key
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/keys/" + url.PathEscape(id), want: http.StatusOK}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // CreateKey creates a key in the team. The answer's Key is the plaintext,
 // shown this once.
 func (c *Client) CreateKey(ctx context.Context, p CreateKeyParams) (*CreatedKey, error) {

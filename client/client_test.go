@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -203,6 +204,23 @@ func TestKeys(t *testing.T) {
 		mustAPIError(t, "ListKeys(bogus)", err, http.StatusBadRequest, "invalid_parameter")
 	})
 
+	t.Run("get", func(t *testing.T) {
+		l, err := c.ListKeys(ctx, "all")
+		if err != nil || len(l.Keys) == 0 {
+			t.Fatalf("ListKeys(all) = %+v, %v", l, err)
+		}
+		for _, want := range l.Keys {
+			if got, err := c.GetKey(ctx, want.ID); err != nil || !reflect.DeepEqual(*got, want) {
+				t.Errorf("GetKey(%s) = %+v, %v; want the listed %+v", want.ID, got, err, want)
+			}
+		}
+		_, err = c.GetKey(ctx, "key_doesnotexist00")
+		mustAPIError(t, "GetKey(unknown)", err, http.StatusNotFound, "key_not_found")
+		if !errors.Is(err, pome.ErrKeyNotFound) {
+			t.Errorf("GetKey(unknown) = %v, want ErrKeyNotFound", err)
+		}
+	})
+
 	t.Run("usage", func(t *testing.T) {
 		kc := client.New(s.URL, client.WithAPIKey(k.Key))
 		for range 3 {
@@ -333,6 +351,23 @@ func TestTeamsAndMembers(t *testing.T) {
 	// The session is shared: ForTeam's client is the same sign-in.
 	if inAcme.SessionToken() != bob.SessionToken() {
 		t.Error("ForTeam() client has another session")
+	}
+
+	// A developer reads their own key, in the team ForTeam names, and no
+	// one else's; the owner reads theirs.
+	if got, err := inAcme.GetKey(ctx, k.ID); err != nil || got.ID != k.ID || got.Name != "bob's" {
+		t.Errorf("developer GetKey(own key) = %+v, %v", got, err)
+	}
+	_, err = bob.GetKey(ctx, k.ID)
+	mustAPIError(t, "GetKey() of an acme key in bob's own team", err, http.StatusNotFound, "key_not_found")
+	ak, err := alice.CreateKey(ctx, client.CreateKeyParams{Name: "alice's"})
+	if err != nil {
+		t.Fatalf("CreateKey() = %v", err)
+	}
+	_, err = inAcme.GetKey(ctx, ak.ID)
+	mustAPIError(t, "developer GetKey(the owner's key)", err, http.StatusNotFound, "key_not_found")
+	if got, err := alice.GetKey(ctx, k.ID); err != nil || got.CreatedBy != m.UserID {
+		t.Errorf("owner GetKey(developer's key) = %+v, %v; want it, created by bob", got, err)
 	}
 
 	r, err := alice.RemoveMember(ctx, m.UserID)

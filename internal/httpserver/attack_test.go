@@ -126,6 +126,7 @@ func TestAttacks(t *testing.T) {
 		{name: "key in body", method: "GET", path: "/v1/me", body: `{"api_key":"` + K + `"}`, status: 401, code: missing},
 
 		// Another team's key id on every /api/keys/{id} route, and malformed ids.
+		mgmt("get another team's key", "GET", "/api/keys/"+bobKey.ID, "", 404, "key_not_found"),
 		mgmt("revoke another team's key", "DELETE", "/api/keys/"+bobKey.ID, "", 404, "key_not_found"),
 		mgmt("usage of another team's key", "GET", "/api/keys/"+bobKey.ID+"/usage", "", 404, "key_not_found"),
 		mgmt("roll another team's key", "POST", "/api/keys/"+bobKey.ID+"/roll", `{}`, 404, "key_not_found"),

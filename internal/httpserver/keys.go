@@ -34,6 +34,21 @@ func (a *sessionAPI) listKeys(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// getKey answers GET /api/keys/{id}: the key as GET /api/keys lists it. A
+// key the member may not see is key_not_found.
+func (a *sessionAPI) getKey(w http.ResponseWriter, r *http.Request) error {
+	m, err := a.sess.member(r)
+	if err != nil {
+		return err
+	}
+	k, err := a.keys.Get(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, keyOf(&k, a.now()))
+	return nil
+}
+
 type createKeyRequest struct {
 	Name          *string   `json:"name"`
 	Description   string    `json:"description"`

@@ -1,7 +1,9 @@
 package httpserver_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -36,11 +38,11 @@ func TestKeys(t *testing.T) {
 
 	prod := s.CreateKeyWith(t, alice, `{"name":"Production API Key"}`)
 	tick()
-	s.CreateKeyWith(t, alice, `{"name":"Staging","description":"for staging","expires_in_days":30,"role":"viewer"}`)
+	staging := s.CreateKeyWith(t, alice, `{"name":"Staging","description":"for staging","expires_in_days":30,"role":"viewer"}`)
 	tick()
 	old := s.CreateKeyWith(t, alice, `{"name":"Old"}`)
 	tick()
-	s.CreateKeyWith(t, alice, `{"name":"Short-lived","expires_in_days":1}`)
+	short := s.CreateKeyWith(t, alice, `{"name":"Short-lived","expires_in_days":1}`)
 	tick()
 	bobs := s.CreateKeyWith(t, bob, `{"name":"Bob's key"}`)
 	if r := s.Do(t, alice, "DELETE", "/api/keys/"+old.ID, nil, ""); r.Status != http.StatusOK {
@@ -60,7 +62,41 @@ func TestKeys(t *testing.T) {
 	with := func(sc scenario, name, body string) scenario { sc.name, sc.body = name, body; return sc }
 	long := func(n int) string { return strings.Repeat("x", n) }
 
+	// A key read alone is byte for byte its entry in the list.
+	asListed := func(t *testing.T, r *pometest.Response) {
+		t.Helper()
+		var list struct {
+			Keys []json.RawMessage `json:"keys"`
+		}
+		s.Do(t, alice, "GET", "/api/keys?status=all", nil, "").DecodeJSON(t, &list)
+		id := decode[struct {
+			ID string `json:"id"`
+		}](t, r).ID
+		for _, k := range list.Keys {
+			if strings.Contains(string(k), `"id":"`+id+`"`) {
+				if !bytes.Equal(bytes.TrimSpace(r.Body), k) {
+					t.Errorf("GET /api/keys/%s = %s, want its list entry %s", id, r.Body, k)
+				}
+				return
+			}
+		}
+		t.Errorf("GET /api/keys?status=all lacks %s", id)
+	}
+	get := func(name string, k pometest.CreatedKey) scenario {
+		return scenario{name: name, client: alice, method: "GET", path: "/api/keys/" + k.ID, status: 200, check: asListed}
+	}
+
 	runScenarios(t, s, []scenario{
+		{name: "get used key", client: alice, method: "GET", path: "/api/keys/" + prod.ID, status: 200, golden: "key", check: asListed},
+		get("get key with expiry and description", staging),
+		get("get revoked key", old),
+		get("get expired key", short),
+		{name: "get in own team by slug", client: alice, method: "GET", path: "/api/keys/" + prod.ID + "?team=alice", status: 200, check: asListed},
+		{name: "get other team's key", client: alice, method: "GET", path: "/api/keys/" + bobs.ID, status: 404, typ: "not_found_error", code: "key_not_found"},
+		{name: "get own key in other team", client: alice, method: "GET", path: "/api/keys/" + prod.ID + "?team=bob", status: 404, typ: "not_found_error", code: "team_not_found"},
+		{name: "get unknown key", client: alice, method: "GET", path: "/api/keys/key_0000000000000000", status: 404, typ: "not_found_error", code: "key_not_found"},
+		{name: "bob gets his key", client: bob, method: "GET", path: "/api/keys/" + bobs.ID, status: 200},
+
 		{name: "list active", client: alice, method: "GET", path: "/api/keys", status: 200, golden: "keys_active"},
 		{name: "list revoked", client: alice, method: "GET", path: "/api/keys?status=revoked", status: 200, golden: "keys_revoked"},
 		{name: "list expired", client: alice, method: "GET", path: "/api/keys?status=expired", status: 200, golden: "keys_expired"},
@@ -134,6 +170,7 @@ func TestKeys(t *testing.T) {
 		{name: "usage other team's key", client: alice, method: "GET", path: "/api/keys/" + bobs.ID + "/usage", status: 404, typ: "not_found_error", code: "key_not_found"},
 
 		{name: "list without session", method: "GET", path: "/api/keys", status: 401, typ: "authentication_error", code: "unauthorized", message: "Authentication required"},
+		{name: "get without session", method: "GET", path: "/api/keys/" + bobs.ID, status: 401, typ: "authentication_error", code: "unauthorized"},
 		{name: "create without session", method: "POST", path: "/api/keys", body: `{"name":"x"}`, status: 401, typ: "authentication_error", code: "unauthorized"},
 		{name: "revoke without session", method: "DELETE", path: "/api/keys/" + bobs.ID, status: 401, typ: "authentication_error", code: "unauthorized"},
 		{name: "usage without session", method: "GET", path: "/api/keys/" + bobs.ID + "/usage", status: 401, typ: "authentication_error", code: "unauthorized"},

@@ -98,6 +98,9 @@ func TestManagementRateLimits(t *testing.T) {
 		status int
 	}{
 		{rules.ListKeys, "GET", func(*pometest.Server, *http.Client) string { return "/api/keys" }, "", 200},
+		{rules.ListKeys, "GET", func(s *pometest.Server, c *http.Client) string {
+			return "/api/keys/" + s.CreateKeyWith(t, c, `{"name":"g"}`).ID
+		}, "", 200},
 		{rules.CreateKey, "POST", func(*pometest.Server, *http.Client) string { return "/api/keys" }, `{"name":"k"}`, 201},
 		{rules.RevokeKey, "DELETE", func(s *pometest.Server, c *http.Client) string {
 			return "/api/keys/" + s.CreateKeyWith(t, c, `{"name":"r"}`).ID

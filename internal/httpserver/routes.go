@@ -41,6 +41,9 @@ func routeTable(cfg Config) []route {
 		{session, "GET /api/session", api.handle(api.session)},
 		{session, "GET /api/keys", lim.perMember(cfg.Rules.ListKeys, sess, api.handle(api.listKeys))},
 		{session, "POST /api/keys", lim.perMember(cfg.Rules.CreateKey, sess, api.handle(api.createKey))},
+		// Reading one key reads what a list does: the same quota, as the
+		// dashboard's key page.
+		{session, "GET /api/keys/{id}", lim.perMember(cfg.Rules.ListKeys, sess, api.handle(api.getKey))},
 		{session, "DELETE /api/keys/{id}", lim.perMember(cfg.Rules.RevokeKey, sess, api.handle(api.revokeKey))},
 		{session, "GET /api/keys/{id}/usage", api.handle(api.keyUsage)},
 		// A roll mints a key: it spends the create-key quota.

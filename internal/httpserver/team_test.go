@@ -171,6 +171,12 @@ func TestRoleMatrix(t *testing.T) {
 			}
 			return false // listed their own only
 		}},
+		{"read own key", [4]bool{true, true, true, false}, func(t *testing.T, a *matrixActor) bool {
+			return refused(t, "GET own key", s.Do(t, a.c, "GET", "/api/keys/"+a.ownKey.ID+team, nil, ""), 200)
+		}},
+		{"read any key of the team", [4]bool{true, true, false, false}, func(t *testing.T, a *matrixActor) bool {
+			return refused(t, "GET /api/keys/{id}", s.Do(t, a.c, "GET", "/api/keys/"+aliceKey.ID+team, nil, ""), 200)
+		}},
 		{"revoke any key of the team", [4]bool{true, true, false, false}, func(t *testing.T, a *matrixActor) bool {
 			k := s.CreateKeyWith(t, alice, `{"name":"victim"}`)
 			return refused(t, "DELETE /api/keys/{id}", s.Do(t, a.c, "DELETE", "/api/keys/"+k.ID+team, nil, ""), 200)

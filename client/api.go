@@ -142,9 +142,22 @@ type UsageDay struct {
 }
 
 // Total is the sum of the days' counts.
-func (u *KeyUsage) Total() int64 {
+func (u *KeyUsage) Total() int64 { return totalOf(u.Days) }
+
+// TeamUsage is the daily request counts of a team's keys, summed: every key
+// of the team, revoked and expired ones included, for owners and admins;
+// their own keys for developers. Oldest day first, days without requests
+// included as 0.
+type TeamUsage struct {
+	Days []UsageDay `json:"days"`
+}
+
+// Total is the sum of the days' counts.
+func (u *TeamUsage) Total() int64 { return totalOf(u.Days) }
+
+func totalOf(days []UsageDay) int64 {
 	var n int64
-	for _, d := range u.Days {
+	for _, d := range days {
 		n += d.Count
 	}
 	return n
@@ -380,16 +393,34 @@ func (c *Client) RollKey(ctx context.Context, id string, p RollKeyParams) (*Roll
 // KeyUsage returns the key's daily request counts for the last days days
 // (1 to 90; 0: the server's default, 30), today included.
 func (c *Client) KeyUsage(ctx context.Context, id string, days int) (*KeyUsage, error) {
-	var q url.Values
-	if days != 0 {
-		q = url.Values{"days": {strconv.Itoa(days)}}
-	}
 	var v KeyUsage
-	r := request{method: http.MethodGet, path: "/api/keys/" + url.PathEscape(id) + "/usage", query: q, want: http.StatusOK}
+	r := request{method: http.MethodGet, path: "/api/keys/" + url.PathEscape(id) + "/usage", query: daysQuery(days), want: http.StatusOK}
 	if _, err := c.do(ctx, r, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
+}
+
+// TeamUsage returns the daily request counts of the team's keys that the
+// user may see, summed, for the last days days (1 to 90; 0: the server's
+// default, 30), today included. A viewer, who may list no keys, gets
+// pome.ErrInsufficientPermissions.
+func (c *Client) TeamUsage(ctx context.Context, days int) (*TeamUsage, error) {
+	var v TeamUsage
+	r := request{method: http.MethodGet, path: "/api/usage", query: daysQuery(days), want: http.StatusOK}
+	if _, err := c.do(ctx, r, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// daysQuery is the ?days= of a usage call; 0 sends none, for the server's
+// default.
+func daysQuery(days int) url.Values {
+	if days == 0 {
+		return nil
+	}
+	return url.Values{"days": {strconv.Itoa(days)}}
 }
 
 // Audit returns one page of the team's audit log, newest first (owners and

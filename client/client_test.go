@@ -243,6 +243,17 @@ func TestKeys(t *testing.T) {
 		}
 		_, err = c.KeyUsage(ctx, k.ID, 91)
 		mustAPIError(t, "KeyUsage(91)", err, http.StatusBadRequest, "invalid_parameter")
+
+		// The team's only key: the team's usage is the key's, day by day.
+		tu, err := c.TeamUsage(ctx, 7)
+		if err != nil || !reflect.DeepEqual(tu.Days, u.Days) || tu.Total() != u.Total() {
+			t.Errorf("TeamUsage(7) = %+v, %v; want the key's %+v", tu, err, u.Days)
+		}
+		if tu, err := c.TeamUsage(ctx, 0); err != nil || len(tu.Days) != 30 {
+			t.Errorf("TeamUsage(0) = %v, %v; want 30 days", tu, err)
+		}
+		_, err = c.TeamUsage(ctx, 91)
+		mustAPIError(t, "TeamUsage(91)", err, http.StatusBadRequest, "invalid_parameter")
 	})
 
 	t.Run("roll", func(t *testing.T) {
@@ -337,6 +348,11 @@ func TestTeamsAndMembers(t *testing.T) {
 	}
 	_, err = inAcme.CreateKey(ctx, client.CreateKeyParams{Name: "viewer's"})
 	mustAPIError(t, "viewer CreateKey()", err, http.StatusForbidden, "insufficient_permissions")
+	_, err = inAcme.TeamUsage(ctx, 0)
+	mustAPIError(t, "viewer TeamUsage()", err, http.StatusForbidden, "insufficient_permissions")
+	if !errors.Is(err, pome.ErrInsufficientPermissions) {
+		t.Errorf("viewer TeamUsage() = %v, want ErrInsufficientPermissions", err)
+	}
 	_, err = bob.ForTeam("nope").ListKeys(ctx, "")
 	mustAPIError(t, "ForTeam(nope).ListKeys()", err, http.StatusNotFound, "team_not_found")
 
@@ -368,6 +384,19 @@ func TestTeamsAndMembers(t *testing.T) {
 	mustAPIError(t, "developer GetKey(the owner's key)", err, http.StatusNotFound, "key_not_found")
 	if got, err := alice.GetKey(ctx, k.ID); err != nil || got.CreatedBy != m.UserID {
 		t.Errorf("owner GetKey(developer's key) = %+v, %v; want it, created by bob", got, err)
+	}
+	// The team's usage: the developer's own keys in the team ForTeam names.
+	if _, err := client.New(s.URL, client.WithAPIKey(k.Key)).Me(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Meter.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := inAcme.TeamUsage(ctx, 1); err != nil || u.Total() != 1 {
+		t.Errorf("developer ForTeam(acme).TeamUsage(1) = %+v, %v; want 1 request", u, err)
+	}
+	if u, err := bob.TeamUsage(ctx, 1); err != nil || u.Total() != 0 {
+		t.Errorf("TeamUsage(1) in bob's own team = %+v, %v; want 0 requests", u, err)
 	}
 
 	r, err := alice.RemoveMember(ctx, m.UserID)

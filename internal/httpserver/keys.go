@@ -3,7 +3,6 @@ package httpserver
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
@@ -11,7 +10,8 @@ import (
 	"github.com/pomehq/pome/internal/httpapi"
 )
 
-// defaultUsageDays is how many days GET /api/keys/{id}/usage covers by default.
+// defaultUsageDays is how many days GET /api/keys/{id}/usage and
+// GET /api/usage cover by default.
 const defaultUsageDays = 30
 
 // listKeys answers GET /api/keys: the team's keys the member may see, active
@@ -95,27 +95,50 @@ func (a *sessionAPI) revokeKey(w http.ResponseWriter, r *http.Request) error {
 // keyUsage answers GET /api/keys/{id}/usage?days=N: the key's daily request
 // counts, oldest first, one entry per day.
 func (a *sessionAPI) keyUsage(w http.ResponseWriter, r *http.Request) error {
-	m, err := a.sess.member(r)
+	m, days, err := a.usageRequest(r)
 	if err != nil {
 		return err
-	}
-	days := defaultUsageDays
-	if s := r.URL.Query().Get("days"); s != "" {
-		if days, err = strconv.Atoi(s); err != nil {
-			return pome.InvalidParameter("'days' must be an integer")
-		}
 	}
 	id := r.PathValue("id")
 	usage, err := a.keys.Usage(r.Context(), m, id, days)
 	if err != nil {
 		return err
 	}
-	v := client.KeyUsage{KeyID: id, Days: make([]client.UsageDay, 0, len(usage))}
-	for _, d := range usage {
-		v.Days = append(v.Days, client.UsageDay{Date: d.Day.UTC().Format(time.DateOnly), Count: d.Count})
-	}
-	httpapi.WriteJSON(w, http.StatusOK, v)
+	httpapi.WriteJSON(w, http.StatusOK, client.KeyUsage{KeyID: id, Days: usageDaysOf(usage)})
 	return nil
+}
+
+// teamUsage answers GET /api/usage?days=N: the daily request counts of the
+// team's keys that the member may see, summed, as keyUsage answers for one.
+func (a *sessionAPI) teamUsage(w http.ResponseWriter, r *http.Request) error {
+	m, days, err := a.usageRequest(r)
+	if err != nil {
+		return err
+	}
+	usage, err := a.keys.TeamUsage(r.Context(), m, days)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, client.TeamUsage{Days: usageDaysOf(usage)})
+	return nil
+}
+
+// usageRequest reads the member and ?days= of a usage request: days is
+// defaultUsageDays when absent or empty, and the service checks its range.
+func (a *sessionAPI) usageRequest(r *http.Request) (pome.Member, int, error) {
+	m, err := a.sess.member(r)
+	if err != nil {
+		return pome.Member{}, 0, err
+	}
+	s := r.URL.Query().Get("days")
+	if s == "" {
+		return m, defaultUsageDays, nil
+	}
+	days, err := strconv.Atoi(s)
+	if err != nil {
+		return pome.Member{}, 0, pome.InvalidParameter("'days' must be an integer")
+	}
+	return m, days, nil
 }
 
 type rollKeyRequest struct {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -222,4 +224,158 @@ func TestKeysRoles(t *testing.T) {
 		{name: "viewer member creates", client: dev, method: "POST", path: "/api/keys", body: `{"name":"x"}`, status: 403, typ: "permission_error", code: "insufficient_permissions"},
 		{name: "viewer member lists", client: dev, method: "GET", path: "/api/keys", status: 403, typ: "permission_error", code: "insufficient_permissions"},
 	})
+}
+
+type usageDays struct {
+	Days []struct {
+		Date  string `json:"date"`
+		Count int64  `json:"count"`
+	} `json:"days"`
+}
+
+// counts is the days' counts, oldest first.
+func (u usageDays) counts() []int64 {
+	var n []int64
+	for _, d := range u.Days {
+		n = append(n, d.Count)
+	}
+	return n
+}
+
+// GET /api/usage is the sum of the daily usage of the team's keys: for an
+// owner every key, revoked and expired ones included, day by day the sum of
+// GET /api/keys/{id}/usage over the keys GET /api/keys lists; for a
+// developer their own keys only; never another team's keys; a viewer may not
+// read it. A flush's counts show at once, and the same once compacted.
+func TestTeamUsage(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
+	alice := s.Signup(t, "alice@example.com")
+	bob := s.Signup(t, "bob@example.com")
+	carol := s.Signup(t, "carol@example.com")
+	dave := s.Signup(t, "dave@example.com")
+	s.AddMember(t, alice, "carol@example.com", pome.RoleDeveloper)
+	s.AddMember(t, alice, "dave@example.com", pome.RoleViewer)
+	const team = "?team=alice"
+	inAlices := func(c *http.Client, body string) pometest.CreatedKey {
+		t.Helper()
+		r := s.Do(t, c, "POST", "/api/keys"+team, nil, body)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("POST /api/keys%s %s status = %d, want 201; body %s", team, body, r.Status, r.Body)
+		}
+		return decode[pometest.CreatedKey](t, r)
+	}
+	alices := inAlices(alice, `{"name":"alice's"}`)
+	expiring := inAlices(alice, `{"name":"expiring","expires_in_days":1}`)
+	carols := inAlices(carol, `{"name":"carol's"}`)
+	revoked := inAlices(carol, `{"name":"revoked"}`)
+	bobs := s.CreateKeyWith(t, bob, `{"name":"bob's"}`)
+	use := func(k pometest.CreatedKey, n int) {
+		t.Helper()
+		for range n {
+			if r := s.Do(t, nil, "GET", "/v1/me", apiKey(k.Key), ""); r.Status != http.StatusOK {
+				t.Fatalf("GET /v1/me with %s status = %d, want 200", k.Name, r.Status)
+			}
+		}
+	}
+	flush := func() {
+		t.Helper()
+		if err := s.Meter.Flush(t.Context()); err != nil {
+			t.Fatalf("Meter.Flush() = %v", err)
+		}
+	}
+	use(alices, 2)
+	use(expiring, 1)
+	use(carols, 3)
+	use(revoked, 1)
+	use(bobs, 5)
+	flush()
+	s.Clock.Advance(24 * time.Hour) // expiring is expired from now on
+	use(alices, 1)
+	use(carols, 1)
+	use(revoked, 2)
+	use(bobs, 1)
+	if r := s.Do(t, carol, "DELETE", "/api/keys/"+revoked.ID+team, nil, ""); r.Status != http.StatusOK {
+		t.Fatalf("DELETE /api/keys/%s status = %d, want 200", revoked.ID, r.Status)
+	}
+	flush()
+	s.Clock.Advance(24 * time.Hour)
+	use(alices, 4)
+	flush()
+
+	// sumOfKeys is, day by day, the usage of every key c lists in the team.
+	sumOfKeys := func(t *testing.T, c *http.Client, days int) []int64 {
+		t.Helper()
+		sum := make([]int64, days)
+		for _, k := range decode[keyList](t, s.Do(t, c, "GET", "/api/keys"+team+"&status=all", nil, "")).Keys {
+			path := fmt.Sprintf("/api/keys/%s/usage%s&days=%d", k.ID, team, days)
+			for i, n := range decode[usageDays](t, s.Do(t, c, "GET", path, nil, "")).counts() {
+				sum[i] += n
+			}
+		}
+		return sum
+	}
+	wantCounts := func(c *http.Client, want []int64) func(t *testing.T, r *pometest.Response) {
+		return func(t *testing.T, r *pometest.Response) {
+			got := decode[usageDays](t, r).counts()
+			if !slices.Equal(got, want) {
+				t.Errorf("GET /api/usage = %v, want %v", got, want)
+			}
+			if keys := sumOfKeys(t, c, len(want)); !slices.Equal(got, keys) {
+				t.Errorf("GET /api/usage = %v, want the sum of the keys' usage %v", got, keys)
+			}
+		}
+	}
+	const inv = "invalid_request_error"
+	runScenarios(t, s, []scenario{
+		{name: "owner, every key", client: alice, method: "GET", path: "/api/usage?days=3", status: 200, golden: "team_usage_3",
+			check: wantCounts(alice, []int64{7, 4, 4})},
+		{name: "developer, own keys", client: carol, method: "GET", path: "/api/usage" + team + "&days=3", status: 200,
+			check: wantCounts(carol, []int64{4, 3, 0})},
+		{name: "another team", client: bob, method: "GET", path: "/api/usage?days=3", status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				if got, want := decode[usageDays](t, r).counts(), []int64{5, 1, 0}; !slices.Equal(got, want) {
+					t.Errorf("GET /api/usage as bob = %v, want %v", got, want)
+				}
+			}},
+		{name: "default 30 days", client: alice, method: "GET", path: "/api/usage", status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				u := decode[usageDays](t, r)
+				today := s.Now().UTC().Format(time.DateOnly)
+				if len(u.Days) != 30 || u.Days[29].Date != today || u.Days[27].Count != 7 {
+					t.Errorf("GET /api/usage = %+v, want 30 days ending %s, 7 two days ago", u, today)
+				}
+			}},
+		{name: "90 days", client: alice, method: "GET", path: "/api/usage?days=90", status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				if n := len(decode[usageDays](t, r).Days); n != 90 {
+					t.Errorf("GET /api/usage?days=90 = %d days, want 90", n)
+				}
+			}},
+		{name: "viewer", client: dave, method: "GET", path: "/api/usage" + team, status: 403, typ: "permission_error", code: "insufficient_permissions"},
+		{name: "days 0", client: alice, method: "GET", path: "/api/usage?days=0", status: 400, typ: inv, code: "invalid_parameter"},
+		{name: "days 91", client: alice, method: "GET", path: "/api/usage?days=91", status: 400, typ: inv, code: "invalid_parameter"},
+		{name: "days negative", client: alice, method: "GET", path: "/api/usage?days=-1", status: 400, typ: inv, code: "invalid_parameter"},
+		{name: "days not a number", client: alice, method: "GET", path: "/api/usage?days=x", status: 400, typ: inv, code: "invalid_parameter"},
+		{name: "team the user is not in", client: alice, method: "GET", path: "/api/usage?team=bob", status: 404, typ: "not_found_error", code: "team_not_found"},
+		{name: "without session", method: "GET", path: "/api/usage", status: 401, typ: "authentication_error", code: "unauthorized"},
+	})
+
+	// A flush's counts show as soon as it returns, and the same once the
+	// store has folded them.
+	use(carols, 6)
+	flush()
+	read := func() []int64 {
+		t.Helper()
+		return decode[usageDays](t, s.Do(t, alice, "GET", "/api/usage?days=3", nil, "")).counts()
+	}
+	if got, want := read(), []int64{7, 4, 10}; !slices.Equal(got, want) {
+		t.Errorf("GET /api/usage right after a flush = %v, want %v", got, want)
+	}
+	if err := s.DB.CompactUsage(t.Context(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("CompactUsage() = %v", err)
+	}
+	if got, want := read(), []int64{7, 4, 10}; !slices.Equal(got, want) {
+		t.Errorf("GET /api/usage after compaction = %v, want %v", got, want)
+	}
 }

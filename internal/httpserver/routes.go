@@ -46,6 +46,7 @@ func routeTable(cfg Config) []route {
 		{session, "GET /api/keys/{id}", lim.perMember(cfg.Rules.ListKeys, sess, api.handle(api.getKey))},
 		{session, "DELETE /api/keys/{id}", lim.perMember(cfg.Rules.RevokeKey, sess, api.handle(api.revokeKey))},
 		{session, "GET /api/keys/{id}/usage", api.handle(api.keyUsage)},
+		{session, "GET /api/usage", api.handle(api.teamUsage)},
 		// A roll mints a key: it spends the create-key quota.
 		{session, "POST /api/keys/{id}/roll", lim.perMember(cfg.Rules.CreateKey, sess, api.handle(api.rollKey))},
 		{session, "GET /api/team/members", api.handle(api.listMembers)},

@@ -177,6 +177,9 @@ func TestRoleMatrix(t *testing.T) {
 		{"read any key of the team", [4]bool{true, true, false, false}, func(t *testing.T, a *matrixActor) bool {
 			return refused(t, "GET /api/keys/{id}", s.Do(t, a.c, "GET", "/api/keys/"+aliceKey.ID+team, nil, ""), 200)
 		}},
+		{"read the team's usage", [4]bool{true, true, true, false}, func(t *testing.T, a *matrixActor) bool {
+			return refused(t, "GET /api/usage", s.Do(t, a.c, "GET", "/api/usage"+team, nil, ""), 200)
+		}},
 		{"revoke any key of the team", [4]bool{true, true, false, false}, func(t *testing.T, a *matrixActor) bool {
 			k := s.CreateKeyWith(t, alice, `{"name":"victim"}`)
 			return refused(t, "DELETE /api/keys/{id}", s.Do(t, a.c, "DELETE", "/api/keys/"+k.ID+team, nil, ""), 200)

@@ -39,6 +39,15 @@ func createdKeyOf(k *pome.Key, plaintext string, now time.Time) client.CreatedKe
 	}
 }
 
+// usageDaysOf is the wire form of daily counts: UTC dates, oldest first.
+func usageDaysOf(usage []pome.DailyUsage) []client.UsageDay {
+	days := make([]client.UsageDay, 0, len(usage))
+	for _, d := range usage {
+		days = append(days, client.UsageDay{Date: d.Day.UTC().Format(time.DateOnly), Count: d.Count})
+	}
+	return days
+}
+
 func memberOf(m *pome.TeamMember) client.Member {
 	return client.Member{UserID: m.User.ID, Email: m.User.Email, Role: m.Role, JoinedAt: wireTime(m.JoinedAt)}
 }

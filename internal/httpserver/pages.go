@@ -353,20 +353,14 @@ func (d *dashboard) handleKeyPage() http.Handler {
 			return
 		}
 		id := r.PathValue("id")
-		// Usage checks first that the member may see the key.
+		k, err := d.keys.Get(r.Context(), p.Member, id)
+		if err != nil {
+			d.fail(w, r, p, err)
+			return
+		}
 		usage, err := d.keys.Usage(r.Context(), p.Member, id, defaultUsageDays)
 		if err != nil {
 			d.fail(w, r, p, err)
-			return
-		}
-		ks, err := d.keys.List(r.Context(), p.Member, "all")
-		if err != nil {
-			d.fail(w, r, p, err)
-			return
-		}
-		i := slices.IndexFunc(ks, func(k pome.Key) bool { return k.ID == id })
-		if i < 0 {
-			d.fail(w, r, p, pome.ErrKeyNotFound)
 			return
 		}
 		emails, err := d.creatorEmails(r, p)
@@ -374,7 +368,6 @@ func (d *dashboard) handleKeyPage() http.Handler {
 			d.fail(w, r, p, err)
 			return
 		}
-		k := ks[i]
 		p.Title = k.Name
 		p.Data = keyPage{
 			Key:   keyRow{Key: k, Status: k.Status(p.Now), CreatedBy: cmpOr(emails[k.CreatedBy], k.CreatedBy)},

@@ -3,6 +3,7 @@ package pome
 import (
 	"crypto/rand"
 	"fmt"
+	"strings"
 )
 
 const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -55,6 +56,13 @@ func randomBase62(dst []byte) error {
 // the form of every user, team and key id (docs/api.md).
 func NewID(prefix string) string {
 	return newRandomString(prefix, 16)
+}
+
+// IsID reports whether s has the form NewID(prefix) gives, so that a
+// command line can tell an id from a name without asking the server.
+func IsID(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	return ok && len(rest) == 16 && isBase62(rest)
 }
 
 // NewRequestID returns "req_" followed by 20 random base62 characters.

@@ -221,3 +221,15 @@ func BenchmarkParseForged(b *testing.B) {
 		pome.DefaultKeyFormat.Parse(forged)
 	}
 }
+
+func TestIsID(t *testing.T) {
+	t.Parallel()
+	if id := pome.NewID("key_"); !pome.IsID(id, "key_") || pome.IsID(id, "usr_") {
+		t.Errorf("IsID(%q) by its own prefix and by another", id)
+	}
+	for _, s := range []string{"key_", "ci-deploy", "key_X5FQfLSUBaHoJ77", "key_X5FQfLSUBaHoJ77kk", "key_X5FQfLSUBaHo-77k"} {
+		if pome.IsID(s, "key_") {
+			t.Errorf("IsID(%q) = true", s)
+		}
+	}
+}

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"flag"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
@@ -26,29 +27,35 @@ func TestUsageErrors(t *testing.T) {
 		{"no command", nil, nil, 2, "Usage: pome"},
 		{"unknown command", nil, []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"help", nil, []string{"help"}, 0, ""},
-		{"serve help", nil, []string{"serve", "--help"}, 0, "Example:"},
-		{"serve unknown flag", nil, []string{"serve", "--nope"}, 2, "flag provided but not defined"},
+		{"serve help", nil, []string{"serve", "--help"}, 0, "Examples:"},
+		{"serve unknown flag", nil, []string{"serve", "--nope"}, 2, "unknown flag: --nope"},
 		{"serve database url not postgres", nil, []string{"serve", "--data-dir", dir, "--database-url", "mysql://x"}, 2, "must be a postgres:// or postgresql:// URL"},
 		{"serve database url from env", map[string]string{"POME_DATABASE_URL": "sqlite://x"}, []string{"serve", "--data-dir", dir}, 2, "must be a postgres:// or postgresql:// URL"},
 		{"serve redis url not redis", nil, []string{"serve", "--data-dir", dir, "--redis-url", "memcached://x"}, 2, "must be a redis:// or rediss:// URL"},
 		{"serve bad signup", nil, []string{"serve", "--data-dir", dir, "--signup", "maybe"}, 2, "--signup must be open or closed"},
 		{"serve bad signup from env", map[string]string{"POME_SIGNUP": "maybe"}, []string{"serve", "--data-dir", dir}, 2, "--signup must be open or closed"},
 		{"serve bad key prefix", nil, []string{"serve", "--data-dir", dir, "--key-prefix", "PME"}, 2, "--key-prefix"},
-		{"serve stray argument", nil, []string{"serve", "now"}, 2, `unexpected argument "now"`},
+		{"serve stray argument", nil, []string{"serve", "now"}, 2, `serve: unexpected argument "now"`},
 		{"serve bad bool from env", map[string]string{"POME_SECURE_COOKIES": "sometimes"}, []string{"serve"}, 2, "invalid value in POME_SECURE_COOKIES"},
 		{"whoami help", nil, []string{"whoami", "--help"}, 0, "POME_API_KEY"},
-		{"whoami no key", nil, []string{"whoami"}, 2, "no API key: set POME_API_KEY"},
+		{"whoami no key", nil, []string{"whoami"}, 2, "no API key (set POME_API_KEY or pass --token)"},
 		{"whoami bad url", map[string]string{"POME_API_KEY": "pme_x"}, []string{"whoami", "--api-url", "ftp://x"}, 2, "must be an http:// or https:// URL"},
-		{"admin help", nil, []string{"admin", "--help"}, 0, "team set-plan"},
+		{"admin help", nil, []string{"admin", "--help"}, 0, "service-token"},
+		{"admin team help", nil, []string{"admin", "team", "--help"}, 0, "set-plan"},
 		{"admin no command", nil, []string{"admin", "--data-dir", dir}, 2, "Usage: pome admin"},
-		{"admin unknown command", nil, []string{"admin", "--data-dir", dir, "team", "delete", "acme"}, 2, `unknown command "team delete"`},
+		{"admin flag after the arguments", nil, []string{"admin", "team", "set-plan", "acme", "gold", "--data-dir", dir}, 2, "the plan must be free, pro or enterprise"},
+		{"admin unknown command", nil, []string{"admin", "--data-dir", dir, "team", "delete", "acme"}, 2, `admin team: unknown command "delete"`},
+		{"did you mean", nil, []string{"admin", "team", "bna", "acme"}, 2, `did you mean "ban"?`},
+		{"did you mean at the top", nil, []string{"kyes", "list"}, 2, `did you mean "keys"?`},
+		{"flag without its value", nil, []string{"keys", "list", "--status"}, 2, "flag needs an argument: --status"},
 		{"admin database url not postgres", nil, []string{"admin", "--database-url", "mysql://x", "team", "ban", "acme"}, 2, "must be a postgres://"},
 		{"admin user create help", nil, []string{"admin", "user", "create", "--help"}, 0, "read from stdin"},
 		{"admin user create no email", nil, []string{"admin", "--data-dir", dir, "user", "create"}, 2, "--email is required"},
-		{"admin team ban help", nil, []string{"admin", "team", "ban", "--help"}, 0, "Example:"},
-		{"admin team ban no slug", nil, []string{"admin", "--data-dir", dir, "team", "ban"}, 2, "Usage: pome admin team"},
+		{"admin team ban help", nil, []string{"admin", "team", "ban", "--help"}, 0, "Examples:"},
+		{"admin team ban no slug", nil, []string{"admin", "--data-dir", dir, "team", "ban"}, 2, "admin team ban: missing SLUG"},
 		{"admin set-plan bad plan", nil, []string{"admin", "--data-dir", dir, "team", "set-plan", "acme", "gold"}, 2, "plan must be free, pro or enterprise"},
-		{"admin set-plan missing plan", nil, []string{"admin", "--data-dir", dir, "team", "set-plan", "acme"}, 2, "Usage: pome admin team"},
+		{"admin set-plan missing plan", nil, []string{"admin", "--data-dir", dir, "team", "set-plan", "acme"}, 2, "admin team set-plan: missing PLAN"},
+		{"help of an unknown command", nil, []string{"help", "keys", "frob"}, 2, `keys: unknown command "frob"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,9 +70,10 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestParseFlags protects the configuration rule: every flag is also read
-// from POME_<FLAG>, and the command line wins over the environment.
-func TestParseFlags(t *testing.T) {
+// TestEnvFlags protects the configuration rule: every flag is also read
+// from POME_<FLAG> (or a variable its annotation names first), and the
+// command line wins over the environment.
+func TestEnvFlags(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
@@ -82,12 +90,17 @@ func TestParseFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := newFlagSet("test", "", io.Discard)
+			a := &app{getenv: mapEnv(tt.env)}
+			cmd := &cobra.Command{Use: "test"}
 			var s storageFlags
-			s.register(fs)
-			token := fs.String("token", "", "")
-			if err := parseFlags(fs, tt.args, mapEnv(tt.env), map[string]string{"token": "POME_API_KEY"}); err != nil {
-				t.Fatalf("parseFlags: %v", err)
+			s.register(cmd.Flags())
+			token := cmd.Flags().String("token", "", "")
+			cmd.Flags().SetAnnotation("token", envAnnotation, []string{"POME_API_KEY"})
+			if err := cmd.Flags().Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.applyEnv(cmd); err != nil {
+				t.Fatalf("applyEnv: %v", err)
 			}
 			if s.dataDir != tt.wantDir || *token != tt.wantToken {
 				t.Errorf("data-dir, token = %q, %q; want %q, %q", s.dataDir, *token, tt.wantDir, tt.wantToken)
@@ -104,7 +117,6 @@ func TestExitCode(t *testing.T) {
 		want int
 	}{
 		{"nil", nil, 0},
-		{"help", flag.ErrHelp, 0},
 		{"usage", usagef("x"), 2},
 		{"api", &client.Error{Err: pome.ErrInvalidAPIKey, Status: 401}, 1},
 		{"other", io.ErrUnexpectedEOF, 1},

@@ -82,14 +82,14 @@ func TestServeGatewayAndServiceTokens(t *testing.T) {
 		}
 	})
 	t.Run("revoke", func(t *testing.T) {
-		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "revoke", id)
+		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "revoke", id, "--yes")
 		if r.code != 0 || !strings.Contains(r.stdout, "Revoked service token "+id) {
 			t.Fatalf("service-token revoke: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		waitFor(t, 3*time.Second, "verify answers 401 after the revocation", func() bool { return verify() == http.StatusUnauthorized })
 	})
 	t.Run("revoke unknown", func(t *testing.T) {
-		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "revoke", "stk_nope")
+		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "revoke", "stk_nope", "--yes")
 		if r.code != 1 || !strings.Contains(r.stderr, `no service token with id "stk_nope"`) {
 			t.Errorf("revoke unknown: exit %d, stderr %q", r.code, r.stderr)
 		}

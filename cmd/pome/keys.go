@@ -2,198 +2,74 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
 )
 
-const keysUsage = `Usage: pome keys <command> [flags]
-
-Manages the API keys of your team through the management API, signed in
-with pome login.
-
-Commands:
-  list                 list keys (active ones unless --status)
-  create NAME          create a key and print it, this once
-  revoke ID            revoke a key; its very next use is refused
-  roll ID              replace a key; the old one works for --grace
-  usage ID             daily request counts of a key
-
-Every command takes --api-url (POME_API_URL), --team SLUG (another of your
-teams than the default) and --json (JSON for scripts). Run
-'pome keys <command> --help' for more.
-
-Examples:
-  pome keys list --status all
+// keysCmd is `pome keys`: the team's API keys, through the management API
+// with the session of pome login. A key is named by its id or by its name
+// (resolveKey).
+func (a *app) keysCmd() *cobra.Command {
+	t := &teamAPI{app: a}
+	return a.teamAPIGroup(t, "keys <command>", "list, create, show, revoke and roll API keys, and show their usage",
+		`Manages the API keys of your team through the management API, signed in
+with pome login. A key is named by its id (key_...) or by its name, when
+one key of the team has it.`,
+		`  pome keys list --status all
   KEY=$(pome keys create ci-deploy --role developer --expires-in-days 90)
-`
-
-const keysListUsage = `Usage: pome keys list [--status active|revoked|expired|all] [--team SLUG] [--json]
-
-Lists the keys of the team that you may see (owners and admins: every key;
-developers: their own), with their prefix, role, last use and usage count.
-
-Examples:
-  pome keys list
-  pome keys list --status all --team acme
-  pome keys list --json | jq -r '.keys[] | select(.usage_count == 0) | .id'
-`
-
-const keysCreateUsage = `Usage: pome keys create NAME [--description D] [--role R] [--expires-in-days N] [--team SLUG] [--json]
-
-Creates a key and prints it. Pome shows a key once: store it now. When
-stdout is not a terminal, the key alone is printed on it (the notice goes
-to stderr), so that a script can capture it. --role may not be above your
-own role (default: your role).
-
-Examples:
-  pome keys create laptop
-  KEY=$(pome keys create ci-deploy --role developer --expires-in-days 90)
-  pome keys create reporting --role viewer --description "read-only dashboards" --json
-`
-
-const keysRevokeUsage = `Usage: pome keys revoke ID [--team SLUG] [--json]
-
-Revokes a key: its very next request is refused (403 key_revoked).
-Revoking a revoked key succeeds again.
-
-Example:
-  pome keys revoke key_X5FQfLSUBaHoJ77k
-`
-
-const keysRollUsage = `Usage: pome keys roll ID [--grace 24h] [--expires-in-days N] [--team SLUG] [--json]
-
-Replaces a key with a new one (same name, description and role) and prints
-the new key, once. The old key keeps working for --grace (whole hours, 0h
-to 168h; default 24h), then answers key_expired.
-
-Examples:
-  NEW=$(pome keys roll key_X5FQfLSUBaHoJ77k --grace 1h)
-  pome keys roll key_X5FQfLSUBaHoJ77k --grace 0h    # the old key stops now
-`
-
-const keysUsageUsage = `Usage: pome keys usage ID [--days 30] [--team SLUG] [--json]
-
-Shows a key's daily request counts, oldest day first, for the last --days
-days (1 to 90) in UTC. Counts are written about every second.
-
-Example:
-  pome keys usage key_X5FQfLSUBaHoJ77k --days 7
-`
-
-// keysCmd is what every keys command shares: the flags, the signed-in
-// client, where output goes.
-type keysCmd struct {
-	api    apiFlags
-	team   string
-	fs     *flag.FlagSet
-	getenv env
-	stdout io.Writer
-	stderr io.Writer
+  pome keys get ci-deploy`,
+		a.keysListCmd(t),
+		a.keysCreateCmd(t),
+		a.keysGetCmd(t),
+		a.keysRevokeCmd(t),
+		a.keysRollCmd(t),
+		a.keysUsageCmd(t),
+	)
 }
 
-func newKeysCmd(name, usage string, getenv env, stdout, stderr io.Writer) *keysCmd {
-	k := &keysCmd{fs: newFlagSet("keys "+name, usage, stderr), getenv: getenv, stdout: stdout, stderr: stderr}
-	k.api.register(k.fs)
-	k.fs.StringVar(&k.team, "team", "", "slug of the team to act on (default: your default team)")
-	return k
-}
-
-// parse parses args and checks that exactly want positional arguments
-// (named what) were given.
-func (k *keysCmd) parse(args []string, want int, what string) ([]string, error) {
-	pos, err := parseInterspersed(k.fs, args, k.getenv, nil)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case len(pos) < want:
-		k.fs.Usage()
-		return nil, &usageError{msg: k.fs.Name() + ": missing " + what, quiet: true}
-	case len(pos) > want:
-		return nil, usagef("%s: unexpected argument %q", k.fs.Name(), pos[want])
-	}
-	return pos, nil
-}
-
-// client returns the signed-in client, bound to --team, and the
-// translation of its errors.
-func (k *keysCmd) client() (*client.Client, func(error) error, error) {
-	base, err := k.api.base()
-	if err != nil {
-		return nil, nil, err
-	}
-	c, check, err := sessionClient(k.getenv, base)
-	if err != nil {
-		return nil, nil, err
-	}
-	if k.team != "" {
-		c = c.ForTeam(k.team)
-	}
-	return c, check, nil
-}
-
-func keys(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, keysUsage)
-		return &usageError{msg: "keys: missing command", quiet: true}
-	}
-	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "list", "ls":
-		return keysList(ctx, rest, getenv, stdout, stderr)
-	case "create":
-		return keysCreate(ctx, rest, getenv, stdout, stderr)
-	case "revoke":
-		return keysRevoke(ctx, rest, getenv, stdout, stderr)
-	case "roll":
-		return keysRoll(ctx, rest, getenv, stdout, stderr)
-	case "usage":
-		return keysUsageCmd(ctx, rest, getenv, stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, keysUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, keysUsage)
-	return usagef("keys: unknown command %q", sub)
-}
-
-func keysList(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	k := newKeysCmd("list", keysListUsage, getenv, stdout, stderr)
+func (a *app) keysListCmd(t *teamAPI) *cobra.Command {
 	var status string
-	k.fs.StringVar(&status, "status", "active", "which keys: active, revoked, expired or all")
-	if _, err := k.parse(args, 0, ""); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "list keys (active ones unless --status)",
+		Long: `Lists the keys of the team that you may see (owners and admins: every key;
+developers: their own), with their prefix, role, last use and usage count.
+At a terminal the table fits its width (-o wide: every column).`,
+		Example: `  pome keys list
+  pome keys list --status all --team acme -o wide
+  pome keys list --json | jq -r '.keys[] | select(.usage_count == 0) | .id'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch status {
+			case "active", "revoked", "expired", "all":
+			default:
+				return usagef("keys list: --status must be active, revoked, expired or all, not %q", status)
+			}
+			return t.do(cmd, func(ctx context.Context, c *client.Client) error {
+				l, err := c.ListKeys(ctx, status)
+				if err != nil {
+					return err
+				}
+				return t.print(l, func(out *output, wide bool) error { return printKeys(out, l, status, wide) })
+			})
+		},
 	}
-	switch status {
-	case "active", "revoked", "expired", "all":
-	default:
-		return usagef("keys list: --status must be active, revoked, expired or all, not %q", status)
-	}
-	c, check, err := k.client()
-	if err != nil {
-		return err
-	}
-	l, err := c.ListKeys(ctx, status)
-	if err != nil {
-		return check(err)
-	}
-	if k.api.json {
-		return printJSON(stdout, l)
-	}
-	return printKeys(newOutput(stdout, getenv), l, status)
+	cmd.Flags().StringVar(&status, "status", "active", "which keys: active, revoked, expired or all")
+	cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]cobra.Completion{"active", "revoked", "expired", "all"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
 }
 
 // printKeys writes the keys as a table for people.
-func printKeys(out *output, l *client.KeyList, status string) error {
+func printKeys(out *output, l *client.KeyList, status string, wide bool) error {
 	if len(l.Keys) == 0 {
 		what := status + " keys"
 		if status == "all" {
@@ -202,113 +78,180 @@ func printKeys(out *output, l *client.KeyList, status string) error {
 		_, err := fmt.Fprintf(out.w, "No %s.\n", what)
 		return err
 	}
-	tw := newTable(out.w)
-	fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tROLE\tCREATED\tLAST USED\tUSAGE\tEXPIRES\tSTATUS")
+	t := newTable(
+		column{title: "ID"},
+		column{title: "NAME", truncate: true},
+		column{title: "PREFIX", drop: 2},
+		column{title: "ROLE", drop: 4},
+		column{title: "CREATED", drop: 1},
+		column{title: "LAST USED", drop: 5},
+		column{title: "USAGE"},
+		column{title: "EXPIRES", drop: 3},
+		column{title: "STATUS", paint: out.status},
+	)
 	for _, key := range l.Keys {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-			key.ID, cell(key.Name), key.Prefix, key.Role, timeCell(key.CreatedAt),
-			optTimeCell(key.LastUsed, "never"), key.UsageCount, optTimeCell(key.ExpiresAt, "never"),
-			out.status(key.Status)) // last: its colors do not shift the columns
+		t.add(key.ID, key.Name, key.Prefix, string(key.Role), timeCell(key.CreatedAt),
+			optTimeCell(key.LastUsed, "never"), strconv.FormatInt(key.UsageCount, 10),
+			optTimeCell(key.ExpiresAt, "never"), string(key.Status))
 	}
-	return tw.Flush()
-}
-
-// cell makes a name safe for a table cell: no tab or line break can shift
-// the columns (names may not hold control characters; this is a net).
-func cell(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
+	return t.write(out, wide)
 }
 
 // status colors a key status: green active, red revoked, yellow expired.
-func (o *output) status(s pome.KeyStatus) string {
-	switch s {
+func (o *output) status(s string) string {
+	switch pome.KeyStatus(s) {
 	case pome.KeyActive:
-		return o.paint(ansiGreen, string(s))
+		return o.paint(ansiGreen, s)
 	case pome.KeyRevoked:
-		return o.paint(ansiRed, string(s))
+		return o.paint(ansiRed, s)
 	case pome.KeyExpired:
-		return o.paint(ansiYellow, string(s))
+		return o.paint(ansiYellow, s)
 	}
-	return string(s)
+	return s
 }
 
-func keysCreate(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	k := newKeysCmd("create", keysCreateUsage, getenv, stdout, stderr)
+func (a *app) keysCreateCmd(t *teamAPI) *cobra.Command {
 	var p client.CreateKeyParams
 	var role string
-	k.fs.StringVar(&p.Description, "description", "", "what the key is for (up to 500 characters)")
-	k.fs.StringVar(&role, "role", "", "role of the key: owner, admin, developer or viewer (default: yours)")
-	k.fs.IntVar(&p.ExpiresInDays, "expires-in-days", 0, "days until the key expires, 1 to 3650 (default: never)")
-	pos, err := k.parse(args, 1, "NAME")
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "create a key and print it, this once",
+		Long: `Creates a key and prints it. Pome shows a key once: store it now. When
+stdout is not a terminal, the key alone is printed on it (the notice goes
+to stderr), so that a script can capture it. --role may not be above your
+own role (default: your role).`,
+		Example: `  pome keys create laptop
+  KEY=$(pome keys create ci-deploy --role developer --expires-in-days 90)
+  pome keys create reporting --role viewer --description "read-only dashboards" --json`,
+		Args: exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p.Name = args[0]
+			if role != "" {
+				r, err := parseRole("--role", role)
+				if err != nil {
+					return err
+				}
+				p.Role = r
+			}
+			if p.ExpiresInDays < 0 {
+				return usagef("keys create: --expires-in-days must be 1 to 3650")
+			}
+			return t.do(cmd, func(ctx context.Context, c *client.Client) error {
+				created, err := c.CreateKey(ctx, p)
+				if err != nil {
+					return err
+				}
+				if t.asJSON() {
+					return printJSON(a.stdout, created)
+				}
+				expiry := "no expiry"
+				if created.ExpiresAt != nil {
+					expiry = "expires " + timeCell(*created.ExpiresAt)
+				}
+				what := fmt.Sprintf("Created key %s (%s, role %s, %s).", created.ID, printable(created.Name), created.Role, expiry)
+				return a.showKeyOnce("key", what, created.Key)
+			})
+		},
 	}
-	p.Name = pos[0]
-	if role != "" {
-		if p.Role = pome.Role(role); !p.Role.Valid() {
-			return usagef("keys create: --role must be owner, admin, developer or viewer, not %q", role)
-		}
-	}
-	if p.ExpiresInDays < 0 {
-		return usagef("keys create: --expires-in-days must be 1 to 3650")
-	}
-	c, check, err := k.client()
-	if err != nil {
-		return err
-	}
-	created, err := c.CreateKey(ctx, p)
-	if err != nil {
-		return check(err)
-	}
-	if k.api.json {
-		return printJSON(stdout, created)
-	}
-	expiry := "no expiry"
-	if created.ExpiresAt != nil {
-		expiry = "expires " + timeCell(*created.ExpiresAt)
-	}
-	what := fmt.Sprintf("Created key %s (%s, role %s, %s).", created.ID, cell(created.Name), created.Role, expiry)
-	return showKeyOnce(newOutput(stdout, getenv), stderr, what, created.Key)
+	cmd.Flags().StringVar(&p.Description, "description", "", "what the key is for (up to 500 characters)")
+	cmd.Flags().StringVar(&role, "role", "", "role of the key: owner, admin, developer or viewer (default: yours)")
+	cmd.Flags().IntVar(&p.ExpiresInDays, "expires-in-days", 0, "days until the key expires, 1 to 3650 (default: never)")
+	cmd.RegisterFlagCompletionFunc("role", completeRoles)
+	return cmd
 }
 
 // showKeyOnce prints a key's plaintext, which no later command can show.
 // At a terminal it comes with a notice; otherwise stdout holds the key
 // alone, for `KEY=$(pome keys create ...)`, and the notice goes to stderr.
-func showKeyOnce(out *output, stderr io.Writer, what, plaintext string) error {
+// noun is what the secret is ("key", "token").
+func (a *app) showKeyOnce(noun, what, plaintext string) error {
+	return showKeyOnce(newOutput(a.stdout, a.getenv), a.stderr, noun, what, plaintext)
+}
+
+func showKeyOnce(out *output, stderr io.Writer, noun, what, plaintext string) error {
 	if !out.tty {
-		fmt.Fprintf(stderr, "%s Pome shows the key only once: store it now.\n", what)
+		fmt.Fprintf(stderr, "%s Pome shows the %s only once: store it now.\n", what, noun)
 		_, err := fmt.Fprintln(out.w, plaintext)
 		return err
 	}
 	_, err := fmt.Fprintf(out.w, "%s\n%s\n\n    %s\n\n", what,
-		out.paint(ansiYellow, "Copy the key now: Pome shows it only once."), out.paint(ansiBold, plaintext))
+		out.paint(ansiYellow, "Copy the "+noun+" now: Pome shows it only once."), out.paint(ansiBold, plaintext))
 	return err
 }
 
-func keysRevoke(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	k := newKeysCmd("revoke", keysRevokeUsage, getenv, stdout, stderr)
-	pos, err := k.parse(args, 1, "ID")
-	if err != nil {
-		return err
+func (a *app) keysGetCmd(t *teamAPI) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get KEY",
+		Short: "show one key, every field",
+		Long: `Shows one key of the team, by its id or its name: every field the API
+returns (never its plaintext, which only its creation showed).`,
+		Example: `  pome keys get key_X5FQfLSUBaHoJ77k
+  pome keys get ci-deploy --json | jq .usage_count`,
+		Args:              exactArgs("KEY"),
+		ValidArgsFunction: a.completeKeys(t),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return t.withKey(cmd, args[0], func(ctx context.Context, c *client.Client, id string) error {
+				k, err := c.GetKey(ctx, id)
+				if err != nil {
+					return err
+				}
+				return t.print(k, func(out *output, _ bool) error { return printKey(out, k) })
+			})
+		},
 	}
-	c, check, err := k.client()
-	if err != nil {
-		return err
+}
+
+// printKey writes one key as "field  value" lines.
+func printKey(out *output, k *client.Key) error {
+	description := k.Description
+	if description == "" {
+		description = "-"
 	}
-	r, err := c.RevokeKey(ctx, pos[0])
-	if err != nil {
-		return check(err)
+	t := newTable(column{title: "FIELD"}, column{title: "VALUE", truncate: true})
+	for _, f := range [][2]string{
+		{"id", k.ID}, {"name", k.Name}, {"description", description}, {"prefix", k.Prefix},
+		{"role", string(k.Role)}, {"status", string(k.Status)},
+		{"created", timeCell(k.CreatedAt) + " by " + k.CreatedBy},
+		{"last used", optTimeCell(k.LastUsed, "never")}, {"expires", optTimeCell(k.ExpiresAt, "never")},
+		{"usage", strconv.FormatInt(k.UsageCount, 10) + " requests"},
+	} {
+		t.add(f[0], f[1])
 	}
-	if k.api.json {
-		return printJSON(stdout, r)
+	return t.write(out, false)
+}
+
+func (a *app) keysRevokeCmd(t *teamAPI) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "revoke KEY",
+		Short: "revoke a key; its very next use is refused",
+		Long: `Revokes a key, named by its id or its name: its very next request is
+refused (403 key_revoked). Revoking a revoked key succeeds again. At a
+terminal it asks first; --yes skips the question, and without a terminal
+--yes is required.`,
+		Example: `  pome keys revoke key_X5FQfLSUBaHoJ77k
+  pome keys revoke ci-deploy --yes`,
+		Args:              exactArgs("KEY"),
+		ValidArgsFunction: a.completeKeys(t),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return t.withKey(cmd, args[0], func(ctx context.Context, c *client.Client, id string) error {
+				if err := a.confirm(cmd, yes, "Revoke key "+describeRef(id, args[0])+"? Its next request is refused."); err != nil {
+					return err
+				}
+				r, err := c.RevokeKey(ctx, id)
+				if err != nil {
+					return err
+				}
+				if t.asJSON() {
+					return printJSON(a.stdout, r)
+				}
+				_, err = fmt.Fprintf(a.stdout, "Revoked key %s.\n", r.ID)
+				return err
+			})
+		},
 	}
-	_, err = fmt.Fprintf(stdout, "Revoked key %s.\n", r.ID)
-	return err
+	registerYes(cmd, &yes)
+	return cmd
 }
 
 // maxGrace is the longest grace of a roll (docs/api.md: 0 to 168 hours).
@@ -327,76 +270,104 @@ func parseGrace(s string) (int, error) {
 	return int(d / time.Hour), nil
 }
 
-func keysRoll(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	k := newKeysCmd("roll", keysRollUsage, getenv, stdout, stderr)
+func (a *app) keysRollCmd(t *teamAPI) *cobra.Command {
 	var grace string
+	var yes bool
 	var p client.RollKeyParams
-	k.fs.StringVar(&grace, "grace", "24h", "how long the old key keeps working, 0h to 168h")
-	k.fs.IntVar(&p.ExpiresInDays, "expires-in-days", 0, "days until the new key expires, 1 to 3650 (default: never)")
-	pos, err := k.parse(args, 1, "ID")
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "roll KEY",
+		Short: "replace a key; the old one works for --grace",
+		Long: `Replaces a key (named by its id or its name) with a new one (same name,
+description and role) and prints the new key, once. The old key keeps
+working for --grace (whole hours, 0h to 168h; default 24h), then answers
+key_expired. With --grace 0h the old key stops at once: at a terminal
+that asks first, and without a terminal it needs --yes.`,
+		Example: `  NEW=$(pome keys roll key_X5FQfLSUBaHoJ77k --grace 1h)
+  pome keys roll ci-deploy --grace 0h --yes    # the old key stops now`,
+		Args:              exactArgs("KEY"),
+		ValidArgsFunction: a.completeKeys(t),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			hours, err := parseGrace(grace)
+			if err != nil {
+				return err
+			}
+			p.ExpireOldInHours = &hours
+			if p.ExpiresInDays < 0 {
+				return usagef("keys roll: --expires-in-days must be 1 to 3650")
+			}
+			return t.withKey(cmd, args[0], func(ctx context.Context, c *client.Client, id string) error {
+				if hours == 0 {
+					if err := a.confirm(cmd, yes, "Roll key "+describeRef(id, args[0])+" with no grace? The old key stops now."); err != nil {
+						return err
+					}
+				}
+				r, err := c.RollKey(ctx, id, p)
+				if err != nil {
+					return err
+				}
+				if t.asJSON() {
+					return printJSON(a.stdout, r)
+				}
+				old := "stops working now"
+				if r.OldKey.Status == pome.KeyActive && r.OldKey.ExpiresAt != nil {
+					old = "keeps working until " + timeCell(*r.OldKey.ExpiresAt) + " UTC"
+				}
+				what := fmt.Sprintf("Rolled key %s into %s (%s, role %s); the old key %s.", r.RolledFrom, r.ID, printable(r.Name), r.Role, old)
+				return a.showKeyOnce("key", what, r.Key)
+			})
+		},
 	}
-	hours, err := parseGrace(grace)
-	if err != nil {
-		return err
-	}
-	p.ExpireOldInHours = &hours
-	if p.ExpiresInDays < 0 {
-		return usagef("keys roll: --expires-in-days must be 1 to 3650")
-	}
-	c, check, err := k.client()
-	if err != nil {
-		return err
-	}
-	r, err := c.RollKey(ctx, pos[0], p)
-	if err != nil {
-		return check(err)
-	}
-	if k.api.json {
-		return printJSON(stdout, r)
-	}
-	old := "stops working now"
-	if r.OldKey.Status == pome.KeyActive && r.OldKey.ExpiresAt != nil {
-		old = "keeps working until " + timeCell(*r.OldKey.ExpiresAt) + " UTC"
-	}
-	what := fmt.Sprintf("Rolled key %s into %s (%s, role %s); the old key %s.", r.RolledFrom, r.ID, cell(r.Name), r.Role, old)
-	return showKeyOnce(newOutput(stdout, getenv), stderr, what, r.Key)
+	cmd.Flags().StringVar(&grace, "grace", "24h", "how long the old key keeps working, 0h to 168h")
+	cmd.Flags().IntVar(&p.ExpiresInDays, "expires-in-days", 0, "days until the new key expires, 1 to 3650 (default: never)")
+	registerYes(cmd, &yes)
+	return cmd
 }
 
-func keysUsageCmd(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	k := newKeysCmd("usage", keysUsageUsage, getenv, stdout, stderr)
+func (a *app) keysUsageCmd(t *teamAPI) *cobra.Command {
 	var days int
-	k.fs.IntVar(&days, "days", 30, "how many days, 1 to 90, today included")
-	pos, err := k.parse(args, 1, "ID")
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "usage KEY",
+		Short: "daily request counts of a key",
+		Long: `Shows a key's daily request counts, oldest day first, for the last --days
+days (1 to 90) in UTC. Counts are written about every second.`,
+		Example:           `  pome keys usage key_X5FQfLSUBaHoJ77k --days 7`,
+		Args:              exactArgs("KEY"),
+		ValidArgsFunction: a.completeKeys(t),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if days < 1 || days > 90 {
+				return usagef("keys usage: --days must be 1 to 90")
+			}
+			return t.withKey(cmd, args[0], func(ctx context.Context, c *client.Client, id string) error {
+				u, err := c.KeyUsage(ctx, id, days)
+				if err != nil {
+					return err
+				}
+				return t.print(u, func(out *output, _ bool) error { return printUsage(out, u.Days) })
+			})
+		},
 	}
-	if days < 1 || days > 90 {
-		return usagef("keys usage: --days must be 1 to 90")
-	}
-	c, check, err := k.client()
-	if err != nil {
-		return err
-	}
-	u, err := c.KeyUsage(ctx, pos[0], days)
-	if err != nil {
-		return check(err)
-	}
-	if k.api.json {
-		return printJSON(stdout, u)
-	}
-	var peak int64
-	for _, d := range u.Days {
+	registerDays(cmd, &days)
+	return cmd
+}
+
+// registerDays adds --days, the span of a usage command.
+func registerDays(cmd *cobra.Command, days *int) {
+	cmd.Flags().IntVar(days, "days", 30, "how many days, 1 to 90, today included")
+}
+
+// printUsage writes daily counts with a bar each, and their total.
+func printUsage(out *output, days []client.UsageDay) error {
+	var peak, total int64
+	for _, d := range days {
 		peak = max(peak, d.Count)
+		total += d.Count
 	}
-	tw := newTable(stdout)
-	fmt.Fprintln(tw, "DATE\tREQUESTS\t")
-	for _, d := range u.Days {
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", d.Date, d.Count, bar(d.Count, peak, 40))
+	t := newTable(column{title: "DATE"}, column{title: "REQUESTS"}, column{title: "", drop: 1})
+	for _, d := range days {
+		t.add(d.Date, strconv.FormatInt(d.Count, 10), bar(d.Count, peak, 40))
 	}
-	fmt.Fprintf(tw, "total\t%d\t\n", u.Total())
-	return tw.Flush()
+	t.add("total", strconv.FormatInt(total, 10), "")
+	return t.write(out, false)
 }
 
 // bar draws n against peak as up to width blocks; any use shows at least one.

@@ -118,7 +118,10 @@ func TestKeysCommands(t *testing.T) {
 		newKey := strings.TrimSpace(r.stdout)
 		mustRun(t, map[string]string{"POME_API_URL": s.URL, "POME_API_KEY": newKey}, "", 0, "whoami")
 
-		r = mustRun(t, env, "", 0, "keys", "roll", keyIDOf(t, s, newKey), "--json", "--grace", "0")
+		r = mustRun(t, env, "", 2, "keys", "roll", keyIDOf(t, s, newKey), "--grace", "0")
+		mustContain(t, "keys roll --grace 0 on a pipe", r.stderr, "keys roll: stdin is not a terminal to confirm on: pass --yes")
+		mustRun(t, map[string]string{"POME_API_URL": s.URL, "POME_API_KEY": newKey}, "", 0, "whoami")
+		r = mustRun(t, env, "", 0, "keys", "roll", keyIDOf(t, s, newKey), "--json", "--grace", "0", "--yes")
 		var rolled client.RolledKey
 		mustDecode(t, r.stdout, &rolled)
 		if rolled.OldKey.Status != pome.KeyExpired || rolled.Name != "deploy" {
@@ -134,14 +137,17 @@ func TestKeysCommands(t *testing.T) {
 	})
 
 	t.Run("revoke", func(t *testing.T) {
-		r := mustRun(t, env, "", 0, "keys", "revoke", ciID)
+		r := mustRun(t, env, "", 2, "keys", "revoke", ciID)
+		mustContain(t, "keys revoke on a pipe", r.stderr, "keys revoke: stdin is not a terminal to confirm on: pass --yes")
+		mustRun(t, map[string]string{"POME_API_URL": s.URL, "POME_API_KEY": ciKey}, "", 0, "whoami")
+		r = mustRun(t, env, "", 0, "keys", "revoke", ciID, "--yes")
 		if r.stdout != "Revoked key "+ciID+".\n" {
 			t.Errorf("keys revoke = %q", r.stdout)
 		}
 		// The revoked key is refused: exit 1, the message and request_id.
 		r = mustRun(t, map[string]string{"POME_API_URL": s.URL, "POME_API_KEY": ciKey}, "", 1, "whoami")
 		mustContain(t, "whoami with a revoked key", r.stderr, "error: API key has been revoked (code key_revoked, request_id req_")
-		r = mustRun(t, env, "", 0, "keys", "revoke", ciID, "--json")
+		r = mustRun(t, env, "", 0, "keys", "revoke", ciID, "--json", "-y")
 		var v client.RevokedKey
 		mustDecode(t, r.stdout, &v)
 		if !v.Success || v.ID != ciID {
@@ -149,7 +155,7 @@ func TestKeysCommands(t *testing.T) {
 		}
 		r = mustRun(t, env, "", 1, "keys", "roll", ciID)
 		mustContain(t, "keys roll of a revoked key", r.stderr, "code key_not_active, request_id req_")
-		r = mustRun(t, env, "", 1, "keys", "revoke", "key_0000000000000000")
+		r = mustRun(t, env, "", 1, "keys", "revoke", "key_0000000000000000", "--yes")
 		mustContain(t, "keys revoke of an unknown key", r.stderr, "error: API key not found (code key_not_found, request_id req_")
 		r = mustRun(t, env, "", 0, "keys", "list", "--status", "all")
 		mustContain(t, "keys list --status all", r.stdout, "revoked", "expired", "active")
@@ -200,10 +206,10 @@ func TestKeysTeam(t *testing.T) {
 		t.Errorf("keys list in bob's own team = %q", r.stdout)
 	}
 	mustRun(t, env, "", 0, "keys", "usage", k.ID, "--team", "alice")
-	r = mustRun(t, env, "", 1, "keys", "revoke", k.ID) // not in bob's default team
+	r = mustRun(t, env, "", 1, "keys", "revoke", k.ID, "--yes") // not in bob's default team
 	mustContain(t, "stderr", r.stderr, "code key_not_found")
 	mustRun(t, env, "", 0, "keys", "roll", k.ID, "--team", "alice")
-	mustRun(t, env, "", 0, "keys", "revoke", k.ID, "--team", "alice")
+	mustRun(t, env, "", 0, "keys", "revoke", k.ID, "--team", "alice", "--yes")
 	r = mustRun(t, env, "", 1, "keys", "list", "--team", "nope")
 	mustContain(t, "stderr", r.stderr, "error: Team not found (code team_not_found, request_id req_")
 	r = mustRun(t, env, "", 2, "keys", "create", "x", "--role", "owner", "--team")
@@ -305,7 +311,7 @@ func TestKeysHelp(t *testing.T) {
 	r = mustRun(t, nil, "", 2, "keys", "frob")
 	mustContain(t, "stderr", r.stderr, `keys: unknown command "frob"`)
 	r = mustRun(t, nil, "", 2, "keys", "list", "--nope")
-	mustContain(t, "stderr", r.stderr, "flag provided but not defined")
+	mustContain(t, "stderr", r.stderr, "unknown flag: --nope")
 }
 
 // TestOutput protects the rules of what people see: colors only on a
@@ -344,7 +350,7 @@ func TestOutput(t *testing.T) {
 	}}
 	t.Run("table in color", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := printKeys(&output{w: &buf, tty: true, color: true}, l, "all"); err != nil {
+		if err := printKeys(&output{w: &buf, tty: true, color: true}, l, "all", false); err != nil {
 			t.Fatal(err)
 		}
 		mustContain(t, "table", buf.String(), ansiGreen+"active"+ansiReset, ansiRed+"revoked"+ansiReset,
@@ -357,7 +363,7 @@ func TestOutput(t *testing.T) {
 	})
 	t.Run("table without color", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := printKeys(&output{w: &buf, tty: true}, l, "all"); err != nil {
+		if err := printKeys(&output{w: &buf, tty: true}, l, "all", false); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(buf.String(), "\x1b[") {
@@ -366,7 +372,7 @@ func TestOutput(t *testing.T) {
 	})
 	t.Run("key at a terminal", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
-		if err := showKeyOnce(&output{w: &stdout, tty: true, color: true}, &stderr, "Created key key_a.", "pme_secret"); err != nil {
+		if err := showKeyOnce(&output{w: &stdout, tty: true, color: true}, &stderr, "key", "Created key key_a.", "pme_secret"); err != nil {
 			t.Fatal(err)
 		}
 		mustContain(t, "stdout", stdout.String(), "Created key key_a.", "only once", ansiBold+"pme_secret"+ansiReset)
@@ -374,7 +380,7 @@ func TestOutput(t *testing.T) {
 			t.Errorf("stderr = %q, want nothing at a terminal", stderr.String())
 		}
 		stdout.Reset()
-		showKeyOnce(&output{w: &stdout, tty: true}, &stderr, "Created key key_a.", "pme_secret")
+		showKeyOnce(&output{w: &stdout, tty: true}, &stderr, "key", "Created key key_a.", "pme_secret")
 		if strings.Contains(stdout.String(), "\x1b[") || !strings.Contains(stdout.String(), "    pme_secret\n") {
 			t.Errorf("key at a terminal without color = %q", stdout.String())
 		}
@@ -491,7 +497,7 @@ func TestCLIAgainstServe(t *testing.T) {
 	r = mustRun(t, env, "", 0, "keys", "list")
 	mustContain(t, "keys list", r.stdout, me.APIKey.ID, "ci-prod", key[:12])
 
-	mustRun(t, env, "", 0, "keys", "revoke", me.APIKey.ID)
+	mustRun(t, env, "", 0, "keys", "revoke", me.APIKey.ID, "--yes")
 	r = mustRun(t, keyEnv, "", 1, "whoami")
 	mustContain(t, "whoami with the revoked key", r.stderr, "API key has been revoked (code key_revoked, request_id req_")
 	mustRun(t, env, "", 0, "logout")

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
@@ -24,9 +25,9 @@ type limitFlags struct {
 	negSize     int
 }
 
-func (l *limitFlags) register(fs *flag.FlagSet) {
+func (l *limitFlags) register(fs *pflag.FlagSet) {
 	d := ratelimit.DefaultRules()
-	fs.StringVar(&l.keyRate, "key-rate-limit", "", "per-key limits of the public API by plan, requests per minute, e.g. `free=60,pro=600,enterprise=6000` (0 or absent: unlimited)")
+	fs.StringVar(&l.keyRate, "key-rate-limit", "", "per-key limits of the public API by plan, `PLAN=N,...` requests per minute, e.g. free=60,pro=600,enterprise=6000 (0 or absent: unlimited)")
 	fs.StringVar(&l.userRate, "user-rate-limit", fmt.Sprintf("list=%d,create=%d,revoke=%d", d.ListKeys.Limit, d.CreateKey.Limit, d.RevokeKey.Limit),
 		"per-user limits of the management API, requests per minute: `list=N,create=N,revoke=N` (0: unlimited; a name left out keeps its default)")
 	fs.StringVar(&l.loginRate, "login-rate-limit", formatRule(d.LoginIP), "failed logins allowed per email and per client IP, as `N/PERIOD` (0: unlimited)")

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/pomehq/pome/internal/ratelimit"
 )
 
@@ -45,7 +47,7 @@ func TestServeLimitFlagErrors(t *testing.T) {
 func TestLimitFlagsRules(t *testing.T) {
 	t.Parallel()
 	l := limitFlags{}
-	fs := newFlagSet("serve", "", nil)
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	l.register(fs)
 	if err := fs.Parse([]string{"--key-rate-limit", " free=60, pro=0 ,enterprise=6000", "--user-rate-limit", "create=3",
 		"--login-rate-limit", "5/10m", "--signup-rate-limit", "0", "--auth-failure-rate-limit", "30/30s"}); err != nil {
@@ -85,7 +87,7 @@ func TestLimitFlagsRules(t *testing.T) {
 func TestLimitFlagsDefaults(t *testing.T) {
 	t.Parallel()
 	l := limitFlags{}
-	fs := newFlagSet("serve", "", nil)
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	l.register(fs)
 	if err := fs.Parse(nil); err != nil {
 		t.Fatal(err)

@@ -2,93 +2,61 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
 )
 
-// apiTimeout bounds one command's calls: a CLI must not hang on a dead server.
-const apiTimeout = 30 * time.Second
-
-// userAgent is the User-Agent of the CLI's requests (audit events show it).
-const userAgent = "pome-cli"
-
-const defaultAPIURL = "http://127.0.0.1:8080"
-
-// apiFlags are the flags of every command that talks to a server.
-type apiFlags struct {
-	apiURL string
-	json   bool
-}
-
-func (a *apiFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&a.apiURL, "api-url", defaultAPIURL, "base URL of the Pome server")
-	fs.BoolVar(&a.json, "json", false, "print JSON, for scripts")
-}
-
-// base returns the checked --api-url, the key of the stored sessions.
-func (a *apiFlags) base() (string, error) { return parseAPIURL(a.apiURL) }
-
-const loginUsage = `Usage: pome login [--email E] [--api-url URL]
-
-Signs in to a Pome server and stores the session in your config directory
+func (a *app) loginCmd() *cobra.Command {
+	var server serverFlag
+	var out outputFlags
+	var email string
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "sign in to a server; the session is stored for the commands that need one",
+		Long: `Signs in to a Pome server and stores the session in your config directory
 (e.g. ~/.config/pome/sessions.json, mode 0600; POME_CONFIG_DIR overrides
-it), one per API URL. The pome keys commands use it.
+it), one per API URL. The server becomes the default of every later
+command (keys, members, whoami, ...) until another login.
 
 At a terminal it asks for the email (unless --email is given) and the
 password, which is not echoed. Otherwise --email is required and the
-password is read from stdin, one line: never put it on the command line.
-
-Examples:
-  pome login --api-url https://pome.example.com
-  printf '%s\n' "$POME_PASSWORD" | pome login --email alice@example.com
-`
-
-const logoutUsage = `Usage: pome logout [--api-url URL]
-
-Ends the stored session of the server: on the server, and in your config
-directory. Not being signed in is no error.
-
-Example:
-  pome logout --api-url https://pome.example.com
-`
-
-func login(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
-	var api apiFlags
-	var email string
-	fs := newFlagSet("login", loginUsage, stderr)
-	api.register(fs)
-	fs.StringVar(&email, "email", "", "your email (asked for at a terminal if not given)")
-	if err := parseFlags(fs, args, getenv, nil); err != nil {
-		return err
+password is read from stdin, one line: never put it on the command line.`,
+		Example: `  pome login --api-url https://pome.example.com
+  printf '%s\n' "$POME_PASSWORD" | pome login --email alice@example.com`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			base, err := server.base(a)
+			if err != nil {
+				return err
+			}
+			return a.login(cmd, base, strings.TrimSpace(email), out.json)
+		},
 	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	base, err := api.base()
+	server.register(cmd.Flags())
+	out.register(cmd.Flags(), false)
+	cmd.Flags().StringVar(&email, "email", "", "your email (asked for at a terminal if not given)")
+	return cmd
+}
+
+func (a *app) login(cmd *cobra.Command, base, email string, asJSON bool) error {
+	store, err := openSessions(a.getenv)
 	if err != nil {
 		return err
 	}
-	store, err := openSessions(getenv)
+	email, password, err := readCredentials(a.stdin, a.stderr, email)
 	if err != nil {
 		return err
 	}
-	email, password, err := readCredentials(stdin, stderr, strings.TrimSpace(email))
-	if err != nil {
-		return err
-	}
-
-	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	ctx, cancel := withTimeout(cmd)
 	defer cancel()
 	c := client.New(base, client.WithUserAgent(userAgent))
 	sess, err := c.Login(ctx, email, password)
@@ -100,11 +68,11 @@ func login(ctx context.Context, args []string, getenv env, stdin io.Reader, stdo
 	}); err != nil {
 		return err
 	}
-	if api.json {
-		return printJSON(stdout, sess)
+	if asJSON {
+		return printJSON(a.stdout, sess)
 	}
-	_, err = fmt.Fprintf(stdout, "Logged in to %s as %s (default team %s).\nSession saved in %s\n",
-		base, sess.User.Email, sess.DefaultTeam, store.path())
+	_, err = fmt.Fprintf(a.stdout, "Logged in to %s as %s (default team %s).\nSession saved in %s\n",
+		base, printable(sess.User.Email), sess.DefaultTeam, store.path())
 	return err
 }
 
@@ -160,21 +128,30 @@ func readLine(r io.Reader) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-func logout(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	var api apiFlags
-	fs := newFlagSet("logout", logoutUsage, stderr)
-	fs.StringVar(&api.apiURL, "api-url", defaultAPIURL, "base URL of the Pome server")
-	if err := parseFlags(fs, args, getenv, nil); err != nil {
-		return err
+func (a *app) logoutCmd() *cobra.Command {
+	var server serverFlag
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "end the stored session",
+		Long: `Ends the stored session of the server: on the server, and in your config
+directory. Not being signed in is no error.`,
+		Example: `  pome logout
+  pome logout --api-url https://pome.example.com`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			base, err := server.base(a)
+			if err != nil {
+				return err
+			}
+			return a.logout(cmd, base)
+		},
 	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	base, err := api.base()
-	if err != nil {
-		return err
-	}
-	store, err := openSessions(getenv)
+	server.register(cmd.Flags())
+	return cmd
+}
+
+func (a *app) logout(cmd *cobra.Command, base string) error {
+	store, err := openSessions(a.getenv)
 	if err != nil {
 		return err
 	}
@@ -183,7 +160,7 @@ func logout(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 		return err
 	}
 	if !ok {
-		_, err := fmt.Fprintf(stdout, "Not logged in to %s.\n", base)
+		_, err := fmt.Fprintf(a.stdout, "Not logged in to %s.\n", base)
 		return err
 	}
 	// The local copy goes whatever the server answers: logging out must
@@ -192,54 +169,12 @@ func logout(ctx context.Context, args []string, getenv env, stdout, stderr io.Wr
 	if _, err := store.remove(base); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	ctx, cancel := withTimeout(cmd)
 	defer cancel()
 	c := client.New(base, client.WithUserAgent(userAgent), client.WithSession(ss.Token))
 	if err := c.Logout(ctx); err != nil {
 		return fmt.Errorf("removed the stored session, but the server was not told (it ends the session after 7 idle days): %w", err)
 	}
-	_, err = fmt.Fprintf(stdout, "Logged out of %s.\n", base)
+	_, err = fmt.Fprintf(a.stdout, "Logged out of %s.\n", base)
 	return err
-}
-
-// errNotLoggedIn is returned by the commands that need a stored session.
-func errNotLoggedIn(base string) error {
-	return usagef("not logged in to %s: run pome login", base)
-}
-
-// sessionClient returns a client of base holding the stored session, and a
-// function that translates its errors: an expired session is removed from
-// the store and reported plainly.
-func sessionClient(getenv env, base string) (*client.Client, func(error) error, error) {
-	store, err := openSessions(getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	ss, ok, err := store.get(base)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !ok {
-		return nil, nil, errNotLoggedIn(base)
-	}
-	c := client.New(base, client.WithUserAgent(userAgent), client.WithSession(ss.Token))
-	check := func(err error) error {
-		var ce *client.Error
-		if errors.As(err, &ce) && errors.Is(err, pome.ErrUnauthorized) {
-			store.remove(base) // it is dead; the next login replaces it anyway
-			return &sessionExpiredError{base: base, requestID: ce.RequestID}
-		}
-		return err
-	}
-	return c, check, nil
-}
-
-// sessionExpiredError is a stored session the server no longer knows: it
-// timed out, or was logged out elsewhere.
-type sessionExpiredError struct {
-	base, requestID string
-}
-
-func (e *sessionExpiredError) Error() string {
-	return fmt.Sprintf("session expired, run pome login (server %s, request_id %s)", e.base, e.requestID)
 }

@@ -183,7 +183,7 @@ func TestLoginLogout(t *testing.T) {
 				env[k] = v
 			}
 			r := mustRun(t, env, tt.stdin, tt.code, append([]string{"login"}, tt.args...)...)
-			mustContain(t, "stderr", r.stderr, tt.stderr...)
+			mustContain(t, "output", r.stdout+r.stderr, tt.stderr...)
 			if tt.code != 0 {
 				if _, err := os.Stat(sessionsPath(env)); err == nil {
 					t.Errorf("a failed login stored a session")

@@ -64,7 +64,7 @@ func TestMultiNode(t *testing.T) {
 	// Without Redis (outside CI) the nodes run and each counts its own
 	// quota; the shared-limit subtest says so and skips.
 	redisURL := os.Getenv("POME_TEST_REDIS_URL")
-	bin := mustBuild(t, t.TempDir())
+	bin := mustBuild(t)
 
 	// Signups all come from 127.0.0.1 and Redis outlives the test: the
 	// per-IP signup limit is turned off so that reruns within the hour are
@@ -198,7 +198,11 @@ func TestMultiNode(t *testing.T) {
 		}
 		key := ownKeys[2].Key
 		for _, step := range []struct{ verb, code string }{{"ban", "team_banned"}, {"unban", ""}} {
-			r := runCLI(t, map[string]string{"POME_DATABASE_URL": dsn}, "", "admin", "team", step.verb, sess.Teams[0].Slug)
+			args := []string{"admin", "team", step.verb, sess.Teams[0].Slug}
+			if step.verb == "ban" {
+				args = append(args, "--yes")
+			}
+			r := runCLI(t, map[string]string{"POME_DATABASE_URL": dsn}, "", args...)
 			if r.code != 0 {
 				t.Fatalf("pome admin team %s: exit %d\n%s", step.verb, r.code, r.stderr)
 			}

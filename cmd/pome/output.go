@@ -2,12 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/term"
 )
@@ -17,11 +18,41 @@ type output struct {
 	w     io.Writer
 	tty   bool // w is a terminal: a person reads it
 	color bool // ANSI colors: only on a terminal, never with NO_COLOR
+	width int  // columns a table may take; 0: no limit
 }
 
 func newOutput(w io.Writer, getenv env) *output {
 	tty := isTerminal(w)
-	return &output{w: w, tty: tty, color: colorAllowed(tty, getenv)}
+	return &output{w: w, tty: tty, color: colorAllowed(tty, getenv), width: termWidth(w, getenv)}
+}
+
+// termWidth is the width of the terminal w is, else $COLUMNS if exported
+// (for a person who pipes into less), else no limit: a table into a file
+// keeps every column.
+func termWidth(w io.Writer, getenv env) int {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 0
+}
+
+// printable makes a name or an email safe to print: no control character
+// can move the cursor, recolor the terminal or shift a table's columns, and
+// no bidirectional override can make text read other than it is. Names may
+// not hold control characters (the API refuses them); this is a net for
+// what an older server or a database edit let in.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // isTerminal reports whether w is a terminal.
@@ -62,12 +93,6 @@ func printJSON(w io.Writer, v any) error {
 	return err
 }
 
-// newTable returns a tabwriter for a table of columns separated by tabs;
-// Flush writes it.
-func newTable(w io.Writer) *tabwriter.Writer {
-	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-}
-
 // timeCell shows a time to the minute, in UTC like every time of the API.
 func timeCell(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
 
@@ -77,33 +102,4 @@ func optTimeCell(t *time.Time, none string) string {
 		return none
 	}
 	return timeCell(*t)
-}
-
-// parseInterspersed parses flags and positional arguments in any order
-// (`pome keys create ci --role viewer`), as people type them; after "--"
-// everything is positional. It returns the positional arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string, getenv env, aliases map[string]string) ([]string, error) {
-	if err := parseFlags(fs, args, getenv, aliases); err != nil {
-		return nil, err
-	}
-	var pos []string
-	for {
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		// The flag package stops at "--" (consumed) or a non-flag.
-		consumed := len(args) - len(rest)
-		if consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return nil, err
-			}
-			return nil, &usageError{msg: err.Error(), quiet: true}
-		}
-	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -11,69 +10,34 @@ import (
 	"github.com/pomehq/pome/client"
 )
 
-// env reads an environment variable; tests pass a map's lookup instead of
-// os.Getenv.
-type env func(string) string
-
-const topUsage = `Usage: pome <command> [flags]
-
-Commands:
-  serve    run the Pome server
-  whoami   show who an API key belongs to (GET /v1/me)
-  login    sign in to a server; the session is stored for pome keys
-  logout   end the stored session
-  keys     list, create, revoke, roll API keys and show their usage
-  admin    operator tasks straight on the database
-
-Every flag can also be set as POME_<FLAG> (e.g. --data-dir as POME_DATA_DIR);
-a flag given on the command line wins. Run 'pome <command> --help' for more.
-
-Examples:
-  pome serve --addr 127.0.0.1:8080 --data-dir ./pome-data
-  pome login --api-url http://127.0.0.1:8080
-  KEY=$(pome keys create ci-deploy)
-`
-
 // run is the whole program; main only maps its error to an exit status. It
 // reports its own error on stderr.
 func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
-	err := dispatch(ctx, args, getenv, stdin, stdout, stderr)
+	a := &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.newRoot()
+	root.SetArgs(args[1:])
+	cmd, err := root.ExecuteContextC(ctx)
+	var u *usageError
+	if err != nil && !a.started && !errors.As(err, &u) {
+		// cobra's own mistakes of the command line: an unknown command, a
+		// flag without its value.
+		u = &usageError{msg: err.Error()}
+		err = u
+	}
+	if !a.started && errors.As(err, &u) && !u.quiet && cmd != nil {
+		u.hint = "Run '" + cmd.CommandPath() + " --help' for usage."
+	}
 	report(stderr, err)
 	return err
-}
-
-func dispatch(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 2 {
-		fmt.Fprint(stderr, topUsage)
-		return &usageError{msg: "no command given", quiet: true}
-	}
-	cmd, rest := args[1], args[2:]
-	switch cmd {
-	case "serve":
-		return serve(ctx, rest, getenv, stdout, stderr)
-	case "whoami":
-		return whoami(ctx, rest, getenv, stdout, stderr)
-	case "login":
-		return login(ctx, rest, getenv, stdin, stdout, stderr)
-	case "logout":
-		return logout(ctx, rest, getenv, stdout, stderr)
-	case "keys":
-		return keys(ctx, rest, getenv, stdout, stderr)
-	case "admin":
-		return admin(ctx, rest, getenv, stdin, stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, topUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, topUsage)
-	return usagef("unknown command %q", cmd)
 }
 
 // usageError is a mistake in how pome was called: exit status 2.
 type usageError struct {
 	msg string
-	// quiet: the flag package, or a usage text, has told the user already.
+	// quiet: a usage text has told the user already.
 	quiet bool
+	// hint says where to read more.
+	hint string
 }
 
 func (e *usageError) Error() string { return e.msg }
@@ -86,7 +50,7 @@ func usagef(format string, args ...any) error {
 func exitCode(err error) int {
 	var u *usageError
 	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
+	case err == nil:
 		return 0
 	case errors.As(err, &u):
 		return 2
@@ -104,10 +68,13 @@ func report(w io.Writer, err error) {
 	var ce *client.Error
 	var p *pome.Error
 	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
+	case err == nil:
 	case errors.As(err, &u):
 		if !u.quiet {
 			fmt.Fprintf(w, "pome: %s\n", u.msg)
+		}
+		if u.hint != "" {
+			fmt.Fprintln(w, u.hint)
 		}
 	case errors.As(err, &ce):
 		fmt.Fprintf(w, "error: %v\n", err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/httpserver"
@@ -23,25 +23,6 @@ import (
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/redact"
 )
-
-const serveUsage = `Usage: pome serve [flags]
-
-Runs the Pome server: the public API (/v1), the management API (/api) and
-/healthz, /readyz, /metrics. With no flags it listens on 127.0.0.1:8080 and
-keeps its data in embedded SQLite under ./pome-data, creating it.
-With --database-url it runs on PostgreSQL, and any number of nodes may share
-that database; with --redis-url they share rate-limit counters too (see
-docs/deploy.md). With --upstream it is also a gateway in front of the
-platform's own API: requests are authenticated by API key, then forwarded
-with the caller's identity in Pome-* headers (see docs/protect.md). SIGINT or SIGTERM drains in-flight requests, flushes usage
-counts and exits.
-
-Example:
-  pome serve --addr 127.0.0.1:8080 --data-dir /var/lib/pome --signup closed
-  POME_ADDR=0.0.0.0:8080 pome serve
-  POME_DATABASE_URL=postgres://pome@db/pome POME_REDIS_URL=redis://cache:6379/0 pome serve
-  pome serve --upstream /v1/=http://127.0.0.1:9000 --upstream /files/=http://127.0.0.1:9001
-`
 
 // Timings of the server that are not the node's (internal/node).
 const (
@@ -69,9 +50,31 @@ type serveConfig struct {
 	upstreamWait  time.Duration
 }
 
-func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func (a *app) serveCmd() *cobra.Command {
 	var cfg serveConfig
-	fs := newFlagSet("serve", serveUsage, stderr)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "run the Pome server",
+		Long: `Runs the Pome server: the public API (/v1), the management API (/api), the
+dashboard and /healthz, /readyz, /metrics. With no flags it listens on
+127.0.0.1:8080 and keeps its data in embedded SQLite under ./pome-data,
+creating it. With --database-url it runs on PostgreSQL, and any number of
+nodes may share that database; with --redis-url they share rate-limit
+counters too (see docs/deploy.md). With --upstream it is also a gateway in
+front of the platform's own API: requests are authenticated by API key,
+then forwarded with the caller's identity in Pome-* headers (see
+docs/protect.md). SIGINT or SIGTERM drains in-flight requests, flushes
+usage counts and exits.`,
+		Example: `  pome serve --addr 127.0.0.1:8080 --data-dir /var/lib/pome --signup closed
+  POME_ADDR=0.0.0.0:8080 pome serve
+  POME_DATABASE_URL=postgres://pome@db/pome POME_REDIS_URL=redis://cache:6379/0 pome serve
+  pome serve --upstream /v1/=http://127.0.0.1:9000 --upstream /files/=http://127.0.0.1:9001`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), cfg)
+		},
+	}
+	fs := cmd.Flags()
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	cfg.storage.register(fs)
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis `URL` (redis://host:6379/0) for rate-limit counters shared by every node; without it each node counts in memory")
@@ -81,10 +84,13 @@ func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Wri
 	cfg.limits.register(fs)
 	fs.Var(&cfg.upstreams, "upstream", "gateway mode: forward authenticated requests to `[/PREFIX/=]URL` (repeatable; without a prefix, every path Pome does not serve itself)")
 	fs.DurationVar(&cfg.upstreamWait, "upstream-timeout", httpserver.DefaultUpstreamResponseTimeout, "gateway mode: how long to wait for an upstream's response headers before answering 504")
-	if err := parseFlags(fs, args, getenv, nil); err != nil {
-		return err
-	}
-	if err := cfg.check(fs); err != nil {
+	cmd.RegisterFlagCompletionFunc("signup", cobra.FixedCompletions([]cobra.Completion{"open", "closed"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.MarkFlagDirname("data-dir")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, cfg serveConfig) error {
+	if err := cfg.check(); err != nil {
 		return err
 	}
 	format, err := pome.NewKeyFormat(cfg.keyPrefix)
@@ -95,19 +101,16 @@ func serve(ctx context.Context, args []string, getenv env, stdout, stderr io.Wri
 	// would otherwise cost a write system call each. Warnings and errors are
 	// written at once; the rest within logFlushInterval, and all of it
 	// before serve returns.
-	logOut := logbuf.New(stderr, logBufferSize)
+	logOut := logbuf.New(a.stderr, logBufferSize)
 	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
 	var flusher sync.WaitGroup
 	flusher.Go(func() { logOut.Run(flushCtx, logFlushInterval) })
 	defer func() { stopFlush(); flusher.Wait() }()
 	log := slog.New(redact.New(logOut.Handler(slog.NewJSONHandler(logOut, nil), slog.LevelWarn)))
-	return runServer(ctx, cfg, format, log, logOut, stdout)
+	return runServer(ctx, cfg, format, log, logOut, a.stdout)
 }
 
-func (c *serveConfig) check(fs *flag.FlagSet) error {
-	if err := noArgs(fs); err != nil {
-		return err
-	}
+func (c *serveConfig) check() error {
 	if err := c.storage.check(); err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func TestWhoami(t *testing.T) {
 		{"malformed key", map[string]string{"POME_API_KEY": "pme_nope", "POME_API_URL": s.URL}, nil, 1,
 			nil, []string{"code invalid_api_key", "request_id req_"}},
 		{"no key", map[string]string{"POME_API_URL": s.URL}, nil, 2,
-			nil, []string{"no API key: set POME_API_KEY"}},
+			nil, []string{"no API key (set POME_API_KEY or pass --token), and not logged in to " + s.URL}},
 		{"server down", map[string]string{"POME_API_KEY": key.Key, "POME_API_URL": "http://" + down}, nil, 1,
 			nil, []string{"error: cannot reach Pome at http://" + down}},
 	}
@@ -109,7 +109,7 @@ func TestAdminReachesRunningServer(t *testing.T) {
 	}
 	// Each step depends on the one before: sequential subtests.
 	t.Run("ban", func(t *testing.T) {
-		admin(t, "team", "ban", slug)
+		admin(t, "team", "ban", slug, "--yes")
 		waitFor(t, 5*time.Second, "key answers 403 team_banned", func() bool {
 			r := getMeAs(t, s.URL, key.Key)
 			return r.status == http.StatusForbidden && r.err.Error.Code == "team_banned"
@@ -132,13 +132,13 @@ func TestAdminReachesRunningServer(t *testing.T) {
 		})
 	})
 	t.Run("unknown team", func(t *testing.T) {
-		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "team", "ban", "no-such-team")
+		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "team", "ban", "no-such-team", "--yes")
 		if r.code != 1 || !strings.Contains(r.stderr, `no team with slug "no-such-team"`) {
 			t.Errorf("ban unknown team: exit %d, stderr %q; want 1 and a clear message", r.code, r.stderr)
 		}
 	})
 	t.Run("no database", func(t *testing.T) {
-		r := runCLI(t, nil, "", "admin", "--data-dir", t.TempDir(), "team", "ban", slug)
+		r := runCLI(t, nil, "", "admin", "--data-dir", t.TempDir(), "team", "ban", slug, "--yes")
 		if r.code != 1 || !strings.Contains(r.stderr, "no Pome database at") {
 			t.Errorf("ban in empty dir: exit %d, stderr %q; want 1 and a clear message", r.code, r.stderr)
 		}

@@ -76,63 +76,83 @@ func openSessions(getenv env) (*sessionStore, error) {
 
 func (s *sessionStore) path() string { return filepath.Join(s.dir, sessionsFile) }
 
-// load reads every stored session; a missing file is none.
-func (s *sessionStore) load() (map[string]storedSession, error) {
+// sessionsDoc is the file: the sessions by API URL, and the server of the
+// last login, which commands talk to when given no --api-url (as gh's
+// hosts file remembers its host).
+type sessionsDoc struct {
+	Current  string                   `json:"current,omitempty"`
+	Sessions map[string]storedSession `json:"sessions"`
+}
+
+// load reads the file; a missing file holds no session.
+func (s *sessionStore) load() (*sessionsDoc, error) {
+	doc := &sessionsDoc{}
 	b, err := os.ReadFile(s.path())
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]storedSession{}, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read sessions: %w", err)
 	}
-	var f struct {
-		Sessions map[string]storedSession `json:"sessions"`
+	if err == nil {
+		if err := json.Unmarshal(b, doc); err != nil {
+			return nil, fmt.Errorf("read sessions: %s is damaged (delete it and run pome login): %w", s.path(), err)
+		}
 	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("read sessions: %s is damaged (delete it and run pome login): %w", s.path(), err)
+	if doc.Sessions == nil {
+		doc.Sessions = map[string]storedSession{}
 	}
-	if f.Sessions == nil {
-		f.Sessions = map[string]storedSession{}
-	}
-	return f.Sessions, nil
+	return doc, nil
 }
 
 // get returns the session stored for apiURL.
 func (s *sessionStore) get(apiURL string) (storedSession, bool, error) {
-	all, err := s.load()
+	doc, err := s.load()
 	if err != nil {
 		return storedSession{}, false, err
 	}
-	ss, ok := all[apiURL]
+	ss, ok := doc.Sessions[apiURL]
 	return ss, ok && ss.Token != "", nil
 }
 
-// put stores the session of apiURL, replacing any.
+// current returns the server of the last login still signed in, or "".
+func (s *sessionStore) current() (string, error) {
+	doc, err := s.load()
+	if err != nil {
+		return "", err
+	}
+	return doc.Current, nil
+}
+
+// put stores the session of apiURL, replacing any, and makes apiURL the
+// current server.
 func (s *sessionStore) put(apiURL string, ss storedSession) error {
-	all, err := s.load()
+	doc, err := s.load()
 	if err != nil {
 		return err
 	}
-	all[apiURL] = ss
-	return s.save(all)
+	doc.Sessions[apiURL] = ss
+	doc.Current = apiURL
+	return s.save(doc)
 }
 
-// remove deletes the session of apiURL; it reports whether there was one.
+// remove deletes the session of apiURL, and forgets it as the current
+// server; it reports whether there was one.
 func (s *sessionStore) remove(apiURL string) (bool, error) {
-	all, err := s.load()
+	doc, err := s.load()
 	if err != nil {
 		return false, err
 	}
-	if _, ok := all[apiURL]; !ok {
+	if _, ok := doc.Sessions[apiURL]; !ok {
 		return false, nil
 	}
-	delete(all, apiURL)
-	return true, s.save(all)
+	delete(doc.Sessions, apiURL)
+	if doc.Current == apiURL {
+		doc.Current = ""
+	}
+	return true, s.save(doc)
 }
 
 // save writes the file whole, through a temporary file renamed over it, so
 // that a crash leaves the old file or the new one, never half of one.
-func (s *sessionStore) save(all map[string]storedSession) error {
+func (s *sessionStore) save(doc *sessionsDoc) error {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
@@ -141,9 +161,7 @@ func (s *sessionStore) save(all map[string]storedSession) error {
 	if err := os.Chmod(s.dir, 0o700); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
-	b, err := json.MarshalIndent(struct {
-		Sessions map[string]storedSession `json:"sessions"`
-	}{all}, "", "  ")
+	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}

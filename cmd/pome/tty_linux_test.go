@@ -137,3 +137,53 @@ func TestLoginAtTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmAtTerminal protects the question before a destructive action
+// at a terminal: anything but y or yes changes nothing (exit 2); yes goes
+// on.
+func TestConfirmAtTerminal(t *testing.T) {
+	t.Parallel()
+	p := mustPTY(t)
+	s := pometest.NewServer(t)
+	alice := s.Signup(t, "alice@example.com")
+	key := s.CreateKeyWith(t, alice, `{"name":"laptop"}`)
+	env := userEnv(t, s.URL)
+	mustLogin(t, env, "alice@example.com")
+
+	// answer runs pome at the terminal, waits for its question, answers,
+	// and returns its exit status.
+	answer := func(reply string, args ...string) int {
+		t.Helper()
+		before := len(p.shown())
+		done := make(chan error, 1)
+		var stdout bytes.Buffer
+		go func() {
+			done <- run(t.Context(), append([]string{"pome"}, args...), mapEnv(env), p.tty, &stdout, p.tty)
+		}()
+		waitFor(t, 10*time.Second, "the question", func() bool { return strings.Contains(p.shown()[before:], "[y/N] ") })
+		mustContain(t, "the question", p.shown()[before:], "Revoke key "+key.ID+" (laptop)?")
+		io.WriteString(p.master, reply+"\n")
+		select {
+		case err := <-done:
+			return exitCode(err)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("pome %v did not return\nterminal:\n%s", args, p.shown())
+			return -1
+		}
+	}
+	for _, reply := range []string{"", "n", "no", "whatever"} {
+		if code := answer(reply, "keys", "revoke", "laptop"); code != 2 {
+			t.Errorf("reply %q: exit %d, want 2", reply, code)
+		}
+		if r := getMeAs(t, s.URL, key.Key); r.status != 200 {
+			t.Fatalf("reply %q revoked the key: GET /v1/me = %d", reply, r.status)
+		}
+	}
+	mustContain(t, "terminal", p.shown(), "not confirmed; nothing was changed")
+	if code := answer("y", "keys", "revoke", "laptop"); code != 0 {
+		t.Fatalf("reply y: exit %d\nterminal:\n%s", code, p.shown())
+	}
+	if r := getMeAs(t, s.URL, key.Key); r.err.Error.Code != "key_revoked" {
+		t.Errorf("after yes: GET /v1/me = %d %s, want key_revoked", r.status, r.err.Error.Code)
+	}
+}

@@ -21,6 +21,9 @@ func (u *upstreamFlags) String() string {
 	return strings.Join(parts, ",")
 }
 
+// Type names the value in --help.
+func (u *upstreamFlags) Type() string { return "upstream" }
+
 func (u *upstreamFlags) Set(v string) error {
 	for item := range strings.SplitSeq(v, ",") {
 		up, err := httpserver.ParseUpstream(strings.TrimSpace(item))

@@ -2,11 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,20 +22,47 @@ type proc struct {
 	done   chan error
 }
 
-// mustBuild builds the pome binary into dir, with the race detector when
-// this test runs under it.
-func mustBuild(t *testing.T, dir string) string {
+// builtPome is the pome binary the tests of the package share: built once,
+// on first use, and removed by TestMain.
+var builtPome struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// mustBuild returns the pome binary, built on the first call (with the race
+// detector when this test runs under it); every later call, from any test,
+// waits for that build and shares it.
+func mustBuild(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(dir, "pome")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
+	builtPome.once.Do(func() {
+		builtPome.dir, builtPome.err = os.MkdirTemp("", "pome-test-bin-")
+		if builtPome.err != nil {
+			return
+		}
+		builtPome.bin = filepath.Join(builtPome.dir, "pome")
+		args := []string{"build", "-o", builtPome.bin}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+			builtPome.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if builtPome.err != nil {
+		t.Fatal(builtPome.err)
 	}
-	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	return builtPome.bin
+}
+
+// TestMain removes the binary mustBuild built, once every test is done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtPome.dir != "" {
+		os.RemoveAll(builtPome.dir)
 	}
-	return bin
+	os.Exit(code)
 }
 
 // mustStartNode runs `pome serve` on 127.0.0.1:0 with args, as its own
@@ -100,7 +129,7 @@ func (p *proc) mustStop(t *testing.T, sig os.Signal) error {
 // usage counts but never an acknowledged key or revocation, nor a session.
 func TestProcessRestart(t *testing.T) {
 	t.Parallel()
-	bin := mustBuild(t, t.TempDir())
+	bin := mustBuild(t)
 	dir := t.TempDir()
 	b := newBrowser(t)
 

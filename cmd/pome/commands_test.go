@@ -131,6 +131,17 @@ func TestTeamCommands(t *testing.T) {
 		if len(all.Events) < 8 || all.NextCursor != "" {
 			t.Errorf("audit --all: %d events, next %q", len(all.Events), all.NextCursor)
 		}
+		r = mustRun(t, env, "", 0, "audit", "--target", key.ID, "--json")
+		var about client.AuditPage
+		mustDecode(t, r.stdout, &about)
+		if len(about.Events) < 2 {
+			t.Errorf("audit --target %s: %d events, want its creation, roll and revocation", key.ID, len(about.Events))
+		}
+		for _, e := range about.Events {
+			if e.Target == nil || e.Target.ID != key.ID {
+				t.Errorf("audit --target %s shows an event about %+v", key.ID, e.Target)
+			}
+		}
 		mustRun(t, env, "", 2, "audit", "--limit", "0")
 	})
 }

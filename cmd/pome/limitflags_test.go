@@ -33,6 +33,8 @@ func TestServeLimitFlagErrors(t *testing.T) {
 		{"signup sub-second period", nil, []string{"--signup-rate-limit", "10/1ms"}, "--signup-rate-limit"},
 		{"auth failures", nil, []string{"--auth-failure-rate-limit", "x/1m"}, "--auth-failure-rate-limit"},
 		{"negative cache ttl", nil, []string{"--negative-cache-ttl", "-1s"}, "--negative-cache-ttl"},
+		{"negative cache size", nil, []string{"--negative-cache-size", "-1"}, "--negative-cache-size"},
+		{"upstream timeout", nil, []string{"--upstream-timeout", "soon"}, `invalid argument "soon" for "--upstream-timeout"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := runCLI(t, c.env, "", append([]string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0"}, c.args...)...)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"net"
 	"net/http"
 	"strings"
@@ -203,6 +205,22 @@ func TestServeShutdownFlushesUsage(t *testing.T) {
 	got := mustListKeys(t, b, s2.URL)[key.ID]
 	if got.UsageCount != n || got.LastUsed == nil {
 		t.Errorf("after restart usage_count = %d, last_used = %v; want %d and set", got.UsageCount, got.LastUsed, n)
+	}
+}
+
+// TestServeSecureCookies protects --secure-cookies: the session cookie is
+// __Host- prefixed and Secure.
+func TestServeSecureCookies(t *testing.T) {
+	t.Parallel()
+	s := mustServe(t, t.TempDir(), "--secure-cookies")
+	b, _ := json.Marshal(map[string]string{"email": "sam@example.com", "password": testPassword})
+	resp, err := http.Post(s.URL+"/api/auth/signup", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if c := resp.Header.Get("Set-Cookie"); !strings.HasPrefix(c, "__Host-pome_session=") || !strings.Contains(c, "; Secure") {
+		t.Errorf("signup with --secure-cookies: Set-Cookie %q", c)
 	}
 }
 

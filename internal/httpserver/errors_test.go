@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pomehq/pome/internal/buildinfo"
 	"github.com/pomehq/pome/internal/httpserver"
 	"github.com/pomehq/pome/internal/pometest"
 )
@@ -28,7 +30,7 @@ func TestRouting(t *testing.T) {
 	}
 	runScenarios(t, s, []scenario{
 		{name: "healthz", method: "GET", path: "/healthz", status: 200, golden: "status_ok"},
-		{name: "readyz", method: "GET", path: "/readyz", status: 200, golden: "status_ok"},
+		{name: "readyz", method: "GET", path: "/readyz", status: 200, check: readyWithBuild},
 		{name: "unknown route", method: "GET", path: "/nope", status: 404, typ: "not_found_error", code: "route_not_found"},
 		// GET / is the dashboard (dashboard_test.go); other methods are not.
 		{name: "POST /", method: "POST", path: "/", body: `{}`, status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD")},
@@ -215,8 +217,8 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
-// /metrics serves the request counter by route and status class, and the
-// latency histogram.
+// /metrics serves the request counter by route and status class, the
+// latency histogram, and which build runs.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t)
@@ -225,7 +227,9 @@ func TestMetrics(t *testing.T) {
 	s.Do(t, nil, "GET", "/no/such/route", nil, "")
 	sc := scenario{method: "GET", path: "/metrics", status: 200}
 	r := sc.run(t, s)
+	b := buildinfo.Read()
 	for _, want := range []string{
+		fmt.Sprintf(`pome_build_info{commit=%q,date=%q,go_version=%q,version=%q} 1`, b.Commit, b.Date, b.GoVersion, b.Version),
 		`pome_http_requests_total{route="GET /healthz",status="2xx"} 1`,
 		`pome_http_requests_total{route="GET /v1/me",status="4xx"} 1`,
 		`pome_http_requests_total{route="other",status="4xx"} 1`,
@@ -234,6 +238,20 @@ func TestMetrics(t *testing.T) {
 		if !bytes.Contains(r.Body, []byte(want)) {
 			t.Errorf("GET /metrics lacks %s", want)
 		}
+	}
+}
+
+// readyWithBuild checks that GET /readyz says which build answers, as
+// `pome version --json` does, beside its status.
+func readyWithBuild(t *testing.T, r *pometest.Response) {
+	t.Helper()
+	var got struct {
+		Status string `json:"status"`
+		buildinfo.Info
+	}
+	r.DecodeJSON(t, &got)
+	if want := buildinfo.Read(); got.Status != "ok" || got.Info != want {
+		t.Errorf("GET /readyz = %s, want status ok and the build %+v", r.Body, want)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pomehq/pome/internal/buildinfo"
 )
 
 // routeOther labels requests that matched no registered route, so that
@@ -49,6 +51,19 @@ func newMetrics(reg *prometheus.Registry, patterns []string) *metrics {
 		m.byRoute[p] = series(p)
 	}
 	return m
+}
+
+// registerBuildInfo exports which build runs, as pome_build_info with the
+// build in its labels and the value 1 (Prometheus's info-metric
+// convention), so that a dashboard can tell the versions of its nodes apart.
+func registerBuildInfo(reg *prometheus.Registry, b buildinfo.Info) {
+	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "pome_build_info",
+		Help: "The build of Pome that runs: always 1, the build in the labels.",
+		ConstLabels: prometheus.Labels{
+			"version": b.Version, "commit": b.Commit, "date": b.Date, "go_version": b.GoVersion,
+		},
+	}, func() float64 { return 1 }))
 }
 
 // register registers c on reg, or returns the collector already registered

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/buildinfo"
 	"github.com/pomehq/pome/internal/httpapi"
 )
 
@@ -24,8 +25,17 @@ func handleHealthz() http.Handler {
 	})
 }
 
+// readyView is GET /readyz's answer: ready, and which build answers, so
+// that a rolling upgrade can be followed node by node behind the load
+// balancer that polls it.
+type readyView struct {
+	Status string `json:"status"`
+	buildinfo.Info
+}
+
 // handleReadyz answers GET /readyz: 200 if the database answers, else 503.
 func handleReadyz(log *slog.Logger, ready func(context.Context) error) http.Handler {
+	ok := readyView{Status: "ok", Info: buildinfo.Read()}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
@@ -38,6 +48,6 @@ func handleReadyz(log *slog.Logger, ready func(context.Context) error) http.Hand
 			writeError(w, r, log, e)
 			return
 		}
-		httpapi.WriteJSON(w, http.StatusOK, statusView{Status: "ok"})
+		httpapi.WriteJSON(w, http.StatusOK, ok)
 	})
 }

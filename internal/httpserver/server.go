@@ -17,6 +17,7 @@ import (
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
+	"github.com/pomehq/pome/internal/buildinfo"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
 )
@@ -90,6 +91,7 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	}
 	m := newMetrics(cfg.Metrics, patterns)
 	registerStats(cfg.Metrics, cfg.Verifier, cfg.Meter)
+	registerBuildInfo(cfg.Metrics, buildinfo.Read())
 
 	// The chain every response passes, innermost first; each surface's own
 	// runs inside the mux (surfaces.go). Every response, errors included,

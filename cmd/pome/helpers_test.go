@@ -63,6 +63,7 @@ var listeningLine = regexp.MustCompile(`Pome listening on (http://\S+)\n`)
 // testServer is `pome serve` run in-process by run().
 type testServer struct {
 	URL    string
+	stdout *syncBuffer
 	stderr *syncBuffer
 	stop   func() error
 }
@@ -79,7 +80,7 @@ func mustServe(t *testing.T, dataDir string, extra ...string) *testServer {
 
 	var once sync.Once
 	var stopErr error
-	s := &testServer{stderr: stderr}
+	s := &testServer{stdout: stdout, stderr: stderr}
 	s.stop = func() error {
 		once.Do(func() {
 			cancel()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +47,7 @@ type serveConfig struct {
 	rules         ratelimit.Rules // from limits, set by check
 	upstreams     upstreamFlags
 	upstreamWait  time.Duration
+	metricsAddr   string
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -84,6 +84,7 @@ usage counts and exits.`,
 	cfg.limits.register(fs)
 	fs.Var(&cfg.upstreams, "upstream", "gateway mode: forward authenticated requests to `[/PREFIX/=]URL` (repeatable; without a prefix, every path Pome does not serve itself)")
 	fs.DurationVar(&cfg.upstreamWait, "upstream-timeout", httpserver.DefaultUpstreamResponseTimeout, "gateway mode: how long to wait for an upstream's response headers before answering 504")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this private `HOST:PORT` only, not on --addr")
 	cmd.RegisterFlagCompletionFunc("signup", cobra.FixedCompletions([]cobra.Completion{"open", "closed"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.MarkFlagDirname("data-dir")
 	return cmd
@@ -120,6 +121,11 @@ func (c *serveConfig) check() error {
 	}
 	if c.signup != "open" && c.signup != "closed" {
 		return usagef("--signup must be open or closed, not %q", c.signup)
+	}
+	if c.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
+			return usagef("--metrics-addr %q must be HOST:PORT", c.metricsAddr)
+		}
 	}
 	var err error
 	if c.rules, err = c.limits.rules(); err != nil {
@@ -171,51 +177,31 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		RateLimited:   n.Accounts.RecordRateLimited,
 		Now:           n.Now,
 		Gateway:       httpserver.Gateway{Upstreams: cfg.upstreams.list, ResponseTimeout: cfg.upstreamWait},
+
+		PrivateMetrics: cfg.metricsAddr != "",
 	})
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	addr := ln.Addr().String()
-	fmt.Fprintf(stdout, "Pome listening on http://%s\n", addr)
-	log.Info("pome listening", "addr", addr, "database", cfg.storage.storage(false).String(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup, "upstreams", cfg.upstreams.String())
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-served:
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		// Requests still running past the timeout are cut; what they counted
-		// is still flushed below.
-		log.Error("draining requests timed out", "err", err)
-		srv.Close()
-	}
-	if serveErr == nil {
-		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-			serveErr = err
+	servers := &httpServers{log: log}
+	var metricsAddr string
+	if cfg.metricsAddr != "" {
+		if metricsAddr, err = servers.listen(cfg.metricsAddr, httpserver.MetricsHandler(metrics), nil); err != nil {
+			return err
 		}
 	}
-	// The deferred Close ends the node: its meter's final flush writes what
-	// the requests counted.
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", serveErr)
+	addr, err := servers.listen(cfg.addr, handler, nil)
+	if err != nil {
+		return err
+	}
+	if metricsAddr != "" {
+		fmt.Fprintf(stdout, "Pome metrics on http://%s/metrics\n", metricsAddr)
+	}
+	fmt.Fprintf(stdout, "Pome listening on http://%s\n", addr)
+	log.Info("pome listening", "addr", addr, "metrics_addr", metricsAddr, "database", cfg.storage.storage(false).String(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup, "upstreams", cfg.upstreams.String())
+
+	// The deferred Close ends the node once the servers are drained: its
+	// meter's final flush writes what the requests counted.
+	if err := servers.serve(ctx); err != nil {
+		return err
 	}
 	log.Info("stopped")
 	return nil

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -28,7 +29,7 @@ func routeTable(cfg Config) []route {
 	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, verifier: cfg.Verifier, lim: lim, now: cfg.Now}
 	gate := cfg.Gate
 
-	return []route{
+	routes := []route{
 		// Public API, authenticated by API key (me.go).
 		{public, "GET /v1/me", handleMe(log, gate)},
 		// Verification for backends in any language, by service token (verify.go).
@@ -70,8 +71,26 @@ func routeTable(cfg Config) []route {
 		// Operations.
 		{ops, "GET /healthz", handleHealthz()},
 		{ops, "GET /readyz", handleReadyz(log, cfg.Ready)},
-		{ops, "GET /metrics", promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})},
 	}
+	// With a listener of its own (MetricsHandler), /metrics is not also
+	// served here, where the internet could read it.
+	if !cfg.PrivateMetrics {
+		routes = append(routes, route{ops, metricsRoute, promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})})
+	}
+	return routes
+}
+
+// metricsRoute is where Prometheus scrapes, on New's handler or on
+// MetricsHandler's.
+const metricsRoute = "GET /metrics"
+
+// MetricsHandler serves reg at GET /metrics and nothing else, for a private
+// listener of its own (pome serve --metrics-addr); Config.PrivateMetrics
+// then leaves /metrics out of New's handler.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(metricsRoute, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
 }
 
 // addRoutes registers every route on mux, each inside its surface's chain,

@@ -39,6 +39,9 @@ type Config struct {
 	AccessLog io.Writer
 	// Metrics receives Pome's collectors; GET /metrics serves it.
 	Metrics *prometheus.Registry
+	// PrivateMetrics leaves GET /metrics out: MetricsHandler serves it on a
+	// listener of its own.
+	PrivateMetrics bool
 	// SecureCookies marks the session cookie Secure with the __Host- prefix,
 	// for deployments served over HTTPS.
 	SecureCookies bool

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// httpServers are the HTTP servers of one `pome serve`: the main one, and
+// those of --metrics-addr and --acme-http-addr. Every address is bound
+// before any of them serves, so that a busy port stops serve before it
+// answers anything; they stop together, and the first to fail stops them
+// all.
+type httpServers struct {
+	log     *slog.Logger
+	servers []boundServer
+}
+
+type boundServer struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// listen binds addr for h, served over TLS when tlsConfig is not nil, and
+// returns the address bound (port 0 picks one). On failure it releases
+// what was bound before.
+func (s *httpServers) listen(addr string, h http.Handler, tlsConfig *tls.Config) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		for _, b := range s.servers {
+			b.ln.Close()
+		}
+		return "", fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.servers = append(s.servers, boundServer{srv, ln})
+	return ln.Addr().String(), nil
+}
+
+// serve serves every bound address until ctx ends or one fails, then
+// drains them all within shutdownTimeout. It returns the failure, if any.
+func (s *httpServers) serve(ctx context.Context) error {
+	served := make(chan error, len(s.servers))
+	for _, b := range s.servers {
+		go func() {
+			if b.srv.TLSConfig != nil {
+				// ServeTLS, not a tls.Listener: it offers HTTP/2 (h2) in ALPN.
+				served <- b.srv.ServeTLS(b.ln, "", "")
+			} else {
+				served <- b.srv.Serve(b.ln)
+			}
+		}()
+	}
+	pending := len(s.servers)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+		pending--
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	for _, b := range s.servers {
+		if err := b.srv.Shutdown(sctx); err != nil {
+			// Requests still running past the timeout are cut; what they
+			// counted is still flushed when the node closes.
+			s.log.Error("draining requests timed out", "err", err)
+			b.srv.Close()
+		}
+	}
+	for ; pending > 0; pending-- {
+		if err := <-served; serveErr == nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
+	return nil
+}

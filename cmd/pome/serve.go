@@ -48,6 +48,7 @@ type serveConfig struct {
 	upstreams     upstreamFlags
 	upstreamWait  time.Duration
 	metricsAddr   string
+	deploy        deployFlags
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -80,10 +81,11 @@ usage counts and exits.`,
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis `URL` (redis://host:6379/0) for rate-limit counters shared by every node; without it each node counts in memory")
 	fs.StringVar(&cfg.signup, "signup", "open", "`mode`: open (anyone may sign up) or closed (only pome admin user create makes users)")
 	fs.StringVar(&cfg.keyPrefix, "key-prefix", pome.DefaultKeyPrefix, "prefix of new API keys, 2 to 8 lowercase letters")
-	fs.BoolVar(&cfg.secureCookies, "secure-cookies", false, "mark the session cookie Secure (__Host-pome_session) and send HSTS; set when served over HTTPS")
+	fs.BoolVar(&cfg.secureCookies, "secure-cookies", false, "mark the session cookie Secure (__Host-pome_session) and send HSTS: HTTPS ends at a proxy in front (implied by an https --public-url)")
 	cfg.limits.register(fs)
 	fs.Var(&cfg.upstreams, "upstream", "gateway mode: forward authenticated requests to `[/PREFIX/=]URL` (repeatable; without a prefix, every path Pome does not serve itself)")
 	fs.DurationVar(&cfg.upstreamWait, "upstream-timeout", httpserver.DefaultUpstreamResponseTimeout, "gateway mode: how long to wait for an upstream's response headers before answering 504")
+	cfg.deploy.register(fs)
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this private `HOST:PORT` only, not on --addr")
 	cmd.RegisterFlagCompletionFunc("signup", cobra.FixedCompletions([]cobra.Completion{"open", "closed"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.MarkFlagDirname("data-dir")
@@ -121,6 +123,9 @@ func (c *serveConfig) check() error {
 	}
 	if c.signup != "open" && c.signup != "closed" {
 		return usagef("--signup must be open or closed, not %q", c.signup)
+	}
+	if err := c.deploy.check(c.secureCookies); err != nil {
+		return err
 	}
 	if c.metricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
@@ -171,7 +176,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		Log:           log,
 		AccessLog:     accessLog,
 		Metrics:       metrics,
-		SecureCookies: cfg.secureCookies,
+		SecureCookies: cfg.deploy.https(cfg.secureCookies),
 		Limiter:       n.Limiter,
 		Rules:         cfg.rules,
 		RateLimited:   n.Accounts.RecordRateLimited,
@@ -179,6 +184,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		Gateway:       httpserver.Gateway{Upstreams: cfg.upstreams.list, ResponseTimeout: cfg.upstreamWait},
 
 		PrivateMetrics: cfg.metricsAddr != "",
+		PublicURL:      cfg.deploy.publicURL,
 	})
 
 	servers := &httpServers{log: log}
@@ -196,7 +202,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		fmt.Fprintf(stdout, "Pome metrics on http://%s/metrics\n", metricsAddr)
 	}
 	fmt.Fprintf(stdout, "Pome listening on http://%s\n", addr)
-	log.Info("pome listening", "addr", addr, "metrics_addr", metricsAddr, "database", cfg.storage.storage(false).String(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup, "upstreams", cfg.upstreams.String())
+	log.Info("pome listening", "addr", addr, "metrics_addr", metricsAddr, "public_url", cfg.deploy.publicURL, "database", cfg.storage.storage(false).String(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup, "upstreams", cfg.upstreams.String())
 
 	// The deferred Close ends the node once the servers are drained: its
 	// meter's final flush writes what the requests counted.

@@ -59,6 +59,11 @@ type Config struct {
 	// Gateway lists the upstream APIs of gateway mode (gateway.go); none
 	// turns it off.
 	Gateway Gateway
+
+	// PublicURL is where people reach the deployment (--public-url), as
+	// scheme://host[:port]: the base of the links Pome hands out. Empty:
+	// not configured.
+	PublicURL string
 }
 
 // New returns the handler for every route of Pome. Log, Metrics and Now

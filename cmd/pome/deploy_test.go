@@ -1,11 +1,28 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
 	"io"
+	"io/fs"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/acme/autocert"
 )
 
 // TestServeDeployUsageErrors protects the deployment flags of serve: a
@@ -31,6 +48,16 @@ func TestServeDeployUsageErrors(t *testing.T) {
 		{"public url with a user", nil, []string{"--public-url", "https://me@keys.example.com"}, "must be an absolute"},
 		{"public url from env", map[string]string{"POME_PUBLIC_URL": "/keys"}, nil, `--public-url "/keys" must be an absolute`},
 		{"public url http with secure cookies", nil, []string{"--public-url", "http://keys.example.com", "--secure-cookies"}, "is http://, but --secure-cookies says the deployment is served over HTTPS"},
+		{"public url http with tls", nil, []string{"--public-url", "http://keys.example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "is http://, but Pome serves HTTPS itself"},
+		{"tls cert without key", nil, []string{"--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
+		{"tls key without cert", map[string]string{"POME_TLS_KEY": "k.pem"}, nil, "--tls-cert and --tls-key go together"},
+		{"tls domain and cert", nil, []string{"--tls-domain", "keys.example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "--tls-domain and --tls-cert exclude each other"},
+		{"tls domain with scheme", nil, []string{"--tls-domain", "https://keys.example.com"}, `--tls-domain "https://keys.example.com" must be a host name`},
+		{"tls domain with port", nil, []string{"--tls-domain", "keys.example.com:443"}, "must be a host name"},
+		{"tls domain wildcard", nil, []string{"--tls-domain", "keys.example.com,*.example.com"}, `--tls-domain "*.example.com" must be a host name`},
+		{"tls domain empty in list", nil, []string{"--tls-domain", "keys.example.com,"}, `--tls-domain "" must be a host name`},
+		{"tls domain ip", nil, []string{"--tls-domain", "192.0.2.1"}, "must be a host name"},
+		{"acme http addr without port", nil, []string{"--tls-domain", "keys.example.com", "--acme-http-addr", "80"}, `--acme-http-addr "80" must be HOST:PORT`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,6 +67,9 @@ func TestServeDeployUsageErrors(t *testing.T) {
 			}
 			if strings.Contains(r.stdout, "Pome listening") {
 				t.Errorf("serve %v listened: %q", tt.args, r.stdout)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "pome.db")); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("serve %v opened the database: %v", tt.args, err)
 			}
 		})
 	}
@@ -163,5 +193,226 @@ func TestPublicURLNormalized(t *testing.T) {
 		if err := d.check(false); err != nil || d.publicURL != want {
 			t.Errorf("check(%q) = %v, public URL %q; want nil, %q", in, err, d.publicURL, want)
 		}
+	}
+}
+
+// mustSelfSignedCert writes a self-signed certificate for 127.0.0.1 and its
+// key as PEM files in dir, and returns their paths and a pool that trusts
+// the certificate.
+func mustSelfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "pome test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestServeTLS protects --tls-cert and --tls-key: serve answers HTTPS with
+// that certificate, over HTTP/2, at TLS 1.2 or later; with no --public-url
+// the session cookie is __Host- and Secure, and HSTS is sent.
+func TestServeTLS(t *testing.T) {
+	t.Parallel()
+	certFile, keyFile, pool := mustSelfSignedCert(t, t.TempDir())
+	s := mustServe(t, t.TempDir(), "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(s.URL, "https://127.0.0.1:") {
+		t.Fatalf("serve listens on %s, want https://127.0.0.1:PORT", s.URL)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+
+	cookie, hsts := signupHeaders(t, c, s.URL)
+	if cookie.Name != "__Host-pome_session" || !cookie.Secure {
+		t.Errorf("signup over TLS: cookie %s, Secure %v; want __Host-pome_session, Secure", cookie.Name, cookie.Secure)
+	}
+	if hsts != "max-age=31536000" {
+		t.Errorf("Strict-Transport-Security = %q, want max-age=31536000", hsts)
+	}
+	resp, err := c.Get(s.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Errorf("GET /healthz over TLS spoke %s, want HTTP/2", resp.Proto)
+	}
+
+	t.Run("no TLS 1.1", func(t *testing.T) {
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(s.URL, "https://"), &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11})
+		if err == nil {
+			conn.Close()
+			t.Fatal("a TLS 1.1 handshake succeeded, want it refused")
+		}
+	})
+	t.Run("plain HTTP is refused", func(t *testing.T) {
+		resp, err := http.Get("http://" + strings.TrimPrefix(s.URL, "https://") + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Fatal("GET /healthz over plain HTTP = 200, want no answer of Pome's")
+			}
+		}
+	})
+}
+
+// TestServeTLSBadFiles protects the errors of --tls-cert and --tls-key: a
+// file that cannot be read or used stops serve (exit 1) with an error that
+// names it, before the database is opened.
+func TestServeTLSBadFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certFile, keyFile, _ := mustSelfSignedCert(t, dir)
+	otherCert, otherKey, _ := mustSelfSignedCert(t, t.TempDir())
+	garbage := filepath.Join(dir, "garbage.pem")
+	if err := os.WriteFile(garbage, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.pem")
+	tests := []struct {
+		name       string
+		cert, key  string
+		wantStderr []string
+	}{
+		{"missing cert", missing, keyFile, []string{"--tls-cert: open " + missing + ": no such file"}},
+		{"missing key", certFile, missing, []string{"--tls-key: open " + missing + ": no such file"}},
+		{"garbage cert", garbage, keyFile, []string{"--tls-cert " + garbage, "certificate input"}},
+		{"garbage key", certFile, garbage, []string{"--tls-key " + garbage, "key input"}},
+		{"key of another cert", certFile, otherKey, []string{"--tls-cert " + certFile + ", --tls-key " + otherKey, "private key does not match public key"}},
+		{"cert as key", otherCert, otherCert, []string{"--tls-key " + otherCert}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := t.TempDir()
+			r := runCLI(t, nil, "", "serve", "--data-dir", data, "--addr", "127.0.0.1:0", "--tls-cert", tt.cert, "--tls-key", tt.key)
+			if r.code != 1 {
+				t.Fatalf("serve: exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			for _, want := range tt.wantStderr {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr %q, want it to contain %q", r.stderr, want)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(data, "pome.db")); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("serve opened the database: %v", err)
+			}
+		})
+	}
+}
+
+// TestACMEManager protects --tls-domain without a CA to talk to: its
+// certificates and account key are cached under the data directory, in a
+// directory only Pome's user may read, and it asks for no certificate of a
+// host it was not given.
+func TestACMEManager(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data") // not there yet, as on a first start
+	d := deployFlags{tlsDomains: []string{"keys.example.com", "www.example.com"}, acmeHTTPAddr: ":80"}
+	cfg, challenges, err := d.tlsConfig(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dataDir, "acme"))
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("cache directory: %v, %v; want a directory with mode 0700", fi, err)
+	}
+	if cfg.MinVersion != tls.VersionTLS12 {
+		t.Errorf("MinVersion = %x, want TLS 1.2", cfg.MinVersion)
+	}
+	for _, proto := range []string{"h2", "acme-tls/1"} {
+		if !slices.Contains(cfg.NextProtos, proto) {
+			t.Errorf("NextProtos = %q, want %s in it", cfg.NextProtos, proto)
+		}
+	}
+	if challenges == nil {
+		t.Error("no handler for HTTP-01 challenges with --acme-http-addr :80")
+	}
+	m, err := acmeManager(dataDir, d.tlsDomains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, allowed := range map[string]bool{"keys.example.com": true, "www.example.com": true, "evil.example.com": false, "example.com": false} {
+		if err := m.HostPolicy(t.Context(), host); (err == nil) != allowed {
+			t.Errorf("HostPolicy(%q) = %v, want allowed %v", host, err, allowed)
+		}
+	}
+	if m.Cache != autocert.DirCache(filepath.Join(dataDir, "acme")) {
+		t.Errorf("Cache = %v, want the directory acme of the data directory", m.Cache)
+	}
+
+	d.acmeHTTPAddr = ""
+	if _, challenges, err := d.tlsConfig(dataDir); err != nil || challenges != nil {
+		t.Errorf("--acme-http-addr empty: handler %v, err %v; want none", challenges, err)
+	}
+}
+
+// TestServeTLSDomain protects the wiring of --tls-domain in serve: it
+// listens for HTTPS, refuses a handshake for a host it was not given (and
+// so asks no CA for it), and the --acme-http-addr listener sends plain
+// HTTP to https://.
+func TestServeTLSDomain(t *testing.T) {
+	t.Parallel()
+	acmeAddr := closedAddr(t)
+	s := startServe(t, t.TempDir(), "--tls-domain", "keys.example.com", "--acme-http-addr", acmeAddr)
+	if !strings.HasPrefix(s.URL, "https://") {
+		t.Fatalf("serve --tls-domain listens on %s, want https://", s.URL)
+	}
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(s.URL, "https://"), &tls.Config{ServerName: "evil.example.com", InsecureSkipVerify: true})
+	if err == nil {
+		conn.Close()
+		t.Error("a handshake for evil.example.com succeeded, want it refused")
+	}
+
+	req, err := http.NewRequest("GET", "http://"+acmeAddr+"/keys?status=all", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "keys.example.com"
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatalf("GET on --acme-http-addr: %v", err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "https://keys.example.com/keys?status=all" {
+		t.Errorf("GET http://keys.example.com/keys = %d to %q, want 302 to https://keys.example.com/keys?status=all", resp.StatusCode, loc)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if log := s.stderr.String(); !strings.Contains(log, `evil.example.com`) || !strings.Contains(log, "not configured") {
+		t.Errorf("the refused handshake is not logged as refused by the host policy:\n%s", log)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -58,7 +59,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-var listeningLine = regexp.MustCompile(`Pome listening on (http://\S+)\n`)
+var listeningLine = regexp.MustCompile(`Pome listening on (https?://\S+)\n`)
 
 // testServer is `pome serve` run in-process by run().
 type testServer struct {
@@ -71,6 +72,15 @@ type testServer struct {
 // mustServe runs `pome serve` on 127.0.0.1:0 over dataDir, waits until
 // /healthz answers, and stops it when the test ends.
 func mustServe(t *testing.T, dataDir string, extra ...string) *testServer {
+	t.Helper()
+	s := startServe(t, dataDir, extra...)
+	mustBeHealthy(t, s.URL)
+	return s
+}
+
+// startServe runs `pome serve` as mustServe does, but waits only until it
+// listens.
+func startServe(t *testing.T, dataDir string, extra ...string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
@@ -111,15 +121,20 @@ func mustServe(t *testing.T, dataDir string, extra ...string) *testServer {
 		}
 		return m != nil
 	})
-	mustBeHealthy(t, s.URL)
 	return s
 }
 
-// mustBeHealthy polls GET /healthz until it answers 200.
+// mustBeHealthy polls GET /healthz until it answers 200; over HTTPS it
+// trusts any certificate (the tests of TLS check theirs themselves).
 func mustBeHealthy(t *testing.T, base string) {
 	t.Helper()
+	c := http.DefaultClient
+	if strings.HasPrefix(base, "https://") {
+		c = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+		defer c.CloseIdleConnections()
+	}
 	waitFor(t, 10*time.Second, "GET /healthz answers 200", func() bool {
-		resp, err := http.Get(base + "/healthz")
+		resp, err := c.Get(base + "/healthz")
 		if err != nil {
 			return false
 		}

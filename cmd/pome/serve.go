@@ -64,12 +64,15 @@ nodes may share that database; with --redis-url they share rate-limit
 counters too (see docs/deploy.md). With --upstream it is also a gateway in
 front of the platform's own API: requests are authenticated by API key,
 then forwarded with the caller's identity in Pome-* headers (see
-docs/protect.md). SIGINT or SIGTERM drains in-flight requests, flushes
-usage counts and exits.`,
+docs/protect.md). With --tls-cert and --tls-key, or --tls-domain (Let's
+Encrypt), it serves HTTPS itself; --public-url says where people reach it
+(see docs/production.md). SIGINT or SIGTERM drains in-flight requests,
+flushes usage counts and exits.`,
 		Example: `  pome serve --addr 127.0.0.1:8080 --data-dir /var/lib/pome --signup closed
   POME_ADDR=0.0.0.0:8080 pome serve
   POME_DATABASE_URL=postgres://pome@db/pome POME_REDIS_URL=redis://cache:6379/0 pome serve
-  pome serve --upstream /v1/=http://127.0.0.1:9000 --upstream /files/=http://127.0.0.1:9001`,
+  pome serve --upstream /v1/=http://127.0.0.1:9000 --upstream /files/=http://127.0.0.1:9001
+  pome serve --addr :443 --tls-domain keys.example.com --data-dir /var/lib/pome`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.serve(cmd.Context(), cfg)
@@ -143,6 +146,12 @@ func (c *serveConfig) check() error {
 // order that loses nothing: drain requests, then close the node (its final
 // usage flush, then the store).
 func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log *slog.Logger, accessLog, stdout io.Writer) error {
+	// Certificates are read first: a bad file stops serve before anything
+	// is opened.
+	tlsConfig, acmeChallenges, err := cfg.deploy.tlsConfig(cfg.storage.dataDir)
+	if err != nil {
+		return err
+	}
 	n, err := node.Open(ctx, cfg.storage.storage(true), cfg.redisURL, node.Config{
 		KeyFormat:  format,
 		Rules:      cfg.rules,
@@ -194,15 +203,24 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 			return err
 		}
 	}
-	addr, err := servers.listen(cfg.addr, handler, nil)
+	if acmeChallenges != nil {
+		if _, err := servers.listen(cfg.deploy.acmeHTTPAddr, acmeChallenges, nil); err != nil {
+			return err
+		}
+	}
+	addr, err := servers.listen(cfg.addr, handler, tlsConfig)
 	if err != nil {
 		return err
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
 	}
 	if metricsAddr != "" {
 		fmt.Fprintf(stdout, "Pome metrics on http://%s/metrics\n", metricsAddr)
 	}
-	fmt.Fprintf(stdout, "Pome listening on http://%s\n", addr)
-	log.Info("pome listening", "addr", addr, "metrics_addr", metricsAddr, "public_url", cfg.deploy.publicURL, "database", cfg.storage.storage(false).String(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup, "upstreams", cfg.upstreams.String())
+	fmt.Fprintf(stdout, "Pome listening on %s://%s\n", scheme, addr)
+	log.Info("pome listening", "addr", addr, "scheme", scheme, "metrics_addr", metricsAddr, "public_url", cfg.deploy.publicURL, "tls_domains", cfg.deploy.tlsDomains, "database", cfg.storage.storage(false).String(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup, "upstreams", cfg.upstreams.String())
 
 	// The deferred Close ends the node once the servers are drained: its
 	// meter's final flush writes what the requests counted.

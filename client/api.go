@@ -281,6 +281,21 @@ func (c *Client) Me(ctx context.Context) (*Me, error) {
 	return &v, nil
 }
 
+// Healthz asks GET /healthz: nil when the server says it is up. It needs no
+// credential; `pome healthcheck` is built on it.
+func (c *Client) Healthz(ctx context.Context) error {
+	var v struct {
+		Status string `json:"status"`
+	}
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/healthz", public: true, want: http.StatusOK}, &v); err != nil {
+		return err
+	}
+	if v.Status != "ok" {
+		return fmt.Errorf("GET /healthz answered status %q: %w", v.Status, ErrUnexpectedResponse)
+	}
+	return nil
+}
+
 // Signup creates an account and its personal team, and signs the client in
 // as the new user (SessionToken returns the new session).
 func (c *Client) Signup(ctx context.Context, p SignupParams) (*Session, error) {

@@ -565,6 +565,24 @@ func TestNotPome(t *testing.T) {
 	}
 }
 
+// TestHealthz protects Healthz, which `pome healthcheck` is: nil from a
+// Pome server, an error from anything else that answers 200.
+func TestHealthz(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	if err := client.New(s.URL).Healthz(t.Context()); err != nil {
+		t.Errorf("Healthz() = %v, want nil", err)
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"starting"}`))
+	}))
+	defer other.Close()
+	if err := client.New(other.URL).Healthz(t.Context()); !errors.Is(err, client.ErrUnexpectedResponse) {
+		t.Errorf("Healthz() of another server = %v, want ErrUnexpectedResponse", err)
+	}
+}
+
 // TestErrorStatuses protects the envelope decoding for every status of
 // The kind comes from the status (the one table of internal/httpapi, read
 // backwards: the answers of the HTTP layer alone, 405, 413 and 415, are

@@ -59,6 +59,7 @@ and scripts.`,
 		a.auditCmd(),
 		a.adminCmd(),
 		a.versionCmd(),
+		a.healthcheckCmd(),
 	)
 	root.Version = versionLine()
 	root.SilenceErrors = true // run reports errors, with their exit status

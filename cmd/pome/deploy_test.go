@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -414,5 +415,39 @@ func TestServeTLSDomain(t *testing.T) {
 	}
 	if log := s.stderr.String(); !strings.Contains(log, `evil.example.com`) || !strings.Contains(log, "not configured") {
 		t.Errorf("the refused handshake is not logged as refused by the host policy:\n%s", log)
+	}
+}
+
+// TestHealthcheck protects `pome healthcheck`, the container's health
+// check: 0 when a server answers GET /healthz with 200, 1 with the reason
+// when it answers anything else or nothing, 2 for a URL that is no URL.
+func TestHealthcheck(t *testing.T) {
+	t.Parallel()
+	s := mustServe(t, t.TempDir())
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(failing.Close)
+	down := "http://" + closedAddr(t)
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"healthy", nil, []string{"--api-url", s.URL}, 0, ""},
+		{"healthy from env", map[string]string{"POME_API_URL": s.URL + "/"}, nil, 0, ""},
+		{"unhealthy", nil, []string{"--api-url", failing.URL}, 1, "error: GET /healthz answered 503 Service Unavailable"},
+		{"down", nil, []string{"--api-url", down}, 1, "error: cannot reach Pome at " + down},
+		{"not a URL", nil, []string{"--api-url", "127.0.0.1:8080"}, 2, `--api-url "127.0.0.1:8080" must be an http:// or https:// URL`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, tt.env, "", append([]string{"healthcheck"}, tt.args...)...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) || (tt.code == 0 && r.stderr != "") {
+				t.Errorf("healthcheck %v: exit %d, stderr %q; want %d and %q", tt.args, r.code, r.stderr, tt.code, tt.want)
+			}
+		})
 	}
 }

@@ -451,3 +451,22 @@ func TestHealthcheck(t *testing.T) {
 		})
 	}
 }
+
+// TestServeBusyMetricsAddr protects the order of serve's listeners: every
+// address is bound before any is served, so a busy --metrics-addr stops
+// serve (exit 1) before --addr answers anything.
+func TestServeBusyMetricsAddr(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+	r := runCLI(t, nil, "", "serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--metrics-addr", busy.Addr().String())
+	if r.code != 1 || !strings.Contains(r.stderr, "listen on "+busy.Addr().String()) {
+		t.Errorf("serve with a busy --metrics-addr: exit %d, stderr %q; want 1 and listen on %s", r.code, r.stderr, busy.Addr())
+	}
+	if strings.Contains(r.stdout, "Pome listening") {
+		t.Errorf("serve listened: %q", r.stdout)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -75,14 +76,19 @@ func (s *httpServers) serve(ctx context.Context) error {
 	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
+	// Together: a slow scrape must not take the main server's time.
+	var drained sync.WaitGroup
 	for _, b := range s.servers {
-		if err := b.srv.Shutdown(sctx); err != nil {
-			// Requests still running past the timeout are cut; what they
-			// counted is still flushed when the node closes.
-			s.log.Error("draining requests timed out", "err", err)
-			b.srv.Close()
-		}
+		drained.Go(func() {
+			if err := b.srv.Shutdown(sctx); err != nil {
+				// Requests still running past the timeout are cut; what
+				// they counted is still flushed when the node closes.
+				s.log.Error("draining requests timed out", "err", err)
+				b.srv.Close()
+			}
+		})
 	}
+	drained.Wait()
 	for ; pending > 0; pending-- {
 		if err := <-served; serveErr == nil && !errors.Is(err, http.ErrServerClosed) {
 			serveErr = err

@@ -26,56 +26,6 @@ import (
 	"golang.org/x/crypto/acme/autocert"
 )
 
-// TestServeDeployUsageErrors protects the deployment flags of serve: a
-// value that cannot work is a usage error (exit 2) that names the flag,
-// before anything is opened or bound.
-func TestServeDeployUsageErrors(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	tests := []struct {
-		name string
-		env  map[string]string
-		args []string
-		want string
-	}{
-		{"metrics addr without port", nil, []string{"--metrics-addr", "127.0.0.1"}, `--metrics-addr "127.0.0.1" must be HOST:PORT`},
-		{"metrics addr from env", map[string]string{"POME_METRICS_ADDR": "nope"}, nil, `--metrics-addr "nope" must be HOST:PORT`},
-		{"public url relative", nil, []string{"--public-url", "keys.example.com"}, `--public-url "keys.example.com" must be an absolute http:// or https:// URL`},
-		{"public url not http", nil, []string{"--public-url", "ftp://keys.example.com"}, "must be an absolute http:// or https:// URL"},
-		{"public url with a path", nil, []string{"--public-url", "https://example.com/pome"}, "with no path, query or fragment"},
-		{"public url with a query", nil, []string{"--public-url", "https://keys.example.com/?a=b"}, "with no path, query or fragment"},
-		{"public url with an empty query", nil, []string{"--public-url", "https://keys.example.com?"}, "with no path, query or fragment"},
-		{"public url with a fragment", nil, []string{"--public-url", "https://keys.example.com/#top"}, "with no path, query or fragment"},
-		{"public url with a user", nil, []string{"--public-url", "https://me@keys.example.com"}, "must be an absolute"},
-		{"public url from env", map[string]string{"POME_PUBLIC_URL": "/keys"}, nil, `--public-url "/keys" must be an absolute`},
-		{"public url http with secure cookies", nil, []string{"--public-url", "http://keys.example.com", "--secure-cookies"}, "is http://, but --secure-cookies says the deployment is served over HTTPS"},
-		{"public url http with tls", nil, []string{"--public-url", "http://keys.example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "is http://, but Pome serves HTTPS itself"},
-		{"tls cert without key", nil, []string{"--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
-		{"tls key without cert", map[string]string{"POME_TLS_KEY": "k.pem"}, nil, "--tls-cert and --tls-key go together"},
-		{"tls domain and cert", nil, []string{"--tls-domain", "keys.example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "--tls-domain and --tls-cert exclude each other"},
-		{"tls domain with scheme", nil, []string{"--tls-domain", "https://keys.example.com"}, `--tls-domain "https://keys.example.com" must be a host name`},
-		{"tls domain with port", nil, []string{"--tls-domain", "keys.example.com:443"}, "must be a host name"},
-		{"tls domain wildcard", nil, []string{"--tls-domain", "keys.example.com,*.example.com"}, `--tls-domain "*.example.com" must be a host name`},
-		{"tls domain empty in list", nil, []string{"--tls-domain", "keys.example.com,"}, `--tls-domain "" must be a host name`},
-		{"tls domain ip", nil, []string{"--tls-domain", "192.0.2.1"}, "must be a host name"},
-		{"acme http addr without port", nil, []string{"--tls-domain", "keys.example.com", "--acme-http-addr", "80"}, `--acme-http-addr "80" must be HOST:PORT`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := runCLI(t, tt.env, "", append([]string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0"}, tt.args...)...)
-			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("serve %v: exit %d, stderr %q; want 2 and %q", tt.args, r.code, r.stderr, tt.want)
-			}
-			if strings.Contains(r.stdout, "Pome listening") {
-				t.Errorf("serve %v listened: %q", tt.args, r.stdout)
-			}
-			if _, err := os.Stat(filepath.Join(dir, "pome.db")); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("serve %v opened the database: %v", tt.args, err)
-			}
-		})
-	}
-}
-
 // metricsLine is the line serve prints for --metrics-addr.
 var metricsLine = regexp.MustCompile(`Pome metrics on (http://\S+/metrics)\n`)
 

@@ -2,7 +2,9 @@
 // the PostgreSQL and Redis named by POME_TEST_DATABASE_URL and
 // POME_TEST_REDIS_URL. Where one is not set, the test skips with a message,
 // except in CI (the CI variable set, as .ci/run runs), where it fails: a CI
-// run cannot go green by skipping the tests of a service it lacks.
+// run cannot go green by skipping the tests of a service it lacks. A Proxy
+// between a test's code and a service plays a network that stops
+// delivering, without stopping the service other tests share.
 package testenv
 
 import (

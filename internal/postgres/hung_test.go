@@ -19,7 +19,7 @@ import (
 // without it, pgx waits 15 s on each for the answer to a cancel request.
 func TestHungDatabase(t *testing.T) {
 	t.Parallel()
-	dsn, proxy := testenv.ProxyURL(t, freshSchema(t))
+	dsn, proxy := testenv.ProxyURL(t, testenv.FreshSchema(t))
 	db := mustOpen(t, dsn)
 	// The first ChangeSignal starts the LISTEN connection, and is closed
 	// once it listens.

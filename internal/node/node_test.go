@@ -1,8 +1,14 @@
 package node_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"net"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pomehq/pome"
@@ -72,5 +78,56 @@ func TestBadRedisURL(t *testing.T) {
 	_, err := node.Open(t.Context(), node.Storage{DataDir: t.TempDir(), Create: true}, "redis://[::1", node.Config{})
 	if !errors.Is(err, node.ErrRedisURL) {
 		t.Errorf("Open(bad Redis URL) = %v, want ErrRedisURL", err)
+	}
+}
+
+// syncBuffer is a log in memory, safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// go-redis's own log lines (its pool failing to dial) go to the node's log,
+// as JSON like every other line, not as plain text on stderr. (go-redis has
+// one logger per process, which the first node with Redis sets: this is the
+// only test of the package that opens one.)
+func TestRedisClientLog(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "redis://" + ln.Addr().String() + "/0"
+	ln.Close()
+	var log syncBuffer
+	n, err := node.Open(t.Context(), node.Storage{DataDir: t.TempDir(), Create: true}, closed,
+		node.Config{Log: slog.New(slog.NewJSONHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	// Open pinged Redis, and go-redis logged that it could not dial.
+	var found bool
+	for line := range strings.Lines(log.String()) {
+		var rec struct{ Msg, Detail string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", line, err)
+		}
+		found = found || rec.Msg == "Redis client" && strings.Contains(rec.Detail, "failed to dial")
+	}
+	if !found {
+		t.Errorf("the node's log has no JSON line of go-redis's failure to dial:\n%s", log.String())
 	}
 }

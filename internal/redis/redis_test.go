@@ -204,3 +204,63 @@ func TestBadURL(t *testing.T) {
 		t.Errorf("New(bad URL) = %v, want an error without the password", err)
 	}
 }
+
+// An outage of Redis is logged once when it begins and once when it ends,
+// with its length: Redis stops answering (the proxy between the limiter and
+// Redis holds every byte), many checks fall back meanwhile, then it answers
+// again.
+func TestRedisOutageLogged(t *testing.T) {
+	t.Parallel()
+	url, proxy := testenv.ProxyURL(t, redisURL(t))
+	var log syncLog
+	var nowNanos atomic.Int64
+	nowNanos.Store(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, nowNanos.Load()) }
+	plan := ratelimit.Rule{Name: "pro", Limit: 1000, Period: time.Minute}
+	l := mustNew(t, url, testPrefix(), redis.Options{
+		Fallback: ratelimit.NewMemory(now, 0),
+		Log:      slog.New(slog.NewJSONHandler(&log, nil)),
+		Now:      now,
+	})
+	ctx := t.Context()
+	allow := func(what string) {
+		t.Helper()
+		if d, err := l.Allow(ctx, "key_a", plan); err != nil || !d.Allowed {
+			t.Fatalf("Allow (%s) = %+v, %v, want allowed", what, d, err)
+		}
+	}
+	allow("Redis up")
+	proxy.Stop()
+	for range 10 {
+		allow("Redis hung: the fallback")
+	}
+	proxy.Resume()
+	nowNanos.Add(int64(3 * time.Second)) // past the second without tries
+	allow("Redis back")
+	allow("Redis back, again")
+
+	down, back := log.count(`"msg":"Redis unreachable`), log.count(`"msg":"Redis reachable again","outage":"3s"`)
+	if down != 1 || back != 1 {
+		t.Errorf("log of one outage: %d lines saying Redis is unreachable, %d saying it is reachable again after 3s; want 1 and 1\n%s", down, back, log.String())
+	}
+}
+
+// syncLog is a log in memory, safe for concurrent writers.
+type syncLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (s *syncLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+func (s *syncLog) count(sub string) int { return strings.Count(s.String(), sub) }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/node"
+	"github.com/pomehq/pome/internal/testenv"
 )
 
 // A node opens the SQLite database of a data directory (creating it only
@@ -129,5 +132,54 @@ func TestRedisClientLog(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the node's log has no JSON line of go-redis's failure to dial:\n%s", log.String())
+	}
+}
+
+// A database that cannot be opened says what is wrong with it, for the
+// operator starting Pome, and not "Service temporarily unavailable", which
+// is what a running server answers its callers.
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	notDB := t.TempDir()
+	if err := os.WriteFile(filepath.Join(notDB, "pome.db"), bytes.Repeat([]byte("not SQLite "), 100), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	pg := testenv.DatabaseURL(t)
+	hung, proxy := testenv.ProxyURL(t, pg)
+	proxy.Stop()
+	// with is rawURL changed by f.
+	with := func(rawURL string, f func(*url.URL)) string {
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(u)
+		return u.String()
+	}
+	for _, c := range []struct {
+		name    string
+		storage node.Storage
+		want    string
+	}{
+		{"SQLite file that is not a database", node.Storage{DataDir: notDB}, "file is not a database"},
+		{"PostgreSQL refusing connections", node.Storage{DatabaseURL: with(pg, func(u *url.URL) { u.Host = closed })},
+			"connection refused"},
+		{"PostgreSQL not answering", node.Storage{DatabaseURL: with(hung, func(u *url.URL) { u.RawQuery += "&connect_timeout=1" })},
+			"timeout"},
+		{"PostgreSQL without the database", node.Storage{DatabaseURL: with(pg, func(u *url.URL) { u.Path = "/no_such_database" })},
+			`database "no_such_database" does not exist`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := node.Open(t.Context(), c.storage, "", node.Config{})
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), pome.ErrUnavailable.Message) {
+				t.Errorf("Open = %v, want an error saying %q, not %q", err, c.want, pome.ErrUnavailable.Message)
+			}
+		})
 	}
 }

@@ -36,7 +36,7 @@ func OpenStore(ctx context.Context, s Storage) (pome.Store, error) {
 	if s.DatabaseURL != "" {
 		store, err := postgres.Open(ctx, s.DatabaseURL)
 		if err != nil {
-			return nil, fmt.Errorf("open PostgreSQL database %s: %w", s, err)
+			return nil, fmt.Errorf("open PostgreSQL database %s: %w", s, startupError(err))
 		}
 		return store, nil
 	}
@@ -53,9 +53,20 @@ func OpenStore(ctx context.Context, s Storage) (pome.Store, error) {
 	}
 	store, err := sqlite.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, startupError(err))
 	}
 	return store, nil
+}
+
+// startupError is a store's error at Open as the operator starting Pome
+// needs it: its cause, what is wrong ("connection refused", "file is not a
+// database"), without the "Service temporarily unavailable" a running
+// server answers its callers while its database is away.
+func startupError(err error) error {
+	if e, ok := errors.AsType[*pome.Error](err); ok && e.Kind == pome.Unavailable && e.Err != nil {
+		return e.Err
+	}
+	return err
 }
 
 // String names the database for logs and errors, without a password.

@@ -48,6 +48,7 @@ type serveConfig struct {
 	rules         ratelimit.Rules // from limits, set by check
 	upstreams     upstreamFlags
 	upstreamWait  time.Duration
+	stale         time.Duration
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -84,6 +85,7 @@ usage counts and exits.`,
 	cfg.limits.register(fs)
 	fs.Var(&cfg.upstreams, "upstream", "gateway mode: forward authenticated requests to `[/PREFIX/=]URL` (repeatable; without a prefix, every path Pome does not serve itself)")
 	fs.DurationVar(&cfg.upstreamWait, "upstream-timeout", httpserver.DefaultUpstreamResponseTimeout, "gateway mode: how long to wait for an upstream's response headers before answering 504")
+	fs.DurationVar(&cfg.stale, "stale-if-unavailable", node.DefaultStaleIfUnavailable, "while the database cannot be reached, keep serving cached API keys for this long after the last read of the change log (0: off)")
 	cmd.RegisterFlagCompletionFunc("signup", cobra.FixedCompletions([]cobra.Completion{"open", "closed"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.MarkFlagDirname("data-dir")
 	return cmd
@@ -118,6 +120,9 @@ func (c *serveConfig) check() error {
 		// The value is not echoed: it may hold a password.
 		return usagef("--redis-url (POME_REDIS_URL) must be a redis:// or rediss:// URL")
 	}
+	if c.stale < 0 {
+		return usagef("--stale-if-unavailable (POME_STALE_IF_UNAVAILABLE) must not be negative")
+	}
 	if c.signup != "open" && c.signup != "closed" {
 		return usagef("--signup must be open or closed, not %q", c.signup)
 	}
@@ -133,11 +138,12 @@ func (c *serveConfig) check() error {
 // usage flush, then the store).
 func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log *slog.Logger, accessLog, stdout io.Writer) error {
 	n, err := node.Open(ctx, cfg.storage.storage(true), cfg.redisURL, node.Config{
-		KeyFormat:  format,
-		Rules:      cfg.rules,
-		SignupOpen: cfg.signup == "open",
-		Negative:   &node.NegativeCache{TTL: cfg.limits.negTTL, Size: cfg.limits.negSize},
-		Log:        log,
+		KeyFormat:          format,
+		Rules:              cfg.rules,
+		SignupOpen:         cfg.signup == "open",
+		Negative:           &node.NegativeCache{TTL: cfg.limits.negTTL, Size: cfg.limits.negSize},
+		StaleIfUnavailable: cfg.stale,
+		Log:                log,
 	})
 	if errors.Is(err, node.ErrRedisURL) {
 		return usagef("--redis-url (POME_REDIS_URL): %v", err)

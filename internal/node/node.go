@@ -46,6 +46,12 @@ const (
 	FlushInterval = time.Second
 	// FinalFlushTimeout bounds the last flush on Close.
 	FinalFlushTimeout = 5 * time.Second
+	// DefaultStaleIfUnavailable is `pome serve`'s Config.StaleIfUnavailable:
+	// long enough to ride out a failover, a restart or a network fault of
+	// the database with every cached key working, short enough that a node
+	// cut off from a database the others still reach (a revocation it
+	// cannot read) stops serving its cache within a quarter of an hour.
+	DefaultStaleIfUnavailable = 15 * time.Minute
 )
 
 // Config says how a node verifies keys and limits callers.

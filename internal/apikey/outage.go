@@ -68,12 +68,8 @@ func (o *outage) report(err error) {
 	}
 }
 
-// unavailable reports an error of a store that could not be reached. It
-// does not allocate for errStoreDown (TestVerifyStaleAllocs).
+// unavailable reports an error of a store that could not be reached.
 func unavailable(err error) bool {
-	if err == errStoreDown {
-		return true
-	}
 	e, ok := errors.AsType[*pome.Error](err)
 	return ok && e.Kind == pome.Unavailable
 }

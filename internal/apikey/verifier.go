@@ -140,12 +140,12 @@ func (v *Verifier) trusted(c *cachedKey, now int64) bool {
 	return age < int64(v.followedTTL) && at != 0 && now-at < v.followLag.Load()
 }
 
-// servesStale reports whether a cached entry that is not trusted may be
-// used at now all the same, the store having answered err (see
+// mayServeStale reports whether a cached entry that is not trusted may be
+// used at now all the same if the store cannot be reached (see
 // SetStaleIfUnavailable).
-func (v *Verifier) servesStale(err error, now int64) bool {
+func (v *Verifier) mayServeStale(now int64) bool {
 	at := v.followedAt.Load()
-	return v.stale > 0 && at != 0 && now-at < int64(v.stale) && unavailable(err)
+	return v.stale > 0 && at != 0 && now-at < int64(v.stale)
 }
 
 // SetCacheSize sets how many verified keys are cached at most (at least 1);
@@ -273,12 +273,17 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 	now := v.now()
 	c, ok := v.cache.GetIfPresent(d)
 	if !ok || !v.trusted(&c, now.UnixNano()) {
-		fresh, err := v.load(ctx, d, now, gate)
-		switch {
-		case err == nil:
-			c = fresh
-		case !ok || !v.servesStale(err, now.UnixNano()):
-			return pome.KeyOwner{}, err
+		stale := ok && v.mayServeStale(now.UnixNano())
+		// During an outage a stale entry is answered without trying the
+		// store: the follower's polls and the keys not cached probe it.
+		if !stale || !v.outage.on() {
+			fresh, err := v.load(ctx, d, now, gate)
+			switch {
+			case err == nil:
+				c = fresh
+			case !stale || !unavailable(err):
+				return pome.KeyOwner{}, err
+			}
 		}
 	}
 	if c.revoked {

@@ -1,19 +1,16 @@
 package apikey_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/pometest"
 )
 
 // The timings of the outage tests, as a node has them: keys are read again
@@ -103,36 +100,6 @@ func TestStaleIfUnavailable(t *testing.T) {
 	}
 }
 
-// logLines is a JSON log in memory.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// lines returns the records whose message is msg.
-func (l *logLines) lines(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for line := range strings.Lines(l.buf.String()) {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		if rec["msg"] == msg {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
-
 // An outage is logged once when it begins and once when it ends, with its
 // length, however many requests and polls of the change log fail in
 // between; the polls log nothing of their own.
@@ -140,8 +107,8 @@ func TestOutageLoggedOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	v, store := newOutageVerifier(t, f, stale)
-	var log logLines
-	v.SetLog(slog.New(slog.NewJSONHandler(&log, nil)))
+	var log pometest.Log
+	v.SetLog(log.Logger())
 	m := f.member(t, nil, pome.RoleOwner)
 	key := f.mustCreate(t, m, apikey.CreateParams{}).Plaintext
 	synctest.Test(t, func(t *testing.T) {
@@ -157,10 +124,10 @@ func TestOutageLoggedOnce(t *testing.T) {
 			}
 			store.fail(false)
 			elapse(followEvery)
-			if n := len(log.lines(t, "database unreachable: serving cached keys without it, answering 503 for the others, until it answers")); n != outage+1 {
+			if n := len(log.Records(t, "database unreachable")); n != outage+1 {
 				t.Errorf("after outage %d: %d lines saying the database is unreachable, want %d", outage+1, n, outage+1)
 			}
-			back := log.lines(t, "database reachable again")
+			back := log.Records(t, "database reachable again")
 			if len(back) != outage+1 {
 				t.Fatalf("after outage %d: %d lines saying the database is reachable again, want %d", outage+1, len(back), outage+1)
 			}
@@ -171,7 +138,7 @@ func TestOutageLoggedOnce(t *testing.T) {
 				t.Fatalf("Verify after outage %d = %v", outage+1, err)
 			}
 		}
-		if n := len(log.lines(t, "change log unreadable")); n != 0 {
+		if n := len(log.Records(t, "change log unreadable")); n != 0 {
 			t.Errorf("%d lines saying the change log is unreadable, want 0: an unreachable database is logged once", n)
 		}
 	})

@@ -2,21 +2,19 @@ package node_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"log/slog"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/node"
+	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/testenv"
 )
 
@@ -84,24 +82,6 @@ func TestBadRedisURL(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log in memory, safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // go-redis's own log lines (its pool failing to dial) go to the node's log,
 // as JSON like every other line, not as plain text on stderr. (go-redis has
 // one logger per process, which the first node with Redis sets: this is the
@@ -114,21 +94,17 @@ func TestRedisClientLog(t *testing.T) {
 	}
 	closed := "redis://" + ln.Addr().String() + "/0"
 	ln.Close()
-	var log syncBuffer
-	n, err := node.Open(t.Context(), node.Storage{DataDir: t.TempDir(), Create: true}, closed,
-		node.Config{Log: slog.New(slog.NewJSONHandler(&log, nil))})
+	var log pometest.Log
+	n, err := node.Open(t.Context(), node.Storage{DataDir: t.TempDir(), Create: true}, closed, node.Config{Log: log.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Close()
 	// Open pinged Redis, and go-redis logged that it could not dial.
 	var found bool
-	for line := range strings.Lines(log.String()) {
-		var rec struct{ Msg, Detail string }
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
-		found = found || rec.Msg == "Redis client" && strings.Contains(rec.Detail, "failed to dial")
+	for _, rec := range log.Records(t, "Redis client") {
+		detail, _ := rec["detail"].(string)
+		found = found || strings.Contains(detail, "failed to dial")
 	}
 	if !found {
 		t.Errorf("the node's log has no JSON line of go-redis's failure to dial:\n%s", log.String())

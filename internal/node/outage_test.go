@@ -2,10 +2,7 @@ package node_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -29,16 +26,16 @@ type hungNode struct {
 	proxy  *testenv.Proxy
 	direct string // the database's URL, not through the proxy
 	member pome.Member
-	log    *syncBuffer
+	log    *pometest.Log
 }
 
 func newHungNode(t *testing.T, cfg node.Config) *hungNode {
 	t.Helper()
 	direct := testenv.FreshSchema(t)
 	dsn, proxy := testenv.ProxyURL(t, direct)
-	h := &hungNode{proxy: proxy, direct: direct, log: &syncBuffer{}}
+	h := &hungNode{proxy: proxy, direct: direct, log: &pometest.Log{}}
 	cfg.SignupOpen = true
-	cfg.Log = slog.New(slog.NewJSONHandler(h.log, nil))
+	cfg.Log = h.log.Logger()
 	var err error
 	if h.Node, err = node.Open(t.Context(), node.Storage{DatabaseURL: dsn}, "", cfg); err != nil {
 		t.Fatal(err)
@@ -85,20 +82,10 @@ func (h *hungNode) authorize(t *testing.T, key string, want error, what string) 
 	}
 }
 
-// logged counts the node's log lines with message msg.
+// logged counts the node's log lines whose message starts with msg.
 func (h *hungNode) logged(t *testing.T, msg string) int {
 	t.Helper()
-	n := 0
-	for line := range strings.Lines(h.log.String()) {
-		var rec struct{ Msg string }
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
-		if rec.Msg == msg || strings.HasPrefix(rec.Msg, msg+":") {
-			n++
-		}
-	}
-	return n
+	return len(h.log.Records(t, msg))
 }
 
 // While its PostgreSQL does not answer (the proxy between them holds every

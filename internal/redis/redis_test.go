@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/redis"
 	"github.com/pomehq/pome/internal/testenv"
@@ -212,14 +213,14 @@ func TestBadURL(t *testing.T) {
 func TestRedisOutageLogged(t *testing.T) {
 	t.Parallel()
 	url, proxy := testenv.ProxyURL(t, redisURL(t))
-	var log syncLog
+	var log pometest.Log
 	var nowNanos atomic.Int64
 	nowNanos.Store(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC).UnixNano())
 	now := func() time.Time { return time.Unix(0, nowNanos.Load()) }
 	plan := ratelimit.Rule{Name: "pro", Limit: 1000, Period: time.Minute}
 	l := mustNew(t, url, testPrefix(), redis.Options{
 		Fallback: ratelimit.NewMemory(now, 0),
-		Log:      slog.New(slog.NewJSONHandler(&log, nil)),
+		Log:      log.Logger(),
 		Now:      now,
 	})
 	ctx := t.Context()
@@ -239,28 +240,8 @@ func TestRedisOutageLogged(t *testing.T) {
 	allow("Redis back")
 	allow("Redis back, again")
 
-	down, back := log.count(`"msg":"Redis unreachable`), log.count(`"msg":"Redis reachable again","outage":"3s"`)
-	if down != 1 || back != 1 {
-		t.Errorf("log of one outage: %d lines saying Redis is unreachable, %d saying it is reachable again after 3s; want 1 and 1\n%s", down, back, log.String())
+	down, back := log.Records(t, "Redis unreachable"), log.Records(t, "Redis reachable again")
+	if len(down) != 1 || len(back) != 1 || back[0]["outage"] != "3s" {
+		t.Errorf("log of one outage: %d lines saying Redis is unreachable, %d saying it is reachable again (want 1 and 1, after 3s)\n%s", len(down), len(back), log.String())
 	}
 }
-
-// syncLog is a log in memory, safe for concurrent writers.
-type syncLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (s *syncLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
-func (s *syncLog) count(sub string) int { return strings.Count(s.String(), sub) }

@@ -31,19 +31,7 @@ func TestOpenVerifyClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := n.Accounts.CreateUser(t.Context(), "alice@example.com", "correct horse battery staple", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := n.Accounts.Memberships(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "ci"
-	created, err := n.Keys.Create(t.Context(), pome.Member{User: u, Team: ms[0].Team, Role: ms[0].Role}, apikey.CreateParams{Name: &name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := mustCreateKey(t, n, mustSignup(t, n))
 	if err := n.Sync(t.Context()); err != nil {
 		t.Fatalf("Sync = %v", err)
 	}
@@ -71,6 +59,32 @@ func TestOpenVerifyClose(t *testing.T) {
 	if k.UsageCount != 3 {
 		t.Errorf("usage after Close = %d, want 3", k.UsageCount)
 	}
+}
+
+// mustSignup makes a user with a team of their own on n, and returns them
+// as its owner.
+func mustSignup(t *testing.T, n *node.Node) pome.Member {
+	t.Helper()
+	u, err := n.Accounts.CreateUser(t.Context(), "alice@example.com", "correct horse battery staple", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := n.Accounts.Memberships(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pome.Member{User: u, Team: ms[0].Team, Role: ms[0].Role}
+}
+
+// mustCreateKey makes a key of m on n.
+func mustCreateKey(t *testing.T, n *node.Node, m pome.Member) apikey.Created {
+	t.Helper()
+	name := "k"
+	c, err := n.Keys.Create(t.Context(), m, apikey.CreateParams{Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // A Redis URL that cannot be used is told apart, for the flag's message.

@@ -41,26 +41,13 @@ func newHungNode(t *testing.T, cfg node.Config) *hungNode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
-	u, err := h.Accounts.CreateUser(t.Context(), "alice@example.com", "correct horse battery staple", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := h.Accounts.Memberships(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.member = pome.Member{User: u, Team: ms[0].Team, Role: ms[0].Role}
+	h.member = mustSignup(t, h.Node)
 	return h
 }
 
 func (h *hungNode) mustCreate(t *testing.T) apikey.Created {
 	t.Helper()
-	name := "k"
-	c, err := h.Keys.Create(t.Context(), h.member, apikey.CreateParams{Name: &name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return mustCreateKey(t, h.Node, h.member)
 }
 
 // authorize asks the node's gate about key, as GET /v1/me does, and checks

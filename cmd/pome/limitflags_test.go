@@ -35,6 +35,7 @@ func TestServeLimitFlagErrors(t *testing.T) {
 		{"negative cache ttl", nil, []string{"--negative-cache-ttl", "-1s"}, "--negative-cache-ttl"},
 		{"negative cache size", nil, []string{"--negative-cache-size", "-1"}, "--negative-cache-size"},
 		{"upstream timeout", nil, []string{"--upstream-timeout", "soon"}, `invalid argument "soon" for "--upstream-timeout"`},
+		{"stale if unavailable", nil, []string{"--stale-if-unavailable", "-1s"}, "--stale-if-unavailable (POME_STALE_IF_UNAVAILABLE) must not be negative"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := runCLI(t, c.env, "", append([]string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0"}, c.args...)...)

@@ -1,56 +1,20 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/pomehq/pome/internal/testenv"
 )
-
-// freshDatabase returns the URL of an empty schema of its own in the test
-// PostgreSQL database (POME_TEST_DATABASE_URL), dropped when the test ends;
-// without it the test skips, or fails in CI (testenv).
-func freshDatabase(t *testing.T) string {
-	t.Helper()
-	base := testenv.DatabaseURL(t)
-	name := "test_" + strings.ToLower(rand.Text()[:12])
-	conn, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to POME_TEST_DATABASE_URL: %v", err)
-	}
-	if _, err := conn.Exec(t.Context(), `CREATE SCHEMA `+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := conn.Exec(context.Background(), `DROP SCHEMA `+name+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestMultiNode protects the multi-node promises on three `pome serve` processes
 // sharing one PostgreSQL database (and one Redis): a key revoked through one
@@ -60,7 +24,7 @@ func freshDatabase(t *testing.T) string {
 // revocation while the others keep serving.
 func TestMultiNode(t *testing.T) {
 	t.Parallel()
-	dsn := freshDatabase(t)
+	dsn := testenv.FreshSchema(t)
 	// Without Redis (outside CI) the nodes run and each counts its own
 	// quota; the shared-limit subtest says so and skips.
 	redisURL := os.Getenv("POME_TEST_REDIS_URL")

@@ -49,6 +49,7 @@ type serveConfig struct {
 	upstreamWait  time.Duration
 	metricsAddr   string
 	deploy        deployFlags
+	stale         time.Duration
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -90,6 +91,7 @@ flushes usage counts and exits.`,
 	fs.DurationVar(&cfg.upstreamWait, "upstream-timeout", httpserver.DefaultUpstreamResponseTimeout, "gateway mode: how long to wait for an upstream's response headers before answering 504")
 	cfg.deploy.register(fs)
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this private `HOST:PORT` only, not on --addr")
+	fs.DurationVar(&cfg.stale, "stale-if-unavailable", node.DefaultStaleIfUnavailable, "while the database cannot be reached, keep serving cached API keys for this long after the last read of the change log (0: off)")
 	cmd.RegisterFlagCompletionFunc("signup", cobra.FixedCompletions([]cobra.Completion{"open", "closed"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.MarkFlagDirname("data-dir")
 	return cmd
@@ -124,6 +126,9 @@ func (c *serveConfig) check() error {
 		// The value is not echoed: it may hold a password.
 		return usagef("--redis-url (POME_REDIS_URL) must be a redis:// or rediss:// URL")
 	}
+	if c.stale < 0 {
+		return usagef("--stale-if-unavailable (POME_STALE_IF_UNAVAILABLE) must not be negative")
+	}
 	if c.signup != "open" && c.signup != "closed" {
 		return usagef("--signup must be open or closed, not %q", c.signup)
 	}
@@ -153,11 +158,12 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		return err
 	}
 	n, err := node.Open(ctx, cfg.storage.storage(true), cfg.redisURL, node.Config{
-		KeyFormat:  format,
-		Rules:      cfg.rules,
-		SignupOpen: cfg.signup == "open",
-		Negative:   &node.NegativeCache{TTL: cfg.limits.negTTL, Size: cfg.limits.negSize},
-		Log:        log,
+		KeyFormat:          format,
+		Rules:              cfg.rules,
+		SignupOpen:         cfg.signup == "open",
+		Negative:           &node.NegativeCache{TTL: cfg.limits.negTTL, Size: cfg.limits.negSize},
+		StaleIfUnavailable: cfg.stale,
+		Log:                log,
 	})
 	if errors.Is(err, node.ErrRedisURL) {
 		return usagef("--redis-url (POME_REDIS_URL): %v", err)

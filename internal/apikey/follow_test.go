@@ -3,8 +3,6 @@ package apikey_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -32,7 +30,7 @@ func startFollow(t *testing.T, v *apikey.Verifier, interval time.Duration) (stop
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		v.Follow(ctx, interval, nil, slog.New(slog.DiscardHandler))
+		v.Follow(ctx, interval, nil)
 		close(done)
 	}()
 	var once sync.Once
@@ -83,47 +81,72 @@ func TestFollowPollsEveryInterval(t *testing.T) {
 	})
 }
 
-// flakyLog is a store whose change log can be made unreadable, as when this
-// node loses the database, and which counts the attempts to read it.
-type flakyLog struct {
+// flakyStore is a store that can be made unreachable, as when this node
+// loses the database: the verifier's reads (the change log, keys by digest)
+// and its audit writes answer Unavailable. It counts the attempts to read
+// the change log and to write the audit log.
+type flakyStore struct {
 	*sqlite.DB
 	mu      sync.Mutex
 	failing bool
 	reads   int // calls of LastChange and Changes
+	audits  int // calls of AppendAudit
 }
 
-func (s *flakyLog) fail(on bool) {
+func (s *flakyStore) fail(on bool) {
 	s.mu.Lock()
 	s.failing = on
 	s.mu.Unlock()
 }
 
-func (s *flakyLog) attempts() int {
+func (s *flakyStore) attempts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.reads
 }
 
-// read counts a read of the log and reports whether it fails.
-func (s *flakyLog) read() (failing bool) {
+func (s *flakyStore) auditAttempts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reads++
+	return s.audits
+}
+
+// call counts a call in n (nil: none) and reports whether it fails.
+func (s *flakyStore) call(n *int) (failing bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n != nil {
+		*n++
+	}
 	return s.failing
 }
 
-func (s *flakyLog) LastChange(ctx context.Context) (int64, error) {
-	if s.read() {
+func (s *flakyStore) LastChange(ctx context.Context) (int64, error) {
+	if s.call(&s.reads) {
 		return 0, pome.ErrUnavailable
 	}
 	return s.DB.LastChange(ctx)
 }
 
-func (s *flakyLog) Changes(ctx context.Context, after int64, limit int) ([]pome.Change, error) {
-	if s.read() {
+func (s *flakyStore) Changes(ctx context.Context, after int64, limit int) ([]pome.Change, error) {
+	if s.call(&s.reads) {
 		return nil, pome.ErrUnavailable
 	}
 	return s.DB.Changes(ctx, after, limit)
+}
+
+func (s *flakyStore) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, error) {
+	if s.call(nil) {
+		return pome.KeyOwner{}, pome.ErrUnavailable
+	}
+	return s.DB.KeyByDigest(ctx, d)
+}
+
+func (s *flakyStore) AppendAudit(ctx context.Context, ev pome.AuditEvent) error {
+	if s.call(&s.audits) {
+		return pome.ErrUnavailable
+	}
+	return s.DB.AppendAudit(ctx, ev)
 }
 
 // While the change log cannot be read, Follow keeps trying once an interval
@@ -133,15 +156,16 @@ func (s *flakyLog) Changes(ctx context.Context, after int64, limit int) ([]pome.
 func TestFollowRetriesUnreadableLog(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	store := &flakyLog{DB: f.store, failing: true}
+	store := &flakyStore{DB: f.store}
 	v := apikey.NewVerifier(store, pome.DefaultKeyFormat, time.Minute, f.clock.Now)
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
+	if _, err := v.Verify(t.Context(), c.Plaintext); err != nil {
+		t.Fatalf("Verify(new key) = %v, want nil", err)
+	}
+	store.fail(true)
 	synctest.Test(t, func(t *testing.T) {
 		startFollow(t, v, followEvery)
-		if _, err := v.Verify(t.Context(), c.Plaintext); err != nil {
-			t.Fatalf("Verify(new key) = %v, want nil", err)
-		}
 		if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, c.Key.ID, f.clock.Now(), pometest.Event(pome.AuditKeyRevoked)); err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +227,7 @@ func TestFollowWakesOnChangeSignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		v.Follow(ctx, time.Hour, store.ChangeSignal, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		v.Follow(ctx, time.Hour, store.ChangeSignal)
 		close(done)
 	}()
 	t.Cleanup(func() { cancel(); <-done })

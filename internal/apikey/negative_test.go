@@ -114,17 +114,20 @@ func (s *unavailableStore) KeyByDigest(context.Context, pome.Digest) (pome.KeyOw
 }
 
 // An unreachable store is never mistaken for an unknown key: Verify answers
-// Unavailable, every time, and remembers nothing.
+// Unavailable, every time, and remembers nothing: each retry a second apart
+// (the outage's probes) reads the store again.
 func TestNegativeCacheNotOnUnavailable(t *testing.T) {
 	t.Parallel()
 	s := &unavailableStore{}
-	v := apikey.NewVerifier(s, pome.DefaultKeyFormat, time.Minute, time.Now)
+	clock := pometest.NewClock(pometest.Epoch)
+	v := apikey.NewVerifier(s, pome.DefaultKeyFormat, time.Minute, clock.Now)
 	key := mustGenerate(t)
 	for i := range 3 {
 		_, err := v.Verify(t.Context(), key)
 		if pome.AsError(err).Kind != pome.Unavailable {
 			t.Fatalf("Verify #%d with the store down = %v, want an Unavailable error", i+1, err)
 		}
+		clock.Advance(time.Second)
 	}
 	if s.calls != 3 {
 		t.Errorf("KeyByDigest calls = %d, want 3 (nothing cached)", s.calls)

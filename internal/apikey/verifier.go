@@ -3,6 +3,7 @@ package apikey
 import (
 	"context"
 	"hash/maphash"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,20 +22,30 @@ const DefaultCacheSize = 1_000_000
 // Verifier answers whether a presented key may be used, on every request of
 // the public API. Verified keys are cached by digest, at most DefaultCacheSize
 // of them (the least useful are evicted: otter's W-TinyLFU), each for at most
-// ttl, or longer while Follow keeps up (SetFollowedTTL); a revocation on this
-// node forgets its entry at once, and Follow applies the changes other nodes
-// and `pome admin` make within one poll interval.
+// ttl, or longer while Follow keeps up (SetFollowedTTL), or while the store
+// cannot be reached (SetStaleIfUnavailable); a revocation on this node
+// forgets its entry at once, and Follow applies the changes other nodes and
+// `pome admin` make within one poll interval.
 type Verifier struct {
 	store  VerifierStore
 	format pome.KeyFormat
 	now    func() time.Time
 	ttl    time.Duration
+	// followedTTL is how long an entry is used at most while the change
+	// log is followed; past ttl, only while followedAt is less than
+	// followLag old (trusted). stale is how long after followedAt an entry
+	// may still be used while the store cannot be reached. Both are set
+	// before the Verifier is used.
+	followedTTL time.Duration
+	stale       time.Duration
 	// lifetime is how long an entry stays cached at most: the longer of
-	// ttl and the followed ttl. Past ttl, an entry is used only while
-	// followedAt is less than followLag old (trusted).
+	// ttl and followedTTL, and stale more, for entries to outlast an
+	// outage.
 	lifetime   atomic.Int64 // time.Duration
 	followedAt atomic.Int64 // unix nanoseconds: the start of Follow's last complete read of the log; 0: none
 	followLag  atomic.Int64 // time.Duration: how old followedAt may be
+
+	outage outage // whether the store could be reached at the last try (outage.go)
 
 	cache *otter.Cache[pome.Digest, cachedKey]
 	// gen counts invalidations. A store read that began before one is not
@@ -58,8 +69,9 @@ type Verifier struct {
 // NewVerifier returns a Verifier whose cache entries live at most ttl (a ttl
 // of 0 or less caches nothing).
 func NewVerifier(store VerifierStore, format pome.KeyFormat, ttl time.Duration, now func() time.Time) *Verifier {
-	v := &Verifier{store: store, format: format, ttl: ttl, now: now,
-		byKeyID: make(map[uint64]pome.Digest), seed: maphash.MakeSeed()}
+	v := &Verifier{store: store, format: format, ttl: ttl, followedTTL: ttl, now: now,
+		byKeyID: make(map[uint64]pome.Digest), seed: maphash.MakeSeed(),
+		outage: outage{now: now, log: slog.New(slog.DiscardHandler)}}
 	v.lifetime.Store(int64(ttl))
 	opts := &otter.Options[pome.Digest, cachedKey]{
 		MaximumSize:      DefaultCacheSize,
@@ -86,18 +98,54 @@ func NewVerifier(store VerifierStore, format pome.KeyFormat, ttl time.Duration, 
 // bounds staleness as before. Set it before the Verifier is used.
 func (v *Verifier) SetFollowedTTL(d time.Duration) {
 	if v.ttl > 0 {
-		v.lifetime.Store(int64(max(d, v.ttl)))
+		v.followedTTL = max(d, v.ttl)
+		v.lifetime.Store(int64(v.followedTTL + v.stale))
 	}
 }
 
-// trusted reports whether a cached entry may be used at now (see
-// SetFollowedTTL).
+// SetStaleIfUnavailable lets a cached key be used past its ttls while the
+// store cannot be reached, for up to d after the start of Follow's last
+// complete read of the change log; 0 (the default) never. A key cached and
+// not invalidated then was valid when the log was last read, and no
+// revocation can be made through a store that nobody reaches: serving it
+// keeps the public API up through a database outage, where reading it
+// again would answer 503. What it can miss is a change this node had not
+// read yet: one made in the follower's last moments before the outage, or
+// through another node that still reaches the database while this one does
+// not. Set it before the Verifier is used.
+func (v *Verifier) SetStaleIfUnavailable(d time.Duration) {
+	if v.ttl > 0 {
+		v.stale = max(d, 0)
+		v.lifetime.Store(int64(v.followedTTL + v.stale))
+	}
+}
+
+// SetLog sets where the start and end of a database outage are logged
+// (nil: nowhere). Set it before the Verifier is used.
+func (v *Verifier) SetLog(log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	v.outage.log = log
+}
+
+// trusted reports whether a cached entry may be used at now without the
+// store (see SetFollowedTTL).
 func (v *Verifier) trusted(c *cachedKey, now int64) bool {
-	if now-c.loadedAt < int64(v.ttl) {
+	age := now - c.loadedAt
+	if age < int64(v.ttl) {
 		return true
 	}
 	at := v.followedAt.Load()
-	return at != 0 && now-at < v.followLag.Load()
+	return age < int64(v.followedTTL) && at != 0 && now-at < v.followLag.Load()
+}
+
+// mayServeStale reports whether a cached entry that is not trusted may be
+// used at now all the same if the store cannot be reached (see
+// SetStaleIfUnavailable).
+func (v *Verifier) mayServeStale(now int64) bool {
+	at := v.followedAt.Load()
+	return v.stale > 0 && at != 0 && now-at < int64(v.stale)
 }
 
 // SetCacheSize sets how many verified keys are cached at most (at least 1);
@@ -225,8 +273,17 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 	now := v.now()
 	c, ok := v.cache.GetIfPresent(d)
 	if !ok || !v.trusted(&c, now.UnixNano()) {
-		if c, err = v.load(ctx, d, now, gate); err != nil {
-			return pome.KeyOwner{}, err
+		stale := ok && v.mayServeStale(now.UnixNano())
+		// During an outage a stale entry is answered without trying the
+		// store: the follower's polls and the keys not cached probe it.
+		if !stale || !v.outage.on() {
+			fresh, err := v.load(ctx, d, now, gate)
+			switch {
+			case err == nil:
+				c = fresh
+			case !stale || !unavailable(err):
+				return pome.KeyOwner{}, err
+			}
 		}
 	}
 	if c.revoked {
@@ -239,8 +296,12 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 		// key that escaped (another node's stale cache) is refused alike.
 		return pome.KeyOwner{}, pome.ErrKeyRevoked
 	case c.expiresAt != nil && !now.Before(*c.expiresAt):
-		o := c.keyOwner(d, &r)
-		v.expired.record(ctx, v.store, &o, now)
+		if !v.outage.on() {
+			// Recorded once the store answers again: a write now
+			// would hold the refusal for the call's whole deadline.
+			o := c.keyOwner(d, &r)
+			v.expired.record(ctx, v.store, &o, now)
+		}
 		return pome.KeyOwner{}, pome.ErrKeyExpired
 	case r.status == pome.TeamBanned:
 		return pome.KeyOwner{}, pome.ErrTeamBanned
@@ -249,11 +310,16 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 }
 
 // load reads a key the cache does not hold from the store, and caches it
-// unless an invalidation happened meanwhile.
+// unless an invalidation happened meanwhile. While the store cannot be
+// reached, it answers errStoreDown without a read but for a probe now and
+// then (outage).
 func (v *Verifier) load(ctx context.Context, d pome.Digest, now time.Time, gate func() error) (cachedKey, error) {
 	unknown, negGen := v.negative.lookup(d, now)
 	if unknown {
 		return cachedKey{}, pome.ErrInvalidAPIKey
+	}
+	if !v.outage.allow(now.UnixNano()) {
+		return cachedKey{}, errStoreDown
 	}
 	if gate != nil {
 		if err := gate(); err != nil {
@@ -263,6 +329,7 @@ func (v *Verifier) load(ctx context.Context, d pome.Digest, now time.Time, gate 
 	gen := v.gen.Load()
 	v.storeReads.Add(1)
 	owner, err := v.store.KeyByDigest(ctx, d)
+	v.outage.report(err)
 	if err != nil {
 		if pome.AsError(err).Kind == pome.NotFound {
 			// Only a definite "no such key": an unreachable store is

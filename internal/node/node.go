@@ -46,6 +46,12 @@ const (
 	FlushInterval = time.Second
 	// FinalFlushTimeout bounds the last flush on Close.
 	FinalFlushTimeout = 5 * time.Second
+	// DefaultStaleIfUnavailable is `pome serve`'s Config.StaleIfUnavailable:
+	// long enough to ride out a failover, a restart or a network fault of
+	// the database with every cached key working, short enough that a node
+	// cut off from a database the others still reach (a revocation it
+	// cannot read) stops serving its cache within a quarter of an hour.
+	DefaultStaleIfUnavailable = 15 * time.Minute
 )
 
 // Config says how a node verifies keys and limits callers.
@@ -64,6 +70,11 @@ type Config struct {
 	PasswordCost account.PasswordCost
 	// CacheTTL, if not zero, replaces the package's CacheTTL (tests).
 	CacheTTL time.Duration
+	// StaleIfUnavailable is how long after the change log was last read
+	// cached keys keep being served while the database cannot be reached
+	// (apikey.Verifier.SetStaleIfUnavailable); 0: not at all, every key is
+	// read again at its ttl as usual, and answers 503 then.
+	StaleIfUnavailable time.Duration
 	// Negative, if not nil, sizes the verifier's negative cache (a TTL or
 	// size of 0 turns it off); nil keeps apikey's defaults.
 	Negative *NegativeCache
@@ -129,6 +140,8 @@ func New(store pome.Store, cfg Config) *Node {
 		sync: newSyncSignal(store.ChangeSignal)}
 	n.Verifier = apikey.NewVerifier(store, format, ttl, now)
 	n.Verifier.SetFollowedTTL(FollowedCacheTTL)
+	n.Verifier.SetStaleIfUnavailable(cfg.StaleIfUnavailable)
+	n.Verifier.SetLog(log)
 	if neg := cfg.Negative; neg != nil {
 		n.Verifier.SetNegativeCache(neg.TTL, neg.Size)
 	}
@@ -155,7 +168,7 @@ func (n *Node) Start(ctx context.Context) {
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	meterCtx, stopMeter := context.WithCancel(context.WithoutCancel(ctx))
 	n.stop, n.stopMeter = stop, stopMeter
-	n.loops.Go(func() { n.Verifier.Follow(followCtx, FollowInterval, n.sync.signal, n.log) })
+	n.loops.Go(func() { n.Verifier.Follow(followCtx, FollowInterval, n.sync.signal) })
 	n.loops.Go(func() { n.Meter.Run(meterCtx, FlushInterval, FinalFlushTimeout, n.log) })
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -35,7 +36,7 @@ func OpenStore(ctx context.Context, s Storage) (pome.Store, error) {
 	if s.DatabaseURL != "" {
 		store, err := postgres.Open(ctx, s.DatabaseURL)
 		if err != nil {
-			return nil, fmt.Errorf("open PostgreSQL database %s: %w", s, err)
+			return nil, fmt.Errorf("open PostgreSQL database %s: %w", s, startupError(err))
 		}
 		return store, nil
 	}
@@ -52,9 +53,20 @@ func OpenStore(ctx context.Context, s Storage) (pome.Store, error) {
 	}
 	store, err := sqlite.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, startupError(err))
 	}
 	return store, nil
+}
+
+// startupError is a store's error at Open as the operator starting Pome
+// needs it: its cause, what is wrong ("connection refused", "file is not a
+// database"), without the "Service temporarily unavailable" a running
+// server answers its callers while its database is away.
+func startupError(err error) error {
+	if e, ok := errors.AsType[*pome.Error](err); ok && e.Kind == pome.Unavailable && e.Err != nil {
+		return e.Err
+	}
+	return err
 }
 
 // String names the database for logs and errors, without a password.
@@ -92,6 +104,10 @@ func Open(ctx context.Context, storage Storage, redisURL string, cfg Config) (*N
 	return n, nil
 }
 
+// redisLog makes go-redis log through the first node that uses Redis: its
+// logger is one per process.
+var redisLog sync.Once
+
 // ErrRedisURL matches (errors.Is) the error of a Redis URL that cannot be
 // used; the error's text is the cause's alone, for the flag's message.
 var ErrRedisURL = errors.New("node: bad Redis URL")
@@ -125,12 +141,13 @@ func NewLimiter(ctx context.Context, redisURL string, now func() time.Time, log 
 	if err != nil {
 		return nil, nil, redisURLError{err}
 	}
+	redisLog.Do(func() { redis.SetLog(log) })
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := l.Ping(pctx); err != nil {
 		// Not fatal: Redis may come up after this node. Meanwhile the
 		// limits behave as in any Redis outage.
-		log.Warn("redis unreachable at start: login and signup answer 503, other limits count per node, until it answers", "err", err)
+		log.Warn("Redis unreachable at start: login and signup answer 503, other limits count per node, until it answers", "err", err)
 	}
 	return l, l.Close, nil
 }

@@ -1,6 +1,6 @@
 // Package pometest is the test harness of Pome: a temporary SQLite store, a
-// fake clock, a store that counts its calls, and the real HTTP handler
-// wired as cmd/pome wires it, served on loopback.
+// fake clock, a store that counts its calls, a log in memory, and the real
+// HTTP handler wired as cmd/pome wires it, served on loopback.
 package pometest
 
 import (

@@ -43,12 +43,16 @@ func insertAudit(ctx context.Context, tx pgx.Tx, ev pome.AuditEvent) error {
 
 // AppendAudit appends an event that records no change of state.
 func (db *DB) AppendAudit(ctx context.Context, ev pome.AuditEvent) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error { return insertAudit(ctx, tx, ev) })
 	return db.translate(ctx, "append audit", err)
 }
 
 // AuditEvents returns one team's events that match f, newest first.
 func (db *DB) AuditEvents(ctx context.Context, f pome.AuditFilter) ([]pome.AuditEvent, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	if f.Limit <= 0 {
 		return nil, nil
 	}

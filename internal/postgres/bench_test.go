@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/testenv"
 )
 
 // seedKeys stores n keys of one team in a fresh schema.
 func seedKeys(b *testing.B, n int) (pome.Store, []pome.Key) {
 	b.Helper()
-	db := mustOpen(b, freshSchema(b))
+	db := mustOpen(b, testenv.FreshSchema(b))
 	user, team := seedAccount(b, db)
 	keys := make([]pome.Key, n)
 	for i := range keys {

@@ -42,6 +42,8 @@ func appendChange(ctx context.Context, tx pgx.Tx, c pome.Change) error {
 
 // Changes returns up to limit entries with Seq > after, oldest first.
 func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]pome.Change, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -64,6 +66,8 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]pome.Chang
 
 // LastChange returns the highest sequence number, 0 if the log is empty.
 func (db *DB) LastChange(ctx context.Context) (int64, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	var seq int64
 	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&seq)
 	if err != nil {

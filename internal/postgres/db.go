@@ -28,11 +28,46 @@ const (
 	defaultConnectTimeout = 5 * time.Second
 )
 
+// Deadlines of the store's calls, taken from the pool's acquire to the last
+// row read, so that a database that stops answering (a dropped route, a
+// hung server) costs a caller a bounded wait and an Unavailable error,
+// never a hang. Each call gets the earlier of its caller's deadline and its
+// own.
+const (
+	// callTimeout bounds every call on a request's path and the change-log
+	// follower's polls. Pome's queries are index lookups and writes of a
+	// few rows, answered in milliseconds; one that has not been answered in
+	// 2 s is a database in trouble, and a 503 then lets the client retry
+	// (on another node) well within its own timeout, where it would hang.
+	// Long enough that a healthy database briefly held up (a lock behind a
+	// usage flush, a checkpoint) does not trip it.
+	callTimeout = 2 * time.Second
+	// bulkTimeout bounds the calls whose work grows with the data: a usage
+	// flush (every key used in the last second) and the removal of a member
+	// (a change-log entry per key revoked with them).
+	bulkTimeout = 10 * time.Second
+	// closeTimeout is how long Close lets the connections end cleanly
+	// before it cuts them: a healthy database closes in milliseconds, and
+	// a hung one would otherwise keep pgx waiting up to 15 s per connection
+	// for the answer to a cancel request.
+	closeTimeout = 2 * time.Second
+)
+
+// errNoAnswer is the cause of a call's context when its own deadline, not
+// its caller's, ended it.
+var errNoAnswer = errors.New("the database did not answer in time")
+
+// bound gives ctx the call's deadline d, unless the caller's comes first.
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, errNoAnswer)
+}
+
 // DB is a pome.Store on one PostgreSQL database (or one schema of it: the
 // URL's search_path, or the role's default, decides).
 type DB struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+	conns  conns // every network connection, for Close to cut (conns.go)
 
 	// The LISTEN loop (notify.go), started by the first ChangeSignal.
 	listenOnce sync.Once
@@ -59,12 +94,19 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
+	db := &DB{sig: make(chan struct{})}
+	cfg.ConnConfig.DialFunc = db.conns.dialer(cfg.ConnConfig.DialFunc)
+	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, pome.ErrUnavailable.WithCause(fmt.Errorf("postgres: open: %w", err))
 	}
-	db := &DB{pool: pool, sig: make(chan struct{})}
 	db.ctx, db.cancel = context.WithCancel(context.Background())
+	// Connect first, so that a database that cannot be reached says so,
+	// rather than as the failure of the first migration.
+	if err := db.pool.Ping(ctx); err != nil {
+		err = db.translate(ctx, "connect", err)
+		db.Close()
+		return nil, err
+	}
 	if err := db.migrate(ctx); err != nil {
 		err = db.translate(ctx, "migrate", err)
 		db.Close()
@@ -75,20 +117,33 @@ func Open(ctx context.Context, url string) (*DB, error) {
 
 // Ping reports whether the database answers, with Pome's schema in it.
 func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	var one int
 	err := db.pool.QueryRow(ctx, `SELECT 1 FROM schema_migrations LIMIT 1`).Scan(&one)
 	return db.translate(ctx, "ping", err)
 }
 
-// Close stops the LISTEN loop and closes every connection. Methods called
-// afterwards answer Unavailable.
+// Close stops the LISTEN loop and closes every connection, within
+// closeTimeout even when the database does not answer: then the connections
+// are cut. Methods called afterwards answer Unavailable.
 func (db *DB) Close() error {
 	if db.closed.Swap(true) {
 		return nil
 	}
 	db.cancel()
-	db.listening.Wait()
-	db.pool.Close()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		db.listening.Wait()
+		db.pool.Close()
+	}()
+	select {
+	case <-closed:
+	case <-time.After(closeTimeout):
+		db.conns.cut()
+		<-closed
+	}
 	return nil
 }
 

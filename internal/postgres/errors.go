@@ -13,11 +13,12 @@ import (
 )
 
 // translate turns an error from pgx into what pome.Store promises, at the
-// edge and once: a cancelled or expired context stays a context error, an
-// unreachable database is an Unavailable *pome.Error, a taken email or slug
-// (by constraint name) is a Conflict *pome.Error, and anything else is
-// wrapped as "postgres: op: ...". Callers map pgx.ErrNoRows to their own
-// NotFound error before calling it.
+// edge and once: a call its caller cancelled or let expire stays a context
+// error; a database that did not answer within the call's own deadline
+// (bound) or cannot be reached is an Unavailable *pome.Error; a taken email
+// or slug (by constraint name) is a Conflict *pome.Error; and anything else
+// is wrapped as "postgres: op: ...". ctx is the call's, bound. Callers map
+// pgx.ErrNoRows to their own NotFound error before calling it.
 func (db *DB) translate(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
@@ -32,10 +33,10 @@ func (db *DB) translate(ctx context.Context, op string, err error) error {
 	if cerr := ctx.Err(); cerr != nil && (errors.Is(err, cerr) || isPG && pg.Code == "57014" || !isPG) {
 		// pgx cancels the query on the server and may answer with the
 		// server's "canceling statement" error or its own wrapper.
+		if cause := context.Cause(ctx); cause == errNoAnswer {
+			return pome.ErrUnavailable.WithCause(fmt.Errorf("postgres: %s: %w", op, cause))
+		}
 		return fmt.Errorf("postgres: %s: %w", op, cerr)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return wrapped
 	}
 	if db.closed.Load() {
 		return pome.ErrUnavailable.WithCause(wrapped)
@@ -55,6 +56,8 @@ func (db *DB) translate(ctx context.Context, op string, err error) error {
 		return wrapped
 	}
 	if lostConnection(err) {
+		// Connecting that timed out included: pgx reports it as the
+		// context error of its own connect_timeout.
 		return pome.ErrUnavailable.WithCause(wrapped)
 	}
 	return wrapped

@@ -59,6 +59,8 @@ func scanKey(row pgx.Row) (pome.Key, error) {
 
 // CreateKey stores a new key and its audit event.
 func (db *DB) CreateKey(ctx context.Context, k pome.Key, ev pome.AuditEvent) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		if err := insertKey(ctx, tx, k); err != nil {
 			return err
@@ -76,6 +78,8 @@ func insertKey(ctx context.Context, tx pgx.Tx, k pome.Key) error {
 // KeyByDigest finds a key with its team and creator (without the creator's
 // password hash), for verification.
 func (db *DB) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	var o pome.KeyOwner
 	dest := append(keyDest(&o.Key),
 		&o.Team.Slug, &o.Team.Name, &o.Team.PlanTier, &o.Team.Status, &o.Team.CreatedAt,
@@ -98,6 +102,8 @@ func (db *DB) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, er
 
 // KeyByID finds a key of one team.
 func (db *DB) KeyByID(ctx context.Context, teamID, keyID string) (pome.Key, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	k, err := scanKey(db.pool.QueryRow(ctx, qKeyByID, teamID, keyID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pome.Key{}, pome.ErrKeyNotFound
@@ -111,6 +117,8 @@ func (db *DB) KeyByID(ctx context.Context, teamID, keyID string) (pome.Key, erro
 // ListKeys lists a team's keys that match f, newest first. Status is judged
 // at f.Now with the same rule as pome.Key.Status.
 func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	var q strings.Builder
 	args := []any{f.TeamID}
 	arg := func(v any) string {
@@ -149,6 +157,8 @@ func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error
 // key_revoked change and the audit event only when this call revoked it:
 // revoking twice keeps the first time and writes one change and one event.
 func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev pome.AuditEvent) (pome.Key, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	var k pome.Key
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx,
@@ -187,6 +197,8 @@ func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time,
 // be overwritten. The UPDATE's row lock makes the check and the change one
 // step against a concurrent roll.
 func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (pome.Key, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	var old pome.Key
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE api_keys SET expires_at = $1

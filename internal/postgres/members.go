@@ -26,6 +26,8 @@ func scanMember(row pgx.Row) (pome.TeamMember, error) {
 
 // AddMember makes a user a member of a team and appends ev.
 func (db *DB) AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		var team, user bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1),
@@ -54,6 +56,8 @@ func (db *DB) AddMember(ctx context.Context, teamID, userID string, role pome.Ro
 
 // Members lists a team's members, oldest membership first, ties by user id.
 func (db *DB) Members(ctx context.Context, teamID string) ([]pome.TeamMember, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	rows, err := db.pool.Query(ctx, `SELECT `+memberColumns+`
 		WHERE m.team_id = $1 ORDER BY m.created_at, u.id`, teamID)
 	if err != nil {
@@ -68,6 +72,8 @@ func (db *DB) Members(ctx context.Context, teamID string) ([]pome.TeamMember, er
 
 // Member finds one member of a team.
 func (db *DB) Member(ctx context.Context, teamID, userID string) (pome.TeamMember, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	m, err := scanMember(db.pool.QueryRow(ctx, `SELECT `+memberColumns+`
 		WHERE m.team_id = $1 AND m.user_id = $2`, teamID, userID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -131,6 +137,8 @@ func checkOwner(ctx context.Context, tx pgx.Tx, teamID string) error {
 // SetMemberRole changes a member's role, keeping an owner in the team, and
 // logs a member_updated change and ev.
 func (db *DB) SetMemberRole(ctx context.Context, teamID, userID string, from, to pome.Role, at time.Time, ev pome.AuditEvent) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockMembers(ctx, tx, teamID, userID, from); err != nil {
 			return err
@@ -154,6 +162,8 @@ func (db *DB) SetMemberRole(ctx context.Context, teamID, userID string, from, to
 // keys they created in it, and logs the revocations, a member_updated change
 // and ev (with the revoked key ids).
 func (db *DB) RemoveMember(ctx context.Context, teamID, userID string, from pome.Role, at time.Time, ev pome.AuditEvent) ([]string, error) {
+	ctx, cancel := bound(ctx, bulkTimeout)
+	defer cancel()
 	var revoked []string
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockMembers(ctx, tx, teamID, userID, from); err != nil {

@@ -78,7 +78,10 @@ func (db *DB) listenConn(cfg *pgx.ConnConfig) (listened bool) {
 		defer cancel()
 		conn.Close(ctx)
 	}()
-	if _, err := conn.Exec(db.ctx, `LISTEN `+notifyChannel); err != nil {
+	ctx, cancel := bound(db.ctx, callTimeout)
+	_, err = conn.Exec(ctx, `LISTEN `+notifyChannel)
+	cancel()
+	if err != nil {
 		return false
 	}
 	db.listenPID.Store(conn.PgConn().PID())
@@ -93,7 +96,7 @@ func (db *DB) listenConn(cfg *pgx.ConnConfig) (listened bool) {
 		case db.ctx.Err() != nil:
 		case pgconn.Timeout(err):
 			// Silence: make sure the connection is still there.
-			ctx, cancel := context.WithTimeout(db.ctx, defaultConnectTimeout)
+			ctx, cancel := bound(db.ctx, callTimeout)
 			err = conn.Ping(ctx)
 			cancel()
 			if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -27,32 +26,6 @@ import (
 func baseURL(t testing.TB) string {
 	t.Helper()
 	return testenv.DatabaseURL(t)
-}
-
-// freshSchema creates an empty schema of its own for one test, dropped when
-// the test ends, and returns the URL of the database with that schema as
-// the search path.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := baseURL(t)
-	name := "test_" + strings.ToLower(rand.Text()[:12])
-	admin := mustConnect(t, base)
-	if _, err := admin.Exec(context.Background(), `CREATE SCHEMA `+name); err != nil {
-		t.Fatalf("create schema %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(context.Background(), `DROP SCHEMA `+name+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("POME_TEST_DATABASE_URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // mustConnect opens a plain connection, to look at what the store wrote
@@ -82,14 +55,14 @@ func TestStore(t *testing.T) {
 	t.Parallel()
 	baseURL(t)
 	storetest.Run(t, func(t *testing.T) pome.Store {
-		return mustOpen(t, freshSchema(t))
+		return mustOpen(t, testenv.FreshSchema(t))
 	})
 }
 
 func TestSeedAccounts(t *testing.T) {
 	baseURL(t)
 	storetest.RunSeed(t, func(t *testing.T) storetest.Seeder {
-		return mustOpen(t, freshSchema(t))
+		return mustOpen(t, testenv.FreshSchema(t))
 	})
 }
 
@@ -118,7 +91,7 @@ func TestMigrationNames(t *testing.T) {
 // once, and all of them open.
 func TestMigrationsConcurrentOpen(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := testenv.FreshSchema(t)
 	const nodes = 5
 	var wg sync.WaitGroup
 	errs := make([]error, nodes)
@@ -158,7 +131,7 @@ func TestMigrationsConcurrentOpen(t *testing.T) {
 // The audit log is append-only in the schema itself, not only by habit.
 func TestAuditAppendOnly(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := testenv.FreshSchema(t)
 	db := mustOpen(t, dsn)
 	seed(t, db)
 	raw := mustConnect(t, dsn)
@@ -197,7 +170,7 @@ func TestUnavailable(t *testing.T) {
 		}
 	})
 	t.Run("closed store", func(t *testing.T) {
-		db := mustOpen(t, freshSchema(t))
+		db := mustOpen(t, testenv.FreshSchema(t))
 		a := seed(t, db)
 		db.Close()
 		for name, call := range map[string]func() error{
@@ -217,7 +190,7 @@ func TestUnavailable(t *testing.T) {
 	})
 	t.Run("the server ends the connections", func(t *testing.T) {
 		app := "pome_test_" + strings.ToLower(rand.Text()[:8])
-		db := mustOpen(t, freshSchema(t)+"&application_name="+app)
+		db := mustOpen(t, testenv.FreshSchema(t)+"&application_name="+app)
 		a := seed(t, db)
 		raw := mustConnect(t, baseURL(t))
 		// End every connection of the store's pool, as a restart of the
@@ -252,7 +225,7 @@ func TestUnavailable(t *testing.T) {
 // parallel: the channel is the whole database's, so it runs alone in this
 // package, before the parallel tests and their changes.)
 func TestChangeSignal(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := testenv.FreshSchema(t)
 	nodeA, nodeB := mustOpen(t, dsn), mustOpen(t, dsn)
 	team := seed(t, nodeA)
 
@@ -329,7 +302,7 @@ func TestChangeSignal(t *testing.T) {
 // log as fast as it can; every entry must be seen, in order.
 func TestChangesNeverSkipped(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := testenv.FreshSchema(t)
 	db := mustOpen(t, dsn)
 	user, team := seedAccount(t, db)
 	const n = 60

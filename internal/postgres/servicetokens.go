@@ -28,6 +28,8 @@ func scanServiceToken(row pgx.Row) (pome.ServiceToken, error) {
 
 // CreateServiceToken stores a new service token and its audit event.
 func (db *DB) CreateServiceToken(ctx context.Context, st pome.ServiceToken, ev pome.AuditEvent) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO service_tokens (`+serviceTokenColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -41,6 +43,8 @@ func (db *DB) CreateServiceToken(ctx context.Context, st pome.ServiceToken, ev p
 
 // ServiceTokenByDigest finds a service token, revoked or not.
 func (db *DB) ServiceTokenByDigest(ctx context.Context, d pome.Digest) (pome.ServiceToken, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	st, err := scanServiceToken(db.pool.QueryRow(ctx,
 		`SELECT `+serviceTokenColumns+` FROM service_tokens WHERE digest = $1`, d[:]))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -54,6 +58,8 @@ func (db *DB) ServiceTokenByDigest(ctx context.Context, d pome.Digest) (pome.Ser
 
 // ListServiceTokens lists every service token, newest first.
 func (db *DB) ListServiceTokens(ctx context.Context) ([]pome.ServiceToken, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	rows, err := db.pool.Query(ctx,
 		`SELECT `+serviceTokenColumns+` FROM service_tokens ORDER BY created_at DESC, id DESC`)
 	if err != nil {
@@ -77,6 +83,8 @@ func (db *DB) ListServiceTokens(ctx context.Context) ([]pome.ServiceToken, error
 // RevokeServiceToken sets a token's revocation time unless already set, and
 // appends ev only when this call revoked it.
 func (db *DB) RevokeServiceToken(ctx context.Context, id string, at time.Time, ev pome.AuditEvent) (pome.ServiceToken, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	var st pome.ServiceToken
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx,

@@ -12,6 +12,8 @@ import (
 
 // CreateSession stores a session and, unless ev is nil, its login event.
 func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditEvent) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx,
 			`INSERT INTO sessions (digest, user_id, created_at, last_seen) VALUES ($1, $2, $3, $4)`,
@@ -28,6 +30,8 @@ func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditE
 
 // SessionByDigest finds a session; pome.ErrNotFound if none.
 func (db *DB) SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	s := pome.Session{Digest: d}
 	err := db.pool.QueryRow(ctx, `SELECT user_id, created_at, last_seen FROM sessions WHERE digest = $1`, d[:]).
 		Scan(&s.UserID, &s.CreatedAt, &s.LastSeen)
@@ -44,6 +48,8 @@ func (db *DB) SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session,
 // TouchSession sets a session's last-seen time. Touching a session that is
 // gone (signed out meanwhile) is no error: there is nothing to keep alive.
 func (db *DB) TouchSession(ctx context.Context, d pome.Digest, lastSeen time.Time) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	_, err := db.pool.Exec(ctx, `UPDATE sessions SET last_seen = $1 WHERE digest = $2`, toTS(lastSeen), d[:])
 	return db.translate(ctx, "touch session", err)
 }
@@ -51,6 +57,8 @@ func (db *DB) TouchSession(ctx context.Context, d pome.Digest, lastSeen time.Tim
 // DeleteSession removes a session and, if it existed and ev is not nil,
 // appends ev; a missing one is no error and writes no event.
 func (db *DB) DeleteSession(ctx context.Context, d pome.Digest, ev *pome.AuditEvent) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE digest = $1`, d[:])
 		if err != nil || tag.RowsAffected() == 0 || ev == nil {

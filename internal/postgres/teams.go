@@ -13,6 +13,8 @@ import (
 // Memberships lists a user's teams, oldest membership first; ties (the same
 // millisecond) fall back to the team id so the order is stable.
 func (db *DB) Memberships(ctx context.Context, userID string) ([]pome.Membership, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	rows, err := db.pool.Query(ctx, `
 		SELECT t.id, t.slug, t.name, t.plan_tier, t.status, t.created_at, m.role
 		FROM memberships m JOIN teams t ON t.id = m.team_id
@@ -36,6 +38,8 @@ func (db *DB) Memberships(ctx context.Context, userID string) ([]pome.Membership
 
 // TeamBySlug finds a team by slug.
 func (db *DB) TeamBySlug(ctx context.Context, slug string) (pome.Team, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	var t pome.Team
 	err := db.pool.QueryRow(ctx,
 		`SELECT id, slug, name, plan_tier, status, created_at FROM teams WHERE slug = $1`, slug).
@@ -53,6 +57,8 @@ func (db *DB) TeamBySlug(ctx context.Context, slug string) (pome.Team, error) {
 // UpdateTeam sets the team's status and plan tier and logs a team_updated
 // change in the same transaction, so a follower never misses the update.
 func (db *DB) UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time, ev pome.AuditEvent) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE teams SET status = $1, plan_tier = $2 WHERE id = $3`,
 			status, planTier, teamID)

@@ -19,6 +19,8 @@ import (
 // several nodes touching the same keys queue rather than deadlock; deltas of
 // keys that are gone are dropped by the joins.
 func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
+	ctx, cancel := bound(ctx, bulkTimeout)
+	defer cancel()
 	if len(deltas) == 0 {
 		return nil
 	}
@@ -128,6 +130,8 @@ func (db *DB) TeamDailyUsage(ctx context.Context, teamID, createdBy string, sinc
 // dailyUsage runs query, whose rows are a day and its count, and collects
 // them as days at midnight UTC.
 func (db *DB) dailyUsage(ctx context.Context, op, query string, args ...any) ([]pome.DailyUsage, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, db.translate(ctx, op, err)

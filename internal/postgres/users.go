@@ -13,6 +13,8 @@ import (
 // CreateUserWithTeam stores the user, the team, the owner membership and
 // the signup's audit event in one transaction.
 func (db *DB) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team, ev pome.AuditEvent) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, usersTable.insert, userRow(&u)...); err != nil {
 			return err
@@ -39,6 +41,8 @@ func (db *DB) UserByID(ctx context.Context, id string) (pome.User, error) {
 }
 
 func (db *DB) user(ctx context.Context, op, query, arg string) (pome.User, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
 	var u pome.User
 	var created time.Time
 	err := db.pool.QueryRow(ctx, query, arg).Scan(&u.ID, &u.Email, &u.PasswordHash, &created)

@@ -52,7 +52,8 @@ type Options struct {
 	FailClosed func(ratelimit.Rule) bool
 	// Prefix starts every counter's key; "pome:" if empty.
 	Prefix string
-	// Log is told when Redis becomes unreachable; nil: slog.Default().
+	// Log is told when Redis becomes unreachable, and when it answers
+	// again; nil: slog.Default().
 	Log *slog.Logger
 	// Now is the clock of the down period; time.Now if nil. Redis's own
 	// clock times the counters.
@@ -65,6 +66,7 @@ type Limiter struct {
 	rate   *redis_rate.Limiter
 	opts   Options
 	downTo atomic.Int64 // unix nanoseconds until which Redis is not tried
+	since  atomic.Int64 // unix nanoseconds: when the outage began; 0: none
 }
 
 // New returns a Limiter on the Redis server at url (redis://[:password@]host:port/db
@@ -133,6 +135,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, r ratelimit.Rule) (rate
 	if !l.down() {
 		res, err := l.rate.Allow(ctx, l.key(key, r), limitOf(r))
 		if err == nil {
+			l.markUp()
 			return decision(res, r), nil
 		}
 		if ctx.Err() != nil {
@@ -183,6 +186,9 @@ func (l *Limiter) Refund(ctx context.Context, key string, r ratelimit.Rule) erro
 			break
 		}
 	}
+	if err == nil {
+		l.markUp()
+	}
 	if err != nil && !errors.Is(err, goredis.TxFailedErr) {
 		if ctx.Err() == nil {
 			l.markDown(err)
@@ -213,11 +219,35 @@ func (l *Limiter) down() bool { return l.opts.Now().UnixNano() < l.downTo.Load()
 // outage.
 func (l *Limiter) markDown(err error) {
 	now := l.opts.Now().UnixNano()
-	prev := l.downTo.Swap(now + int64(downFor))
-	if prev < now-int64(10*downFor) {
-		// Not down in the last ten seconds: a new outage.
-		l.opts.Log.Warn("redis unreachable: rate limits fall back to this node's counters, or fail closed, until it answers", "err", err)
+	l.downTo.Store(now + int64(downFor))
+	if l.since.CompareAndSwap(0, now) {
+		l.opts.Log.Warn("Redis unreachable: rate limits fall back to this node's counters, or fail closed, until it answers", "err", err)
 	}
+}
+
+// markUp ends an outage, if one is on, and logs how long it lasted: Redis
+// has just answered.
+func (l *Limiter) markUp() {
+	if l.since.Load() == 0 {
+		return
+	}
+	if since := l.since.Swap(0); since != 0 {
+		d := time.Duration(l.opts.Now().UnixNano() - since)
+		l.opts.Log.Info("Redis reachable again", "outage", d.Round(time.Millisecond).String())
+	}
+}
+
+// SetLog sends go-redis's own log lines (a connection pool that fails to
+// dial, a connection it cannot close) to log, as JSON warnings like Pome's,
+// instead of plain text on stderr. go-redis has one logger per process:
+// the last call wins.
+func SetLog(log *slog.Logger) { goredis.SetLogger(clientLog{log}) }
+
+// clientLog is go-redis's logger on a *slog.Logger.
+type clientLog struct{ log *slog.Logger }
+
+func (c clientLog) Printf(ctx context.Context, format string, v ...any) {
+	c.log.WarnContext(ctx, "Redis client", "detail", strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
 
 // decision converts redis_rate's answer.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/redis"
 	"github.com/pomehq/pome/internal/testenv"
@@ -202,5 +203,45 @@ func TestBadURL(t *testing.T) {
 	t.Parallel()
 	if _, err := redis.New("http://user:s3cret@host", redis.Options{}); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("New(bad URL) = %v, want an error without the password", err)
+	}
+}
+
+// An outage of Redis is logged once when it begins and once when it ends,
+// with its length: Redis stops answering (the proxy between the limiter and
+// Redis holds every byte), many checks fall back meanwhile, then it answers
+// again.
+func TestRedisOutageLogged(t *testing.T) {
+	t.Parallel()
+	url, proxy := testenv.ProxyURL(t, redisURL(t))
+	var log pometest.Log
+	var nowNanos atomic.Int64
+	nowNanos.Store(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, nowNanos.Load()) }
+	plan := ratelimit.Rule{Name: "pro", Limit: 1000, Period: time.Minute}
+	l := mustNew(t, url, testPrefix(), redis.Options{
+		Fallback: ratelimit.NewMemory(now, 0),
+		Log:      log.Logger(),
+		Now:      now,
+	})
+	ctx := t.Context()
+	allow := func(what string) {
+		t.Helper()
+		if d, err := l.Allow(ctx, "key_a", plan); err != nil || !d.Allowed {
+			t.Fatalf("Allow (%s) = %+v, %v, want allowed", what, d, err)
+		}
+	}
+	allow("Redis up")
+	proxy.Stop()
+	for range 10 {
+		allow("Redis hung: the fallback")
+	}
+	proxy.Resume()
+	nowNanos.Add(int64(3 * time.Second)) // past the second without tries
+	allow("Redis back")
+	allow("Redis back, again")
+
+	down, back := log.Records(t, "Redis unreachable"), log.Records(t, "Redis reachable again")
+	if len(down) != 1 || len(back) != 1 || back[0]["outage"] != "3s" {
+		t.Errorf("log of one outage: %d lines saying Redis is unreachable, %d saying it is reachable again (want 1 and 1, after 3s)\n%s", len(down), len(back), log.String())
 	}
 }

@@ -1,27 +1,20 @@
 package pomeauth_test
 
 import (
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/postgres"
-	"github.com/pomehq/pome/internal/testenv"
 	"github.com/pomehq/pome/pomeauth"
 	"github.com/pomehq/pome/pomeauth/inprocess"
 )
@@ -200,7 +193,7 @@ func TestMiddlewareLimits(t *testing.T) {
 
 // The same middleware on a PostgreSQL deployment, revocation included.
 func TestMiddlewarePostgres(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pometest.PostgresURL(t)
 	store, err := postgres.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -238,31 +231,6 @@ func TestMiddlewarePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRefused(t, send(t, "GET", srv.URL, k.Plaintext), 403, "key_revoked")
-}
-
-// freshSchema is a schema of its own in the test database, dropped at the
-// end (testenv: a skip without POME_TEST_DATABASE_URL, a failure in CI).
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	base := testenv.DatabaseURL(t)
-	name := "test_" + strings.ToLower(rand.Text()[:12])
-	conn, err := pgx.Connect(context.Background(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	if _, err := conn.Exec(context.Background(), `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(context.Background(), `DROP SCHEMA `+name+` CASCADE`) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // The remote middleware, through a real Pome server's verify endpoint.

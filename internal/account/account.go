@@ -100,6 +100,9 @@ func (s *Service) createUser(ctx context.Context, email, password, teamName stri
 	if utf8.RuneCountInString(teamName) > maxTeamNameLen {
 		return pome.User{}, pome.InvalidParameter("'team_name' must be at most %d characters", maxTeamNameLen)
 	}
+	if err := pome.CheckText("team_name", teamName); err != nil {
+		return pome.User{}, err
+	}
 	hash, err := s.hasher.hash(ctx, password)
 	if err != nil {
 		return pome.User{}, err
@@ -251,6 +254,9 @@ func normalizeEmail(email string) (string, error) {
 	email = strings.TrimSpace(email)
 	if email == "" {
 		return "", pome.MissingParameter("email")
+	}
+	if err := pome.CheckText("email", email); err != nil {
+		return "", err
 	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || len(email) > maxEmailLen {

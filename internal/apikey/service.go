@@ -57,7 +57,10 @@ func (s *Service) Create(ctx context.Context, m pome.Member, p CreateParams) (Cr
 	if n := utf8.RuneCountInString(*p.Name); n > maxNameLen {
 		return Created{}, pome.InvalidParameter("'name' must be 1 to %d characters", maxNameLen)
 	}
-	if err := checkText(*p.Name, p.Description); err != nil {
+	if err := pome.CheckText("name", *p.Name); err != nil {
+		return Created{}, err
+	}
+	if err := pome.CheckMultilineText("description", p.Description); err != nil {
 		return Created{}, err
 	}
 	if utf8.RuneCountInString(p.Description) > maxDescriptionLen {

@@ -1,0 +1,65 @@
+package pome
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// The text rule of every human-visible string Pome stores from a caller
+// (key, team and service-token names, key descriptions, emails), written
+// once here: such a string is shown in listings, the dashboard, a terminal
+// and the audit log, and must show what it holds. It must be valid UTF-8
+// and hold none of
+//   - the C0 and C1 controls and DEL (category Cc): a terminal acts on them;
+//   - the line and paragraph separators U+2028 and U+2029;
+//   - format characters (category Cf): the bidi marks, embeddings,
+//     overrides and isolates that reorder what is shown ("Trojan Source"),
+//     the zero-width space, joiners and non-joiner, the soft hyphen, the
+//     byte order mark, tag characters: "pro\u200bd" would read as "prod".
+//     The zero-width joiner of emoji sequences goes too: a name loses the
+//     family emoji, not its meaning;
+//   - the other default-ignorable code points, invisible by definition
+//     (Hangul fillers, the combining grapheme joiner, variation selectors).
+//
+// Unassigned and private-use code points are allowed: Go's Unicode tables
+// lag the standard, and refusing what they do not know would refuse the
+// newest emoji. Text is not normalized (NFC): it is stored as typed, no
+// name is an identifier, and the root package imports only the standard
+// library.
+
+// hidden reports a rune the text rule refuses.
+func hidden(r rune) bool {
+	switch {
+	case r < 0x20 || 0x7f <= r && r < 0xa0:
+		return true
+	case r < 0xa0:
+		return false
+	case r == 0x2028 || r == 0x2029:
+		return true
+	}
+	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+}
+
+// CheckText applies the text rule to the one-line value of field: a 400
+// invalid_parameter naming the field if it breaks it.
+func CheckText(field, s string) error {
+	return checkText(field, s, false)
+}
+
+// CheckMultilineText is CheckText for text that may span lines (a key's
+// description): newlines and tabs are allowed.
+func CheckMultilineText(field, s string) error {
+	return checkText(field, s, true)
+}
+
+func checkText(field, s string, multiline bool) error {
+	if !utf8.ValidString(s) {
+		return InvalidParameter("'%s' must be valid UTF-8", field)
+	}
+	for _, r := range s {
+		if hidden(r) && !(multiline && (r == '\n' || r == '\t')) {
+			return InvalidParameter("'%s' must not contain control, format or invisible characters (found U+%04X)", field, r)
+		}
+	}
+	return nil
+}

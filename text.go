@@ -1,6 +1,7 @@
 package pome
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -62,4 +63,46 @@ func checkText(field, s string, multiline bool) error {
 		}
 	}
 	return nil
+}
+
+// CleanText returns s fit to be stored and shown as one line, whatever a
+// client sent: invalid UTF-8 becomes U+FFFD, the characters the text rule
+// refuses are dropped (newlines and tabs too), anything shaped like a key
+// is masked, and the result is cut at max bytes on a rune boundary. It is
+// for what a request carries besides its parameters (a user agent, an
+// address, a request id), which the audit log keeps.
+func CleanText(s string, max int) string {
+	if !clean(s) {
+		var b strings.Builder
+		b.Grow(len(s))
+		for _, r := range s { // an invalid byte reads as utf8.RuneError
+			if !hidden(r) {
+				b.WriteRune(r)
+			}
+		}
+		s = b.String()
+	}
+	// Masked after the cleaning, which may join a key split by controls,
+	// and before the cut, which could leave a key too short to match.
+	if len(s) >= 39 && strings.IndexByte(s, '_') >= 0 {
+		s = KeyPattern.ReplaceAllString(s, "[REDACTED]")
+	}
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// clean reports whether CleanText has nothing to replace or drop in s.
+func clean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return utf8.ValidString(s) && !strings.ContainsFunc(s, hidden)
+		}
+	}
+	return true
 }

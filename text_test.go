@@ -1,9 +1,11 @@
 package pome_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pomehq/pome"
 )
@@ -68,5 +70,63 @@ func TestCheckText(t *testing.T) {
 		if err := pome.CheckText("name", s); err != nil {
 			t.Errorf("CheckText(%q) = %v, want nil", s, err)
 		}
+	}
+}
+
+// CleanText keeps what the rule allows and drops the rest, whatever it is
+// given, and what it returns passes the rule: a store can hold it and a
+// listing shows it as it is.
+func TestCleanText(t *testing.T) {
+	t.Parallel()
+	for _, c := range refusedText {
+		in := "pro" + c.text + "d"
+		want := "prod"
+		if strings.HasPrefix(c.class, "invalid") || strings.HasPrefix(c.class, "truncated") {
+			want = "pro" + strings.Repeat("\ufffd", len(c.text)) + "d"
+		}
+		if got := pome.CleanText(in, 100); got != want {
+			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, s := range allowedText {
+		if got := pome.CleanText(s, 100); got != s {
+			t.Errorf("CleanText(%q) = %q, want it unchanged", s, got)
+		}
+	}
+	key := mustGenerate(t, pome.DefaultKeyFormat)
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"curl/8.5.0", 256, "curl/8.5.0"},
+		{"agent " + key, 256, "agent [REDACTED]"},
+		{"agent " + key[:20] + "\x01" + key[20:], 256, "agent [REDACTED]"},         // joined by the cleaning, then masked
+		{strings.Repeat("-", 250) + key, 256, strings.Repeat("-", 250) + "[REDAC"}, // masked before the cut
+		{strings.Repeat("é", 10), 7, strings.Repeat("é", 3)},                       // cut on a rune boundary
+	} {
+		if got := pome.CleanText(tc.in, tc.max); got != tc.want {
+			t.Errorf("CleanText(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
+
+// An audit event keeps the request's metadata and the strings of its
+// details cleaned: a client's user agent or address may hold anything, and
+// PostgreSQL's text holds no NUL and no invalid UTF-8.
+func TestAuditEventClean(t *testing.T) {
+	t.Parallel()
+	ctx := pome.WithRequestInfo(context.Background(), pome.RequestInfo{
+		RequestID: "req_\x00x", IP: "203.0.113.7\xff", UserAgent: "curl\x00/8\xff\u202e" + strings.Repeat("a", 300),
+	})
+	ev := pome.NewAuditEvent(ctx, pome.AuditLogin, time.Now()).With(map[string]any{"name": "ci\x00\u200b", "left": true})
+	if ev.RequestID != "req_x" || ev.IP != "203.0.113.7\ufffd" {
+		t.Errorf("request id, IP = %q, %q; want them cleaned", ev.RequestID, ev.IP)
+	}
+	if want := "curl/8\ufffd" + strings.Repeat("a", 256-len("curl/8\ufffd")); ev.UserAgent != want {
+		t.Errorf("user agent = %q, want %q", ev.UserAgent, want)
+	}
+	if ev.Details["name"] != "ci" || ev.Details["left"] != true {
+		t.Errorf("details = %v, want the name cleaned and the rest kept", ev.Details)
 	}
 }

@@ -63,6 +63,11 @@ func New(store Store, cfg Config, now func() time.Time) *Service {
 type SignedIn struct {
 	User  pome.User
 	Token string
+	// Checked reports that Login got as far as checking the password. It
+	// is set with an error too: a login limit counts such an attempt
+	// whatever failed after the check, or a guess whose record could not
+	// be written would be given back.
+	Checked bool
 }
 
 // Signup creates a user and their personal team, of which they are owner,
@@ -145,6 +150,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 	if err != nil {
 		return SignedIn{}, err
 	}
+	checked := SignedIn{Checked: true}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	if !ok || u.ID == "" {
 		// The attempted email is not recorded: people type passwords into
@@ -159,12 +165,14 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 			ev.Details = map[string]any{"reason": "wrong_password"}
 		}
 		if err := s.store.AppendAudit(ctx, ev); err != nil {
-			return SignedIn{}, err
+			return checked, err
 		}
-		return SignedIn{}, pome.ErrInvalidCredentials
+		return checked, pome.ErrInvalidCredentials
 	}
 	ev := pome.NewAuditEvent(ctx, pome.AuditLogin, now).ByUser(u.ID).On("", pome.TargetUser, u.ID)
-	return s.startSession(ctx, u, &ev)
+	in, err := s.startSession(ctx, u, &ev)
+	in.Checked = true
+	return in, err
 }
 
 // startSession stores a new session of u, with ev (nil: none) as its record.

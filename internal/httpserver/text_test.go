@@ -7,8 +7,56 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/pometest"
+	"github.com/pomehq/pome/internal/ratelimit"
 )
+
+// stores runs test on a server of each store: SQLite, and PostgreSQL (a skip
+// without POME_TEST_DATABASE_URL, a failure in CI).
+func stores(t *testing.T, test func(t *testing.T, opts ...pometest.Option)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		test(t)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		test(t, pometest.WithStore(pometest.NewPostgresStore(t)))
+	})
+}
+
+// A user agent that is not valid UTF-8, or holds controls, is stored cleaned
+// in the audit log: a login with it answers as any other (it used to be a
+// 500 on PostgreSQL, whose text holds neither), and the failed attempt
+// counts against the login limits.
+func TestUserAgentStoredClean(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, opts ...pometest.Option) {
+		s := pometest.NewServer(t, append(opts, pometest.WithRules(func(r *ratelimit.Rules) { r.LoginIP.Limit = 3 }))...)
+		s.Signup(t, "alice@example.com")
+		ua := hdr("User-Agent", "curl\xff/8\u0085.5\u202e\tx")
+		wrong := `{"email":"alice@example.com","password":"wrong password!"}`
+		for i := range 3 {
+			if r := s.Do(t, nil, "POST", "/api/auth/login", ua, wrong); r.Status != http.StatusUnauthorized {
+				t.Fatalf("wrong password %d: status = %d, want 401; body %s", i+1, r.Status, r.Body)
+			}
+		}
+		// Three failures spent the quota: the right password waits too.
+		if r := s.Do(t, nil, "POST", "/api/auth/login", ua, credentials("alice@example.com", pometest.Password)); r.Status != http.StatusTooManyRequests {
+			t.Fatalf("fourth login status = %d, want 429; body %s", r.Status, r.Body)
+		}
+		evs := s.Audit(t, "")
+		if len(evs) == 0 || evs[0].Action != pome.AuditLogin {
+			t.Fatalf("audit events without a team = %+v, want the failed logins", evs)
+		}
+		if got, want := evs[0].UserAgent, "curl\uFFFD/8.5x"; got != want {
+			t.Errorf("stored user agent = %q, want %q", got, want)
+		}
+		if strings.ContainsAny(evs[0].UserAgent, "\x00\u0085\u202e\t") {
+			t.Errorf("stored user agent %q holds a control character", evs[0].UserAgent)
+		}
+	})
+}
 
 // One text rule (pome.CheckText) for every human-visible string a request
 // stores: each class of character it refuses, on each field, is a 400

@@ -65,6 +65,14 @@ func checkText(field, s string, multiline bool) error {
 	return nil
 }
 
+// Storable reports whether every store can hold s as text, as it is:
+// valid UTF-8 without NUL (PostgreSQL's text holds neither). A value a
+// request looks something up by (an email, a filter) that is not storable
+// cannot match anything stored, and must not reach a store.
+func Storable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
 // CleanText returns s fit to be stored and shown as one line, whatever a
 // client sent: invalid UTF-8 becomes U+FFFD, the characters the text rule
 // refuses are dropped (newlines and tabs too), anything shaped like a key

@@ -111,6 +111,19 @@ func TestCleanText(t *testing.T) {
 	}
 }
 
+// Storable refuses exactly what no store can hold.
+func TestStorable(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"alice@example.com": true, "a\u202eb": true, "\u0085": true, "": true,
+		"a\x00b": false, "a\xffb": false, "\xc3\x28": false,
+	} {
+		if got := pome.Storable(s); got != want {
+			t.Errorf("Storable(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
 // An audit event keeps the request's metadata and the strings of its
 // details cleaned: a client's user agent or address may hold anything, and
 // PostgreSQL's text holds no NUL and no invalid UTF-8.

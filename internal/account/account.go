@@ -137,7 +137,11 @@ func (s *Service) createUser(ctx context.Context, email, password, teamName stri
 
 // Login checks an email and password and starts a session. An unknown email
 // costs the same argon2id work as a wrong password and gets the same error.
+// An email no store can hold (NUL, invalid UTF-8) is refused before both.
 func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, error) {
+	if !pome.Storable(email) {
+		return SignedIn{}, errEmail
+	}
 	u, err := s.store.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 	hash := u.PasswordHash
 	switch {
@@ -256,6 +260,9 @@ func (s *Service) Member(ctx context.Context, u pome.User, slug string) (pome.Me
 	return pome.Member{}, pome.ErrTeamNotFound
 }
 
+// errEmail is the error of an email that is not one.
+var errEmail = pome.InvalidParameter("'email' must be an email address")
+
 // normalizeEmail checks that email is one plain address and lower-cases it:
 // emails are unique case-insensitively.
 func normalizeEmail(email string) (string, error) {
@@ -268,7 +275,7 @@ func normalizeEmail(email string) (string, error) {
 	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || len(email) > maxEmailLen {
-		return "", pome.InvalidParameter("'email' must be an email address")
+		return "", errEmail
 	}
 	return strings.ToLower(email), nil
 }

@@ -175,8 +175,12 @@ func (s *Service) Revoke(ctx context.Context, m pome.Member, keyID string) (pome
 }
 
 // visibleKey finds a key of the member's team that the member may manage:
-// one that List shows them.
+// one that List shows them. A malformed id is not looked up: it may be text
+// no store can hold.
 func (s *Service) visibleKey(ctx context.Context, m pome.Member, keyID string) (pome.Key, error) {
+	if !pome.IsID(keyID, "key_") {
+		return pome.Key{}, pome.ErrKeyNotFound
+	}
 	k, err := s.store.KeyByID(ctx, m.Team.ID, keyID)
 	if err != nil {
 		return pome.Key{}, err

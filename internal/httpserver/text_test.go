@@ -25,6 +25,67 @@ func stores(t *testing.T, test func(t *testing.T, opts ...pometest.Option)) {
 	})
 }
 
+// NUL and invalid UTF-8, which PostgreSQL's text cannot hold, in every place
+// a request carries a string to a store (ids in paths, query parameters,
+// emails, names): a 400 or 404 naming what is wrong, the same on both
+// stores, never a 500.
+func TestUnstorableText(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, opts ...pometest.Option) {
+		s := pometest.NewServer(t, opts...)
+		alice := s.Signup(t, "alice@example.com")
+		s.Signup(t, "bob@example.com")
+		s.AddMember(t, alice, "bob@example.com", pome.RoleDeveloper)
+		login := func(email string) string {
+			return `{"email":"` + email + `","password":"` + pometest.Password + `"}`
+		}
+		cases := []struct {
+			name, method, path, body string
+			status                   int
+			code                     string // "" for a dashboard page
+		}{
+			{"key id with NUL", "GET", "/api/keys/key_%00", "", 404, "key_not_found"},
+			{"key id, invalid UTF-8", "GET", "/api/keys/key_%FF", "", 404, "key_not_found"},
+			{"revoke, invalid UTF-8", "DELETE", "/api/keys/%FF%00", "", 404, "key_not_found"},
+			{"usage, NUL", "GET", "/api/keys/%00/usage", "", 404, "key_not_found"},
+			{"roll, invalid UTF-8", "POST", "/api/keys/key_%C3%28/roll", "{}", 404, "key_not_found"},
+			{"key page, NUL", "GET", "/keys/key_%00", "", 404, ""},
+			{"member role, NUL", "PATCH", "/api/team/members/usr_%00", `{"role":"viewer"}`, 404, "member_not_found"},
+			{"member removal, invalid UTF-8", "DELETE", "/api/team/members/usr_%FF", "", 404, "member_not_found"},
+			{"public API path, NUL", "GET", "/v1/%00", "", 404, "route_not_found"},
+			{"team, NUL", "GET", "/api/keys?team=%00", "", 404, "team_not_found"},
+			{"team, invalid UTF-8", "GET", "/api/team/members?team=%FF", "", 404, "team_not_found"},
+			{"status, NUL", "GET", "/api/keys?status=%00", "", 400, "invalid_parameter"},
+			{"days, invalid UTF-8", "GET", "/api/usage?days=%FF", "", 400, "invalid_parameter"},
+			{"audit action, NUL", "GET", "/api/audit?action=key.created%00", "", 400, "invalid_parameter"},
+			{"audit target, invalid UTF-8", "GET", "/api/audit?target=usr_%FF", "", 400, "invalid_parameter"},
+			{"audit cursor, NUL", "GET", "/api/audit?cursor=%00", "", 400, "invalid_parameter"},
+			{"audit page action, NUL", "GET", "/audit?action=%00", "", 400, ""},
+			{"login email, NUL", "POST", "/api/auth/login", login(`alice\u0000@example.com`), 400, "invalid_parameter"},
+			{"signup email, NUL", "POST", "/api/auth/signup", login(`eve\u0000@example.com`), 400, "invalid_parameter"},
+			{"signup team name, NUL", "POST", "/api/auth/signup",
+				`{"email":"eve@example.com","password":"` + pometest.Password + `","team_name":"Eve\u0000"}`, 400, "invalid_parameter"},
+			{"member email, NUL", "POST", "/api/team/members", `{"email":"bob\u0000@example.com","role":"viewer"}`, 400, "invalid_parameter"},
+			{"member role value, NUL", "PATCH", "/api/team/members/usr_0000000000000000", `{"role":"viewer\u0000"}`, 400, "invalid_parameter"},
+			{"key name, NUL", "POST", "/api/keys", `{"name":"ci\u0000"}`, 400, "invalid_parameter"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				s.Clock.Advance(time.Hour) // fresh quotas
+				r := s.Do(t, alice, tc.method, tc.path, nil, tc.body)
+				if r.Status != tc.status {
+					t.Fatalf("%s %s status = %d, want %d; body %s", tc.method, tc.path, r.Status, tc.status, r.Body)
+				}
+				if tc.code != "" {
+					if e := checkErrorBody(t, tc.name, r); e.Code != tc.code {
+						t.Errorf("code = %s, want %s (%s)", e.Code, tc.code, e.Message)
+					}
+				}
+			})
+		}
+	})
+}
+
 // A user agent that is not valid UTF-8, or holds controls, is stored cleaned
 // in the audit log: a login with it answers as any other (it used to be a
 // 500 on PostgreSQL, whose text holds neither), and the failed attempt

@@ -116,7 +116,8 @@ type Removed struct {
 }
 
 // RemoveMember removes member userID from m's team and revokes the keys
-// they created in it. Admins remove developers and viewers, owners anyone;
+// they created in it, and those they were issued (a colleague's key they
+// rolled, whose plaintext they hold). Admins remove developers and viewers, owners anyone;
 // every member may remove themselves (leave), except the last owner.
 func (s *Service) RemoveMember(ctx context.Context, m pome.Member, userID string) (Removed, error) {
 	var t pome.TeamMember

@@ -3,7 +3,6 @@ package pome
 import (
 	"context"
 	"time"
-	"unicode/utf8"
 )
 
 // Audit actions: what an AuditEvent records. The list is the issue's
@@ -68,7 +67,8 @@ type AuditEvent struct {
 }
 
 // NewAuditEvent starts an event of action at time at, successful, with the
-// request metadata the context carries.
+// request metadata the context carries, cleaned (CleanText): a client sends
+// what it likes, and a store must hold it.
 func NewAuditEvent(ctx context.Context, action string, at time.Time) AuditEvent {
 	ri := RequestInfoFrom(ctx)
 	return AuditEvent{
@@ -76,28 +76,21 @@ func NewAuditEvent(ctx context.Context, action string, at time.Time) AuditEvent 
 		At:        at.UTC(),
 		Action:    action,
 		Result:    ResultSuccess,
-		RequestID: ri.RequestID,
-		IP:        ri.IP,
-		UserAgent: cleanUserAgent(ri.UserAgent),
+		RequestID: CleanText(ri.RequestID, maxRequestMeta),
+		IP:        CleanText(ri.IP, maxRequestMeta),
+		UserAgent: CleanText(ri.UserAgent, maxUserAgent),
 	}
 }
 
-// maxUserAgent is how much of a user agent an event keeps.
-const maxUserAgent = 256
-
-// cleanUserAgent masks anything shaped like a key (a client may send one
-// anywhere) and cuts the string at maxUserAgent bytes, on a rune boundary.
-func cleanUserAgent(ua string) string {
-	ua = KeyPattern.ReplaceAllString(ua, "[REDACTED]")
-	if len(ua) <= maxUserAgent {
-		return ua
-	}
-	cut := maxUserAgent
-	for cut > 0 && !utf8.RuneStart(ua[cut]) {
-		cut--
-	}
-	return ua[:cut]
-}
+// How much of the request's metadata, and of one string of its details, an
+// event keeps, in bytes. Nothing else bounds a user agent; a request id is
+// at most 64 characters and an address shorter, once the HTTP layer has
+// checked them.
+const (
+	maxUserAgent   = 256
+	maxRequestMeta = 64
+	maxDetail      = 1024
+)
 
 // ByUser sets the actor to a user and returns e.
 func (e AuditEvent) ByUser(userID string) AuditEvent {
@@ -111,8 +104,14 @@ func (e AuditEvent) On(teamID, targetType, targetID string) AuditEvent {
 	return e
 }
 
-// With sets details and returns e.
+// With sets details and returns e. Their strings are cleaned (CleanText):
+// a name or a slug may come from a request.
 func (e AuditEvent) With(details map[string]any) AuditEvent {
+	for k, v := range details {
+		if s, ok := v.(string); ok {
+			details[k] = CleanText(s, maxDetail)
+		}
+	}
 	e.Details = details
 	return e
 }

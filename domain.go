@@ -71,6 +71,9 @@ type Key struct {
 	RevokedAt   *time.Time
 	LastUsed    *time.Time
 	UsageCount  int64
+	// IssuedTo is the user who received the plaintext, when not CreatedBy:
+	// a member who rolled another's key. Empty when the creator did.
+	IssuedTo string
 }
 
 // Status is the key's status at now.

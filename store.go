@@ -51,7 +51,7 @@ type Store interface {
 	// without an owner.
 	SetMemberRole(ctx context.Context, teamID, userID string, from, to Role, at time.Time, ev AuditEvent) error
 	// RemoveMember removes a member whose role is from, revokes every key
-	// they created in the team, and appends a ChangeKeyRevoked entry per key,
+	// of the team they created or were issued (Key.IssuedTo), and appends a ChangeKeyRevoked entry per key,
 	// a ChangeMemberUpdated entry and ev (its Details["revoked_keys"] set to
 	// the revoked key ids), in one transaction. It returns the revoked key
 	// ids. Errors as for SetMemberRole.

@@ -519,7 +519,7 @@ func (c *Client) SetMemberRole(ctx context.Context, userID string, role pome.Rol
 }
 
 // RemoveMember removes the member with userID from the team (one's own id:
-// leave it), revoking the keys they created in it.
+// leave it), revoking the keys they created or were issued (by a roll) in it.
 func (c *Client) RemoveMember(ctx context.Context, userID string) (*RemovedMember, error) {
 	var v RemovedMember
 	r := request{method: http.MethodDelete, path: "/api/team/members/" + url.PathEscape(userID), want: http.StatusOK}

@@ -15,7 +15,6 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/postgres"
-	"github.com/pomehq/pome/internal/testenv"
 	"github.com/pomehq/pome/pomeauth"
 	"github.com/pomehq/pome/pomeauth/inprocess"
 )

@@ -18,15 +18,16 @@ func (a *app) membersCmd() *cobra.Command {
 	var yes bool
 	remove := &cobra.Command{
 		Use:   "remove MEMBER",
-		Short: "remove a member from the team, revoking the keys they created in it",
+		Short: "remove a member from the team, revoking the keys they created or rolled in it",
 		Long: `Removes a member (named by email or user id) from the team; the keys they
-created in it are revoked. Your own email or id: leave the team. At a
-terminal it asks first; without one it needs --yes.`,
+created in it, and those of others they rolled (whose plaintext they were
+given), are revoked. Your own email or id: leave the team. At a terminal it
+asks first; without one it needs --yes.`,
 		Example: `  pome members remove bob@example.com --yes`,
 		Args:    exactArgs("MEMBER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return t.withMember(cmd, args[0], func(ctx context.Context, c *client.Client, userID string) (any, string, error) {
-				if err := a.confirm(cmd, yes, "Remove "+printable(args[0])+" from the team? The keys they created in it are revoked."); err != nil {
+				if err := a.confirm(cmd, yes, "Remove "+printable(args[0])+" from the team? The keys they created or rolled in it are revoked."); err != nil {
 					return nil, "", err
 				}
 				r, err := c.RemoveMember(ctx, userID)

@@ -63,6 +63,11 @@ func New(store Store, cfg Config, now func() time.Time) *Service {
 type SignedIn struct {
 	User  pome.User
 	Token string
+	// Checked reports that Login got as far as checking the password. It
+	// is set with an error too: a login limit counts such an attempt
+	// whatever failed after the check, or a guess whose record could not
+	// be written would be given back.
+	Checked bool
 }
 
 // Signup creates a user and their personal team, of which they are owner,
@@ -100,6 +105,9 @@ func (s *Service) createUser(ctx context.Context, email, password, teamName stri
 	if utf8.RuneCountInString(teamName) > maxTeamNameLen {
 		return pome.User{}, pome.InvalidParameter("'team_name' must be at most %d characters", maxTeamNameLen)
 	}
+	if err := pome.CheckText("team_name", teamName); err != nil {
+		return pome.User{}, err
+	}
 	hash, err := s.hasher.hash(ctx, password)
 	if err != nil {
 		return pome.User{}, err
@@ -129,7 +137,11 @@ func (s *Service) createUser(ctx context.Context, email, password, teamName stri
 
 // Login checks an email and password and starts a session. An unknown email
 // costs the same argon2id work as a wrong password and gets the same error.
+// An email no store can hold (NUL, invalid UTF-8) is refused before both.
 func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, error) {
+	if !pome.Storable(email) {
+		return SignedIn{}, errEmail
+	}
 	u, err := s.store.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 	hash := u.PasswordHash
 	switch {
@@ -142,6 +154,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 	if err != nil {
 		return SignedIn{}, err
 	}
+	checked := SignedIn{Checked: true}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	if !ok || u.ID == "" {
 		// The attempted email is not recorded: people type passwords into
@@ -156,12 +169,14 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 			ev.Details = map[string]any{"reason": "wrong_password"}
 		}
 		if err := s.store.AppendAudit(ctx, ev); err != nil {
-			return SignedIn{}, err
+			return checked, err
 		}
-		return SignedIn{}, pome.ErrInvalidCredentials
+		return checked, pome.ErrInvalidCredentials
 	}
 	ev := pome.NewAuditEvent(ctx, pome.AuditLogin, now).ByUser(u.ID).On("", pome.TargetUser, u.ID)
-	return s.startSession(ctx, u, &ev)
+	in, err := s.startSession(ctx, u, &ev)
+	in.Checked = true
+	return in, err
 }
 
 // startSession stores a new session of u, with ev (nil: none) as its record.
@@ -245,6 +260,9 @@ func (s *Service) Member(ctx context.Context, u pome.User, slug string) (pome.Me
 	return pome.Member{}, pome.ErrTeamNotFound
 }
 
+// errEmail is the error of an email that is not one.
+var errEmail = pome.InvalidParameter("'email' must be an email address")
+
 // normalizeEmail checks that email is one plain address and lower-cases it:
 // emails are unique case-insensitively.
 func normalizeEmail(email string) (string, error) {
@@ -252,9 +270,12 @@ func normalizeEmail(email string) (string, error) {
 	if email == "" {
 		return "", pome.MissingParameter("email")
 	}
+	if err := pome.CheckText("email", email); err != nil {
+		return "", err
+	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || len(email) > maxEmailLen {
-		return "", pome.InvalidParameter("'email' must be an email address")
+		return "", errEmail
 	}
 	return strings.ToLower(email), nil
 }

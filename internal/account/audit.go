@@ -47,6 +47,14 @@ func (s *Service) Audit(ctx context.Context, m pome.Member, q AuditQuery) (Audit
 	case limit < 1 || limit > MaxAuditLimit:
 		return AuditPage{}, pome.InvalidParameter("'limit' must be 1 to %d", MaxAuditLimit)
 	}
+	// A filter no store can hold as text matches nothing stored, and must
+	// not reach a store.
+	if !pome.Storable(q.Action) {
+		return AuditPage{}, pome.InvalidParameter("'action' is not an audit action")
+	}
+	if !pome.Storable(q.Target) {
+		return AuditPage{}, pome.InvalidParameter("'target' is not an id")
+	}
 	f := pome.AuditFilter{TeamID: m.Team.ID, Action: q.Action, TargetID: q.Target, Limit: limit + 1}
 	if q.Cursor != "" {
 		before, ok := decodeCursor(q.Cursor)

@@ -26,6 +26,9 @@ func (s *Service) AddMember(ctx context.Context, m pome.Member, email string, ro
 	if strings.TrimSpace(email) == "" {
 		return pome.TeamMember{}, pome.MissingParameter("email")
 	}
+	if !pome.Storable(email) {
+		return pome.TeamMember{}, errEmail
+	}
 	if role == "" {
 		return pome.TeamMember{}, pome.MissingParameter("role")
 	}
@@ -49,10 +52,19 @@ func (s *Service) AddMember(ctx context.Context, m pome.Member, email string, ro
 	return pome.TeamMember{User: u, Role: role, JoinedAt: now}, nil
 }
 
-// target finds the member userID of m's team whom m may manage. A user who
-// is not in the team is ErrMemberNotFound, as is a malformed id.
+// member finds the member userID of m's team. A user who is not in the
+// team is ErrMemberNotFound, as is a malformed id, which is not looked up:
+// it may be text no store can hold.
+func (s *Service) member(ctx context.Context, m pome.Member, userID string) (pome.TeamMember, error) {
+	if !pome.IsID(userID, "usr_") {
+		return pome.TeamMember{}, pome.ErrMemberNotFound
+	}
+	return s.store.Member(ctx, m.Team.ID, userID)
+}
+
+// target finds the member userID of m's team whom m may manage.
 func (s *Service) target(ctx context.Context, m pome.Member, userID string) (pome.TeamMember, error) {
-	t, err := s.store.Member(ctx, m.Team.ID, userID)
+	t, err := s.member(ctx, m, userID)
 	if err != nil {
 		return pome.TeamMember{}, err
 	}
@@ -104,7 +116,8 @@ type Removed struct {
 }
 
 // RemoveMember removes member userID from m's team and revokes the keys
-// they created in it. Admins remove developers and viewers, owners anyone;
+// they created in it, and those they were issued (a colleague's key they
+// rolled, whose plaintext they hold). Admins remove developers and viewers, owners anyone;
 // every member may remove themselves (leave), except the last owner.
 func (s *Service) RemoveMember(ctx context.Context, m pome.Member, userID string) (Removed, error) {
 	var t pome.TeamMember
@@ -112,7 +125,7 @@ func (s *Service) RemoveMember(ctx context.Context, m pome.Member, userID string
 	leaving := userID == m.User.ID
 	switch {
 	case leaving:
-		t, err = s.store.Member(ctx, m.Team.ID, userID)
+		t, err = s.member(ctx, m, userID)
 	case !m.Role.Can(pome.ActionManageMembers):
 		err = pome.ErrInsufficientPermissions
 	default:

@@ -115,6 +115,25 @@ func TestRollRules(t *testing.T) {
 	if r.Key.Name != "ci" || r.Key.Description != "d" || r.Key.Role != pome.RoleDeveloper || r.Key.CreatedBy != dev.User.ID {
 		t.Errorf("replacement = %+v, want name ci, description d, role developer (capped), creator kept", r.Key)
 	}
+	// The owner holds the replacement's plaintext; a creator's own roll
+	// issues it to nobody else.
+	issuedTo := func(id string) string {
+		k, err := f.keys.Get(t.Context(), owner, id)
+		if err != nil {
+			t.Fatalf("Get(%s) = %v", id, err)
+		}
+		return k.IssuedTo
+	}
+	if got := issuedTo(r.Key.ID); got != owner.User.ID {
+		t.Errorf("replacement rolled by the owner: IssuedTo = %q, want %q", got, owner.User.ID)
+	}
+	own, err := f.keys.Roll(t.Context(), dev, r.Key.ID, apikey.RollParams{})
+	if err != nil {
+		t.Fatalf("Roll by its creator = %v", err)
+	}
+	if got := issuedTo(own.Key.ID); got != "" {
+		t.Errorf("replacement rolled by its creator: IssuedTo = %q, want none", got)
+	}
 	if want := f.clock.Now().Add(24 * time.Hour); r.Old.ExpiresAt == nil || !r.Old.ExpiresAt.Equal(want) {
 		t.Errorf("old expiry = %v, want %v", r.Old.ExpiresAt, want)
 	}

@@ -189,8 +189,8 @@ func TestVerifyGated(t *testing.T) {
 	}
 }
 
-// Names with control or bidi characters are refused; a description may hold
-// newlines and tabs.
+// Names with control, bidi or invisible characters are refused (the text
+// rule of pome.CheckText); a description may hold newlines and tabs.
 func TestCreateRefusesControlCharacters(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -211,6 +211,11 @@ func TestCreateRefusesControlCharacters(t *testing.T) {
 		{"isolate \u2066x", "", false},
 		{"ok", "escape \x1b[2J", false},
 		{"ok", "bidi \u202e", false},
+		{"pro\u200bd", "", false},
+		{"ok", "zero\u200bwidth", false},
+		{"ok", "soft\u00adhyphen", false},
+		{"bom\ufeff", "", false},
+		{"ok", "line\u2028separator", false},
 	} {
 		_, err := f.keys.Create(t.Context(), m, apikey.CreateParams{Name: &c.name, Description: c.desc})
 		if c.ok && err != nil {

@@ -44,8 +44,9 @@ type RollParams struct {
 }
 
 // Roll mints the replacement of a key (same name, description, role and
-// creator) and sets the old key to expire after the grace, or at its own
-// earlier expiry: a roll never extends an expiry. The member may roll the
+// creator; issued to the member who rolls it) and sets the old key to expire
+// after the grace, or at its own earlier expiry: a roll never extends an
+// expiry. The member may roll the
 // keys they may revoke; the replacement's role is capped at its creator's
 // current role and may not exceed the member's own.
 func (s *Service) Roll(ctx context.Context, m pome.Member, keyID string, p RollParams) (Rolled, error) {
@@ -110,6 +111,11 @@ func (s *Service) roll(ctx context.Context, m pome.Member, keyID string, grace t
 		Digest:      pome.DigestOf(plaintext),
 		Role:        role,
 		CreatedAt:   now,
+	}
+	if m.User.ID != old.CreatedBy {
+		// The plaintext goes to the roller, not the creator: removing the
+		// roller from the team revokes it (Store.RemoveMember).
+		k.IssuedTo = m.User.ID
 	}
 	if expiresInDays != nil {
 		t := now.AddDate(0, 0, *expiresInDays)

@@ -57,7 +57,10 @@ func (s *Service) Create(ctx context.Context, m pome.Member, p CreateParams) (Cr
 	if n := utf8.RuneCountInString(*p.Name); n > maxNameLen {
 		return Created{}, pome.InvalidParameter("'name' must be 1 to %d characters", maxNameLen)
 	}
-	if err := checkText(*p.Name, p.Description); err != nil {
+	if err := pome.CheckText("name", *p.Name); err != nil {
+		return Created{}, err
+	}
+	if err := pome.CheckMultilineText("description", p.Description); err != nil {
 		return Created{}, err
 	}
 	if utf8.RuneCountInString(p.Description) > maxDescriptionLen {
@@ -172,8 +175,12 @@ func (s *Service) Revoke(ctx context.Context, m pome.Member, keyID string) (pome
 }
 
 // visibleKey finds a key of the member's team that the member may manage:
-// one that List shows them.
+// one that List shows them. A malformed id is not looked up: it may be text
+// no store can hold.
 func (s *Service) visibleKey(ctx context.Context, m pome.Member, keyID string) (pome.Key, error) {
+	if !pome.IsID(keyID, "key_") {
+		return pome.Key{}, pome.ErrKeyNotFound
+	}
 	k, err := s.store.KeyByID(ctx, m.Team.ID, keyID)
 	if err != nil {
 		return pome.Key{}, err

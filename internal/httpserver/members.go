@@ -81,7 +81,7 @@ func (a *sessionAPI) setMemberRole(w http.ResponseWriter, r *http.Request) error
 }
 
 // removeMember answers DELETE /api/team/members/{user_id}: the member leaves
-// the team and the keys they created in it are revoked.
+// the team and the keys they created or were issued in it are revoked.
 func (a *sessionAPI) removeMember(w http.ResponseWriter, r *http.Request) error {
 	m, err := a.sess.member(r)
 	if err != nil {
@@ -92,6 +92,11 @@ func (a *sessionAPI) removeMember(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	a.verifier.ForgetMember(m.Team.ID, rm.UserID)
+	// The keys they were issued (a colleague's key they rolled) are cached
+	// under their creator.
+	for _, id := range rm.RevokedKeys {
+		a.verifier.ForgetKeyID(id)
+	}
 	httpapi.WriteJSON(w, http.StatusOK, client.RemovedMember{Success: true, Message: "Member removed",
 		UserID: rm.UserID, RevokedKeys: append([]string{}, rm.RevokedKeys...)})
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -98,13 +97,13 @@ func (l *limits) perIP(rule ratelimit.Rule, next http.Handler) http.Handler {
 
 // loginAttempt takes one unit from the login quotas of email and of the
 // client IP before the password is checked, so that parallel guesses can
-// never overshoot them; done gives both back unless the attempt failed on
-// its credentials. Over either quota the answer is 429, whatever the
-// password, until the quota refills. The response carries the headers of the
-// tighter of the two.
-func (l *limits) loginAttempt(w http.ResponseWriter, r *http.Request, email string) (done func(err error), err error) {
+// never overshoot them; done(true) gives both back, for a login that
+// succeeded or that failed before the password was checked. Over either
+// quota the answer is 429, whatever the password, until the quota refills.
+// The response carries the headers of the tighter of the two.
+func (l *limits) loginAttempt(w http.ResponseWriter, r *http.Request, email string) (done func(refund bool), err error) {
 	if l.limiter == nil {
-		return func(error) {}, nil
+		return func(bool) {}, nil
 	}
 	ctx := r.Context()
 	type quota struct {
@@ -116,7 +115,7 @@ func (l *limits) loginAttempt(w http.ResponseWriter, r *http.Request, email stri
 		{l.rules.LoginIP, httpapi.ClientIP(r)},
 	}
 	var taken []quota
-	refund := func() {
+	giveBack := func() {
 		for _, q := range taken {
 			// A refund that fails leaves one unit spent: the safe side.
 			l.limiter.Refund(context.WithoutCancel(ctx), q.key, q.rule)
@@ -130,23 +129,23 @@ func (l *limits) loginAttempt(w http.ResponseWriter, r *http.Request, email stri
 		}
 		d, err := l.limiter.Allow(ctx, q.key, q.rule)
 		if err != nil {
-			refund()
+			giveBack()
 			return nil, ratelimit.Unavailable(err)
 		}
 		if tightRule.Unlimited() || !d.Allowed || tightest.Allowed && d.Remaining < tightest.Remaining {
 			tightest, tightRule = d, q.rule
 		}
 		if !d.Allowed {
-			refund()
+			giveBack()
 			ratelimit.SetHeaders(w.Header(), tightRule, tightest)
 			return nil, pome.ErrRateLimited
 		}
 		taken = append(taken, q)
 	}
 	ratelimit.SetHeaders(w.Header(), tightRule, tightest)
-	return func(err error) {
-		if !errors.Is(err, pome.ErrInvalidCredentials) {
-			refund()
+	return func(refund bool) {
+		if refund {
+			giveBack()
 		}
 	}, nil
 }

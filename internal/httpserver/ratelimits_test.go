@@ -1,6 +1,7 @@
 package httpserver_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -391,6 +392,30 @@ func TestLoginLockout(t *testing.T) {
 				s.Clock.Advance(time.Second)
 			}
 		})
+	}
+}
+
+// failingAudit is a store whose audit log cannot be written.
+type failingAudit struct{ pome.Store }
+
+func (failingAudit) AppendAudit(context.Context, pome.AuditEvent) error { return pome.ErrUnavailable }
+
+// A login whose password was checked counts against the login limits even
+// when what follows the check fails: a wrong password whose record cannot be
+// written is a guess all the same, and must not be given back.
+func TestLoginCountedAfterCheck(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t,
+		pometest.WithStoreWrapper(func(next pome.Store) pome.Store { return failingAudit{next} }),
+		pometest.WithRules(func(r *ratelimit.Rules) { r.LoginIP.Limit, r.LoginEmail.Limit = 3, 0 }))
+	s.Signup(t, "alice@example.com")
+	for i := range 3 {
+		if r := s.Do(t, nil, "POST", "/api/auth/login", nil, credentials("alice@example.com", "wrong password!")); r.Status != http.StatusServiceUnavailable {
+			t.Fatalf("wrong password #%d, audit log down: status = %d, want 503; body %s", i+1, r.Status, r.Body)
+		}
+	}
+	if r := s.Do(t, nil, "POST", "/api/auth/login", nil, credentials("alice@example.com", pometest.Password)); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("login after 3 checked passwords: status = %d, want 429", r.Status)
 	}
 }
 

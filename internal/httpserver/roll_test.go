@@ -164,3 +164,55 @@ type usageBody struct {
 		Count int64  `json:"count"`
 	} `json:"days"`
 }
+
+// An admin who rolls a developer's key receives its plaintext: removing the
+// admin from the team revokes that key at once, while the keys only the
+// developer holds (the old one, which the roll left to expire, and the
+// others) work on.
+func TestRollIssuedToRoller(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	owner := s.Signup(t, "owner@example.com")
+	dev := s.Signup(t, "dev@example.com")
+	admin := s.Signup(t, "admin@example.com")
+	s.AddMember(t, owner, "dev@example.com", pome.RoleDeveloper)
+	adminID := s.AddMember(t, owner, "admin@example.com", pome.RoleAdmin)
+	team := "?team=" + s.Session(t, owner).DefaultTeam
+	create := func(name string) pometest.CreatedKey {
+		r := s.Do(t, dev, "POST", "/api/keys"+team, nil, `{"name":"`+name+`"}`)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("POST /api/keys = %d %s", r.Status, r.Body)
+		}
+		return decode[pometest.CreatedKey](t, r)
+	}
+	old, other := create("ci"), create("other")
+	r := s.Do(t, admin, "POST", "/api/keys/"+old.ID+"/roll"+team, nil, `{}`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("admin rolls the developer's key: %d %s", r.Status, r.Body)
+	}
+	rolled := decode[rolledKey](t, r)
+	// The key is warm in the verifier's cache before the removal.
+	if status, _ := meStatus(t, s, rolled.Key); status != http.StatusOK {
+		t.Fatalf("GET /v1/me with the rolled key = %d, want 200", status)
+	}
+
+	r = s.Do(t, owner, "DELETE", "/api/team/members/"+adminID+team, nil, "")
+	if r.Status != http.StatusOK {
+		t.Fatalf("DELETE member admin = %d %s", r.Status, r.Body)
+	}
+	var removed struct {
+		RevokedKeys []string `json:"revoked_keys"`
+	}
+	r.DecodeJSON(t, &removed)
+	if len(removed.RevokedKeys) != 1 || removed.RevokedKeys[0] != rolled.ID {
+		t.Errorf("revoked_keys = %v, want [%s]: the key whose plaintext the admin holds", removed.RevokedKeys, rolled.ID)
+	}
+	if status, code := meStatus(t, s, rolled.Key); status != http.StatusForbidden || code != "key_revoked" {
+		t.Errorf("GET /v1/me with the key the removed admin rolled = %d %s, want 403 key_revoked", status, code)
+	}
+	for _, k := range []string{old.Key, other.Key} {
+		if status, _ := meStatus(t, s, k); status != http.StatusOK {
+			t.Errorf("GET /v1/me with a key only the developer holds = %d, want 200", status)
+		}
+	}
+}

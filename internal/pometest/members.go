@@ -54,7 +54,7 @@ func (s *Server) AddMember(t testing.TB, owner *http.Client, email string, role 
 // newest first, straight from the store.
 func (s *Server) Audit(t testing.TB, teamID string) []pome.AuditEvent {
 	t.Helper()
-	evs, err := s.DB.AuditEvents(t.Context(), pome.AuditFilter{TeamID: teamID, Limit: 10_000})
+	evs, err := s.backend.AuditEvents(t.Context(), pome.AuditFilter{TeamID: teamID, Limit: 10_000})
 	if err != nil {
 		t.Fatalf("AuditEvents(%q) = %v", teamID, err)
 	}

@@ -29,15 +29,16 @@ import (
 // Password is the password of every user Signup creates.
 const Password = "correct horse battery staple"
 
-// Server is Pome's real handler on a real SQLite file, served over loopback
-// HTTP, with every part reachable for a test to drive or inspect.
+// Server is Pome's real handler on a real SQLite file (or the store of
+// WithStore), served over loopback HTTP, with every part reachable for a
+// test to drive or inspect.
 type Server struct {
 	URL     string // base URL, e.g. http://127.0.0.1:PORT
 	HTTP    *httptest.Server
 	Handler http.Handler
 
-	DB       *sqlite.DB     // the store on disk
-	Store    *CountingStore // what every service uses: counts calls into DB
+	DB       *sqlite.DB     // the store on disk; nil with WithStore
+	Store    *CountingStore // what every service uses: counts calls into the store
 	Clock    *Clock         // the fake clock; nil if WithNow was given
 	Now      func() time.Time
 	Accounts *account.Service
@@ -57,10 +58,13 @@ type Server struct {
 	// contract checks every exchange over HTTP against the OpenAPI
 	// document (exchanges.go); nil for a benchmark.
 	contract *exchanges
+	// backend is the store under Store: DB, or the one of WithStore.
+	backend pome.Store
 }
 
 type config struct {
 	db         *sqlite.DB
+	store      pome.Store
 	clock      *Clock
 	now        func() time.Time
 	signupOpen bool
@@ -83,6 +87,10 @@ type Option func(*config)
 // WithDB serves from db instead of a fresh store: two servers on one DB
 // behave like a restart, or like two nodes.
 func WithDB(db *sqlite.DB) Option { return func(c *config) { c.db = db } }
+
+// WithStore serves from store (a PostgreSQL store of NewPostgresStore, say)
+// instead of a SQLite file; Server.DB is then nil.
+func WithStore(store pome.Store) Option { return func(c *config) { c.store = store } }
 
 // WithClock uses clock as the time of every part.
 func WithClock(clock *Clock) Option { return func(c *config) { c.clock = clock } }
@@ -144,10 +152,14 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.db == nil {
-		cfg.db = NewStore(t)
+	backend := cfg.store
+	if backend == nil {
+		if cfg.db == nil {
+			cfg.db = NewStore(t)
+		}
+		backend = cfg.db
 	}
-	s := &Server{DB: cfg.db, Store: NewCountingStore(cfg.db), Now: cfg.now}
+	s := &Server{DB: cfg.db, Store: NewCountingStore(backend), Now: cfg.now, backend: backend}
 	if s.Now == nil {
 		s.Clock = cfg.clock
 		if s.Clock == nil {

@@ -15,7 +15,7 @@ import (
 
 // keyColumns is the column list keyScan reads, digest excluded.
 const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.prefix, k.role,
-	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count`
+	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count, k.issued_to`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -37,7 +37,7 @@ const (
 
 func keyDest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
-		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &k.UsageCount}
+		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &k.UsageCount, &k.IssuedTo}
 }
 
 func keyUTC(k *pome.Key) {

@@ -159,7 +159,7 @@ func (db *DB) SetMemberRole(ctx context.Context, teamID, userID string, from, to
 }
 
 // RemoveMember removes a member, keeping an owner in the team, revokes the
-// keys they created in it, and logs the revocations, a member_updated change
+// keys they created or were issued in it, and logs the revocations, a member_updated change
 // and ev (with the revoked key ids).
 func (db *DB) RemoveMember(ctx context.Context, teamID, userID string, from pome.Role, at time.Time, ev pome.AuditEvent) ([]string, error) {
 	ctx, cancel := bound(ctx, bulkTimeout)
@@ -180,7 +180,7 @@ func (db *DB) RemoveMember(ctx context.Context, teamID, userID string, from pome
 		// the two never deadlock.
 		rows, err := tx.Query(ctx, `WITH k AS (
 				SELECT id FROM api_keys
-				WHERE team_id = $2 AND created_by = $3 AND revoked_at IS NULL
+				WHERE team_id = $2 AND (created_by = $3 OR issued_to = $3) AND revoked_at IS NULL
 				ORDER BY id FOR UPDATE)
 			UPDATE api_keys SET revoked_at = $1 FROM k WHERE api_keys.id = k.id RETURNING api_keys.id`,
 			toTS(at), teamID, userID)

@@ -62,8 +62,11 @@ func (s *Service) Create(ctx context.Context, name string) (Created, error) {
 	if name == "" {
 		return Created{}, pome.MissingParameter("name")
 	}
-	if utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name) {
+	if utf8.RuneCountInString(name) > maxNameLen {
 		return Created{}, pome.InvalidParameter("'name' must be 1 to %d characters", maxNameLen)
+	}
+	if err := pome.CheckText("name", name); err != nil {
+		return Created{}, err
 	}
 	secret, err := pome.ServiceTokenFormat.Generate()
 	if err != nil {

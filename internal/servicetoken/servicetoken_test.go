@@ -134,5 +134,11 @@ func TestAuthenticate(t *testing.T) {
 		if _, err := s.Create(t.Context(), string(long)); pome.AsError(err).Code != "invalid_parameter" {
 			t.Errorf("Create(101 chars) = %v, want invalid_parameter", err)
 		}
+		// The text rule of every name (pome.CheckText).
+		for _, name := range []string{"bill\x1bing", "bill\u202eing", "bill\u200bing", "bill\xffing"} {
+			if _, err := s.Create(t.Context(), name); pome.AsError(err).Code != "invalid_parameter" {
+				t.Errorf("Create(%q) = %v, want invalid_parameter", name, err)
+			}
+		}
 	})
 }

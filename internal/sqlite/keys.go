@@ -17,7 +17,8 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 	k.created_at, k.expires_at, k.revoked_at,
 	coalesce((SELECT max(max(p.last_used), coalesce(k.last_used, 0))
 		FROM usage_pending p WHERE p.key_id = k.id), k.last_used),
-	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0)`
+	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0),
+	k.issued_to`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -45,7 +46,7 @@ type keyScan struct {
 
 func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
-		&s.created, &s.expires, &s.revoked, &s.lastUs, &k.UsageCount}
+		&s.created, &s.expires, &s.revoked, &s.lastUs, &k.UsageCount, &k.IssuedTo}
 }
 
 func (s *keyScan) finish(k *pome.Key) {

@@ -129,7 +129,7 @@ func (db *DB) SetMemberRole(ctx context.Context, teamID, userID string, from, to
 }
 
 // RemoveMember removes a member, keeping an owner in the team, revokes the
-// keys they created in it, and logs the revocations, a member_updated change
+// keys they created or were issued in it, and logs the revocations, a member_updated change
 // and ev (with the revoked key ids).
 func (db *DB) RemoveMember(ctx context.Context, teamID, userID string, from pome.Role, at time.Time, ev pome.AuditEvent) ([]string, error) {
 	var revoked []string
@@ -145,8 +145,8 @@ func (db *DB) RemoveMember(ctx context.Context, teamID, userID string, from pome
 		if err := checkOwner(ctx, tx, teamID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE api_keys SET revoked_at = ?
-			WHERE team_id = ? AND created_by = ? AND revoked_at IS NULL RETURNING id`,
+		rows, err := tx.QueryContext(ctx, `UPDATE api_keys SET revoked_at = ?1
+			WHERE team_id = ?2 AND (created_by = ?3 OR issued_to = ?3) AND revoked_at IS NULL RETURNING id`,
 			toMS(at), teamID, userID)
 		if err != nil {
 			return err

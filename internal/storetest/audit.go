@@ -183,6 +183,7 @@ var rollTests = []test{
 		a := mustAccount(t, s, "acme")
 		old := mustKey(t, s, a, "ci", t0)
 		repl := newKey(a, "ci", at(time.Hour))
+		repl.IssuedTo = pome.NewID("usr_") // rolled by another member
 		ev := userEvent(pome.AuditKeyRolled, at(time.Hour), a.User.ID, a.Team.ID, pome.TargetKey, old.ID)
 		seq, _ := s.LastChange(t.Context())
 		got, err := s.RollKey(t.Context(), pome.KeyRoll{TeamID: a.Team.ID, OldKeyID: old.ID, ExpectedExpiresAt: nil,

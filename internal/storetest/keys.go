@@ -15,6 +15,7 @@ var keyTests = []test{
 		k := newKey(a, "ci-prod", at(time.Minute))
 		k.Role = pome.RoleAdmin
 		k.ExpiresAt = ptr(at(48 * time.Hour))
+		k.IssuedTo = pome.NewID("usr_")
 		mustCreateKey(t, s, k)
 		if got := mustKeyByID(t, s, a.Team.ID, k.ID); !sameKey(got, k) {
 			t.Errorf("KeyByID(%q) = %s, want %s", k.ID, fmtKey(got), fmtKey(k))

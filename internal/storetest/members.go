@@ -210,7 +210,7 @@ var memberTests = []test{
 			}
 		}
 	}},
-	{"RemoveMember revokes exactly that member's keys of that team", func(t *testing.T, s pome.Store) {
+	{"RemoveMember revokes exactly the keys of that team the member created or was issued", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		b := mustAccount(t, s, "bravo")
 		mustAddMember(t, s, a, b, pome.RoleDeveloper, t0)
@@ -225,18 +225,22 @@ var memberTests = []test{
 			t.Fatal(err)
 		}
 		alices := mustKey(t, s, a, "alice's", t0)
+		// Alice's key that bob rolled: he holds its plaintext.
+		issued := newKey(a, "alice's, rolled by bob", t0)
+		issued.IssuedTo = b.User.ID
+		mustCreateKey(t, s, issued)
 		bobsOwnTeam := byBob(b, "bob in bravo")
 		seq, _ := s.LastChange(t.Context())
 
 		ev := userEvent(pome.AuditMemberRemoved, at(time.Hour), a.User.ID, a.Team.ID, pome.TargetUser, b.User.ID).
 			With(map[string]any{"role": "developer"})
 		revoked, err := s.RemoveMember(t.Context(), a.Team.ID, b.User.ID, pome.RoleDeveloper, at(time.Hour), ev)
-		want := []string{bob1.ID, bob2.ID}
+		want := []string{bob1.ID, bob2.ID, issued.ID}
 		slices.Sort(want)
 		if err != nil || !slices.Equal(revoked, want) {
 			t.Fatalf("RemoveMember(bob) = %v, %v, want %v", revoked, err, want)
 		}
-		for _, k := range []pome.Key{bob1, bob2} {
+		for _, k := range []pome.Key{bob1, bob2, issued} {
 			if got := mustKeyByID(t, s, a.Team.ID, k.ID); !sameTimePtr(got.RevokedAt, ptr(at(time.Hour))) {
 				t.Errorf("KeyByID(%s).RevokedAt = %s, want %v", k.Name, fmtTime(got.RevokedAt), at(time.Hour))
 			}

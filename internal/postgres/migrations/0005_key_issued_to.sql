@@ -1,0 +1,20 @@
+-- 0005_key_issued_to: who received a key's plaintext, when not its creator,
+-- as on SQLite (internal/sqlite/migrations/0005_key_issued_to.sql).
+--
+-- A roll keeps the key's creator, but its plaintext goes to whoever rolled
+-- it: an admin who rolls a colleague's key holds the new one. Removing a
+-- member revokes the keys they were issued as well as those they created.
+-- Empty when the creator received it, so that no existing row is rewritten
+-- (a constant default adds the column without rewriting the table) and the
+-- previous release, which does not know the column, still inserts keys.
+ALTER TABLE api_keys ADD COLUMN issued_to text NOT NULL DEFAULT '';
+
+-- Keys rolled by another member before this version: the audit log names
+-- who rolled them.
+UPDATE api_keys SET issued_to = e.actor_id
+FROM audit_events e
+WHERE e.action = 'key.rolled' AND e.actor_type = 'user'
+    AND e.details->>'new_key_id' = api_keys.id AND api_keys.created_by <> e.actor_id;
+
+-- Member removal finds them; most keys have none.
+CREATE INDEX api_keys_issued_to ON api_keys (issued_to) WHERE issued_to <> '';

@@ -32,6 +32,12 @@ type Storage struct {
 
 // OpenStore opens the database of s.
 func OpenStore(ctx context.Context, s Storage) (pome.Store, error) {
+	return openStore(ctx, s, nil)
+}
+
+// openStore opens the database of s; log (nil: none) is told what an
+// operator must see of a SQLite file (internal/sqlite's WithLog).
+func openStore(ctx context.Context, s Storage, log *slog.Logger) (pome.Store, error) {
 	if s.DatabaseURL != "" {
 		store, err := postgres.Open(ctx, s.DatabaseURL)
 		if err != nil {
@@ -50,7 +56,7 @@ func OpenStore(ctx context.Context, s Storage) (pome.Store, error) {
 	} else if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no Pome database at %s (check --data-dir, or run pome serve once): %w", path, err)
 	}
-	store, err := sqlite.Open(ctx, path)
+	store, err := sqlite.Open(ctx, path, sqlite.WithLog(log))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -73,11 +79,11 @@ func (s Storage) String() string {
 // rate limiter (this node's memory, or Redis at redisURL), wires a node on
 // them and starts it. Close ends it and closes both.
 func Open(ctx context.Context, storage Storage, redisURL string, cfg Config) (*Node, error) {
-	store, err := OpenStore(ctx, storage)
+	cfg = cfg.withDefaults()
+	store, err := openStore(ctx, storage, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
 	closeLimiter := func() error { return nil }
 	if cfg.Limiter == nil {
 		if cfg.Limiter, closeLimiter, err = NewLimiter(ctx, redisURL, cfg.Now, cfg.Log); err != nil {

@@ -46,8 +46,9 @@ type DB struct {
 // Option changes how Open opens a database.
 type Option func(*DB)
 
-// WithLog sends what an operator must see to log: the file damaged, the
-// disk full and no longer full. Without it (or with a nil log) they are not logged.
+// WithLog sends what an operator must see to log: the file or its
+// directory readable by other users, the file damaged, the disk full and no
+// longer full. Without it (or with a nil log) they are not logged.
 func WithLog(log *slog.Logger) Option {
 	return func(db *DB) {
 		if log != nil {
@@ -69,10 +70,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		o(db)
 	}
 	db.health = health{log: db.log, path: abs}
-	// SQLite creates the file but not its directory; a missing directory is
-	// a database that cannot be reached.
-	if _, err := os.Stat(filepath.Dir(abs)); err != nil {
-		return nil, pome.ErrUnavailable.WithCause(fmt.Errorf("sqlite: open: %w", err))
+	if err := db.create(); err != nil {
+		return nil, err
 	}
 
 	// Durability: with WAL and synchronous=NORMAL a commit has been written
@@ -106,6 +105,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.writer.Close()
 		return nil, pome.ErrUnavailable.WithCause(fmt.Errorf("sqlite: open: %w", err))
 	}
+	db.protectCompanions()
 	if err := db.openUsageFold(ctx); err != nil {
 		db.writer.Close()
 		return nil, db.translate(ctx, "open", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -197,5 +198,72 @@ func mustCopy(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The files of a new database are readable by their owner only (they hold
+// password hashes and key digests), the WAL and shared-memory files as the
+// database file; an existing file keeps its mode, and a file or directory
+// that others may read is logged at Open.
+func TestFileModes(t *testing.T) {
+	t.Parallel()
+	modes := func(t *testing.T, path string) map[string]os.FileMode {
+		t.Helper()
+		m := map[string]os.FileMode{}
+		for _, p := range []string{filepath.Dir(path), path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[filepath.Base(p)] = fi.Mode().Perm()
+		}
+		return m
+	}
+	tests := []struct {
+		name       string
+		dir, file  os.FileMode // 0: as Open makes it
+		want       map[string]os.FileMode
+		wantWarned []string
+	}{
+		{"new", 0o700, 0, map[string]os.FileMode{"data": 0o700, "pome.db": 0o600, "pome.db-wal": 0o600, "pome.db-shm": 0o600}, nil},
+		{"open to others", 0o755, 0o644, map[string]os.FileMode{"data": 0o755, "pome.db": 0o644, "pome.db-wal": 0o644, "pome.db-shm": 0o644},
+			[]string{"data", "data/pome.db"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "data")
+			if err := os.Mkdir(dir, tt.dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tt.dir); err != nil { // whatever the umask
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "pome.db")
+			if tt.file != 0 {
+				mustOpen(t, path).Close()
+				if err := os.Chmod(path, tt.file); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := &lockedBuffer{}
+			db, err := sqlite.Open(t.Context(), path, sqlite.WithLog(slog.New(slog.NewTextHandler(out, nil))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if got := modes(t, path); !maps.Equal(got, tt.want) {
+				t.Errorf("modes = %v, want %v", got, tt.want)
+			}
+			warned := strings.Count(out.String(), "readable by other users")
+			for _, name := range tt.wantWarned {
+				if !strings.Contains(out.String(), filepath.Join(filepath.Dir(dir), name)) {
+					t.Errorf("log does not name %s:\n%s", name, out)
+				}
+			}
+			if warned != len(tt.wantWarned) {
+				t.Errorf("log warns %d times, want %d:\n%s", warned, len(tt.wantWarned), out)
+			}
+		})
 	}
 }

@@ -48,13 +48,13 @@ func openStore(ctx context.Context, s Storage, log *slog.Logger) (pome.Store, er
 	if s.DataDir == "" {
 		return nil, errors.New("node: no database: set a data directory or a database URL")
 	}
-	path := filepath.Join(s.DataDir, "pome.db")
+	path := s.sqlitePath()
 	if s.Create {
 		if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-	} else if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no Pome database at %s (check --data-dir, or run pome serve once): %w", path, err)
+	} else if err := mustExist(path); err != nil {
+		return nil, err
 	}
 	store, err := sqlite.Open(ctx, path, sqlite.WithLog(log))
 	if err != nil {
@@ -63,10 +63,22 @@ func openStore(ctx context.Context, s Storage, log *slog.Logger) (pome.Store, er
 	return store, nil
 }
 
+// sqlitePath is the file of the SQLite database in DataDir.
+func (s Storage) sqlitePath() string { return filepath.Join(s.DataDir, "pome.db") }
+
+// mustExist refuses a missing database file: a mistyped directory is no
+// new, empty database.
+func mustExist(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no Pome database at %s (check --data-dir, or run pome serve once): %w", path, err)
+	}
+	return nil
+}
+
 // String names the database for logs and errors, without a password.
 func (s Storage) String() string {
 	if s.DatabaseURL == "" {
-		return filepath.Join(s.DataDir, "pome.db")
+		return s.sqlitePath()
 	}
 	u, err := url.Parse(s.DatabaseURL)
 	if err != nil {

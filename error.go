@@ -108,4 +108,8 @@ var (
 	ErrConcurrentChange = &Error{Kind: Conflict, Code: "concurrent_change", Message: "The resource changed while this request ran; retry"}
 
 	ErrUnavailable = &Error{Kind: Unavailable, Code: "service_unavailable", Message: "Service temporarily unavailable"}
+	// The two reasons a database that answers is not ready (GET /readyz
+	// only: a request that fails for either is ErrUnavailable).
+	ErrDatabaseDamaged = &Error{Kind: Unavailable, Code: "database_damaged", Message: "The database is damaged: restore it from a backup (pome admin backup makes one)"}
+	ErrDiskFull        = &Error{Kind: Unavailable, Code: "disk_full", Message: "The disk is full: the database cannot be written"}
 )

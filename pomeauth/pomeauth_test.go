@@ -15,6 +15,7 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/postgres"
+	"github.com/pomehq/pome/internal/testenv"
 	"github.com/pomehq/pome/pomeauth"
 	"github.com/pomehq/pome/pomeauth/inprocess"
 )

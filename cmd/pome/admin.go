@@ -20,13 +20,14 @@ import (
 // adminCmd is `pome admin`: operator tasks straight on the database.
 func (a *app) adminCmd() *cobra.Command {
 	st := &storageFlags{}
-	g := a.group("admin <command>", "operator tasks straight on the database (users, teams, service tokens)",
+	g := a.group("admin <command>", "operator tasks straight on the database (users, teams, service tokens, backups)",
 		`Operator tasks, straight on the database: SQLite in --data-dir, or PostgreSQL
 at --database-url (POME_DATABASE_URL). Running servers learn of what they
 change within a few seconds (they follow the change log: at once on
 PostgreSQL, within a second on SQLite).`,
 		`  pome admin team ban acme --data-dir /var/lib/pome
   POME_DATABASE_URL=postgres://pome@db/pome pome admin team ban acme`,
+		a.adminBackupCmd(st),
 		a.group("user <command>", "create users", "", `  printf '%s\n' "$PASSWORD" | pome admin user create --email alice@example.com`,
 			a.adminUserCreateCmd(st)),
 		a.group("team <command>", "ban, unban a team, or change its plan",
@@ -85,6 +86,53 @@ at a terminal it is not echoed.`,
 	}
 	cmd.Flags().StringVar(&email, "email", "", "the user's email (required)")
 	cmd.Flags().StringVar(&teamName, "team-name", "", "name of the user's team (default: the email's local part)")
+	return cmd
+}
+
+// adminBackupCmd is `pome admin backup`: a copy of the SQLite database
+// that servers may go on writing while it is made.
+func (a *app) adminBackupCmd(st *storageFlags) *cobra.Command {
+	var to string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "copy the SQLite database, consistent, also while servers run",
+		Long: `Writes a consistent copy of the SQLite database of --data-dir to the file
+--to, also while servers run and write to it: one snapshot, compacted
+(SQLite's VACUUM INTO). The file is created 0600, and appears only once
+complete; an existing file is refused unless --force. To restore, stop the
+server and put the copy in place as pome.db (docs/operations.md). A
+PostgreSQL database is copied with pg_dump (docs/deploy.md).`,
+		Example: `  pome admin backup --to /backups/pome-$(date +%F).db --data-dir /var/lib/pome`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := st.check(); err != nil {
+				return err
+			}
+			if to == "" {
+				return usagef("admin backup: --to is required")
+			}
+			if !force {
+				// Checked first, not at the rename: a copy of a large
+				// database is not made only to be thrown away.
+				if _, err := os.Lstat(to); err == nil {
+					return fmt.Errorf("%s exists: pass --force to replace it", to)
+				}
+			}
+			err := node.Backup(cmd.Context(), st.storage(false), to)
+			if errors.Is(err, node.ErrBackupPostgres) {
+				return usagef("admin backup copies a SQLite database; back up PostgreSQL with pg_dump: pg_dump --format=custom --file=FILE \"$POME_DATABASE_URL\" (docs/deploy.md)")
+			}
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "backed up %s to %s\n", st.storage(false), to)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "the `FILE` to write the copy to (required)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace the file --to if it exists")
+	cmd.MarkFlagFilename("to")
 	return cmd
 }
 

@@ -117,7 +117,7 @@ Inherited flags:
 Examples:
 {{.Example}}{{end}}
 
-Every flag but --yes can also be set as POME_<FLAG> (--data-dir as
+Every flag but --yes and --force can also be set as POME_<FLAG> (--data-dir as
 POME_DATA_DIR); the command line wins.{{if .HasAvailableSubCommands}} Run '{{.CommandPath}} <command> --help' for more.{{end}}
 `
 
@@ -234,8 +234,9 @@ func (a *app) applyEnv(cmd *cobra.Command) error {
 }
 
 // noEnv are the flags the environment never sets: --yes above all, so
-// that only a command's own line can answer its question.
-var noEnv = map[string]bool{"help": true, "version": true, "yes": true}
+// that only a command's own line can answer its question, and --force,
+// so that no variable left set replaces a file.
+var noEnv = map[string]bool{"help": true, "version": true, "yes": true, "force": true}
 
 // envNames lists the variables read for f, first found wins.
 func envNames(f *pflag.Flag) []string {

@@ -33,6 +33,12 @@ type Storage struct {
 
 // OpenStore opens the database of s.
 func OpenStore(ctx context.Context, s Storage) (pome.Store, error) {
+	return openStore(ctx, s, nil)
+}
+
+// openStore opens the database of s; log (nil: none) is told what an
+// operator must see of a SQLite file (internal/sqlite's WithLog).
+func openStore(ctx context.Context, s Storage, log *slog.Logger) (pome.Store, error) {
 	if s.DatabaseURL != "" {
 		store, err := postgres.Open(ctx, s.DatabaseURL)
 		if err != nil {
@@ -43,15 +49,15 @@ func OpenStore(ctx context.Context, s Storage) (pome.Store, error) {
 	if s.DataDir == "" {
 		return nil, errors.New("node: no database: set a data directory or a database URL")
 	}
-	path := filepath.Join(s.DataDir, "pome.db")
+	path := s.sqlitePath()
 	if s.Create {
 		if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-	} else if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no Pome database at %s (check --data-dir, or run pome serve once): %w", path, err)
+	} else if err := mustExist(path); err != nil {
+		return nil, err
 	}
-	store, err := sqlite.Open(ctx, path)
+	store, err := sqlite.Open(ctx, path, sqlite.WithLog(log))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, startupError(err))
 	}
@@ -69,10 +75,22 @@ func startupError(err error) error {
 	return err
 }
 
+// sqlitePath is the file of the SQLite database in DataDir.
+func (s Storage) sqlitePath() string { return filepath.Join(s.DataDir, "pome.db") }
+
+// mustExist refuses a missing database file: a mistyped directory is no
+// new, empty database.
+func mustExist(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no Pome database at %s (check --data-dir, or run pome serve once): %w", path, err)
+	}
+	return nil
+}
+
 // String names the database for logs and errors, without a password.
 func (s Storage) String() string {
 	if s.DatabaseURL == "" {
-		return filepath.Join(s.DataDir, "pome.db")
+		return s.sqlitePath()
 	}
 	u, err := url.Parse(s.DatabaseURL)
 	if err != nil {
@@ -85,11 +103,11 @@ func (s Storage) String() string {
 // rate limiter (this node's memory, or Redis at redisURL), wires a node on
 // them and starts it. Close ends it and closes both.
 func Open(ctx context.Context, storage Storage, redisURL string, cfg Config) (*Node, error) {
-	store, err := OpenStore(ctx, storage)
+	cfg = cfg.withDefaults()
+	store, err := openStore(ctx, storage, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
 	closeLimiter := func() error { return nil }
 	if cfg.Limiter == nil {
 		if cfg.Limiter, closeLimiter, err = NewLimiter(ctx, redisURL, cfg.Now, cfg.Log); err != nil {

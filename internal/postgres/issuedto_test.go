@@ -5,12 +5,13 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/storetest"
+	"github.com/pomehq/pome/internal/testenv"
 )
 
 // 0005 finds in the audit log who was issued the keys rolled before it.
 func TestIssuedToBackfill(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := testenv.FreshSchema(t)
 	storetest.RunIssuedToBackfill(t, mustOpen(t, dsn), func(t *testing.T, s pome.Store) pome.Store {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)

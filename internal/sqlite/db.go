@@ -7,12 +7,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync/atomic"
 
+	"github.com/ncruces/go-sqlite3"
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"; v0.37 needs no embed import
 
 	"github.com/pomehq/pome"
@@ -36,21 +38,41 @@ type DB struct {
 	closed atomic.Bool
 	file   os.FileInfo // the file as opened, to notice it removed or replaced
 	fold   usageFold   // the sweep of usage_pending (usage.go)
+	log    *slog.Logger
+	health health // a damaged file, a full disk (health.go)
+	vfs    string // the driver's VFS; "" is the OS's (tests set another)
 }
 
-// Open opens (creating it if needed) the database file at path and applies
-// any pending migrations.
-func Open(ctx context.Context, path string) (*DB, error) {
+// Option changes how Open opens a database.
+type Option func(*DB)
+
+// WithLog sends what an operator must see to log: the file or its
+// directory readable by other users, the file damaged, the disk full and no
+// longer full. Without it (or with a nil log) they are not logged.
+func WithLog(log *slog.Logger) Option {
+	return func(db *DB) {
+		if log != nil {
+			db.log = log
+		}
+	}
+}
+
+// Open opens (creating it if needed) the database file at path, checks it
+// (PRAGMA quick_check: a damaged file is a pome.ErrDatabaseDamaged) and
+// applies any pending migrations.
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	// SQLite creates the file but not its directory; a missing directory is
-	// a database that cannot be reached.
-	if _, err := os.Stat(filepath.Dir(abs)); err != nil {
-		return nil, pome.ErrUnavailable.WithCause(fmt.Errorf("sqlite: open: %w", err))
+	db := &DB{path: abs, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(db)
 	}
-	db := &DB{path: abs}
+	db.health = health{log: db.log, path: abs}
+	if err := db.create(); err != nil {
+		return nil, err
+	}
 
 	// Durability: with WAL and synchronous=NORMAL a commit has been written
 	// to the WAL file (the OS page cache) when it returns, but the WAL is
@@ -58,7 +80,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// crash or kill -9 of the process; only a power loss or an OS crash can
 	// lose the last transactions (never corrupt the file). synchronous=FULL
 	// would close that window at the cost of an fsync per commit.
-	db.writer, err = sql.Open("sqlite3", dsn(abs, "immediate", false))
+	db.writer, err = sql.Open("sqlite3", db.dsn("immediate", false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -68,7 +90,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.writer.SetConnMaxIdleTime(0)
 
 	// The writer connects first: it switches the file to WAL (a persistent
-	// setting) and migrates, before any reader looks at the schema.
+	// setting), checks and migrates it, before any reader looks at the
+	// schema.
+	if err := db.quickCheck(ctx); err != nil {
+		db.writer.Close()
+		return nil, db.translate(ctx, "check", err)
+	}
 	if err := db.migrate(ctx); err != nil {
 		db.writer.Close()
 		return nil, db.translate(ctx, "migrate", err)
@@ -78,12 +105,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.writer.Close()
 		return nil, pome.ErrUnavailable.WithCause(fmt.Errorf("sqlite: open: %w", err))
 	}
+	db.protectCompanions()
 	if err := db.openUsageFold(ctx); err != nil {
 		db.writer.Close()
 		return nil, db.translate(ctx, "open", err)
 	}
 
-	db.reader, err = sql.Open("sqlite3", dsn(abs, "deferred", true))
+	db.reader, err = sql.Open("sqlite3", db.dsn("deferred", true))
 	if err != nil {
 		db.writer.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -105,8 +133,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // dsn builds the driver's data source name. busy_timeout comes first, as the
 // driver asks; it only matters for other processes (pome admin) writing the
 // same file, since this process has a single writer connection.
-func dsn(path, txlock string, readOnly bool) string {
+func (db *DB) dsn(txlock string, readOnly bool) string {
 	q := url.Values{}
+	if db.vfs != "" {
+		q.Add("vfs", db.vfs)
+	}
 	q.Add("_txlock", txlock)
 	q.Add("_pragma", "busy_timeout(5000)")
 	if !readOnly {
@@ -119,7 +150,7 @@ func dsn(path, txlock string, readOnly bool) string {
 		// query_only keeps the read pool honest about never writing.
 		q.Add("_pragma", "query_only(1)")
 	}
-	return (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: q.Encode()}).String()
+	return (&url.URL{Scheme: "file", OmitHost: true, Path: db.path, RawQuery: q.Encode()}).String()
 }
 
 // Path is the absolute path of the database file.
@@ -127,13 +158,29 @@ func (db *DB) Path() string { return db.path }
 
 // Ping reports whether the database answers. A file removed from under the
 // running process still answers reads through open descriptors, so Ping also
-// checks that the file is where it was opened.
+// checks that the file is where it was opened. A file found damaged is
+// pome.ErrDatabaseDamaged from then on; a full disk is pome.ErrDiskFull
+// until a write commits.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.closed.Load() {
 		return db.translate(ctx, "ping", errClosed)
 	}
 	if err := db.checkFile(); err != nil {
 		return db.translate(ctx, "ping", err)
+	}
+	damaged, full := db.health.state()
+	if damaged != nil {
+		return pome.ErrDatabaseDamaged.WithCause(fmt.Errorf("sqlite: ping: %w", damaged))
+	}
+	if full != nil {
+		// A node that is not ready may get no request that writes: try a
+		// write, so that freed space makes it ready again.
+		if err := db.probeWrite(ctx); err != nil {
+			if errors.Is(err, sqlite3.FULL) {
+				return pome.ErrDiskFull.WithCause(fmt.Errorf("sqlite: ping: %w", err))
+			}
+			return db.translate(ctx, "ping", err)
+		}
 	}
 	var one int
 	if err := db.reader.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations LIMIT 1`).Scan(&one); err != nil {
@@ -179,7 +226,11 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if err := db.checkFile(); err != nil {
 		return nil, err
 	}
-	return db.writer.ExecContext(ctx, query, args...)
+	res, err := db.writer.ExecContext(ctx, query, args...)
+	if err == nil {
+		db.health.wrote()
+	}
+	return res, err
 }
 
 // tx runs fn in one write transaction (BEGIN IMMEDIATE on the writer),
@@ -198,5 +249,9 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	db.health.wrote()
+	return nil
 }

@@ -51,6 +51,7 @@ func (db *DB) translate(ctx context.Context, op string, err error) error {
 	if errors.As(err, &ue) {
 		return pome.ErrUnavailable.WithCause(wrapped)
 	}
+	db.health.observe(err)
 	var code sqlite3.ErrorCode
 	if errors.As(err, &code) {
 		switch code {

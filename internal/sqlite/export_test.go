@@ -27,3 +27,7 @@ func (db *DB) PendingUsageRows() int64 {
 	defer db.fold.mu.Unlock()
 	return db.fold.state.rows
 }
+
+// WithVFS opens every connection on the driver's VFS named name: a test's
+// VFS can fail what the OS cannot be made to fail here.
+func WithVFS(name string) Option { return func(db *DB) { db.vfs = name } }

@@ -241,14 +241,6 @@ func TestUnavailable(t *testing.T) {
 		_, err := sqlite.Open(t.Context(), path)
 		wantUnavailable(t, "Open(missing dir)", err)
 	})
-	t.Run("not a database", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "pome.db")
-		if err := os.WriteFile(path, []byte("this is not an SQLite database, not at all, no........"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, err := sqlite.Open(t.Context(), path)
-		wantUnavailable(t, "Open(not a database)", err)
-	})
 }
 
 func TestPath(t *testing.T) {

@@ -69,7 +69,9 @@ func openStore(ctx context.Context, s Storage, log *slog.Logger) (pome.Store, er
 // database"), without the "Service temporarily unavailable" a running
 // server answers its callers while its database is away.
 func startupError(err error) error {
-	if e, ok := errors.AsType[*pome.Error](err); ok && e.Kind == pome.Unavailable && e.Err != nil {
+	// Only the generic answer hides the cause; a damaged database's or a
+	// full disk's message says what to do (TestServeDamagedDatabase).
+	if e, ok := errors.AsType[*pome.Error](err); ok && e.Code == pome.ErrUnavailable.Code && e.Err != nil {
 		return e.Err
 	}
 	return err

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -48,7 +49,9 @@ type answer struct {
 	}
 }
 
-func send(t *testing.T, method, url, key string) answer {
+// send makes a request with key, if any, and the headers of kv (name,
+// value, ...).
+func send(t *testing.T, method, url, key string, kv ...string) answer {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
 	if err != nil {
@@ -56,6 +59,9 @@ func send(t *testing.T, method, url, key string) answer {
 	}
 	if key != "" {
 		req.Header.Set("X-API-KEY", key)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		req.Header.Set(kv[i], kv[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -190,6 +196,39 @@ func TestMiddlewareLimits(t *testing.T) {
 	wantRefused(t, send(t, "GET", srv.URL, "pme_bad"), 401, "invalid_api_key")
 	wantRefused(t, send(t, "GET", srv.URL, "pme_bad"), 401, "invalid_api_key")
 	wantRefused(t, send(t, "GET", srv.URL, "pme_bad"), 429, "rate_limit_exceeded")
+}
+
+// Behind a trusted proxy, failed authentications count against the client
+// it names in X-Forwarded-For, each client on its own; from an untrusted
+// peer the header is ignored. (The test's client, on loopback, plays the
+// proxy.)
+func TestMiddlewareTrustedProxies(t *testing.T) {
+	pomeSrv := pometest.NewServer(t, pometest.WithNow(time.Now))
+	for _, c := range []struct {
+		name     string
+		proxies  []netip.Prefix
+		second   int    // client B's first failure
+		secondIs string // its code
+	}{
+		{"trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, 401, "invalid_api_key"},
+		{"untrusted peer", []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, 429, "rate_limit_exceeded"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			auth, err := inprocess.New(t.Context(), inprocess.Config{
+				DataDir:               filepath.Dir(pomeSrv.DB.Path()),
+				AuthFailuresPerMinute: 1,
+				TrustedProxies:        c.proxies,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { auth.Close() })
+			srv, _ := app(t, auth.Middleware)
+			wantRefused(t, send(t, "GET", srv.URL, "pme_bad", "X-Forwarded-For", "198.51.100.1"), 401, "invalid_api_key")
+			wantRefused(t, send(t, "GET", srv.URL, "pme_bad", "X-Forwarded-For", "198.51.100.2"), c.second, c.secondIs)
+			wantRefused(t, send(t, "GET", srv.URL, "pme_bad", "X-Forwarded-For", "198.51.100.1"), 429, "rate_limit_exceeded")
+		})
+	}
 }
 
 // The same middleware on a PostgreSQL deployment, revocation included.

@@ -111,3 +111,51 @@ func TestServeGatewayAndServiceTokens(t *testing.T) {
 		t.Errorf("server log holds a plaintext token or key")
 	}
 }
+
+// With --trusted-proxies (repeatable) covering loopback, the test's client is
+// a proxy: the client it names in X-Forwarded-For, and its scheme, are what
+// the upstream is told. A value that is not a list of addresses and
+// prefixes, on the command line or in POME_TRUSTED_PROXIES, is a usage error
+// (exit 2) that names the flag.
+func TestServeTrustedProxies(t *testing.T) {
+	t.Parallel()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.Header.Get("X-Forwarded-For") + " " + r.Header.Get("X-Forwarded-Proto")))
+	}))
+	t.Cleanup(up.Close)
+	s := mustServe(t, t.TempDir(), "--upstream", "/v2/="+up.URL, "--trusted-proxies", "10.0.0.0/8,fd00::/8", "--trusted-proxies", "127.0.0.1")
+	b := newBrowser(t)
+	mustSignup(t, b, s.URL, "bob@example.com", "Bob Team")
+	key := mustCreateKey(t, b, s.URL, "k")
+	req, _ := http.NewRequest("GET", s.URL+"/v2/orders", nil)
+	req.Header.Set("X-API-KEY", key.Key)
+	req.Header.Set("X-Forwarded-For", "198.51.100.1")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || string(body) != "198.51.100.1 https" {
+		t.Errorf("GET /v2/orders from a trusted proxy = %d %q, want the upstream told 198.51.100.1 https", resp.StatusCode, body)
+	}
+
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"not an address", nil, []string{"--trusted-proxies", "proxy.internal"}, `--trusted-proxies`},
+		{"bad prefix length", nil, []string{"--trusted-proxies", "10.0.0.0/8,10.0.0.0/40"}, `--trusted-proxies`},
+		{"empty item", nil, []string{"--trusted-proxies", "10.0.0.0/8,"}, `--trusted-proxies`},
+		{"from env", map[string]string{"POME_TRUSTED_PROXIES": "10.0.0.0/8 192.168.0.0/16"}, nil, "POME_TRUSTED_PROXIES for --trusted-proxies"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := runCLI(t, c.env, "", append([]string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0"}, c.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("serve %v: exit %d, stderr %q; want exit 2 naming %q", c.args, r.code, r.stderr, c.want)
+			}
+		})
+	}
+}

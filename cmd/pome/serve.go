@@ -50,6 +50,7 @@ type serveConfig struct {
 	metricsAddr   string
 	deploy        deployFlags
 	stale         time.Duration
+	proxies       proxyFlags
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -92,6 +93,7 @@ flushes usage counts and exits.`,
 	cfg.deploy.register(fs)
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this private `HOST:PORT` only, not on --addr")
 	fs.DurationVar(&cfg.stale, "stale-if-unavailable", node.DefaultStaleIfUnavailable, "while the database cannot be reached, keep serving cached API keys for this long after the last read of the change log (0: off)")
+	fs.Var(&cfg.proxies, "trusted-proxies", "reverse proxies in front of Pome (repeatable; IPs or CIDR prefixes): from them, X-Forwarded-For names the client and X-Forwarded-Proto/-Host are believed")
 	cmd.RegisterFlagCompletionFunc("signup", cobra.FixedCompletions([]cobra.Completion{"open", "closed"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.MarkFlagDirname("data-dir")
 	return cmd
@@ -200,6 +202,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 
 		PrivateMetrics: cfg.metricsAddr != "",
 		PublicURL:      cfg.deploy.publicURL,
+		Proxies:        cfg.proxies.list,
 	})
 
 	servers := &httpServers{log: log}
@@ -226,7 +229,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		fmt.Fprintf(stdout, "Pome metrics on http://%s/metrics\n", metricsAddr)
 	}
 	fmt.Fprintf(stdout, "Pome listening on %s://%s\n", scheme, addr)
-	log.Info("pome listening", "addr", addr, "scheme", scheme, "metrics_addr", metricsAddr, "public_url", cfg.deploy.publicURL, "tls_domains", cfg.deploy.tlsDomains, "database", cfg.storage.storage(false).String(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup, "upstreams", cfg.upstreams.String())
+	log.Info("pome listening", "addr", addr, "scheme", scheme, "metrics_addr", metricsAddr, "public_url", cfg.deploy.publicURL, "tls_domains", cfg.deploy.tlsDomains, "database", cfg.storage.storage(false).String(), "shared_limits", cfg.redisURL != "", "signup", cfg.signup, "upstreams", cfg.upstreams.String(), "trusted_proxies", cfg.proxies.String())
 
 	// The deferred Close ends the node once the servers are drained: its
 	// meter's final flush writes what the requests counted.

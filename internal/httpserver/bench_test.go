@@ -66,7 +66,7 @@ func BenchmarkMe(b *testing.B) {
 // request id (its text and header slice in one object) and the response
 // recorder (which is also the context the key is verified under). Nothing
 // else on the path may allocate: not the gate, the limits, the meter, the
-// body or the access log.
+// body, the access log or finding the client behind a trusted proxy.
 func TestMeAllocs(t *testing.T) {
 	// Not parallel: AllocsPerRun counts every goroutine's allocations.
 	if raceEnabled {
@@ -79,12 +79,15 @@ func TestMeAllocs(t *testing.T) {
 	}{
 		{"default limits", nil},
 		{"access log", []pometest.Option{pometest.WithAccessLog(io.Discard)}},
+		{"behind a trusted proxy", []pometest.Option{pometest.WithAccessLog(io.Discard), pometest.WithTrustedProxies(otherProxy)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := pometest.NewServer(t, c.opts...)
 			key := s.CreateKey(t, s.Signup(t, "allocs@example.com"), "allocs")
 			req := httptest.NewRequest("GET", "/v1/me", nil)
 			req.Header.Set("X-API-KEY", key)
+			req.RemoteAddr = "10.0.0.1:1234"
+			req.Header.Set("X-Forwarded-For", "198.51.100.1, 203.0.113.7")
 			s.Handler.ServeHTTP(httptest.NewRecorder(), req) // warm the cache
 			w := &benchWriter{h: make(http.Header)}
 			n := testing.AllocsPerRun(200, func() {

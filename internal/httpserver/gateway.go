@@ -93,6 +93,9 @@ func ParseUpstream(s string) (Upstream, error) {
 // proxy's hooks, in its context.
 type forwarded struct {
 	owner pome.KeyOwner
+	// client, proto and host are Pome's view of the client's address,
+	// scheme and host (httpapi.TrustedProxies), sent as X-Forwarded-*.
+	client, proto, host string
 	// header is the response's header map as Pome set it before
 	// forwarding: the upstream's headers of those names are dropped.
 	header http.Header
@@ -102,9 +105,10 @@ type forwardedKey struct{}
 
 // handleGateway authenticates a request as the public API does and forwards
 // it to proxy.
-func handleGateway(log *slog.Logger, gate *authz.Gate, proxy http.Handler) http.Handler {
+func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies, proxy http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		grant, err := authorize(w, r, gate)
+		addr := proxies.ClientAddr(r)
+		grant, err := authorize(w, r, gate, addr)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -123,7 +127,8 @@ func handleGateway(log *slog.Logger, gate *authz.Gate, proxy http.Handler) http.
 		for _, k := range apiOnlyHeaders {
 			delete(h, k)
 		}
-		fw := &forwarded{owner: grant.Owner, header: h}
+		fw := &forwarded{owner: grant.Owner, client: addr, header: h}
+		fw.proto, fw.host = proxies.Origin(r)
 		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardedKey{}, fw)))
 	})
 }
@@ -144,11 +149,10 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 	return &httputil.ReverseProxy{
 		Transport: transport,
 		// ReverseProxy has already removed the hop-by-hop headers (those
-		// Connection names included) and the client's X-Forwarded-*, so a
-		// header listed in Connection cannot remove what is set here.
+		// Connection names included), so a header listed in Connection
+		// cannot remove what is set here.
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
-			pr.SetXForwarded()
 			out := pr.Out.Header
 			delete(out, "Authorization")
 			delete(out, httpapi.HeaderAPIKey)
@@ -162,6 +166,11 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 			if !ok {
 				return // not reached: the handler always sets it
 			}
+			// Who the client is, as Pome sees it: the upstream needs no
+			// list of proxies of its own.
+			out["X-Forwarded-For"] = []string{fw.client}
+			out["X-Forwarded-Host"] = []string{fw.host}
+			out["X-Forwarded-Proto"] = []string{fw.proto}
 			o := &fw.owner
 			out[HeaderUserID] = []string{o.User.ID}
 			out[HeaderTeamID] = []string{o.Team.ID}
@@ -334,7 +343,7 @@ func addGatewayRoutes(mux *http.ServeMux, cfg Config, chain func(http.Handler) h
 	var out []string
 	for _, up := range g.Upstreams {
 		proxy := newProxy(cfg.Log, up, transport)
-		mux.Handle(up.Prefix, chain(handleGateway(cfg.Log, cfg.Gate, proxy)))
+		mux.Handle(up.Prefix, chain(handleGateway(cfg.Log, cfg.Gate, cfg.Proxies, proxy)))
 		out = append(out, up.Prefix)
 	}
 	return out

@@ -17,9 +17,9 @@ var meBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // handleMe answers GET /v1/me: who the presented key is. Usage is counted
 // in memory; nothing is written to the store on this path.
-func handleMe(log *slog.Logger, gate *authz.Gate) http.Handler {
+func handleMe(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		grant, err := authorize(w, r, gate)
+		grant, err := authorize(w, r, gate, proxies.ClientAddr(r))
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -36,12 +36,13 @@ func handleMe(log *slog.Logger, gate *authz.Gate) http.Handler {
 
 // authorize asks the gate whether the request's key may make it, the one
 // decision of the public API and the gateway, and writes the headers of the
-// rate limit that applied.
-func authorize(w http.ResponseWriter, r *http.Request, gate *authz.Gate) (authz.Grant, error) {
+// rate limit that applied. addr is the client's address
+// (TrustedProxies.ClientAddr).
+func authorize(w http.ResponseWriter, r *http.Request, gate *authz.Gate, addr string) (authz.Grant, error) {
 	key, keyErr := httpapi.APIKeyFrom(r.Header)
 	// requestContext: an expired key's audit event records this request.
-	grant, err := gate.Authorize(requestContext(w, r), authz.Attempt{
-		Key: key, KeyErr: keyErr, ClientIP: httpapi.ClientIP(r), Action: httpapi.ActionOf(r.Method),
+	grant, err := gate.Authorize(requestContext(w, r, addr), authz.Attempt{
+		Key: key, KeyErr: keyErr, ClientIP: httpapi.LimitKey(addr), Action: httpapi.ActionOf(r.Method),
 	})
 	ratelimit.SetHeaders(w.Header(), grant.Limit.Rule, grant.Limit.Decision)
 	return grant, err

@@ -21,6 +21,8 @@ type limits struct {
 	rules   ratelimit.Rules
 	// onLimited is told of every request a per-user limit refuses.
 	onLimited func(ctx context.Context, m pome.Member, rule string)
+	// proxies say who the client of a per-IP limit is.
+	proxies httpapi.TrustedProxies
 }
 
 // memberKey is the context key of the member a per-user limit resolved, so
@@ -81,7 +83,7 @@ func (l *limits) perIP(rule ratelimit.Rule, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d, err := l.limiter.Allow(r.Context(), httpapi.ClientIP(r), rule)
+		d, err := l.limiter.Allow(r.Context(), l.proxies.ClientIP(r), rule)
 		if err != nil {
 			writeError(w, r, l.log, ratelimit.Unavailable(err))
 			return
@@ -112,7 +114,7 @@ func (l *limits) loginAttempt(w http.ResponseWriter, r *http.Request, email stri
 	}
 	quotas := []quota{
 		{l.rules.LoginEmail, emailKey(email)},
-		{l.rules.LoginIP, httpapi.ClientIP(r)},
+		{l.rules.LoginIP, l.proxies.ClientIP(r)},
 	}
 	var taken []quota
 	giveBack := func() {

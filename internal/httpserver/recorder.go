@@ -22,6 +22,7 @@ type recorder struct {
 
 	context.Context               // the request's, once requestContext is called
 	req             *http.Request // for the request info, idem
+	client          string        // the client's address, idem
 }
 
 // recorderOf returns w if it is a recorder, else wraps it in one.
@@ -46,27 +47,28 @@ func (rec *recorder) end() time.Time {
 }
 
 // requestContext returns r's context carrying the request info the audit log
-// records (pome.RequestInfoFrom). The public and gateway surfaces skip the
-// requestInfo middleware, whose request copy costs three allocations a
-// request: they call this where an audit event may be recorded. With a recorder (always, inside
-// the middleware chain) it allocates nothing.
-func requestContext(w http.ResponseWriter, r *http.Request) context.Context {
+// records (pome.RequestInfoFrom), with addr as the client's address. The
+// public and gateway surfaces skip the requestInfo middleware, whose request
+// copy costs three allocations a request: they call this where an audit
+// event may be recorded. With a recorder (always, inside the middleware
+// chain) it allocates nothing.
+func requestContext(w http.ResponseWriter, r *http.Request, addr string) context.Context {
 	ctx := r.Context()
 	if pome.RequestInfoFrom(ctx).RequestID != "" {
 		return ctx // the requestInfo middleware ran
 	}
 	if rec, ok := w.(*recorder); ok {
-		rec.Context, rec.req = ctx, r
+		rec.Context, rec.req, rec.client = ctx, r, addr
 		return rec
 	}
-	return pome.WithRequestInfo(ctx, requestInfoOf(w, r))
+	return pome.WithRequestInfo(ctx, requestInfoOf(w, r, addr))
 }
 
 // Value answers the request info key from the request itself, and anything
 // else from the request's context.
 func (rec *recorder) Value(key any) any {
 	if pome.IsRequestInfoKey(key) && rec.req != nil {
-		return requestInfoOf(rec, rec.req)
+		return requestInfoOf(rec, rec.req, rec.client)
 	}
 	return rec.Context.Value(key)
 }

@@ -24,16 +24,16 @@ func routeTable(cfg Config) []route {
 	// Rate limits of the management API (ratelimits.go); the session
 	// surface's cross-origin guard runs before them, so a refused
 	// cross-site request spends nobody's quota.
-	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited}
+	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited, proxies: cfg.Proxies}
 	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
 	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, verifier: cfg.Verifier, lim: lim, now: cfg.Now}
 	gate := cfg.Gate
 
 	routes := []route{
 		// Public API, authenticated by API key (me.go).
-		{public, "GET /v1/me", handleMe(log, gate)},
+		{public, "GET /v1/me", handleMe(log, gate, cfg.Proxies)},
 		// Verification for backends in any language, by service token (verify.go).
-		{public, "POST /v1/keys/verify", handleVerify(log, gate)},
+		{public, "POST /v1/keys/verify", handleVerify(log, gate, cfg.Proxies)},
 
 		// Management API, authenticated by session.
 		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, api.handle(api.signup))},

@@ -18,6 +18,7 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/buildinfo"
+	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
 )
@@ -64,6 +65,11 @@ type Config struct {
 	// scheme://host[:port]: the base of the links Pome hands out. Empty:
 	// not configured.
 	PublicURL string
+
+	// Proxies are the trusted reverse proxies in front of Pome, whose
+	// X-Forwarded-For says who the client is (every per-IP limit, the audit
+	// log, the gateway's X-Forwarded-*); none by default.
+	Proxies httpapi.TrustedProxies
 }
 
 // New returns the handler for every route of Pome. Log, Metrics and Now

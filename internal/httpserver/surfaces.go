@@ -32,10 +32,11 @@ type chains [gateway + 1]func(http.Handler) http.Handler
 func newChains(cfg Config) chains {
 	guard := crossOriginGuard(cfg.Log)
 	capBody := limitBody(cfg.Log)
+	info := requestInfo(cfg.Proxies)
 	none := func(h http.Handler) http.Handler { return h }
 	return chains{
 		public:  capBody,
-		session: func(h http.Handler) http.Handler { return requestInfo(capBody(guard(h))) },
+		session: func(h http.Handler) http.Handler { return info(capBody(guard(h))) },
 		ops:     none,
 		gateway: none,
 	}

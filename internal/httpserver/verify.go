@@ -29,10 +29,11 @@ type verifyRequest struct {
 // not to the keys it asks about: the backend's address is shared by all of
 // its clients, so charging their bad keys to it would let one of them lock
 // the others out.
-func handleVerify(log *slog.Logger, gate *authz.Gate) http.Handler {
+func handleVerify(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies) http.Handler {
 	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		addr := proxies.ClientAddr(r)
 		token, tokenErr := serviceTokenFrom(r.Header)
-		_, lim, err := gate.AuthenticateService(r.Context(), authz.Attempt{Key: token, KeyErr: tokenErr, ClientIP: httpapi.ClientIP(r)})
+		_, lim, err := gate.AuthenticateService(r.Context(), authz.Attempt{Key: token, KeyErr: tokenErr, ClientIP: httpapi.LimitKey(addr)})
 		ratelimit.SetHeaders(w.Header(), lim.Rule, lim.Decision)
 		if err != nil {
 			return err
@@ -55,7 +56,7 @@ func handleVerify(log *slog.Logger, gate *authz.Gate) http.Handler {
 			}
 		}
 		// requestContext: an expired key's audit event records this call.
-		grant, err := gate.Authorize(requestContext(w, r), authz.Attempt{Key: *req.Key, Action: action})
+		grant, err := gate.Authorize(requestContext(w, r, addr), authz.Attempt{Key: *req.Key, Action: action})
 		res, err := verification(&grant, err)
 		if err != nil {
 			return err

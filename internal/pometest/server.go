@@ -18,6 +18,7 @@ import (
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
+	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/httpserver"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/node"
@@ -79,6 +80,7 @@ type config struct {
 	negSize    int
 	negSet     bool
 	gateway    httpserver.Gateway
+	proxies    httpapi.TrustedProxies
 }
 
 // Option changes how NewServer builds a Server.
@@ -135,6 +137,10 @@ func WithNegativeCache(ttl time.Duration, size int) Option {
 
 // WithGateway turns gateway mode on with g's upstreams.
 func WithGateway(g httpserver.Gateway) Option { return func(c *config) { c.gateway = g } }
+
+// WithTrustedProxies believes the forwarding headers of connections from
+// p (loopback, for the test's own client to play the proxy).
+func WithTrustedProxies(p httpapi.TrustedProxies) Option { return func(c *config) { c.proxies = p } }
 
 // NewServer starts the real handler, wired by internal/node as `pome serve`
 // wires it, on a loopback httptest server that stops when the test ends.
@@ -206,6 +212,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		Rules:         s.Rules,
 		RateLimited:   s.Accounts.RecordRateLimited,
 		Gateway:       cfg.gateway,
+		Proxies:       cfg.proxies,
 	})
 	// Every exchange over HTTP is checked against openapi/openapi.yaml
 	// (contract.go); Handler itself stays unchecked, for benchmarks.

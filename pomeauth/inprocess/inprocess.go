@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/authz"
@@ -45,12 +46,19 @@ type Config struct {
 	// Logger receives warnings (an unreadable change log, a failed usage
 	// flush); nil discards them.
 	Logger *slog.Logger
+	// TrustedProxies are the reverse proxies in front of the service (as
+	// pome serve --trusted-proxies): from a connection of theirs, the
+	// client whose failed authentications are counted is the rightmost
+	// X-Forwarded-For address that is not theirs. Empty: the connection's
+	// address, and no header is read.
+	TrustedProxies []netip.Prefix
 }
 
 // Auth verifies keys in process. Make it with New; Close it to stop its
 // background loops and write the last usage counts.
 type Auth struct {
-	node *node.Node
+	node    *node.Node
+	proxies httpapi.TrustedProxies
 }
 
 // New opens Pome's database and starts following its change log and
@@ -83,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Auth{node: n}, nil
+	return &Auth{node: n, proxies: cfg.TrustedProxies}, nil
 }
 
 // Close stops following the change log, writes the usage counted so far and
@@ -111,14 +119,12 @@ func (a *Auth) Verify(ctx context.Context, key string, p pomeauth.Permission) (p
 // Middleware authenticates every request by its API key before next sees
 // it, as Pome's public API does, and puts the caller's Identity in its
 // context (pomeauth.FromContext). Refusals are Pome's JSON errors; failed
-// authentications count against the client's address (r.RemoteAddr: put
-// the middleware behind whatever sets it from a trusted proxy header, if
-// any).
+// authentications count against the client's address (Config.TrustedProxies).
 func (a *Auth) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, keyErr := httpapi.APIKeyFrom(r.Header)
 		g, err := a.node.Gate.Authorize(r.Context(), authz.Attempt{
-			Key: key, KeyErr: keyErr, ClientIP: httpapi.ClientIP(r), Action: httpapi.ActionOf(r.Method),
+			Key: key, KeyErr: keyErr, ClientIP: a.proxies.ClientIP(r), Action: httpapi.ActionOf(r.Method),
 		})
 		ratelimit.SetHeaders(w.Header(), g.Limit.Rule, g.Limit.Decision)
 		if err != nil {

@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/redact"
 )
 
-// accessLog writes one line per request to w (docs/api.md): request id, method,
-// path, route, status, latency and bytes. Never the query string, headers,
-// cookies or body, where keys, passwords and tokens travel. A path that
-// matched no route, or a route with a wildcard ({id}), is masked where it
-// looks like a key: a key pasted in place of an id must not reach the log. A
-// nil w writes no access log.
+// accessLog writes one line per request to w (docs/api.md): request id, client
+// address (proxies: TrustedProxies.ClientAddr), method, path, route, status,
+// latency and bytes. Never the query string, headers, cookies or body, where
+// keys, passwords and tokens travel. A path that matched no route, or a route
+// with a wildcard ({id}), is masked where it looks like a key: a key pasted
+// in place of an id must not reach the log. A nil w writes no access log.
 //
 // The line is JSON in the shape slog's JSON handler gives a record (time,
 // level, msg, then the fields), so that it reads as one stream with the
@@ -26,7 +27,7 @@ import (
 // generic encoding and the redacting handler cost about 1 µs a line, more
 // than verifying the key (docs/performance.md). Its strings are masked as the
 // redacting handler masks them.
-func accessLog(w io.Writer) func(http.Handler) http.Handler {
+func accessLog(w io.Writer, proxies httpapi.TrustedProxies) func(http.Handler) http.Handler {
 	if w == nil {
 		return func(next http.Handler) http.Handler { return next }
 	}
@@ -42,7 +43,7 @@ func accessLog(w io.Writer) func(http.Handler) http.Handler {
 			}
 			end := rec.end() // sets rec.elapsed when the metrics did not
 			bp := lineBufs.Get().(*[]byte)
-			b := appendAccessLine((*bp)[:0], end, requestIDOf(rec), r.Method, path, r.Pattern, rec.statusOrOK(), rec.elapsed, rec.bytes)
+			b := appendAccessLine((*bp)[:0], end, requestIDOf(rec), proxies.ClientAddr(r), r.Method, path, r.Pattern, rec.statusOrOK(), rec.elapsed, rec.bytes)
 			w.Write(b) // a failed write is not the request's
 			*bp = b
 			lineBufs.Put(bp)
@@ -55,11 +56,13 @@ var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b 
 
 // appendAccessLine appends one access log line. The request id needs no
 // masking: requestID replaces one shaped like a key.
-func appendAccessLine(b []byte, t time.Time, id, method, path, route string, status int, latency time.Duration, bytes int64) []byte {
+func appendAccessLine(b []byte, t time.Time, id, ip, method, path, route string, status int, latency time.Duration, bytes int64) []byte {
 	b = append(b, `{"time":"`...)
 	b = t.AppendFormat(b, time.RFC3339Nano) // as slog's JSON handler writes a record's time
 	b = append(b, `","level":"INFO","msg":"request","request_id":`...)
 	b = appendJSONString(b, id)
+	b = append(b, `,"ip":`...)
+	b = appendJSONString(b, ip)
 	b = append(b, `,"method":`...)
 	b = appendJSONString(b, redact.String(method)) // any token is a method
 	b = append(b, `,"path":`...)

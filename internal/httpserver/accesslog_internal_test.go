@@ -18,27 +18,28 @@ func TestAccessLineIsSlogJSON(t *testing.T) {
 	t.Parallel()
 	plus2 := time.FixedZone("", 2*3600)
 	for _, tc := range []struct {
-		name             string
-		at               time.Time
-		id, method, path string
-		route            string
-		status           int
-		latency          time.Duration
-		bytes            int64
-		sameBytes        bool // no character the two escape differently
+		name           string
+		at             time.Time
+		id, ip, method string
+		path           string
+		route          string
+		status         int
+		latency        time.Duration
+		bytes          int64
+		sameBytes      bool // no character the two escape differently
 	}{
-		{"v1 me", time.Date(2026, 12, 1, 21, 7, 18, 123456789, time.UTC), "req_0123456789abcdefghij", "GET", "/v1/me", "GET /v1/me", 200, 12345 * time.Nanosecond, 213, true},
-		{"whole second", time.Date(2026, 12, 1, 21, 7, 18, 0, time.UTC), "x", "POST", "/api/keys", "POST /api/keys", 201, time.Millisecond, 0, true},
-		{"other zone", time.Date(2026, 1, 2, 3, 4, 5, 999_999_999, plus2), "x", "DELETE", "/api/keys/key_1", "DELETE /api/keys/{id}", 404, time.Second, 99, true},
-		{"no route", time.Date(2026, 12, 1, 0, 0, 0, 1_000_000, time.UTC), "x", "BREW", "/nope", "", 405, 1, 1, true},
-		{"odd path", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), "x", "GET", "/a\"b\\c\n\x00<&>\u2028\xff", "", 404, 1, 1, false},
+		{"v1 me", time.Date(2026, 12, 1, 21, 7, 18, 123456789, time.UTC), "req_0123456789abcdefghij", "203.0.113.7", "GET", "/v1/me", "GET /v1/me", 200, 12345 * time.Nanosecond, 213, true},
+		{"whole second", time.Date(2026, 12, 1, 21, 7, 18, 0, time.UTC), "x", "2001:db8::1", "POST", "/api/keys", "POST /api/keys", 201, time.Millisecond, 0, true},
+		{"other zone", time.Date(2026, 1, 2, 3, 4, 5, 999_999_999, plus2), "x", "203.0.113.7", "DELETE", "/api/keys/key_1", "DELETE /api/keys/{id}", 404, time.Second, 99, true},
+		{"no route", time.Date(2026, 12, 1, 0, 0, 0, 1_000_000, time.UTC), "x", "203.0.113.7", "BREW", "/nope", "", 405, 1, 1, true},
+		{"odd path", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), "x", "@", "GET", "/a\"b\\c\n\x00<&>\u2028\xff", "", 404, 1, 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := appendAccessLine(nil, tc.at, tc.id, tc.method, tc.path, tc.route, tc.status, tc.latency, tc.bytes)
+			got := appendAccessLine(nil, tc.at, tc.id, tc.ip, tc.method, tc.path, tc.route, tc.status, tc.latency, tc.bytes)
 
 			var want bytes.Buffer
 			rd := slog.NewRecord(tc.at, slog.LevelInfo, "request", 0)
-			rd.AddAttrs(slog.String("request_id", tc.id), slog.String("method", tc.method), slog.String("path", tc.path),
+			rd.AddAttrs(slog.String("request_id", tc.id), slog.String("ip", tc.ip), slog.String("method", tc.method), slog.String("path", tc.path),
 				slog.String("route", tc.route), slog.Int("status", tc.status), slog.Duration("latency", tc.latency), slog.Int64("bytes", tc.bytes))
 			if err := slog.NewJSONHandler(&want, nil).Handle(context.Background(), rd); err != nil {
 				t.Fatal(err)
@@ -67,7 +68,7 @@ func TestAccessLineIsSlogJSON(t *testing.T) {
 func TestAccessLineMasksKeys(t *testing.T) {
 	t.Parallel()
 	key := "pme_" + strings.Repeat("a", 30) + "000000"
-	got := string(appendAccessLine(nil, time.Now(), "x", key, "/x/"+key, "", 405, 1, 1))
+	got := string(appendAccessLine(nil, time.Now(), "x", "203.0.113.7", key, "/x/"+key, "", 405, 1, 1))
 	if strings.Contains(got, key) || strings.Count(got, "pme_aaaaaaaa…redacted") != 2 {
 		t.Errorf("access line %s: want the method and the path masked", got)
 	}

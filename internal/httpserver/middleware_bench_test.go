@@ -35,9 +35,9 @@ func BenchmarkMiddleware(b *testing.B) {
 	}{
 		{"none", requestID(mux)},
 		{"metrics", requestID(m.middleware(mux))},
-		{"access_log_off", requestID(accessLog(nil)(mux))},
-		{"access_log_json", requestID(accessLog(io.Discard)(mux))},
-		{"metrics+access_log_json", requestID(accessLog(io.Discard)(m.middleware(mux)))},
+		{"access_log_off", requestID(accessLog(nil, nil)(mux))},
+		{"access_log_json", requestID(accessLog(io.Discard, nil)(mux))},
+		{"metrics+access_log_json", requestID(accessLog(io.Discard, nil)(m.middleware(mux)))},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/v1/me", nil)

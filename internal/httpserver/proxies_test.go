@@ -116,9 +116,9 @@ func TestPerIPLimitsBehindProxies(t *testing.T) {
 }
 
 // The audit log records the client a trusted proxy names, on the session
-// surface (signup) and the public one (a key found expired); from an
-// untrusted peer, the peer.
-func TestAuditIPBehindProxies(t *testing.T) {
+// surface (signup) and the public one (a key found expired), and so does the
+// access log; from an untrusted peer, the peer.
+func TestAuditAndAccessLogIPBehindProxies(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name    string
@@ -130,7 +130,8 @@ func TestAuditIPBehindProxies(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			s := pometest.NewServer(t, pometest.WithoutRateLimits(), pometest.WithTrustedProxies(c.proxies))
+			var log syncBuffer
+			s := pometest.NewServer(t, pometest.WithoutRateLimits(), pometest.WithTrustedProxies(c.proxies), pometest.WithAccessLog(&log))
 			from := xff("198.51.100.7")
 			alice := s.Client()
 			if r := s.Do(t, alice, "POST", "/api/auth/signup", from, `{"email":"alice@example.com","password":"`+pometest.Password+`"}`); r.Status != http.StatusCreated {
@@ -147,6 +148,14 @@ func TestAuditIPBehindProxies(t *testing.T) {
 			}
 			if e := only(t, s.Audit(t, sess.Teams[0].ID), pome.AuditKeyExpired, k.ID); e.IP != c.want {
 				t.Errorf("key.expired event ip = %q, want %q", e.IP, c.want)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+				if strings.Contains(line, `"path":"/v1/me"`) && !strings.Contains(line, `"ip":"`+c.want+`"`) {
+					t.Errorf("access log line %s: want ip %s", line, c.want)
+				}
+			}
+			if !strings.Contains(log.String(), `"path":"/v1/me"`) {
+				t.Errorf("access log %s: no line for /v1/me", log.String())
 			}
 		})
 	}

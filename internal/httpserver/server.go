@@ -68,7 +68,7 @@ type Config struct {
 
 	// Proxies are the trusted reverse proxies in front of Pome, whose
 	// X-Forwarded-For says who the client is (every per-IP limit, the audit
-	// log, the gateway's X-Forwarded-*); none by default.
+	// log, the access log, the gateway's X-Forwarded-*); none by default.
 	Proxies httpapi.TrustedProxies
 }
 
@@ -115,7 +115,7 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	var h http.Handler = mux
 	h = recoverPanics(cfg.Log)(h)
 	h = m.middleware(h)
-	h = accessLog(cfg.AccessLog)(h)
+	h = accessLog(cfg.AccessLog, cfg.Proxies)(h)
 	h = apiHeaders(h)
 	h = securityHeaders(cfg.SecureCookies)(h)
 	h = requestID(h)

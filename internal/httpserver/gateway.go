@@ -96,9 +96,13 @@ type forwarded struct {
 	// client, proto and host are Pome's view of the client's address,
 	// scheme and host (httpapi.TrustedProxies), sent as X-Forwarded-*.
 	client, proto, host string
-	// header is the response's header map as Pome set it before
-	// forwarding: the upstream's headers of those names are dropped.
-	header http.Header
+	// own holds Pome's own response headers (pomeResponseHeaders) as Pome
+	// set them, off the response while the upstream answers: an upstream's
+	// 1xx (100 Continue, 103 Early Hints) is written with the response's
+	// header map, which ReverseProxy then clears. They are put back on the
+	// final response, over the upstream's of the same names, and on Pome's
+	// own error answer.
+	own http.Header
 }
 
 type forwardedKey struct{}
@@ -127,10 +131,23 @@ func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedPr
 		for _, k := range apiOnlyHeaders {
 			delete(h, k)
 		}
-		fw := &forwarded{owner: grant.Owner, client: addr, header: h}
+		fw := &forwarded{owner: grant.Owner, client: addr, own: make(http.Header, len(pomeResponseHeaders))}
 		fw.proto, fw.host = proxies.Origin(r)
+		for _, k := range pomeResponseHeaders {
+			if v, ok := h[k]; ok {
+				fw.own[k] = v
+				delete(h, k)
+			}
+		}
 		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardedKey{}, fw)))
 	})
+}
+
+// restoreOwn sets Pome's own headers on h, replacing any of the same names.
+func (fw *forwarded) restoreOwn(h http.Header) {
+	for k, v := range fw.own {
+		h[k] = v
+	}
 }
 
 // apiOnlyHeaders are the headers apiHeaders and securityHeaders set for
@@ -139,7 +156,8 @@ func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedPr
 var apiOnlyHeaders = []string{"Content-Security-Policy", "X-Frame-Options", "Referrer-Policy", "Cache-Control", "X-Content-Type-Options"}
 
 // pomeResponseHeaders are the headers Pome sets on a forwarded response,
-// which win over an upstream's of the same name when Pome set them.
+// which win over an upstream's of the same name when Pome set them
+// (forwarded.own).
 var pomeResponseHeaders = []string{headerRequestID, "Strict-Transport-Security",
 	ratelimit.HeaderLimit, ratelimit.HeaderRemaining, ratelimit.HeaderReset, ratelimit.HeaderPolicy, ratelimit.HeaderRateLimit}
 
@@ -179,23 +197,23 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 			out[HeaderKeyID] = []string{o.Key.ID}
 			out[HeaderKeyRole] = []string{string(o.Role)}
 			// The upstream logs the id the client and Pome's log show.
-			if id := fw.header[headerRequestID]; len(id) > 0 {
+			if id := fw.own[headerRequestID]; len(id) > 0 {
 				out[headerRequestID] = id
 			}
 		},
 		ModifyResponse: func(res *http.Response) error {
-			fw, ok := res.Request.Context().Value(forwardedKey{}).(*forwarded)
-			if !ok {
-				return nil
-			}
-			for _, k := range pomeResponseHeaders {
-				if _, set := fw.header[k]; set {
-					delete(res.Header, k)
-				}
+			if fw, ok := res.Request.Context().Value(forwardedKey{}).(*forwarded); ok {
+				fw.restoreOwn(res.Header)
 			}
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			// Pome's headers are back: its answer carries its request id,
+			// and so does the access log's line when nobody is left to
+			// answer.
+			if fw, ok := r.Context().Value(forwardedKey{}).(*forwarded); ok {
+				fw.restoreOwn(w.Header())
+			}
 			if r.Context().Err() != nil {
 				return // the client has gone: nobody to answer
 			}

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
@@ -86,6 +88,24 @@ func newUpstream(t *testing.T) *upstream {
 	})
 	// /slow answers only when the request ends.
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	// /hints sends 103 Early Hints, then its own X-Request-Id,
+	// X-RateLimit-Limit and HSTS with the 200.
+	mux.HandleFunc("/hints", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</app.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Set("X-Request-Id", "upstream-own-id")
+		w.Header().Set("X-RateLimit-Limit", "999")
+		w.Header().Set("Strict-Transport-Security", "max-age=1")
+		w.Write([]byte("hinted"))
+	})
+	// /hints-then-break sends 103 Early Hints, then drops the connection.
+	mux.HandleFunc("/hints-then-break", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</app.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints) // written at once
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	})
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.hits.Add(1)
 		u.mu.Lock()
@@ -545,4 +565,104 @@ func TestGatewayAccessLogMasksKeys(t *testing.T) {
 	if strings.Contains(buf.String(), key) || !strings.Contains(buf.String(), `"path":"/orders/[REDACTED]"`) {
 		t.Errorf("access log %s: want the key masked in the path", buf.String())
 	}
+}
+
+// An upstream's 1xx (103 Early Hints, 100 Continue to an upload that asked
+// for it) goes to the client, and the final response still carries what
+// Pome owns — its request id, its rate-limit headers, HSTS — over the
+// upstream's: ReverseProxy writes a 1xx with the response's header map and
+// then clears it. Pome's own error after a 1xx keeps its request id too.
+func TestGatewayKeepsPomeHeadersOver1xx(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(t)
+	s := gatewayServer(t, up, pometest.WithSecureCookies(), pometest.WithRules(func(r *ratelimit.Rules) {
+		r.Plans[pome.PlanFree] = ratelimit.PlanRule(pome.PlanFree, 100)
+	}))
+	key := s.CreateKey(t, s.Signup(t, "alice@example.com"), "ci")
+
+	// send makes one request, recording the 1xx answers it gets.
+	send := func(t *testing.T, method, path string, body io.Reader, length int64, client *http.Client, kv ...string) (*http.Response, []byte, []string) {
+		t.Helper()
+		var mu sync.Mutex
+		var infos []string
+		trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			mu.Lock()
+			defer mu.Unlock()
+			infos = append(infos, fmt.Sprintf("%d %s", code, h.Get("Link")))
+			return nil
+		}}
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), method, s.URL+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = length
+		req.Header = hdr(append([]string{"X-API-KEY", key}, kv...)...)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return resp, b, infos
+	}
+	checkOwn := func(t *testing.T, resp *http.Response, id string) {
+		t.Helper()
+		for k, want := range map[string]string{
+			"X-Request-Id":              id,
+			"X-Ratelimit-Limit":         "100",
+			"Strict-Transport-Security": "max-age=31536000",
+		} {
+			if got := resp.Header.Values(k); len(got) != 1 || got[0] != want {
+				t.Errorf("final response %s = %q, want Pome's [%q]", k, got, want)
+			}
+		}
+	}
+
+	t.Run("103 Early Hints", func(t *testing.T) {
+		resp, body, infos := send(t, "GET", "/hints", nil, 0, s.HTTP.Client(), "X-Request-Id", "req-hints-1")
+		if resp.StatusCode != http.StatusOK || string(body) != "hinted" {
+			t.Fatalf("GET /hints = %d %q, want 200 hinted", resp.StatusCode, body)
+		}
+		if len(infos) != 1 || infos[0] != "103 </app.css>; rel=preload; as=style" {
+			t.Errorf("1xx answers = %q, want the upstream's 103 with its Link", infos)
+		}
+		checkOwn(t, resp, "req-hints-1")
+	})
+	t.Run("100 Continue to a large upload", func(t *testing.T) {
+		tr := s.HTTP.Client().Transport.(*http.Transport).Clone()
+		tr.ExpectContinueTimeout = 10 * time.Second // wait for the 100: it must come
+		client := &http.Client{Transport: tr}
+		t.Cleanup(tr.CloseIdleConnections)
+		const size = 2 << 20
+		want, _ := sum(io.LimitReader(newGen(3), size))
+		resp, _, infos := send(t, "PUT", "/big", io.LimitReader(newGen(3), size), size, client,
+			"X-Request-Id", "req-upload-1", "Expect", "100-continue")
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Body-Sha256") != want {
+			t.Fatalf("PUT /big = %d, upstream read sha256 %s; want 200, %s", resp.StatusCode, resp.Header.Get("X-Body-Sha256"), want)
+		}
+		if len(infos) != 1 || infos[0] != "100 " {
+			t.Errorf("1xx answers = %q, want one 100", infos)
+		}
+		checkOwn(t, resp, "req-upload-1")
+	})
+	t.Run("an error after 103", func(t *testing.T) {
+		resp, body, infos := send(t, "GET", "/hints-then-break", nil, 0, s.HTTP.Client(), "X-Request-Id", "req-broken-1")
+		if resp.StatusCode != http.StatusBadGateway || len(infos) != 1 {
+			t.Fatalf("GET /hints-then-break = %d after %q, want 502 after one 103", resp.StatusCode, infos)
+		}
+		var env struct {
+			Error struct {
+				RequestID string `json:"request_id"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil || env.Error.RequestID != "req-broken-1" {
+			t.Errorf("502 body %s: want request_id req-broken-1", body)
+		}
+		checkOwn(t, resp, "req-broken-1")
+	})
 }

@@ -175,7 +175,7 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 			delete(out, "Authorization")
 			delete(out, httpapi.HeaderAPIKey)
 			for k := range out {
-				if isPomeHeader(k) {
+				if isPomeHeader(k) || isClientIdentityHeader(k) {
 					delete(out, k)
 				}
 			}
@@ -283,10 +283,50 @@ func isTimeout(err error) bool {
 }
 
 // isPomeHeader reports a header name in Pome's namespace: "Pome-" or
-// "Pome_" in any case (frameworks that map headers to variables read
-// Pome_User_Id as Pome-User-Id).
-func isPomeHeader(k string) bool {
-	return len(k) >= 5 && strings.EqualFold(k[:4], "pome") && (k[4] == '-' || k[4] == '_')
+// "Pome_" in any case.
+func isPomeHeader(k string) bool { return hasNamePrefix(k, "pome-") }
+
+// clientIdentityHeaders name, besides X-Forwarded-*, the headers in which
+// proxies and CDNs tell a backend who the client is. An upstream reads that
+// from Pome only (X-Forwarded-For, -Proto, -Host): a client's own would let
+// it pick the address an upstream logs, limits or allows.
+var clientIdentityHeaders = []string{"forwarded", "x-real-ip", "true-client-ip", "cf-connecting-ip",
+	"x-client-ip", "fly-client-ip", "fastly-client-ip", "x-cluster-client-ip"}
+
+// isClientIdentityHeader reports a header that says who the client is.
+func isClientIdentityHeader(k string) bool {
+	if hasNamePrefix(k, "x-forwarded-") {
+		return true
+	}
+	for _, name := range clientIdentityHeaders {
+		if len(k) == len(name) && hasNamePrefix(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasNamePrefix reports whether header name k starts with prefix (lower
+// case, with dashes) in any letter case and with "_" for "-": frameworks
+// that map headers to variables (CGI, WSGI, Rack) read Pome_User_Id as
+// Pome-User-Id and X_Forwarded_For as X-Forwarded-For.
+func hasNamePrefix(k, prefix string) bool {
+	if len(k) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := k[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '_':
+			c = '-'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // sessionCookieNames are the dashboard's session cookies: a browser sends

@@ -666,3 +666,45 @@ func TestGatewayKeepsPomeHeadersOver1xx(t *testing.T) {
 		checkOwn(t, resp, "req-broken-1")
 	})
 }
+
+// An upstream learns who the client is from Pome alone: every header in
+// which proxies and CDNs name a client's address, scheme, host, port or
+// path prefix is dropped, in any letter case and with "_" for "-", and
+// X-Forwarded-For, -Proto and -Host are Pome's.
+func TestGatewayStripsClientIdentityHeaders(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(t)
+	s := gatewayServer(t, up)
+	key := s.CreateKey(t, s.Signup(t, "alice@example.com"), "ci")
+	sent := []string{
+		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix",
+		"X-Forwarded-Ssl", "X-Forwarded-Scheme", "Forwarded", "X-Real-IP", "True-Client-IP", "CF-Connecting-IP",
+		"X-Client-IP", "Fly-Client-IP", "Fastly-Client-IP", "X-Cluster-Client-IP",
+		"X_Forwarded_For", "x_forwarded_proto", "X_FORWARDED_HOST", "x-forwarded_port", "X_Forwarded-Prefix",
+		"x_real_ip", "TRUE_CLIENT_IP", "cf_connecting_ip", "X_Client_Ip", "fly_client_ip", "Fastly_Client_IP",
+		"x_cluster_client_ip", "FORWARDED",
+	}
+	// Header names as written: net/http's client sends a map key as it is.
+	h := http.Header{"X-Api-Key": {key}, "X-Client-Note": {"kept"}}
+	for _, k := range sent {
+		h[k] = []string{"203.0.113.66"}
+	}
+	r := s.Do(t, nil, "GET", "/orders", h, "")
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET /orders = %d %s", r.Status, r.Body)
+	}
+	got := decode[seen](t, r).Header
+	for k, vs := range got {
+		for _, v := range vs {
+			if strings.Contains(v, "203.0.113.66") {
+				t.Errorf("upstream got %s: %q, a client's claim", k, vs)
+			}
+		}
+	}
+	own := map[string]string{"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "http", "X-Forwarded-Host": strings.TrimPrefix(s.URL, "http://"), "X-Client-Note": "kept"}
+	for k, want := range own {
+		if vs := got[k]; len(vs) != 1 || vs[0] != want {
+			t.Errorf("upstream %s = %q, want [%q]", k, vs, want)
+		}
+	}
+}

@@ -22,6 +22,8 @@ var (
 	// fix, so the api_error type, with the code saying where.
 	ErrUpstream        = &pome.Error{Kind: pome.Unavailable, Code: "upstream_error", Message: "The upstream service could not be reached"}
 	ErrUpstreamTimeout = &pome.Error{Kind: pome.Unavailable, Code: "upstream_timeout", Message: "The upstream service did not answer in time"}
+	// Gateway mode: a path an upstream could read as outside its prefix.
+	ErrInvalidPath = &pome.Error{Kind: pome.Invalid, Code: "invalid_path", Message: "The path may not hold dot-segments, encoded slashes, backslashes or control characters"}
 )
 
 // status is one row of the status table: the errors of kind (and, when

@@ -111,6 +111,11 @@ type forwardedKey struct{}
 // it to proxy.
 func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies, proxy http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Before the key: a refused path spends no quota and counts no use.
+		if !forwardablePath(r.URL) {
+			writeError(w, r, log, httpapi.ErrInvalidPath)
+			return
+		}
 		addr := proxies.ClientAddr(r)
 		grant, err := authorize(w, r, gate, addr)
 		if err != nil {
@@ -327,6 +332,62 @@ func hasNamePrefix(k, prefix string) bool {
 		}
 	}
 	return true
+}
+
+// forwardablePath reports whether u's path may be forwarded. An upstream
+// must only ever see paths under its prefix and its base path, whatever it
+// makes of dot-segments, encoded separators, backslashes and path
+// parameters, so a path that any of them could lead out of is refused
+// rather than cleaned (docs/protect.md): one that is not absolute (a
+// CONNECT's authority, an opaque URL); a segment of dots only (".", "..",
+// also "..;param", also percent-encoded: ServeMux cleans the raw path, and
+// not on CONNECT at all); an encoded slash; a backslash, raw or encoded; a
+// control character (NUL); and an encoded dot, slash or backslash left
+// after decoding, for an upstream that decodes twice.
+func forwardablePath(u *url.URL) bool {
+	p := u.Path
+	if u.Opaque != "" || !strings.HasPrefix(p, "/") || hasEscaped(u.RawPath, "/") || hasEscaped(p, "./\\") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return false
+		}
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		name, _, _ := strings.Cut(seg, ";")
+		if name != "" && strings.Trim(name, ".") == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// hasEscaped reports whether s holds a percent-encoded byte of chars, in
+// either case of hex digits.
+func hasEscaped(s, chars string) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] != '%' {
+			continue
+		}
+		if hi, lo := unhex(s[i+1]), unhex(s[i+2]); hi >= 0 && lo >= 0 && strings.IndexByte(chars, byte(hi<<4|lo)) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// unhex is the value of the hex digit c, or -1.
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
 }
 
 // sessionCookieNames are the dashboard's session cookies: a browser sends

@@ -27,13 +27,15 @@ import (
 )
 
 // upstream is a real API on loopback behind the gateway: it counts the
-// requests that reach it and remembers the last one's headers.
+// requests that reach it, remembers the last one's headers and every
+// request target as it came over the wire.
 type upstream struct {
 	srv  *httptest.Server
 	hits atomic.Int64
 
 	mu   sync.Mutex
 	last *http.Request
+	uris []string
 }
 
 // seen is what the upstream answers to /echo: the request as it arrived.
@@ -110,6 +112,7 @@ func newUpstream(t *testing.T) *upstream {
 		u.hits.Add(1)
 		u.mu.Lock()
 		u.last = r.Clone(r.Context())
+		u.uris = append(u.uris, r.RequestURI) // before ServeMux cleans or redirects
 		u.mu.Unlock()
 		mux.ServeHTTP(w, r)
 	}))
@@ -665,6 +668,102 @@ func TestGatewayKeepsPomeHeadersOver1xx(t *testing.T) {
 		}
 		checkOwn(t, resp, "req-broken-1")
 	})
+}
+
+// No key, not even a viewer's, reaches an upstream path outside the
+// upstream's prefix and base path: a path with dot-segments (raw,
+// percent-encoded, with ";" parameters), encoded slashes, backslashes,
+// double encoding or NUL is refused with 400 invalid_path, before its key
+// is counted, whatever the method or the request-target's form. The
+// requests are written to the socket as they are, since net/http's client
+// would clean some. The upstream records every target it receives.
+func TestGatewayRefusesPathEscapes(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(t)
+	v2, err := httpserver.ParseUpstream("/v2/=" + up.srv.URL + "/base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := pometest.NewServer(t, pometest.WithGateway(httpserver.Gateway{Upstreams: []httpserver.Upstream{v2}}))
+	alice := s.Signup(t, "alice@example.com")
+	viewer := s.CreateKeyWith(t, alice, `{"name":"ro","role":"viewer"}`).Key
+	developer := s.CreateKeyWith(t, alice, `{"name":"dev","role":"developer"}`).Key
+	addr := strings.TrimPrefix(s.URL, "http://")
+
+	for _, c := range []struct {
+		name, method, target, key string
+		status                    int // 0: 400 invalid_path
+	}{
+		{"encoded dot-segment", "GET", "/v2/%2e%2e/internal/secret.txt", viewer, 0},
+		{"encoded dot-segment, upper case", "GET", "/v2/%2E%2E/internal/secret.txt", viewer, 0},
+		{"half encoded", "GET", "/v2/.%2e/internal/secret.txt", viewer, 0},
+		{"encoded single dot", "GET", "/v2/%2e/x", viewer, 0},
+		{"dot-segment with a parameter", "GET", "/v2/..;/internal/secret.txt", viewer, 0},
+		{"dot-segment with a named parameter", "GET", "/v2/..;jsessionid=1/internal/secret.txt", viewer, 0},
+		{"encoded dot-segment with a parameter", "GET", "/v2/%2e%2e;/internal/secret.txt", viewer, 0},
+		{"three dots", "GET", "/v2/.../internal/secret.txt", viewer, 0},
+		{"encoded backslash", "GET", "/v2/..%5cinternal%5csecret.txt", viewer, 0},
+		{"raw backslash", "GET", `/v2/..\internal\secret.txt`, viewer, 0},
+		{"encoded slash", "GET", "/v2/..%2finternal%2fsecret.txt", viewer, 0},
+		{"encoded slash, upper case", "GET", "/v2/a%2F..%2F..%2F..%2Finternal", viewer, 0},
+		{"double encoding", "GET", "/v2/%252e%252e/internal/secret.txt", viewer, 0},
+		{"NUL", "GET", "/v2/secret.txt%00.json", viewer, 0},
+		{"CONNECT with a dot-segment", "CONNECT", "/v2/../internal/secret.txt", developer, 0},
+		{"CONNECT with a dot", "CONNECT", "/v2/./../internal", developer, 0},
+		{"absolute form, encoded", "GET", "http://" + addr + "/v2/%2e%2e/internal/secret.txt", viewer, 0},
+		// ServeMux redirects a raw dot-segment to the cleaned path, but
+		// not on CONNECT.
+		{"raw dot-segment", "GET", "/v2/../internal/secret.txt", viewer, http.StatusTemporaryRedirect},
+		{"absolute form, raw dot-segment", "GET", "http://" + addr + "/v2/../internal/secret.txt", viewer, http.StatusTemporaryRedirect},
+		// net/http reads a CONNECT target that is not a path as an
+		// authority: no route.
+		{"absolute form, CONNECT", "CONNECT", "http://" + addr + "/v2/../internal/secret.txt", developer, http.StatusNotFound},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := up.hits.Load()
+			status, h, body := sendRaw(t, addr, c.method+" "+c.target+" HTTP/1.1\r\nHost: "+addr+"\r\nX-API-KEY: "+c.key+"\r\nConnection: close\r\n\r\n")
+			if up.hits.Load() != before {
+				t.Fatalf("%s %s reached the upstream (status %d)", c.method, c.target, status)
+			}
+			if c.status != 0 {
+				if status != c.status {
+					t.Errorf("%s %s = %d %s, want %d", c.method, c.target, status, body, c.status)
+				}
+				return
+			}
+			var env struct {
+				Error struct{ Type, Code string } `json:"error"`
+			}
+			if err := json.Unmarshal(body, &env); status != http.StatusBadRequest || err != nil ||
+				env.Error.Type != "invalid_request_error" || env.Error.Code != "invalid_path" || h.Get("X-Request-Id") == "" {
+				t.Errorf("%s %s = %d %s, want 400 invalid_request_error/invalid_path", c.method, c.target, status, body)
+			}
+		})
+	}
+
+	// Paths that only look odd are forwarded as they are, under the base.
+	for _, target := range []string{"/v2/orders;v=1/a.b..c/..x/%7Euser/%41", "/v2/files/report.v2.json?q=../x"} {
+		status, _, body := sendRaw(t, addr, "GET "+target+" HTTP/1.1\r\nHost: "+addr+"\r\nX-API-KEY: "+viewer+"\r\nConnection: close\r\n\r\n")
+		var got seen
+		if err := json.Unmarshal(body, &got); status != http.StatusOK || err != nil {
+			t.Errorf("GET %s = %d %s, want 200 from the upstream", target, status, body)
+		}
+	}
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	want := []string{"/base/v2/orders;v=1/a.b..c/..x/%7Euser/%41", "/base/v2/files/report.v2.json?q=../x"}
+	if strings.Join(up.uris, " ") != strings.Join(want, " ") {
+		t.Errorf("upstream received %q, want only %q", up.uris, want)
+	}
+	// The refused requests counted no use.
+	if err := s.Meter.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range decode[keyList](t, s.Do(t, alice, "GET", "/api/keys", nil, "")).Keys {
+		if want := map[string]int64{"ro": 2, "dev": 0}[k.Name]; k.UsageCount != want {
+			t.Errorf("key %s usage_count = %d, want %d: a refused path counts no use", k.Name, k.UsageCount, want)
+		}
+	}
 }
 
 // An upstream learns who the client is from Pome alone: every header in

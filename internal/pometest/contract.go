@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,6 +95,11 @@ type routingRules struct {
 		Code   string `yaml:"code"`
 		Header string `yaml:"header"`
 	} `yaml:"unknownMethod"`
+	// UncleanPath answers a path with a "." or ".." segment or a doubled
+	// slash, but on CONNECT: a redirect to the clean path (ServeMux's).
+	UncleanPath struct {
+		Status int `yaml:"status"`
+	} `yaml:"uncleanPath"`
 	BeforeRouting []struct {
 		Status           int      `yaml:"status"`
 		Code             string   `yaml:"code"`
@@ -142,7 +149,7 @@ func parseContract(doc []byte) (*contract, error) {
 			return nil, fmt.Errorf("%s: decode %s: %w", contractDocPath, name, err)
 		}
 	}
-	if c.routing.UnknownPath.Status == 0 || c.routing.UnknownMethod.Status == 0 || len(c.gateway.Errors) == 0 {
+	if c.routing.UnknownPath.Status == 0 || c.routing.UnknownMethod.Status == 0 || c.routing.UncleanPath.Status == 0 || len(c.gateway.Errors) == 0 {
 		return nil, fmt.Errorf("%s: x-pome-routing or x-pome-gateway is incomplete", contractDocPath)
 	}
 	return c, nil
@@ -194,6 +201,14 @@ type exchange struct {
 // check returns what in x the document does not allow, as sentences; none if
 // x conforms. gateway lists the prefixes of the server's upstreams.
 func (c *contract) check(x *exchange, gateway []string) []string {
+	if clean := cleanPath(x.path); clean != x.path && x.method != http.MethodConnect {
+		_, query, _ := strings.Cut(x.uri, "?")
+		want := (&url.URL{Path: clean, RawQuery: query}).String()
+		if x.status != c.routing.UncleanPath.Status || x.header.Get("Location") != want {
+			return []string{fmt.Sprintf("status %d to %q, want %d to %q (x-pome-routing: uncleanPath)", x.status, x.header.Get("Location"), c.routing.UncleanPath.Status, want)}
+		}
+		return nil
+	}
 	t := c.match(x.path)
 	method := x.method
 	head := method == http.MethodHead && c.routing.HeadFollowsGet
@@ -277,6 +292,16 @@ func (c *contract) methods(t *pathTemplate) []string {
 		}
 	}
 	return out
+}
+
+// cleanPath is p with "." and ".." segments resolved and doubled slashes
+// removed, a trailing slash kept: what ServeMux redirects to.
+func cleanPath(p string) string {
+	clean := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean
 }
 
 // checkBeforeRouting reports whether x was answered by one of the checks the

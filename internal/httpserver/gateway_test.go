@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -668,6 +669,64 @@ func TestGatewayKeepsPomeHeadersOver1xx(t *testing.T) {
 		}
 		checkOwn(t, resp, "req-broken-1")
 	})
+}
+
+// lines is an access log that hands each line to a channel.
+type lines chan string
+
+func (l lines) Write(p []byte) (int, error) {
+	l <- string(p)
+	return len(p), nil
+}
+
+// A client that leaves while the upstream is still answering has its
+// request logged with its request id: Pome's own headers, held off the
+// response while the upstream answers, are back when nobody is left to
+// write them to.
+func TestGatewayLogsRequestIDOfClientThatLeft(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done()
+	}))
+	t.Cleanup(up.Close)
+	target, err := url.Parse(up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := make(lines, 16)
+	s := pometest.NewServer(t, pometest.WithAccessLog(log),
+		pometest.WithGateway(httpserver.Gateway{Upstreams: []httpserver.Upstream{{Prefix: "/v2/", Target: target}}}))
+	key := s.CreateKey(t, s.Signup(t, "alice@example.com"), "ci")
+
+	ctx, leave := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, "GET", s.URL+"/v2/leave", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = hdr("X-API-KEY", key, "X-Request-Id", "req-left-1")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := s.HTTP.Client().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-arrived
+	leave()
+	if err := <-done; err == nil {
+		t.Fatal("the request was answered after its client left")
+	}
+	for line := range log {
+		if strings.Contains(line, `"path":"/v2/leave"`) {
+			if !strings.Contains(line, `"request_id":"req-left-1"`) {
+				t.Errorf("access log line %s: want request_id req-left-1", line)
+			}
+			return
+		}
+	}
 }
 
 // No key, not even a viewer's, reaches an upstream path outside the

@@ -70,7 +70,8 @@ type testServer struct {
 }
 
 // mustServe runs `pome serve` on 127.0.0.1:0 over dataDir, waits until
-// /healthz answers, and stops it when the test ends.
+// /healthz answers, and stops it when the test ends, failing the test if
+// serve then returns an error (a test that stops it checks the error).
 func mustServe(t *testing.T, dataDir string, extra ...string) *testServer {
 	t.Helper()
 	s := startServe(t, dataDir, extra...)
@@ -90,21 +91,24 @@ func startServe(t *testing.T, dataDir string, extra ...string) *testServer {
 
 	var once sync.Once
 	var stopErr error
+	stop := func() {
+		cancel()
+		select {
+		case stopErr = <-done:
+		case <-time.After(30 * time.Second):
+			stopErr = fmt.Errorf("serve did not return within 30s of cancel")
+		}
+	}
 	s := &testServer{stdout: stdout, stderr: stderr}
 	s.stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case stopErr = <-done:
-			case <-time.After(30 * time.Second):
-				stopErr = fmt.Errorf("serve did not return within 30s of cancel")
-			}
-		})
+		once.Do(stop)
 		return stopErr
 	}
 	t.Cleanup(func() {
-		if err := s.stop(); err != nil {
-			t.Errorf("serve: %v\nstderr:\n%s", err, stderr)
+		byCleanup := false
+		once.Do(func() { byCleanup = true; stop() })
+		if byCleanup && stopErr != nil {
+			t.Errorf("serve: %v\nstderr:\n%s", stopErr, stderr)
 		}
 	})
 

@@ -151,8 +151,9 @@ func (c *serveConfig) check() error {
 
 // runServer runs a node, serves until ctx ends, then shuts down in the
 // order that loses nothing: drain requests, then close the node (its final
-// usage flush, then the store).
-func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log *slog.Logger, accessLog, stdout io.Writer) error {
+// usage flush, then the store). Counts that the final flush could not
+// write make it fail: exit 1, with how many were lost.
+func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log *slog.Logger, accessLog, stdout io.Writer) (err error) {
 	// Certificates are read first: a bad file stops serve before anything
 	// is opened.
 	tlsConfig, acmeChallenges, err := cfg.deploy.tlsConfig(cfg.storage.dataDir)
@@ -174,8 +175,8 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		return err
 	}
 	defer func() {
-		if err := n.Close(); err != nil {
-			log.Error("closing the node failed", "err", err)
+		if cerr := n.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("stop: %w", cerr))
 		}
 	}()
 	metrics := prometheus.NewRegistry()

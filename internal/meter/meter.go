@@ -5,6 +5,7 @@ package meter
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"sync"
@@ -160,25 +161,30 @@ func (m *Meter) restore(deltas []pome.UsageDelta) {
 	}
 }
 
+// The retries of the final flush: a fault that passes within about a
+// second and a half (a disk full for a moment, a database restarting) loses
+// nothing at shutdown. Run's finalTimeout bounds them all.
+const (
+	finalAttempts = 5
+	finalBackoff  = 100 * time.Millisecond // doubled after each attempt
+)
+
 // Run flushes every interval until ctx ends, each flush that did not fail
 // followed by a compaction (even with nothing to flush, so that what the
 // store holds apart is folded in while the keys are idle); then it flushes
-// once more with a fresh context bounded by finalTimeout, so that a graceful
-// shutdown writes everything counted. The last flush is not compacted:
-// reads answer the same without, and the next process's compactions fold
-// it (TestRunCompactsAfterEachFlush).
-func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, log *slog.Logger) {
+// once more, so that a graceful shutdown writes everything counted: with a
+// fresh context bounded by finalTimeout, retrying a failed flush with
+// backoff within it. It returns that flush's error, which says how many
+// counts were lost. The last flush is not compacted: reads answer the same
+// without, and the next process's compactions fold it
+// (TestRunCompactsAfterEachFlush).
+func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, log *slog.Logger) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
-			defer cancel()
-			if err := m.Flush(fctx); err != nil {
-				log.Error("final usage flush failed", "err", err)
-			}
-			return
+			return m.finalFlush(ctx, finalTimeout, log)
 		case <-t.C:
 			if err := m.Flush(ctx); err != nil {
 				if ctx.Err() == nil {
@@ -191,4 +197,41 @@ func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, l
 			}
 		}
 	}
+}
+
+// finalFlush is Run's last flush (see Run).
+func (m *Meter) finalFlush(ctx context.Context, timeout time.Duration, log *slog.Logger) error {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	wait := finalBackoff
+	for attempt := 1; ; attempt++ {
+		err := m.Flush(fctx)
+		if err == nil {
+			return nil
+		}
+		if attempt == finalAttempts || fctx.Err() != nil {
+			counts, keys := m.pending()
+			return fmt.Errorf("meter: final usage flush failed %d times; lost %d usage counts of %d key(s): %w", attempt, counts, keys, err)
+		}
+		log.Warn("final usage flush failed; retrying", "attempt", attempt, "retry_in", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-fctx.Done():
+		}
+		wait *= 2
+	}
+}
+
+// pending is what was counted and not written: requests, and keys.
+func (m *Meter) pending() (counts int64, keys int) {
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		for _, d := range s.pending {
+			counts += d.Count
+		}
+		keys += len(s.pending)
+		s.mu.Unlock()
+	}
+	return counts, keys
 }

@@ -161,20 +161,23 @@ func TestRunFlushesOnStop(t *testing.T) {
 const flushEvery = time.Second
 
 // startRun runs m.Run every flushEvery, in the synctest bubble of t, until
-// stop is called (or the test ends), logging to log (nil: nowhere); done is
-// closed when Run returns.
-func startRun(t *testing.T, m *meter.Meter, finalTimeout time.Duration, log io.Writer) (stop func(), done <-chan struct{}) {
+// stop is called (or the test ends), logging to log (nil: nowhere); done
+// receives Run's error when it returns.
+func startRun(t *testing.T, m *meter.Meter, finalTimeout time.Duration, log io.Writer) (stop func(), done <-chan error) {
 	t.Helper()
 	if log == nil {
 		log = io.Discard
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	ch := make(chan struct{})
-	go func() {
-		m.Run(ctx, flushEvery, finalTimeout, slog.New(slog.NewTextHandler(log, nil)))
-		close(ch)
-	}()
-	t.Cleanup(func() { cancel(); <-ch })
+	ch := make(chan error, 1)
+	go func() { ch <- m.Run(ctx, flushEvery, finalTimeout, slog.New(slog.NewTextHandler(log, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-ch:
+		default: // taken by the test
+		}
+	})
 	return cancel, ch
 }
 
@@ -304,14 +307,75 @@ func TestRunFinalFlushBounded(t *testing.T) {
 		}
 		elapse(time.Nanosecond)
 		select {
-		case <-done:
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "lost 1 usage counts of 1 key(s)") {
+				t.Errorf("Run = %v, want the counts lost", err)
+			}
 		default:
 			t.Fatalf("Run still flushing %v after stop, want it to give up at %v", final, final)
 		}
-		if !strings.Contains(log.String(), "final usage flush failed") {
-			t.Errorf("log = %q, want the failed final flush reported", log.String())
-		}
 	})
+}
+
+// A final flush that fails is tried again, backing off, so that a fault
+// that passes within a second or so (a disk full for a moment, a database
+// restarting) loses nothing at shutdown; one that lasts is given up after
+// finalAttempts, in about 1.5 s, and Run's error says how many counts of
+// how many keys were lost.
+func TestRunFinalFlushRetries(t *testing.T) {
+	t.Parallel()
+	t.Run("a fault that passes", func(t *testing.T) { synctest.Test(t, testFinalFlushRecovers) })
+	t.Run("a fault that lasts", func(t *testing.T) { synctest.Test(t, testFinalFlushGivesUp) })
+}
+
+func testFinalFlushRecovers(t *testing.T) {
+	db, ids := seed(t, 2)
+	fs := &failingStore{Store: db, failing: true}
+	m := meter.New(fs)
+	var log strings.Builder
+	stop, done := startRun(t, m, 5*time.Second, &syncWriter{w: &log})
+	for range 4 {
+		m.Record(ids[0], t0)
+	}
+	m.Record(ids[1], t0)
+	stop()
+	elapse(250 * time.Millisecond) // attempts at 0, 100 ms and 300 ms
+	if n := strings.Count(log.String(), "final usage flush failed; retrying"); n != 2 {
+		t.Fatalf("retries logged after 250 ms = %d, want 2:\n%s", n, log.String())
+	}
+	fs.mu.Lock()
+	fs.failing = false
+	fs.mu.Unlock()
+	elapse(50 * time.Millisecond)
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v, want nil once the store is back", err)
+	}
+	if k := usage(t, db, teamOf(t, db), ids[0]); k.UsageCount != 4 {
+		t.Errorf("usage_count after the retried final flush = %d, want 4", k.UsageCount)
+	}
+}
+
+func testFinalFlushGivesUp(t *testing.T) {
+	fs := &failingStore{failing: true}
+	m := meter.New(fs)
+	stop, done := startRun(t, m, 5*time.Second, nil)
+	for range 4 {
+		m.Record("key_1", t0)
+	}
+	m.Record("key_2", t0)
+	stop()
+	elapse(1500*time.Millisecond - time.Nanosecond) // attempts at 0, .1, .3, .7 and 1.5 s
+	select {
+	case <-done:
+		t.Fatalf("Run gave up before its fifth attempt")
+	default:
+	}
+	elapse(time.Nanosecond)
+	err := <-done
+	if err == nil || !strings.Contains(err.Error(), "failed 5 times; lost 5 usage counts of 2 key(s)") ||
+		!errors.Is(err, pome.ErrUnavailable) {
+		t.Errorf("Run = %v, want 5 attempts, the counts lost, and the cause", err)
+	}
 }
 
 // Record of a key already counted since the last flush does not allocate

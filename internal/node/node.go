@@ -44,7 +44,9 @@ const (
 	// FlushInterval is how often usage counts are written (at least every
 	// second), and so the most a crash can lose.
 	FlushInterval = time.Second
-	// FinalFlushTimeout bounds the last flush on Close.
+	// FinalFlushTimeout bounds the last flush on Close, its retries
+	// included: with shutdownTimeout's 20 s drain (cmd/pome) a shutdown
+	// fits in a usual 30 s termination grace period.
 	FinalFlushTimeout = 5 * time.Second
 	// DefaultStaleIfUnavailable is `pome serve`'s Config.StaleIfUnavailable:
 	// long enough to ride out a failover, a restart or a network fault of
@@ -108,6 +110,7 @@ type Node struct {
 	stop      context.CancelFunc // ends the follower
 	stopMeter context.CancelFunc // ends the meter, after a final flush
 	loops     sync.WaitGroup
+	meterErr  error          // the meter's final flush's, once the loops ended
 	closers   []func() error // run by Close, in order
 	closeOnce sync.Once
 	closeErr  error
@@ -169,12 +172,13 @@ func (n *Node) Start(ctx context.Context) {
 	meterCtx, stopMeter := context.WithCancel(context.WithoutCancel(ctx))
 	n.stop, n.stopMeter = stop, stopMeter
 	n.loops.Go(func() { n.Verifier.Follow(followCtx, FollowInterval, n.sync.signal) })
-	n.loops.Go(func() { n.Meter.Run(meterCtx, FlushInterval, FinalFlushTimeout, n.log) })
+	n.loops.Go(func() { n.meterErr = n.Meter.Run(meterCtx, FlushInterval, FinalFlushTimeout, n.log) })
 }
 
 // Close ends the loops (the meter's final flush writes what was counted),
 // then runs what OnClose added. Call it after the last request has been
-// answered.
+// answered. Its error includes the final flush's, which says how many
+// counts were lost.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		if n.stop != nil {
@@ -183,7 +187,7 @@ func (n *Node) Close() error {
 			n.loops.Wait()
 		}
 		n.sync.close()
-		var errs []error
+		errs := []error{n.meterErr}
 		for _, f := range n.closers {
 			errs = append(errs, f())
 		}

@@ -10,7 +10,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too (a closed terminal, a supervisor's reload): by default it
+	// would kill the process without draining or flushing usage.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	context.AfterFunc(ctx, stop) // the first signal drains; a second one stops at once
 	os.Exit(exitCode(run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)))
 }

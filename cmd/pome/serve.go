@@ -68,7 +68,7 @@ front of the platform's own API: requests are authenticated by API key,
 then forwarded with the caller's identity in Pome-* headers (see
 docs/protect.md). With --tls-cert and --tls-key, or --tls-domain (Let's
 Encrypt), it serves HTTPS itself; --public-url says where people reach it
-(see docs/production.md). SIGINT or SIGTERM drains in-flight requests,
+(see docs/production.md). SIGINT, SIGTERM or SIGHUP drains in-flight requests,
 flushes usage counts and exits.`,
 		Example: `  pome serve --addr 127.0.0.1:8080 --data-dir /var/lib/pome --signup closed
   POME_ADDR=0.0.0.0:8080 pome serve

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -43,5 +44,32 @@ func TestServeShutdownLosesCounts(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), "final usage flush failed; retrying") {
 		t.Errorf("log does not show the retries:\n%s", s.stderr)
+	}
+}
+
+// TestProcessSIGHUP protects docs/operations.md: SIGHUP (a terminal closed,
+// a supervisor's reload) stops `pome serve` as SIGTERM does, draining and
+// flushing usage, exit 0: a restart finds every counted request. Its
+// default action would kill the process with its last counts.
+func TestProcessSIGHUP(t *testing.T) {
+	t.Parallel()
+	bin := mustBuild(t)
+	dir := t.TempDir()
+	p := mustStartNode(t, bin, "--data-dir", dir)
+	b := newBrowser(t)
+	mustSignup(t, b, p.URL, "hal@example.com", "")
+	key := mustCreateKey(t, b, p.URL, "k")
+	const n = 11
+	for i := range n {
+		if r := getMeAs(t, p.URL, key.Key); r.status != http.StatusOK {
+			t.Fatalf("call %d: GET /v1/me = %d, want 200", i, r.status)
+		}
+	}
+	if err := p.mustStop(t, syscall.SIGHUP); err != nil {
+		t.Fatalf("exit after SIGHUP: %v, want status 0\nstderr:\n%s", err, p.stderr)
+	}
+	p = mustStartNode(t, bin, "--data-dir", dir)
+	if got := mustListKeys(t, b, p.URL)[key.ID].UsageCount; got != n {
+		t.Errorf("usage_count after SIGHUP and a restart = %d, want %d", got, n)
 	}
 }

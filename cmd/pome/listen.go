@@ -28,15 +28,12 @@ type boundServer struct {
 }
 
 // listen binds addr for h, served over TLS when tlsConfig is not nil, and
-// returns the address bound (port 0 picks one). On failure it releases
-// what was bound before.
-func (s *httpServers) listen(addr string, h http.Handler, tlsConfig *tls.Config) (string, error) {
+// returns its server (whose Handler may be set until serve) and the address
+// bound (port 0 picks one).
+func (s *httpServers) listen(addr string, h http.Handler, tlsConfig *tls.Config) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		for _, b := range s.servers {
-			b.ln.Close()
-		}
-		return "", fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, "", fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -49,7 +46,15 @@ func (s *httpServers) listen(addr string, h http.Handler, tlsConfig *tls.Config)
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.servers = append(s.servers, boundServer{srv, ln})
-	return ln.Addr().String(), nil
+	return srv, ln.Addr().String(), nil
+}
+
+// close releases the addresses bound if serve never ran; after serve it
+// does nothing (Shutdown closed them).
+func (s *httpServers) close() {
+	for _, b := range s.servers {
+		b.ln.Close()
+	}
 }
 
 // serve serves every bound address until ctx ends or one fails, then

@@ -160,6 +160,36 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 	if err != nil {
 		return err
 	}
+	// Listen next: a busy address must not leave a database created or
+	// migrated behind. Connections wait in the backlog meanwhile.
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	servers := &httpServers{log: log}
+	defer servers.close() // if serving never starts
+	var metricsAddr string
+	if cfg.metricsAddr != "" {
+		if _, metricsAddr, err = servers.listen(cfg.metricsAddr, httpserver.MetricsHandler(metrics), nil); err != nil {
+			return err
+		}
+	}
+	if acmeChallenges != nil {
+		if _, _, err := servers.listen(cfg.deploy.acmeHTTPAddr, acmeChallenges, nil); err != nil {
+			return err
+		}
+	}
+	// Its handler needs the node: it is set once the node is open.
+	apiServer, addr, err := servers.listen(cfg.addr, nil, tlsConfig)
+	if err != nil {
+		return err
+	}
+	unlock, err := cfg.storage.storage(true).Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock() // after the node is closed: deferred first
 	n, err := node.Open(ctx, cfg.storage.storage(true), cfg.redisURL, node.Config{
 		KeyFormat:          format,
 		Rules:              cfg.rules,
@@ -179,12 +209,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 			err = errors.Join(err, fmt.Errorf("stop: %w", cerr))
 		}
 	}()
-	metrics := prometheus.NewRegistry()
-	metrics.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	handler := httpserver.New(httpserver.Config{
+	apiServer.Handler = httpserver.New(httpserver.Config{
 		Accounts:      n.Accounts,
 		Keys:          n.Keys,
 		Gate:          n.Gate,
@@ -206,22 +231,6 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		Proxies:        cfg.proxies.list,
 	})
 
-	servers := &httpServers{log: log}
-	var metricsAddr string
-	if cfg.metricsAddr != "" {
-		if metricsAddr, err = servers.listen(cfg.metricsAddr, httpserver.MetricsHandler(metrics), nil); err != nil {
-			return err
-		}
-	}
-	if acmeChallenges != nil {
-		if _, err := servers.listen(cfg.deploy.acmeHTTPAddr, acmeChallenges, nil); err != nil {
-			return err
-		}
-	}
-	addr, err := servers.listen(cfg.addr, handler, tlsConfig)
-	if err != nil {
-		return err
-	}
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"

@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +247,40 @@ func TestServeSignupClosed(t *testing.T) {
 	}
 	if got := call(t, newBrowser(t), "POST", s.URL+"/api/auth/login", in, nil); got != http.StatusOK {
 		t.Errorf("login as the created user = %d, want 200", got)
+	}
+}
+
+// TestServeOneServerPerDataDir protects docs/operations.md: a second
+// `pome serve` on a data directory in use is refused, naming the process
+// that uses it, and exits 1; the first serves on.
+func TestServeOneServerPerDataDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := mustServe(t, dir)
+	r := runCLI(t, nil, "", "serve", "--addr", "127.0.0.1:0", "--data-dir", dir)
+	want := fmt.Sprintf("error: another pome serve is using %s (pid %d)", dir, os.Getpid())
+	if r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("second serve: exit %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
+	}
+	mustBeHealthy(t, s.URL)
+}
+
+// TestServeAddrTaken protects docs/operations.md: serve listens before it
+// touches the data directory, so an address in use (exit 1) leaves no
+// database created, or migrated, behind.
+func TestServeAddrTaken(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := filepath.Join(t.TempDir(), "data")
+	r := runCLI(t, nil, "", "serve", "--addr", ln.Addr().String(), "--data-dir", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "listen on "+ln.Addr().String()) {
+		t.Errorf("serve on a taken address: exit %d, stderr %q; want 1 and the address", r.code, r.stderr)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("data dir after a failed listen: %v, want none", err)
 	}
 }

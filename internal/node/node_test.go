@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -171,5 +172,41 @@ func TestOpenErrors(t *testing.T) {
 				t.Errorf("Open = %v, want an error saying %q, not %q", err, c.want, pome.ErrUnavailable.Message)
 			}
 		})
+	}
+}
+
+// One data directory, one server: Lock makes the directory (0700), and a
+// second Lock fails, naming the holder's pid, until the first is released
+// (a flock: a second one fails in the same process too). PostgreSQL, which
+// nodes share, takes none.
+func TestLock(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	s := node.Storage{DataDir: dir, Create: true}
+	unlock, err := s.Lock()
+	if err != nil {
+		t.Fatalf("Lock() = %v", err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data dir after Lock: %v, %v; want mode 0700", fi, err)
+	}
+	want := fmt.Sprintf("another pome serve is using %s (pid %d)", dir, os.Getpid())
+	if _, err := s.Lock(); err == nil || err.Error() != want {
+		t.Errorf("second Lock() = %v, want %q", err, want)
+	}
+	if err := unlock(); err != nil {
+		t.Fatalf("unlock() = %v", err)
+	}
+	unlock, err = s.Lock()
+	if err != nil {
+		t.Fatalf("Lock() after unlock = %v, want nil", err)
+	}
+	unlock()
+
+	pg := node.Storage{DatabaseURL: "postgres://pome@db/pome"}
+	for range 2 {
+		if _, err := pg.Lock(); err != nil {
+			t.Errorf("PostgreSQL Lock() = %v, want nil", err)
+		}
 	}
 }

@@ -50,12 +50,13 @@ func openStore(ctx context.Context, s Storage, log *slog.Logger) (pome.Store, er
 		return nil, errors.New("node: no database: set a data directory or a database URL")
 	}
 	path := s.sqlitePath()
-	if s.Create {
-		if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data dir: %w", err)
-		}
-	} else if err := mustExist(path); err != nil {
+	if err := s.makeDir(); err != nil {
 		return nil, err
+	}
+	if !s.Create {
+		if err := mustExist(path); err != nil {
+			return nil, err
+		}
 	}
 	store, err := sqlite.Open(ctx, path, sqlite.WithLog(log))
 	if err != nil {
@@ -75,6 +76,17 @@ func startupError(err error) error {
 		return e.Err
 	}
 	return err
+}
+
+// makeDir makes DataDir, with Create, if it is missing.
+func (s Storage) makeDir() error {
+	if !s.Create {
+		return nil
+	}
+	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	return nil
 }
 
 // sqlitePath is the file of the SQLite database in DataDir.

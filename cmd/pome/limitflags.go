@@ -17,7 +17,7 @@ import (
 // negative cache.
 type limitFlags struct {
 	keyRate     string // free=60,pro=600,enterprise=6000
-	userRate    string // list=100,create=10,revoke=50
+	userRate    string // list=100,create=10,revoke=50,members=30,logout=30
 	loginRate   string // 10/15m
 	signupRate  string // 60/1h
 	authFailure string // 100/1m
@@ -25,11 +25,37 @@ type limitFlags struct {
 	negSize     int
 }
 
+// userRules names the per-user rules of --user-rate-limit, in the order
+// its default lists them.
+func userRules(r *ratelimit.Rules) []struct {
+	name string
+	rule *ratelimit.Rule
+} {
+	return []struct {
+		name string
+		rule *ratelimit.Rule
+	}{{"list", &r.ListKeys}, {"create", &r.CreateKey}, {"revoke", &r.RevokeKey}, {"members", &r.Members}, {"logout", &r.Logout}}
+}
+
+// formatUserRules writes the per-user limits of r as --user-rate-limit
+// reads them (valued: list=100,...; not: list=N,...).
+func formatUserRules(r *ratelimit.Rules, valued bool) string {
+	var items []string
+	for _, u := range userRules(r) {
+		v := "N"
+		if valued {
+			v = strconv.Itoa(u.rule.Limit)
+		}
+		items = append(items, u.name+"="+v)
+	}
+	return strings.Join(items, ",")
+}
+
 func (l *limitFlags) register(fs *pflag.FlagSet) {
 	d := ratelimit.DefaultRules()
 	fs.StringVar(&l.keyRate, "key-rate-limit", "", "per-key limits of the public API by plan, `PLAN=N,...` requests per minute, e.g. free=60,pro=600,enterprise=6000 (0 or absent: unlimited)")
-	fs.StringVar(&l.userRate, "user-rate-limit", fmt.Sprintf("list=%d,create=%d,revoke=%d", d.ListKeys.Limit, d.CreateKey.Limit, d.RevokeKey.Limit),
-		"per-user limits of the management API, requests per minute: `list=N,create=N,revoke=N` (0: unlimited; a name left out keeps its default)")
+	fs.StringVar(&l.userRate, "user-rate-limit", formatUserRules(&d, true),
+		"per-user limits of the management API, requests per minute: `"+formatUserRules(&d, false)+"` (0: unlimited; a name left out keeps its default)")
 	fs.StringVar(&l.loginRate, "login-rate-limit", formatRule(d.LoginIP), "failed logins allowed per email and per client IP, as `N/PERIOD` (0: unlimited)")
 	fs.StringVar(&l.signupRate, "signup-rate-limit", formatRule(d.SignupIP), "signups allowed per client IP, as `N/PERIOD` (0: unlimited)")
 	fs.StringVar(&l.authFailure, "auth-failure-rate-limit", formatRule(d.AuthFailureIP), "failed API-key authentications allowed per client IP, as `N/PERIOD` (0: unlimited)")
@@ -47,19 +73,17 @@ func (l *limitFlags) rules() (ratelimit.Rules, error) {
 	for tier, n := range plans {
 		r.Plans[tier] = ratelimit.PlanRule(tier, n)
 	}
-	users, err := parseList(l.userRate, func(name string) bool { return name == "list" || name == "create" || name == "revoke" })
+	byName := map[string]*ratelimit.Rule{}
+	for _, u := range userRules(&r) {
+		byName[u.name] = u.rule
+	}
+	users, err := parseList(l.userRate, func(name string) bool { return byName[name] != nil })
 	if err != nil {
-		return r, usagef("--user-rate-limit (POME_USER_RATE_LIMIT): %v; want e.g. list=100,create=10,revoke=50", err)
+		d := ratelimit.DefaultRules()
+		return r, usagef("--user-rate-limit (POME_USER_RATE_LIMIT): %v; want e.g. %s", err, formatUserRules(&d, true))
 	}
 	for name, n := range users {
-		switch name {
-		case "list":
-			r.ListKeys.Limit = n
-		case "create":
-			r.CreateKey.Limit = n
-		case "revoke":
-			r.RevokeKey.Limit = n
-		}
+		byName[name].Limit = n
 	}
 	for _, f := range []struct {
 		flag, env, value string

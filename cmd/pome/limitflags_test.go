@@ -28,6 +28,7 @@ func TestServeLimitFlagErrors(t *testing.T) {
 		{"twice", nil, []string{"--key-rate-limit", "free=1,free=2"}, "given twice"},
 		{"from env", map[string]string{"POME_KEY_RATE_LIMIT": "pro:600"}, nil, "--key-rate-limit (POME_KEY_RATE_LIMIT)"},
 		{"user limit name", nil, []string{"--user-rate-limit", "delete=5"}, "--user-rate-limit"},
+		{"user limit value", nil, []string{"--user-rate-limit", "members=many"}, "--user-rate-limit"},
 		{"login without period", nil, []string{"--login-rate-limit", "10"}, "--login-rate-limit"},
 		{"login bad period", nil, []string{"--login-rate-limit", "10/soon"}, "--login-rate-limit"},
 		{"signup sub-second period", nil, []string{"--signup-rate-limit", "10/1ms"}, "--signup-rate-limit"},
@@ -52,7 +53,7 @@ func TestLimitFlagsRules(t *testing.T) {
 	l := limitFlags{}
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	l.register(fs)
-	if err := fs.Parse([]string{"--key-rate-limit", " free=60, pro=0 ,enterprise=6000", "--user-rate-limit", "create=3",
+	if err := fs.Parse([]string{"--key-rate-limit", " free=60, pro=0 ,enterprise=6000", "--user-rate-limit", "create=3,members=7,logout=0",
 		"--login-rate-limit", "5/10m", "--signup-rate-limit", "0", "--auth-failure-rate-limit", "30/30s"}); err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +73,8 @@ func TestLimitFlagsRules(t *testing.T) {
 		{"create", r.CreateKey, ratelimit.Rule{Name: "create_key", Limit: 3, Period: time.Minute}},
 		{"list (default)", r.ListKeys, d.ListKeys},
 		{"revoke (default)", r.RevokeKey, d.RevokeKey},
+		{"members", r.Members, ratelimit.Rule{Name: "manage_members", Limit: 7, Period: time.Minute}},
+		{"logout (0: unlimited)", r.Logout, ratelimit.Rule{Name: "logout", Period: time.Minute}},
 		{"login email", r.LoginEmail, ratelimit.Rule{Name: "login_email", Limit: 5, Period: 10 * time.Minute}},
 		{"login ip", r.LoginIP, ratelimit.Rule{Name: "login_ip", Limit: 5, Period: 10 * time.Minute}},
 		{"signup off", r.SignupIP, ratelimit.Rule{Name: "signup_ip"}},

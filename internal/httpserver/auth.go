@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/pomehq/pome"
@@ -85,10 +86,8 @@ func (a *sessionAPI) signedIn(w http.ResponseWriter, r *http.Request, in account
 // logout answers POST /api/auth/logout: the session is deleted and its
 // cookie expired. Without a session it succeeds all the same.
 func (a *sessionAPI) logout(w http.ResponseWriter, r *http.Request) error {
-	if token := a.sess.token(r); token != "" {
-		if err := a.accounts.Logout(r.Context(), token); err != nil {
-			return err
-		}
+	if err := endSession(r, w.Header(), a.sess, a.lim); err != nil {
+		return err
 	}
 	a.sess.clear(w)
 	// The browser drops every cookie and stored datum of this origin.
@@ -97,6 +96,29 @@ func (a *sessionAPI) logout(w http.ResponseWriter, r *http.Request) error {
 	w.Header()["Clear-Site-Data"] = clearSiteData
 	httpapi.WriteJSON(w, http.StatusOK, client.Success{Success: true})
 	return nil
+}
+
+// endSession ends the request's session, if it has a valid one, under its
+// user's logout quota: every logout writes to the append-only audit log.
+// The response carries the quota's headers; a refusal (429) ends nothing, so
+// that the logout can be retried with the cookie.
+func endSession(r *http.Request, h http.Header, sess sessions, lim *limits) error {
+	token := sess.token(r)
+	if token == "" {
+		return nil
+	}
+	u, err := sess.user(r)
+	if errors.Is(err, pome.ErrUnauthorized) {
+		return nil // no session to end (a timed-out one is cleaned up without an event)
+	}
+	if err != nil {
+		return err
+	}
+	// A logout concerns a user, not a team: so does the record of a refusal.
+	if err := lim.takeMember(r.Context(), h, pome.Member{User: u}, lim.rules.Logout); err != nil {
+		return err
+	}
+	return sess.accounts.Logout(r.Context(), token)
 }
 
 // session answers GET /api/session: the user, their teams with roles, and

@@ -232,11 +232,9 @@ func (d *dashboard) handleAuthPage(name, title string) http.Handler {
 // ends, the browser drops the cookie, and the sign-in page follows.
 func (d *dashboard) handleSignOut() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token := d.sess.token(r); token != "" {
-			if err := d.accounts.Logout(r.Context(), token); err != nil {
-				d.fail(w, r, nil, err)
-				return
-			}
+		if err := endSession(r, w.Header(), d.sess, d.lim); err != nil {
+			d.fail(w, r, nil, err)
+			return
 		}
 		d.sess.clear(w)
 		w.Header()["Clear-Site-Data"] = clearSiteData

@@ -106,6 +106,11 @@ func TestManagementRateLimits(t *testing.T) {
 		{rules.RevokeKey, "DELETE", func(s *pometest.Server, c *http.Client) string {
 			return "/api/keys/" + s.CreateKeyWith(t, c, `{"name":"r"}`).ID
 		}, "", 200},
+		// The role a member has already: served, and changes nothing.
+		{rules.Members, "PATCH", func(s *pometest.Server, c *http.Client) string {
+			s.Signup(t, "carol@example.com")
+			return "/api/team/members/" + s.AddMember(t, c, "carol@example.com", pome.RoleDeveloper)
+		}, `{"role":"developer"}`, 200},
 	} {
 		t.Run(c.rule.Name, func(t *testing.T) {
 			s := pometest.NewServer(t)
@@ -393,6 +398,95 @@ func TestLoginLockout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Member changes and logouts write to the append-only audit log, so each has
+// a per-user limit: over it the answer is 429 with Retry-After, and the
+// refused request changes and records nothing (but the one rate_limit.exceeded
+// event a minute). POST, PATCH and DELETE of members share one quota; the
+// dashboard's sign-out shares the logout quota.
+func TestMemberChangesAndLogoutLimited(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) { r.Members.Limit, r.Logout.Limit = 3, 2 }))
+	alice := s.Signup(t, "alice@example.com")
+	s.Signup(t, "bob@example.com")
+	s.Signup(t, "carol@example.com")
+	team := s.Session(t, alice).Teams[0].ID
+	count := func(evs []pome.AuditEvent, action string) (n int) {
+		for _, e := range evs {
+			if e.Action == action {
+				n++
+			}
+		}
+		return n
+	}
+
+	t.Run("members", func(t *testing.T) {
+		s.Clock.Advance(time.Hour)
+		bob := s.AddMember(t, alice, "bob@example.com", pome.RoleDeveloper) // 1
+		for i, role := range []string{"viewer", "developer"} {              // 2, 3
+			if r := s.Do(t, alice, "PATCH", "/api/team/members/"+bob, nil, `{"role":"`+role+`"}`); r.Status != http.StatusOK {
+				t.Fatalf("PATCH #%d = %d %s", i+1, r.Status, r.Body)
+			}
+		}
+		before := s.Audit(t, team)
+		for _, c := range []struct{ method, path, body string }{
+			{"PATCH", "/api/team/members/" + bob, `{"role":"viewer"}`},
+			{"DELETE", "/api/team/members/" + bob, ""},
+			{"POST", "/api/team/members", `{"email":"carol@example.com","role":"viewer"}`},
+		} {
+			r := s.Do(t, alice, c.method, c.path, nil, c.body)
+			if r.Status != http.StatusTooManyRequests {
+				t.Fatalf("%s %s over the limit = %d %s, want 429", c.method, c.path, r.Status, r.Body)
+			}
+			checkLimited(t, c.method+" over the limit", r, s.Rules.Members, 0)
+		}
+		after := s.Audit(t, team)
+		if len(after) != len(before)+1 || after[0].Action != pome.AuditRateLimited {
+			t.Errorf("audit events after 3 refusals: %v, want only one rate_limit.exceeded more than %v", evActions(after), evActions(before))
+		}
+		if members := decode[struct {
+			Total int `json:"total"`
+		}](t, s.Do(t, alice, "GET", "/api/team/members", nil, "")); members.Total != 2 {
+			t.Errorf("members after the refusals = %d, want 2 (alice, bob)", members.Total)
+		}
+	})
+
+	t.Run("logout", func(t *testing.T) {
+		s.Clock.Advance(time.Hour)
+		sessions := []*http.Client{s.Login(t, "carol@example.com"), s.Login(t, "carol@example.com"), s.Login(t, "carol@example.com")}
+		for i, c := range sessions[:2] {
+			r := s.Do(t, c, "POST", "/api/auth/logout", nil, "")
+			if r.Status != http.StatusOK {
+				t.Fatalf("logout #%d = %d %s", i+1, r.Status, r.Body)
+			}
+			checkLimited(t, "logout", r, s.Rules.Logout, 1-i)
+		}
+		r := s.Do(t, sessions[2], "POST", "/api/auth/logout", nil, "")
+		if r.Status != http.StatusTooManyRequests {
+			t.Fatalf("third logout = %d %s, want 429", r.Status, r.Body)
+		}
+		checkLimited(t, "logout over the limit", r, s.Rules.Logout, 0)
+		if got := r.Header.Values("Set-Cookie"); len(got) != 0 {
+			t.Errorf("refused logout Set-Cookie = %q, want none: the session stays, to be ended later", got)
+		}
+		s.Session(t, sessions[2]) // still signed in
+		// The dashboard's sign-out spends the same quota.
+		if p := getPage(t, s, sessions[2], "POST", "/signout", nil, ""); p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" {
+			t.Errorf("POST /signout over the limit = %d, Retry-After %q; want 429 with Retry-After", p.Status, p.Header.Get("Retry-After"))
+		}
+		evs := s.Audit(t, "")
+		if n := count(evs, pome.AuditLogout); n != 2 {
+			t.Errorf("auth.logout events = %d, want 2: refused logouts record none", n)
+		}
+		if n := count(evs, pome.AuditRateLimited); n != 1 {
+			t.Errorf("rate_limit.exceeded events without a team = %d, want 1", n)
+		}
+		s.Clock.Advance(s.Rules.Logout.Period)
+		if r := s.Do(t, sessions[2], "POST", "/api/auth/logout", nil, ""); r.Status != http.StatusOK {
+			t.Errorf("logout once the quota refilled = %d, want 200", r.Status)
+		}
+	})
 }
 
 // failingAudit is a store whose audit log cannot be written.

@@ -38,6 +38,8 @@ func routeTable(cfg Config) []route {
 		// Management API, authenticated by session.
 		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, api.handle(api.signup))},
 		{session, "POST /api/auth/login", api.handle(api.login)},
+		// Logout spends the per-user logout quota itself (endSession): a
+		// request without a valid session ends nothing and counts for no one.
 		{session, "POST /api/auth/logout", api.handle(api.logout)},
 		{session, "GET /api/session", api.handle(api.session)},
 		{session, "GET /api/keys", lim.perMember(cfg.Rules.ListKeys, sess, api.handle(api.listKeys))},
@@ -51,9 +53,10 @@ func routeTable(cfg Config) []route {
 		// A roll mints a key: it spends the create-key quota.
 		{session, "POST /api/keys/{id}/roll", lim.perMember(cfg.Rules.CreateKey, sess, api.handle(api.rollKey))},
 		{session, "GET /api/team/members", api.handle(api.listMembers)},
-		{session, "POST /api/team/members", api.handle(api.addMember)},
-		{session, "PATCH /api/team/members/{user_id}", api.handle(api.setMemberRole)},
-		{session, "DELETE /api/team/members/{user_id}", api.handle(api.removeMember)},
+		// Every member change writes to the append-only audit log: one quota.
+		{session, "POST /api/team/members", lim.perMember(cfg.Rules.Members, sess, api.handle(api.addMember))},
+		{session, "PATCH /api/team/members/{user_id}", lim.perMember(cfg.Rules.Members, sess, api.handle(api.setMemberRole))},
+		{session, "DELETE /api/team/members/{user_id}", lim.perMember(cfg.Rules.Members, sess, api.handle(api.removeMember))},
 		{session, "GET /api/audit", api.handle(api.audit)},
 
 		// The dashboard (pages.go): pages that read, with the API above for

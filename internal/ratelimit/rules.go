@@ -4,8 +4,10 @@ import "time"
 
 // Rules are the limits of docs/api.md, as one deployment sets them.
 type Rules struct {
-	// Per signed-in user, on the management API.
-	ListKeys, CreateKey, RevokeKey Rule
+	// Per signed-in user, on the management API. Members counts member
+	// changes (add, role, remove) and Logout the logouts, each of which
+	// writes to the append-only audit log.
+	ListKeys, CreateKey, RevokeKey, Members, Logout Rule
 	// Plans is the per-key limit of the public API by team plan tier; a
 	// tier without a rule (or with Limit 0) is unlimited.
 	Plans map[string]Rule
@@ -25,6 +27,8 @@ const (
 	DefaultListKeys      = 100 // per minute
 	DefaultCreateKey     = 10  // per minute
 	DefaultRevokeKey     = 50  // per minute
+	DefaultMembers       = 30  // per minute
+	DefaultLogout        = 30  // per minute
 	DefaultLoginFailures = 10  // per 15 minutes
 	DefaultSignups       = 60  // per hour
 	DefaultAuthFailures  = 100 // per minute
@@ -36,6 +40,8 @@ func DefaultRules() Rules {
 		ListKeys:      Rule{Name: "list_keys", Limit: DefaultListKeys, Period: time.Minute},
 		CreateKey:     Rule{Name: "create_key", Limit: DefaultCreateKey, Period: time.Minute},
 		RevokeKey:     Rule{Name: "revoke_key", Limit: DefaultRevokeKey, Period: time.Minute},
+		Members:       Rule{Name: "manage_members", Limit: DefaultMembers, Period: time.Minute},
+		Logout:        Rule{Name: "logout", Limit: DefaultLogout, Period: time.Minute},
 		Plans:         map[string]Rule{},
 		LoginEmail:    Rule{Name: "login_email", Limit: DefaultLoginFailures, Period: 15 * time.Minute},
 		LoginIP:       Rule{Name: "login_ip", Limit: DefaultLoginFailures, Period: 15 * time.Minute},

@@ -17,8 +17,9 @@ import (
 // address (proxies: TrustedProxies.ClientAddr), method, path, route, status,
 // latency and bytes. Never the query string, headers, cookies or body, where
 // keys, passwords and tokens travel. A path that matched no route, or a route
-// with a wildcard ({id}), is masked where it looks like a key: a key pasted
-// in place of an id must not reach the log. A nil w writes no access log.
+// with a wildcard ({id}), is masked where it looks like a key or another
+// token (redact.Path): a key or session token pasted in place of an id must
+// not reach the log. A nil w writes no access log.
 //
 // The line is JSON in the shape slog's JSON handler gives a record (time,
 // level, msg, then the fields), so that it reads as one stream with the
@@ -39,7 +40,7 @@ func accessLog(w io.Writer, proxies httpapi.TrustedProxies) func(http.Handler) h
 			// A pattern ending in "/" (the fallback, a gateway prefix)
 			// takes any path below it.
 			if r.Pattern == "" || strings.HasSuffix(r.Pattern, "/") || strings.IndexByte(r.Pattern, '{') >= 0 {
-				path = pome.KeyPattern.ReplaceAllString(path, "[REDACTED]")
+				path = redact.Path(pome.KeyPattern.ReplaceAllString(path, redact.PathMask))
 			}
 			end := rec.end() // sets rec.elapsed when the metrics did not
 			bp := lineBufs.Get().(*[]byte)

@@ -191,9 +191,11 @@ func TestAccessLog(t *testing.T) {
 	s := pometest.NewServer(t, pometest.WithAccessLog(logs))
 	c := s.Signup(t, "alice@example.com")
 	key := s.CreateKey(t, c, "ci")
+	session := cookieValue(t, s, c) // a real session token, pasted into paths
 	logs.Reset()
 
-	for _, path := range []string{"/v1/me?api_key=" + key, "/v1/" + key} {
+	paths := []string{"/v1/me?api_key=" + key, "/v1/" + key, "/v1/" + session, "/api/keys/" + session, "/api/keys/" + key + "/usage"}
+	for _, path := range paths {
 		req := httptest.NewRequest("GET", path, nil)
 		req.Header.Set("X-API-KEY", key)
 		req.Header.Set("Cookie", "pome_session=sessionsecret")
@@ -202,10 +204,10 @@ func TestAccessLog(t *testing.T) {
 		s.Handler.ServeHTTP(rec, req)
 	}
 	out := logs.String()
-	if n := strings.Count(out, "\n"); n != 2 {
-		t.Errorf("log has %d lines for 2 requests, want 2:\n%s", n, out)
+	if n := strings.Count(out, "\n"); n != len(paths) {
+		t.Errorf("log has %d lines for %d requests, want %d:\n%s", n, len(paths), len(paths), out)
 	}
-	for _, bad := range []string{key, key[4:], "sessionsecret", "api_key="} {
+	for _, bad := range []string{key, key[4:], session, "sessionsecret", "api_key="} {
 		if strings.Contains(out, bad) {
 			t.Errorf("log contains %q:\n%s", bad, out)
 		}

@@ -201,3 +201,87 @@ func secretKey(key string) bool {
 	}
 	return false
 }
+
+// PathMask replaces a path segment Path takes for a secret.
+const PathMask = "[REDACTED]"
+
+// Path returns path with each segment that looks like a secret replaced by
+// PathMask: a token of 20 or more base64url characters mixing upper case,
+// lower case and digits (a session token; a password manager's password),
+// or of 32 or more hexadecimal digits (a digest, a hex token). Ids stay
+// visible, as they are no secret and an operator looks for them: a lowercase
+// prefix, an underscore and up to 20 base62 characters (key_…, usr_…,
+// req_…). Keys are masked by String. No route of Pome has such a segment of
+// its own, so only what a client put there is masked. It does not allocate
+// unless it masks: TestPathAllocs.
+func Path(path string) string {
+	var b []byte // nil until a segment is masked
+	start := 0
+	for i := 0; i <= len(path); i++ {
+		if i < len(path) && path[i] != '/' {
+			continue
+		}
+		seg := path[start:i]
+		switch {
+		case secretSegment(seg):
+			if b == nil {
+				b = append(make([]byte, 0, len(path)), path[:start]...)
+			}
+			b = append(b, PathMask...)
+		case b != nil:
+			b = append(b, seg...)
+		}
+		if b != nil && i < len(path) {
+			b = append(b, '/')
+		}
+		start = i + 1
+	}
+	if b == nil {
+		return path
+	}
+	return string(b)
+}
+
+// secretSegment reports whether one segment of a path looks like a secret
+// (Path).
+func secretSegment(s string) bool {
+	if len(s) < 20 || isID(s) {
+		return false
+	}
+	upper, lower, digit, hex := false, false, false, true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z':
+			upper, hex = true, hex && c <= 'F'
+		case 'a' <= c && c <= 'z':
+			lower, hex = true, hex && c <= 'f'
+		case '0' <= c && c <= '9':
+			digit = true
+		case c == '-' || c == '_' || c == '+' || c == '=':
+			hex = false
+		default:
+			return false // not a token: words with dots or spaces, a date
+		}
+	}
+	return upper && lower && digit || hex && len(s) >= 32 && digit && (upper || lower)
+}
+
+// isID reports whether s has the shape of an id: a lowercase prefix of 1
+// to 8 letters, an underscore and 1 to 20 base62 characters.
+func isID(s string) bool {
+	us := strings.IndexByte(s, '_')
+	if us < 1 || us > 8 || len(s)-us-1 > 20 {
+		return false
+	}
+	for i := 0; i < us; i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	for i := us + 1; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return len(s) > us+1
+}

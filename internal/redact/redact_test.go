@@ -182,3 +182,43 @@ func TestHandlerEnabled(t *testing.T) {
 		t.Error("Enabled(Error) = false under a Warn handler, want true")
 	}
 }
+
+// TestPath protects what the access log shows of a path: a segment shaped
+// like a token is masked, and ids, words and dates stay.
+func TestPath(t *testing.T) {
+	t.Parallel()
+	session := pome.NewSessionToken()
+	hex := "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	for _, tt := range []struct{ in, want string }{
+		{"/v1/me", "/v1/me"},
+		{"/", "/"},
+		{"", ""},
+		{"/v1/" + session, "/v1/" + redact.PathMask},
+		{"/api/keys/" + session + "/usage", "/api/keys/" + redact.PathMask + "/usage"},
+		{"/" + session + "/" + session + "/", "/" + redact.PathMask + "/" + redact.PathMask + "/"},
+		{"/x/Tr0ub4dor-and-3-Horses", "/x/" + redact.PathMask}, // a password, mixed
+		{"/blobs/" + hex, "/blobs/" + redact.PathMask},
+		{"/blobs/" + strings.ToUpper(hex), "/blobs/" + redact.PathMask},
+		{"/api/keys/key_X5FQfLSUBaHoJ77k", "/api/keys/key_X5FQfLSUBaHoJ77k"},
+		{"/api/team/members/usr_F45NgIX8Go5M82MA", "/api/team/members/usr_F45NgIX8Go5M82MA"},
+		{"/x/req_wNh1aNpqRXTGy9bJyjyg", "/x/req_wNh1aNpqRXTGy9bJyjyg"},
+		{"/orders/a-very-long-human-readable-slug", "/orders/a-very-long-human-readable-slug"},
+		{"/files/QuarterlyReport2024Final.pdf", "/files/QuarterlyReport2024Final.pdf"},
+		{"/events/2026-11-23T10:00:00Z", "/events/2026-11-23T10:00:00Z"},
+		{"/uuid/550e8400-e29b-41d4-a716-446655440000", "/uuid/550e8400-e29b-41d4-a716-446655440000"},
+		{"/short/Ab1", "/short/Ab1"},
+	} {
+		if got := redact.Path(tt.in); got != tt.want {
+			t.Errorf("Path(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Path does not allocate when it masks nothing: the access log calls it on
+// every request to a route with a wildcard.
+func TestPathAllocs(t *testing.T) {
+	path := "/api/keys/key_X5FQfLSUBaHoJ77k/usage"
+	if n := testing.AllocsPerRun(100, func() { redact.Path(path) }); n != 0 {
+		t.Errorf("Path(%q) allocates %.0f times, want 0", path, n)
+	}
+}

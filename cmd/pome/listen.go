@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/pomehq/pome/internal/httpserver"
 )
 
 // httpServers are the HTTP servers of one `pome serve`: the main one, and
@@ -67,7 +69,9 @@ func (s *httpServers) serve(ctx context.Context) error {
 				// ServeTLS, not a tls.Listener: it offers HTTP/2 (h2) in ALPN.
 				served <- b.srv.ServeTLS(b.ln, "", "")
 			} else {
-				served <- b.srv.Serve(b.ln)
+				// Plaintext is where a proxy framing requests its own way
+				// can sit in front (httpserver.GuardFraming).
+				served <- b.srv.Serve(httpserver.GuardFraming(b.srv, b.ln))
 			}
 		}()
 	}

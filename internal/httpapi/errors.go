@@ -17,6 +17,9 @@ var (
 	ErrMethodNotAllowed     = &pome.Error{Kind: pome.Invalid, Code: "method_not_allowed", Message: "Method not allowed"}
 	ErrRouteNotFound        = &pome.Error{Kind: pome.NotFound, Code: "route_not_found", Message: "No such route"}
 	ErrCrossOrigin          = &pome.Error{Kind: pome.Forbidden, Code: "cross_origin_request", Message: "Cross-origin request refused"}
+	// ErrConflictingFraming refuses a request with both Content-Length and
+	// Transfer-Encoding (RFC 9112 §6.1): its framing is ambiguous.
+	ErrConflictingFraming = &pome.Error{Kind: pome.Invalid, Code: "conflicting_framing", Message: "A request may not carry both Content-Length and Transfer-Encoding"}
 	// Gateway mode: the upstream could not be reached or answered garbage,
 	// or did not answer in time. A server-side error the caller cannot
 	// fix, so the api_error type, with the code saying where.

@@ -1,12 +1,10 @@
 package httpserver_test
 
 import (
-	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -244,16 +242,7 @@ func snapshot(t *testing.T, s *pometest.Server, users ...*http.Client) string {
 // sendRaw writes raw to addr over a new TCP connection and reads one response.
 func sendRaw(t *testing.T, addr, raw string) (int, http.Header, []byte) {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(conn, raw); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	resp, err := http.ReadResponse(writeRaw(t, addr, raw), nil)
 	if err != nil {
 		t.Fatalf("read response: %v", err)
 	}

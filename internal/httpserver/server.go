@@ -114,6 +114,7 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	// recovery happens inside them.
 	var h http.Handler = mux
 	h = recoverPanics(cfg.Log)(h)
+	h = refuseConflictingFraming(cfg.Log)(h)
 	h = m.middleware(h)
 	h = accessLog(cfg.AccessLog, cfg.Proxies)(h)
 	h = apiHeaders(h)

@@ -217,7 +217,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	// Every exchange over HTTP is checked against openapi/openapi.yaml
 	// (contract.go); Handler itself stays unchecked, for benchmarks.
 	s.contract = newExchanges(t, cfg.gateway)
-	s.HTTP = httptest.NewServer(s.contract.wrap(s.Handler))
+	s.HTTP = httptest.NewUnstartedServer(s.contract.wrap(s.Handler))
+	s.HTTP.Listener = httpserver.GuardFraming(s.HTTP.Config, s.HTTP.Listener) // as `pome serve` listens
+	s.HTTP.Start()
 	t.Cleanup(s.contract.reportUnclaimed) // after Close: every check is over
 	t.Cleanup(s.HTTP.Close)
 	s.URL = s.HTTP.URL

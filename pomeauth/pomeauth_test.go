@@ -276,7 +276,7 @@ func TestMiddlewarePostgres(t *testing.T) {
 // The remote middleware, through a real Pome server's verify endpoint.
 func TestMiddlewareRemote(t *testing.T) {
 	pomeSrv := pometest.NewServer(t)
-	token, err := pomeSrv.ServiceTokens.Create(t.Context(), "orders-service")
+	token, err := pomeSrv.ServiceTokens.Create(t.Context(), "orders-service", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,10 +72,21 @@ func TestServeGatewayAndServiceTokens(t *testing.T) {
 			t.Errorf("verify with a new service token = %d, want 200", got)
 		}
 	})
+	t.Run("scopes", func(t *testing.T) {
+		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "create", "provisioning", "--scope", "keys:read,keys:write", "--scope", "teams:read")
+		if r.code != 0 || !strings.Contains(r.stderr, "scopes keys:read keys:write teams:read") {
+			t.Fatalf("service-token create --scope: exit %d, stderr %q; want the scopes named", r.code, r.stderr)
+		}
+		r = runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "create", "x", "--scope", "keys:admin")
+		if r.code != 2 || !strings.Contains(r.stderr, `--scope: Unknown scope "keys:admin"`) {
+			t.Errorf("service-token create --scope keys:admin: exit %d, stderr %q; want 2 naming the scope", r.code, r.stderr)
+		}
+	})
 	t.Run("list", func(t *testing.T) {
 		r := runCLI(t, nil, "", "admin", "--data-dir", dir, "service-token", "list")
-		if r.code != 0 || !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "billing") || !strings.Contains(r.stdout, "active") {
-			t.Errorf("service-token list: exit %d, stdout %q; want %s billing active", r.code, r.stdout, id)
+		if r.code != 0 || !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "billing") || !strings.Contains(r.stdout, "active") ||
+			!strings.Contains(r.stdout, "keys:verify") || !strings.Contains(r.stdout, "keys:read keys:write teams:read") {
+			t.Errorf("service-token list: exit %d, stdout %q; want %s billing keys:verify active, and provisioning's scopes", r.code, r.stdout, id)
 		}
 		if strings.Contains(r.stdout, token) {
 			t.Errorf("service-token list shows the plaintext token")

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,28 +54,15 @@ At a terminal it asks first; without one it needs --yes.`,
 		},
 	}
 	registerYes(revoke, &yes)
-	return a.group("service-token <command>", "create, list and revoke the service tokens of the verify endpoint",
-		`Manages the service tokens that backends send (Authorization: Bearer
-pst_...) to POST /v1/keys/verify. A token is shown once, at creation; only
-its digest is stored. Creations and revocations are in the audit log, by
-the system actor. See docs/protect.md.`,
+	return a.group("service-token <command>", "create, list and revoke the service tokens of platforms' backends",
+		`Manages the service tokens that a platform's backends send
+(Authorization: Bearer pst_...) to Pome's API: to POST /v1/keys/verify, and
+to the platform API within their scopes. A token is shown once, at
+creation; only its digest is stored. Creations and revocations are in the
+audit log, by the system actor. See docs/api.md.`,
 		`  TOKEN=$(pome admin service-token create billing-service)
   pome admin service-token revoke stk_1a2B3c4D5e6F7g8H --yes`,
-		&cobra.Command{
-			Use:     "create NAME",
-			Short:   "make a token for POST /v1/keys/verify (shown once, on stdout)",
-			Example: "  TOKEN=$(pome admin service-token create billing-service)",
-			Args:    exactArgs("NAME"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return with(cmd, func(tokens *servicetoken.Service) error {
-					c, err := tokens.Create(cmd.Context(), args[0])
-					if err != nil {
-						return err
-					}
-					return a.showKeyOnce("token", fmt.Sprintf("Created service token %s (%s).", c.Token.ID, printable(c.Token.Name)), c.Plaintext)
-				})
-			},
-		},
+		a.serviceTokenCreateCmd(with),
 		&cobra.Command{
 			Use:     "list",
 			Aliases: []string{"ls"},
@@ -91,14 +79,14 @@ the system actor. See docs/protect.md.`,
 						_, err := fmt.Fprintln(a.stdout, "No service tokens.")
 						return err
 					}
-					t := newTable(column{title: "ID"}, column{title: "NAME", truncate: true}, column{title: "PREFIX", drop: 1},
-						column{title: "CREATED", drop: 2}, column{title: "STATUS"})
+					t := newTable(column{title: "ID"}, column{title: "NAME", truncate: true}, column{title: "SCOPES", truncate: true},
+						column{title: "PREFIX", drop: 1}, column{title: "CREATED", drop: 2}, column{title: "STATUS"})
 					for _, tok := range list {
 						status := "active"
 						if tok.RevokedAt != nil {
 							status = "revoked " + timeCell(*tok.RevokedAt)
 						}
-						t.add(tok.ID, tok.Name, tok.Prefix, timeCell(tok.CreatedAt), status)
+						t.add(tok.ID, tok.Name, pome.JoinScopes(tok.Scopes), tok.Prefix, timeCell(tok.CreatedAt), status)
 					}
 					return t.write(newOutput(a.stdout, a.getenv), false)
 				})
@@ -106,4 +94,48 @@ the system actor. See docs/protect.md.`,
 		},
 		revoke,
 	)
+}
+
+// serviceTokenCreateCmd is `pome admin service-token create`.
+func (a *app) serviceTokenCreateCmd(with func(*cobra.Command, func(*servicetoken.Service) error) error) *cobra.Command {
+	var scopes []string
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "make a service token (shown once, on stdout)",
+		Long: `Makes a service token named NAME and prints it once. --scope says what it
+may do (repeatable, or comma-separated); without it, verify keys
+(keys:verify) and nothing else. "all" grants every scope, later ones too.`,
+		Example: `  TOKEN=$(pome admin service-token create billing-service)
+  pome admin service-token create provisioning --scope keys:read,keys:write,teams:write`,
+		Args: exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := pome.ParseScopes(scopes); err != nil {
+				return usagef("--scope: %s", pome.AsError(err).Message)
+			}
+			return with(cmd, func(tokens *servicetoken.Service) error {
+				c, err := tokens.Create(cmd.Context(), args[0], scopes)
+				if err != nil {
+					return err
+				}
+				return a.showKeyOnce("token", fmt.Sprintf("Created service token %s (%s), scopes %s.",
+					c.Token.ID, printable(c.Token.Name), pome.JoinScopes(c.Token.Scopes)), c.Plaintext)
+			})
+		},
+	}
+	cmd.Flags().StringSliceVar(&scopes, "scope", nil, "what the token may do (repeatable): `SCOPE` is one of "+scopeNames())
+	cmd.RegisterFlagCompletionFunc("scope", cobra.FixedCompletions(scopeCompletions(), cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// scopeNames is every scope, comma-separated, for help.
+func scopeNames() string {
+	return strings.Join(scopeCompletions(), ", ")
+}
+
+func scopeCompletions() []cobra.Completion {
+	names := make([]cobra.Completion, len(pome.Scopes))
+	for i, s := range pome.Scopes {
+		names[i] = string(s)
+	}
+	return names
 }

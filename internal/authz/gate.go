@@ -133,11 +133,13 @@ func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 	return grant, nil
 }
 
-// AuthenticateService authenticates a service token, the credential of the
-// verify endpoint, under the same failure accounting as keys. The error is
-// pome.ErrInvalidServiceToken for a malformed, unknown or revoked token, or
-// the attempt's KeyErr.
-func (g *Gate) AuthenticateService(ctx context.Context, a Attempt) (pome.ServiceToken, Limit, error) {
+// AuthenticateService authenticates a service token, the platform's
+// credential, under the same failure accounting as keys, and checks that it
+// has scope. The error is pome.ErrInvalidServiceToken for a malformed,
+// unknown or revoked token, the attempt's KeyErr, or a
+// pome.InsufficientScope (after the accounting: a token that exists is no
+// guess).
+func (g *Gate) AuthenticateService(ctx context.Context, a Attempt, scope pome.Scope) (pome.ServiceToken, Limit, error) {
 	var (
 		st  pome.ServiceToken
 		lim Limit
@@ -151,7 +153,13 @@ func (g *Gate) AuthenticateService(ctx context.Context, a Attempt) (pome.Service
 	default:
 		st, err = g.tokens.Authenticate(ctx, a.Key, f.charge)
 	}
-	return st, lim, f.settle(err, &lim)
+	if err = f.settle(err, &lim); err != nil {
+		return pome.ServiceToken{}, lim, err
+	}
+	if !st.Allows(scope) {
+		return st, lim, pome.InsufficientScope(scope)
+	}
+	return st, lim, nil
 }
 
 // failureAccount charges the failed authentications of one attempt to the

@@ -51,7 +51,7 @@ func TestSurfacesAgree(t *testing.T) {
 			r.AuthFailureIP.Limit = failureLimit
 			r.CreateKey.Limit = 0 // the test makes more keys than a person would
 		}))
-	token, err := s.ServiceTokens.Create(t.Context(), "backend")
+	token, err := s.ServiceTokens.Create(t.Context(), "backend", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func handleVerify(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedPro
 	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		addr := proxies.ClientAddr(r)
 		token, tokenErr := serviceTokenFrom(r.Header)
-		_, lim, err := gate.AuthenticateService(r.Context(), authz.Attempt{Key: token, KeyErr: tokenErr, ClientIP: httpapi.LimitKey(addr)})
+		_, lim, err := gate.AuthenticateService(r.Context(), authz.Attempt{Key: token, KeyErr: tokenErr, ClientIP: httpapi.LimitKey(addr)}, pome.ScopeKeysVerify)
 		ratelimit.SetHeaders(w.Header(), lim.Rule, lim.Decision)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,9 +41,9 @@ type verifyBody struct {
 
 func bearer(token string) http.Header { return hdr("Authorization", "Bearer "+token) }
 
-func mustServiceToken(t *testing.T, s *pometest.Server, name string) servicetoken.Created {
+func mustServiceToken(t *testing.T, s *pometest.Server, name string, scopes ...string) servicetoken.Created {
 	t.Helper()
-	c, err := s.ServiceTokens.Create(t.Context(), name)
+	c, err := s.ServiceTokens.Create(t.Context(), name, scopes)
 	if err != nil {
 		t.Fatalf("ServiceTokens.Create(%q) = %v", name, err)
 	}
@@ -134,6 +135,37 @@ func TestVerifyCodes(t *testing.T) {
 				tc.check(t, b)
 			}
 		})
+	}
+}
+
+// A verify call needs a token with keys:verify (or all): any other token is
+// 403 insufficient_scope naming the scope, and no key is looked at.
+func TestVerifyScope(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	alice := s.Signup(t, "alice@example.com")
+	key := s.CreateKey(t, alice, "ci")
+	for _, c := range []struct {
+		scopes []string
+		status int
+	}{
+		{nil, http.StatusOK},
+		{[]string{"keys:verify"}, http.StatusOK},
+		{[]string{"all"}, http.StatusOK},
+		{[]string{"keys:read", "keys:write", "teams:read", "teams:write", "portal:write", "webhooks:write"}, http.StatusForbidden},
+	} {
+		token := mustServiceToken(t, s, "backend", c.scopes...).Plaintext
+		r := s.Do(t, nil, "POST", "/v1/keys/verify", bearer(token), `{"key":"`+key+`"}`)
+		if r.Status != c.status {
+			t.Errorf("verify with scopes %q = %d %s, want %d", c.scopes, r.Status, r.Body, c.status)
+			continue
+		}
+		if c.status == http.StatusForbidden {
+			e := checkErrorBody(t, "verify without keys:verify", r)
+			if e.Type != "permission_error" || e.Code != "insufficient_scope" || !strings.Contains(e.Message, "'keys:verify'") {
+				t.Errorf("verify with scopes %q = %+v, want permission_error insufficient_scope naming keys:verify", c.scopes, e)
+			}
+		}
 	}
 }
 

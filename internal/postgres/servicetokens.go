@@ -11,16 +11,18 @@ import (
 	"github.com/pomehq/pome"
 )
 
-const serviceTokenColumns = `id, name, prefix, digest, created_at, revoked_at`
+const serviceTokenColumns = `id, name, prefix, digest, scopes, created_at, revoked_at`
 
 // scanServiceToken reads serviceTokenColumns.
 func scanServiceToken(row pgx.Row) (pome.ServiceToken, error) {
 	var st pome.ServiceToken
 	var digest []byte
-	if err := row.Scan(&st.ID, &st.Name, &st.Prefix, &digest, &st.CreatedAt, &st.RevokedAt); err != nil {
+	var scopes string
+	if err := row.Scan(&st.ID, &st.Name, &st.Prefix, &digest, &scopes, &st.CreatedAt, &st.RevokedAt); err != nil {
 		return pome.ServiceToken{}, err
 	}
 	copy(st.Digest[:], digest)
+	st.Scopes = pome.SplitScopes(scopes)
 	st.CreatedAt = st.CreatedAt.UTC()
 	st.RevokedAt = utcPtr(st.RevokedAt)
 	return st, nil
@@ -32,8 +34,8 @@ func (db *DB) CreateServiceToken(ctx context.Context, st pome.ServiceToken, ev p
 	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO service_tokens (`+serviceTokenColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			st.ID, st.Name, st.Prefix, st.Digest[:], toTS(st.CreatedAt), toNullTS(st.RevokedAt)); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			st.ID, st.Name, st.Prefix, st.Digest[:], pome.JoinScopes(st.Scopes), toTS(st.CreatedAt), toNullTS(st.RevokedAt)); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, ev)

@@ -1,6 +1,5 @@
 // Package servicetoken issues, lists and revokes service tokens, the
-// credentials of backends that call POST /v1/keys/verify, and authenticates
-// them on that path.
+// credentials of platforms' backends, and authenticates them.
 package servicetoken
 
 import (
@@ -56,9 +55,10 @@ type Created struct {
 	Plaintext string
 }
 
-// Create mints a token named name, audited as done by the system actor (the
-// operator, through `pome admin`).
-func (s *Service) Create(ctx context.Context, name string) (Created, error) {
+// Create mints a token named name with scopes (pome.ParseScopes: none is
+// keys:verify), audited as done by the system actor (the operator, through
+// `pome admin`).
+func (s *Service) Create(ctx context.Context, name string, scopes []string) (Created, error) {
 	if name == "" {
 		return Created{}, pome.MissingParameter("name")
 	}
@@ -66,6 +66,10 @@ func (s *Service) Create(ctx context.Context, name string) (Created, error) {
 		return Created{}, pome.InvalidParameter("'name' must be 1 to %d characters", maxNameLen)
 	}
 	if err := pome.CheckText("name", name); err != nil {
+		return Created{}, err
+	}
+	granted, err := pome.ParseScopes(scopes)
+	if err != nil {
 		return Created{}, err
 	}
 	secret, err := pome.ServiceTokenFormat.Generate()
@@ -78,9 +82,10 @@ func (s *Service) Create(ctx context.Context, name string) (Created, error) {
 		Name:      name,
 		Prefix:    pome.ServiceTokenFormat.DisplayPrefix(secret),
 		Digest:    pome.DigestOf(secret),
+		Scopes:    granted,
 		CreatedAt: now,
 	}
-	ev := systemEvent(ctx, pome.AuditServiceTokenCreated, now, st.ID).With(map[string]any{"name": name})
+	ev := systemEvent(ctx, pome.AuditServiceTokenCreated, now, st.ID).With(map[string]any{"name": name, "scopes": granted})
 	if err := s.store.CreateServiceToken(ctx, st, ev); err != nil {
 		return Created{}, err
 	}

@@ -3,6 +3,7 @@ package servicetoken_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -36,7 +37,7 @@ func TestCachedTokenExpires(t *testing.T) {
 		db := pometest.NewStore(t)
 		store := &countingTokens{Store: db}
 		s := servicetoken.New(store, time.Now)
-		c, err := s.Create(t.Context(), "billing")
+		c, err := s.Create(t.Context(), "billing", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +70,7 @@ func TestAuthenticate(t *testing.T) {
 	clock := pometest.NewClock(pometest.Epoch)
 	store := &countingTokens{Store: pometest.NewStore(t)}
 	s := servicetoken.New(store, clock.Now)
-	c, err := s.Create(t.Context(), "billing")
+	c, err := s.Create(t.Context(), "billing", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,20 +124,41 @@ func TestAuthenticate(t *testing.T) {
 			t.Errorf("Authenticate(revoked) = %v, want ErrInvalidServiceToken", err)
 		}
 	})
+	t.Run("create gives the scopes asked, keys:verify when none", func(t *testing.T) {
+		for _, c := range []struct {
+			asked []string
+			want  []pome.Scope
+		}{
+			{nil, []pome.Scope{pome.ScopeKeysVerify}},
+			{[]string{"keys:read", "teams:write"}, []pome.Scope{pome.ScopeKeysRead, pome.ScopeTeamsWrite}},
+		} {
+			c2, err := s.Create(t.Context(), "scoped", c.asked)
+			if err != nil {
+				t.Fatalf("Create(scopes %q) = %v", c.asked, err)
+			}
+			got, err := s.Authenticate(t.Context(), c2.Plaintext, nil)
+			if err != nil || !slices.Equal(got.Scopes, c.want) {
+				t.Errorf("Create(scopes %q), authenticated: scopes %v, %v; want %v", c.asked, got.Scopes, err, c.want)
+			}
+		}
+		if _, err := s.Create(t.Context(), "scoped", []string{"keys:admin"}); pome.AsError(err).Code != "invalid_parameter" {
+			t.Errorf("Create(scope keys:admin) = %v, want invalid_parameter", err)
+		}
+	})
 	t.Run("create validates the name", func(t *testing.T) {
-		if _, err := s.Create(t.Context(), ""); !errors.Is(err, pome.MissingParameter("name")) {
+		if _, err := s.Create(t.Context(), "", nil); !errors.Is(err, pome.MissingParameter("name")) {
 			t.Errorf("Create(\"\") = %v, want missing_required_parameter", err)
 		}
 		long := make([]byte, 101)
 		for i := range long {
 			long[i] = 'a'
 		}
-		if _, err := s.Create(t.Context(), string(long)); pome.AsError(err).Code != "invalid_parameter" {
+		if _, err := s.Create(t.Context(), string(long), nil); pome.AsError(err).Code != "invalid_parameter" {
 			t.Errorf("Create(101 chars) = %v, want invalid_parameter", err)
 		}
 		// The text rule of every name (pome.CheckText).
 		for _, name := range []string{"bill\x1bing", "bill\u202eing", "bill\u200bing", "bill\xffing"} {
-			if _, err := s.Create(t.Context(), name); pome.AsError(err).Code != "invalid_parameter" {
+			if _, err := s.Create(t.Context(), name, nil); pome.AsError(err).Code != "invalid_parameter" {
 				t.Errorf("Create(%q) = %v, want invalid_parameter", name, err)
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/pomehq/pome"
 )
 
-const serviceTokenColumns = `id, name, prefix, digest, created_at, revoked_at`
+const serviceTokenColumns = `id, name, prefix, digest, scopes, created_at, revoked_at`
 
 // scanServiceToken reads serviceTokenColumns.
 func scanServiceToken(row scanner) (pome.ServiceToken, error) {
@@ -17,10 +17,12 @@ func scanServiceToken(row scanner) (pome.ServiceToken, error) {
 	var digest []byte
 	var created int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&st.ID, &st.Name, &st.Prefix, &digest, &created, &revoked); err != nil {
+	var scopes string
+	if err := row.Scan(&st.ID, &st.Name, &st.Prefix, &digest, &scopes, &created, &revoked); err != nil {
 		return pome.ServiceToken{}, err
 	}
 	copy(st.Digest[:], digest)
+	st.Scopes = pome.SplitScopes(scopes)
 	st.CreatedAt = fromMS(created)
 	st.RevokedAt = fromNullMS(revoked)
 	return st, nil
@@ -30,8 +32,8 @@ func scanServiceToken(row scanner) (pome.ServiceToken, error) {
 func (db *DB) CreateServiceToken(ctx context.Context, st pome.ServiceToken, ev pome.AuditEvent) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO service_tokens (`+serviceTokenColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			st.ID, st.Name, st.Prefix, st.Digest[:], toMS(st.CreatedAt), toNullMS(st.RevokedAt)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			st.ID, st.Name, st.Prefix, st.Digest[:], pome.JoinScopes(st.Scopes), toMS(st.CreatedAt), toNullMS(st.RevokedAt)); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, ev)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ func newServiceToken(name string, created time.Time) pome.ServiceToken {
 		Name:      name,
 		Prefix:    pome.ServiceTokenFormat.DisplayPrefix(secret),
 		Digest:    pome.DigestOf(secret),
+		Scopes:    []pome.Scope{pome.ScopeKeysRead, pome.ScopeKeysWrite},
 		CreatedAt: created,
 	}
 }
@@ -34,13 +36,13 @@ func mustServiceToken(t *testing.T, s pome.Store, name string, created time.Time
 }
 
 func fmtServiceToken(st pome.ServiceToken) string {
-	return fmt.Sprintf("{ID:%s Name:%q Prefix:%s Digest:%x Created:%s Revoked:%s}",
-		st.ID, st.Name, st.Prefix, st.Digest[:4], fmtTime(&st.CreatedAt), fmtTime(st.RevokedAt))
+	return fmt.Sprintf("{ID:%s Name:%q Prefix:%s Digest:%x Scopes:%v Created:%s Revoked:%s}",
+		st.ID, st.Name, st.Prefix, st.Digest[:4], st.Scopes, fmtTime(&st.CreatedAt), fmtTime(st.RevokedAt))
 }
 
 func sameServiceToken(a, b pome.ServiceToken) bool {
 	return a.ID == b.ID && a.Name == b.Name && a.Prefix == b.Prefix && a.Digest == b.Digest &&
-		sameTime(a.CreatedAt, b.CreatedAt) && sameTimePtr(a.RevokedAt, b.RevokedAt)
+		slices.Equal(a.Scopes, b.Scopes) && sameTime(a.CreatedAt, b.CreatedAt) && sameTimePtr(a.RevokedAt, b.RevokedAt)
 }
 
 // serviceTokenEvents returns the audit events about no team of action.

@@ -1,0 +1,43 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/storetest"
+	"github.com/pomehq/pome/internal/testenv"
+)
+
+// undoMigration returns the undo of a storetest migration check on the
+// schema of dsn: it closes the store, runs stmts (which drop what the
+// migration made), forgets version, and opens the schema again, migrating.
+func undoMigration(dsn, version string, stmts ...string) func(t *testing.T, s pome.Store) pome.Store {
+	return func(t *testing.T, s pome.Store) pome.Store {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		raw := mustConnect(t, dsn)
+		for _, q := range append(stmts, `DELETE FROM schema_migrations WHERE version = '`+version+`'`) {
+			if _, err := raw.Exec(t.Context(), q); err != nil {
+				t.Fatalf("undo %s: %s: %v", version, q, err)
+			}
+		}
+		return mustOpen(t, dsn)
+	}
+}
+
+// 0005 finds in the audit log who was issued the keys rolled before it.
+func TestIssuedToBackfill(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.FreshSchema(t)
+	storetest.RunIssuedToBackfill(t, mustOpen(t, dsn), undoMigration(dsn, "0005_key_issued_to",
+		`ALTER TABLE api_keys DROP COLUMN issued_to`)) // and its index
+}
+
+// 0006 gives the tokens made before it the scope they had: keys:verify.
+func TestScopesDefault(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.FreshSchema(t)
+	storetest.RunScopesDefault(t, mustOpen(t, dsn), undoMigration(dsn, "0006_service_token_scopes",
+		`ALTER TABLE service_tokens DROP COLUMN scopes`))
+}

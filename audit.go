@@ -18,6 +18,7 @@ const (
 	AuditMemberAdded       = "member.added"
 	AuditMemberRoleChanged = "member.role_changed"
 	AuditMemberRemoved     = "member.removed"
+	AuditTeamCreated       = "team.created"
 	AuditTeamBanned        = "team.banned"
 	AuditTeamUnbanned      = "team.unbanned"
 	AuditTeamPlanChanged   = "team.plan_changed"

@@ -31,6 +31,9 @@ type Team struct {
 	PlanTier  string
 	Status    string
 	CreatedAt time.Time
+	// ExternalID is the platform's own id of the team, unique when set;
+	// "" when none (a team made by a signup).
+	ExternalID string
 }
 
 // Membership is a user's role in one team.

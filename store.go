@@ -28,12 +28,20 @@ type Store interface {
 	// Memberships lists the teams of a user, oldest membership first: the
 	// first is the user's default team.
 	Memberships(ctx context.Context, userID string) ([]Membership, error)
-	// TeamBySlug finds a team; ErrTeamNotFound if none.
+	// CreateTeam stores a team with no member (the platform API's) and ev,
+	// in one transaction. A taken slug is ErrSlugTaken, a taken external
+	// id ErrExternalIDTaken.
+	CreateTeam(ctx context.Context, t Team, ev AuditEvent) error
+	// TeamByID, TeamBySlug and TeamByExternalID find a team;
+	// ErrTeamNotFound if none.
+	TeamByID(ctx context.Context, id string) (Team, error)
 	TeamBySlug(ctx context.Context, slug string) (Team, error)
-	// UpdateTeam sets a team's status and plan tier and appends a
-	// ChangeTeamUpdated entry to the change log and ev, in one transaction.
-	// ErrTeamNotFound if no team has the id.
-	UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time, ev AuditEvent) error
+	TeamByExternalID(ctx context.Context, externalID string) (Team, error)
+	// UpdateTeam sets the name (an empty one keeps the name), status and
+	// plan tier of the team t.ID and
+	// appends a ChangeTeamUpdated entry to the change log and ev, in one
+	// transaction. ErrTeamNotFound if no team has the id.
+	UpdateTeam(ctx context.Context, t Team, at time.Time, ev AuditEvent) error
 
 	// AddMember makes a user a member of a team with role, and appends ev.
 	// ErrAlreadyMember if they are one, ErrUserNotFound or ErrTeamNotFound

@@ -19,7 +19,7 @@ type Store interface {
 
 	// Teams and their members.
 	TeamBySlug(ctx context.Context, slug string) (pome.Team, error)
-	UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time, ev pome.AuditEvent) error
+	UpdateTeam(ctx context.Context, t pome.Team, at time.Time, ev pome.AuditEvent) error
 	AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error
 	Members(ctx context.Context, teamID string) ([]pome.TeamMember, error)
 	Member(ctx context.Context, teamID, userID string) (pome.TeamMember, error)

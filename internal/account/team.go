@@ -51,7 +51,7 @@ func (s *Service) operatorUpdate(ctx context.Context, slug string, change func(*
 	now := s.now().UTC().Truncate(time.Millisecond)
 	ev := pome.NewAuditEvent(ctx, action, now).On(t.ID, pome.TargetTeam, t.ID).With(details)
 	ev.ActorType = pome.ActorSystem
-	if err := s.store.UpdateTeam(ctx, t.ID, t.Status, t.PlanTier, now, ev); err != nil {
+	if err := s.store.UpdateTeam(ctx, t, now, ev); err != nil {
 		return pome.Team{}, err
 	}
 	return t, nil

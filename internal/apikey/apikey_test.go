@@ -263,7 +263,7 @@ func TestFollowAppliesChangeLog(t *testing.T) {
 			}
 		}
 		now := f.clock.Now()
-		if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanPro, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
+		if err := f.store.UpdateTeam(t.Context(), pome.Team{ID: m.Team.ID, Status: pome.TeamBanned, PlanTier: pome.PlanPro}, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.store.RevokeKey(t.Context(), m.Team.ID, revokedElsewhere.Key.ID, now, pometest.Event(pome.AuditKeyRevoked)); err != nil {
@@ -273,7 +273,7 @@ func TestFollowAppliesChangeLog(t *testing.T) {
 		if _, err := f.verifier.Verify(t.Context(), c.Plaintext); !errors.Is(err, pome.ErrTeamBanned) {
 			t.Fatalf("Verify(key of a team banned elsewhere) one poll later = %v, want team_banned", err)
 		}
-		if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamActive, pome.PlanPro, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
+		if err := f.store.UpdateTeam(t.Context(), pome.Team{ID: m.Team.ID, Status: pome.TeamActive, PlanTier: pome.PlanPro}, now, pometest.Event(pome.AuditTeamBanned)); err != nil {
 			t.Fatal(err)
 		}
 		elapse(followEvery)
@@ -295,7 +295,7 @@ func TestVerifierTTL(t *testing.T) {
 	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.UpdateTeam(t.Context(), m.Team.ID, pome.TeamBanned, pome.PlanFree, f.clock.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
+	if err := f.store.UpdateTeam(t.Context(), pome.Team{ID: m.Team.ID, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, f.clock.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.verifier.Verify(t.Context(), c.Plaintext); err != nil {

@@ -241,7 +241,7 @@ func TestGatewayErrorsNeverReachUpstream(t *testing.T) {
 	bob := s.Signup(t, "bob@example.com")
 	banned := s.CreateKey(t, bob, "ci")
 	team := decode[meBody](t, s.Do(t, nil, "GET", "/v1/me", apiKey(banned), "")).Team.ID
-	if err := s.DB.UpdateTeam(t.Context(), team, pome.TeamBanned, pome.PlanFree, s.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
+	if err := s.DB.UpdateTeam(t.Context(), pome.Team{ID: team, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, s.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
 		t.Fatal(err)
 	}
 	s.Verifier.Forget(pome.DigestOf(banned))

@@ -124,7 +124,7 @@ func TestMeTeamBanned(t *testing.T) {
 	r := scenario{method: "GET", path: "/v1/me", header: apiKey(key), status: 200}.run(t, s)
 	team := decode[meBody](t, r).Team.ID
 
-	if err := s.DB.UpdateTeam(t.Context(), team, pome.TeamBanned, pome.PlanFree, s.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
+	if err := s.DB.UpdateTeam(t.Context(), pome.Team{ID: team, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, s.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
 		t.Fatalf("UpdateTeam(banned) = %v", err)
 	}
 	s.Verifier.Forget(pome.DigestOf(key))
@@ -132,7 +132,7 @@ func TestMeTeamBanned(t *testing.T) {
 		{name: "banned", method: "GET", path: "/v1/me", header: apiKey(key), status: 403, typ: "permission_error", code: "team_banned"},
 	})
 
-	if err := s.DB.UpdateTeam(t.Context(), team, pome.TeamActive, pome.PlanPro, s.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
+	if err := s.DB.UpdateTeam(t.Context(), pome.Team{ID: team, Status: pome.TeamActive, PlanTier: pome.PlanPro}, s.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
 		t.Fatalf("UpdateTeam(active) = %v", err)
 	}
 	s.Verifier.Forget(pome.DigestOf(key))

@@ -308,7 +308,7 @@ func TestKeyRateLimit(t *testing.T) {
 
 	// A team on a plan without a limit: no limit, no headers.
 	team := decode[meBody](t, me()).Team.ID
-	if err := s.DB.UpdateTeam(t.Context(), team, pome.TeamActive, pome.PlanPro, s.Now(), pometest.Event(pome.AuditTeamPlanChanged)); err != nil {
+	if err := s.DB.UpdateTeam(t.Context(), pome.Team{ID: team, Status: pome.TeamActive, PlanTier: pome.PlanPro}, s.Now(), pometest.Event(pome.AuditTeamPlanChanged)); err != nil {
 		t.Fatal(err)
 	}
 	s.Verifier.Forget(pome.DigestOf(key))

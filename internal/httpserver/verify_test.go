@@ -72,11 +72,11 @@ func TestVerifyCodes(t *testing.T) {
 		r := s.Do(t, nil, "POST", "/v1/keys/verify", bearer(token), `{"key":"`+key+`"}`)
 		return decode[verifyBody](t, r).Team.ID
 	}
-	if err := s.DB.UpdateTeam(t.Context(), teamOf(banned), pome.TeamBanned, pome.PlanFree, s.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
+	if err := s.DB.UpdateTeam(t.Context(), pome.Team{ID: teamOf(banned), Status: pome.TeamBanned, PlanTier: pome.PlanFree}, s.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
 		t.Fatal(err)
 	}
 	s.Verifier.Forget(pome.DigestOf(banned))
-	if err := s.DB.UpdateTeam(t.Context(), teamOf(limited), pome.TeamActive, pome.PlanPro, s.Now(), pometest.Event(pome.AuditTeamPlanChanged)); err != nil {
+	if err := s.DB.UpdateTeam(t.Context(), pome.Team{ID: teamOf(limited), Status: pome.TeamActive, PlanTier: pome.PlanPro}, s.Now(), pometest.Event(pome.AuditTeamPlanChanged)); err != nil {
 		t.Fatal(err)
 	}
 	s.Verifier.Forget(pome.DigestOf(limited))

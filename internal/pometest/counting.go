@@ -92,9 +92,24 @@ func (s *CountingStore) TeamBySlug(ctx context.Context, slug string) (pome.Team,
 	return s.next.TeamBySlug(ctx, slug)
 }
 
-func (s *CountingStore) UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time, ev pome.AuditEvent) error {
+func (s *CountingStore) UpdateTeam(ctx context.Context, t pome.Team, at time.Time, ev pome.AuditEvent) error {
 	s.count("UpdateTeam")
-	return s.next.UpdateTeam(ctx, teamID, status, planTier, at, ev)
+	return s.next.UpdateTeam(ctx, t, at, ev)
+}
+
+func (s *CountingStore) CreateTeam(ctx context.Context, t pome.Team, ev pome.AuditEvent) error {
+	s.count("CreateTeam")
+	return s.next.CreateTeam(ctx, t, ev)
+}
+
+func (s *CountingStore) TeamByID(ctx context.Context, id string) (pome.Team, error) {
+	s.count("TeamByID")
+	return s.next.TeamByID(ctx, id)
+}
+
+func (s *CountingStore) TeamByExternalID(ctx context.Context, externalID string) (pome.Team, error) {
+	s.count("TeamByExternalID")
+	return s.next.TeamByExternalID(ctx, externalID)
 }
 
 func (s *CountingStore) AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error {

@@ -171,6 +171,14 @@ func (db *DB) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 
 func toTS(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
+// nullText stores "" as NULL, for optional unique columns.
+func nullText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 func toNullTS(t *time.Time) *time.Time {
 	if t == nil {
 		return nil

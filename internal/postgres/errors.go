@@ -47,6 +47,8 @@ func (db *DB) translate(ctx context.Context, op string, err error) error {
 			return pome.ErrEmailTaken.WithCause(wrapped)
 		case pg.Code == "23505" && pg.ConstraintName == "teams_slug_key":
 			return pome.ErrSlugTaken.WithCause(wrapped)
+		case pg.Code == "23505" && pg.ConstraintName == "teams_external_id":
+			return pome.ErrExternalIDTaken.WithCause(wrapped)
 		case pg.Code == "40P01" || pg.Code == "40001":
 			// Still deadlocked after the retries of tx.
 			return pome.ErrConcurrentChange.WithCause(wrapped)

@@ -116,7 +116,8 @@ func TestMigrationsConcurrentOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending", "0005_key_issued_to"}
+	want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending", "0005_key_issued_to",
+		"0006_service_token_scopes", "0007_team_external_id"}
 	if !slices.Equal(versions, want) {
 		t.Errorf("schema_migrations = %v, want %v", versions, want)
 	}
@@ -180,7 +181,7 @@ func TestUnavailable(t *testing.T) {
 				return db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Count: 1, LastUsed: time.Now()}})
 			},
 			"UpdateTeam": func() error {
-				return db.UpdateTeam(t.Context(), a.ID, pome.TeamBanned, pome.PlanFree, time.Now(), sysEvent(pome.AuditTeamBanned))
+				return db.UpdateTeam(t.Context(), pome.Team{ID: a.ID, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, time.Now(), sysEvent(pome.AuditTeamBanned))
 			},
 		} {
 			if err := call(); !errors.Is(err, pome.ErrUnavailable) {
@@ -245,7 +246,7 @@ func TestChangeSignal(t *testing.T) {
 		ch := nodeB.ChangeSignal()
 		before, _ := nodeB.LastChange(t.Context())
 		start := time.Now()
-		if err := nodeA.UpdateTeam(t.Context(), team.ID, pome.TeamBanned, pome.PlanFree, time.Now(), sysEvent(pome.AuditTeamBanned)); err != nil {
+		if err := nodeA.UpdateTeam(t.Context(), pome.Team{ID: team.ID, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, time.Now(), sysEvent(pome.AuditTeamBanned)); err != nil {
 			t.Fatal(err)
 		}
 		waitSignal("UpdateTeam on node A", ch)
@@ -258,7 +259,7 @@ func TestChangeSignal(t *testing.T) {
 	t.Run("a rolled-back change signals nothing", func(t *testing.T) {
 		ch := nodeB.ChangeSignal()
 		bad := pome.AuditEvent{Action: pome.AuditTeamBanned} // incomplete: the transaction fails
-		if err := nodeA.UpdateTeam(t.Context(), team.ID, pome.TeamActive, pome.PlanFree, time.Now(), bad); err == nil {
+		if err := nodeA.UpdateTeam(t.Context(), pome.Team{ID: team.ID, Status: pome.TeamActive, PlanTier: pome.PlanFree}, time.Now(), bad); err == nil {
 			t.Fatal("UpdateTeam(incomplete event) = nil, want an error")
 		}
 		select {
@@ -289,7 +290,7 @@ func TestChangeSignal(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		ch = nodeB.ChangeSignal()
-		if err := nodeA.UpdateTeam(t.Context(), team.ID, pome.TeamActive, pome.PlanPro, time.Now(), sysEvent(pome.AuditTeamUnbanned)); err != nil {
+		if err := nodeA.UpdateTeam(t.Context(), pome.Team{ID: team.ID, Status: pome.TeamActive, PlanTier: pome.PlanPro}, time.Now(), sysEvent(pome.AuditTeamUnbanned)); err != nil {
 			t.Fatal(err)
 		}
 		waitSignal("UpdateTeam after the reconnect", ch)

@@ -32,7 +32,7 @@ func newTable(name string, cols ...string) table {
 
 var (
 	usersTable       = newTable("users", "id", "email", "password_hash", "created_at")
-	teamsTable       = newTable("teams", "id", "slug", "name", "plan_tier", "status", "created_at")
+	teamsTable       = newTable("teams", "id", "slug", "name", "plan_tier", "status", "created_at", "external_id")
 	membershipsTable = newTable("memberships", "team_id", "user_id", "role", "created_at")
 	keysTable        = newTable("api_keys", "id", "team_id", "created_by", "name", "description", "prefix",
 		"digest", "role", "created_at", "expires_at", "revoked_at", "last_used", "usage_count", "issued_to")
@@ -43,7 +43,7 @@ func userRow(u *pome.User) []any {
 }
 
 func teamRow(t *pome.Team) []any {
-	return []any{t.ID, t.Slug, t.Name, t.PlanTier, t.Status, toTS(t.CreatedAt)}
+	return []any{t.ID, t.Slug, t.Name, t.PlanTier, t.Status, toTS(t.CreatedAt), nullText(t.ExternalID)}
 }
 
 func membershipRow(teamID, userID string, role pome.Role, at time.Time) []any {

@@ -64,6 +64,8 @@ func (db *DB) translate(ctx context.Context, op string, err error) error {
 				return pome.ErrEmailTaken.WithCause(wrapped)
 			case strings.Contains(msg, "UNIQUE constraint failed: teams.slug"):
 				return pome.ErrSlugTaken.WithCause(wrapped)
+			case strings.Contains(msg, "UNIQUE constraint failed: teams.external_id"):
+				return pome.ErrExternalIDTaken.WithCause(wrapped)
 			}
 		case sqlite3.IOERR, sqlite3.CANTOPEN, sqlite3.NOTADB, sqlite3.CORRUPT,
 			sqlite3.FULL, sqlite3.READONLY, sqlite3.PERM, sqlite3.NOMEM,

@@ -14,7 +14,7 @@ import (
 // SeedAccounts insert them: each table's columns and values written once.
 const (
 	qInsertUser       = `INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)`
-	qInsertTeam       = `INSERT INTO teams (id, slug, name, plan_tier, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`
+	qInsertTeam       = `INSERT INTO teams (id, slug, name, plan_tier, status, created_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	qInsertMembership = `INSERT INTO memberships (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`
 	qInsertKey        = `INSERT INTO api_keys
 		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
@@ -27,7 +27,7 @@ func userRow(u *pome.User) []any {
 }
 
 func teamRow(t *pome.Team) []any {
-	return []any{t.ID, t.Slug, t.Name, t.PlanTier, t.Status, toMS(t.CreatedAt)}
+	return []any{t.ID, t.Slug, t.Name, t.PlanTier, t.Status, toMS(t.CreatedAt), nullText(t.ExternalID)}
 }
 
 func membershipRow(teamID, userID string, role pome.Role, at time.Time) []any {

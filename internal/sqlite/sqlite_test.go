@@ -74,7 +74,8 @@ func TestMigrations(t *testing.T) {
 			return m
 		}
 		first := versions()
-		want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending", "0005_key_issued_to"}
+		want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending", "0005_key_issued_to",
+			"0006_service_token_scopes", "0007_team_external_id"}
 		if len(first) != len(want) {
 			t.Fatalf("schema_migrations = %v, want exactly %v", first, want)
 		}
@@ -121,7 +122,7 @@ func TestMigrations(t *testing.T) {
 		if err := db.CreateUserWithTeam(t.Context(), u, tm, sysEvent(pome.AuditSignup)); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.UpdateTeam(t.Context(), tm.ID, pome.TeamBanned, pome.PlanFree, time.Now(), sysEvent(pome.AuditTeamBanned)); err != nil {
+		if err := db.UpdateTeam(t.Context(), pome.Team{ID: tm.ID, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, time.Now(), sysEvent(pome.AuditTeamBanned)); err != nil {
 			t.Fatal(err)
 		}
 		if seq, err := db.LastChange(t.Context()); err != nil || seq != 4 {
@@ -283,7 +284,7 @@ func TestTwoProcessesWriting(t *testing.T) {
 			if i%2 == 0 {
 				errs <- server.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: created}})
 			} else {
-				errs <- admin.UpdateTeam(ctx, tm.ID, pome.TeamActive, pome.PlanPro, created, sysEvent(pome.AuditTeamPlanChanged))
+				errs <- admin.UpdateTeam(ctx, pome.Team{ID: tm.ID, Status: pome.TeamActive, PlanTier: pome.PlanPro}, created, sysEvent(pome.AuditTeamPlanChanged))
 			}
 		}()
 	}

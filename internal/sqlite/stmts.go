@@ -56,6 +56,9 @@ func toMS(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
+// nullText stores "" as NULL, for optional unique columns.
+func nullText(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
 func toNullMS(t *time.Time) sql.NullInt64 {
 	if t == nil {
 		return sql.NullInt64{}

@@ -14,39 +14,79 @@ func (db *DB) Memberships(ctx context.Context, userID string) ([]pome.Membership
 	return queryAll(ctx, db, "memberships", func(row scanner) (pome.Membership, error) {
 		var m pome.Membership
 		var created int64
-		err := row.Scan(&m.Team.ID, &m.Team.Slug, &m.Team.Name, &m.Team.PlanTier, &m.Team.Status, &created, &m.Role)
+		var external sql.NullString
+		err := row.Scan(&m.Team.ID, &m.Team.Slug, &m.Team.Name, &m.Team.PlanTier, &m.Team.Status, &created, &external, &m.Role)
 		m.Team.CreatedAt = fromMS(created)
+		m.Team.ExternalID = external.String
 		return m, err
 	}, `
-		SELECT t.id, t.slug, t.name, t.plan_tier, t.status, t.created_at, m.role
+		SELECT t.id, t.slug, t.name, t.plan_tier, t.status, t.created_at, t.external_id, m.role
 		FROM memberships m JOIN teams t ON t.id = m.team_id
 		WHERE m.user_id = ?
 		ORDER BY m.created_at, t.id`, userID)
 }
 
-// TeamBySlug finds a team by slug.
-func (db *DB) TeamBySlug(ctx context.Context, slug string) (pome.Team, error) {
+// teamColumns are the columns scanTeam reads.
+const teamColumns = `id, slug, name, plan_tier, status, created_at, external_id`
+
+// scanTeam reads teamColumns.
+func scanTeam(row scanner) (pome.Team, error) {
 	var t pome.Team
 	var created int64
-	err := db.reader.QueryRowContext(ctx,
-		`SELECT id, slug, name, plan_tier, status, created_at FROM teams WHERE slug = ?`, slug).
-		Scan(&t.ID, &t.Slug, &t.Name, &t.PlanTier, &t.Status, &created)
+	var external sql.NullString
+	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &t.PlanTier, &t.Status, &created, &external); err != nil {
+		return pome.Team{}, err
+	}
+	t.CreatedAt = fromMS(created)
+	t.ExternalID = external.String
+	return t, nil
+}
+
+// CreateTeam stores a team with no member, and its audit event.
+func (db *DB) CreateTeam(ctx context.Context, t pome.Team, ev pome.AuditEvent) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, qInsertTeam, teamRow(&t)...); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, ev)
+	})
+	return db.translate(ctx, "create team", err)
+}
+
+// TeamByID finds a team by id.
+func (db *DB) TeamByID(ctx context.Context, id string) (pome.Team, error) {
+	return db.team(ctx, "team by id", `id`, id)
+}
+
+// TeamBySlug finds a team by slug.
+func (db *DB) TeamBySlug(ctx context.Context, slug string) (pome.Team, error) {
+	return db.team(ctx, "team by slug", `slug`, slug)
+}
+
+// TeamByExternalID finds a team by the platform's id of it.
+func (db *DB) TeamByExternalID(ctx context.Context, externalID string) (pome.Team, error) {
+	return db.team(ctx, "team by external id", `external_id`, externalID)
+}
+
+// team finds the team whose column (a constant of the callers) is value.
+func (db *DB) team(ctx context.Context, op, column, value string) (pome.Team, error) {
+	t, err := scanTeam(db.reader.QueryRowContext(ctx, `SELECT `+teamColumns+` FROM teams WHERE `+column+` = ?`, value))
 	if err == sql.ErrNoRows {
 		return pome.Team{}, pome.ErrTeamNotFound
 	}
 	if err != nil {
-		return pome.Team{}, db.translate(ctx, "team by slug", err)
+		return pome.Team{}, db.translate(ctx, op, err)
 	}
-	t.CreatedAt = fromMS(created)
 	return t, nil
 }
 
-// UpdateTeam sets the team's status and plan tier and logs a team_updated
-// change in the same transaction, so a poller never misses the update.
-func (db *DB) UpdateTeam(ctx context.Context, teamID, status, planTier string, at time.Time, ev pome.AuditEvent) error {
+// UpdateTeam sets the team's name (unless empty), status and plan tier and logs a
+// team_updated change in the same transaction, so a poller never misses the
+// update.
+func (db *DB) UpdateTeam(ctx context.Context, t pome.Team, at time.Time, ev pome.AuditEvent) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE teams SET status = ?, plan_tier = ? WHERE id = ?`,
-			status, planTier, teamID)
+		res, err := tx.ExecContext(ctx, `UPDATE teams SET name = COALESCE(NULLIF(?, ''), name), status = ?, plan_tier = ? WHERE id = ?`,
+			t.Name, t.Status, t.PlanTier, t.ID)
 		if err != nil {
 			return err
 		}
@@ -55,7 +95,7 @@ func (db *DB) UpdateTeam(ctx context.Context, teamID, status, planTier string, a
 		} else if n == 0 {
 			return pome.ErrTeamNotFound
 		}
-		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeTeamUpdated, TeamID: teamID, At: at}); err != nil {
+		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeTeamUpdated, TeamID: t.ID, At: at}); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, ev)

@@ -100,7 +100,7 @@ var teamTests = []test{
 	{"UpdateTeam sets status and plan and logs a change", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		k := mustKey(t, s, a, "ci", at(time.Minute))
-		if err := s.UpdateTeam(t.Context(), a.Team.ID, pome.TeamBanned, pome.PlanEnterprise, at(time.Hour), sysEvent(pome.AuditTeamBanned, at(time.Hour))); err != nil {
+		if err := s.UpdateTeam(t.Context(), pome.Team{ID: a.Team.ID, Status: pome.TeamBanned, PlanTier: pome.PlanEnterprise}, at(time.Hour), sysEvent(pome.AuditTeamBanned, at(time.Hour))); err != nil {
 			t.Fatalf("UpdateTeam(%q) = %v, want nil", a.Team.ID, err)
 		}
 		want := a.Team
@@ -120,7 +120,7 @@ var teamTests = []test{
 	}},
 	{"UpdateTeam not found writes no change", func(t *testing.T, s pome.Store) {
 		id := pome.NewID("tm_")
-		err := s.UpdateTeam(t.Context(), id, pome.TeamBanned, pome.PlanFree, t0, sysEvent(pome.AuditTeamBanned, t0))
+		err := s.UpdateTeam(t.Context(), pome.Team{ID: id, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, t0, sysEvent(pome.AuditTeamBanned, t0))
 		wantErr(t, "UpdateTeam("+id+")", err, pome.ErrTeamNotFound)
 		if seq, err := s.LastChange(t.Context()); err != nil || seq != 0 {
 			t.Errorf("LastChange() = %d, %v, want 0, nil", seq, err)

@@ -84,7 +84,7 @@ var auditTests = []test{
 		a := mustAccount(t, s, "acme")
 		ev := sysEvent(pome.AuditTeamPlanChanged, t0).On(a.Team.ID, pome.TargetTeam, a.Team.ID).
 			With(map[string]any{"old_plan": "free", "new_plan": "pro"})
-		if err := s.UpdateTeam(t.Context(), a.Team.ID, pome.TeamActive, pome.PlanPro, t0, ev); err != nil {
+		if err := s.UpdateTeam(t.Context(), pome.Team{ID: a.Team.ID, Status: pome.TeamActive, PlanTier: pome.PlanPro}, t0, ev); err != nil {
 			t.Fatal(err)
 		}
 		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 2 || !sameEvent(evs[0], ev) {

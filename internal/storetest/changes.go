@@ -28,7 +28,7 @@ var changeTests = []test{
 			}
 			want = append(want, pome.Change{Kind: pome.ChangeKeyRevoked, TeamID: a.Team.ID, KeyID: k.ID, At: when})
 		}
-		if err := s.UpdateTeam(t.Context(), a.Team.ID, pome.TeamBanned, pome.PlanFree, at(time.Hour), sysEvent(pome.AuditTeamBanned, at(time.Hour))); err != nil {
+		if err := s.UpdateTeam(t.Context(), pome.Team{ID: a.Team.ID, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, at(time.Hour), sysEvent(pome.AuditTeamBanned, at(time.Hour))); err != nil {
 			t.Fatalf("UpdateTeam = %v, want nil", err)
 		}
 		want = append(want, pome.Change{Kind: pome.ChangeTeamUpdated, TeamID: a.Team.ID, At: at(time.Hour)})

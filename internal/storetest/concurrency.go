@@ -71,7 +71,7 @@ var concurrencyTests = []test{
 				_, err := s.KeyByDigest(ctx, k.Digest)
 				return err
 			case 3:
-				return s.UpdateTeam(ctx, a.Team.ID, pome.TeamActive, pome.PlanPro, t0, sysEvent(pome.AuditTeamBanned, t0))
+				return s.UpdateTeam(ctx, pome.Team{ID: a.Team.ID, Status: pome.TeamActive, PlanTier: pome.PlanPro}, t0, sysEvent(pome.AuditTeamBanned, t0))
 			default:
 				sess := pome.Session{Digest: pome.DigestOf(pome.NewID("tok_")), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
 				return s.CreateSession(ctx, sess, nil)

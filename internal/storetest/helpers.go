@@ -162,7 +162,7 @@ func sameUser(a, b pome.User) bool {
 
 func sameTeam(a, b pome.Team) bool {
 	return a.ID == b.ID && a.Slug == b.Slug && a.Name == b.Name && a.PlanTier == b.PlanTier &&
-		a.Status == b.Status && sameTime(a.CreatedAt, b.CreatedAt)
+		a.Status == b.Status && sameTime(a.CreatedAt, b.CreatedAt) && a.ExternalID == b.ExternalID
 }
 
 func sameChange(a, b pome.Change) bool {

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 	}{
 		{"Users", userTests, nil},
 		{"Teams", teamTests, nil},
+		{"PlatformTeams", platformTeamTests, nil},
 		{"Sessions", sessionTests, nil},
 		{"Keys", keyTests, nil},
 		{"ListKeys", listKeyTests, nil},

@@ -237,6 +237,13 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 		},
 		ErrorLog:   slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BufferPool: copyBuffers,
+		// Every write is flushed: a stream (server-sent events, a /drip,
+		// a long poll) reaches the client as the upstream sends it, also
+		// when the upstream declared a Content-Length, where ReverseProxy
+		// would otherwise let the bytes sit in the server's buffer. Bodies
+		// are copied in 32 KiB reads, so a bulk download still flushes
+		// big writes.
+		FlushInterval: -1,
 	}
 }
 
@@ -255,8 +262,11 @@ func (b *bufferPool) Put(p []byte) {
 }
 
 // newTransport is the transport to upstreams: no proxy from the
-// environment, bounded dial and response-header waits, and enough idle
-// connections that a busy gateway reuses them rather than dialing anew.
+// environment, bounded dial and response-header waits, enough idle
+// connections that a busy gateway reuses them rather than dialing anew, and
+// no compression of its own: the transport would otherwise ask for gzip
+// when the client did not, and gunzip the answer, so that a client would
+// not get the upstream's bytes (nor its Content-Encoding and Length).
 func newTransport(g Gateway) http.RoundTripper {
 	if g.Transport != nil {
 		return g.Transport
@@ -278,6 +288,7 @@ func newTransport(g Gateway) http.RoundTripper {
 		TLSHandshakeTimeout:   dial,
 		ResponseHeaderTimeout: resp,
 		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
 	}
 }
 

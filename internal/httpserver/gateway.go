@@ -445,6 +445,9 @@ func isSessionCookie(name string) bool {
 	return false
 }
 
+// pomeNamespaces are the path prefixes of Pome's own API.
+var pomeNamespaces = []string{"/api/", "/v1/"}
+
 // addGatewayRoutes registers one route per upstream, and reserves Pome's own
 // paths (patterns: the routes registered so far) that an upstream prefix
 // covers: a method Pome does not serve there is answered 405 by fallback,
@@ -467,6 +470,20 @@ func addGatewayRoutes(mux *http.ServeMux, cfg Config, chain func(http.Handler) h
 				mux.Handle(path, fallback)
 				break
 			}
+		}
+	}
+	// Pome's own namespaces: an unknown path there is a mistyped call of
+	// Pome's API, answered by Pome (404 route_not_found), not a request for
+	// the upstream that takes everything else. An upstream whose prefix is
+	// in one of them (/v1/, /api/v2/) still takes its own paths.
+	for _, ns := range pomeNamespaces {
+		covered, own := false, false
+		for _, up := range g.Upstreams {
+			covered = covered || strings.HasPrefix(ns, up.Prefix)
+			own = own || up.Prefix == ns
+		}
+		if covered && !own && !reserved[ns] {
+			mux.Handle(ns, fallback)
 		}
 	}
 	transport := newTransport(g)

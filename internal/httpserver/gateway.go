@@ -208,6 +208,7 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 		},
 		ModifyResponse: func(res *http.Response) error {
 			if fw, ok := res.Request.Context().Value(forwardedKey{}).(*forwarded); ok {
+				fw.clientResponse(res, target)
 				fw.restoreOwn(res.Header)
 			}
 			return nil
@@ -436,9 +437,11 @@ func stripSessionCookies(h http.Header) {
 	h["Cookie"] = kept
 }
 
+// isSessionCookie reports one of Pome's session cookies, in any case:
+// browsers read a __Host- prefix in any case.
 func isSessionCookie(name string) bool {
 	for _, n := range sessionCookieNames {
-		if name == n {
+		if strings.EqualFold(name, n) {
 			return true
 		}
 	}

@@ -45,6 +45,10 @@ type Gateway struct {
 	// sent (default 60 s); past either the answer is 504 upstream_timeout.
 	// Bodies, in either direction, stream with no deadline.
 	DialTimeout, ResponseTimeout time.Duration
+	// IdleTimeout bounds how long an upstream may send nothing in the
+	// middle of a response body (default 60 s); past it the response is
+	// cut. A websocket has none.
+	IdleTimeout time.Duration
 	// Transport, if not nil, replaces the transport the timeouts configure.
 	Transport http.RoundTripper
 }
@@ -103,13 +107,34 @@ type forwarded struct {
 	// final response, over the upstream's of the same names, and on Pome's
 	// own error answer.
 	own http.Header
+
+	// key and action are what was authorized, checked again when a change
+	// touches the key (openRequests).
+	key    string
+	action pome.Action
+	// cancel ends the forwarded request, with the cause: errUpstreamIdle,
+	// or the *pome.Error that now refuses the key.
+	cancel     context.CancelCauseFunc
+	body       upstreamBody // the upstream's response body (gateway_stream.go)
+	upgraded   bool         // a 101: the connection is a tunnel
+	prev, next *forwarded   // in openRequests
 }
 
 type forwardedKey struct{}
 
+// gatewayDeps are what every upstream's handler shares.
+type gatewayDeps struct {
+	log     *slog.Logger
+	gate    *authz.Gate
+	proxies httpapi.TrustedProxies
+	open    *openRequests
+	cuts    cutCounters
+}
+
 // handleGateway authenticates a request as the public API does and forwards
-// it to proxy.
-func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies, proxy http.Handler) http.Handler {
+// it to proxy, for as long as its key may be used.
+func handleGateway(d *gatewayDeps, proxy http.Handler) http.Handler {
+	log, gate, proxies := d.log, d.gate, d.proxies
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Before the key: a refused path spends no quota and counts no use.
 		if !forwardablePath(r.URL) {
@@ -136,7 +161,9 @@ func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedPr
 		for _, k := range apiOnlyHeaders {
 			delete(h, k)
 		}
-		fw := &forwarded{owner: grant.Owner, client: addr, own: make(http.Header, len(pomeResponseHeaders))}
+		fw := &forwarded{owner: grant.Owner, client: addr, own: make(http.Header, len(pomeResponseHeaders)),
+			action: httpapi.ActionOf(r.Method)}
+		fw.key, _ = httpapi.APIKeyFrom(r.Header)
 		fw.proto, fw.host = proxies.Origin(r)
 		for _, k := range pomeResponseHeaders {
 			if v, ok := h[k]; ok {
@@ -144,7 +171,17 @@ func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedPr
 				delete(h, k)
 			}
 		}
-		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardedKey{}, fw)))
+		ctx, cancel := context.WithCancelCause(r.Context())
+		fw.cancel = cancel
+		defer cancel(nil)
+		d.open.add(fw)
+		defer d.open.remove(fw)
+		// Runs also while the proxy's http.ErrAbortHandler unwinds: the
+		// access log and the metrics then see how the request ended.
+		completed := false
+		defer func() { fw.end(ctx, r, recorderOf(w), completed, log, d.cuts) }()
+		proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, forwardedKey{}, fw)))
+		completed = true
 	})
 }
 
@@ -167,7 +204,7 @@ var pomeResponseHeaders = []string{headerRequestID, "Strict-Transport-Security",
 	ratelimit.HeaderLimit, ratelimit.HeaderRemaining, ratelimit.HeaderReset, ratelimit.HeaderPolicy, ratelimit.HeaderRateLimit}
 
 // newProxy returns the reverse proxy to one upstream.
-func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httputil.ReverseProxy {
+func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper, idle time.Duration) *httputil.ReverseProxy {
 	target := up.Target
 	return &httputil.ReverseProxy{
 		Transport: transport,
@@ -210,6 +247,7 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 			if fw, ok := res.Request.Context().Value(forwardedKey{}).(*forwarded); ok {
 				fw.clientResponse(res, target)
 				fw.restoreOwn(res.Header)
+				fw.watch(res, idle)
 			}
 			return nil
 		},
@@ -221,7 +259,14 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 				fw.restoreOwn(w.Header())
 			}
 			if r.Context().Err() != nil {
-				return // the client has gone: nobody to answer
+				// The key refused while the upstream had not answered
+				// yet: that is the answer. Else the client has gone:
+				// nobody to answer.
+				var refused *pome.Error
+				if !errors.As(context.Cause(r.Context()), &refused) {
+					return
+				}
+				err = refused
 			}
 			// The answer is Pome's again: its API headers come back.
 			h := w.Header()
@@ -230,6 +275,11 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 			h["Referrer-Policy"] = noReferrer
 			h["Cache-Control"] = noStore
 			h["X-Content-Type-Options"] = noSniff
+			var refused *pome.Error
+			if errors.As(err, &refused) {
+				writeError(w, r, log, refused)
+				return
+			}
 			e := httpapi.ErrUpstream
 			if isTimeout(err) {
 				e = httpapi.ErrUpstreamTimeout
@@ -490,10 +540,16 @@ func addGatewayRoutes(mux *http.ServeMux, cfg Config, chain func(http.Handler) h
 		}
 	}
 	transport := newTransport(g)
+	idle := g.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultUpstreamIdleTimeout
+	}
+	d := &gatewayDeps{log: cfg.Log, gate: cfg.Gate, proxies: cfg.Proxies,
+		open: newOpenRequests(cfg.Verifier, cfg.Log), cuts: newCutCounters(cfg.Metrics)}
 	var out []string
 	for _, up := range g.Upstreams {
-		proxy := newProxy(cfg.Log, up, transport)
-		mux.Handle(up.Prefix, chain(handleGateway(cfg.Log, cfg.Gate, cfg.Proxies, proxy)))
+		proxy := newProxy(cfg.Log, up, transport, idle)
+		mux.Handle(up.Prefix, chain(handleGateway(d, proxy)))
 		out = append(out, up.Prefix)
 	}
 	return out

@@ -59,18 +59,6 @@ const (
 	DefaultUpstreamResponseTimeout = 60 * time.Second
 )
 
-// The identity headers an upstream receives (docs/protect.md). Any incoming
-// header whose name starts with "Pome-" or "Pome_" (any case) is removed
-// first, so that no client can forge them.
-const (
-	HeaderUserID   = "Pome-User-Id"
-	HeaderTeamID   = "Pome-Team-Id"
-	HeaderTeamSlug = "Pome-Team-Slug"
-	HeaderPlanTier = "Pome-Plan-Tier"
-	HeaderKeyID    = "Pome-Key-Id"
-	HeaderKeyRole  = "Pome-Key-Role" // effective: what the key may do now
-)
-
 // ParseUpstream parses an --upstream value: "URL" (prefix "/") or
 // "PREFIX=URL", e.g. "/v1/=http://127.0.0.1:9000".
 func ParseUpstream(s string) (Upstream, error) {
@@ -214,17 +202,17 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper, idle t
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			out := pr.Out.Header
-			delete(out, "Authorization")
-			delete(out, httpapi.HeaderAPIKey)
 			for k := range out {
-				if isPomeHeader(k) || isClientIdentityHeader(k) {
+				if isClientIdentityHeader(k) {
 					delete(out, k)
 				}
 			}
 			stripSessionCookies(out)
 			fw, ok := pr.In.Context().Value(forwardedKey{}).(*forwarded)
 			if !ok {
-				return // not reached: the handler always sets it
+				delete(out, "Authorization") // not reached: the handler always sets fw
+				delete(out, httpapi.HeaderAPIKey)
+				return
 			}
 			// Who the client is, as Pome sees it: the upstream needs no
 			// list of proxies of its own.
@@ -232,12 +220,8 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper, idle t
 			out["X-Forwarded-Host"] = []string{fw.host}
 			out["X-Forwarded-Proto"] = []string{fw.proto}
 			o := &fw.owner
-			out[HeaderUserID] = []string{o.User.ID}
-			out[HeaderTeamID] = []string{o.Team.ID}
-			out[HeaderTeamSlug] = []string{o.Team.Slug}
-			out[HeaderPlanTier] = []string{o.Team.PlanTier}
-			out[HeaderKeyID] = []string{o.Key.ID}
-			out[HeaderKeyRole] = []string{string(o.Role)}
+			httpapi.ForwardIdentity(out, httpapi.Identity{UserID: o.User.ID, TeamID: o.Team.ID, TeamSlug: o.Team.Slug,
+				PlanTier: o.Team.PlanTier, KeyID: o.Key.ID, Role: string(o.Role)})
 			// The upstream logs the id the client and Pome's log show.
 			if id := fw.own[headerRequestID]; len(id) > 0 {
 				out[headerRequestID] = id
@@ -349,10 +333,6 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
-// isPomeHeader reports a header name in Pome's namespace: "Pome-" or
-// "Pome_" in any case.
-func isPomeHeader(k string) bool { return hasNamePrefix(k, "pome-") }
-
 // clientIdentityHeaders name, besides X-Forwarded-*, the headers in which
 // proxies and CDNs tell a backend who the client is. An upstream reads that
 // from Pome only (X-Forwarded-For, -Proto, -Host): a client's own would let
@@ -362,38 +342,15 @@ var clientIdentityHeaders = []string{"forwarded", "x-real-ip", "true-client-ip",
 
 // isClientIdentityHeader reports a header that says who the client is.
 func isClientIdentityHeader(k string) bool {
-	if hasNamePrefix(k, "x-forwarded-") {
+	if httpapi.HasNamePrefix(k, "x-forwarded-") {
 		return true
 	}
 	for _, name := range clientIdentityHeaders {
-		if len(k) == len(name) && hasNamePrefix(k, name) {
+		if len(k) == len(name) && httpapi.HasNamePrefix(k, name) {
 			return true
 		}
 	}
 	return false
-}
-
-// hasNamePrefix reports whether header name k starts with prefix (lower
-// case, with dashes) in any letter case and with "_" for "-": frameworks
-// that map headers to variables (CGI, WSGI, Rack) read Pome_User_Id as
-// Pome-User-Id and X_Forwarded_For as X-Forwarded-For.
-func hasNamePrefix(k, prefix string) bool {
-	if len(k) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		c := k[i]
-		switch {
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		case c == '_':
-			c = '-'
-		}
-		if c != prefix[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // forwardablePath reports whether u's path may be forwarded. An upstream

@@ -12,8 +12,10 @@
 // Both give a func(http.Handler) http.Handler middleware that reads the key
 // as Pome's public API does (X-API-KEY, or Authorization: Bearer), refuses
 // what Pome would refuse with the same JSON errors, lets a viewer key use
-// only GET and HEAD, and puts the caller's Identity in the request's
-// context for FromContext.
+// only GET and HEAD, and hands the wrapped handler the request without its
+// credentials and with the caller's identity: in its context for
+// FromContext, and as the Pome-* headers the gateway sends (any a client
+// sent removed first, so that none can be forged).
 package pomeauth
 
 import (
@@ -44,6 +46,19 @@ type identityKey struct{}
 // WithIdentity returns ctx carrying id, as the middleware does.
 func WithIdentity(ctx context.Context, id Identity) context.Context {
 	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// Forward returns r as the middleware hands it to the wrapped handler
+// once id is verified: X-API-KEY, Authorization and every header named
+// Pome-* or Pome_* (any case) removed from r's headers, which it changes in
+// place, then id set as the gateway sets it (Pome-User-Id, Pome-Team-Id,
+// Pome-Team-Slug, Pome-Plan-Tier, Pome-Key-Id, Pome-Key-Role), and id in
+// the context (FromContext). A handler behind the middleware never sees
+// the key, and no client can pass it a Pome-* header of its own.
+func Forward(r *http.Request, id Identity) *http.Request {
+	httpapi.ForwardIdentity(r.Header, httpapi.Identity{UserID: id.UserID, TeamID: id.TeamID, TeamSlug: id.TeamSlug,
+		PlanTier: id.PlanTier, KeyID: id.KeyID, Role: id.Role})
+	return r.WithContext(WithIdentity(r.Context(), id))
 }
 
 // FromContext returns the identity the middleware put in ctx, if any.

@@ -16,10 +16,24 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/postgres"
+	"github.com/pomehq/pome/internal/servicetoken"
 	"github.com/pomehq/pome/internal/testenv"
 	"github.com/pomehq/pome/pomeauth"
 	"github.com/pomehq/pome/pomeauth/inprocess"
 )
+
+// pomeWithToken is a Pome server with a service token, and alice's
+// developer key.
+func pomeWithToken(t *testing.T) (*pometest.Server, servicetoken.Created, *http.Client, pometest.CreatedKey) {
+	t.Helper()
+	pomeSrv := pometest.NewServer(t)
+	token, err := pomeSrv.ServiceTokens.Create(t.Context(), "orders-service", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := pomeSrv.Signup(t, "alice@example.com")
+	return pomeSrv, token, alice, pomeSrv.CreateKeyWith(t, alice, `{"name":"ci","role":"developer"}`)
+}
 
 // app is a service behind the middleware: it answers the identity it was
 // given, and counts what reached it.
@@ -275,13 +289,7 @@ func TestMiddlewarePostgres(t *testing.T) {
 
 // The remote middleware, through a real Pome server's verify endpoint.
 func TestMiddlewareRemote(t *testing.T) {
-	pomeSrv := pometest.NewServer(t)
-	token, err := pomeSrv.ServiceTokens.Create(t.Context(), "orders-service", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alice := pomeSrv.Signup(t, "alice@example.com")
-	dev := pomeSrv.CreateKeyWith(t, alice, `{"name":"ci","role":"developer"}`)
+	pomeSrv, token, alice, dev := pomeWithToken(t)
 	viewer := pomeSrv.CreateKeyWith(t, alice, `{"name":"ro","role":"viewer"}`)
 
 	remote := pomeauth.NewRemote(pomeSrv.URL, token.Plaintext, pomeSrv.HTTP.Client())

@@ -126,6 +126,6 @@ func (c *Remote) Middleware(next http.Handler) http.Handler {
 			WriteError(w, client.VerifyErrorOf(res.Code))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), *res.Identity)))
+		next.ServeHTTP(w, Forward(r, *res.Identity))
 	})
 }

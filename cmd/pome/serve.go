@@ -47,6 +47,7 @@ type serveConfig struct {
 	rules         ratelimit.Rules // from limits, set by check
 	upstreams     upstreamFlags
 	upstreamWait  time.Duration
+	upstreamIdle  time.Duration
 	metricsAddr   string
 	deploy        deployFlags
 	stale         time.Duration
@@ -90,6 +91,7 @@ flushes usage counts and exits.`,
 	cfg.limits.register(fs)
 	fs.Var(&cfg.upstreams, "upstream", "gateway mode: forward authenticated requests to `[/PREFIX/=]URL` (repeatable; without a prefix, every path Pome does not serve itself)")
 	fs.DurationVar(&cfg.upstreamWait, "upstream-timeout", httpserver.DefaultUpstreamResponseTimeout, "gateway mode: how long to wait for an upstream's response headers before answering 504")
+	fs.DurationVar(&cfg.upstreamIdle, "upstream-idle-timeout", httpserver.DefaultUpstreamIdleTimeout, "gateway mode: how long an upstream may send nothing in the middle of a response body before Pome cuts it")
 	cfg.deploy.register(fs)
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this private `HOST:PORT` only, not on --addr")
 	fs.DurationVar(&cfg.stale, "stale-if-unavailable", node.DefaultStaleIfUnavailable, "while the database cannot be reached, keep serving cached API keys for this long after the last read of the change log (0: off)")
@@ -224,7 +226,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		Rules:         cfg.rules,
 		RateLimited:   n.Accounts.RecordRateLimited,
 		Now:           n.Now,
-		Gateway:       httpserver.Gateway{Upstreams: cfg.upstreams.list, ResponseTimeout: cfg.upstreamWait},
+		Gateway:       httpserver.Gateway{Upstreams: cfg.upstreams.list, ResponseTimeout: cfg.upstreamWait, IdleTimeout: cfg.upstreamIdle},
 
 		PrivateMetrics: cfg.metricsAddr != "",
 		PublicURL:      cfg.deploy.publicURL,

@@ -170,7 +170,7 @@ func (s *Service) Revoke(ctx context.Context, m pome.Member, keyID string) (pome
 	if err != nil {
 		return pome.Key{}, err
 	}
-	s.verifier.Forget(k.Digest)
+	s.verifier.Revoked(k)
 	return k, nil
 }
 

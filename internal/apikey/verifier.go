@@ -62,6 +62,9 @@ type Verifier struct {
 
 	storeReads atomic.Uint64 // KeyByDigest calls, for Stats
 
+	// onChange is told of the changes the verifier applies (OnChange).
+	onChange atomic.Pointer[func([]pome.Change)]
+
 	negative negativeCache // well-formed keys the store did not know (negative.go)
 	expired  expiredLog    // expired keys whose refusal is recorded (expired.go)
 }
@@ -442,9 +445,32 @@ func (v *Verifier) forgetAll() {
 	v.cache.InvalidateAll()
 }
 
+// OnChange sets f to be told, after the cache has forgotten what they make
+// stale, of every batch of changes the verifier applies: those the change
+// log brings (Follow) and the revocations made through this node's Service,
+// at once. It replaces any f set before; f must not block the follower.
+// The gateway ends the open streams of a revoked key or a banned team
+// with it.
+func (v *Verifier) OnChange(f func([]pome.Change)) { v.onChange.Store(&f) }
+
+// changed tells OnChange's f of changes.
+func (v *Verifier) changed(changes []pome.Change) {
+	if f := v.onChange.Load(); f != nil && len(changes) > 0 {
+		(*f)(changes)
+	}
+}
+
+// Revoked forgets k, just revoked through this node, and says so to
+// OnChange's f without waiting for the change log.
+func (v *Verifier) Revoked(k pome.Key) {
+	v.Forget(k.Digest)
+	v.changed([]pome.Change{{Kind: pome.ChangeKeyRevoked, TeamID: k.TeamID, KeyID: k.ID}})
+}
+
 // apply invalidates what a batch of change-log entries makes stale: keys
 // through the id index, teams and members in one scan of the cache.
 func (v *Verifier) apply(changes []pome.Change) {
+	defer v.changed(changes)
 	teams := make(map[string]bool)
 	members := make(map[[2]string]bool)
 	for _, c := range changes {

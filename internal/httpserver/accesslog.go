@@ -44,7 +44,7 @@ func accessLog(w io.Writer, proxies httpapi.TrustedProxies) func(http.Handler) h
 			}
 			end := rec.end() // sets rec.elapsed when the metrics did not
 			bp := lineBufs.Get().(*[]byte)
-			b := appendAccessLine((*bp)[:0], end, requestIDOf(rec), proxies.ClientAddr(r), r.Method, path, r.Pattern, rec.statusOrOK(), rec.elapsed, rec.bytes)
+			b := appendAccessLine((*bp)[:0], end, requestIDOf(rec), proxies.ClientAddr(r), r.Method, path, r.Pattern, rec.statusOrOK(), rec.elapsed, rec.bytes, rec.cut)
 			w.Write(b) // a failed write is not the request's
 			*bp = b
 			lineBufs.Put(bp)
@@ -56,8 +56,9 @@ func accessLog(w io.Writer, proxies httpapi.TrustedProxies) func(http.Handler) h
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // appendAccessLine appends one access log line. The request id needs no
-// masking: requestID replaces one shaped like a key.
-func appendAccessLine(b []byte, t time.Time, id, ip, method, path, route string, status int, latency time.Duration, bytes int64) []byte {
+// masking: requestID replaces one shaped like a key. cut, if any, is why a
+// gateway request ended early (gateway_stream.go).
+func appendAccessLine(b []byte, t time.Time, id, ip, method, path, route string, status int, latency time.Duration, bytes int64, cut string) []byte {
 	b = append(b, `{"time":"`...)
 	b = t.AppendFormat(b, time.RFC3339Nano) // as slog's JSON handler writes a record's time
 	b = append(b, `","level":"INFO","msg":"request","request_id":`...)
@@ -76,5 +77,9 @@ func appendAccessLine(b []byte, t time.Time, id, ip, method, path, route string,
 	b = strconv.AppendInt(b, int64(latency), 10) // nanoseconds, as slog's JSON handler writes a duration
 	b = append(b, `,"bytes":`...)
 	b = strconv.AppendInt(b, bytes, 10)
+	if cut != "" {
+		b = append(b, `,"aborted":`...)
+		b = appendJSONString(b, cut)
+	}
 	return append(b, "}\n"...)
 }

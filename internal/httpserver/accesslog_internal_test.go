@@ -35,7 +35,7 @@ func TestAccessLineIsSlogJSON(t *testing.T) {
 		{"odd path", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), "x", "@", "GET", "/a\"b\\c\n\x00<&>\u2028\xff", "", 404, 1, 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := appendAccessLine(nil, tc.at, tc.id, tc.ip, tc.method, tc.path, tc.route, tc.status, tc.latency, tc.bytes)
+			got := appendAccessLine(nil, tc.at, tc.id, tc.ip, tc.method, tc.path, tc.route, tc.status, tc.latency, tc.bytes, "")
 
 			var want bytes.Buffer
 			rd := slog.NewRecord(tc.at, slog.LevelInfo, "request", 0)
@@ -68,7 +68,7 @@ func TestAccessLineIsSlogJSON(t *testing.T) {
 func TestAccessLineMasksKeys(t *testing.T) {
 	t.Parallel()
 	key := "pme_" + strings.Repeat("a", 30) + "000000"
-	got := string(appendAccessLine(nil, time.Now(), "x", "203.0.113.7", key, "/x/"+key, "", 405, 1, 1))
+	got := string(appendAccessLine(nil, time.Now(), "x", "203.0.113.7", key, "/x/"+key, "", 405, 1, 1, ""))
 	if strings.Contains(got, key) || strings.Count(got, "pme_aaaaaaaa…redacted") != 2 {
 		t.Errorf("access line %s: want the method and the path masked", got)
 	}

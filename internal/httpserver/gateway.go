@@ -45,6 +45,10 @@ type Gateway struct {
 	// sent (default 60 s); past either the answer is 504 upstream_timeout.
 	// Bodies, in either direction, stream with no deadline.
 	DialTimeout, ResponseTimeout time.Duration
+	// IdleTimeout bounds how long an upstream may send nothing in the
+	// middle of a response body (default 60 s); past it the response is
+	// cut. A websocket has none.
+	IdleTimeout time.Duration
 	// Transport, if not nil, replaces the transport the timeouts configure.
 	Transport http.RoundTripper
 }
@@ -53,18 +57,6 @@ type Gateway struct {
 const (
 	DefaultUpstreamDialTimeout     = 5 * time.Second
 	DefaultUpstreamResponseTimeout = 60 * time.Second
-)
-
-// The identity headers an upstream receives (docs/protect.md). Any incoming
-// header whose name starts with "Pome-" or "Pome_" (any case) is removed
-// first, so that no client can forge them.
-const (
-	HeaderUserID   = "Pome-User-Id"
-	HeaderTeamID   = "Pome-Team-Id"
-	HeaderTeamSlug = "Pome-Team-Slug"
-	HeaderPlanTier = "Pome-Plan-Tier"
-	HeaderKeyID    = "Pome-Key-Id"
-	HeaderKeyRole  = "Pome-Key-Role" // effective: what the key may do now
 )
 
 // ParseUpstream parses an --upstream value: "URL" (prefix "/") or
@@ -103,13 +95,34 @@ type forwarded struct {
 	// final response, over the upstream's of the same names, and on Pome's
 	// own error answer.
 	own http.Header
+
+	// key and action are what was authorized, checked again when a change
+	// touches the key (openRequests).
+	key    string
+	action pome.Action
+	// cancel ends the forwarded request, with the cause: errUpstreamIdle,
+	// or the *pome.Error that now refuses the key.
+	cancel     context.CancelCauseFunc
+	body       upstreamBody // the upstream's response body (gateway_stream.go)
+	upgraded   bool         // a 101: the connection is a tunnel
+	prev, next *forwarded   // in openRequests
 }
 
 type forwardedKey struct{}
 
+// gatewayDeps are what every upstream's handler shares.
+type gatewayDeps struct {
+	log     *slog.Logger
+	gate    *authz.Gate
+	proxies httpapi.TrustedProxies
+	open    *openRequests
+	cuts    cutCounters
+}
+
 // handleGateway authenticates a request as the public API does and forwards
-// it to proxy.
-func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies, proxy http.Handler) http.Handler {
+// it to proxy, for as long as its key may be used.
+func handleGateway(d *gatewayDeps, proxy http.Handler) http.Handler {
+	log, gate, proxies := d.log, d.gate, d.proxies
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Before the key: a refused path spends no quota and counts no use.
 		if !forwardablePath(r.URL) {
@@ -136,7 +149,9 @@ func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedPr
 		for _, k := range apiOnlyHeaders {
 			delete(h, k)
 		}
-		fw := &forwarded{owner: grant.Owner, client: addr, own: make(http.Header, len(pomeResponseHeaders))}
+		fw := &forwarded{owner: grant.Owner, client: addr, own: make(http.Header, len(pomeResponseHeaders)),
+			action: httpapi.ActionOf(r.Method)}
+		fw.key, _ = httpapi.APIKeyFrom(r.Header)
 		fw.proto, fw.host = proxies.Origin(r)
 		for _, k := range pomeResponseHeaders {
 			if v, ok := h[k]; ok {
@@ -144,7 +159,17 @@ func handleGateway(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedPr
 				delete(h, k)
 			}
 		}
-		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardedKey{}, fw)))
+		ctx, cancel := context.WithCancelCause(r.Context())
+		fw.cancel = cancel
+		defer cancel(nil)
+		d.open.add(fw)
+		defer d.open.remove(fw)
+		// Runs also while the proxy's http.ErrAbortHandler unwinds: the
+		// access log and the metrics then see how the request ended.
+		completed := false
+		defer func() { fw.end(ctx, r, recorderOf(w), completed, log, d.cuts) }()
+		proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, forwardedKey{}, fw)))
+		completed = true
 	})
 }
 
@@ -167,7 +192,7 @@ var pomeResponseHeaders = []string{headerRequestID, "Strict-Transport-Security",
 	ratelimit.HeaderLimit, ratelimit.HeaderRemaining, ratelimit.HeaderReset, ratelimit.HeaderPolicy, ratelimit.HeaderRateLimit}
 
 // newProxy returns the reverse proxy to one upstream.
-func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httputil.ReverseProxy {
+func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper, idle time.Duration) *httputil.ReverseProxy {
 	target := up.Target
 	return &httputil.ReverseProxy{
 		Transport: transport,
@@ -177,17 +202,17 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			out := pr.Out.Header
-			delete(out, "Authorization")
-			delete(out, httpapi.HeaderAPIKey)
 			for k := range out {
-				if isPomeHeader(k) || isClientIdentityHeader(k) {
+				if isClientIdentityHeader(k) {
 					delete(out, k)
 				}
 			}
 			stripSessionCookies(out)
 			fw, ok := pr.In.Context().Value(forwardedKey{}).(*forwarded)
 			if !ok {
-				return // not reached: the handler always sets it
+				delete(out, "Authorization") // not reached: the handler always sets fw
+				delete(out, httpapi.HeaderAPIKey)
+				return
 			}
 			// Who the client is, as Pome sees it: the upstream needs no
 			// list of proxies of its own.
@@ -195,12 +220,8 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 			out["X-Forwarded-Host"] = []string{fw.host}
 			out["X-Forwarded-Proto"] = []string{fw.proto}
 			o := &fw.owner
-			out[HeaderUserID] = []string{o.User.ID}
-			out[HeaderTeamID] = []string{o.Team.ID}
-			out[HeaderTeamSlug] = []string{o.Team.Slug}
-			out[HeaderPlanTier] = []string{o.Team.PlanTier}
-			out[HeaderKeyID] = []string{o.Key.ID}
-			out[HeaderKeyRole] = []string{string(o.Role)}
+			httpapi.ForwardIdentity(out, httpapi.Identity{UserID: o.User.ID, TeamID: o.Team.ID, TeamSlug: o.Team.Slug,
+				PlanTier: o.Team.PlanTier, KeyID: o.Key.ID, Role: string(o.Role)})
 			// The upstream logs the id the client and Pome's log show.
 			if id := fw.own[headerRequestID]; len(id) > 0 {
 				out[headerRequestID] = id
@@ -208,7 +229,9 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 		},
 		ModifyResponse: func(res *http.Response) error {
 			if fw, ok := res.Request.Context().Value(forwardedKey{}).(*forwarded); ok {
+				fw.clientResponse(res, target)
 				fw.restoreOwn(res.Header)
+				fw.watch(res, idle)
 			}
 			return nil
 		},
@@ -220,7 +243,14 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 				fw.restoreOwn(w.Header())
 			}
 			if r.Context().Err() != nil {
-				return // the client has gone: nobody to answer
+				// The key refused while the upstream had not answered
+				// yet: that is the answer. Else the client has gone:
+				// nobody to answer.
+				var refused *pome.Error
+				if !errors.As(context.Cause(r.Context()), &refused) {
+					return
+				}
+				err = refused
 			}
 			// The answer is Pome's again: its API headers come back.
 			h := w.Header()
@@ -229,6 +259,11 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 			h["Referrer-Policy"] = noReferrer
 			h["Cache-Control"] = noStore
 			h["X-Content-Type-Options"] = noSniff
+			var refused *pome.Error
+			if errors.As(err, &refused) {
+				writeError(w, r, log, refused)
+				return
+			}
 			e := httpapi.ErrUpstream
 			if isTimeout(err) {
 				e = httpapi.ErrUpstreamTimeout
@@ -237,6 +272,13 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper) *httpu
 		},
 		ErrorLog:   slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BufferPool: copyBuffers,
+		// Every write is flushed: a stream (server-sent events, a /drip,
+		// a long poll) reaches the client as the upstream sends it, also
+		// when the upstream declared a Content-Length, where ReverseProxy
+		// would otherwise let the bytes sit in the server's buffer. Bodies
+		// are copied in 32 KiB reads, so a bulk download still flushes
+		// big writes.
+		FlushInterval: -1,
 	}
 }
 
@@ -255,8 +297,11 @@ func (b *bufferPool) Put(p []byte) {
 }
 
 // newTransport is the transport to upstreams: no proxy from the
-// environment, bounded dial and response-header waits, and enough idle
-// connections that a busy gateway reuses them rather than dialing anew.
+// environment, bounded dial and response-header waits, enough idle
+// connections that a busy gateway reuses them rather than dialing anew, and
+// no compression of its own: the transport would otherwise ask for gzip
+// when the client did not, and gunzip the answer, so that a client would
+// not get the upstream's bytes (nor its Content-Encoding and Length).
 func newTransport(g Gateway) http.RoundTripper {
 	if g.Transport != nil {
 		return g.Transport
@@ -278,6 +323,7 @@ func newTransport(g Gateway) http.RoundTripper {
 		TLSHandshakeTimeout:   dial,
 		ResponseHeaderTimeout: resp,
 		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
 	}
 }
 
@@ -286,10 +332,6 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
-
-// isPomeHeader reports a header name in Pome's namespace: "Pome-" or
-// "Pome_" in any case.
-func isPomeHeader(k string) bool { return hasNamePrefix(k, "pome-") }
 
 // clientIdentityHeaders name, besides X-Forwarded-*, the headers in which
 // proxies and CDNs tell a backend who the client is. An upstream reads that
@@ -300,38 +342,15 @@ var clientIdentityHeaders = []string{"forwarded", "x-real-ip", "true-client-ip",
 
 // isClientIdentityHeader reports a header that says who the client is.
 func isClientIdentityHeader(k string) bool {
-	if hasNamePrefix(k, "x-forwarded-") {
+	if httpapi.HasNamePrefix(k, "x-forwarded-") {
 		return true
 	}
 	for _, name := range clientIdentityHeaders {
-		if len(k) == len(name) && hasNamePrefix(k, name) {
+		if len(k) == len(name) && httpapi.HasNamePrefix(k, name) {
 			return true
 		}
 	}
 	return false
-}
-
-// hasNamePrefix reports whether header name k starts with prefix (lower
-// case, with dashes) in any letter case and with "_" for "-": frameworks
-// that map headers to variables (CGI, WSGI, Rack) read Pome_User_Id as
-// Pome-User-Id and X_Forwarded_For as X-Forwarded-For.
-func hasNamePrefix(k, prefix string) bool {
-	if len(k) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		c := k[i]
-		switch {
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		case c == '_':
-			c = '-'
-		}
-		if c != prefix[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // forwardablePath reports whether u's path may be forwarded. An upstream
@@ -425,14 +444,19 @@ func stripSessionCookies(h http.Header) {
 	h["Cookie"] = kept
 }
 
+// isSessionCookie reports one of Pome's session cookies, in any case:
+// browsers read a __Host- prefix in any case.
 func isSessionCookie(name string) bool {
 	for _, n := range sessionCookieNames {
-		if name == n {
+		if strings.EqualFold(name, n) {
 			return true
 		}
 	}
 	return false
 }
+
+// pomeNamespaces are the path prefixes of Pome's own API.
+var pomeNamespaces = []string{"/api/", "/v1/"}
 
 // addGatewayRoutes registers one route per upstream, and reserves Pome's own
 // paths (patterns: the routes registered so far) that an upstream prefix
@@ -458,11 +482,31 @@ func addGatewayRoutes(mux *http.ServeMux, cfg Config, chain func(http.Handler) h
 			}
 		}
 	}
+	// Pome's own namespaces: an unknown path there is a mistyped call of
+	// Pome's API, answered by Pome (404 route_not_found), not a request for
+	// the upstream that takes everything else. An upstream whose prefix is
+	// in one of them (/v1/, /api/v2/) still takes its own paths.
+	for _, ns := range pomeNamespaces {
+		covered, own := false, false
+		for _, up := range g.Upstreams {
+			covered = covered || strings.HasPrefix(ns, up.Prefix)
+			own = own || up.Prefix == ns
+		}
+		if covered && !own && !reserved[ns] {
+			mux.Handle(ns, fallback)
+		}
+	}
 	transport := newTransport(g)
+	idle := g.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultUpstreamIdleTimeout
+	}
+	d := &gatewayDeps{log: cfg.Log, gate: cfg.Gate, proxies: cfg.Proxies,
+		open: newOpenRequests(cfg.Verifier, cfg.Log), cuts: newCutCounters(cfg.Metrics)}
 	var out []string
 	for _, up := range g.Upstreams {
-		proxy := newProxy(cfg.Log, up, transport)
-		mux.Handle(up.Prefix, chain(handleGateway(cfg.Log, cfg.Gate, cfg.Proxies, proxy)))
+		proxy := newProxy(cfg.Log, up, transport, idle)
+		mux.Handle(up.Prefix, chain(handleGateway(d, proxy)))
 		out = append(out, up.Prefix)
 	}
 	return out

@@ -514,16 +514,36 @@ func TestGatewayKeepsPomeRoutes(t *testing.T) {
 		{name: "GET /v1/keys/verify", method: "GET", path: "/v1/keys/verify", header: apiKey(key), status: 405, typ: "invalid_request_error", code: "method_not_allowed"},
 		{name: "PUT /api/keys/x", method: "PUT", path: "/api/keys/key_x", header: apiKey(key), status: 405, typ: "invalid_request_error", code: "method_not_allowed"},
 		{name: "healthz", method: "GET", path: "/healthz", status: 200},
+		// Pome's namespaces are Pome's: an unknown path there is a
+		// mistyped call of its API, never forwarded.
+		{name: "unknown /api/ path", method: "GET", path: "/api/v2/orders", header: apiKey(key), status: 404, typ: "not_found_error", code: "route_not_found"},
+		{name: "unknown /api/ path, POST", method: "POST", path: "/api/keyz", header: apiKey(key), body: `{}`, status: 404, typ: "not_found_error", code: "route_not_found"},
+		{name: "unknown /v1/ path", method: "GET", path: "/v1/orders", header: apiKey(key), status: 404, typ: "not_found_error", code: "route_not_found"},
+		{name: "/api/ itself", method: "GET", path: "/api/", header: apiKey(key), status: 404, typ: "not_found_error", code: "route_not_found"},
 	})
 	if got := up.hits.Load() - before; got != 0 {
 		t.Errorf("upstream hits for Pome's own paths = %d, want 0", got)
 	}
 	// Anything else goes to the upstream, cross-site browser POSTs included:
 	// a key is no ambient credential.
-	r := s.Do(t, nil, "POST", "/api/v2/orders", hdr("X-API-KEY", key, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), `{}`)
-	if r.Status != http.StatusOK || decode[seen](t, r).Path != "/api/v2/orders" {
-		t.Errorf("POST /api/v2/orders status = %d, body %s; want 200 from the upstream", r.Status, r.Body)
+	r := s.Do(t, nil, "POST", "/v2/orders", hdr("X-API-KEY", key, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), `{}`)
+	if r.Status != http.StatusOK || decode[seen](t, r).Path != "/v2/orders" {
+		t.Errorf("POST /v2/orders status = %d, body %s; want 200 from the upstream", r.Status, r.Body)
 	}
+}
+
+// An upstream whose prefix is inside one of Pome's namespaces takes its own
+// paths there; the rest of the namespace stays Pome's.
+func TestGatewayPrefixInPomeNamespace(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(t)
+	s := pometest.NewServer(t, pometest.WithGateway(httpserver.Gateway{Upstreams: []httpserver.Upstream{
+		{Prefix: "/v1/", Target: up.url(t)}, {Prefix: "/", Target: up.url(t)}}}))
+	key := s.CreateKey(t, s.Signup(t, "alice@example.com"), "ci")
+	if r := s.Do(t, nil, "GET", "/v1/orders", apiKey(key), ""); r.Status != http.StatusOK || decode[seen](t, r).Path != "/v1/orders" {
+		t.Errorf("GET /v1/orders under a /v1/ upstream = %d %s, want 200 from the upstream", r.Status, r.Body)
+	}
+	runScenarios(t, s, []scenario{{name: "unknown /api/ path", method: "GET", path: "/api/orders", header: apiKey(key), status: 404, typ: "not_found_error", code: "route_not_found"}})
 }
 
 func TestParseUpstream(t *testing.T) {

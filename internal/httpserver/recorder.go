@@ -19,6 +19,11 @@ type recorder struct {
 	bytes   int64
 	start   time.Time     // when the recorder was made: the request's start
 	elapsed time.Duration // set by the metrics, reused by the access log
+	// cut says why a gateway request ended early (gateway_stream.go), for
+	// the access log; abort that the connection must be dropped once the
+	// request is logged (abortAfterLog).
+	cut   string
+	abort bool
 
 	context.Context               // the request's, once requestContext is called
 	req             *http.Request // for the request info, idem

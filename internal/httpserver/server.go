@@ -117,6 +117,7 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	h = refuseConflictingFraming(cfg.Log)(h)
 	h = m.middleware(h)
 	h = accessLog(cfg.AccessLog, cfg.Proxies)(h)
+	h = abortAfterLog(h)
 	h = apiHeaders(h)
 	h = securityHeaders(cfg.SecureCookies)(h)
 	h = requestID(h)

@@ -113,6 +113,25 @@ type routingRules struct {
 // gatewayRules is the document's x-pome-gateway.
 type gatewayRules struct {
 	Errors map[string][]string `yaml:"errors"`
+	// Namespaces are Pome's own path prefixes: an upstream takes a path
+	// there only with a prefix inside the namespace.
+	Namespaces []string `yaml:"namespaces"`
+}
+
+// forwards reports whether an upstream of one of the prefixes takes path:
+// its longest prefix is at least as long as any of Pome's namespaces that hold it.
+func (g *gatewayRules) forwards(prefixes []string, path string) bool {
+	longest := func(ps []string) int {
+		n := -1
+		for _, p := range ps {
+			if strings.HasPrefix(path, p) {
+				n = max(n, len(p))
+			}
+		}
+		return n
+	}
+	up := longest(prefixes)
+	return up >= 0 && up >= longest(g.Namespaces)
 }
 
 func parseContract(doc []byte) (*contract, error) {
@@ -219,7 +238,7 @@ func (c *contract) check(x *exchange, gateway []string) []string {
 	if t != nil {
 		op = t.item.GetOperations().GetOrZero(strings.ToLower(method))
 	}
-	if op == nil && slices.ContainsFunc(gateway, func(p string) bool { return strings.HasPrefix(x.path, p) }) && t == nil {
+	if op == nil && c.gateway.forwards(gateway, x.path) && t == nil {
 		return c.checkGateway(x)
 	}
 	if probs, ok := c.checkBeforeRouting(x); ok {

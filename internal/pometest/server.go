@@ -1,6 +1,7 @@
 package pometest
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -81,6 +82,7 @@ type config struct {
 	negSet     bool
 	gateway    httpserver.Gateway
 	proxies    httpapi.TrustedProxies
+	follow     bool
 }
 
 // Option changes how NewServer builds a Server.
@@ -138,14 +140,21 @@ func WithNegativeCache(ttl time.Duration, size int) Option {
 // WithGateway turns gateway mode on with g's upstreams.
 func WithGateway(g httpserver.Gateway) Option { return func(c *config) { c.gateway = g } }
 
+// WithFollower starts the node's loops, the change-log follower among
+// them, as `pome serve` does: changes made through the store alone (`pome
+// admin`, another node) reach the server within the follower's poll. They
+// stop when the test ends.
+func WithFollower() Option { return func(c *config) { c.follow = true } }
+
 // WithTrustedProxies believes the forwarding headers of connections from
 // p (loopback, for the test's own client to play the proxy).
 func WithTrustedProxies(p httpapi.TrustedProxies) Option { return func(c *config) { c.proxies = p } }
 
 // NewServer starts the real handler, wired by internal/node as `pome serve`
 // wires it, on a loopback httptest server that stops when the test ends.
-// The node is not started (no change-log follower, no meter loop): tests call
-// Verifier.Forget and Meter.Flush where they need them.
+// The node is not started (no change-log follower, no meter loop) unless
+// WithFollower: tests call Verifier.Forget and Meter.Flush where they need
+// them.
 //
 // Every request the server answers over HTTP, and its response, is checked
 // against the OpenAPI document (openapi/openapi.yaml): a route, status,
@@ -194,6 +203,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		ncfg.Negative = &node.NegativeCache{TTL: cfg.negTTL, Size: cfg.negSize}
 	}
 	n := node.New(store, ncfg)
+	if cfg.follow {
+		n.Start(context.Background())
+		t.Cleanup(func() { n.Close() })
+	}
 	s.Verifier, s.Keys, s.Accounts, s.Meter, s.Gate, s.ServiceTokens = n.Verifier, n.Keys, n.Accounts, n.Meter, n.Gate, n.ServiceTokens
 	s.Metrics = prometheus.NewRegistry()
 	s.Handler = httpserver.New(httpserver.Config{

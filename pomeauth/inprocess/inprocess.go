@@ -131,7 +131,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			pomeauth.WriteError(w, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(pomeauth.WithIdentity(r.Context(), identityOf(&g.Owner))))
+		next.ServeHTTP(w, pomeauth.Forward(r, identityOf(&g.Owner)))
 	})
 }
 

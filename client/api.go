@@ -86,10 +86,30 @@ type Key struct {
 	Status      pome.KeyStatus `json:"status"`
 }
 
-// KeyList is a page of GET /api/keys.
+// KeyList is a page of GET /api/keys, newest first. Total counts the keys
+// of every page; NextCursor is "" on the last page (null in JSON).
 type KeyList struct {
-	Keys  []Key `json:"keys"`
-	Total int   `json:"total"`
+	Keys       []Key  `json:"keys"`
+	Total      int    `json:"total"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// MarshalJSON encodes the page as the server sends it: next_cursor is null
+// on the last page.
+func (l KeyList) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Keys       []Key   `json:"keys"`
+		Total      int     `json:"total"`
+		NextCursor *string `json:"next_cursor"`
+	}{l.Keys, l.Total, orNull(l.NextCursor)})
+}
+
+// orNull is s, or a JSON null for "".
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // CreatedKey is a new key. Key is its plaintext, which no later answer
@@ -219,14 +239,10 @@ type AuditPage struct {
 // MarshalJSON encodes the page as the server sends it: next_cursor is null
 // on the last page.
 func (p AuditPage) MarshalJSON() ([]byte, error) {
-	var next *string
-	if p.NextCursor != "" {
-		next = &p.NextCursor
-	}
 	return json.Marshal(struct {
 		Events     []AuditEvent `json:"events"`
 		NextCursor *string      `json:"next_cursor"`
-	}{p.Events, next})
+	}{p.Events, orNull(p.NextCursor)})
 }
 
 // Success is the body of an answer that only says it worked (a logout).

@@ -127,6 +127,17 @@ type KeyFilter struct {
 	CreatedBy string    // empty: every creator
 	Status    KeyStatus // empty: every status
 	Now       time.Time // the instant Status is judged at
+	// Before, if not nil, keeps only the keys listed after it, newest
+	// first: created before it, or at the same instant with a smaller id.
+	Before *KeyPosition
+	Limit  int // at most this many keys; 0: every one
+}
+
+// KeyPosition is a place in a team's key listing, which is ordered by
+// CreatedAt and then ID, both descending.
+type KeyPosition struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // UsageDelta is the usage of one key counted in memory since the last flush.

@@ -83,8 +83,13 @@ type Store interface {
 	KeyByDigest(ctx context.Context, d Digest) (KeyOwner, error)
 	// KeyByID finds a key of one team; ErrKeyNotFound if the team has no such key.
 	KeyByID(ctx context.Context, teamID, keyID string) (Key, error)
-	// ListKeys lists the keys that match f, newest first.
+	// ListKeys lists the keys that match f, newest first (CreatedAt, then
+	// ID, descending), from after f.Before, at most f.Limit of them: a page
+	// costs the same at any depth.
 	ListKeys(ctx context.Context, f KeyFilter) ([]Key, error)
+	// CountKeys counts the keys that match f's team, creator and status,
+	// whatever its Before and Limit.
+	CountKeys(ctx context.Context, f KeyFilter) (int, error)
 	// RevokeKey sets a key's revocation time, if not already set, and then
 	// appends a ChangeKeyRevoked entry and ev, in one transaction (a key
 	// already revoked writes neither). It returns the key as stored

@@ -86,10 +86,30 @@ type Key struct {
 	Status      pome.KeyStatus `json:"status"`
 }
 
-// KeyList is a page of GET /api/keys.
+// KeyList is a page of GET /api/keys, newest first. Total counts the keys
+// of every page; NextCursor is "" on the last page (null in JSON).
 type KeyList struct {
-	Keys  []Key `json:"keys"`
-	Total int   `json:"total"`
+	Keys       []Key  `json:"keys"`
+	Total      int    `json:"total"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// MarshalJSON encodes the page as the server sends it: next_cursor is null
+// on the last page.
+func (l KeyList) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Keys       []Key   `json:"keys"`
+		Total      int     `json:"total"`
+		NextCursor *string `json:"next_cursor"`
+	}{l.Keys, l.Total, orNull(l.NextCursor)})
+}
+
+// orNull is s, or a JSON null for "".
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // CreatedKey is a new key. Key is its plaintext, which no later answer
@@ -219,14 +239,10 @@ type AuditPage struct {
 // MarshalJSON encodes the page as the server sends it: next_cursor is null
 // on the last page.
 func (p AuditPage) MarshalJSON() ([]byte, error) {
-	var next *string
-	if p.NextCursor != "" {
-		next = &p.NextCursor
-	}
 	return json.Marshal(struct {
 		Events     []AuditEvent `json:"events"`
 		NextCursor *string      `json:"next_cursor"`
-	}{p.Events, next})
+	}{p.Events, orNull(p.NextCursor)})
 }
 
 // Success is the body of an answer that only says it worked (a logout).
@@ -259,6 +275,19 @@ type CreateKeyParams struct {
 type RollKeyParams struct {
 	ExpireOldInHours *int `json:"expire_old_in_hours,omitempty"`
 	ExpiresInDays    int  `json:"expires_in_days,omitempty"`
+}
+
+// MaxKeyListLimit is the most keys a page of ListKeys holds.
+const MaxKeyListLimit = 100
+
+// KeyListOptions selects a page of keys: Status ("" or "active",
+// "revoked", "expired", "all"), Limit per page (1 to MaxKeyListLimit, 0:
+// the server's 50) and Cursor, the NextCursor of the previous page (with
+// the same Status: a cursor is only a position).
+type KeyListOptions struct {
+	Status string
+	Limit  int
+	Cursor string
 }
 
 // AuditParams filters the audit log: Action (e.g. "key.revoked"), Target
@@ -347,18 +376,74 @@ func (c *Client) Session(ctx context.Context) (*Session, error) {
 	return &v, nil
 }
 
-// ListKeys returns the team's keys the user may see: active ones for status
-// "" (or "active"), else "revoked", "expired" or "all".
-func (c *Client) ListKeys(ctx context.Context, status string) (*KeyList, error) {
-	var q url.Values
-	if status != "" {
-		q = url.Values{"status": {status}}
-	}
+// ListKeys returns one page of the team's keys the user may see, newest
+// first (o selects which); the next page is o with Cursor set to the
+// answer's NextCursor. AllKeys follows every page.
+func (c *Client) ListKeys(ctx context.Context, o KeyListOptions) (*KeyList, error) {
+	q := pageQuery(o.Cursor, o.Limit, "status", o.Status)
 	var v KeyList
 	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/keys", query: q, want: http.StatusOK}, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
+}
+
+// AllKeys iterates over every key of the team with status ("" or
+// "active", "revoked", "expired", "all") that the user may see, newest
+// first, fetching pages of the most keys the server gives (100) one after
+// another. It stops at the first error, which it yields. Each page spends
+// one request of the list_keys rate limit.
+func (c *Client) AllKeys(ctx context.Context, status string) iter.Seq2[Key, error] {
+	return pages("", func(cursor string) ([]Key, string, error) {
+		l, err := c.ListKeys(ctx, KeyListOptions{Status: status, Limit: MaxKeyListLimit, Cursor: cursor})
+		if err != nil {
+			return nil, "", err
+		}
+		return l.Keys, l.NextCursor, nil
+	})
+}
+
+// pages iterates over the items of a paged listing, fetching page after
+// page with next: from cursor ("": the first page), then from the cursor
+// each page gave. It stops at the first error, which it yields.
+func pages[T any](cursor string, next func(cursor string) ([]T, string, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			items, nextCursor, err := next(cursor)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if nextCursor == "" {
+				return
+			}
+			cursor = nextCursor
+		}
+	}
+}
+
+// pageQuery is the query of a paged listing: each filter name=value of kv
+// that is not empty, the cursor unless empty, the limit unless 0.
+func pageQuery(cursor string, limit int, kv ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	return q
 }
 
 // GetKey returns the key with id, as ListKeys lists it. A key the user may
@@ -441,15 +526,7 @@ func daysQuery(days int) url.Values {
 // Audit returns one page of the team's audit log, newest first (owners and
 // admins only).
 func (c *Client) Audit(ctx context.Context, p AuditParams) (*AuditPage, error) {
-	q := url.Values{}
-	for k, v := range map[string]string{"action": p.Action, "target": p.Target, "cursor": p.Cursor} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	if p.Limit != 0 {
-		q.Set("limit", strconv.Itoa(p.Limit))
-	}
+	q := pageQuery(p.Cursor, p.Limit, "action", p.Action, "target", p.Target)
 	var v AuditPage
 	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/audit", query: q, want: http.StatusOK}, &v); err != nil {
 		return nil, err
@@ -458,26 +535,17 @@ func (c *Client) Audit(ctx context.Context, p AuditParams) (*AuditPage, error) {
 }
 
 // AuditEvents iterates over the whole audit log matching p, newest first,
-// fetching page after page. It stops at the first error, which it yields.
+// fetching page after page from p.Cursor. It stops at the first error,
+// which it yields.
 func (c *Client) AuditEvents(ctx context.Context, p AuditParams) iter.Seq2[AuditEvent, error] {
-	return func(yield func(AuditEvent, error) bool) {
-		for {
-			page, err := c.Audit(ctx, p)
-			if err != nil {
-				yield(AuditEvent{}, err)
-				return
-			}
-			for _, e := range page.Events {
-				if !yield(e, nil) {
-					return
-				}
-			}
-			if page.NextCursor == "" {
-				return
-			}
-			p.Cursor = page.NextCursor
+	return pages(p.Cursor, func(cursor string) ([]AuditEvent, string, error) {
+		p.Cursor = cursor
+		page, err := c.Audit(ctx, p)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.Events, page.NextCursor, nil
+	})
 }
 
 // Members returns the members of the team, oldest first. Any member may

@@ -13,7 +13,7 @@
 //
 //	c := client.New("https://pome.example.com")
 //	if _, err := c.Login(ctx, email, password); err != nil { ... }
-//	keys, err := c.ListKeys(ctx, "")
+//	keys, err := c.ListKeys(ctx, client.KeyListOptions{})
 //
 // Management calls act on the user's default team; ForTeam returns a client
 // bound to another team of theirs. A Client is safe for concurrent use.

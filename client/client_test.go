@@ -3,10 +3,12 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -137,7 +139,7 @@ func TestSessionLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Clock.Advance(8 * 24 * time.Hour)
-		_, err := c.ListKeys(ctx, "")
+		_, err := c.ListKeys(ctx, client.KeyListOptions{})
 		mustAPIError(t, "ListKeys() with an idle session", err, http.StatusUnauthorized, "unauthorized")
 	})
 }
@@ -188,7 +190,7 @@ func TestKeys(t *testing.T) {
 	})
 
 	t.Run("list", func(t *testing.T) {
-		l, err := c.ListKeys(ctx, "")
+		l, err := c.ListKeys(ctx, client.KeyListOptions{})
 		if err != nil {
 			t.Fatalf("ListKeys() = %v", err)
 		}
@@ -200,12 +202,12 @@ func TestKeys(t *testing.T) {
 			got.CreatedAt.IsZero() || got.Status != pome.KeyActive || got.ExpiresAt == nil {
 			t.Errorf("ListKeys()[0] = %+v", got)
 		}
-		_, err = c.ListKeys(ctx, "bogus")
+		_, err = c.ListKeys(ctx, client.KeyListOptions{Status: "bogus"})
 		mustAPIError(t, "ListKeys(bogus)", err, http.StatusBadRequest, "invalid_parameter")
 	})
 
 	t.Run("get", func(t *testing.T) {
-		l, err := c.ListKeys(ctx, "all")
+		l, err := c.ListKeys(ctx, client.KeyListOptions{Status: "all"})
 		if err != nil || len(l.Keys) == 0 {
 			t.Fatalf("ListKeys(all) = %+v, %v", l, err)
 		}
@@ -292,7 +294,7 @@ func TestKeys(t *testing.T) {
 		if _, err := c.RevokeKey(ctx, k.ID); err != nil {
 			t.Errorf("RevokeKey() again = %v, want success", err)
 		}
-		l, err := c.ListKeys(ctx, "revoked")
+		l, err := c.ListKeys(ctx, client.KeyListOptions{Status: "revoked"})
 		if err != nil || l.Total != 1 || l.Keys[0].Status != pome.KeyRevoked {
 			t.Errorf("ListKeys(revoked) = %+v, %v", l, err)
 		}
@@ -353,7 +355,7 @@ func TestTeamsAndMembers(t *testing.T) {
 	if !errors.Is(err, pome.ErrInsufficientPermissions) {
 		t.Errorf("viewer TeamUsage() = %v, want ErrInsufficientPermissions", err)
 	}
-	_, err = bob.ForTeam("nope").ListKeys(ctx, "")
+	_, err = bob.ForTeam("nope").ListKeys(ctx, client.KeyListOptions{})
 	mustAPIError(t, "ForTeam(nope).ListKeys()", err, http.StatusNotFound, "team_not_found")
 
 	m, err = alice.SetMemberRole(ctx, m.UserID, pome.RoleDeveloper)
@@ -645,7 +647,7 @@ func TestRequests(t *testing.T) {
 		client.WithUserAgent("test-agent/1"), client.WithHTTPClient(hc))
 	ctx := t.Context()
 	c.Me(ctx)
-	c.ForTeam("acme").ListKeys(ctx, "all")
+	c.ForTeam("acme").ListKeys(ctx, client.KeyListOptions{Status: "all"})
 	c.Members(ctx)
 	if used != 3 {
 		t.Errorf("the given HTTP client sent %d requests, want 3", used)
@@ -682,3 +684,45 @@ func TestRequests(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// ListKeys gives one page and its cursor; AllKeys follows every cursor, so
+// a team with more keys than a page gets each key once, newest first, and
+// stops at the first error.
+func TestKeyPages(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
+	c := mustSignup(t, s, "alice@example.com", "Acme")
+	ctx := t.Context()
+	var want []string
+	for i := range 120 {
+		k, err := c.CreateKey(ctx, client.CreateKeyParams{Name: fmt.Sprintf("k%03d", i)})
+		if err != nil {
+			t.Fatalf("CreateKey = %v", err)
+		}
+		want = append([]string{k.ID}, want...)
+		s.Clock.Advance(time.Millisecond)
+	}
+	first, err := c.ListKeys(ctx, client.KeyListOptions{Limit: 7})
+	if err != nil || len(first.Keys) != 7 || first.Total != 120 || first.NextCursor == "" {
+		t.Fatalf("ListKeys(limit 7) = %d keys of %d, next %q, %v; want 7 of 120 and a cursor", len(first.Keys), first.Total, first.NextCursor, err)
+	}
+	second, err := c.ListKeys(ctx, client.KeyListOptions{Limit: 7, Cursor: first.NextCursor})
+	if err != nil || len(second.Keys) != 7 || second.Keys[0].ID != want[7] {
+		t.Fatalf("ListKeys(second page) = %+v, %v; want 7 keys from %s", second, err, want[7])
+	}
+	var got []string
+	for k, err := range c.AllKeys(ctx, "all") {
+		if err != nil {
+			t.Fatalf("AllKeys = %v", err)
+		}
+		got = append(got, k.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("AllKeys = %d keys %v, want %d %v", len(got), got, len(want), want)
+	}
+	for _, err := range c.AllKeys(ctx, "bogus") {
+		mustAPIError(t, "AllKeys(bogus)", err, http.StatusBadRequest, "invalid_parameter")
+	}
+	_, err = c.ListKeys(ctx, client.KeyListOptions{Cursor: "bogus"})
+	mustAPIError(t, "ListKeys(cursor bogus)", err, http.StatusBadRequest, "invalid_parameter")
+}

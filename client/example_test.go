@@ -53,15 +53,31 @@ func ExampleClient_RollKey() {
 	fmt.Println("new key:", r.Key, "old key expires:", r.OldKey.ExpiresAt)
 }
 
-// Listing the revoked keys of another of the user's teams.
+// Listing the revoked keys of another of the user's teams, every page.
 func ExampleClient_ForTeam() {
 	c := client.New("https://pome.example.com", client.WithSession(os.Getenv("POME_SESSION")))
-	l, err := c.ForTeam("acme").ListKeys(context.Background(), "revoked")
+	for k, err := range c.ForTeam("acme").AllKeys(context.Background(), "revoked") {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(k.ID, k.Name, k.Status)
+	}
+}
+
+// Listing the newest keys a page at a time, as a dashboard would.
+func ExampleClient_ListKeys() {
+	c := client.New("https://pome.example.com", client.WithSession(os.Getenv("POME_SESSION")))
+	l, err := c.ListKeys(context.Background(), client.KeyListOptions{Status: "all", Limit: 20})
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, k := range l.Keys {
-		fmt.Println(k.ID, k.Name, k.Status)
+	fmt.Printf("%d of %d keys\n", len(l.Keys), l.Total)
+	if l.NextCursor != "" {
+		next, err := c.ListKeys(context.Background(), client.KeyListOptions{Status: "all", Limit: 20, Cursor: l.NextCursor})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("then", len(next.Keys), "older keys")
 	}
 }
 

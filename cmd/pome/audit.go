@@ -52,7 +52,7 @@ the table gives. --all fetches every page. --action and --target filter.`,
 				if page.NextCursor != "" {
 					// The cursor is a position: the next page needs the same
 					// filters again.
-					fmt.Fprintf(a.stderr, "More: %s\n", nextAuditPage(cmd, page.NextCursor))
+					fmt.Fprintf(a.stderr, "More: %s\n", nextPage(cmd, "pome audit", []string{"team", "action", "target", "limit"}, page.NextCursor))
 				}
 				return nil
 			})
@@ -67,11 +67,11 @@ the table gives. --all fetches every page. --action and --target filter.`,
 	return cmd
 }
 
-// nextAuditPage is the command line of the page after this one: the same
-// flags as given, and the cursor.
-func nextAuditPage(cmd *cobra.Command, cursor string) string {
-	line := []string{"pome audit"}
-	for _, name := range []string{"team", "action", "target", "limit"} {
+// nextPage is the command line (command, e.g. "pome audit") of the page
+// after this one: the flags of names as given, and the cursor.
+func nextPage(cmd *cobra.Command, command string, names []string, cursor string) string {
+	line := []string{command}
+	for _, name := range names {
 		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
 			line = append(line, "--"+name, shellQuote(f.Value.String()))
 		}

@@ -20,8 +20,8 @@ import (
 // prompt.
 const completionTimeout = 2 * time.Second
 
-// completeKeys offers the ids of the team's keys, with their names and
-// statuses as descriptions, for the first argument.
+// completeKeys offers the ids of the team's newest keys (a page of 100),
+// with their names and statuses as descriptions, for the first argument.
 func (a *app) completeKeys(t *teamAPI) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if len(args) > 0 {
@@ -29,7 +29,9 @@ func (a *app) completeKeys(t *teamAPI) cobra.CompletionFunc {
 		}
 		var out []cobra.Completion
 		a.completeWith(cmd, t, func(ctx context.Context, c *client.Client) error {
-			l, err := c.ListKeys(ctx, "all")
+			// The newest page only: a prompt waits, and each page spends
+			// the list_keys rate limit. An older key is named by its name.
+			l, err := c.ListKeys(ctx, client.KeyListOptions{Status: "all", Limit: client.MaxKeyListLimit})
 			if err != nil {
 				return err
 			}

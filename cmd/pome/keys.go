@@ -12,6 +12,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
+	"github.com/pomehq/pome/internal/apikey"
 )
 
 // keysCmd is `pome keys`: the team's API keys, through the management API
@@ -36,36 +37,74 @@ one key of the team has it.`,
 }
 
 func (a *app) keysListCmd(t *teamAPI) *cobra.Command {
-	var status string
+	var o client.KeyListOptions
+	var all bool
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
-		Short:   "list keys (active ones unless --status)",
+		Short:   "list keys (active ones unless --status), a page at a time",
 		Long: `Lists the keys of the team that you may see (owners and admins: every key;
-developers: their own), with their prefix, role, last use and usage count.
-At a terminal the table fits its width (-o wide: every column).`,
+developers: their own), newest first, with their prefix, role, last use and
+usage count: one page of --limit keys (1 to 100); the next page is
+--cursor, which the end of the listing gives (on stderr). --all fetches
+every page (100 keys a request). At a terminal the table fits its width (-o wide: every column).`,
 		Example: `  pome keys list
   pome keys list --status all --team acme -o wide
-  pome keys list --json | jq -r '.keys[] | select(.usage_count == 0) | .id'`,
+  pome keys list --all --json | jq -r '.keys[] | select(.usage_count == 0) | .id'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch status {
+			switch o.Status {
 			case "active", "revoked", "expired", "all":
 			default:
-				return usagef("keys list: --status must be active, revoked, expired or all, not %q", status)
+				return usagef("keys list: --status must be active, revoked, expired or all, not %q", o.Status)
+			}
+			if o.Limit < 1 || o.Limit > apikey.MaxListLimit {
+				return usagef("keys list: --limit must be 1 to %d", apikey.MaxListLimit)
+			}
+			if all && o.Cursor != "" {
+				return usagef("keys list: --all starts at the newest key: give it or --cursor, not both")
 			}
 			return t.do(cmd, func(ctx context.Context, c *client.Client) error {
-				l, err := c.ListKeys(ctx, status)
+				l, err := listKeys(ctx, c, o, all)
 				if err != nil {
 					return err
 				}
-				return t.print(l, func(out *output, wide bool) error { return printKeys(out, l, status, wide) })
+				if err := t.print(l, func(out *output, wide bool) error { return printKeys(out, l, o.Status, wide) }); err != nil {
+					return err
+				}
+				if l.NextCursor != "" {
+					// The cursor is a position: the next page needs the same
+					// status again.
+					fmt.Fprintf(a.stderr, "%d of %d keys. More: %s\n", len(l.Keys), l.Total,
+						nextPage(cmd, "pome keys list", []string{"team", "status", "limit"}, l.NextCursor))
+				}
+				return nil
 			})
 		},
 	}
-	cmd.Flags().StringVar(&status, "status", "active", "which keys: active, revoked, expired or all")
+	cmd.Flags().StringVar(&o.Status, "status", "active", "which keys: active, revoked, expired or all")
+	cmd.Flags().IntVar(&o.Limit, "limit", apikey.DefaultListLimit, fmt.Sprintf("keys per page, 1 to %d", apikey.MaxListLimit))
+	cmd.Flags().StringVar(&o.Cursor, "cursor", "", "the page after the one that gave this cursor")
+	cmd.Flags().BoolVar(&all, "all", false, "every page, not just one")
 	cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]cobra.Completion{"active", "revoked", "expired", "all"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// listKeys is one page of keys as o asks, or with all every key of
+// o.Status, in one list whose total is what it holds.
+func listKeys(ctx context.Context, c *client.Client, o client.KeyListOptions, all bool) (*client.KeyList, error) {
+	if !all {
+		return c.ListKeys(ctx, o)
+	}
+	l := &client.KeyList{Keys: []client.Key{}}
+	for k, err := range c.AllKeys(ctx, o.Status) {
+		if err != nil {
+			return nil, err
+		}
+		l.Keys = append(l.Keys, k)
+	}
+	l.Total = len(l.Keys)
+	return l, nil
 }
 
 // printKeys writes the keys as a table for people.

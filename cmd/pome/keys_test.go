@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -503,4 +505,44 @@ func TestCLIAgainstServe(t *testing.T) {
 	mustRun(t, env, "", 0, "logout")
 	r = mustRun(t, env, "", 2, "keys", "list")
 	mustContain(t, "keys list after logout", r.stderr, "not logged in")
+}
+
+// keys list shows one page and says on stderr how to get the next; --all
+// gets every key; a key named by its name is found on any page.
+func TestKeysListPages(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
+	alice := s.Signup(t, "alice@example.com")
+	needle := s.CreateKeyWith(t, alice, `{"name":"needle"}`) // the oldest: on the last page
+	for i := range 120 {
+		s.Clock.Advance(time.Millisecond)
+		s.CreateKeyWith(t, alice, fmt.Sprintf(`{"name":"hay-%03d"}`, i))
+	}
+	env := userEnv(t, s.URL)
+	mustLogin(t, env, "alice@example.com")
+
+	r := mustRun(t, env, "", 0, "keys", "list", "--status", "all")
+	if n := strings.Count(r.stdout, "key_"); n != 50 {
+		t.Errorf("keys list = %d keys, want a page of 50:\n%s", n, r.stdout)
+	}
+	m := regexp.MustCompile(`50 of 121 keys\. More: pome keys list --status all --cursor (\S+)`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("keys list stderr = %q, want the count and the next page's command line", r.stderr)
+	}
+	r = mustRun(t, env, "", 0, "keys", "list", "--status", "all", "--limit", "100", "--cursor", m[1])
+	if n := strings.Count(r.stdout, "key_"); n != 71 || !strings.Contains(r.stdout, "needle") || strings.Contains(r.stderr, "More") {
+		t.Errorf("keys list --cursor = %d keys, stderr %q; want the other 71 with needle, and no more", n, r.stderr)
+	}
+	var l client.KeyList
+	r = mustRun(t, env, "", 0, "keys", "list", "--all", "--json")
+	mustDecode(t, r.stdout, &l)
+	if len(l.Keys) != 121 || l.Total != 121 || l.NextCursor != "" || l.Keys[120].ID != needle.ID || r.stderr != "" {
+		t.Errorf("keys list --all = %d keys of %d, last %s, next %q, stderr %q; want all 121, needle last", len(l.Keys), l.Total, l.Keys[len(l.Keys)-1].ID, l.NextCursor, r.stderr)
+	}
+	if r := mustRun(t, env, "", 0, "keys", "get", "needle", "--json"); !strings.Contains(r.stdout, needle.ID) {
+		t.Errorf("keys get needle = %s, want %s (found past the first page)", r.stdout, needle.ID)
+	}
+	for _, args := range [][]string{{"--limit", "0"}, {"--limit", "101"}, {"--all", "--cursor", m[1]}} {
+		mustRun(t, env, "", 2, append([]string{"keys", "list"}, args...)...)
+	}
 }

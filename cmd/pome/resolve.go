@@ -18,12 +18,11 @@ func resolveKey(ctx context.Context, c *client.Client, ref string) (string, erro
 	if pome.IsID(ref, "key_") {
 		return ref, nil
 	}
-	l, err := c.ListKeys(ctx, "all")
-	if err != nil {
-		return "", err
-	}
 	var named []client.Key
-	for _, k := range l.Keys {
+	for k, err := range c.AllKeys(ctx, "all") { // every page: the key may be an old one
+		if err != nil {
+			return "", err
+		}
 		if k.Name == ref {
 			named = append(named, k)
 		}

@@ -2,9 +2,7 @@ package account
 
 import (
 	"context"
-	"encoding/base64"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,12 +38,9 @@ func (s *Service) Audit(ctx context.Context, m pome.Member, q AuditQuery) (Audit
 	if !m.Role.Can(pome.ActionReadAudit) {
 		return AuditPage{}, pome.ErrInsufficientPermissions
 	}
-	limit := q.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultAuditLimit
-	case limit < 1 || limit > MaxAuditLimit:
-		return AuditPage{}, pome.InvalidParameter("'limit' must be 1 to %d", MaxAuditLimit)
+	limit, err := pome.PageLimit(q.Limit, DefaultAuditLimit, MaxAuditLimit)
+	if err != nil {
+		return AuditPage{}, err
 	}
 	// A filter no store can hold as text matches nothing stored, and must
 	// not reach a store.
@@ -76,15 +71,11 @@ func (s *Service) Audit(ctx context.Context, m pome.Member, q AuditQuery) (Audit
 }
 
 func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10)))
+	return pome.EncodeCursor(cursorPrefix, strconv.FormatInt(seq, 10))
 }
 
 func decodeCursor(c string) (int64, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, false
-	}
-	n, ok := strings.CutPrefix(string(b), cursorPrefix)
+	n, ok := pome.DecodeCursor(cursorPrefix, c)
 	if !ok {
 		return 0, false
 	}

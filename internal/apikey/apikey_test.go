@@ -140,12 +140,12 @@ func TestVisibility(t *testing.T) {
 	outsider := f.member(t, nil, pome.RoleOwner)
 
 	ids := func(m pome.Member) string {
-		ks, err := f.keys.List(t.Context(), m, "")
+		page, err := f.keys.List(t.Context(), m, apikey.ListQuery{})
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
 		var s []string
-		for _, k := range ks {
+		for _, k := range page.Keys {
 			s = append(s, k.ID)
 		}
 		return strings.Join(s, ",")
@@ -169,7 +169,7 @@ func TestVisibility(t *testing.T) {
 		t.Errorf("admin revoking a developer's key: %v", err)
 	}
 	viewer := f.member(t, &owner.Team, pome.RoleViewer)
-	if _, err := f.keys.List(t.Context(), viewer, ""); !errors.Is(err, pome.ErrInsufficientPermissions) {
+	if _, err := f.keys.List(t.Context(), viewer, apikey.ListQuery{}); !errors.Is(err, pome.ErrInsufficientPermissions) {
 		t.Errorf("viewer listing: %v, want insufficient_permissions", err)
 	}
 	// Get sees what List shows: the key of another is not found, not forbidden.
@@ -194,8 +194,139 @@ func TestVisibility(t *testing.T) {
 	if _, err := f.keys.Get(t.Context(), owner, "key_0000000000000000"); !errors.Is(err, pome.ErrKeyNotFound) {
 		t.Errorf("Get(unknown key) = %v, want key_not_found", err)
 	}
-	if _, err := f.keys.List(t.Context(), owner, "bogus"); pome.AsError(err).Code != "invalid_parameter" {
+	if _, err := f.keys.List(t.Context(), owner, apikey.ListQuery{Status: "bogus"}); pome.AsError(err).Code != "invalid_parameter" {
 		t.Errorf("List(status=bogus): %v, want invalid_parameter", err)
+	}
+}
+
+// A listing pages by cursor, each key once, newest first, with the total
+// of every page; a developer's pages hold only their own keys; a cursor is
+// a position, so another team's reads only this team's keys; a bad cursor
+// or limit is invalid_parameter naming it.
+func TestListPages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	owner := f.member(t, nil, pome.RoleOwner)
+	dev := f.member(t, &owner.Team, pome.RoleDeveloper)
+	other := f.member(t, nil, pome.RoleOwner)
+	var all, devs []string
+	for i := range 12 {
+		if i == 6 { // another team's keys, halfway, in a millisecond of their own
+			f.clock.Advance(time.Millisecond)
+			f.mustCreate(t, other, apikey.CreateParams{})
+			f.mustCreate(t, other, apikey.CreateParams{})
+			f.clock.Advance(time.Millisecond)
+		}
+		m := owner
+		if i%3 == 0 {
+			m = dev
+		}
+		k := f.mustCreate(t, m, apikey.CreateParams{}).Key
+		all = append([]string{k.ID}, all...)
+		if m.User.ID == dev.User.ID {
+			devs = append([]string{k.ID}, devs...)
+		}
+		if i%2 == 0 {
+			f.clock.Advance(time.Millisecond) // ties in between
+		}
+	}
+	// Keys created in the same millisecond are ordered by id: the order
+	// to page through is the one a single page gives.
+	onePage := func(m pome.Member, created []string) []string {
+		page, err := f.keys.List(t.Context(), m, apikey.ListQuery{Status: "all", Limit: apikey.MaxListLimit})
+		if err != nil || page.NextCursor != "" {
+			t.Fatalf("List(one page) = %v, %q", err, page.NextCursor)
+		}
+		var ids []string
+		for _, k := range page.Keys {
+			ids = append(ids, k.ID)
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(ids)), slices.Sorted(slices.Values(created))) {
+			t.Fatalf("List(one page) = %v, want %v in some order", ids, created)
+		}
+		return ids
+	}
+	all, devs = onePage(owner, all), onePage(dev, devs)
+	otherPage, err := f.keys.List(t.Context(), other, apikey.ListQuery{Limit: 1})
+	if err != nil {
+		t.Fatalf("List(other team) = %v", err)
+	}
+
+	walk := func(m pome.Member, limit int, cursor string) (ids []string, pages int) {
+		q := apikey.ListQuery{Status: "all", Limit: limit, Cursor: cursor}
+		for {
+			page, err := f.keys.List(t.Context(), m, q)
+			if err != nil {
+				t.Fatalf("List(%+v) = %v", q, err)
+			}
+			pages++
+			for _, k := range page.Keys {
+				ids = append(ids, k.ID)
+			}
+			if page.NextCursor == "" {
+				return ids, pages
+			}
+			if want := len(ids); page.Total < want || len(page.Keys) != limit {
+				t.Fatalf("List(%+v) = %d keys of %d, want a full page", q, len(page.Keys), page.Total)
+			}
+			q.Cursor = page.NextCursor
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		m     pome.Member
+		limit int
+		want  []string
+		pages int
+	}{
+		{"owner, pages of 5", owner, 5, all, 3},
+		{"owner, one page", owner, 12, all, 1},
+		{"developer, pages of 1", dev, 1, devs, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, pages := walk(tc.m, tc.limit, "")
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") || pages != tc.pages {
+				t.Errorf("List pages = %v in %d pages, want %v in %d", got, pages, tc.want, tc.pages)
+			}
+		})
+	}
+	page, err := f.keys.List(t.Context(), dev, apikey.ListQuery{Status: "all", Limit: 1})
+	if err != nil || page.Total != len(devs) {
+		t.Errorf("List(developer).Total = %d, %v, want %d", page.Total, err, len(devs))
+	}
+	// Another team's cursor is a position in time: it reads this team's
+	// keys from there, never the other team's.
+	got, _ := walk(owner, 50, otherPage.NextCursor)
+	if len(got) != 6 || strings.Join(got, ",") != strings.Join(all[6:], ",") {
+		t.Errorf("List(owner, another team's cursor) = %v, want the owner's 6 older keys %v", got, all[6:])
+	}
+	for _, tc := range []struct {
+		name string
+		q    apikey.ListQuery
+		want string
+	}{
+		{"limit 0 is the default", apikey.ListQuery{}, ""},
+		{"limit 101", apikey.ListQuery{Limit: 101}, "'limit'"},
+		{"limit -1", apikey.ListQuery{Limit: -1}, "'limit'"},
+		{"cursor not base64", apikey.ListQuery{Cursor: "!!"}, "'cursor'"},
+		{"audit cursor", apikey.ListQuery{Cursor: pome.EncodeCursor("a1.", "7")}, "'cursor'"},
+		{"cursor without id", apikey.ListQuery{Cursor: pome.EncodeCursor("k1.", "7")}, "'cursor'"},
+		{"cursor with a bad id", apikey.ListQuery{Cursor: pome.EncodeCursor("k1.", "7.usr_0000000000000000")}, "'cursor'"},
+		{"cursor past 9999", apikey.ListQuery{Cursor: pome.EncodeCursor("k1.", "9223372036854775807.key_0000000000000000")}, "'cursor'"},
+		{"cursor with NUL", apikey.ListQuery{Cursor: "k1.\x00"}, "'cursor'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.keys.List(t.Context(), owner, tc.q)
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("List(%+v) = %v, want nil", tc.q, err)
+				}
+				return
+			}
+			if e := pome.AsError(err); e == nil || e.Code != "invalid_parameter" || !strings.Contains(e.Message, tc.want) {
+				t.Errorf("List(%+v) = %v, want invalid_parameter naming %s", tc.q, err, tc.want)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,8 @@ package apikey
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -111,25 +113,104 @@ func (s *Service) Create(ctx context.Context, m pome.Member, p CreateParams) (Cr
 	return Created{Key: k, Plaintext: plaintext}, nil
 }
 
-// List returns the team's keys with the given status (empty: active) that the
-// member may see: every key for admins and owners, their own for developers.
-func (s *Service) List(ctx context.Context, m pome.Member, status string) ([]pome.Key, error) {
+// Page sizes of GET /api/keys.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 100
+)
+
+// ListQuery is what a member asks of the key listing.
+type ListQuery struct {
+	Status string // active (or empty), revoked, expired, all
+	Cursor string // from a previous page's NextCursor; empty: the newest
+	Limit  int    // 0: DefaultListLimit
+}
+
+// Page is one page of a key listing, newest first.
+type Page struct {
+	Keys       []pome.Key
+	Total      int    // the keys of every page: those of Status the member may see
+	NextCursor string // empty on the last page
+}
+
+// keyCursorPrefix versions the key listing's cursor, as the audit log's
+// "a1." does its own.
+const keyCursorPrefix = "k1."
+
+// List returns a page of the team's keys with the given status (empty:
+// active) that the member may see: every key for admins and owners, their
+// own for developers. A cursor is only a position in the listing: the team
+// and the keys the member may see come from m, never from it.
+func (s *Service) List(ctx context.Context, m pome.Member, q ListQuery) (Page, error) {
 	f := pome.KeyFilter{TeamID: m.Team.ID, Now: s.now().UTC()}
-	switch status {
+	switch q.Status {
 	case "", string(pome.KeyActive):
 		f.Status = pome.KeyActive
 	case string(pome.KeyRevoked), string(pome.KeyExpired):
-		f.Status = pome.KeyStatus(status)
+		f.Status = pome.KeyStatus(q.Status)
 	case "all":
 	default:
-		return nil, pome.InvalidParameter("'status' must be one of active, revoked, expired, all")
+		return Page{}, pome.InvalidParameter("'status' must be one of active, revoked, expired, all")
 	}
 	by, err := listedCreator(m)
 	if err != nil {
-		return nil, err
+		return Page{}, err
 	}
 	f.CreatedBy = by
-	return s.store.ListKeys(ctx, f)
+	limit, err := pome.PageLimit(q.Limit, DefaultListLimit, MaxListLimit)
+	if err != nil {
+		return Page{}, err
+	}
+	if q.Cursor != "" {
+		pos, ok := decodeKeyCursor(q.Cursor)
+		if !ok {
+			return Page{}, pome.InvalidParameter("'cursor' is not a cursor of this listing")
+		}
+		f.Before = &pos
+	}
+	total, err := s.store.CountKeys(ctx, f)
+	if err != nil {
+		return Page{}, err
+	}
+	f.Limit = limit + 1
+	ks, err := s.store.ListKeys(ctx, f)
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Keys: ks, Total: total}
+	if len(ks) > limit {
+		page.Keys = ks[:limit]
+		last := &ks[limit-1]
+		page.NextCursor = encodeKeyCursor(pome.KeyPosition{CreatedAt: last.CreatedAt, ID: last.ID})
+	}
+	return page, nil
+}
+
+// encodeKeyCursor makes the cursor of the page after pos: its creation
+// time in microseconds (what PostgreSQL keeps; SQLite keeps milliseconds)
+// and its id.
+func encodeKeyCursor(pos pome.KeyPosition) string {
+	return pome.EncodeCursor(keyCursorPrefix, strconv.FormatInt(pos.CreatedAt.UnixMicro(), 10)+"."+pos.ID)
+}
+
+var maxCursorMicro = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).UnixMicro()
+
+func decodeKeyCursor(c string) (pome.KeyPosition, bool) {
+	p, ok := pome.DecodeCursor(keyCursorPrefix, c)
+	if !ok {
+		return pome.KeyPosition{}, false
+	}
+	us, id, ok := strings.Cut(p, ".")
+	if !ok || !pome.IsID(id, "key_") {
+		return pome.KeyPosition{}, false
+	}
+	// No key is created before 1970 or after 9999: a position out there is
+	// none of ours, and a time no database holds.
+	n, err := strconv.ParseInt(us, 10, 64)
+	if err != nil || n < 0 || n > maxCursorMicro {
+		return pome.KeyPosition{}, false
+	}
+	return pome.KeyPosition{CreatedAt: time.UnixMicro(n).UTC(), ID: id}, true
 }
 
 // listedCreator is whose keys of the team the member may see, list and

@@ -14,6 +14,7 @@ type Store interface {
 	CreateKey(ctx context.Context, k pome.Key, ev pome.AuditEvent) error
 	KeyByID(ctx context.Context, teamID, keyID string) (pome.Key, error)
 	ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error)
+	CountKeys(ctx context.Context, f pome.KeyFilter) (int, error)
 	RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev pome.AuditEvent) (pome.Key, error)
 	RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (pome.Key, error)
 	DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error)

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/pomehq/pome"
@@ -19,10 +20,8 @@ func (a *sessionAPI) audit(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	aq := account.AuditQuery{Action: q.Get("action"), Target: q.Get("target"), Cursor: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
-		if aq.Limit, err = strconv.Atoi(s); err != nil || aq.Limit < 1 {
-			return pome.InvalidParameter("'limit' must be 1 to %d", account.MaxAuditLimit)
-		}
+	if aq.Limit, err = limitParam(q, account.MaxAuditLimit); err != nil {
+		return err
 	}
 	page, err := a.accounts.Audit(r.Context(), m, aq)
 	if err != nil {
@@ -34,4 +33,19 @@ func (a *sessionAPI) audit(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpapi.WriteJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// limitParam reads the ?limit= of a paged listing: 0 when absent (the
+// listing's default), else a whole number of at least 1, or 400
+// invalid_parameter naming it; the listing checks its max.
+func limitParam(q url.Values, max int) (int, error) {
+	s := q.Get("limit")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, pome.InvalidParameter("'limit' must be 1 to %d", max)
+	}
+	return n, nil
 }

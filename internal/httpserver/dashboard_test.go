@@ -1,11 +1,15 @@
 package httpserver_test
 
 import (
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/pometest"
@@ -256,5 +260,54 @@ func TestPagesByRole(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The keys page shows one page of keys and a real link (no script needed)
+// to the older ones, carrying the cursor and the status tab; the last page
+// has none, and links back to the newest; a bad cursor is a 400 page.
+func TestKeysPagePages(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
+	alice := s.Signup(t, "alice@example.com")
+	team := s.Session(t, alice).DefaultTeam
+	for i := range 53 {
+		s.CreateKeyWith(t, alice, fmt.Sprintf(`{"name":"key-%02d"}`, i))
+		s.Clock.Advance(time.Millisecond)
+	}
+	rows := func(body string) int { return strings.Count(body, "data-key-row=") }
+	first := getPage(t, s, alice, "GET", "/keys?team="+team+"&status=all", nil, "")
+	if first.Status != http.StatusOK || rows(first.Body) != 50 {
+		t.Fatalf("GET /keys = %d with %d rows, want 200 with 50", first.Status, rows(first.Body))
+	}
+	m := regexp.MustCompile(`<a class="btn" href="([^"]+)" rel="next">Older keys</a>`).FindStringSubmatch(first.Body)
+	if m == nil {
+		t.Fatalf("GET /keys has no Older keys link:\n%s", first.Body)
+	}
+	next, err := url.Parse(html.UnescapeString(m[1]))
+	if err != nil || next.Path != "/keys" || next.Query().Get("status") != "all" || next.Query().Get("team") != team || next.Query().Get("cursor") == "" {
+		t.Fatalf("Older keys link = %q, want /keys with the team, status=all and a cursor", m[1])
+	}
+	for _, want := range []string{"key-52", "50 of 53 keys"} {
+		if !strings.Contains(first.Body, want) {
+			t.Errorf("GET /keys (first page) lacks %q", want)
+		}
+	}
+	second := getPage(t, s, alice, "GET", next.String(), nil, "")
+	if second.Status != http.StatusOK || rows(second.Body) != 3 {
+		t.Fatalf("GET %s = %d with %d rows, want 200 with 3", next, second.Status, rows(second.Body))
+	}
+	for _, want := range []string{"key-00", "key-02", "3 of 53 keys", "Newest keys"} {
+		if !strings.Contains(second.Body, want) {
+			t.Errorf("GET %s (last page) lacks %q", next, want)
+		}
+	}
+	for _, not := range []string{"Older keys", "key-03"} {
+		if strings.Contains(second.Body, not) {
+			t.Errorf("GET %s (last page) shows %q", next, not)
+		}
+	}
+	if r := getPage(t, s, alice, "GET", "/keys?team="+team+"&cursor=bogus", nil, ""); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "invalid_parameter") {
+		t.Errorf("GET /keys?cursor=bogus = %d, want a 400 page naming invalid_parameter", r.Status)
 	}
 }

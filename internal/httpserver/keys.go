@@ -14,21 +14,27 @@ import (
 // GET /api/usage cover by default.
 const defaultUsageDays = 30
 
-// listKeys answers GET /api/keys: the team's keys the member may see, active
-// ones unless ?status=revoked|expired|all.
+// listKeys answers GET /api/keys?status=&limit=&cursor=: a page of the
+// team's keys the member may see, newest first, active ones unless
+// ?status=revoked|expired|all.
 func (a *sessionAPI) listKeys(w http.ResponseWriter, r *http.Request) error {
 	m, err := a.sess.member(r)
 	if err != nil {
 		return err
 	}
-	ks, err := a.keys.List(r.Context(), m, r.URL.Query().Get("status"))
+	q := r.URL.Query()
+	lq := apikey.ListQuery{Status: q.Get("status"), Cursor: q.Get("cursor")}
+	if lq.Limit, err = limitParam(q, apikey.MaxListLimit); err != nil {
+		return err
+	}
+	page, err := a.keys.List(r.Context(), m, lq)
 	if err != nil {
 		return err
 	}
 	now := a.now()
-	v := client.KeyList{Keys: make([]client.Key, 0, len(ks)), Total: len(ks)}
-	for i := range ks {
-		v.Keys = append(v.Keys, keyOf(&ks[i], now))
+	v := client.KeyList{Keys: make([]client.Key, 0, len(page.Keys)), Total: page.Total, NextCursor: page.NextCursor}
+	for i := range page.Keys {
+		v.Keys = append(v.Keys, keyOf(&page.Keys[i], now))
 	}
 	httpapi.WriteJSON(w, http.StatusOK, v)
 	return nil

@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,6 +26,12 @@ type keyList struct {
 		Status     string  `json:"status"`
 	} `json:"keys"`
 	Total int `json:"total"`
+}
+
+// keyPage is a keyList with its cursor: nil on the last page.
+type keyPage struct {
+	keyList
+	NextCursor *string `json:"next_cursor"`
 }
 
 // The key endpoints of docs/api.md: listing by status and team, creation and its
@@ -104,6 +111,27 @@ func TestKeys(t *testing.T) {
 		{name: "list expired", client: alice, method: "GET", path: "/api/keys?status=expired", status: 200, golden: "keys_expired"},
 		{name: "list all", client: alice, method: "GET", path: "/api/keys?status=all", status: 200, golden: "keys_all"},
 		{name: "list bad status", client: alice, method: "GET", path: "/api/keys?status=bogus", status: 400, typ: "invalid_request_error", code: "invalid_parameter"},
+		{name: "list status with NUL", client: alice, method: "GET", path: "/api/keys?status=active%00", status: 400, typ: "invalid_request_error", code: "invalid_parameter"},
+		{name: "list limit 0", client: alice, method: "GET", path: "/api/keys?limit=0", status: 400, typ: "invalid_request_error", code: "invalid_parameter", message: "'limit' must be 1 to 100"},
+		{name: "list limit 101", client: alice, method: "GET", path: "/api/keys?limit=101", status: 400, typ: "invalid_request_error", code: "invalid_parameter", message: "'limit' must be 1 to 100"},
+		{name: "list limit not a number", client: alice, method: "GET", path: "/api/keys?limit=ten", status: 400, typ: "invalid_request_error", code: "invalid_parameter", message: "'limit' must be 1 to 100"},
+		{name: "list limit with NUL", client: alice, method: "GET", path: "/api/keys?limit=5%00", status: 400, typ: "invalid_request_error", code: "invalid_parameter", message: "'limit' must be 1 to 100"},
+		{name: "list bad cursor", client: alice, method: "GET", path: "/api/keys?cursor=bogus", status: 400, typ: "invalid_request_error", code: "invalid_parameter", message: "'cursor' is not a cursor of this listing"},
+		{name: "list cursor with NUL", client: alice, method: "GET", path: "/api/keys?cursor=%00", status: 400, typ: "invalid_request_error", code: "invalid_parameter", message: "'cursor' is not a cursor of this listing"},
+		{name: "list cursor of invalid UTF-8", client: alice, method: "GET", path: "/api/keys?cursor=%FF%FE", status: 400, typ: "invalid_request_error", code: "invalid_parameter", message: "'cursor' is not a cursor of this listing"},
+		{name: "list audit cursor", client: alice, method: "GET", path: "/api/keys?cursor=" + pome.EncodeCursor("a1.", "1"), status: 400, typ: "invalid_request_error", code: "invalid_parameter", message: "'cursor' is not a cursor of this listing"},
+		{name: "list limit 1", client: alice, method: "GET", path: "/api/keys?status=all&limit=1", status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				if l := decode[keyPage](t, r); len(l.Keys) != 1 || l.Total != 4 || l.NextCursor == nil {
+					t.Errorf("GET /api/keys?status=all&limit=1 = %d keys of %d, next %v; want 1 of 4 and a next_cursor", len(l.Keys), l.Total, l.NextCursor)
+				}
+			}},
+		{name: "list last page has a null cursor", client: alice, method: "GET", path: "/api/keys?status=all&limit=4", status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				if !strings.Contains(string(r.Body), `"next_cursor":null`) {
+					t.Errorf("GET /api/keys?status=all&limit=4 = %s, want next_cursor null", r.Body)
+				}
+			}},
 		{name: "list own team by slug", client: alice, method: "GET", path: "/api/keys?team=alice", status: 200, golden: "keys_active"},
 		{name: "list other team", client: alice, method: "GET", path: "/api/keys?team=bob", status: 404, typ: "not_found_error", code: "team_not_found"},
 		{name: "list unknown team", client: alice, method: "GET", path: "/api/keys?team=nobody", status: 404, typ: "not_found_error", code: "team_not_found"},
@@ -377,5 +405,104 @@ func TestTeamUsage(t *testing.T) {
 	}
 	if got, want := read(), []int64{7, 4, 10}; !slices.Equal(got, want) {
 		t.Errorf("GET /api/usage after compaction = %v, want %v", got, want)
+	}
+}
+
+// GET /api/keys pages by cursor: a team with more keys than a page lists
+// each key exactly once across pages, newest first, with the total of
+// every page on each; the status filter holds on every page; a cursor is
+// only a position, so another team's session reads its own keys with it.
+func TestKeyPages(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
+	alice := s.Signup(t, "alice@example.com")
+	bob := s.Signup(t, "bob@example.com")
+	bobKey := s.CreateKeyWith(t, bob, `{"name":"bob's oldest"}`)
+	type created struct {
+		id   string
+		tick int
+	}
+	var all, gone []created
+	for i := range 120 {
+		if i%2 == 0 {
+			s.Clock.Advance(time.Millisecond) // pairs created in the same millisecond
+		}
+		k := created{s.CreateKeyWith(t, alice, fmt.Sprintf(`{"name":"k%03d"}`, i)).ID, i / 2}
+		all = append(all, k)
+		if i%7 == 0 {
+			if r := s.Do(t, alice, "DELETE", "/api/keys/"+k.id, nil, ""); r.Status != http.StatusOK {
+				t.Fatalf("DELETE /api/keys/%s = %d", k.id, r.Status)
+			}
+			gone = append(gone, k)
+		}
+	}
+	s.Clock.Advance(time.Millisecond)
+	s.CreateKeyWith(t, bob, `{"name":"bob's newest"}`)
+	// Newest first: by creation time, then by id, descending.
+	newestFirst := func(ks []created) []string {
+		ks = slices.Clone(ks)
+		slices.SortFunc(ks, func(a, b created) int { return cmp.Or(b.tick-a.tick, strings.Compare(b.id, a.id)) })
+		ids := make([]string, len(ks))
+		for i, k := range ks {
+			ids[i] = k.id
+		}
+		return ids
+	}
+	want, revoked := newestFirst(all), newestFirst(gone)
+
+	walk := func(c *http.Client, query string) (ids []string, pages []int, last keyPage) {
+		t.Helper()
+		path := "/api/keys?" + query
+		for range 200 {
+			r := s.Do(t, c, "GET", path, nil, "")
+			if r.Status != http.StatusOK {
+				t.Fatalf("GET %s = %d %s", path, r.Status, r.Body)
+			}
+			last = decode[keyPage](t, r)
+			pages = append(pages, len(last.Keys))
+			for _, k := range last.Keys {
+				ids = append(ids, k.ID)
+			}
+			if last.NextCursor == nil {
+				return ids, pages, last
+			}
+			path = "/api/keys?" + query + "&cursor=" + *last.NextCursor
+		}
+		t.Fatalf("GET /api/keys?%s: no last page after 200", query)
+		return
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+		pages []int
+	}{
+		{"status=all", want, []int{50, 50, 20}},
+		{"status=all&limit=100", want, []int{100, 20}},
+		{"status=all&limit=7", want, nil},
+		{"status=revoked&limit=5", revoked, []int{5, 5, 5, 3}},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			got, pages, last := walk(alice, tc.query)
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("GET /api/keys?%s pages list %d keys %v, want %d %v", tc.query, len(got), got, len(tc.want), tc.want)
+			}
+			if tc.pages != nil && !slices.Equal(pages, tc.pages) {
+				t.Errorf("GET /api/keys?%s page sizes = %v, want %v", tc.query, pages, tc.pages)
+			}
+			if last.Total != len(tc.want) {
+				t.Errorf("GET /api/keys?%s total = %d, want %d", tc.query, last.Total, len(tc.want))
+			}
+		})
+	}
+	// Alice's cursor in Bob's session: Bob's keys older than that position
+	// (his oldest), none of Alice's.
+	r := s.Do(t, alice, "GET", "/api/keys?limit=1", nil, "")
+	cursor := decode[keyPage](t, r).NextCursor
+	if cursor == nil {
+		t.Fatalf("GET /api/keys?limit=1 = %s, want a next_cursor", r.Body)
+	}
+	got, _, last := walk(bob, "cursor="+*cursor)
+	if len(got) != 1 || got[0] != bobKey.ID || last.Total != 2 {
+		t.Errorf("Bob with Alice's cursor lists %v of %d, want [%s] of 2", got, last.Total, bobKey.ID)
 	}
 }

@@ -253,6 +253,9 @@ type keysPage struct {
 	Status   string // the tab shown: active, revoked, expired, all
 	Tabs     []keyTab
 	Keys     []keyRow
+	Total    int         // the keys of the tab, on every page
+	Later    bool        // a page after the first
+	Next     string      // the link to older keys, if any
 	Roles    []pome.Role // the roles a new key may carry
 	NoAccess bool        // a viewer: no keys to list or create
 }
@@ -290,8 +293,8 @@ func (d *dashboard) creatorEmails(r *http.Request, p *page) (map[string]string, 
 	return emails, nil
 }
 
-// handleKeysPage answers GET /keys?team=&status=: the team's keys the
-// member may see.
+// handleKeysPage answers GET /keys?team=&status=&cursor=: a page of the
+// team's keys the member may see, newest first, with a link to the next.
 func (d *dashboard) handleKeysPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := d.signedIn(w, r, "keys")
@@ -313,17 +316,20 @@ func (d *dashboard) handleKeysPage() http.Handler {
 		if !d.spend(w, r, p, d.lim.rules.ListKeys) {
 			return
 		}
-		ks, err := d.keys.List(r.Context(), p.Member, status)
+		cursor := r.URL.Query().Get("cursor")
+		page, err := d.keys.List(r.Context(), p.Member, apikey.ListQuery{Status: status, Cursor: cursor})
 		if err != nil {
 			d.fail(w, r, p, err)
 			return
 		}
+		data.Total, data.Later = page.Total, cursor != ""
+		data.Next = nextPage("/keys", p.Member.Team.Slug, page.NextCursor, "status", status)
 		emails, err := d.creatorEmails(r, p)
 		if err != nil {
 			d.fail(w, r, p, err)
 			return
 		}
-		for _, k := range ks {
+		for _, k := range page.Keys {
 			data.Keys = append(data.Keys, keyRow{Key: k, Status: k.Status(p.Now), CreatedBy: cmpOr(emails[k.CreatedBy], k.CreatedBy)})
 		}
 		d.render(w, r, http.StatusOK, "keys", p)
@@ -469,16 +475,24 @@ func (d *dashboard) handleAuditPage() http.Handler {
 			data.Events = append(data.Events, auditRow{AuditEvent: e, Actor: actorOf(&e, emails),
 				Target: targetOf(&e, emails), Details: detailsOf(e.Details)})
 		}
-		if ap.NextCursor != "" {
-			v := url.Values{"team": {p.Member.Team.Slug}, "cursor": {ap.NextCursor}}
-			if data.Action != "" {
-				v.Set("action", data.Action)
-			}
-			data.Next = "/audit?" + v.Encode()
-		}
+		data.Next = nextPage("/audit", p.Member.Team.Slug, ap.NextCursor, "action", data.Action)
 		p.Data = data
 		d.render(w, r, http.StatusOK, "audit", p)
 	})
+}
+
+// nextPage is the link to the page of a listing at path that starts at
+// cursor ("" on the last page: no link): the team, the listing's filter
+// name=value when set, and the cursor, which is only a position.
+func nextPage(path, team, cursor, name, value string) string {
+	if cursor == "" {
+		return ""
+	}
+	v := url.Values{"team": {team}, "cursor": {cursor}}
+	if value != "" {
+		v.Set(name, value)
+	}
+	return path + "?" + v.Encode()
 }
 
 func actorOf(e *pome.AuditEvent, emails map[string]string) string {

@@ -177,6 +177,11 @@ func (s *CountingStore) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.
 	return s.next.ListKeys(ctx, f)
 }
 
+func (s *CountingStore) CountKeys(ctx context.Context, f pome.KeyFilter) (int, error) {
+	s.count("CountKeys")
+	return s.next.CountKeys(ctx, f)
+}
+
 func (s *CountingStore) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev pome.AuditEvent) (pome.Key, error) {
 	s.count("RevokeKey")
 	return s.next.RevokeKey(ctx, teamID, keyID, at, ev)

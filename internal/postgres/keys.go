@@ -114,33 +114,27 @@ func (db *DB) KeyByID(ctx context.Context, teamID, keyID string) (pome.Key, erro
 	return k, nil
 }
 
-// ListKeys lists a team's keys that match f, newest first. Status is judged
-// at f.Now with the same rule as pome.Key.Status.
+// ListKeys lists a team's keys that match f, newest first, from after
+// f.Before. Status is judged at f.Now with the same rule as
+// pome.Key.Status. The page is a range of the index on (team_id,
+// created_at, id) (or (team_id, created_by, created_at, id)), so it costs
+// the same at any depth.
 func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error) {
 	ctx, cancel := bound(ctx, callTimeout)
 	defer cancel()
 	var q strings.Builder
-	args := []any{f.TeamID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+	q.WriteString(`SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE `)
+	var args params
+	if err := keyWhere(&q, &args, f); err != nil {
+		return nil, err
 	}
-	q.WriteString(`SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE k.team_id = $1`)
-	if f.CreatedBy != "" {
-		q.WriteString(` AND k.created_by = ` + arg(f.CreatedBy))
-	}
-	switch f.Status {
-	case "":
-	case pome.KeyActive:
-		q.WriteString(` AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ` + arg(toTS(f.Now)) + `)`)
-	case pome.KeyRevoked:
-		q.WriteString(` AND k.revoked_at IS NOT NULL`)
-	case pome.KeyExpired:
-		q.WriteString(` AND k.revoked_at IS NULL AND k.expires_at <= ` + arg(toTS(f.Now)))
-	default:
-		return nil, pome.InvalidParameter("Unknown key status %q", f.Status)
+	if f.Before != nil {
+		q.WriteString(` AND (k.created_at, k.id) < (` + args.add(toTS(f.Before.CreatedAt)) + `, ` + args.add(f.Before.ID) + `)`)
 	}
 	q.WriteString(` ORDER BY k.created_at DESC, k.id DESC`)
+	if f.Limit > 0 {
+		q.WriteString(` LIMIT ` + args.add(f.Limit))
+	}
 
 	rows, err := db.pool.Query(ctx, q.String(), args...)
 	if err != nil {
@@ -151,6 +145,53 @@ func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error
 		return nil, db.translate(ctx, "list keys", err)
 	}
 	return keys, nil
+}
+
+// CountKeys counts a team's keys that match f's creator and status.
+func (db *DB) CountKeys(ctx context.Context, f pome.KeyFilter) (int, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
+	var q strings.Builder
+	q.WriteString(`SELECT count(*) FROM api_keys k WHERE `)
+	var args params
+	if err := keyWhere(&q, &args, f); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := db.pool.QueryRow(ctx, q.String(), args...).Scan(&n); err != nil {
+		return 0, db.translate(ctx, "count keys", err)
+	}
+	return n, nil
+}
+
+// params are a query's arguments.
+type params []any
+
+// add appends v and returns its placeholder.
+func (p *params) add(v any) string {
+	*p = append(*p, v)
+	return "$" + strconv.Itoa(len(*p))
+}
+
+// keyWhere writes the conditions of f's team, creator and status to q, and
+// their arguments to args.
+func keyWhere(q *strings.Builder, args *params, f pome.KeyFilter) error {
+	q.WriteString(`k.team_id = ` + args.add(f.TeamID))
+	if f.CreatedBy != "" {
+		q.WriteString(` AND k.created_by = ` + args.add(f.CreatedBy))
+	}
+	switch f.Status {
+	case "":
+	case pome.KeyActive:
+		q.WriteString(` AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ` + args.add(toTS(f.Now)) + `)`)
+	case pome.KeyRevoked:
+		q.WriteString(` AND k.revoked_at IS NOT NULL`)
+	case pome.KeyExpired:
+		q.WriteString(` AND k.revoked_at IS NULL AND k.expires_at <= ` + args.add(toTS(f.Now)))
+	default:
+		return pome.InvalidParameter("Unknown key status %q", f.Status)
+	}
+	return nil
 }
 
 // RevokeKey sets the key's revocation time unless already set, and logs a

@@ -122,11 +122,49 @@ func scanKey(row scanner) (pome.Key, error) {
 	return k, nil
 }
 
-// ListKeys lists a team's keys that match f, newest first. Status is judged
-// at f.Now with the same rule as pome.Key.Status.
+// ListKeys lists a team's keys that match f, newest first, from after
+// f.Before. Status is judged at f.Now with the same rule as
+// pome.Key.Status. The page is a range of the index on (team_id,
+// created_at, id) (or (team_id, created_by, created_at, id)), so it costs
+// the same at any depth.
 func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error) {
 	var q strings.Builder
-	q.WriteString(`SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE k.team_id = ?`)
+	q.WriteString(`SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE `)
+	args, err := keyWhere(&q, f)
+	if err != nil {
+		return nil, err
+	}
+	if f.Before != nil {
+		q.WriteString(` AND (k.created_at, k.id) < (?, ?)`)
+		args = append(args, toMS(f.Before.CreatedAt), f.Before.ID)
+	}
+	q.WriteString(` ORDER BY k.created_at DESC, k.id DESC`)
+	if f.Limit > 0 {
+		q.WriteString(` LIMIT ?`)
+		args = append(args, f.Limit)
+	}
+	return queryAll(ctx, db, "list keys", scanKey, q.String(), args...)
+}
+
+// CountKeys counts a team's keys that match f's creator and status.
+func (db *DB) CountKeys(ctx context.Context, f pome.KeyFilter) (int, error) {
+	var q strings.Builder
+	q.WriteString(`SELECT count(*) FROM api_keys k WHERE `)
+	args, err := keyWhere(&q, f)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := db.reader.QueryRowContext(ctx, q.String(), args...).Scan(&n); err != nil {
+		return 0, db.translate(ctx, "count keys", err)
+	}
+	return n, nil
+}
+
+// keyWhere writes the conditions of f's team, creator and status to q and
+// returns their arguments.
+func keyWhere(q *strings.Builder, f pome.KeyFilter) ([]any, error) {
+	q.WriteString(`k.team_id = ?`)
 	args := []any{f.TeamID}
 	if f.CreatedBy != "" {
 		q.WriteString(` AND k.created_by = ?`)
@@ -146,9 +184,7 @@ func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error
 	default:
 		return nil, pome.InvalidParameter("Unknown key status %q", f.Status)
 	}
-	q.WriteString(` ORDER BY k.created_at DESC, k.id DESC`)
-
-	return queryAll(ctx, db, "list keys", scanKey, q.String(), args...)
+	return args, nil
 }
 
 // RevokeKey sets the key's revocation time unless already set, and logs a

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -168,6 +169,9 @@ var listKeyTests = []test{
 				if fmtKeyIDs(got) != fmtKeyIDs(tc.want) {
 					t.Errorf("ListKeys(%+v) = %s, want %s", tc.f, fmtKeyIDs(got), fmtKeyIDs(tc.want))
 				}
+				if n, err := s.CountKeys(ctx, tc.f); err != nil || n != len(tc.want) {
+					t.Errorf("CountKeys(%+v) = %d, %v, want %d", tc.f, n, err, len(tc.want))
+				}
 				// Each listed key's own Status agrees with the filter.
 				for _, k := range got {
 					if tc.f.Status != "" && k.Status(now) != tc.f.Status {
@@ -175,6 +179,95 @@ var listKeyTests = []test{
 					}
 				}
 			})
+		}
+	}},
+}
+
+var keyPageTests = []test{
+	{"pages by Before and Limit list each key once, in order", func(t *testing.T, s pome.Store) {
+		ctx := t.Context()
+		a := mustAccount(t, s, "acme")
+		other := mustAccount(t, s, "other")
+		// 120 keys, three to a millisecond (so that a page boundary falls
+		// inside a tie), every fourth by a second member, every fifth
+		// revoked.
+		for i := range 120 {
+			k := newKey(a, fmt.Sprintf("k%03d", i), at(time.Duration(i/3)*time.Millisecond))
+			if i%4 == 0 {
+				k.CreatedBy = other.User.ID
+			}
+			mustCreateKey(t, s, k)
+			if i%5 == 0 {
+				if _, err := s.RevokeKey(ctx, a.Team.ID, k.ID, at(time.Hour), sysEvent(pome.AuditKeyRevoked, at(time.Hour))); err != nil {
+					t.Fatalf("RevokeKey(%q) = %v, want nil", k.ID, err)
+				}
+			}
+		}
+		mustKey(t, s, other, "another team's", at(time.Millisecond))
+		now := at(2 * time.Hour)
+		for _, f := range []pome.KeyFilter{
+			{},
+			{Status: pome.KeyActive},
+			{Status: pome.KeyRevoked},
+			{CreatedBy: other.User.ID},
+			{CreatedBy: a.User.ID, Status: pome.KeyActive},
+		} {
+			f.TeamID, f.Now = a.Team.ID, now
+			t.Run(fmt.Sprintf("%s %s", f.Status, f.CreatedBy), func(t *testing.T) {
+				all, err := s.ListKeys(ctx, f)
+				if err != nil || len(all) == 0 {
+					t.Fatalf("ListKeys(%+v) = %d keys, %v, want some", f, len(all), err)
+				}
+				for _, limit := range []int{1, 7, 50, len(all), len(all) + 1} {
+					var paged []pome.Key
+					p := f
+					p.Limit = limit
+					for range len(all) + 2 {
+						page, err := s.ListKeys(ctx, p)
+						if err != nil || len(page) > limit {
+							t.Fatalf("ListKeys(%+v) = %d keys, %v, want at most %d", p, len(page), err, limit)
+						}
+						paged = append(paged, page...)
+						if len(page) < limit {
+							break
+						}
+						last := page[len(page)-1]
+						p.Before = &pome.KeyPosition{CreatedAt: last.CreatedAt, ID: last.ID}
+					}
+					if fmtKeyIDs(paged) != fmtKeyIDs(all) {
+						t.Errorf("ListKeys pages of %d = %s, want %s", limit, fmtKeyIDs(paged), fmtKeyIDs(all))
+					}
+				}
+				// The count ignores the position and the page size.
+				p := f
+				p.Before, p.Limit = &pome.KeyPosition{CreatedAt: all[0].CreatedAt, ID: all[0].ID}, 1
+				if n, err := s.CountKeys(ctx, p); err != nil || n != len(all) {
+					t.Errorf("CountKeys(%+v) = %d, %v, want %d", p, n, err, len(all))
+				}
+			})
+		}
+	}},
+	{"a position from another team lists only this team's keys", func(t *testing.T, s pome.Store) {
+		ctx := t.Context()
+		a := mustAccount(t, s, "acme")
+		b := mustAccount(t, s, "bravo")
+		older := mustKey(t, s, a, "older", at(time.Minute))
+		mustKey(t, s, b, "theirs, older", at(2*time.Minute))
+		theirs := mustKey(t, s, b, "theirs", at(3*time.Minute))
+		mustKey(t, s, a, "newer", at(4*time.Minute))
+		f := pome.KeyFilter{TeamID: a.Team.ID, Now: t0, Limit: 10,
+			Before: &pome.KeyPosition{CreatedAt: theirs.CreatedAt, ID: theirs.ID}}
+		got, err := s.ListKeys(ctx, f)
+		if err != nil || fmtKeyIDs(got) != fmtKeyIDs([]pome.Key{older}) {
+			t.Errorf("ListKeys(%+v) = %s, %v, want %s", f, fmtKeyIDs(got), err, older.ID)
+		}
+	}},
+	{"a position past the oldest key is an empty page", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		k := mustKey(t, s, a, "only", at(time.Minute))
+		f := pome.KeyFilter{TeamID: a.Team.ID, Now: t0, Limit: 10, Before: &pome.KeyPosition{CreatedAt: k.CreatedAt, ID: k.ID}}
+		if got, err := s.ListKeys(t.Context(), f); err != nil || len(got) != 0 {
+			t.Errorf("ListKeys(%+v) = %s, %v, want none", f, fmtKeyIDs(got), err)
 		}
 	}},
 }

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"Sessions", sessionTests, nil},
 		{"Keys", keyTests, nil},
 		{"ListKeys", listKeyTests, nil},
+		{"KeyPages", keyPageTests, nil},
 		{"RevokeKey", revokeTests, nil},
 		{"Usage", usageTests, nil},
 		// Every answer about usage is the same whether or not

@@ -22,6 +22,7 @@ const (
 	AuditTeamBanned        = "team.banned"
 	AuditTeamUnbanned      = "team.unbanned"
 	AuditTeamPlanChanged   = "team.plan_changed"
+	AuditTeamRenamed       = "team.renamed"
 	AuditRateLimited       = "rate_limit.exceeded"
 )
 
@@ -29,8 +30,9 @@ const (
 const (
 	ActorUser      = "user"
 	ActorKey       = "key"
-	ActorSystem    = "system"    // the operator, through `pome admin`
-	ActorAnonymous = "anonymous" // nobody known: a login with an unknown email
+	ActorSystem    = "system"        // the operator, through `pome admin`
+	ActorToken     = "service_token" // a platform's backend, through the platform API
+	ActorAnonymous = "anonymous"     // nobody known: a login with an unknown email
 )
 
 // Target types of an AuditEvent.
@@ -53,8 +55,8 @@ type AuditEvent struct {
 	ID         string // evt_ + 16 base62
 	At         time.Time
 	TeamID     string // empty for events about a user only (login, logout)
-	ActorType  string // ActorUser, ActorKey, ActorSystem, ActorAnonymous
-	ActorID    string // user or key id; empty for system and anonymous
+	ActorType  string // ActorUser, ActorKey, ActorToken, ActorSystem, ActorAnonymous
+	ActorID    string // user, key or service token id; empty for system and anonymous
 	Action     string
 	TargetType string // TargetUser, TargetKey, TargetTeam, or empty
 	TargetID   string
@@ -96,6 +98,12 @@ const (
 // ByUser sets the actor to a user and returns e.
 func (e AuditEvent) ByUser(userID string) AuditEvent {
 	e.ActorType, e.ActorID = ActorUser, userID
+	return e
+}
+
+// ByToken sets the actor to a service token and returns e.
+func (e AuditEvent) ByToken(tokenID string) AuditEvent {
+	e.ActorType, e.ActorID = ActorToken, tokenID
 	return e
 }
 

@@ -96,6 +96,7 @@ var (
 	ErrEmailTaken         = &Error{Kind: Conflict, Code: "email_taken", Message: "An account with this email already exists"}
 	ErrSlugTaken          = &Error{Kind: Conflict, Code: "slug_taken", Message: "A team with this slug already exists"}
 	ErrExternalIDTaken    = &Error{Kind: Conflict, Code: "team_exists", Message: "A team with this external_id already exists"}
+	ErrTeamExists         = &Error{Kind: Conflict, Code: "team_exists", Message: "A team with this slug already exists"}
 
 	ErrKeyNotFound  = &Error{Kind: NotFound, Code: "key_not_found", Message: "API key not found"}
 	ErrTeamNotFound = &Error{Kind: NotFound, Code: "team_not_found", Message: "Team not found"}

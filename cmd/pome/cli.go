@@ -58,6 +58,7 @@ and scripts.`,
 		a.usageCmd(),
 		a.auditCmd(),
 		a.adminCmd(),
+		a.platformCmd(),
 		a.versionCmd(),
 		a.healthcheckCmd(),
 	)

@@ -19,6 +19,9 @@ type Store interface {
 
 	// Teams and their members.
 	TeamBySlug(ctx context.Context, slug string) (pome.Team, error)
+	TeamByID(ctx context.Context, id string) (pome.Team, error)
+	TeamByExternalID(ctx context.Context, externalID string) (pome.Team, error)
+	CreateTeam(ctx context.Context, t pome.Team, ev pome.AuditEvent) error
 	UpdateTeam(ctx context.Context, t pome.Team, at time.Time, ev pome.AuditEvent) error
 	AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error
 	Members(ctx context.Context, teamID string) ([]pome.TeamMember, error)

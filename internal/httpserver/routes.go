@@ -3,6 +3,8 @@ package httpserver
 import (
 	"net/http"
 
+	"github.com/pomehq/pome"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -28,12 +30,18 @@ func routeTable(cfg Config) []route {
 	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
 	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, verifier: cfg.Verifier, lim: lim, now: cfg.Now}
 	gate := cfg.Gate
+	platform := &platformAPI{log: log, gate: gate, proxies: cfg.Proxies, accounts: cfg.Accounts}
 
 	routes := []route{
 		// Public API, authenticated by API key (me.go).
 		{public, "GET /v1/me", handleMe(log, gate, cfg.Proxies)},
-		// Verification for backends in any language, by service token (verify.go).
-		{public, "POST /v1/keys/verify", handleVerify(log, gate, cfg.Proxies)},
+		// The platform API, by service token with a scope (platform*.go):
+		// verification for backends in any language (verify.go), teams.
+		{public, "POST /v1/keys/verify", platform.handle(pome.ScopeKeysVerify, platform.verify)},
+		{public, "POST /v1/teams", platform.handle(pome.ScopeTeamsWrite, platform.createTeam)},
+		{public, "GET /v1/teams", platform.handle(pome.ScopeTeamsRead, platform.findTeams)},
+		{public, "GET /v1/teams/{id}", platform.handle(pome.ScopeTeamsRead, platform.getTeam)},
+		{public, "PATCH /v1/teams/{id}", platform.handle(pome.ScopeTeamsWrite, platform.updateTeam)},
 
 		// Management API, authenticated by session.
 		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, api.handle(api.signup))},

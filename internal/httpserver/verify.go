@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"log/slog"
 	"math"
 	"net/http"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/pomehq/pome/client"
 	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/httpapi"
-	"github.com/pomehq/pome/internal/ratelimit"
 )
 
 type verifyRequest struct {
@@ -18,52 +16,45 @@ type verifyRequest struct {
 	Permission *string `json:"permission"`
 }
 
-// handleVerify answers POST /v1/keys/verify: whether a customer's key may be
+// verify answers POST /v1/keys/verify: whether a customer's key may be
 // used, for a backend that cannot run Pome's Go middleware. The caller is
-// authenticated by a service token, never by a customer's key. The key is
-// decided by the same gate as the public API's, and a valid one counts one
-// use. The answer is 200 with a code whatever the key; only the call itself
-// (service token, body, an unreachable store) gets error answers.
+// authenticated by a service token (platformAPI.handle, scope keys:verify),
+// never by a customer's key. The key is decided by the same gate as the
+// public API's, and a valid one counts one use. The answer is 200 with a
+// code whatever the key; only the call itself (service token, body, an
+// unreachable store) gets error answers.
 //
 // The per-IP limit of failed authentications applies to the service token,
 // not to the keys it asks about: the backend's address is shared by all of
 // its clients, so charging their bad keys to it would let one of them lock
 // the others out.
-func handleVerify(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies) http.Handler {
-	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
-		addr := proxies.ClientAddr(r)
-		token, tokenErr := serviceTokenFrom(r.Header)
-		_, lim, err := gate.AuthenticateService(r.Context(), authz.Attempt{Key: token, KeyErr: tokenErr, ClientIP: httpapi.LimitKey(addr)}, pome.ScopeKeysVerify)
-		ratelimit.SetHeaders(w.Header(), lim.Rule, lim.Decision)
-		if err != nil {
-			return err
+func (p *platformAPI) verify(w http.ResponseWriter, r *http.Request, _ pome.ServiceToken) error {
+	var req verifyRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Key == nil {
+		return pome.MissingParameter("key")
+	}
+	action := pome.ActionAPIRead
+	if req.Permission != nil {
+		switch *req.Permission {
+		case "read":
+		case "write":
+			action = pome.ActionAPIWrite
+		default:
+			return pome.InvalidParameter("'permission' must be read or write")
 		}
-		var req verifyRequest
-		if err := decodeJSON(r, &req); err != nil {
-			return err
-		}
-		if req.Key == nil {
-			return pome.MissingParameter("key")
-		}
-		action := pome.ActionAPIRead
-		if req.Permission != nil {
-			switch *req.Permission {
-			case "read":
-			case "write":
-				action = pome.ActionAPIWrite
-			default:
-				return pome.InvalidParameter("'permission' must be read or write")
-			}
-		}
-		// requestContext: an expired key's audit event records this call.
-		grant, err := gate.Authorize(requestContext(w, r, addr), authz.Attempt{Key: *req.Key, Action: action})
-		res, err := verification(&grant, err)
-		if err != nil {
-			return err
-		}
-		httpapi.WriteJSON(w, http.StatusOK, res)
-		return nil
-	})
+	}
+	// The request's context records this call in an expired key's audit
+	// event (platformAPI.handle).
+	grant, err := p.gate.Authorize(r.Context(), authz.Attempt{Key: *req.Key, Action: action})
+	res, err := verification(&grant, err)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, res)
+	return nil
 }
 
 // verification is the answer about a key the gate decided; its error is

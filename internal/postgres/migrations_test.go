@@ -41,3 +41,11 @@ func TestScopesDefault(t *testing.T) {
 	storetest.RunScopesDefault(t, mustOpen(t, dsn), undoMigration(dsn, "0006_service_token_scopes",
 		`ALTER TABLE service_tokens DROP COLUMN scopes`))
 }
+
+// 0009 lets a service token be an audit event's actor; run again, it keeps
+// every event.
+func TestAuditTokenActor(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.FreshSchema(t)
+	storetest.RunAuditTokenActor(t, mustOpen(t, dsn), undoMigration(dsn, "0009_audit_token_actor"))
+}

@@ -42,3 +42,11 @@ func TestScopesDefault(t *testing.T) {
 	storetest.RunScopesDefault(t, mustOpen(t, path), undoMigration(path, "0006_service_token_scopes",
 		`ALTER TABLE service_tokens DROP COLUMN scopes`))
 }
+
+// 0009 rebuilds the audit log: its events, their order and the next seq
+// survive it.
+func TestAuditTokenActor(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "pome.db")
+	storetest.RunAuditTokenActor(t, mustOpen(t, path), undoMigration(path, "0009_audit_token_actor"))
+}

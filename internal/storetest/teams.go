@@ -87,3 +87,32 @@ var platformTeamTests = []test{
 		}
 	}},
 }
+
+// RunAuditTokenActor checks the migration that lets a service token be an
+// audit event's actor (0009_audit_token_actor), which SQLite makes by
+// rebuilding the table: run again on a log that holds events (undo forgets
+// it, as RunScopesDefault's undo does, and opens the store again), it keeps
+// every event and its seq, and the next event comes after them.
+func RunAuditTokenActor(t *testing.T, s pome.Store, undo func(t *testing.T, s pome.Store) pome.Store) {
+	team := mustCreateTeam(t, s, newTeam("acme", "cus_1")) // team.created, by the system
+	byToken := sysEvent(pome.AuditTeamRenamed, at(time.Minute)).ByToken(pome.NewID("stk_")).On(team.ID, pome.TargetTeam, team.ID)
+	if err := s.AppendAudit(t.Context(), byToken); err != nil {
+		t.Fatalf("AppendAudit(by a service token) = %v, want nil", err)
+	}
+	before, err := s.AuditEvents(t.Context(), pome.AuditFilter{TeamID: team.ID, Limit: 10})
+	if err != nil || len(before) != 2 {
+		t.Fatalf("AuditEvents before = %v, %v; want 2", before, err)
+	}
+	s = undo(t, s)
+	after, err := s.AuditEvents(t.Context(), pome.AuditFilter{TeamID: team.ID, Limit: 10})
+	if err != nil || len(after) != 2 || after[0].Seq != before[0].Seq || after[0].ID != before[0].ID ||
+		after[0].ActorType != pome.ActorToken || after[1].Seq != before[1].Seq {
+		t.Fatalf("AuditEvents after the migration ran again = %+v, %v; want %+v", after, err, before)
+	}
+	if err := s.AppendAudit(t.Context(), sysEvent(pome.AuditTeamBanned, at(time.Hour)).On(team.ID, pome.TargetTeam, team.ID)); err != nil {
+		t.Fatalf("AppendAudit after = %v", err)
+	}
+	if last, err := s.AuditEvents(t.Context(), pome.AuditFilter{TeamID: team.ID, Limit: 1}); err != nil || len(last) != 1 || last[0].Seq <= before[0].Seq {
+		t.Errorf("the next event = %+v, %v; want a seq after %d", last, err, before[0].Seq)
+	}
+}

@@ -77,6 +77,10 @@ type Key struct {
 	// IssuedTo is the user who received the plaintext, when not CreatedBy:
 	// a member who rolled another's key. Empty when the creator did.
 	IssuedTo string
+	// Lifetime is how long the key lives from its creation (0: it never
+	// expires), which a roll gives the replacement: ExpiresAt alone cannot
+	// say it once a roll has shortened it to the grace. Whole milliseconds.
+	Lifetime time.Duration
 }
 
 // Status is the key's status at now.

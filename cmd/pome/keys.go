@@ -357,7 +357,7 @@ that asks first, and without a terminal it needs --yes.`,
 		},
 	}
 	cmd.Flags().StringVar(&grace, "grace", "24h", "how long the old key keeps working, 0h to 168h")
-	cmd.Flags().IntVar(&p.ExpiresInDays, "expires-in-days", 0, "days until the new key expires, 1 to 3650 (default: never)")
+	cmd.Flags().IntVar(&p.ExpiresInDays, "expires-in-days", 0, "days until the new key expires, 1 to 3650 (default: the old key's lifetime, from now)")
 	registerYes(cmd, &yes)
 	return cmd
 }

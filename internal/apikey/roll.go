@@ -37,14 +37,15 @@ const rollAttempts = 3
 type RollParams struct {
 	// GraceHours is how long the old key keeps working (0–168; nil: 24).
 	GraceHours *int
-	// ExpiresInDays is the replacement's lifetime (1–3650; nil: none). The
-	// old key's expiry is not carried over: it may be the grace of an
-	// earlier roll, and a retried roll must not yield a short-lived key.
+	// ExpiresInDays is the replacement's lifetime (1–3650); nil gives it
+	// the old key's lifetime from now (pome.Key.Lifetime, which an earlier
+	// roll's grace does not shorten): a 90-day key rolled on day 80 is
+	// replaced by a 90-day key.
 	ExpiresInDays *int
 }
 
-// Roll mints the replacement of a key (same name, description, role and
-// creator; issued to the member who rolls it) and sets the old key to expire
+// Roll mints the replacement of a key (same name, description, role,
+// lifetime and creator; issued to the member who rolls it) and sets the old key to expire
 // after the grace, or at its own earlier expiry: a roll never extends an
 // expiry. The member may roll the
 // keys they may revoke; the replacement's role is capped at its creator's
@@ -118,7 +119,12 @@ func (s *Service) roll(ctx context.Context, m pome.Member, keyID string, grace t
 		k.IssuedTo = m.User.ID
 	}
 	if expiresInDays != nil {
-		t := now.AddDate(0, 0, *expiresInDays)
+		k.Lifetime = now.AddDate(0, 0, *expiresInDays).Sub(now)
+	} else {
+		k.Lifetime = old.Lifetime
+	}
+	if k.Lifetime > 0 {
+		t := now.Add(k.Lifetime)
 		k.ExpiresAt = &t
 	}
 	details := keyDetails(&k)

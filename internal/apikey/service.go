@@ -104,6 +104,9 @@ func (s *Service) Create(ctx context.Context, m pome.Member, p CreateParams) (Cr
 		CreatedAt:   now,
 		ExpiresAt:   expiresAt,
 	}
+	if expiresAt != nil {
+		k.Lifetime = expiresAt.Sub(now)
+	}
 	ev := pome.NewAuditEvent(ctx, pome.AuditKeyCreated, now).ByUser(m.User.ID).
 		On(m.Team.ID, pome.TargetKey, k.ID).With(keyDetails(&k))
 	if err := s.store.CreateKey(ctx, k, ev); err != nil {

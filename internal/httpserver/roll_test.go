@@ -97,8 +97,8 @@ func TestRollExpiry(t *testing.T) {
 	if r.OldKey.ExpiresAt == nil || !r.OldKey.ExpiresAt.Equal(*k.ExpiresAt) {
 		t.Errorf("old_key.expires_at = %v, want its own earlier expiry %v", r.OldKey.ExpiresAt, k.ExpiresAt)
 	}
-	if r.ExpiresAt != nil {
-		t.Errorf("replacement expires_at = %v, want none: expires_in_days was not given", r.ExpiresAt)
+	if want := s.Now().Add(24 * time.Hour); r.ExpiresAt == nil || !r.ExpiresAt.Equal(want) {
+		t.Errorf("replacement expires_at = %v, want %v: the old key's lifetime (1 day) from the roll", r.ExpiresAt, want)
 	}
 
 	r2 := mustRoll(t, s, alice, r.ID, `{"expire_old_in_hours":0,"expires_in_days":30}`)
@@ -113,6 +113,35 @@ func TestRollExpiry(t *testing.T) {
 	}
 	if st, _ := meStatus(t, s, r2.Key); st != 200 {
 		t.Errorf("its replacement = %d, want 200", st)
+	}
+}
+
+// A roll gives the replacement the old key's lifetime from the roll: a
+// 90-day key rolled on day 80 is replaced by a 90-day key, also when the
+// key rolled is itself in the grace of an earlier roll (whose expiry the
+// grace shortened); a key that never expires is replaced by one that never
+// does.
+func TestRollKeepsLifetime(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
+	alice := s.Signup(t, "alice@example.com")
+	k := s.CreateKeyWith(t, alice, `{"name":"quarterly","expires_in_days":90}`)
+	forever := s.CreateKeyWith(t, alice, `{"name":"forever"}`)
+	s.Clock.Advance(80 * 24 * time.Hour)
+	alice = s.Login(t, "alice@example.com") // the session ended meanwhile
+
+	const ninety = 90 * 24 * time.Hour
+	r := mustRoll(t, s, alice, k.ID, `{}`)
+	if want := s.Now().Add(ninety); r.ExpiresAt == nil || !r.ExpiresAt.Equal(want) {
+		t.Errorf("replacement of a 90-day key rolled on day 80: expires_at %v, want %v", r.ExpiresAt, want)
+	}
+	// The old key, in its 24-hour grace, rolled again.
+	again := mustRoll(t, s, alice, k.ID, `{}`)
+	if want := s.Now().Add(ninety); again.ExpiresAt == nil || !again.ExpiresAt.Equal(want) {
+		t.Errorf("replacement of a key in its grace: expires_at %v, want %v (not the grace)", again.ExpiresAt, want)
+	}
+	if rf := mustRoll(t, s, alice, forever.ID, `{}`); rf.ExpiresAt != nil {
+		t.Errorf("replacement of a key without expiry: expires_at %v, want none", rf.ExpiresAt)
 	}
 }
 

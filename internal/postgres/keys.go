@@ -15,7 +15,7 @@ import (
 
 // keyColumns is the column list keyScan reads, digest excluded.
 const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.prefix, k.role,
-	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count, k.issued_to`
+	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count, k.issued_to, k.lifetime_ms`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -37,10 +37,13 @@ const (
 
 func keyDest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
-		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &k.UsageCount, &k.IssuedTo}
+		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &k.UsageCount, &k.IssuedTo, &k.Lifetime}
 }
 
+// keyUTC finishes what keyDest scanned: times in UTC, and the lifetime,
+// scanned as its column's milliseconds, as a duration.
 func keyUTC(k *pome.Key) {
+	k.Lifetime *= time.Millisecond
 	k.CreatedAt = k.CreatedAt.UTC()
 	k.ExpiresAt, k.RevokedAt, k.LastUsed = utcPtr(k.ExpiresAt), utcPtr(k.RevokedAt), utcPtr(k.LastUsed)
 }

@@ -35,7 +35,7 @@ var (
 	teamsTable       = newTable("teams", "id", "slug", "name", "plan_tier", "status", "created_at", "external_id")
 	membershipsTable = newTable("memberships", "team_id", "user_id", "role", "created_at")
 	keysTable        = newTable("api_keys", "id", "team_id", "created_by", "name", "description", "prefix",
-		"digest", "role", "created_at", "expires_at", "revoked_at", "last_used", "usage_count", "issued_to")
+		"digest", "role", "created_at", "expires_at", "revoked_at", "last_used", "usage_count", "issued_to", "lifetime_ms")
 )
 
 func userRow(u *pome.User) []any {
@@ -52,7 +52,7 @@ func membershipRow(teamID, userID string, role pome.Role, at time.Time) []any {
 
 func keyRow(k *pome.Key) []any {
 	return []any{k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
-		toTS(k.CreatedAt), toNullTS(k.ExpiresAt), toNullTS(k.RevokedAt), toNullTS(k.LastUsed), k.UsageCount, k.IssuedTo}
+		toTS(k.CreatedAt), toNullTS(k.ExpiresAt), toNullTS(k.RevokedAt), toNullTS(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime.Milliseconds()}
 }
 
 // seedBatchKeys is about how many keys SeedAccounts holds in memory before

@@ -18,7 +18,7 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 	coalesce((SELECT max(max(p.last_used), coalesce(k.last_used, 0))
 		FROM usage_pending p WHERE p.key_id = k.id), k.last_used),
 	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0),
-	k.issued_to`
+	k.issued_to, k.lifetime_ms`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -40,13 +40,13 @@ const (
 
 // keyScan holds the columns of keyColumns that need converting after Scan.
 type keyScan struct {
-	created                  int64
+	created, lifetime        int64
 	expires, revoked, lastUs sql.NullInt64
 }
 
 func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
-		&s.created, &s.expires, &s.revoked, &s.lastUs, &k.UsageCount, &k.IssuedTo}
+		&s.created, &s.expires, &s.revoked, &s.lastUs, &k.UsageCount, &k.IssuedTo, &s.lifetime}
 }
 
 func (s *keyScan) finish(k *pome.Key) {
@@ -54,6 +54,7 @@ func (s *keyScan) finish(k *pome.Key) {
 	k.ExpiresAt = fromNullMS(s.expires)
 	k.RevokedAt = fromNullMS(s.revoked)
 	k.LastUsed = fromNullMS(s.lastUs)
+	k.Lifetime = time.Duration(s.lifetime) * time.Millisecond
 }
 
 // CreateKey stores a new key and its audit event.

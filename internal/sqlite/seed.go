@@ -18,8 +18,8 @@ const (
 	qInsertMembership = `INSERT INTO memberships (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`
 	qInsertKey        = `INSERT INTO api_keys
 		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
-		 expires_at, revoked_at, last_used, usage_count, issued_to)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		 expires_at, revoked_at, last_used, usage_count, issued_to, lifetime_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 func userRow(u *pome.User) []any {
@@ -36,7 +36,7 @@ func membershipRow(teamID, userID string, role pome.Role, at time.Time) []any {
 
 func keyRow(k *pome.Key) []any {
 	return []any{k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
-		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), toNullMS(k.LastUsed), k.UsageCount, k.IssuedTo}
+		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), toNullMS(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime.Milliseconds()}
 }
 
 // seedCacheKiB is the page cache SeedAccounts works with (SQLite's default

@@ -125,9 +125,9 @@ func fmtTime(t *time.Time) string {
 }
 
 func fmtKey(k pome.Key) string {
-	return fmt.Sprintf("{ID:%s Team:%s By:%s Name:%q Desc:%q Prefix:%s Digest:%x Role:%s Created:%s Expires:%s Revoked:%s LastUsed:%s Usage:%d IssuedTo:%s}",
+	return fmt.Sprintf("{ID:%s Team:%s By:%s Name:%q Desc:%q Prefix:%s Digest:%x Role:%s Created:%s Expires:%s Revoked:%s LastUsed:%s Usage:%d IssuedTo:%s Lifetime:%v}",
 		k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:4], k.Role,
-		fmtTime(&k.CreatedAt), fmtTime(k.ExpiresAt), fmtTime(k.RevokedAt), fmtTime(k.LastUsed), k.UsageCount, k.IssuedTo)
+		fmtTime(&k.CreatedAt), fmtTime(k.ExpiresAt), fmtTime(k.RevokedAt), fmtTime(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime)
 }
 
 func fmtKeyIDs(ks []pome.Key) string {
@@ -152,7 +152,8 @@ func sameKey(a, b pome.Key) bool {
 		a.Name == b.Name && a.Description == b.Description && a.Prefix == b.Prefix &&
 		a.Digest == b.Digest && a.Role == b.Role && sameTime(a.CreatedAt, b.CreatedAt) &&
 		sameTimePtr(a.ExpiresAt, b.ExpiresAt) && sameTimePtr(a.RevokedAt, b.RevokedAt) &&
-		sameTimePtr(a.LastUsed, b.LastUsed) && a.UsageCount == b.UsageCount && a.IssuedTo == b.IssuedTo
+		sameTimePtr(a.LastUsed, b.LastUsed) && a.UsageCount == b.UsageCount && a.IssuedTo == b.IssuedTo &&
+		a.Lifetime == b.Lifetime
 }
 
 func sameUser(a, b pome.User) bool {

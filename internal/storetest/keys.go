@@ -16,10 +16,14 @@ var keyTests = []test{
 		k := newKey(a, "ci-prod", at(time.Minute))
 		k.Role = pome.RoleAdmin
 		k.ExpiresAt = ptr(at(48 * time.Hour))
+		k.Lifetime = 48*time.Hour - time.Minute
 		k.IssuedTo = pome.NewID("usr_")
 		mustCreateKey(t, s, k)
 		if got := mustKeyByID(t, s, a.Team.ID, k.ID); !sameKey(got, k) {
 			t.Errorf("KeyByID(%q) = %s, want %s", k.ID, fmtKey(got), fmtKey(k))
+		}
+		if o, err := s.KeyByDigest(t.Context(), k.Digest); err != nil || o.Key.Lifetime != k.Lifetime {
+			t.Errorf("KeyByDigest(%x).Key.Lifetime = %v, %v; want %v", k.Digest[:4], o.Key.Lifetime, err, k.Lifetime)
 		}
 	}},
 	{"KeyByID not found", func(t *testing.T, s pome.Store) {

@@ -49,3 +49,11 @@ func TestAuditTokenActor(t *testing.T) {
 	dsn := testenv.FreshSchema(t)
 	storetest.RunAuditTokenActor(t, mustOpen(t, dsn), undoMigration(dsn, "0009_audit_token_actor"))
 }
+
+// 0010 gives the keys made before it the lifetime their expiry says.
+func TestLifetimeBackfill(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.FreshSchema(t)
+	storetest.RunLifetimeBackfill(t, mustOpen(t, dsn), undoMigration(dsn, "0010_key_lifetime",
+		`ALTER TABLE api_keys DROP COLUMN lifetime_ms`))
+}

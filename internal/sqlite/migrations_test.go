@@ -50,3 +50,11 @@ func TestAuditTokenActor(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pome.db")
 	storetest.RunAuditTokenActor(t, mustOpen(t, path), undoMigration(path, "0009_audit_token_actor"))
 }
+
+// 0010 gives the keys made before it the lifetime their expiry says.
+func TestLifetimeBackfill(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "pome.db")
+	storetest.RunLifetimeBackfill(t, mustOpen(t, path), undoMigration(path, "0010_key_lifetime",
+		`ALTER TABLE api_keys DROP COLUMN lifetime_ms`))
+}

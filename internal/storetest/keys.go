@@ -339,3 +339,25 @@ var revokeTests = []test{
 		}
 	}},
 }
+
+// RunLifetimeBackfill checks the migration that gives keys a lifetime
+// (0010_key_lifetime): a key made before it with an expiry gets the
+// distance from its creation to that expiry, one without keeps none. undo
+// takes the store s, returns its database to the schema before the
+// migration and opens it again, migrating.
+func RunLifetimeBackfill(t *testing.T, s pome.Store, undo func(t *testing.T, s pome.Store) pome.Store) {
+	a := mustAccount(t, s, "acme")
+	expiring := newKey(a, "expiring", at(time.Minute))
+	expiring.ExpiresAt = ptr(at(90*24*time.Hour + time.Minute))
+	mustCreateKey(t, s, expiring)
+	forever := mustKey(t, s, a, "forever", at(time.Minute))
+	s = undo(t, s)
+	for _, c := range []struct {
+		key  pome.Key
+		want time.Duration
+	}{{expiring, 90 * 24 * time.Hour}, {forever, 0}} {
+		if got := mustKeyByID(t, s, a.Team.ID, c.key.ID); got.Lifetime != c.want {
+			t.Errorf("%s: Lifetime after the migration = %v, want %v", c.key.Name, got.Lifetime, c.want)
+		}
+	}
+}

@@ -173,8 +173,7 @@ var memberTests = []test{
 			b := mustAccount(t, s, fmt.Sprint("bravo", round))
 			mustAddMember(t, s, a, b, pome.RoleOwner, t0)
 			users := []string{a.User.ID, b.User.ID}
-			var errs []error
-			errs = run(2, func(w int) error {
+			errs := run(2, func(w int) error {
 				return s.SetMemberRole(t.Context(), a.Team.ID, users[w], pome.RoleOwner, pome.RoleAdmin, t0, sysEvent(pome.AuditMemberRoleChanged, t0))
 			})
 			if len(errs) != 1 || !isErr(errs[0], pome.ErrLastOwner) {

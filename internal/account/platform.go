@@ -22,7 +22,7 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$`)
 type NewTeam struct {
 	Name       string
 	Slug       string
-	ExternalID string
+	ExternalID *string // nil: none; else 1 to 128 characters
 	PlanTier   string
 }
 
@@ -37,11 +37,15 @@ func (s *Service) CreateTeam(ctx context.Context, by pome.ServiceToken, p NewTea
 	if p.Slug != "" && !slugPattern.MatchString(p.Slug) {
 		return pome.Team{}, pome.InvalidParameter("'slug' must be 2 to 40 lowercase letters, digits and inner hyphens")
 	}
-	if n := utf8.RuneCountInString(p.ExternalID); p.ExternalID != "" && n > maxExternalIDLen {
-		return pome.Team{}, pome.InvalidParameter("'external_id' must be 1 to %d characters", maxExternalIDLen)
-	}
-	if err := pome.CheckText("external_id", p.ExternalID); err != nil {
-		return pome.Team{}, err
+	external := ""
+	if p.ExternalID != nil {
+		external = *p.ExternalID
+		if n := utf8.RuneCountInString(external); n < 1 || n > maxExternalIDLen {
+			return pome.Team{}, pome.InvalidParameter("'external_id' must be 1 to %d characters", maxExternalIDLen)
+		}
+		if err := pome.CheckText("external_id", external); err != nil {
+			return pome.Team{}, err
+		}
 	}
 	if p.PlanTier == "" {
 		p.PlanTier = pome.PlanFree
@@ -56,7 +60,7 @@ func (s *Service) CreateTeam(ctx context.Context, by pome.ServiceToken, p NewTea
 	}
 	for attempt := 0; ; attempt++ {
 		t := pome.Team{ID: pome.NewID("tm_"), Slug: withSuffix(base, attempt), Name: p.Name, PlanTier: p.PlanTier,
-			Status: pome.TeamActive, CreatedAt: now, ExternalID: p.ExternalID}
+			Status: pome.TeamActive, CreatedAt: now, ExternalID: external}
 		ev := pome.NewAuditEvent(ctx, pome.AuditTeamCreated, now).ByToken(by.ID).On(t.ID, pome.TargetTeam, t.ID).
 			With(map[string]any{"slug": t.Slug, "plan_tier": t.PlanTier, "external_id": t.ExternalID})
 		err := s.store.CreateTeam(ctx, t, ev)

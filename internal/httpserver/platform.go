@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -21,14 +22,14 @@ type platformAPI struct {
 	accounts *account.Service
 }
 
-// tokenHandler is a platform API handler, called with the authenticated
-// token and a request whose context carries its audit metadata.
-type tokenHandler func(w http.ResponseWriter, r *http.Request, by pome.ServiceToken) error
+// tokenHandler is a platform API handler, called with the context of the
+// call (its audit metadata: requestContext, which allocates nothing) and
+// the authenticated token.
+type tokenHandler func(ctx context.Context, w http.ResponseWriter, r *http.Request, by pome.ServiceToken) error
 
 // handle authenticates the service token with scope, counting failed
 // authentications against the caller's IP as bad keys are on /v1/me, then
-// calls h with a request whose context carries the audit metadata of the
-// call (requestContext).
+// calls h.
 func (p *platformAPI) handle(scope pome.Scope, h tokenHandler) http.Handler {
 	return handle(p.log, func(w http.ResponseWriter, r *http.Request) error {
 		addr := p.proxies.ClientAddr(r)
@@ -38,6 +39,6 @@ func (p *platformAPI) handle(scope pome.Scope, h tokenHandler) http.Handler {
 		if err != nil {
 			return err
 		}
-		return h(w, r.WithContext(requestContext(w, r, addr)), st)
+		return h(requestContext(w, r, addr), w, r, st)
 	})
 }

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/pomehq/pome"
@@ -26,7 +27,7 @@ type createTeamRequest struct {
 }
 
 // createTeam answers POST /v1/teams: 201 with a new team with no member.
-func (p *platformAPI) createTeam(w http.ResponseWriter, r *http.Request, by pome.ServiceToken) error {
+func (p *platformAPI) createTeam(ctx context.Context, w http.ResponseWriter, r *http.Request, by pome.ServiceToken) error {
 	var req createTeamRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -34,14 +35,8 @@ func (p *platformAPI) createTeam(w http.ResponseWriter, r *http.Request, by pome
 	if req.Name == nil {
 		return pome.MissingParameter("name")
 	}
-	nt := account.NewTeam{Name: *req.Name, Slug: req.Slug, PlanTier: req.PlanTier}
-	if req.ExternalID != nil {
-		if *req.ExternalID == "" {
-			return pome.InvalidParameter("'external_id' must be 1 to 128 characters")
-		}
-		nt.ExternalID = *req.ExternalID
-	}
-	t, err := p.accounts.CreateTeam(r.Context(), by, nt)
+	nt := account.NewTeam{Name: *req.Name, Slug: req.Slug, ExternalID: req.ExternalID, PlanTier: req.PlanTier}
+	t, err := p.accounts.CreateTeam(ctx, by, nt)
 	if err != nil {
 		return err
 	}
@@ -50,8 +45,8 @@ func (p *platformAPI) createTeam(w http.ResponseWriter, r *http.Request, by pome
 }
 
 // getTeam answers GET /v1/teams/{id}.
-func (p *platformAPI) getTeam(w http.ResponseWriter, r *http.Request, _ pome.ServiceToken) error {
-	t, err := p.accounts.Team(r.Context(), r.PathValue("id"))
+func (p *platformAPI) getTeam(ctx context.Context, w http.ResponseWriter, r *http.Request, _ pome.ServiceToken) error {
+	t, err := p.accounts.Team(ctx, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -61,14 +56,14 @@ func (p *platformAPI) getTeam(w http.ResponseWriter, r *http.Request, _ pome.Ser
 
 // findTeams answers GET /v1/teams?external_id=X: the team the platform
 // knows by X, as a list of zero or one, so that "none" is no error.
-func (p *platformAPI) findTeams(w http.ResponseWriter, r *http.Request, _ pome.ServiceToken) error {
+func (p *platformAPI) findTeams(ctx context.Context, w http.ResponseWriter, r *http.Request, _ pome.ServiceToken) error {
 	q := r.URL.Query()
 	ext := q.Get("external_id")
 	if !q.Has("external_id") || ext == "" {
 		return pome.MissingParameter("external_id")
 	}
 	v := client.PlatformTeamList{Teams: []client.PlatformTeam{}}
-	t, err := p.accounts.TeamByExternalID(r.Context(), ext)
+	t, err := p.accounts.TeamByExternalID(ctx, ext)
 	switch {
 	case err == nil:
 		v.Teams = append(v.Teams, platformTeamOf(t))
@@ -86,12 +81,12 @@ type updateTeamRequest struct {
 }
 
 // updateTeam answers PATCH /v1/teams/{id}: 200 with the team as changed.
-func (p *platformAPI) updateTeam(w http.ResponseWriter, r *http.Request, by pome.ServiceToken) error {
+func (p *platformAPI) updateTeam(ctx context.Context, w http.ResponseWriter, r *http.Request, by pome.ServiceToken) error {
 	var req updateTeamRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	t, err := p.accounts.UpdateTeam(r.Context(), by, r.PathValue("id"),
+	t, err := p.accounts.UpdateTeam(ctx, by, r.PathValue("id"),
 		account.TeamChange{Name: req.Name, PlanTier: req.PlanTier, Status: req.Status})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"time"
@@ -28,7 +29,7 @@ type verifyRequest struct {
 // not to the keys it asks about: the backend's address is shared by all of
 // its clients, so charging their bad keys to it would let one of them lock
 // the others out.
-func (p *platformAPI) verify(w http.ResponseWriter, r *http.Request, _ pome.ServiceToken) error {
+func (p *platformAPI) verify(ctx context.Context, w http.ResponseWriter, r *http.Request, _ pome.ServiceToken) error {
 	var req verifyRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -46,9 +47,8 @@ func (p *platformAPI) verify(w http.ResponseWriter, r *http.Request, _ pome.Serv
 			return pome.InvalidParameter("'permission' must be read or write")
 		}
 	}
-	// The request's context records this call in an expired key's audit
-	// event (platformAPI.handle).
-	grant, err := p.gate.Authorize(r.Context(), authz.Attempt{Key: *req.Key, Action: action})
+	// ctx records this call in an expired key's audit event.
+	grant, err := p.gate.Authorize(ctx, authz.Attempt{Key: *req.Key, Action: action})
 	res, err := verification(&grant, err)
 	if err != nil {
 		return err

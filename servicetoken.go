@@ -62,7 +62,7 @@ func ParseScopes(names []string) ([]Scope, error) {
 	for _, n := range names {
 		s := Scope(strings.TrimSpace(n))
 		if !slices.Contains(Scopes, s) {
-			return nil, InvalidParameter("Unknown scope %q: the scopes are %s", n, scopeList())
+			return nil, InvalidParameter("Unknown scope %q: the scopes are %s", n, strings.Join(ScopeNames(), ", "))
 		}
 		if !slices.Contains(scopes, s) {
 			scopes = append(scopes, s)
@@ -71,13 +71,13 @@ func ParseScopes(names []string) ([]Scope, error) {
 	return scopes, nil
 }
 
-// scopeList is Scopes as "a, b, c".
-func scopeList() string {
+// ScopeNames is Scopes as strings, for messages, help and completion.
+func ScopeNames() []string {
 	names := make([]string, len(Scopes))
 	for i, s := range Scopes {
 		names[i] = string(s)
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 // InsufficientScope is the 403 of a service token that lacks s; the message

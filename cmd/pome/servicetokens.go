@@ -122,20 +122,7 @@ may do (repeatable, or comma-separated); without it, verify keys
 			})
 		},
 	}
-	cmd.Flags().StringSliceVar(&scopes, "scope", nil, "what the token may do (repeatable): `SCOPE` is one of "+scopeNames())
-	cmd.RegisterFlagCompletionFunc("scope", cobra.FixedCompletions(scopeCompletions(), cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringSliceVar(&scopes, "scope", nil, "what the token may do (repeatable): `SCOPE` is one of "+strings.Join(pome.ScopeNames(), ", "))
+	cmd.RegisterFlagCompletionFunc("scope", cobra.FixedCompletions(pome.ScopeNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-// scopeNames is every scope, comma-separated, for help.
-func scopeNames() string {
-	return strings.Join(scopeCompletions(), ", ")
-}
-
-func scopeCompletions() []cobra.Completion {
-	names := make([]cobra.Completion, len(pome.Scopes))
-	for i, s := range pome.Scopes {
-		names[i] = string(s)
-	}
-	return names
 }

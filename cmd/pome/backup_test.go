@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome/internal/pometest"
+	"github.com/pomehq/pome/internal/testenv"
 )
 
 // TestBackupRestore protects docs/operations.md's backup and restore: a
@@ -76,7 +77,7 @@ func TestBackupRestore(t *testing.T) {
 	}
 
 	restored := t.TempDir()
-	mustCopyFile(t, backup, filepath.Join(restored, "pome.db"))
+	testenv.CopyFile(t, backup, filepath.Join(restored, "pome.db"))
 	p = mustStartNode(t, bin, "--data-dir", restored)
 	t.Run("session", func(t *testing.T) {
 		if got := call(t, b, "GET", p.URL+"/api/session", nil, nil); got != http.StatusOK {
@@ -102,17 +103,6 @@ func TestBackupRestore(t *testing.T) {
 			t.Errorf("GET /v1/me with the revoked key = %d %s, want 403 key_revoked", r.status, r.err.Error.Code)
 		}
 	})
-}
-
-func mustCopyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestAdminBackup protects the refusals of `pome admin backup`: no --to, a

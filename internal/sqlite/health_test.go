@@ -19,6 +19,7 @@ import (
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/sqlite"
+	"github.com/pomehq/pome/internal/testenv"
 )
 
 // fullDisk is the OS's VFS with a switch that makes every write to a file
@@ -148,7 +149,7 @@ func TestDamagedFile(t *testing.T) {
 
 	t.Run("refused at open", func(t *testing.T) {
 		copied := filepath.Join(t.TempDir(), "pome.db")
-		mustCopy(t, path, copied)
+		testenv.CopyFile(t, path, copied)
 		pometest.DamageTable(t, copied, "api_keys")
 		_, err := sqlite.Open(t.Context(), copied)
 		wantDamaged(t, "Open(damaged copy)", err)
@@ -166,7 +167,7 @@ func TestDamagedFile(t *testing.T) {
 	})
 	t.Run("found at run time", func(t *testing.T) {
 		copied := filepath.Join(t.TempDir(), "pome.db")
-		mustCopy(t, path, copied)
+		testenv.CopyFile(t, path, copied)
 		out := &lockedBuffer{}
 		db, err := sqlite.Open(t.Context(), copied, sqlite.WithLog(slog.New(slog.NewTextHandler(out, nil))))
 		if err != nil {
@@ -188,17 +189,6 @@ func TestDamagedFile(t *testing.T) {
 			t.Errorf("log says database damaged %d times, want once:\n%s", n, out)
 		}
 	})
-}
-
-func mustCopy(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // The files of a new database are readable by their owner only (they hold

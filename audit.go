@@ -14,6 +14,7 @@ const (
 	AuditKeyCreated        = "key.created"
 	AuditKeyRevoked        = "key.revoked"
 	AuditKeyRolled         = "key.rolled"
+	AuditKeyUpdated        = "key.updated" // details.fields names what changed
 	AuditKeyExpired        = "key.expired" // first refused use of an expired key
 	AuditMemberAdded       = "member.added"
 	AuditMemberRoleChanged = "member.role_changed"

@@ -1,6 +1,9 @@
 package pome
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Plan tiers and team statuses (docs/api.md).
 const (
@@ -63,7 +66,7 @@ const (
 type Key struct {
 	ID          string
 	TeamID      string
-	CreatedBy   string // user id
+	CreatedBy   string // a user's id, or a service token's (stk_) for a key the platform API made
 	Name        string
 	Description string
 	Prefix      string // display prefix, e.g. "pme_aB3kPqXy"
@@ -81,6 +84,16 @@ type Key struct {
 	// expires), which a roll gives the replacement: ExpiresAt alone cannot
 	// say it once a roll has shortened it to the grace. Whole milliseconds.
 	Lifetime time.Duration
+
+	// The key's policies (policy.go), enforced by authz.Gate. The zero
+	// value of each is none: a live, enabled key with no scopes, meta,
+	// limit of its own or address rule.
+	TestMode     bool           // environment "test": the key reads <prefix>_test_...
+	Disabled     bool           // "enabled": false, refused until enabled again
+	Scopes       []string       // what the key may do, for callers that require scopes
+	Meta         string         // a compact JSON object; "" is {}
+	RateLimit    *RateLimit     // nil: the team plan's limit
+	AllowedCIDRs []netip.Prefix // when not empty, the only client addresses accepted
 }
 
 // Status is the key's status at now.

@@ -10,18 +10,21 @@ import (
 
 // Key format (docs/api.md): prefix "_" 30 random base62 characters, then 6 base62
 // characters encoding the CRC32 of everything before them. With the default
-// prefix "pme" a key is 40 characters long.
+// prefix "pme" a key is 40 characters long. A key of the test environment
+// has "test_" after the prefix's underscore ("pme_test_…", 45 characters),
+// which the checksum covers too.
 const (
 	DefaultKeyPrefix = "pme"
 	keyRandomLen     = 30
 	keyChecksumLen   = 6
 	keyDisplayBody   = 8 // characters of the body shown in a key's display prefix
+	testInfix        = "test_"
 )
 
 // KeyPattern matches anything shaped like a key of any allowed prefix. Log
 // redaction uses it; it deliberately ignores the checksum so that near-keys are
 // masked too.
-var KeyPattern = regexp.MustCompile(`[a-z]{2,8}_[0-9A-Za-z]{36}`)
+var KeyPattern = regexp.MustCompile(`[a-z]{2,8}_(?:test_)?[0-9A-Za-z]{36}`)
 
 var keyPrefixPattern = regexp.MustCompile(`^[a-z]{2,8}$`)
 
@@ -44,19 +47,34 @@ func NewKeyFormat(prefix string) (KeyFormat, error) {
 // DefaultKeyFormat is the format with the "pme" prefix.
 var DefaultKeyFormat = KeyFormat{prefix: DefaultKeyPrefix + "_"}
 
-// Len is the length of every key of this format.
+// Len is the length of every live key of this format; a test key is
+// len("test_") longer.
 func (f KeyFormat) Len() int { return len(f.prefix) + keyRandomLen + keyChecksumLen }
 
 // Generate returns a new random key.
-func (f KeyFormat) Generate() (string, error) {
-	b := make([]byte, f.Len())
-	copy(b, f.prefix)
-	body := b[len(f.prefix) : len(f.prefix)+keyRandomLen]
-	if err := randomBase62(body); err != nil {
+func (f KeyFormat) Generate() (string, error) { return f.generate(false) }
+
+// GenerateTest returns a new random key of the test environment.
+func (f KeyFormat) GenerateTest() (string, error) { return f.generate(true) }
+
+func (f KeyFormat) generate(test bool) (string, error) {
+	head := f.prefix
+	if test {
+		head += testInfix
+	}
+	n := len(head) + keyRandomLen + keyChecksumLen
+	b := make([]byte, n)
+	copy(b, head)
+	if err := randomBase62(b[len(head) : len(head)+keyRandomLen]); err != nil {
 		return "", err
 	}
-	putChecksum(b[f.Len()-keyChecksumLen:], crc32.ChecksumIEEE(b[:f.Len()-keyChecksumLen]))
+	putChecksum(b[n-keyChecksumLen:], crc32.ChecksumIEEE(b[:n-keyChecksumLen]))
 	return string(b), nil
+}
+
+// IsTest reports whether a well-formed key is of the test environment.
+func (f KeyFormat) IsTest(key string) bool {
+	return len(key) == f.Len()+len(testInfix) && key[len(f.prefix):len(f.prefix)+len(testInfix)] == testInfix
 }
 
 // Parse checks a candidate's prefix, length, alphabet and checksum, and
@@ -72,10 +90,16 @@ func (f KeyFormat) Parse(candidate string) (Digest, error) {
 // WellFormed reports whether candidate has this format's prefix, length,
 // alphabet and a correct checksum. Secret scanners can run the same check.
 func (f KeyFormat) WellFormed(candidate string) bool {
-	if len(candidate) != f.Len() || candidate[:len(f.prefix)] != f.prefix {
+	if len(candidate) < f.Len() || candidate[:len(f.prefix)] != f.prefix {
 		return false
 	}
 	rest := candidate[len(f.prefix):]
+	if len(candidate) != f.Len() {
+		if !f.IsTest(candidate) {
+			return false
+		}
+		rest = rest[len(testInfix):]
+	}
 	if !isBase62(rest) {
 		return false
 	}
@@ -85,9 +109,13 @@ func (f KeyFormat) WellFormed(candidate string) bool {
 }
 
 // DisplayPrefix is the part of a key shown in listings: the prefix and the
-// first 8 characters of the body ("pme_aB3kPqXy", 12 characters by default).
+// first 8 characters of the body ("pme_aB3kPqXy", 12 characters by default;
+// "pme_test_aB3kPqXy" for a test key).
 func (f KeyFormat) DisplayPrefix(key string) string {
 	n := len(f.prefix) + keyDisplayBody
+	if f.IsTest(key) {
+		n += len(testInfix)
+	}
 	if len(key) < n {
 		return key
 	}

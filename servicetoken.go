@@ -127,3 +127,7 @@ func SplitScopes(text string) []Scope {
 	}
 	return scopes
 }
+
+// IsServiceTokenID reports whether id is a service token's: the creator of
+// a key made through the platform API, where a user's id is otherwise.
+func IsServiceTokenID(id string) bool { return IsID(id, "stk_") }

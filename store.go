@@ -83,6 +83,17 @@ type Store interface {
 	KeyByDigest(ctx context.Context, d Digest) (KeyOwner, error)
 	// KeyByID finds a key of one team; ErrKeyNotFound if the team has no such key.
 	KeyByID(ctx context.Context, teamID, keyID string) (Key, error)
+	// KeyByIDAnyTeam finds a key of any team, for a service token, which
+	// acts on every team; ErrKeyNotFound if none.
+	KeyByIDAnyTeam(ctx context.Context, keyID string) (Key, error)
+	// UpdateKey reads the key keyID of team teamID, lets change alter it,
+	// stores its name, description, expiry, lifetime and policies (Disabled,
+	// Scopes, Meta, RateLimit, AllowedCIDRs) as change left them, and
+	// appends a ChangeKeyUpdated entry and ev, in one transaction that no
+	// concurrent change of the key interleaves with. It returns the key as
+	// stored. ErrKeyNotFound if the team has no such key; an error of change
+	// is returned as is, and nothing is written.
+	UpdateKey(ctx context.Context, teamID, keyID string, change func(*Key) error, at time.Time, ev AuditEvent) (Key, error)
 	// ListKeys lists the keys that match f, newest first (CreatedAt, then
 	// ID, descending), from after f.Before, at most f.Limit of them: a page
 	// costs the same at any depth.

@@ -172,6 +172,16 @@ func (s *CountingStore) KeyByID(ctx context.Context, teamID, keyID string) (pome
 	return s.next.KeyByID(ctx, teamID, keyID)
 }
 
+func (s *CountingStore) KeyByIDAnyTeam(ctx context.Context, keyID string) (pome.Key, error) {
+	s.count("KeyByIDAnyTeam")
+	return s.next.KeyByIDAnyTeam(ctx, keyID)
+}
+
+func (s *CountingStore) UpdateKey(ctx context.Context, teamID, keyID string, change func(*pome.Key) error, at time.Time, ev pome.AuditEvent) (pome.Key, error) {
+	s.count("UpdateKey")
+	return s.next.UpdateKey(ctx, teamID, keyID, change, at, ev)
+}
+
 func (s *CountingStore) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error) {
 	s.count("ListKeys")
 	return s.next.ListKeys(ctx, f)

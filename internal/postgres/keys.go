@@ -15,47 +15,75 @@ import (
 
 // keyColumns is the column list keyScan reads, digest excluded.
 const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.prefix, k.role,
-	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count, k.issued_to, k.lifetime_ms`
+	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count, k.issued_to, k.lifetime_ms,
+	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
 	// lookup on the unique digest plus three primary-key joins. The
 	// creator's password hash is deliberately not read. The creator's role
-	// is '' once they have left the team. pgx prepares it once per
-	// connection and reuses it.
+	// is '' once they have left the team, and for a service token, which is
+	// no user (its email and creation time read as '' and the epoch). pgx
+	// prepares it once per connection and reuses it.
 	qKeyByDigest = `SELECT ` + keyColumns + `,
 		t.slug, t.name, t.plan_tier, t.status, t.created_at,
-		u.email, u.created_at, coalesce(m.role, '')
+		coalesce(u.email, ''), coalesce(u.created_at, 'epoch'), coalesce(m.role, '')
 	FROM api_keys k
 	JOIN teams t ON t.id = k.team_id
-	JOIN users u ON u.id = k.created_by
+	LEFT JOIN users u ON u.id = k.created_by
 	LEFT JOIN memberships m ON m.team_id = k.team_id AND m.user_id = k.created_by
 	WHERE k.digest = $1`
 
 	qKeyByID = `SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE k.team_id = $1 AND k.id = $2`
 )
 
-func keyDest(k *pome.Key) []any {
-	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
-		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &k.UsageCount, &k.IssuedTo, &k.Lifetime}
+// keyScan holds the columns of keyColumns that need converting after Scan.
+type keyScan struct {
+	enabled             bool
+	scopes, meta, cidrs string
+	limit, window       *int64
 }
 
-// keyUTC finishes what keyDest scanned: times in UTC, and the lifetime,
-// scanned as its column's milliseconds, as a duration.
-func keyUTC(k *pome.Key) {
+func (s *keyScan) dest(k *pome.Key) []any {
+	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
+		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &k.UsageCount, &k.IssuedTo, &k.Lifetime,
+		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs}
+}
+
+// finish completes what dest scanned: times in UTC, the lifetime, scanned
+// as its column's milliseconds, as a duration, and the policies.
+func (s *keyScan) finish(k *pome.Key) error {
 	k.Lifetime *= time.Millisecond
 	k.CreatedAt = k.CreatedAt.UTC()
 	k.ExpiresAt, k.RevokedAt, k.LastUsed = utcPtr(k.ExpiresAt), utcPtr(k.RevokedAt), utcPtr(k.LastUsed)
+	k.Disabled = !s.enabled
+	k.Scopes = pome.SplitKeyScopes(s.scopes)
+	if s.meta != "{}" {
+		k.Meta = s.meta
+	}
+	if s.limit != nil && s.window != nil {
+		k.RateLimit = &pome.RateLimit{Limit: int(*s.limit), Window: time.Duration(*s.window) * time.Millisecond}
+	}
+	var err error
+	// An address rule that cannot be read fails the read: dropping it
+	// would open the key to every address.
+	if k.AllowedCIDRs, err = pome.SplitCIDRs(s.cidrs); err != nil {
+		return fmt.Errorf("key %s: allowed_cidrs: %w", k.ID, err)
+	}
+	return nil
 }
 
 // scanKey reads keyColumns followed by the digest.
 func scanKey(row pgx.Row) (pome.Key, error) {
 	var k pome.Key
+	var s keyScan
 	var digest []byte
-	if err := row.Scan(append(keyDest(&k), &digest)...); err != nil {
+	if err := row.Scan(append(s.dest(&k), &digest)...); err != nil {
 		return pome.Key{}, err
 	}
-	keyUTC(&k)
+	if err := s.finish(&k); err != nil {
+		return pome.Key{}, err
+	}
 	copy(k.Digest[:], digest)
 	return k, nil
 }
@@ -84,22 +112,29 @@ func (db *DB) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, er
 	ctx, cancel := bound(ctx, callTimeout)
 	defer cancel()
 	var o pome.KeyOwner
-	dest := append(keyDest(&o.Key),
+	var s keyScan
+	dest := append(s.dest(&o.Key),
 		&o.Team.Slug, &o.Team.Name, &o.Team.PlanTier, &o.Team.Status, &o.Team.CreatedAt,
 		&o.User.Email, &o.User.CreatedAt, &o.CreatorRole)
 	err := db.pool.QueryRow(ctx, qKeyByDigest, d[:]).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pome.KeyOwner{}, pome.ErrKeyNotFound
 	}
+	if err == nil {
+		err = s.finish(&o.Key)
+	}
 	if err != nil {
 		return pome.KeyOwner{}, db.translate(ctx, "key by digest", err)
 	}
-	keyUTC(&o.Key)
 	o.Key.Digest = d
 	o.Team.ID = o.Key.TeamID
 	o.Team.CreatedAt = o.Team.CreatedAt.UTC()
-	o.User.ID = o.Key.CreatedBy
 	o.User.CreatedAt = o.User.CreatedAt.UTC()
+	if pome.IsServiceTokenID(o.Key.CreatedBy) {
+		o.User.CreatedAt = time.Time{}
+	} else {
+		o.User.ID = o.Key.CreatedBy
+	}
 	return o, nil
 }
 
@@ -276,4 +311,61 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 		return pome.Key{}, db.translate(ctx, "roll key", err)
 	}
 	return old, nil
+}
+
+// KeyByIDAnyTeam finds a key by id alone, for the platform API, whose
+// service tokens act on every team.
+func (db *DB) KeyByIDAnyTeam(ctx context.Context, keyID string) (pome.Key, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
+	k, err := scanKey(db.pool.QueryRow(ctx, `SELECT `+keyColumns+`, k.digest FROM api_keys k WHERE k.id = $1`, keyID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pome.Key{}, pome.ErrKeyNotFound
+	}
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "key by id", err)
+	}
+	return k, nil
+}
+
+// UpdateKey locks the key's row (FOR UPDATE) before change reads it: a
+// concurrent change of the same key waits, and none is lost.
+func (db *DB) UpdateKey(ctx context.Context, teamID, keyID string, change func(*pome.Key) error, at time.Time, ev pome.AuditEvent) (pome.Key, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
+	var k pome.Key
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		k, err = scanKey(tx.QueryRow(ctx, qKeyByID+` FOR UPDATE`, teamID, keyID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return pome.ErrKeyNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := change(&k); err != nil {
+			return err
+		}
+		rl := rateLimitRow(k.RateLimit)
+		if _, err := tx.Exec(ctx, `UPDATE api_keys SET name = $1, description = $2, expires_at = $3,
+			lifetime_ms = $4, enabled = $5, scopes = $6, meta = $7, rate_limit = $8, rate_window_ms = $9,
+			allowed_cidrs = $10 WHERE team_id = $11 AND id = $12`,
+			k.Name, k.Description, toNullTS(k.ExpiresAt), k.Lifetime.Milliseconds(), !k.Disabled,
+			pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta), rl[0], rl[1], pome.JoinCIDRs(k.AllowedCIDRs),
+			teamID, keyID); err != nil {
+			return err
+		}
+		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: teamID, KeyID: keyID, At: at}); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, tx, ev); err != nil {
+			return err
+		}
+		k, err = scanKey(tx.QueryRow(ctx, qKeyByID, teamID, keyID)) // as stored
+		return err
+	})
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "update key", err)
+	}
+	return k, nil
 }

@@ -57,3 +57,15 @@ func TestLifetimeBackfill(t *testing.T) {
 	storetest.RunLifetimeBackfill(t, mustOpen(t, dsn), undoMigration(dsn, "0010_key_lifetime",
 		`ALTER TABLE api_keys DROP COLUMN lifetime_ms`))
 }
+
+// 0011 adds the key policies and lets a service token be a key's creator;
+// run again on keys made before it, it keeps them and their usage.
+func TestKeyPoliciesMigration(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.FreshSchema(t)
+	storetest.RunKeyPoliciesMigration(t, mustOpen(t, dsn), undoMigration(dsn, "0011_key_policies",
+		`ALTER TABLE api_keys DROP COLUMN test_mode, DROP COLUMN enabled, DROP COLUMN scopes, DROP COLUMN meta,
+			DROP COLUMN rate_limit, DROP COLUMN rate_window_ms, DROP COLUMN allowed_cidrs,
+			ADD CONSTRAINT api_keys_created_by_fkey FOREIGN KEY (created_by) REFERENCES users (id)`,
+		`CREATE INDEX api_keys_created_by ON api_keys (created_by)`))
+}

@@ -35,7 +35,8 @@ var (
 	teamsTable       = newTable("teams", "id", "slug", "name", "plan_tier", "status", "created_at", "external_id")
 	membershipsTable = newTable("memberships", "team_id", "user_id", "role", "created_at")
 	keysTable        = newTable("api_keys", "id", "team_id", "created_by", "name", "description", "prefix",
-		"digest", "role", "created_at", "expires_at", "revoked_at", "last_used", "usage_count", "issued_to", "lifetime_ms")
+		"digest", "role", "created_at", "expires_at", "revoked_at", "last_used", "usage_count", "issued_to", "lifetime_ms",
+		"test_mode", "enabled", "scopes", "meta", "rate_limit", "rate_window_ms", "allowed_cidrs")
 )
 
 func userRow(u *pome.User) []any {
@@ -51,8 +52,18 @@ func membershipRow(teamID, userID string, role pome.Role, at time.Time) []any {
 }
 
 func keyRow(k *pome.Key) []any {
-	return []any{k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
-		toTS(k.CreatedAt), toNullTS(k.ExpiresAt), toNullTS(k.RevokedAt), toNullTS(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime.Milliseconds()}
+	return append(append([]any{k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
+		toTS(k.CreatedAt), toNullTS(k.ExpiresAt), toNullTS(k.RevokedAt), toNullTS(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime.Milliseconds(),
+		k.TestMode, !k.Disabled, pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta)}, rateLimitRow(k.RateLimit)...), pome.JoinCIDRs(k.AllowedCIDRs))
+}
+
+// rateLimitRow is a key's rate_limit and rate_window_ms: both NULL for
+// none.
+func rateLimitRow(r *pome.RateLimit) []any {
+	if r == nil {
+		return []any{nil, nil}
+	}
+	return []any{r.Limit, r.Window.Milliseconds()}
 }
 
 // seedBatchKeys is about how many keys SeedAccounts holds in memory before

@@ -18,20 +18,22 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 	coalesce((SELECT max(max(p.last_used), coalesce(k.last_used, 0))
 		FROM usage_pending p WHERE p.key_id = k.id), k.last_used),
 	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0),
-	k.issued_to, k.lifetime_ms`
+	k.issued_to, k.lifetime_ms,
+	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
 	// lookup on the unique digest plus three primary-key joins. The creator's
 	// password hash is deliberately not read: verification has no use for it,
 	// and the verifier caches what this returns. The creator's role is ''
-	// once they have left the team.
+	// once they have left the team, and for a service token, which is no
+	// user (its email and creation time read as '' and 0).
 	qKeyByDigest = `SELECT ` + keyColumns + `,
 		t.slug, t.name, t.plan_tier, t.status, t.created_at,
-		u.email, u.created_at, coalesce(m.role, '')
+		coalesce(u.email, ''), coalesce(u.created_at, 0), coalesce(m.role, '')
 	FROM api_keys k
 	JOIN teams t ON t.id = k.team_id
-	JOIN users u ON u.id = k.created_by
+	LEFT JOIN users u ON u.id = k.created_by
 	LEFT JOIN memberships m ON m.team_id = k.team_id AND m.user_id = k.created_by
 	WHERE k.digest = ?`
 
@@ -42,19 +44,38 @@ const (
 type keyScan struct {
 	created, lifetime        int64
 	expires, revoked, lastUs sql.NullInt64
+	enabled                  bool
+	scopes, meta, cidrs      string
+	limit, window            sql.NullInt64
 }
 
 func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
-		&s.created, &s.expires, &s.revoked, &s.lastUs, &k.UsageCount, &k.IssuedTo, &s.lifetime}
+		&s.created, &s.expires, &s.revoked, &s.lastUs, &k.UsageCount, &k.IssuedTo, &s.lifetime,
+		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs}
 }
 
-func (s *keyScan) finish(k *pome.Key) {
+func (s *keyScan) finish(k *pome.Key) error {
 	k.CreatedAt = fromMS(s.created)
 	k.ExpiresAt = fromNullMS(s.expires)
 	k.RevokedAt = fromNullMS(s.revoked)
 	k.LastUsed = fromNullMS(s.lastUs)
 	k.Lifetime = time.Duration(s.lifetime) * time.Millisecond
+	k.Disabled = !s.enabled
+	k.Scopes = pome.SplitKeyScopes(s.scopes)
+	if s.meta != "{}" {
+		k.Meta = s.meta
+	}
+	if s.limit.Valid && s.window.Valid {
+		k.RateLimit = &pome.RateLimit{Limit: int(s.limit.Int64), Window: time.Duration(s.window.Int64) * time.Millisecond}
+	}
+	var err error
+	// An address rule that cannot be read fails the read: dropping it
+	// would open the key to every address.
+	if k.AllowedCIDRs, err = pome.SplitCIDRs(s.cidrs); err != nil {
+		return fmt.Errorf("key %s: allowed_cidrs: %w", k.ID, err)
+	}
+	return nil
 }
 
 // CreateKey stores a new key and its audit event.
@@ -86,15 +107,19 @@ func (db *DB) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, er
 	if err == sql.ErrNoRows {
 		return pome.KeyOwner{}, pome.ErrKeyNotFound
 	}
+	if err == nil {
+		err = s.finish(&o.Key)
+	}
 	if err != nil {
 		return pome.KeyOwner{}, db.translate(ctx, "key by digest", err)
 	}
-	s.finish(&o.Key)
 	o.Key.Digest = d
 	o.Team.ID = o.Key.TeamID
 	o.Team.CreatedAt = fromMS(teamCreated)
-	o.User.ID = o.Key.CreatedBy
-	o.User.CreatedAt = fromMS(userCreated)
+	if !pome.IsServiceTokenID(o.Key.CreatedBy) {
+		o.User.ID = o.Key.CreatedBy
+		o.User.CreatedAt = fromMS(userCreated)
+	}
 	return o, nil
 }
 
@@ -118,7 +143,9 @@ func scanKey(row scanner) (pome.Key, error) {
 	if err := row.Scan(append(s.dest(&k), &digest)...); err != nil {
 		return pome.Key{}, err
 	}
-	s.finish(&k)
+	if err := s.finish(&k); err != nil {
+		return pome.Key{}, err
+	}
 	copy(k.Digest[:], digest)
 	return k, nil
 }
@@ -269,4 +296,57 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 		return pome.Key{}, db.translate(ctx, "roll key", err)
 	}
 	return old, nil
+}
+
+// KeyByIDAnyTeam finds a key by id alone, for the platform API, whose
+// service tokens act on every team.
+func (db *DB) KeyByIDAnyTeam(ctx context.Context, keyID string) (pome.Key, error) {
+	k, err := scanKey(db.reader.QueryRowContext(ctx,
+		`SELECT `+keyColumns+`, k.digest FROM api_keys k WHERE k.id = ?`, keyID))
+	if err == sql.ErrNoRows {
+		return pome.Key{}, pome.ErrKeyNotFound
+	}
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "key by id", err)
+	}
+	return k, nil
+}
+
+// UpdateKey reads the key in the write transaction, which SQLite's one
+// writer serializes with every other change: change sees the key as it is,
+// and no concurrent change is lost.
+func (db *DB) UpdateKey(ctx context.Context, teamID, keyID string, change func(*pome.Key) error, at time.Time, ev pome.AuditEvent) (pome.Key, error) {
+	var k pome.Key
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		k, err = scanKey(tx.QueryRowContext(ctx, qKeyByID, teamID, keyID))
+		if err == sql.ErrNoRows {
+			return pome.ErrKeyNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := change(&k); err != nil {
+			return err
+		}
+		args := append([]any{k.Name, k.Description, toNullMS(k.ExpiresAt), k.Lifetime.Milliseconds(),
+			!k.Disabled, pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta)}, rateLimitRow(k.RateLimit)...)
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = ?, description = ?, expires_at = ?,
+			lifetime_ms = ?, enabled = ?, scopes = ?, meta = ?, rate_limit = ?, rate_window_ms = ?, allowed_cidrs = ?
+			WHERE team_id = ? AND id = ?`, append(args, pome.JoinCIDRs(k.AllowedCIDRs), teamID, keyID)...); err != nil {
+			return err
+		}
+		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: teamID, KeyID: keyID, At: at}); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, tx, ev); err != nil {
+			return err
+		}
+		k, err = scanKey(tx.QueryRowContext(ctx, qKeyByID, teamID, keyID)) // as stored
+		return err
+	})
+	if err != nil {
+		return pome.Key{}, db.translate(ctx, "update key", err)
+	}
+	return k, nil
 }

@@ -58,3 +58,32 @@ func TestLifetimeBackfill(t *testing.T) {
 	storetest.RunLifetimeBackfill(t, mustOpen(t, path), undoMigration(path, "0010_key_lifetime",
 		`ALTER TABLE api_keys DROP COLUMN lifetime_ms`))
 }
+
+// 0011 rebuilds api_keys: run again on keys made before it (undo puts the
+// table back as 0010 left it, foreign key to users included), it keeps
+// them, their usage and the usage_daily rows that reference them
+// (TestMigrationKeepsUsage: with foreign keys on, dropping the old table
+// would have deleted those rows).
+func TestMigrationKeepsUsage(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "pome.db")
+	storetest.RunKeyPoliciesMigration(t, mustOpen(t, path), undoMigration(path, "0011_key_policies",
+		`CREATE TABLE api_keys_old (
+			id TEXT NOT NULL PRIMARY KEY,
+			team_id TEXT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+			created_by TEXT NOT NULL REFERENCES users (id),
+			name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', prefix TEXT NOT NULL,
+			digest BLOB NOT NULL UNIQUE CHECK (length(digest) = 32),
+			role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'developer', 'viewer')),
+			created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER, last_used INTEGER,
+			usage_count INTEGER NOT NULL DEFAULT 0, issued_to TEXT NOT NULL DEFAULT '',
+			lifetime_ms INTEGER NOT NULL DEFAULT 0 CHECK (lifetime_ms >= 0)) STRICT`,
+		`INSERT INTO api_keys_old SELECT id, team_id, created_by, name, description, prefix, digest, role,
+			created_at, expires_at, revoked_at, last_used, usage_count, issued_to, lifetime_ms FROM api_keys`,
+		`DROP TABLE api_keys`,
+		`ALTER TABLE api_keys_old RENAME TO api_keys`,
+		`CREATE INDEX api_keys_created_by ON api_keys (created_by)`,
+		`CREATE INDEX api_keys_team_page ON api_keys (team_id, created_at, id)`,
+		`CREATE INDEX api_keys_team_creator_page ON api_keys (team_id, created_by, created_at, id)`,
+		`CREATE INDEX api_keys_issued_to ON api_keys (issued_to) WHERE issued_to <> ''`))
+}

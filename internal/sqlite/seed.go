@@ -18,8 +18,9 @@ const (
 	qInsertMembership = `INSERT INTO memberships (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`
 	qInsertKey        = `INSERT INTO api_keys
 		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
-		 expires_at, revoked_at, last_used, usage_count, issued_to, lifetime_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		 expires_at, revoked_at, last_used, usage_count, issued_to, lifetime_ms,
+		 test_mode, enabled, scopes, meta, rate_limit, rate_window_ms, allowed_cidrs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 func userRow(u *pome.User) []any {
@@ -35,8 +36,18 @@ func membershipRow(teamID, userID string, role pome.Role, at time.Time) []any {
 }
 
 func keyRow(k *pome.Key) []any {
-	return []any{k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
-		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), toNullMS(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime.Milliseconds()}
+	return append(append([]any{k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
+		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), toNullMS(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime.Milliseconds(),
+		k.TestMode, !k.Disabled, pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta)}, rateLimitRow(k.RateLimit)...), pome.JoinCIDRs(k.AllowedCIDRs))
+}
+
+// rateLimitRow is a key's rate_limit and rate_window_ms: both NULL for
+// none.
+func rateLimitRow(r *pome.RateLimit) []any {
+	if r == nil {
+		return []any{nil, nil}
+	}
+	return []any{r.Limit, r.Window.Milliseconds()}
 }
 
 // seedCacheKiB is the page cache SeedAccounts works with (SQLite's default

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,7 +154,15 @@ func sameKey(a, b pome.Key) bool {
 		a.Digest == b.Digest && a.Role == b.Role && sameTime(a.CreatedAt, b.CreatedAt) &&
 		sameTimePtr(a.ExpiresAt, b.ExpiresAt) && sameTimePtr(a.RevokedAt, b.RevokedAt) &&
 		sameTimePtr(a.LastUsed, b.LastUsed) && a.UsageCount == b.UsageCount && a.IssuedTo == b.IssuedTo &&
-		a.Lifetime == b.Lifetime
+		a.Lifetime == b.Lifetime && samePolicies(a, b)
+}
+
+// samePolicies compares the policies of two keys; an empty list and none
+// are the same.
+func samePolicies(a, b pome.Key) bool {
+	return a.TestMode == b.TestMode && a.Disabled == b.Disabled && slices.Equal(a.Scopes, b.Scopes) &&
+		a.Meta == b.Meta && (a.RateLimit == nil) == (b.RateLimit == nil) &&
+		(a.RateLimit == nil || *a.RateLimit == *b.RateLimit) && slices.Equal(a.AllowedCIDRs, b.AllowedCIDRs)
 }
 
 func sameUser(a, b pome.User) bool {

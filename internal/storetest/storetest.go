@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"ListKeys", listKeyTests, nil},
 		{"KeyPages", keyPageTests, nil},
 		{"RevokeKey", revokeTests, nil},
+		{"KeyPolicies", policyTests, nil},
 		{"Usage", usageTests, nil},
 		// Every answer about usage is the same whether or not
 		// CompactUsage ran since AddUsage.

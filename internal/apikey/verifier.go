@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -176,12 +177,37 @@ type cachedKey struct {
 	text      string                     // key id, display prefix, name
 	owner     unique.Handle[ownerRecord] // team and creator (interned)
 	expiresAt *time.Time                 // nil: never
+	policy    *keyPolicy                 // nil: none but the flags below
 	createdAt int64                      // unix nanoseconds
 	loadedAt  int64                      // unix nanoseconds: when the store was read
 	role      pome.Role                  // the key's own role (a constant)
 	idLen     uint16
 	prefixLen uint16
 	revoked   bool
+	testMode  bool
+	disabled  bool
+}
+
+// keyPolicy is what a key's policies hold besides its flags, parsed once
+// when the key is loaded (its CIDRs are prefixes, not text); a key without
+// any shares no memory for them.
+type keyPolicy struct {
+	scopes    []string
+	meta      string
+	cidrs     []netip.Prefix
+	rateLimit *pome.RateLimit
+}
+
+func newKeyPolicy(k *pome.Key) *keyPolicy {
+	if len(k.Scopes) == 0 && k.Meta == "" && len(k.AllowedCIDRs) == 0 && k.RateLimit == nil {
+		return nil
+	}
+	p := &keyPolicy{scopes: k.Scopes, meta: k.Meta, cidrs: k.AllowedCIDRs}
+	if k.RateLimit != nil {
+		rl := *k.RateLimit
+		p.rateLimit = &rl
+	}
+	return p
 }
 
 // ownerRecord is what a key's verification needs of its team and creator.
@@ -190,11 +216,12 @@ type cachedKey struct {
 // change of the team or the member makes a new record; the old entries are
 // invalidated by Forget*, the change log or the ttl.
 type ownerRecord struct {
-	teamID, slug, teamName, plan, status string
-	teamCreated                          int64
-	userID, email                        string
-	userCreated                          int64
-	creatorRole                          pome.Role // "" once the creator left the team
+	teamID, slug, teamName, plan, status, externalID string
+	teamCreated                                      int64
+	userID, email                                    string // userID: a service token's id for a key it made
+	userCreated                                      int64
+	creatorRole                                      pome.Role // "" once the creator left the team, or a token
+	byToken                                          bool      // made by a service token: no member caps it
 }
 
 // newCachedKey packs what the store returned at loaded.
@@ -208,11 +235,14 @@ func newCachedKey(o *pome.KeyOwner, loaded time.Time) cachedKey {
 		idLen:     uint16(len(k.ID)),
 		prefixLen: uint16(len(k.Prefix)),
 		revoked:   k.RevokedAt != nil,
+		testMode:  k.TestMode,
+		disabled:  k.Disabled,
+		policy:    newKeyPolicy(k),
 		owner: unique.Make(ownerRecord{
-			teamID: o.Team.ID, slug: o.Team.Slug, teamName: o.Team.Name,
+			teamID: o.Team.ID, slug: o.Team.Slug, teamName: o.Team.Name, externalID: o.Team.ExternalID,
 			plan: o.Team.PlanTier, status: o.Team.Status, teamCreated: o.Team.CreatedAt.UnixNano(),
-			userID: o.User.ID, email: o.User.Email, userCreated: o.User.CreatedAt.UnixNano(),
-			creatorRole: canonicalRole(o.CreatorRole),
+			userID: k.CreatedBy, email: o.User.Email, userCreated: o.User.CreatedAt.UnixNano(),
+			creatorRole: canonicalRole(o.CreatorRole), byToken: pome.IsServiceTokenID(k.CreatedBy),
 		}),
 	}
 	if k.ExpiresAt != nil {
@@ -225,19 +255,28 @@ func newCachedKey(o *pome.KeyOwner, loaded time.Time) cachedKey {
 // keyOwner unpacks c into what Verify answers. It does not allocate: TestVerifyAllocs.
 func (c *cachedKey) keyOwner(d pome.Digest, r *ownerRecord) pome.KeyOwner {
 	id, prefix := int(c.idLen), int(c.idLen)+int(c.prefixLen)
-	return pome.KeyOwner{
+	o := pome.KeyOwner{
 		Key: pome.Key{
 			ID: c.text[:id], TeamID: r.teamID, CreatedBy: r.userID,
 			Name: c.text[prefix:], Prefix: c.text[id:prefix], Digest: d, Role: c.role,
 			CreatedAt: time.Unix(0, c.createdAt).UTC(), ExpiresAt: c.expiresAt,
+			TestMode: c.testMode, Disabled: c.disabled,
 		},
 		Team: pome.Team{ID: r.teamID, Slug: r.slug, Name: r.teamName, PlanTier: r.plan,
-			Status: r.status, CreatedAt: time.Unix(0, r.teamCreated).UTC()},
-		User:        pome.User{ID: r.userID, Email: r.email, CreatedAt: time.Unix(0, r.userCreated).UTC()},
+			Status: r.status, CreatedAt: time.Unix(0, r.teamCreated).UTC(), ExternalID: r.externalID},
 		CreatorRole: r.creatorRole,
-		// A key never does more than its creator can do now (docs/api.md).
-		Role: c.role.Min(r.creatorRole),
+		// A key never does more than its creator can do now (docs/api.md);
+		// a service token's key, as much as its own role says.
+		Role: c.role,
 	}
+	if p := c.policy; p != nil {
+		o.Key.Scopes, o.Key.Meta, o.Key.AllowedCIDRs, o.Key.RateLimit = p.scopes, p.meta, p.cidrs, p.rateLimit
+	}
+	if !r.byToken {
+		o.User = pome.User{ID: r.userID, Email: r.email, CreatedAt: time.Unix(0, r.userCreated).UTC()}
+		o.Role = c.role.Min(r.creatorRole)
+	}
+	return o
 }
 
 // canonicalRole returns the package constant equal to r, so that cached
@@ -294,7 +333,7 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 	}
 	r := c.owner.Value()
 	switch {
-	case r.creatorRole == "":
+	case r.creatorRole == "" && !r.byToken:
 		// The creator left the team: their keys were revoked with it; a
 		// key that escaped (another node's stale cache) is refused alike.
 		return pome.KeyOwner{}, pome.ErrKeyRevoked

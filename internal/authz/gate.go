@@ -10,6 +10,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -76,7 +77,17 @@ type Attempt struct {
 	ClientIP string
 	// Action is what the key asks to do.
 	Action pome.Action
+	// From is the client's address, which a key's allowed_cidrs must
+	// hold; the zero Addr (unknown) is refused by any key that has them.
+	From netip.Addr
+	// Scopes are what the call requires of the key's scopes, all of them
+	// (nil: none).
+	Scopes []string
 }
+
+// KeyRateLimitName names a key's own rate limit in the rate-limit headers
+// and its counters, apart from the plans'.
+const KeyRateLimitName = "key"
 
 // Limit is the rate limit that applied to an attempt, granted or not, for
 // the rate-limit headers. The zero Limit is none.
@@ -96,12 +107,16 @@ type Grant struct {
 // Matched reports whether the key was found and usable: Owner is set.
 func (g *Grant) Matched() bool { return g.Owner.Key.ID != "" }
 
-// Authorize decides an attempt, in this order: the credential read, its
-// format and checksum, the negative cache, the failure limit of the client
-// IP, the cache or the store, the key's status (revoked, expired, team
-// banned), its effective role against the action, and the plan limit. A
-// granted attempt counts one use of the key. The error is a *pome.Error of
-// the public API's rows; an unreachable store or limiter is Unavailable.
+// Authorize decides an attempt, in the order of docs/api.md's table: the
+// credential read, its format and checksum, the negative cache, the failure
+// limit of the client IP, the cache or the store, the key's status (revoked,
+// expired, team banned), whether it is enabled, the client's address
+// against its allowed_cidrs, its effective role against the action, the
+// scopes the attempt requires, and its own rate limit or else its plan's.
+// A granted attempt counts one use of the key. The error is a *pome.Error
+// of the public API's rows; an unreachable store or limiter is
+// Unavailable. A granted attempt allocates nothing (BenchmarkAuthorize,
+// TestAuthorizeAllocs), whatever policies its key has.
 func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 	var grant Grant
 	f := g.account(ctx, a.ClientIP)
@@ -114,12 +129,23 @@ func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 		return grant, err
 	}
 	o := &grant.Owner
-	// The role first, so that a refused attempt spends no quota. The
-	// effective role: a key never does more than its creator can now.
+	k := &o.Key
+	if k.Disabled {
+		return grant, pome.ErrKeyDisabled
+	}
+	if len(k.AllowedCIDRs) > 0 && !pome.CIDRsAllow(k.AllowedCIDRs, a.From) {
+		return grant, pome.ErrIPNotAllowed
+	}
+	// The role and the scopes before the limit, so that a refused attempt
+	// spends no quota. The effective role: a key never does more than its
+	// creator can now.
 	if !o.Role.Can(a.Action) {
 		return grant, pome.ErrInsufficientPermissions
 	}
-	if rule, ok := g.plans[o.Team.PlanTier]; ok && !rule.Unlimited() {
+	if !pome.ScopesCover(k.Scopes, a.Scopes) {
+		return grant, pome.KeyInsufficientScope(pome.MissingScope(k.Scopes, a.Scopes))
+	}
+	if rule, ok := g.rule(o); ok {
 		d, err := g.limiter.Allow(ctx, o.Key.ID, rule)
 		if err != nil {
 			return grant, ratelimit.Unavailable(err)
@@ -131,6 +157,19 @@ func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 	}
 	g.meter.Record(o.Key.ID, g.now())
 	return grant, nil
+}
+
+// rule is the rate limit of a key: its own, else its team plan's; false
+// when neither limits it.
+func (g *Gate) rule(o *pome.KeyOwner) (ratelimit.Rule, bool) {
+	if g.limiter == nil {
+		return ratelimit.Rule{}, false
+	}
+	if rl := o.Key.RateLimit; rl != nil {
+		return ratelimit.Rule{Name: KeyRateLimitName, Limit: rl.Limit, Period: rl.Window}, true
+	}
+	rule, ok := g.plans[o.Team.PlanTier]
+	return rule, ok && !rule.Unlimited()
 }
 
 // AuthenticateService authenticates a service token, the platform's

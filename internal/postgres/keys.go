@@ -26,7 +26,7 @@ const (
 	// no user (its email and creation time read as '' and the epoch). pgx
 	// prepares it once per connection and reuses it.
 	qKeyByDigest = `SELECT ` + keyColumns + `,
-		t.slug, t.name, t.plan_tier, t.status, t.created_at,
+		t.slug, t.name, t.plan_tier, t.status, t.created_at, coalesce(t.external_id, ''),
 		coalesce(u.email, ''), coalesce(u.created_at, 'epoch'), coalesce(m.role, '')
 	FROM api_keys k
 	JOIN teams t ON t.id = k.team_id
@@ -114,7 +114,7 @@ func (db *DB) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, er
 	var o pome.KeyOwner
 	var s keyScan
 	dest := append(s.dest(&o.Key),
-		&o.Team.Slug, &o.Team.Name, &o.Team.PlanTier, &o.Team.Status, &o.Team.CreatedAt,
+		&o.Team.Slug, &o.Team.Name, &o.Team.PlanTier, &o.Team.Status, &o.Team.CreatedAt, &o.Team.ExternalID,
 		&o.User.Email, &o.User.CreatedAt, &o.CreatorRole)
 	err := db.pool.QueryRow(ctx, qKeyByDigest, d[:]).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -29,7 +29,7 @@ const (
 	// once they have left the team, and for a service token, which is no
 	// user (its email and creation time read as '' and 0).
 	qKeyByDigest = `SELECT ` + keyColumns + `,
-		t.slug, t.name, t.plan_tier, t.status, t.created_at,
+		t.slug, t.name, t.plan_tier, t.status, t.created_at, coalesce(t.external_id, ''),
 		coalesce(u.email, ''), coalesce(u.created_at, 0), coalesce(m.role, '')
 	FROM api_keys k
 	JOIN teams t ON t.id = k.team_id
@@ -101,7 +101,7 @@ func (db *DB) KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, er
 	var s keyScan
 	var teamCreated, userCreated int64
 	dest := append(s.dest(&o.Key),
-		&o.Team.Slug, &o.Team.Name, &o.Team.PlanTier, &o.Team.Status, &teamCreated,
+		&o.Team.Slug, &o.Team.Name, &o.Team.PlanTier, &o.Team.Status, &teamCreated, &o.Team.ExternalID,
 		&o.User.Email, &userCreated, &o.CreatorRole)
 	err := db.stmts.keyByDigest.QueryRowContext(ctx, d[:]).Scan(dest...)
 	if err == sql.ErrNoRows {

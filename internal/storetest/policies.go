@@ -52,13 +52,13 @@ var policyTests = []test{
 		}
 	}},
 	{"a key made by a service token has no user creator", func(t *testing.T, s pome.Store) {
-		a := mustAccount(t, s, "acme")
-		k := newKey(a, "platform", at(time.Minute))
+		team := mustCreateTeam(t, s, newTeam("acme", "cus_1"))
+		k := newKey(account{Team: team}, "platform", at(time.Minute))
 		k.CreatedBy = pome.NewID("stk_")
 		mustCreateKey(t, s, k)
 		o, err := s.KeyByDigest(t.Context(), k.Digest)
-		if err != nil || o.Key.CreatedBy != k.CreatedBy || o.User != (pome.User{}) || o.CreatorRole != "" || o.Team.ID != a.Team.ID {
-			t.Fatalf("KeyByDigest = %+v, %v; want the key, its team, no user and no creator role", o, err)
+		if err != nil || !sameKey(o.Key, k) || o.User != (pome.User{}) || o.CreatorRole != "" || !sameTeam(o.Team, team) {
+			t.Fatalf("KeyByDigest = %+v, %v; want the key, its team (external id included), no user and no creator role", o, err)
 		}
 	}},
 	{"KeyByIDAnyTeam finds keys of every team, and nothing else", func(t *testing.T, s pome.Store) {

@@ -84,6 +84,26 @@ type Key struct {
 	ExpiresAt   *time.Time     `json:"expires_at"`
 	UsageCount  int64          `json:"usage_count"`
 	Status      pome.KeyStatus `json:"status"`
+	KeyPolicies
+}
+
+// KeyPolicies are the policies of a key, in every key object
+// (docs/api.md, "Key policies"): none is {}, [], null, enabled.
+type KeyPolicies struct {
+	TeamID       string          `json:"team_id"`
+	Environment  string          `json:"environment"` // live or test
+	Meta         json.RawMessage `json:"meta"`
+	Scopes       []string        `json:"scopes"`
+	RateLimit    *RateLimit      `json:"rate_limit"`
+	AllowedCIDRs []string        `json:"allowed_cidrs"`
+	Enabled      bool            `json:"enabled"`
+}
+
+// RateLimit is a key's own rate limit: at most Limit requests per
+// WindowSeconds, in place of its team plan's.
+type RateLimit struct {
+	Limit         int `json:"limit"`
+	WindowSeconds int `json:"window_seconds"`
 }
 
 // KeyList is a page of GET /api/keys, newest first. Total counts the keys
@@ -124,6 +144,7 @@ type CreatedKey struct {
 	CreatedAt   time.Time      `json:"created_at"`
 	ExpiresAt   *time.Time     `json:"expires_at"`
 	Status      pome.KeyStatus `json:"status"`
+	KeyPolicies
 }
 
 // RolledKey is the replacement minted by a roll (its plaintext in Key),

@@ -37,20 +37,25 @@ const rollAttempts = 3
 type RollParams struct {
 	// GraceHours is how long the old key keeps working (0–168; nil: 24).
 	GraceHours *int
-	// ExpiresInDays is the replacement's lifetime (1–3650); nil gives it
-	// the old key's lifetime from now (pome.Key.Lifetime, which an earlier
-	// roll's grace does not shorten): a 90-day key rolled on day 80 is
-	// replaced by a 90-day key.
+	// ExpiresInDays is the replacement's lifetime (1–3650), or ExpiresAt
+	// its expiry, not both; neither gives it the old key's lifetime from
+	// now (pome.Key.Lifetime, which an earlier roll's grace does not
+	// shorten): a 90-day key rolled on day 80 is replaced by a 90-day key.
 	ExpiresInDays *int
+	ExpiresAt     *time.Time
 }
 
 // Roll mints the replacement of a key (same name, description, role,
-// lifetime and creator; issued to the member who rolls it) and sets the old key to expire
-// after the grace, or at its own earlier expiry: a roll never extends an
-// expiry. The member may roll the
+// environment, policies, lifetime and creator; issued to the member who
+// rolls it) and sets the old key to expire after the grace, or at its own
+// earlier expiry: a roll never extends an expiry. The member may roll the
 // keys they may revoke; the replacement's role is capped at its creator's
 // current role and may not exceed the member's own.
 func (s *Service) Roll(ctx context.Context, m pome.Member, keyID string, p RollParams) (Rolled, error) {
+	return s.rollAs(ctx, memberActor(m), keyID, p)
+}
+
+func (s *Service) rollAs(ctx context.Context, a actor, keyID string, p RollParams) (Rolled, error) {
 	grace := DefaultRollGraceHours
 	if p.GraceHours != nil {
 		grace = *p.GraceHours
@@ -61,16 +66,19 @@ func (s *Service) Roll(ctx context.Context, m pome.Member, keyID string, p RollP
 	if d := p.ExpiresInDays; d != nil && (*d < 1 || *d > maxExpiresInDays) {
 		return Rolled{}, pome.InvalidParameter("'expires_in_days' must be 1 to %d", maxExpiresInDays)
 	}
+	if p.ExpiresInDays != nil && p.ExpiresAt != nil {
+		return Rolled{}, pome.InvalidParameter("give 'expires_at' or 'expires_in_days', not both")
+	}
 	for attempt := 1; ; attempt++ {
-		r, err := s.roll(ctx, m, keyID, time.Duration(grace)*time.Hour, p.ExpiresInDays)
+		r, err := s.roll(ctx, a, keyID, time.Duration(grace)*time.Hour, p)
 		if !errors.Is(err, pome.ErrConcurrentChange) || attempt == rollAttempts {
 			return r, err
 		}
 	}
 }
 
-func (s *Service) roll(ctx context.Context, m pome.Member, keyID string, grace time.Duration, expiresInDays *int) (Rolled, error) {
-	old, err := s.visibleKey(ctx, m, keyID)
+func (s *Service) roll(ctx context.Context, a actor, keyID string, grace time.Duration, p RollParams) (Rolled, error) {
+	old, err := s.visibleKey(ctx, a, keyID)
 	if err != nil {
 		return Rolled{}, err
 	}
@@ -81,15 +89,15 @@ func (s *Service) roll(ctx context.Context, m pome.Member, keyID string, grace t
 	case pome.KeyExpired:
 		return Rolled{}, errRollExpired
 	}
-	creator, err := s.store.Member(ctx, m.Team.ID, old.CreatedBy)
+	creatorRole, err := s.creatorRole(ctx, &old)
 	if errors.Is(err, pome.ErrMemberNotFound) {
 		return Rolled{}, errRollRevoked // a creator who left had their keys revoked
 	}
 	if err != nil {
 		return Rolled{}, err
 	}
-	role := old.Role.Min(creator.Role)
-	if !m.Role.AtLeast(role) {
+	role := old.Role.Min(creatorRole)
+	if !a.role.AtLeast(role) {
 		// An admin may revoke an owner's key, but not mint an owner key.
 		return Rolled{}, pome.ErrInsufficientPermissions
 	}
@@ -98,42 +106,46 @@ func (s *Service) roll(ctx context.Context, m pome.Member, keyID string, grace t
 	if old.ExpiresAt != nil && old.ExpiresAt.Before(oldExpiry) {
 		oldExpiry = *old.ExpiresAt
 	}
-	plaintext, err := s.format.Generate()
+	// The replacement is the old key but for its secret, id, role cap,
+	// creation and expiry: every policy goes with it.
+	k := old
+	k.ID, k.Role, k.CreatedAt = pome.NewID("key_"), role, now
+	k.RevokedAt, k.LastUsed, k.UsageCount, k.IssuedTo = nil, nil, 0, ""
+	if a.userID != "" && a.userID != old.CreatedBy {
+		// The plaintext goes to the roller, not the creator: removing the
+		// roller from the team revokes it (Store.RemoveMember).
+		k.IssuedTo = a.userID
+	}
+	switch {
+	case p.ExpiresAt != nil:
+		if err := s.setExpiry(&k, p.ExpiresAt, now); err != nil {
+			return Rolled{}, err
+		}
+	case p.ExpiresInDays != nil:
+		k.Lifetime = now.AddDate(0, 0, *p.ExpiresInDays).Sub(now)
+	}
+	if p.ExpiresAt == nil {
+		k.ExpiresAt = nil
+		if k.Lifetime > 0 {
+			t := now.Add(k.Lifetime)
+			k.ExpiresAt = &t
+		}
+	}
+	generate := s.format.Generate
+	if k.TestMode {
+		generate = s.format.GenerateTest
+	}
+	plaintext, err := generate()
 	if err != nil {
 		return Rolled{}, err
 	}
-	k := pome.Key{
-		ID:          pome.NewID("key_"),
-		TeamID:      m.Team.ID,
-		CreatedBy:   old.CreatedBy,
-		Name:        old.Name,
-		Description: old.Description,
-		Prefix:      s.format.DisplayPrefix(plaintext),
-		Digest:      pome.DigestOf(plaintext),
-		Role:        role,
-		CreatedAt:   now,
-	}
-	if m.User.ID != old.CreatedBy {
-		// The plaintext goes to the roller, not the creator: removing the
-		// roller from the team revokes it (Store.RemoveMember).
-		k.IssuedTo = m.User.ID
-	}
-	if expiresInDays != nil {
-		k.Lifetime = now.AddDate(0, 0, *expiresInDays).Sub(now)
-	} else {
-		k.Lifetime = old.Lifetime
-	}
-	if k.Lifetime > 0 {
-		t := now.Add(k.Lifetime)
-		k.ExpiresAt = &t
-	}
+	k.Prefix, k.Digest = s.format.DisplayPrefix(plaintext), pome.DigestOf(plaintext)
 	details := keyDetails(&k)
 	details["new_key_id"] = k.ID
 	details["old_expires_at"] = oldExpiry.Format(time.RFC3339)
-	ev := pome.NewAuditEvent(ctx, pome.AuditKeyRolled, now).ByUser(m.User.ID).
-		On(m.Team.ID, pome.TargetKey, old.ID).With(details)
+	ev := a.event(ctx, pome.AuditKeyRolled, now, old.ID).With(details)
 	old, err = s.store.RollKey(ctx, pome.KeyRoll{
-		TeamID: m.Team.ID, OldKeyID: old.ID, ExpectedExpiresAt: old.ExpiresAt, OldExpiresAt: oldExpiry, New: k,
+		TeamID: a.teamID, OldKeyID: old.ID, ExpectedExpiresAt: old.ExpiresAt, OldExpiresAt: oldExpiry, New: k,
 	}, ev)
 	if err != nil {
 		return Rolled{}, err

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/ratelimit"
 )
 
 // Limits of docs/api.md on key creation.
@@ -19,12 +20,14 @@ const (
 	maxExpiresInDays  = 3650
 )
 
-// Service manages the keys of a team on behalf of its members.
+// Service manages the keys of a team on behalf of its members, and of
+// every team on behalf of service tokens (TokenKeys).
 type Service struct {
 	store    Store
 	format   pome.KeyFormat
 	verifier *Verifier
 	now      func() time.Time
+	plans    map[string]ratelimit.Rule
 }
 
 // New returns a Service. Revocations it makes are forgotten at once by
@@ -35,10 +38,14 @@ func New(store Store, format pome.KeyFormat, verifier *Verifier, now func() time
 
 // CreateParams are the caller's choices for a new key.
 type CreateParams struct {
-	Name          *string
-	Description   string
-	Role          pome.Role // empty: the creator's role
+	Name        *string
+	Description string
+	Role        pome.Role // empty: the creator's role (developer for a token)
+	// ExpiresInDays (1–3650) or ExpiresAt (in the future, at most 3650
+	// days away), not both; neither: the key never expires.
 	ExpiresInDays *int
+	ExpiresAt     *time.Time
+	PolicyParams
 }
 
 // Created is a new key and its plaintext, which exists only in this value.
@@ -53,67 +60,117 @@ func (s *Service) Create(ctx context.Context, m pome.Member, p CreateParams) (Cr
 	if !m.Role.Can(pome.ActionCreateKey) {
 		return Created{}, pome.ErrInsufficientPermissions
 	}
+	return s.create(ctx, memberActor(m), p)
+}
+
+func (s *Service) create(ctx context.Context, a actor, p CreateParams) (Created, error) {
 	if p.Name == nil || *p.Name == "" {
 		return Created{}, pome.MissingParameter("name")
 	}
-	if n := utf8.RuneCountInString(*p.Name); n > maxNameLen {
-		return Created{}, pome.InvalidParameter("'name' must be 1 to %d characters", maxNameLen)
-	}
-	if err := pome.CheckText("name", *p.Name); err != nil {
+	if err := checkName(*p.Name); err != nil {
 		return Created{}, err
 	}
-	if err := pome.CheckMultilineText("description", p.Description); err != nil {
+	if err := checkDescription(p.Description); err != nil {
 		return Created{}, err
-	}
-	if utf8.RuneCountInString(p.Description) > maxDescriptionLen {
-		return Created{}, pome.InvalidParameter("'description' must be at most %d characters", maxDescriptionLen)
 	}
 	role := p.Role
 	if role == "" {
-		role = m.Role
+		role = a.role
+		if a.tokenID != "" {
+			role = pome.RoleDeveloper
+		}
 	}
 	if !role.Valid() {
 		return Created{}, pome.InvalidParameter("'role' must be one of owner, admin, developer, viewer")
 	}
-	if !m.Role.AtLeast(role) {
-		return Created{}, pome.InvalidParameter("'role' %s is above your role %s in this team", role, m.Role)
+	if !a.role.AtLeast(role) {
+		return Created{}, pome.InvalidParameter("'role' %s is above your role %s in this team", role, a.role)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	var expiresAt *time.Time
+	k := pome.Key{
+		ID:          pome.NewID("key_"),
+		TeamID:      a.teamID,
+		CreatedBy:   a.id(),
+		Name:        *p.Name,
+		Description: p.Description,
+		Role:        role,
+		CreatedAt:   now,
+	}
+	if p.ExpiresInDays != nil && p.ExpiresAt != nil {
+		return Created{}, pome.InvalidParameter("give 'expires_at' or 'expires_in_days', not both")
+	}
 	if p.ExpiresInDays != nil {
 		d := *p.ExpiresInDays
 		if d < 1 || d > maxExpiresInDays {
 			return Created{}, pome.InvalidParameter("'expires_in_days' must be 1 to %d", maxExpiresInDays)
 		}
 		t := now.AddDate(0, 0, d)
-		expiresAt = &t
+		k.ExpiresAt = &t
 	}
-	plaintext, err := s.format.Generate()
+	if p.ExpiresAt != nil {
+		if err := s.setExpiry(&k, p.ExpiresAt, now); err != nil {
+			return Created{}, err
+		}
+	}
+	if k.ExpiresAt != nil {
+		k.Lifetime = k.ExpiresAt.Sub(now)
+	}
+	if err := s.applyPolicies(a, &k, p.PolicyParams); err != nil {
+		return Created{}, err
+	}
+	generate := s.format.Generate
+	if k.TestMode {
+		generate = s.format.GenerateTest
+	}
+	plaintext, err := generate()
 	if err != nil {
 		return Created{}, err
 	}
-	k := pome.Key{
-		ID:          pome.NewID("key_"),
-		TeamID:      m.Team.ID,
-		CreatedBy:   m.User.ID,
-		Name:        *p.Name,
-		Description: p.Description,
-		Prefix:      s.format.DisplayPrefix(plaintext),
-		Digest:      pome.DigestOf(plaintext),
-		Role:        role,
-		CreatedAt:   now,
-		ExpiresAt:   expiresAt,
-	}
-	if expiresAt != nil {
-		k.Lifetime = expiresAt.Sub(now)
-	}
-	ev := pome.NewAuditEvent(ctx, pome.AuditKeyCreated, now).ByUser(m.User.ID).
-		On(m.Team.ID, pome.TargetKey, k.ID).With(keyDetails(&k))
+	k.Prefix, k.Digest = s.format.DisplayPrefix(plaintext), pome.DigestOf(plaintext)
+	ev := a.event(ctx, pome.AuditKeyCreated, now, k.ID).With(keyDetails(&k))
 	if err := s.store.CreateKey(ctx, k, ev); err != nil {
 		return Created{}, err
 	}
 	s.verifier.ForgetUnknown(k.Digest)
 	return Created{Key: k, Plaintext: plaintext}, nil
+}
+
+// checkName and checkDescription are the rules of a key's name and
+// description, on creation and change alike.
+func checkName(name string) error {
+	if n := utf8.RuneCountInString(name); n < 1 || n > maxNameLen {
+		return pome.InvalidParameter("'name' must be 1 to %d characters", maxNameLen)
+	}
+	return pome.CheckText("name", name)
+}
+
+func checkDescription(d string) error {
+	if err := pome.CheckMultilineText("description", d); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(d) > maxDescriptionLen {
+		return pome.InvalidParameter("'description' must be at most %d characters", maxDescriptionLen)
+	}
+	return nil
+}
+
+// setExpiry sets k to expire at t (nil: never), which must be after now
+// and at most maxExpiresInDays away, and gives it the lifetime from its
+// creation that this makes, which a roll then gives its replacement.
+func (s *Service) setExpiry(k *pome.Key, t *time.Time, now time.Time) error {
+	if t == nil {
+		k.ExpiresAt, k.Lifetime = nil, 0
+		return nil
+	}
+	at := t.UTC().Truncate(time.Millisecond)
+	if !at.After(now) {
+		return pome.InvalidParameter("'expires_at' must be in the future")
+	}
+	if at.After(now.AddDate(0, 0, maxExpiresInDays)) {
+		return pome.InvalidParameter("'expires_at' must be at most %d days away", maxExpiresInDays)
+	}
+	k.ExpiresAt, k.Lifetime = &at, at.Sub(k.CreatedAt)
+	return nil
 }
 
 // Page sizes of GET /api/keys.
@@ -145,7 +202,11 @@ const keyCursorPrefix = "k1."
 // own for developers. A cursor is only a position in the listing: the team
 // and the keys the member may see come from m, never from it.
 func (s *Service) List(ctx context.Context, m pome.Member, q ListQuery) (Page, error) {
-	f := pome.KeyFilter{TeamID: m.Team.ID, Now: s.now().UTC()}
+	return s.list(ctx, memberActor(m), q)
+}
+
+func (s *Service) list(ctx context.Context, a actor, q ListQuery) (Page, error) {
+	f := pome.KeyFilter{TeamID: a.teamID, Now: s.now().UTC()}
 	switch q.Status {
 	case "", string(pome.KeyActive):
 		f.Status = pome.KeyActive
@@ -155,7 +216,7 @@ func (s *Service) List(ctx context.Context, m pome.Member, q ListQuery) (Page, e
 	default:
 		return Page{}, pome.InvalidParameter("'status' must be one of active, revoked, expired, all")
 	}
-	by, err := listedCreator(m)
+	by, err := a.listedCreator()
 	if err != nil {
 		return Page{}, err
 	}
@@ -216,31 +277,22 @@ func decodeKeyCursor(c string) (pome.KeyPosition, bool) {
 	return pome.KeyPosition{CreatedAt: time.UnixMicro(n).UTC(), ID: id}, true
 }
 
-// listedCreator is whose keys of the team the member may see, list and
-// manage: everyone's ("") for admins and owners, their own for developers.
-// A viewer holds no keys: ErrInsufficientPermissions.
-func listedCreator(m pome.Member) (string, error) {
-	switch {
-	case m.Role.Can(pome.ActionManageAnyKey):
-		return "", nil
-	case m.Role.Can(pome.ActionCreateKey):
-		return m.User.ID, nil
-	}
-	return "", pome.ErrInsufficientPermissions
-}
-
 // Get returns a key of the member's team that the member may see; any
 // other key is ErrKeyNotFound, never a 403, so no answer tells that it
 // exists.
 func (s *Service) Get(ctx context.Context, m pome.Member, keyID string) (pome.Key, error) {
-	return s.visibleKey(ctx, m, keyID)
+	return s.visibleKey(ctx, memberActor(m), keyID)
 }
 
 // Revoke revokes a key of the member's team. A key the member may not see is
 // ErrKeyNotFound, never a 403, so no answer tells that it exists. Revoking a
 // revoked key succeeds again.
 func (s *Service) Revoke(ctx context.Context, m pome.Member, keyID string) (pome.Key, error) {
-	k, err := s.visibleKey(ctx, m, keyID)
+	return s.revoke(ctx, memberActor(m), keyID)
+}
+
+func (s *Service) revoke(ctx context.Context, a actor, keyID string) (pome.Key, error) {
+	k, err := s.visibleKey(ctx, a, keyID)
 	if err != nil {
 		return pome.Key{}, err
 	}
@@ -248,9 +300,8 @@ func (s *Service) Revoke(ctx context.Context, m pome.Member, keyID string) (pome
 		return k, nil
 	}
 	now := s.now().UTC()
-	ev := pome.NewAuditEvent(ctx, pome.AuditKeyRevoked, now).ByUser(m.User.ID).
-		On(m.Team.ID, pome.TargetKey, keyID).With(map[string]any{"name": k.Name})
-	k, err = s.store.RevokeKey(ctx, m.Team.ID, keyID, now, ev)
+	ev := a.event(ctx, pome.AuditKeyRevoked, now, keyID).With(map[string]any{"name": k.Name})
+	k, err = s.store.RevokeKey(ctx, a.teamID, keyID, now, ev)
 	if err != nil {
 		return pome.Key{}, err
 	}
@@ -258,18 +309,18 @@ func (s *Service) Revoke(ctx context.Context, m pome.Member, keyID string) (pome
 	return k, nil
 }
 
-// visibleKey finds a key of the member's team that the member may manage:
+// visibleKey finds a key of the actor's team that the actor may manage:
 // one that List shows them. A malformed id is not looked up: it may be text
 // no store can hold.
-func (s *Service) visibleKey(ctx context.Context, m pome.Member, keyID string) (pome.Key, error) {
+func (s *Service) visibleKey(ctx context.Context, a actor, keyID string) (pome.Key, error) {
 	if !pome.IsID(keyID, "key_") {
 		return pome.Key{}, pome.ErrKeyNotFound
 	}
-	k, err := s.store.KeyByID(ctx, m.Team.ID, keyID)
+	k, err := s.store.KeyByID(ctx, a.teamID, keyID)
 	if err != nil {
 		return pome.Key{}, err
 	}
-	if by, err := listedCreator(m); err != nil || by != "" && k.CreatedBy != by {
+	if by, err := a.listedCreator(); err != nil || by != "" && k.CreatedBy != by {
 		return pome.Key{}, pome.ErrKeyNotFound
 	}
 	return k, nil
@@ -277,7 +328,7 @@ func (s *Service) visibleKey(ctx context.Context, m pome.Member, keyID string) (
 
 // keyDetails are the audit details of a new key: what it is, never its secret.
 func keyDetails(k *pome.Key) map[string]any {
-	d := map[string]any{"name": k.Name, "role": string(k.Role)}
+	d := map[string]any{"name": k.Name, "role": string(k.Role), "environment": Environment(k)}
 	if k.ExpiresAt != nil {
 		d["expires_at"] = k.ExpiresAt.UTC().Format(time.RFC3339)
 	}

@@ -17,6 +17,9 @@ type Store interface {
 	CountKeys(ctx context.Context, f pome.KeyFilter) (int, error)
 	RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev pome.AuditEvent) (pome.Key, error)
 	RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (pome.Key, error)
+	UpdateKey(ctx context.Context, teamID, keyID string, change func(*pome.Key) error, at time.Time, ev pome.AuditEvent) (pome.Key, error)
+	// KeyByIDAnyTeam finds the team of a key a service token names.
+	KeyByIDAnyTeam(ctx context.Context, keyID string) (pome.Key, error)
 	DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error)
 	TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error)
 	// Member is the creator of a key being rolled: the new key's role is

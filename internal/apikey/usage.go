@@ -18,7 +18,7 @@ func (s *Service) Usage(ctx context.Context, m pome.Member, keyID string, days i
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.visibleKey(ctx, m, keyID); err != nil {
+	if _, err := s.visibleKey(ctx, memberActor(m), keyID); err != nil {
 		return nil, err
 	}
 	stored, err := s.store.DailyUsage(ctx, keyID, since)
@@ -38,7 +38,7 @@ func (s *Service) TeamUsage(ctx context.Context, m pome.Member, days int) ([]pom
 	if err != nil {
 		return nil, err
 	}
-	by, err := listedCreator(m)
+	by, err := memberActor(m).listedCreator()
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,12 @@
 package httpserver
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
+	"github.com/pomehq/pome/internal/apikey"
 )
 
 // The bodies of the management API are the SDK's types (package client):
@@ -26,8 +28,27 @@ func keyOf(k *pome.Key, now time.Time) client.Key {
 		ID: k.ID, Name: k.Name, Description: k.Description, Prefix: k.Prefix, Role: k.Role,
 		CreatedBy: k.CreatedBy, CreatedAt: wireTime(k.CreatedAt),
 		LastUsed: wireOptTime(k.LastUsed), ExpiresAt: wireOptTime(k.ExpiresAt),
-		UsageCount: k.UsageCount, Status: k.Status(now),
+		UsageCount: k.UsageCount, Status: k.Status(now), KeyPolicies: policiesOf(k),
 	}
+}
+
+// policiesOf is the wire form of a key's policies: {}, [] and null for
+// none, never absent.
+func policiesOf(k *pome.Key) client.KeyPolicies {
+	p := client.KeyPolicies{
+		TeamID: k.TeamID, Environment: apikey.Environment(k), Meta: json.RawMessage(pome.KeyMetaJSON(k.Meta)),
+		Scopes: k.Scopes, AllowedCIDRs: make([]string, len(k.AllowedCIDRs)), Enabled: !k.Disabled,
+	}
+	if p.Scopes == nil {
+		p.Scopes = []string{}
+	}
+	for i, c := range k.AllowedCIDRs {
+		p.AllowedCIDRs[i] = c.String()
+	}
+	if rl := k.RateLimit; rl != nil {
+		p.RateLimit = &client.RateLimit{Limit: rl.Limit, WindowSeconds: int(rl.Window / time.Second)}
+	}
+	return p
 }
 
 // createdKeyOf is the only body that ever holds a key's plaintext.
@@ -35,7 +56,7 @@ func createdKeyOf(k *pome.Key, plaintext string, now time.Time) client.CreatedKe
 	return client.CreatedKey{
 		ID: k.ID, Name: k.Name, Description: k.Description, Key: plaintext, Prefix: k.Prefix,
 		Role: k.Role, CreatedAt: wireTime(k.CreatedAt), ExpiresAt: wireOptTime(k.ExpiresAt),
-		Status: k.Status(now),
+		Status: k.Status(now), KeyPolicies: policiesOf(k),
 	}
 }
 

@@ -284,18 +284,41 @@ type SignupParams struct {
 // characters). Role defaults to the creator's role and may not exceed it;
 // ExpiresInDays 0 means no expiry.
 type CreateKeyParams struct {
-	Name          string    `json:"name"`
-	Description   string    `json:"description,omitempty"`
-	Role          pome.Role `json:"role,omitempty"`
-	ExpiresInDays int       `json:"expires_in_days,omitempty"`
+	Name          string     `json:"name"`
+	Description   string     `json:"description,omitempty"`
+	Role          pome.Role  `json:"role,omitempty"`
+	ExpiresInDays int        `json:"expires_in_days,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"` // instead of ExpiresInDays
+	// The key's policies (docs/api.md, "Key policies"); left out: none.
+	Environment  string          `json:"environment,omitempty"` // "live" (default) or "test"
+	Meta         json.RawMessage `json:"meta,omitempty"`        // a JSON object, at most 4 KiB
+	Scopes       []string        `json:"scopes,omitempty"`
+	RateLimit    *RateLimit      `json:"rate_limit,omitempty"`
+	AllowedCIDRs []string        `json:"allowed_cidrs,omitempty"`
+	Enabled      *bool           `json:"enabled,omitempty"` // nil: enabled
+}
+
+// UpdateKeyParams changes a key: a field left unset (the zero Optional) is
+// unchanged, pome.Null clears it (meta, scopes, rate_limit, allowed_cidrs,
+// expires_at), pome.Some sets it.
+type UpdateKeyParams struct {
+	Name         pome.Optional[string]          `json:"name,omitzero"`
+	Description  pome.Optional[string]          `json:"description,omitzero"`
+	Meta         pome.Optional[json.RawMessage] `json:"meta,omitzero"`
+	Scopes       pome.Optional[[]string]        `json:"scopes,omitzero"`
+	RateLimit    pome.Optional[RateLimit]       `json:"rate_limit,omitzero"`
+	AllowedCIDRs pome.Optional[[]string]        `json:"allowed_cidrs,omitzero"`
+	ExpiresAt    pome.Optional[time.Time]       `json:"expires_at,omitzero"`
+	Enabled      pome.Optional[bool]            `json:"enabled,omitzero"`
 }
 
 // RollKeyParams tunes a roll. ExpireOldInHours is the old key's grace, 0 to
 // 168 (nil: the server's default, 24; new(0): it stops at once).
 // ExpiresInDays gives the replacement an expiry (0: none).
 type RollKeyParams struct {
-	ExpireOldInHours *int `json:"expire_old_in_hours,omitempty"`
-	ExpiresInDays    int  `json:"expires_in_days,omitempty"`
+	ExpireOldInHours *int       `json:"expire_old_in_hours,omitempty"`
+	ExpiresInDays    int        `json:"expires_in_days,omitempty"`
+	ExpiresAt        *time.Time `json:"expires_at,omitempty"` // instead of ExpiresInDays
 }
 
 // MaxKeyListLimit is the most keys a page of ListKeys holds.

@@ -1,8 +1,10 @@
 package httpserver
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
@@ -55,11 +57,51 @@ func (a *sessionAPI) getKey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// createKeyRequest is the body of POST /api/keys and of
+// POST /v1/teams/{id}/keys: the same fields, checked by the same rules.
 type createKeyRequest struct {
-	Name          *string   `json:"name"`
-	Description   string    `json:"description"`
-	ExpiresInDays *int      `json:"expires_in_days"`
-	Role          pome.Role `json:"role"`
+	Name          *string                 `json:"name"`
+	Description   string                  `json:"description"`
+	ExpiresInDays *int                    `json:"expires_in_days"`
+	ExpiresAt     *time.Time              `json:"expires_at"`
+	Role          pome.Role               `json:"role"`
+	Environment   string                  `json:"environment"`
+	Meta          json.RawMessage         `json:"meta"`
+	Scopes        []string                `json:"scopes"`
+	RateLimit     *apikey.RateLimitParams `json:"rate_limit"`
+	AllowedCIDRs  []string                `json:"allowed_cidrs"`
+	Enabled       *bool                   `json:"enabled"`
+}
+
+func (req *createKeyRequest) params() apikey.CreateParams {
+	return apikey.CreateParams{
+		Name: req.Name, Description: req.Description, Role: req.Role,
+		ExpiresInDays: req.ExpiresInDays, ExpiresAt: req.ExpiresAt,
+		PolicyParams: apikey.PolicyParams{
+			Environment: req.Environment, Meta: req.Meta, Scopes: req.Scopes, RateLimit: req.RateLimit,
+			AllowedCIDRs: req.AllowedCIDRs, Enabled: req.Enabled,
+		},
+	}
+}
+
+// updateKeyRequest is the body of PATCH /api/keys/{id} and of
+// PATCH /v1/keys/{id}: a field left out is unchanged, a null clears it.
+type updateKeyRequest struct {
+	Name         pome.Optional[string]                 `json:"name"`
+	Description  pome.Optional[string]                 `json:"description"`
+	Meta         pome.Optional[json.RawMessage]        `json:"meta"`
+	Scopes       pome.Optional[[]string]               `json:"scopes"`
+	RateLimit    pome.Optional[apikey.RateLimitParams] `json:"rate_limit"`
+	AllowedCIDRs pome.Optional[[]string]               `json:"allowed_cidrs"`
+	ExpiresAt    pome.Optional[time.Time]              `json:"expires_at"`
+	Enabled      pome.Optional[bool]                   `json:"enabled"`
+}
+
+func (req *updateKeyRequest) params() apikey.UpdateParams {
+	return apikey.UpdateParams{
+		Name: req.Name, Description: req.Description, Meta: req.Meta, Scopes: req.Scopes,
+		RateLimit: req.RateLimit, AllowedCIDRs: req.AllowedCIDRs, ExpiresAt: req.ExpiresAt, Enabled: req.Enabled,
+	}
 }
 
 // createKey answers POST /api/keys: 201 with the new key, whose plaintext
@@ -73,9 +115,7 @@ func (a *sessionAPI) createKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	c, err := a.keys.Create(r.Context(), m, apikey.CreateParams{
-		Name: req.Name, Description: req.Description, Role: req.Role, ExpiresInDays: req.ExpiresInDays,
-	})
+	c, err := a.keys.Create(r.Context(), m, req.params())
 	if err != nil {
 		return err
 	}
@@ -147,9 +187,16 @@ func (a *sessionAPI) usageRequest(r *http.Request) (pome.Member, int, error) {
 	return m, days, nil
 }
 
+// rollKeyRequest is the body of POST /api/keys/{id}/roll and of
+// POST /v1/keys/{id}/roll.
 type rollKeyRequest struct {
-	ExpireOldInHours *int `json:"expire_old_in_hours"`
-	ExpiresInDays    *int `json:"expires_in_days"`
+	ExpireOldInHours *int       `json:"expire_old_in_hours"`
+	ExpiresInDays    *int       `json:"expires_in_days"`
+	ExpiresAt        *time.Time `json:"expires_at"`
+}
+
+func (req *rollKeyRequest) params() apikey.RollParams {
+	return apikey.RollParams{GraceHours: req.ExpireOldInHours, ExpiresInDays: req.ExpiresInDays, ExpiresAt: req.ExpiresAt}
 }
 
 // rollKey answers POST /api/keys/{id}/roll: 201 with the replacement, whose
@@ -166,9 +213,7 @@ func (a *sessionAPI) rollKey(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	rolled, err := a.keys.Roll(r.Context(), m, r.PathValue("id"), apikey.RollParams{
-		GraceHours: req.ExpireOldInHours, ExpiresInDays: req.ExpiresInDays,
-	})
+	rolled, err := a.keys.Roll(r.Context(), m, r.PathValue("id"), req.params())
 	if err != nil {
 		return err
 	}

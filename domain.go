@@ -96,6 +96,21 @@ type Key struct {
 	AllowedCIDRs []netip.Prefix // when not empty, the only client addresses accepted
 }
 
+// Key environments: a test key reads <prefix>_test_ and is otherwise
+// treated alike; answers and identity headers say which.
+const (
+	EnvLive = "live"
+	EnvTest = "test"
+)
+
+// Environment names the key's environment.
+func (k *Key) Environment() string {
+	if k.TestMode {
+		return EnvTest
+	}
+	return EnvLive
+}
+
 // Status is the key's status at now.
 func (k *Key) Status(now time.Time) KeyStatus {
 	switch {

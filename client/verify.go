@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -15,7 +16,10 @@ const (
 	VerifyRevoked                 = "REVOKED"
 	VerifyExpired                 = "EXPIRED"
 	VerifyTeamBanned              = "TEAM_BANNED"
+	VerifyDisabled                = "DISABLED"
+	VerifyIPNotAllowed            = "IP_NOT_ALLOWED"
 	VerifyInsufficientPermissions = "INSUFFICIENT_PERMISSIONS"
+	VerifyInsufficientScope       = "INSUFFICIENT_SCOPE"
 	VerifyRateLimited             = "RATE_LIMITED"
 )
 
@@ -30,7 +34,10 @@ var verifyCodes = []struct {
 	{VerifyRevoked, pome.ErrKeyRevoked},
 	{VerifyExpired, pome.ErrKeyExpired},
 	{VerifyTeamBanned, pome.ErrTeamBanned},
+	{VerifyDisabled, pome.ErrKeyDisabled},
+	{VerifyIPNotAllowed, pome.ErrIPNotAllowed},
 	{VerifyInsufficientPermissions, pome.ErrInsufficientPermissions},
+	{VerifyInsufficientScope, pome.ErrKeyInsufficientScope},
 	{VerifyRateLimited, pome.ErrRateLimited},
 }
 
@@ -59,15 +66,21 @@ func VerifyErrorOf(code string) *pome.Error {
 }
 
 // VerifyParams is a verify call: Key is the customer's key; Permission is
-// "read" (the default) or "write".
+// "read" (the default) or "write"; Scopes are what the call requires of the
+// key's scopes, all of them; IP is the client's address as the platform saw
+// it, which a key with allowed_cidrs must be verified with.
 type VerifyParams struct {
-	Key        string `json:"key"`
-	Permission string `json:"permission,omitempty"`
+	Key        string   `json:"key"`
+	Permission string   `json:"permission,omitempty"`
+	Scopes     []string `json:"scopes,omitempty"`
+	IP         string   `json:"ip,omitempty"`
 }
 
-// Verification is the answer of POST /v1/keys/verify. Key, Team and User
-// are set when the key matched (VALID, INSUFFICIENT_PERMISSIONS,
-// RATE_LIMITED); RateLimit when the key's plan has a limit.
+// Verification is the answer of POST /v1/keys/verify. Key and Team are set
+// when the key matched (VALID, DISABLED, IP_NOT_ALLOWED,
+// INSUFFICIENT_PERMISSIONS, INSUFFICIENT_SCOPE, RATE_LIMITED), and User
+// too unless a service token made the key; RateLimit when a limit (the
+// key's own or its plan's) was counted.
 type Verification struct {
 	Valid     bool                   `json:"valid"`
 	Code      string                 `json:"code"`
@@ -77,20 +90,26 @@ type Verification struct {
 	RateLimit *VerificationRateLimit `json:"ratelimit"`
 }
 
-// VerifiedKey is the key of a verification. Role is its effective role.
+// VerifiedKey is the key of a verification. Role is its effective role;
+// Meta is the platform's own data about the key ({} for none).
 type VerifiedKey struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	Role      pome.Role  `json:"role"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Prefix      string          `json:"prefix"`
+	Role        pome.Role       `json:"role"`
+	ExpiresAt   *time.Time      `json:"expires_at"`
+	Environment string          `json:"environment"`
+	Scopes      []string        `json:"scopes"`
+	Meta        json.RawMessage `json:"meta"`
 }
 
-// VerifiedTeam is the team of a verified key.
+// VerifiedTeam is the team of a verified key; ExternalID is the platform's
+// own id of it, nil for none.
 type VerifiedTeam struct {
-	ID       string `json:"id"`
-	Slug     string `json:"slug"`
-	PlanTier string `json:"plan_tier"`
+	ID         string  `json:"id"`
+	Slug       string  `json:"slug"`
+	PlanTier   string  `json:"plan_tier"`
+	ExternalID *string `json:"external_id"`
 }
 
 // VerifiedUser is the creator of a verified key.

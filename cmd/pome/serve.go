@@ -46,6 +46,7 @@ type serveConfig struct {
 	limits        limitFlags
 	rules         ratelimit.Rules // from limits, set by check
 	upstreams     upstreamFlags
+	upstreamScope upstreamScopeFlags
 	upstreamWait  time.Duration
 	upstreamIdle  time.Duration
 	metricsAddr   string
@@ -90,6 +91,7 @@ flushes usage counts and exits.`,
 	fs.BoolVar(&cfg.secureCookies, "secure-cookies", false, "mark the session cookie Secure (__Host-pome_session) and send HSTS: HTTPS ends at a proxy in front (implied by an https --public-url)")
 	cfg.limits.register(fs)
 	fs.Var(&cfg.upstreams, "upstream", "gateway mode: forward authenticated requests to `[/PREFIX/=]URL` (repeatable; without a prefix, every path Pome does not serve itself)")
+	fs.Var(&cfg.upstreamScope, "upstream-scope", "gateway mode: a scope every key must have for the upstream of a prefix, as `/PREFIX/=SCOPE` (repeatable; a prefix's scopes add up)")
 	fs.DurationVar(&cfg.upstreamWait, "upstream-timeout", httpserver.DefaultUpstreamResponseTimeout, "gateway mode: how long to wait for an upstream's response headers before answering 504")
 	fs.DurationVar(&cfg.upstreamIdle, "upstream-idle-timeout", httpserver.DefaultUpstreamIdleTimeout, "gateway mode: how long an upstream may send nothing in the middle of a response body before Pome cuts it")
 	cfg.deploy.register(fs)
@@ -137,6 +139,9 @@ func (c *serveConfig) check() error {
 		return usagef("--signup must be open or closed, not %q", c.signup)
 	}
 	if err := c.deploy.check(c.secureCookies); err != nil {
+		return err
+	}
+	if err := c.upstreamScope.apply(c.upstreams.list); err != nil {
 		return err
 	}
 	if c.metricsAddr != "" {

@@ -26,25 +26,11 @@ type PolicyParams struct {
 	Enabled      *bool
 }
 
-// Environments of a key (docs/api.md): what a key's text and answers say.
-const (
-	EnvLive = "live"
-	EnvTest = "test"
-)
-
-// Environment names a key's environment.
-func Environment(k *pome.Key) string {
-	if k.TestMode {
-		return EnvTest
-	}
-	return EnvLive
-}
-
 // applyPolicies checks p and sets the policies of a new key k, made by a.
 func (s *Service) applyPolicies(a actor, k *pome.Key, p PolicyParams) error {
 	switch p.Environment {
-	case "", EnvLive:
-	case EnvTest:
+	case "", pome.EnvLive:
+	case pome.EnvTest:
 		k.TestMode = true
 	default:
 		return pome.InvalidParameter("'environment' must be live or test")

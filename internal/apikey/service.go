@@ -328,7 +328,7 @@ func (s *Service) visibleKey(ctx context.Context, a actor, keyID string) (pome.K
 
 // keyDetails are the audit details of a new key: what it is, never its secret.
 func keyDetails(k *pome.Key) map[string]any {
-	d := map[string]any{"name": k.Name, "role": string(k.Role), "environment": Environment(k)}
+	d := map[string]any{"name": k.Name, "role": string(k.Role), "environment": k.Environment()}
 	if k.ExpiresAt != nil {
 		d["expires_at"] = k.ExpiresAt.UTC().Format(time.RFC3339)
 	}

@@ -129,21 +129,10 @@ func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 		return grant, err
 	}
 	o := &grant.Owner
-	k := &o.Key
-	if k.Disabled {
-		return grant, pome.ErrKeyDisabled
-	}
-	if len(k.AllowedCIDRs) > 0 && !pome.CIDRsAllow(k.AllowedCIDRs, a.From) {
-		return grant, pome.ErrIPNotAllowed
-	}
-	// The role and the scopes before the limit, so that a refused attempt
-	// spends no quota. The effective role: a key never does more than its
-	// creator can now.
-	if !o.Role.Can(a.Action) {
-		return grant, pome.ErrInsufficientPermissions
-	}
-	if !pome.ScopesCover(k.Scopes, a.Scopes) {
-		return grant, pome.KeyInsufficientScope(pome.MissingScope(k.Scopes, a.Scopes))
+	// The policies before the limit, so that a refused attempt spends no
+	// quota.
+	if err := CheckPolicies(o, a); err != nil {
+		return grant, err
 	}
 	if rule, ok := g.rule(o); ok {
 		d, err := g.limiter.Allow(ctx, o.Key.ID, rule)
@@ -157,6 +146,26 @@ func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 	}
 	g.meter.Record(o.Key.ID, g.now())
 	return grant, nil
+}
+
+// CheckPolicies applies the checks of a verified key that count nothing,
+// in the order of docs/api.md's table: enabled, the client's address
+// against allowed_cidrs, the effective role against the action (a key
+// never does more than its creator can now), the required scopes. The
+// gateway runs it again on its open requests when their key changes.
+func CheckPolicies(o *pome.KeyOwner, a Attempt) error {
+	k := &o.Key
+	switch {
+	case k.Disabled:
+		return pome.ErrKeyDisabled
+	case len(k.AllowedCIDRs) > 0 && !pome.CIDRsAllow(k.AllowedCIDRs, a.From):
+		return pome.ErrIPNotAllowed
+	case !o.Role.Can(a.Action):
+		return pome.ErrInsufficientPermissions
+	case !pome.ScopesCover(k.Scopes, a.Scopes):
+		return pome.KeyInsufficientScope(pome.MissingScope(k.Scopes, a.Scopes))
+	}
+	return nil
 }
 
 // rule is the rate limit of a key: its own, else its team plan's; false

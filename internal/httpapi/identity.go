@@ -1,6 +1,12 @@
 package httpapi
 
-import "net/http"
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/pomehq/pome"
+)
 
 // The identity headers a protected service receives from the gateway and
 // from pomeauth's middlewares (docs/protect.md). Any incoming header whose
@@ -13,11 +19,21 @@ const (
 	HeaderPlanTier = "Pome-Plan-Tier"
 	HeaderKeyID    = "Pome-Key-Id"
 	HeaderKeyRole  = "Pome-Key-Role" // effective: what the key may do now
+	// The key's policies and its team's id on the platform's side.
+	HeaderKeyEnvironment = "Pome-Key-Environment"  // live or test
+	HeaderKeyScopes      = "Pome-Key-Scopes"       // comma-separated; absent for none
+	HeaderKeyMeta        = "Pome-Key-Meta"         // base64url (no padding) of the compact JSON
+	HeaderTeamExternalID = "Pome-Team-External-Id" // absent for none
 )
 
-// Identity is what the identity headers say.
+// Identity is what the identity headers say. UserID is empty for a key a
+// service token made: its header is then absent, as are those of no
+// scopes and no external id.
 type Identity struct {
 	UserID, TeamID, TeamSlug, PlanTier, KeyID, Role string
+	Environment, TeamExternalID                     string
+	Scopes                                          []string
+	Meta                                            string // compact JSON object
 }
 
 // ForwardIdentity makes h, a verified request's headers, what the
@@ -31,12 +47,26 @@ func ForwardIdentity(h http.Header, id Identity) {
 			delete(h, k)
 		}
 	}
-	h[HeaderUserID] = []string{id.UserID}
+	setIf(h, HeaderUserID, id.UserID)
 	h[HeaderTeamID] = []string{id.TeamID}
 	h[HeaderTeamSlug] = []string{id.TeamSlug}
 	h[HeaderPlanTier] = []string{id.PlanTier}
 	h[HeaderKeyID] = []string{id.KeyID}
 	h[HeaderKeyRole] = []string{id.Role}
+	h[HeaderKeyEnvironment] = []string{id.Environment}
+	setIf(h, HeaderKeyScopes, strings.Join(id.Scopes, ","))
+	meta := id.Meta
+	if meta == "" {
+		meta = "{}"
+	}
+	h[HeaderKeyMeta] = []string{base64.RawURLEncoding.EncodeToString([]byte(meta))}
+	setIf(h, HeaderTeamExternalID, id.TeamExternalID)
+}
+
+func setIf(h http.Header, k, v string) {
+	if v != "" {
+		h[k] = []string{v}
+	}
 }
 
 // IsPomeHeader reports a header name in Pome's namespace: "Pome-" or
@@ -64,4 +94,11 @@ func HasNamePrefix(k, prefix string) bool {
 		}
 	}
 	return true
+}
+
+// IdentityOf is what the identity headers say of a verified key.
+func IdentityOf(o *pome.KeyOwner) Identity {
+	return Identity{UserID: o.User.ID, TeamID: o.Team.ID, TeamSlug: o.Team.Slug, PlanTier: o.Team.PlanTier,
+		KeyID: o.Key.ID, Role: string(o.Role), Environment: o.Key.Environment(),
+		TeamExternalID: o.Team.ExternalID, Scopes: o.Key.Scopes, Meta: o.Key.Meta}
 }

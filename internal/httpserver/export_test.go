@@ -20,7 +20,7 @@ func NewWithRoutes(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 // over HTTP.
 func PublicGate(gate *authz.Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := authorize(w, r, gate, httpapi.TrustedProxies(nil).ClientAddr(r)); err != nil {
+		if _, err := authorize(w, r, gate, httpapi.TrustedProxies(nil).ClientAddr(r), nil); err != nil {
 			writeError(w, r, slog.New(slog.DiscardHandler), err)
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -35,6 +36,9 @@ type Upstream struct {
 	// Target is the upstream's base URL: scheme and host, and a path
 	// that is put before every forwarded path, if any.
 	Target *url.URL
+	// Scopes are what every key must have of scopes to reach this
+	// upstream (--upstream-scope); nil: none.
+	Scopes []string
 }
 
 // Gateway configures gateway mode; with no Upstreams it is off.
@@ -100,12 +104,19 @@ type forwarded struct {
 	// touches the key (openRequests).
 	key    string
 	action pome.Action
+	from   netip.Addr // the client's address
+	scopes []string   // the upstream's
 	// cancel ends the forwarded request, with the cause: errUpstreamIdle,
 	// or the *pome.Error that now refuses the key.
 	cancel     context.CancelCauseFunc
 	body       upstreamBody // the upstream's response body (gateway_stream.go)
 	upgraded   bool         // a 101: the connection is a tunnel
 	prev, next *forwarded   // in openRequests
+}
+
+// attempt is what was authorized, as CheckPolicies takes it again.
+func (fw *forwarded) attempt() authz.Attempt {
+	return authz.Attempt{Action: fw.action, From: fw.from, Scopes: fw.scopes}
 }
 
 type forwardedKey struct{}
@@ -121,7 +132,7 @@ type gatewayDeps struct {
 
 // handleGateway authenticates a request as the public API does and forwards
 // it to proxy, for as long as its key may be used.
-func handleGateway(d *gatewayDeps, proxy http.Handler) http.Handler {
+func handleGateway(d *gatewayDeps, proxy http.Handler, scopes []string) http.Handler {
 	log, gate, proxies := d.log, d.gate, d.proxies
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Before the key: a refused path spends no quota and counts no use.
@@ -130,7 +141,7 @@ func handleGateway(d *gatewayDeps, proxy http.Handler) http.Handler {
 			return
 		}
 		addr := proxies.ClientAddr(r)
-		grant, err := authorize(w, r, gate, addr)
+		grant, err := authorize(w, r, gate, addr, scopes)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -150,7 +161,7 @@ func handleGateway(d *gatewayDeps, proxy http.Handler) http.Handler {
 			delete(h, k)
 		}
 		fw := &forwarded{owner: grant.Owner, client: addr, own: make(http.Header, len(pomeResponseHeaders)),
-			action: httpapi.ActionOf(r.Method)}
+			action: httpapi.ActionOf(r.Method), from: clientFrom(addr), scopes: scopes}
 		fw.key, _ = httpapi.APIKeyFrom(r.Header)
 		fw.proto, fw.host = proxies.Origin(r)
 		for _, k := range pomeResponseHeaders {
@@ -220,8 +231,7 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper, idle t
 			out["X-Forwarded-Host"] = []string{fw.host}
 			out["X-Forwarded-Proto"] = []string{fw.proto}
 			o := &fw.owner
-			httpapi.ForwardIdentity(out, httpapi.Identity{UserID: o.User.ID, TeamID: o.Team.ID, TeamSlug: o.Team.Slug,
-				PlanTier: o.Team.PlanTier, KeyID: o.Key.ID, Role: string(o.Role)})
+			httpapi.ForwardIdentity(out, httpapi.IdentityOf(o))
 			// The upstream logs the id the client and Pome's log show.
 			if id := fw.own[headerRequestID]; len(id) > 0 {
 				out[headerRequestID] = id
@@ -506,7 +516,7 @@ func addGatewayRoutes(mux *http.ServeMux, cfg Config, chain func(http.Handler) h
 	var out []string
 	for _, up := range g.Upstreams {
 		proxy := newProxy(cfg.Log, up, transport, idle)
-		mux.Handle(up.Prefix, chain(handleGateway(d, proxy)))
+		mux.Handle(up.Prefix, chain(handleGateway(d, proxy, up.Scopes)))
 		out = append(out, up.Prefix)
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/authz"
 )
 
 // openRequests are the gateway's requests in flight, so that a stream or a
@@ -99,8 +100,8 @@ func (o *openRequests) recheck(fws []*forwarded) {
 	defer cancel()
 	for _, fw := range fws {
 		owner, err := o.verifier.Verify(ctx, fw.key)
-		if err == nil && !owner.Role.Can(fw.action) {
-			err = pome.ErrInsufficientPermissions
+		if err == nil {
+			err = authz.CheckPolicies(&owner, fw.attempt())
 		}
 		if err == nil {
 			continue

@@ -186,8 +186,11 @@ func TestGatewayForwardsIdentity(t *testing.T) {
 		"Pome-Plan-Tier": "free",
 		"Pome-Key-Id":    created.ID,
 		"Pome-Key-Role":  "developer",
-		"X-Request-Id":   "client-req-1",
-		"Cookie":         "theme=dark",
+		// The key's environment and its meta ({}): base64url, unpadded.
+		"Pome-Key-Environment": "live",
+		"Pome-Key-Meta":        "e30",
+		"X-Request-Id":         "client-req-1",
+		"Cookie":               "theme=dark",
 	}
 	for k, v := range want {
 		if vs := got.Header[k]; len(vs) != 1 || vs[0] != v {

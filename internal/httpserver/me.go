@@ -3,6 +3,7 @@ package httpserver
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 
 	"github.com/pomehq/pome"
@@ -19,7 +20,7 @@ var meBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 // in memory; nothing is written to the store on this path.
 func handleMe(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		grant, err := authorize(w, r, gate, proxies.ClientAddr(r))
+		grant, err := authorize(w, r, gate, proxies.ClientAddr(r), nil)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -37,24 +38,31 @@ func handleMe(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies
 // authorize asks the gate whether the request's key may make it, the one
 // decision of the public API and the gateway, and writes the headers of the
 // rate limit that applied. addr is the client's address
-// (TrustedProxies.ClientAddr).
-func authorize(w http.ResponseWriter, r *http.Request, gate *authz.Gate, addr string) (authz.Grant, error) {
+// (TrustedProxies.ClientAddr), which a key's allowed_cidrs must hold;
+// scopes are what the route requires of the key's (nil: none).
+func authorize(w http.ResponseWriter, r *http.Request, gate *authz.Gate, addr string, scopes []string) (authz.Grant, error) {
 	key, keyErr := httpapi.APIKeyFrom(r.Header)
 	// requestContext: an expired key's audit event records this request.
 	grant, err := gate.Authorize(requestContext(w, r, addr), authz.Attempt{
 		Key: key, KeyErr: keyErr, ClientIP: httpapi.LimitKey(addr), Action: httpapi.ActionOf(r.Method),
+		From: clientFrom(addr), Scopes: scopes,
 	})
 	ratelimit.SetHeaders(w.Header(), grant.Limit.Rule, grant.Limit.Decision)
 	return grant, err
 }
 
-// appendMe appends the body of GET /v1/me.
+// appendMe appends the body of GET /v1/me. The user is null for a key a
+// service token made.
 func appendMe(b []byte, o *pome.KeyOwner) []byte {
-	b = append(b, `{"user":{"id":`...)
-	b = appendJSONString(b, o.User.ID)
-	b = append(b, `,"email":`...)
-	b = appendJSONString(b, o.User.Email)
-	b = append(b, `},"team":{"id":`...)
+	if o.User.ID == "" {
+		b = append(b, `{"user":null,"team":{"id":`...)
+	} else {
+		b = append(b, `{"user":{"id":`...)
+		b = appendJSONString(b, o.User.ID)
+		b = append(b, `,"email":`...)
+		b = appendJSONString(b, o.User.Email)
+		b = append(b, `},"team":{"id":`...)
+	}
 	b = appendJSONString(b, o.Team.ID)
 	b = append(b, `,"slug":`...)
 	b = appendJSONString(b, o.Team.Slug)
@@ -68,5 +76,25 @@ func appendMe(b []byte, o *pome.KeyOwner) []byte {
 	b = appendJSONString(b, o.Key.Prefix)
 	b = append(b, `,"role":`...)
 	b = appendJSONString(b, string(o.Role)) // effective: what the key may do now
+	b = append(b, `,"environment":`...)
+	b = appendJSONString(b, o.Key.Environment())
+	b = append(b, `,"scopes":[`...)
+	for i, sc := range o.Key.Scopes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, sc)
+	}
+	b = append(b, `],"meta":`...)
+	// Meta is compact JSON, checked when it was stored: written as is.
+	b = append(b, pome.KeyMetaJSON(o.Key.Meta)...)
 	return append(b, "}}\n"...)
+}
+
+// clientFrom is the client's address as a key's allowed_cidrs are matched
+// against it: without an IPv6 zone; the zero Addr, which no CIDR rule
+// accepts, if addr is none.
+func clientFrom(addr string) netip.Addr {
+	a, _ := netip.ParseAddr(addr)
+	return a.WithZone("")
 }

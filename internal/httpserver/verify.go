@@ -2,8 +2,10 @@ package httpserver
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -13,8 +15,10 @@ import (
 )
 
 type verifyRequest struct {
-	Key        *string `json:"key"`
-	Permission *string `json:"permission"`
+	Key        *string  `json:"key"`
+	Permission *string  `json:"permission"`
+	Scopes     []string `json:"scopes"`
+	IP         *string  `json:"ip"`
 }
 
 // verify answers POST /v1/keys/verify: whether a customer's key may be
@@ -47,8 +51,22 @@ func (p *platformAPI) verify(ctx context.Context, w http.ResponseWriter, r *http
 			return pome.InvalidParameter("'permission' must be read or write")
 		}
 	}
+	a := authz.Attempt{Key: *req.Key, Action: action}
+	if req.IP != nil {
+		ip, err := netip.ParseAddr(*req.IP)
+		if err != nil || ip.Zone() != "" {
+			return pome.InvalidParameter("'ip' must be an IPv4 or IPv6 address")
+		}
+		a.From = ip
+	}
+	if len(req.Scopes) > 0 {
+		var err error
+		if a.Scopes, err = pome.CheckKeyScopes(req.Scopes); err != nil {
+			return err
+		}
+	}
 	// ctx records this call in an expired key's audit event.
-	grant, err := p.gate.Authorize(ctx, authz.Attempt{Key: *req.Key, Action: action})
+	grant, err := p.gate.Authorize(ctx, a)
 	res, err := verification(&grant, err)
 	if err != nil {
 		return err
@@ -71,9 +89,19 @@ func verification(g *authz.Grant, err error) (client.Verification, error) {
 	}
 	if g.Matched() {
 		o := &g.Owner
-		res.Key = &client.VerifiedKey{ID: o.Key.ID, Name: o.Key.Name, Prefix: o.Key.Prefix, Role: o.Role, ExpiresAt: o.Key.ExpiresAt}
+		res.Key = &client.VerifiedKey{ID: o.Key.ID, Name: o.Key.Name, Prefix: o.Key.Prefix, Role: o.Role,
+			ExpiresAt: o.Key.ExpiresAt, Environment: o.Key.Environment(), Scopes: o.Key.Scopes,
+			Meta: json.RawMessage(pome.KeyMetaJSON(o.Key.Meta))}
+		if res.Key.Scopes == nil {
+			res.Key.Scopes = []string{}
+		}
 		res.Team = &client.VerifiedTeam{ID: o.Team.ID, Slug: o.Team.Slug, PlanTier: o.Team.PlanTier}
-		res.User = &client.VerifiedUser{ID: o.User.ID, Email: o.User.Email}
+		if o.Team.ExternalID != "" {
+			res.Team.ExternalID = &o.Team.ExternalID
+		}
+		if o.User.ID != "" {
+			res.User = &client.VerifiedUser{ID: o.User.ID, Email: o.User.Email}
+		}
 	}
 	if l := g.Limit; !l.Rule.Unlimited() {
 		res.RateLimit = &client.VerificationRateLimit{Limit: l.Rule.Limit, Remaining: l.Decision.Remaining, Reset: ceilSeconds(l.Decision.ResetAfter)}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
-	"github.com/pomehq/pome/internal/apikey"
 )
 
 // The bodies of the management API are the SDK's types (package client):
@@ -36,7 +35,7 @@ func keyOf(k *pome.Key, now time.Time) client.Key {
 // none, never absent.
 func policiesOf(k *pome.Key) client.KeyPolicies {
 	p := client.KeyPolicies{
-		TeamID: k.TeamID, Environment: apikey.Environment(k), Meta: json.RawMessage(pome.KeyMetaJSON(k.Meta)),
+		TeamID: k.TeamID, Environment: k.Environment(), Meta: json.RawMessage(pome.KeyMetaJSON(k.Meta)),
 		Scopes: k.Scopes, AllowedCIDRs: make([]string, len(k.AllowedCIDRs)), Enabled: !k.Disabled,
 	}
 	if p.Scopes == nil {

@@ -20,6 +20,7 @@ package pomeauth
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/pomehq/pome"
@@ -39,6 +40,15 @@ type Identity struct {
 	// Role is the key's effective role: the lower of its own and its
 	// creator's current role in the team.
 	Role string `json:"role"`
+	// The key's policies the service may act on (docs/api.md, "Key
+	// policies"): its environment (live or test), its scopes, and the
+	// platform's meta about it, a JSON object ({} for none);
+	// TeamExternalID is the platform's own id of the team ("" for none).
+	// UserID and UserEmail are "" for a key a service token made.
+	Environment    string          `json:"environment"`
+	Scopes         []string        `json:"scopes"`
+	Meta           json.RawMessage `json:"meta"`
+	TeamExternalID string          `json:"team_external_id"`
 }
 
 type identityKey struct{}
@@ -52,12 +62,15 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 // once id is verified: X-API-KEY, Authorization and every header named
 // Pome-* or Pome_* (any case) removed from r's headers, which it changes in
 // place, then id set as the gateway sets it (Pome-User-Id, Pome-Team-Id,
-// Pome-Team-Slug, Pome-Plan-Tier, Pome-Key-Id, Pome-Key-Role), and id in
+// Pome-Team-Slug, Pome-Plan-Tier, Pome-Key-Id, Pome-Key-Role,
+// Pome-Key-Environment, Pome-Key-Scopes, Pome-Key-Meta,
+// Pome-Team-External-Id; docs/protect.md), and id in
 // the context (FromContext). A handler behind the middleware never sees
 // the key, and no client can pass it a Pome-* header of its own.
 func Forward(r *http.Request, id Identity) *http.Request {
 	httpapi.ForwardIdentity(r.Header, httpapi.Identity{UserID: id.UserID, TeamID: id.TeamID, TeamSlug: id.TeamSlug,
-		PlanTier: id.PlanTier, KeyID: id.KeyID, Role: id.Role})
+		PlanTier: id.PlanTier, KeyID: id.KeyID, Role: id.Role, Environment: id.Environment,
+		TeamExternalID: id.TeamExternalID, Scopes: id.Scopes, Meta: string(id.Meta)})
 	return r.WithContext(WithIdentity(r.Context(), id))
 }
 

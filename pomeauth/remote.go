@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -20,7 +21,10 @@ const (
 	CodeRevoked                 = client.VerifyRevoked
 	CodeExpired                 = client.VerifyExpired
 	CodeTeamBanned              = client.VerifyTeamBanned
+	CodeDisabled                = client.VerifyDisabled
+	CodeIPNotAllowed            = client.VerifyIPNotAllowed
 	CodeInsufficientPermissions = client.VerifyInsufficientPermissions
+	CodeInsufficientScope       = client.VerifyInsufficientScope
 	CodeRateLimited             = client.VerifyRateLimited
 )
 
@@ -28,8 +32,9 @@ const (
 type Result struct {
 	Valid bool
 	Code  string
-	// Identity is set when the key matched: VALID,
-	// INSUFFICIENT_PERMISSIONS and RATE_LIMITED.
+	// Identity is set when the key matched: VALID, DISABLED,
+	// IP_NOT_ALLOWED, INSUFFICIENT_PERMISSIONS, INSUFFICIENT_SCOPE and
+	// RATE_LIMITED.
 	Identity  *Identity
 	RateLimit *RateLimit // nil when the key's plan has no limit
 }
@@ -44,8 +49,16 @@ type RateLimit struct {
 // Remote verifies keys through a Pome server's POST /v1/keys/verify. It is
 // safe for concurrent use.
 type Remote struct {
-	client *client.Client
+	client  *client.Client
+	proxies httpapi.TrustedProxies
 }
+
+// TrustProxies makes the middlewares read the client's address, which a
+// key's allowed_cidrs must hold, as Pome does behind --trusted-proxies:
+// from a connection of one of these prefixes, the rightmost
+// X-Forwarded-For address that is not theirs. Without it, the
+// connection's address. Call it before the Remote is used.
+func (c *Remote) TrustProxies(prefixes []netip.Prefix) { c.proxies = httpapi.TrustedProxies(prefixes) }
 
 // NewRemote returns a Remote calling the Pome server at baseURL (e.g.
 // "https://pome.internal:8080") with serviceToken, made by `pome admin
@@ -62,17 +75,30 @@ func NewRemote(baseURL, serviceToken string, hc *http.Client) *Remote {
 // server unreachable, or a refusal of the call itself (the service token),
 // as a *pome.Error.
 func (c *Remote) Verify(ctx context.Context, key string, p Permission) (Result, error) {
-	v, err := c.client.Verify(ctx, client.VerifyParams{Key: key, Permission: string(p)})
+	return c.Check(ctx, client.VerifyParams{Key: key, Permission: string(p)})
+}
+
+// Check is Verify with every field of the verify call: the scopes the
+// call requires and the client's address (docs/api.md).
+func (c *Remote) Check(ctx context.Context, p client.VerifyParams) (Result, error) {
+	v, err := c.client.Verify(ctx, p)
 	if err != nil {
 		return Result{}, callError(err)
 	}
 	res := Result{Valid: v.Valid, Code: v.Code}
-	if v.Key != nil && v.Team != nil && v.User != nil {
-		res.Identity = &Identity{
-			UserID: v.User.ID, UserEmail: v.User.Email,
+	if v.Key != nil && v.Team != nil {
+		id := &Identity{
 			TeamID: v.Team.ID, TeamSlug: v.Team.Slug, PlanTier: v.Team.PlanTier,
 			KeyID: v.Key.ID, KeyName: v.Key.Name, KeyPrefix: v.Key.Prefix, Role: string(v.Key.Role),
+			Environment: v.Key.Environment, Scopes: v.Key.Scopes, Meta: v.Key.Meta,
 		}
+		if v.User != nil {
+			id.UserID, id.UserEmail = v.User.ID, v.User.Email
+		}
+		if v.Team.ExternalID != nil {
+			id.TeamExternalID = *v.Team.ExternalID
+		}
+		res.Identity = id
 	}
 	if rl := v.RateLimit; rl != nil {
 		res.RateLimit = &RateLimit{Limit: rl.Limit, Remaining: rl.Remaining,
@@ -101,14 +127,23 @@ func callError(err error) error {
 // endpoint: one call per request. If Pome cannot be reached, requests are
 // refused (503), never let through. The per-IP limit of failed
 // authentications is not applied: put the service's own limits in front.
-func (c *Remote) Middleware(next http.Handler) http.Handler {
+func (c *Remote) Middleware(next http.Handler) http.Handler { return c.Require()(next) }
+
+// Require is Middleware for handlers that need scopes: a key whose scopes
+// do not cover every one is refused with 403 insufficient_scope.
+func (c *Remote) Require(scopes ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return c.middleware(next, scopes) }
+}
+
+func (c *Remote) middleware(next http.Handler, scopes []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := httpapi.APIKeyFrom(r.Header)
 		if err != nil {
 			WriteError(w, err)
 			return
 		}
-		res, err := c.Verify(r.Context(), key, PermissionOf(r.Method))
+		res, err := c.Check(r.Context(), client.VerifyParams{Key: key, Permission: string(PermissionOf(r.Method)),
+			Scopes: scopes, IP: c.proxies.ClientAddr(r)})
 		if err != nil {
 			WriteError(w, err)
 			return

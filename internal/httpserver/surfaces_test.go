@@ -35,6 +35,10 @@ type surfaceClient struct {
 	// failed-authentication limit counts its caller's service tokens (never
 	// the customers' keys it asks about), a forged service token.
 	flood func(t *testing.T) outcome
+	// scoped sends a read that requires the scope "docs:read" (the
+	// gateway's --upstream-scope, the verify call's scopes, the
+	// middleware's Require); nil for /v1/me, which requires none.
+	scoped func(t *testing.T, key string) outcome
 }
 
 // The same attempts get the same answers on every surface that verifies a
@@ -45,7 +49,8 @@ func TestSurfacesAgree(t *testing.T) {
 	const planLimit, failureLimit = 3, 10
 	up := newUpstream(t)
 	s := pometest.NewServer(t, pometest.WithNow(time.Now),
-		pometest.WithGateway(httpserver.Gateway{Upstreams: []httpserver.Upstream{{Prefix: "/gw/", Target: up.url(t)}}}),
+		pometest.WithGateway(httpserver.Gateway{Upstreams: []httpserver.Upstream{{Prefix: "/gw/", Target: up.url(t)},
+			{Prefix: "/gws/", Target: up.url(t), Scopes: []string{"docs:read"}}}}),
 		pometest.WithRules(func(r *ratelimit.Rules) {
 			r.Plans[pome.PlanFree] = ratelimit.PlanRule(pome.PlanFree, planLimit)
 			r.AuthFailureIP.Limit = failureLimit
@@ -66,6 +71,8 @@ func TestSurfacesAgree(t *testing.T) {
 	t.Cleanup(func() { auth.Close() })
 	app := httptest.NewServer(auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 	t.Cleanup(app.Close)
+	scopedApp := httptest.NewServer(auth.Require("docs:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	t.Cleanup(scopedApp.Close)
 
 	// The keys, each in the state an attempt needs, made before any
 	// surface caches one.
@@ -85,6 +92,14 @@ func TestSurfacesAgree(t *testing.T) {
 	if _, err := s.Accounts.SetTeamStatus(t.Context(), "bob", pome.TeamBanned); err != nil {
 		t.Fatal(err)
 	}
+	// The policies of docs/api.md's table, one key each. The test's
+	// address is loopback.
+	disabled := s.CreateKeyWith(t, alice, `{"name":"disabled","enabled":false}`).Key
+	elsewhere := s.CreateKeyWith(t, alice, `{"name":"elsewhere","allowed_cidrs":["10.0.0.0/8","2001:db8::/32"]}`).Key
+	here := s.CreateKeyWith(t, alice, `{"name":"here","allowed_cidrs":["10.0.0.0/8","127.0.0.0/8"]}`).Key
+	testEnv := s.CreateKeyWith(t, alice, `{"name":"test","environment":"test"}`).Key
+	docs := s.CreateKeyWith(t, alice, `{"name":"docs","scopes":["docs:*"]}`).Key
+	billing := s.CreateKeyWith(t, alice, `{"name":"billing","scopes":["billing:read","docsearch:read"]}`).Key
 	unknown, err := pome.DefaultKeyFormat.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -124,14 +139,15 @@ func TestSurfacesAgree(t *testing.T) {
 		}
 		return o
 	}
-	verify := func(t *testing.T, serviceToken, key string, write bool) outcome {
+	verify := func(t *testing.T, serviceToken, key string, write bool, scopes ...string) outcome {
 		t.Helper()
 		perm := "read"
 		if write {
 			perm = "write"
 		}
 		c := client.New(s.URL, client.WithServiceToken(serviceToken))
-		v, err := c.Verify(t.Context(), client.VerifyParams{Key: key, Permission: perm})
+		// The client's address as the platform saw it: this test's.
+		v, err := c.Verify(t.Context(), client.VerifyParams{Key: key, Permission: perm, Scopes: scopes, IP: "127.0.0.1"})
 		if err != nil {
 			var ce *client.Error
 			if !errors.As(err, &ce) {
@@ -149,17 +165,20 @@ func TestSurfacesAgree(t *testing.T) {
 			do:    func(t *testing.T, key string, write bool) outcome { return get(t, s.URL+"/v1/me", key, false) },
 			flood: func(t *testing.T) outcome { return get(t, s.URL+"/v1/me", forged, false) }},
 		{name: "gateway",
-			do:    func(t *testing.T, key string, write bool) outcome { return get(t, s.URL+"/gw/orders", key, write) },
-			flood: func(t *testing.T) outcome { return get(t, s.URL+"/gw/orders", forged, false) }},
+			do:     func(t *testing.T, key string, write bool) outcome { return get(t, s.URL+"/gw/orders", key, write) },
+			flood:  func(t *testing.T) outcome { return get(t, s.URL+"/gw/orders", forged, false) },
+			scoped: func(t *testing.T, key string) outcome { return get(t, s.URL+"/gws/docs", key, false) }},
 		{name: "POST /v1/keys/verify",
 			do: func(t *testing.T, key string, write bool) outcome { return verify(t, token.Plaintext, key, write) },
 			flood: func(t *testing.T) outcome {
 				bad, _ := pome.ServiceTokenFormat.Generate()
 				return verify(t, bad, valid, false)
-			}},
+			},
+			scoped: func(t *testing.T, key string) outcome { return verify(t, token.Plaintext, key, false, "docs:read") }},
 		{name: "Go middleware",
-			do:    func(t *testing.T, key string, write bool) outcome { return get(t, app.URL+"/orders", key, write) },
-			flood: func(t *testing.T) outcome { return get(t, app.URL+"/orders", forged, false) }},
+			do:     func(t *testing.T, key string, write bool) outcome { return get(t, app.URL+"/orders", key, write) },
+			flood:  func(t *testing.T) outcome { return get(t, app.URL+"/orders", forged, false) },
+			scoped: func(t *testing.T, key string) outcome { return get(t, scopedApp.URL+"/docs", key, false) }},
 	}
 
 	attempts := []struct {
@@ -175,6 +194,10 @@ func TestSurfacesAgree(t *testing.T) {
 		{"expired", expired.Key, false, pome.ErrKeyExpired.Code},
 		{"banned team", banned, false, pome.ErrTeamBanned.Code},
 		{"viewer writing", viewer, true, pome.ErrInsufficientPermissions.Code},
+		{"disabled", disabled, false, pome.ErrKeyDisabled.Code},
+		{"address outside allowed_cidrs", elsewhere, false, pome.ErrIPNotAllowed.Code},
+		{"address inside allowed_cidrs", here, false, ""},
+		{"test environment", testEnv, false, ""},
 	}
 	cached := map[string]string{} // by surface: a key it verified before the floods
 	for _, sf := range surfaces {
@@ -189,6 +212,23 @@ func TestSurfacesAgree(t *testing.T) {
 					checkOutcome(t, sf.do(t, a.key, a.write), a.want)
 				})
 			}
+			if sf.scoped != nil {
+				for _, c := range []struct {
+					name, key, want string
+				}{
+					{"scope covered by a wildcard", docs, ""},
+					{"scope missing", billing, pome.ErrKeyInsufficientScope.Code},
+					{"no scopes", valid, pome.ErrKeyInsufficientScope.Code},
+				} {
+					t.Run(c.name, func(t *testing.T) { checkOutcome(t, sf.scoped(t, c.key), c.want) })
+				}
+			}
+			t.Run("over the key's own limit", func(t *testing.T) {
+				// Its own limit (1 an hour) replaces the plan's (3).
+				key := s.CreateKeyWith(t, alice, `{"name":"own limit","rate_limit":{"limit":1,"window_seconds":3600}}`).Key
+				checkOutcome(t, sf.do(t, key, false), "")
+				checkOutcome(t, sf.do(t, key, false), pome.ErrRateLimited.Code)
+			})
 			t.Run("over the plan limit", func(t *testing.T) {
 				// A key of its own: the surfaces of one server share
 				// their limiter.
@@ -234,7 +274,8 @@ func checkOutcome(t *testing.T, o outcome, want string) {
 	}
 	wantStatus := map[string]int{"": 200,
 		pome.ErrInvalidAPIKey.Code: 401, pome.ErrKeyRevoked.Code: 403, pome.ErrKeyExpired.Code: 403,
-		pome.ErrTeamBanned.Code: 403, pome.ErrInsufficientPermissions.Code: 403, pome.ErrRateLimited.Code: 429}[want]
+		pome.ErrTeamBanned.Code: 403, pome.ErrInsufficientPermissions.Code: 403, pome.ErrRateLimited.Code: 429,
+		pome.ErrKeyDisabled.Code: 403, pome.ErrIPNotAllowed.Code: 403, pome.ErrKeyInsufficientScope.Code: 403}[want]
 	if o.status != 0 && o.status != wantStatus {
 		t.Fatalf("outcome = %+v, want status %d", o, wantStatus)
 	}

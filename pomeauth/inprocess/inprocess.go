@@ -9,6 +9,7 @@ package inprocess
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -48,9 +49,10 @@ type Config struct {
 	Logger *slog.Logger
 	// TrustedProxies are the reverse proxies in front of the service (as
 	// pome serve --trusted-proxies): from a connection of theirs, the
-	// client whose failed authentications are counted is the rightmost
-	// X-Forwarded-For address that is not theirs. Empty: the connection's
-	// address, and no header is read.
+	// client — whose failed authentications are counted, and whose address
+	// a key's allowed_cidrs must hold — is the rightmost X-Forwarded-For
+	// address that is not theirs. Empty: the connection's address, and no
+	// header is read.
 	TrustedProxies []netip.Prefix
 }
 
@@ -104,7 +106,9 @@ func (a *Auth) Close() error { return a.node.Close() }
 // own bound (within a second) holds without it.
 func (a *Auth) Sync(ctx context.Context) error { return a.node.Sync(ctx) }
 
-// Verify checks key for permission as a request would: the same errors
+// Verify checks key for permission as a request would, from no known
+// address (a key with allowed_cidrs is refused: use Middleware) and
+// requiring no scope: the same errors
 // (*pome.Error: ErrInvalidAPIKey, ErrKeyRevoked, ErrKeyExpired,
 // ErrTeamBanned, ErrInsufficientPermissions, ErrRateLimited), the plan
 // limit, and one use counted when it passes.
@@ -120,11 +124,22 @@ func (a *Auth) Verify(ctx context.Context, key string, p pomeauth.Permission) (p
 // it, as Pome's public API does, and puts the caller's Identity in its
 // context (pomeauth.FromContext). Refusals are Pome's JSON errors; failed
 // authentications count against the client's address (Config.TrustedProxies).
-func (a *Auth) Middleware(next http.Handler) http.Handler {
+func (a *Auth) Middleware(next http.Handler) http.Handler { return a.Require()(next) }
+
+// Require is Middleware for handlers that need scopes: a key whose scopes
+// do not cover every one is refused with 403 insufficient_scope, as the
+// gateway's --upstream-scope does.
+func (a *Auth) Require(scopes ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return a.middleware(next, scopes) }
+}
+
+func (a *Auth) middleware(next http.Handler, scopes []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, keyErr := httpapi.APIKeyFrom(r.Header)
+		from, _ := netip.ParseAddr(a.proxies.ClientAddr(r))
 		g, err := a.node.Gate.Authorize(r.Context(), authz.Attempt{
 			Key: key, KeyErr: keyErr, ClientIP: a.proxies.ClientIP(r), Action: httpapi.ActionOf(r.Method),
+			From: from.WithZone(""), Scopes: scopes,
 		})
 		ratelimit.SetHeaders(w.Header(), g.Limit.Rule, g.Limit.Decision)
 		if err != nil {
@@ -140,6 +155,7 @@ func identityOf(o *pome.KeyOwner) pomeauth.Identity {
 		UserID: o.User.ID, UserEmail: o.User.Email,
 		TeamID: o.Team.ID, TeamSlug: o.Team.Slug, PlanTier: o.Team.PlanTier,
 		KeyID: o.Key.ID, KeyName: o.Key.Name, KeyPrefix: o.Key.Prefix,
-		Role: string(o.Role),
+		Role: string(o.Role), Environment: o.Key.Environment(), Scopes: o.Key.Scopes,
+		Meta: json.RawMessage(pome.KeyMetaJSON(o.Key.Meta)), TeamExternalID: o.Team.ExternalID,
 	}
 }

@@ -228,14 +228,28 @@ type createdKey struct {
 
 func mustCreateKey(t *testing.T, c *http.Client, base, name string) createdKey {
 	t.Helper()
+	return mustCreateKeyWith(t, c, base, map[string]any{"name": name})
+}
+
+// mustCreateKeyWith creates a key with body, every field of POST /api/keys.
+func mustCreateKeyWith(t *testing.T, c *http.Client, base string, body map[string]any) createdKey {
+	t.Helper()
 	var k createdKey
-	if got := call(t, c, "POST", base+"/api/keys", map[string]string{"name": name}, &k); got != http.StatusCreated {
+	if got := call(t, c, "POST", base+"/api/keys", body, &k); got != http.StatusCreated {
 		t.Fatalf("POST /api/keys = %d, want 201", got)
 	}
 	if k.ID == "" || k.Key == "" {
 		t.Fatalf("POST /api/keys answered no id or key: %+v", k)
 	}
 	return k
+}
+
+// mustPatchKey changes a key through PATCH /api/keys/{id}.
+func mustPatchKey(t *testing.T, c *http.Client, base, id string, body map[string]any) {
+	t.Helper()
+	if got := call(t, c, "PATCH", base+"/api/keys/"+id, body, nil); got != http.StatusOK {
+		t.Fatalf("PATCH /api/keys/%s = %d, want 200", id, got)
+	}
 }
 
 func mustRevoke(t *testing.T, c *http.Client, base, id string) {

@@ -131,15 +131,10 @@ func (s *Service) roll(ctx context.Context, a actor, keyID string, grace time.Du
 			k.ExpiresAt = &t
 		}
 	}
-	generate := s.format.Generate
-	if k.TestMode {
-		generate = s.format.GenerateTest
-	}
-	plaintext, err := generate()
+	plaintext, err := s.mint(&k)
 	if err != nil {
 		return Rolled{}, err
 	}
-	k.Prefix, k.Digest = s.format.DisplayPrefix(plaintext), pome.DigestOf(plaintext)
 	details := keyDetails(&k)
 	details["new_key_id"] = k.ID
 	details["old_expires_at"] = oldExpiry.Format(time.RFC3339)

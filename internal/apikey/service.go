@@ -118,21 +118,31 @@ func (s *Service) create(ctx context.Context, a actor, p CreateParams) (Created,
 	if err := s.applyPolicies(a, &k, p.PolicyParams); err != nil {
 		return Created{}, err
 	}
-	generate := s.format.Generate
-	if k.TestMode {
-		generate = s.format.GenerateTest
-	}
-	plaintext, err := generate()
+	plaintext, err := s.mint(&k)
 	if err != nil {
 		return Created{}, err
 	}
-	k.Prefix, k.Digest = s.format.DisplayPrefix(plaintext), pome.DigestOf(plaintext)
 	ev := a.event(ctx, pome.AuditKeyCreated, now, k.ID).With(keyDetails(&k))
 	if err := s.store.CreateKey(ctx, k, ev); err != nil {
 		return Created{}, err
 	}
 	s.verifier.ForgetUnknown(k.Digest)
 	return Created{Key: k, Plaintext: plaintext}, nil
+}
+
+// mint gives k a new secret of its environment, and returns it: k keeps its
+// digest and display prefix.
+func (s *Service) mint(k *pome.Key) (string, error) {
+	generate := s.format.Generate
+	if k.TestMode {
+		generate = s.format.GenerateTest
+	}
+	plaintext, err := generate()
+	if err != nil {
+		return "", err
+	}
+	k.Prefix, k.Digest = s.format.DisplayPrefix(plaintext), pome.DigestOf(plaintext)
+	return plaintext, nil
 }
 
 // checkName and checkDescription are the rules of a key's name and

@@ -162,7 +162,7 @@ func TestKeys(t *testing.T) {
 		with(invalid("invalid_parameter"), "create expires_in_days 3651", `{"name":"e","expires_in_days":3651}`),
 		with(invalid("invalid_parameter"), "create expires_in_days fraction", `{"name":"e","expires_in_days":1.5}`),
 		with(invalid("invalid_parameter"), "create unknown role", `{"name":"r","role":"superuser"}`),
-		with(invalid("invalid_parameter"), "create unknown field", `{"name":"u","scopes":["all"]}`),
+		with(invalid("invalid_parameter"), "create unknown field", `{"name":"u","permissions":["all"]}`),
 		with(invalid("invalid_json"), "create malformed JSON", `{"name":`),
 		with(invalid("invalid_json"), "create trailing data", `{"name":"t"} x`),
 		with(invalid("invalid_json"), "create two objects", `{"name":"t"}{"name":"u"}`),

@@ -511,6 +511,19 @@ func (c *Client) CreateKey(ctx context.Context, p CreateKeyParams) (*CreatedKey,
 	return &v, nil
 }
 
+// UpdateKey changes the key with id (owners and admins only): the fields
+// of p that are set, pome.Null clearing one. It returns the key as
+// changed. A revoked key is pome.ErrKeyNotActive; a key the user may not
+// see is pome.ErrKeyNotFound.
+func (c *Client) UpdateKey(ctx context.Context, id string, p UpdateKeyParams) (*Key, error) {
+	var v Key
+	r := request{method: http.MethodPatch, path: "/api/keys/" + url.PathEscape(id), body: p, want: http.StatusOK}
+	if _, err := c.do(ctx, r, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // RevokeKey revokes the key with id; its very next use is refused.
 // Revoking a revoked key succeeds again. A key the user may not see is
 // pome.ErrKeyNotFound.

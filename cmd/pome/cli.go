@@ -216,7 +216,7 @@ func nonFlags(args []string) []string {
 func (a *app) applyEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || noEnv[f.Name] {
+		if err != nil || f.Changed || noEnv[f.Name] || f.Annotations[noEnvAnnotation] != nil {
 			return
 		}
 		for _, name := range envNames(f) {

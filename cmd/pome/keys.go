@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -20,7 +21,7 @@ import (
 // (resolveKey).
 func (a *app) keysCmd() *cobra.Command {
 	t := &teamAPI{app: a}
-	return a.teamAPIGroup(t, "keys <command>", "list, create, show, revoke and roll API keys, and show their usage",
+	return a.teamAPIGroup(t, "keys <command>", "list, create, show, change, revoke and roll API keys, and show their usage",
 		`Manages the API keys of your team through the management API, signed in
 with pome login. A key is named by its id (key_...) or by its name, when
 one key of the team has it.`,
@@ -30,6 +31,7 @@ one key of the team has it.`,
 		a.keysListCmd(t),
 		a.keysCreateCmd(t),
 		a.keysGetCmd(t),
+		a.keysUpdateCmd(t),
 		a.keysRevokeCmd(t),
 		a.keysRollCmd(t),
 		a.keysUsageCmd(t),
@@ -150,7 +152,7 @@ func (o *output) status(s string) string {
 }
 
 func (a *app) keysCreateCmd(t *teamAPI) *cobra.Command {
-	var p client.CreateKeyParams
+	var f keyPolicyFlags
 	var role string
 	cmd := &cobra.Command{
 		Use:   "create NAME",
@@ -158,13 +160,22 @@ func (a *app) keysCreateCmd(t *teamAPI) *cobra.Command {
 		Long: `Creates a key and prints it. Pome shows a key once: store it now. When
 stdout is not a terminal, the key alone is printed on it (the notice goes
 to stderr), so that a script can capture it. --role may not be above your
-own role (default: your role).`,
+own role (default: your role).
+
+A key may carry policies (docs/api.md, "Key policies"): --environment test
+makes a test key (pme_test_...), for its whole life; --scope (repeatable)
+what it may do; --rate-limit N/WINDOW its own limit, in place of the team
+plan's and no looser; --allowed-cidr (repeatable) the only addresses it
+works from; --meta your own JSON about it; --disable makes it refused
+until pome keys update --enable.`,
 		Example: `  pome keys create laptop
   KEY=$(pome keys create ci-deploy --role developer --expires-in-days 90)
-  pome keys create reporting --role viewer --description "read-only dashboards" --json`,
+  pome keys create reporting --role viewer --description "read-only dashboards" --json
+  pome keys create sandbox --environment test --scope docs:read --scope billing:* \
+    --rate-limit 100/60s --allowed-cidr 10.0.0.0/8 --meta '{"customer":"c_42"}'`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p.Name = args[0]
+			p := client.CreateKeyParams{Name: args[0]}
 			if role != "" {
 				r, err := parseRole("--role", role)
 				if err != nil {
@@ -172,8 +183,8 @@ own role (default: your role).`,
 				}
 				p.Role = r
 			}
-			if p.ExpiresInDays < 0 {
-				return usagef("keys create: --expires-in-days must be 1 to 3650")
+			if err := f.fillCreate(cmd, &p); err != nil {
+				return err
 			}
 			return t.do(cmd, func(ctx context.Context, c *client.Client) error {
 				created, err := c.CreateKey(ctx, p)
@@ -192,10 +203,50 @@ own role (default: your role).`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&p.Description, "description", "", "what the key is for (up to 500 characters)")
 	cmd.Flags().StringVar(&role, "role", "", "role of the key: owner, admin, developer or viewer (default: yours)")
-	cmd.Flags().IntVar(&p.ExpiresInDays, "expires-in-days", 0, "days until the key expires, 1 to 3650 (default: never)")
 	cmd.RegisterFlagCompletionFunc("role", completeRoles)
+	f.registerCreate(cmd)
+	return cmd
+}
+
+func (a *app) keysUpdateCmd(t *teamAPI) *cobra.Command {
+	var f keyPolicyFlags
+	cmd := &cobra.Command{
+		Use:   "update KEY",
+		Short: "change a key's name, description, expiry or policies",
+		Long: `Changes a key, named by its id or its name (owners and admins only): each
+flag given is a change, the others are left as they are. --scope and
+--allowed-cidr (repeatable) replace the whole list, --meta the whole object;
+--clear-scopes, --clear-cidrs, --clear-meta, --clear-rate-limit and
+--no-expiry remove them. --disable refuses every use of the key (403
+key_disabled) until --enable. A key's environment is fixed: no flag changes
+it. The change takes effect on the very next request. Prints the key as
+changed.
+
+` + "--rate-limit is N/WINDOW: " + rateLimitHelp + ".",
+		Example: `  pome keys update ci-deploy --disable
+  pome keys update key_X5FQfLSUBaHoJ77k --scope docs:read --scope docs:write --rate-limit 1000/1h
+  pome keys update ci-deploy --clear-cidrs --no-expiry --json`,
+		Args:              exactArgs("KEY"),
+		ValidArgsFunction: a.completeKeys(t),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var p client.UpdateKeyParams
+			if err := f.fillUpdate(cmd, &p); err != nil {
+				return err
+			}
+			return t.withKey(cmd, args[0], func(ctx context.Context, c *client.Client, id string) error {
+				k, err := c.UpdateKey(ctx, id, p)
+				if err != nil {
+					return err
+				}
+				if !t.asJSON() {
+					fmt.Fprintf(a.stderr, "Updated key %s.\n", k.ID)
+				}
+				return t.print(k, func(out *output, _ bool) error { return printKey(out, k) })
+			})
+		},
+	}
+	f.registerUpdate(cmd)
 	return cmd
 }
 
@@ -240,6 +291,31 @@ returns (never its plaintext, which only its creation showed).`,
 	}
 }
 
+// orDash is s, or "-" for none.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// rateLimitCell is a key's own rate limit as --rate-limit reads it, or
+// the plan's.
+func rateLimitCell(rl *client.RateLimit) string {
+	if rl == nil {
+		return "the team plan's"
+	}
+	return strconv.Itoa(rl.Limit) + "/" + strconv.Itoa(rl.WindowSeconds) + "s"
+}
+
+// metaCell is a key's meta, "-" for none.
+func metaCell(m json.RawMessage) string {
+	if len(m) == 0 || string(m) == "{}" {
+		return "-"
+	}
+	return printable(string(m)) // a platform's data: no escape reaches the terminal
+}
+
 // printKey writes one key as "field  value" lines.
 func printKey(out *output, k *client.Key) error {
 	description := k.Description
@@ -253,6 +329,9 @@ func printKey(out *output, k *client.Key) error {
 		{"created", timeCell(k.CreatedAt) + " by " + k.CreatedBy},
 		{"last used", optTimeCell(k.LastUsed, "never")}, {"expires", optTimeCell(k.ExpiresAt, "never")},
 		{"usage", strconv.FormatInt(k.UsageCount, 10) + " requests"},
+		{"environment", k.Environment}, {"enabled", strconv.FormatBool(k.Enabled)},
+		{"scopes", orDash(strings.Join(k.Scopes, " "))}, {"rate limit", rateLimitCell(k.RateLimit)},
+		{"allowed cidrs", orDash(strings.Join(k.AllowedCIDRs, " "))}, {"meta", metaCell(k.Meta)},
 	} {
 		t.add(f[0], f[1])
 	}

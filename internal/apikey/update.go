@@ -33,10 +33,12 @@ var errUpdateRevoked = &pome.Error{Kind: pome.Conflict, Code: pome.ErrKeyNotActi
 // any key of it; no one else may change one.
 func (s *Service) Update(ctx context.Context, m pome.Member, keyID string, p UpdateParams) (pome.Key, error) {
 	a := memberActor(m)
+	// Looked up first, as Revoke does: a key the member may not see is not
+	// found, as ever, and an id of another team never reaches a write.
+	if _, err := s.visibleKey(ctx, a, keyID); err != nil {
+		return pome.Key{}, err
+	}
 	if !a.role.Can(pome.ActionManageAnyKey) {
-		if _, err := s.visibleKey(ctx, a, keyID); err != nil {
-			return pome.Key{}, err // one they may not see is not found, as ever
-		}
 		return pome.Key{}, pome.ErrInsufficientPermissions
 	}
 	return s.update(ctx, a, keyID, p)

@@ -34,7 +34,7 @@ type attack struct {
 // writeMethods are the store methods that change state. TouchSession is left
 // out: it moves a session's last-seen time, nothing an attacker gains.
 var writeMethods = []string{"CreateUserWithTeam", "UpdateTeam", "CreateSession", "DeleteSession",
-	"CreateKey", "RevokeKey", "RollKey", "AddUsage", "AddMember", "SetMemberRole", "RemoveMember", "AppendAudit"}
+	"CreateKey", "UpdateKey", "RevokeKey", "RollKey", "AddUsage", "AddMember", "SetMemberRole", "RemoveMember", "AppendAudit"}
 
 // The attacker's suite: each hostile request gets exactly its status and
 // code, and changes nothing (no store write, no usage counted).
@@ -126,6 +126,7 @@ func TestAttacks(t *testing.T) {
 		// Another team's key id on every /api/keys/{id} route, and malformed ids.
 		mgmt("get another team's key", "GET", "/api/keys/"+bobKey.ID, "", 404, "key_not_found"),
 		mgmt("revoke another team's key", "DELETE", "/api/keys/"+bobKey.ID, "", 404, "key_not_found"),
+		mgmt("change another team's key", "PATCH", "/api/keys/"+bobKey.ID, `{"enabled":false}`, 404, "key_not_found"),
 		mgmt("usage of another team's key", "GET", "/api/keys/"+bobKey.ID+"/usage", "", 404, "key_not_found"),
 		mgmt("roll another team's key", "POST", "/api/keys/"+bobKey.ID+"/roll", `{}`, 404, "key_not_found"),
 		mgmt("another team by slug", "GET", "/api/keys?team=bob", "", 404, "team_not_found"),
@@ -144,6 +145,8 @@ func TestAttacks(t *testing.T) {
 		crossSite("Origin null POST", hdr("Origin", "null"), "POST", "/api/keys", `{"name":"csrf"}`),
 		crossSite("cross-site DELETE", hdr("Sec-Fetch-Site", "cross-site"), "DELETE", "/api/keys/"+aliceKey.ID, ""),
 		crossSite("foreign Origin DELETE", hdr("Origin", "https://evil.example"), "DELETE", "/api/keys/"+aliceKey.ID, ""),
+		crossSite("cross-site PATCH", hdr("Sec-Fetch-Site", "cross-site"), "PATCH", "/api/keys/"+aliceKey.ID, `{"enabled":false}`),
+		crossSite("foreign Origin PATCH", hdr("Origin", "https://evil.example"), "PATCH", "/api/keys/"+aliceKey.ID, `{"enabled":false}`),
 		crossSite("cross-site roll", hdr("Sec-Fetch-Site", "cross-site"), "POST", "/api/keys/"+aliceKey.ID+"/roll", `{}`),
 		crossSite("cross-site logout", hdr("Sec-Fetch-Site", "cross-site"), "POST", "/api/auth/logout", ""),
 		crossSite("login CSRF", hdr("Origin", "https://evil.example"), "POST", "/api/auth/login", `{"email":"alice@example.com","password":"`+pometest.Password+`"}`),
@@ -233,7 +236,7 @@ func snapshot(t *testing.T, s *pometest.Server, users ...*http.Client) string {
 			t.Fatalf("GET /api/keys: %s", r.Body)
 		}
 		for _, k := range l.Keys {
-			fmt.Fprintf(&b, "%v %v %v %v %v %v;", k["id"], k["name"], k["status"], k["role"], k["expires_at"], k["usage_count"])
+			fmt.Fprintf(&b, "%v %v %v %v %v %v %v;", k["id"], k["name"], k["status"], k["role"], k["expires_at"], k["usage_count"], k["enabled"])
 		}
 	}
 	return b.String()

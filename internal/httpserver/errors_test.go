@@ -38,7 +38,7 @@ func TestRouting(t *testing.T) {
 		{name: "unknown route POST", method: "POST", path: "/v1/other", body: `{}`, status: 404, typ: "not_found_error", code: "route_not_found"},
 		{name: "DELETE /v1/me", method: "DELETE", path: "/v1/me", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD")},
 		{name: "PUT /api/keys", method: "PUT", path: "/api/keys", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD, POST")},
-		{name: "PUT /api/keys/{id}", method: "PUT", path: "/api/keys/key_x", body: `{}`, status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD, DELETE")},
+		{name: "PUT /api/keys/{id}", method: "PUT", path: "/api/keys/key_x", body: `{}`, status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD, PATCH, DELETE")},
 		{name: "GET /api/auth/login", method: "GET", path: "/api/auth/login", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("POST")},
 		{name: "OPTIONS /healthz", method: "OPTIONS", path: "/healthz", status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD")},
 	})

@@ -123,6 +123,25 @@ func (a *sessionAPI) createKey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// updateKey answers PATCH /api/keys/{id}: 200 with the key as changed.
+// Owners and admins only; a key the member may not see is key_not_found.
+func (a *sessionAPI) updateKey(w http.ResponseWriter, r *http.Request) error {
+	m, err := a.sess.member(r)
+	if err != nil {
+		return err
+	}
+	var req updateKeyRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	k, err := a.keys.Update(r.Context(), m, r.PathValue("id"), req.params())
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, keyOf(&k, a.now()))
+	return nil
+}
+
 // revokeKey answers DELETE /api/keys/{id}. Revoking a revoked key succeeds
 // again; a key the member may not see is key_not_found.
 func (a *sessionAPI) revokeKey(w http.ResponseWriter, r *http.Request) error {

@@ -106,6 +106,10 @@ func TestManagementRateLimits(t *testing.T) {
 		{rules.RevokeKey, "DELETE", func(s *pometest.Server, c *http.Client) string {
 			return "/api/keys/" + s.CreateKeyWith(t, c, `{"name":"r"}`).ID
 		}, "", 200},
+		// A change of a key spends the revoke-key quota.
+		{rules.RevokeKey, "PATCH", func(s *pometest.Server, c *http.Client) string {
+			return "/api/keys/" + s.CreateKeyWith(t, c, `{"name":"p"}`).ID
+		}, `{"enabled":true}`, 200},
 		// The role a member has already: served, and changes nothing.
 		{rules.Members, "PATCH", func(s *pometest.Server, c *http.Client) string {
 			s.Signup(t, "carol@example.com")

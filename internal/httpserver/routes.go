@@ -55,6 +55,9 @@ func routeTable(cfg Config) []route {
 		// Reading one key reads what a list does: the same quota, as the
 		// dashboard's key page.
 		{session, "GET /api/keys/{id}", lim.perMember(cfg.Rules.ListKeys, sess, api.handle(api.getKey))},
+		// A change of a key's policies is a change of a key, as a revocation
+		// is (a disable is one): the revoke-key quota.
+		{session, "PATCH /api/keys/{id}", lim.perMember(cfg.Rules.RevokeKey, sess, api.handle(api.updateKey))},
 		{session, "DELETE /api/keys/{id}", lim.perMember(cfg.Rules.RevokeKey, sess, api.handle(api.revokeKey))},
 		{session, "GET /api/keys/{id}/usage", api.handle(api.keyUsage)},
 		{session, "GET /api/usage", api.handle(api.teamUsage)},

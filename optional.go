@@ -21,14 +21,18 @@ func Some[T any](v T) Optional[T] { return Optional[T]{Set: true, Value: v} }
 // Null is a set Optional holding null: "clear this field".
 func Null[T any]() Optional[T] { return Optional[T]{Set: true, Null: true} }
 
-// UnmarshalJSON marks o set, and null if b is.
+// UnmarshalJSON marks o set, and null if b is. An object value with a
+// field its type does not have is an error, as in the body around it
+// (decodeJSON refuses unknown fields).
 func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 	*o = Optional[T]{Set: true}
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		o.Null = true
 		return nil
 	}
-	return json.Unmarshal(b, &o.Value)
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	return d.Decode(&o.Value)
 }
 
 // MarshalJSON writes null or the value.

@@ -30,4 +30,11 @@ func TestOptional(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"a": "nope"}`), &got); err == nil {
 		t.Fatal("decoding a string into Optional[int] succeeded")
 	}
+	// A field the value's type lacks is refused, as in the body around it.
+	var rl struct {
+		R pome.Optional[struct{ Limit int }] `json:"r"`
+	}
+	if err := json.Unmarshal([]byte(`{"r": {"limit": 1, "x": 2}}`), &rl); err == nil {
+		t.Fatal("decoding an unknown field inside an Optional succeeded")
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
-	"github.com/pomehq/pome/internal/ratelimit"
 )
 
 // RateLimitParams is a key's own rate limit as a caller gives it.
@@ -88,18 +87,18 @@ func (s *Service) checkRateLimit(a actor, p *RateLimitParams) (*pome.RateLimit, 
 		return nil, pome.InvalidParameter("'rate_limit.window_seconds' must be 1 to %d", int(pome.MaxKeyRateWindow/time.Second))
 	}
 	rl := &pome.RateLimit{Limit: p.Limit, Window: w}
-	if plan, ok := s.plans[a.planTier]; a.tokenID == "" && ok && !plan.Unlimited() && !within(rl, plan) {
-		return nil, pome.InvalidParameter("'rate_limit' may not exceed your plan's limit of %d per %s", plan.Limit, plan.Period)
+	if plan, ok := s.plans[a.planTier]; a.tokenID == "" && ok && !within(rl, plan) {
+		return nil, pome.InvalidParameter("'rate_limit' may not exceed your plan's limit of %d per %s", plan.Limit, plan.Window)
 	}
 	return rl, nil
 }
 
 // within reports whether rl allows no more than plan: no larger burst and
 // no higher rate.
-func within(rl *pome.RateLimit, plan ratelimit.Rule) bool {
-	return rl.Limit <= plan.Limit && float64(rl.Limit)/rl.Window.Seconds() <= float64(plan.Limit)/plan.Period.Seconds()
+func within(rl *pome.RateLimit, plan pome.RateLimit) bool {
+	return rl.Limit <= plan.Limit && float64(rl.Limit)/rl.Window.Seconds() <= float64(plan.Limit)/plan.Window.Seconds()
 }
 
-// SetPlans gives the Service the plans' limits, which a member's key
-// limit may not exceed. Set it before the Service is used.
-func (s *Service) SetPlans(plans map[string]ratelimit.Rule) { s.plans = plans }
+// SetPlans gives the Service the limits of the plans that have one, which
+// a member's key limit may not exceed. Set it before the Service is used.
+func (s *Service) SetPlans(plans map[string]pome.RateLimit) { s.plans = plans }

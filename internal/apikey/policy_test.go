@@ -10,7 +10,6 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
-	"github.com/pomehq/pome/internal/ratelimit"
 )
 
 // planLimit is the free plan's limit a minute in these tests: a member's
@@ -19,14 +18,14 @@ const planLimit = 100
 
 // withPlan gives f's Service a free plan of planLimit requests a minute.
 func (f *fixture) withPlan() *fixture {
-	f.keys.SetPlans(map[string]ratelimit.Rule{pome.PlanFree: ratelimit.PlanRule(pome.PlanFree, planLimit)})
+	f.keys.SetPlans(map[string]pome.RateLimit{pome.PlanFree: {Limit: planLimit, Window: time.Minute}})
 	return f
 }
 
 // everyPolicy is a new key's policies, each set.
 func everyPolicy() apikey.PolicyParams {
 	return apikey.PolicyParams{
-		Environment:  apikey.EnvTest,
+		Environment:  pome.EnvTest,
 		Meta:         json.RawMessage(`{ "customer": "c_42" }`),
 		Scopes:       []string{"docs:read", "billing:*", "docs:read"},
 		RateLimit:    &apikey.RateLimitParams{Limit: 10, WindowSeconds: 60},
@@ -40,12 +39,12 @@ func checkEveryPolicy(t *testing.T, what string, k pome.Key) {
 	t.Helper()
 	wantCIDRs := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32"),
 		netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("198.51.100.0/24")}
-	if !k.TestMode || apikey.Environment(&k) != apikey.EnvTest || k.Meta != `{"customer":"c_42"}` ||
+	if !k.TestMode || k.Environment() != pome.EnvTest || k.Meta != `{"customer":"c_42"}` ||
 		!slices.Equal(k.Scopes, []string{"docs:read", "billing:*"}) ||
 		k.RateLimit == nil || *k.RateLimit != (pome.RateLimit{Limit: 10, Window: time.Minute}) ||
 		!slices.Equal(k.AllowedCIDRs, wantCIDRs) || !k.Disabled {
 		t.Errorf("%s = env %s meta %s scopes %v rate %v cidrs %v disabled %v; want every policy",
-			what, apikey.Environment(&k), k.Meta, k.Scopes, k.RateLimit, k.AllowedCIDRs, k.Disabled)
+			what, k.Environment(), k.Meta, k.Scopes, k.RateLimit, k.AllowedCIDRs, k.Disabled)
 	}
 }
 
@@ -74,7 +73,7 @@ func TestCreatePolicies(t *testing.T) {
 	}
 	// Empty lists and objects are none too.
 	empty := f.mustCreate(t, m, apikey.CreateParams{PolicyParams: apikey.PolicyParams{
-		Environment: apikey.EnvLive, Meta: json.RawMessage(`{}`), Scopes: []string{}, AllowedCIDRs: []string{}, Enabled: ptr(true)}}).Key
+		Environment: pome.EnvLive, Meta: json.RawMessage(`{}`), Scopes: []string{}, AllowedCIDRs: []string{}, Enabled: ptr(true)}}).Key
 	if empty.TestMode || empty.Meta != "" || empty.Scopes != nil || empty.AllowedCIDRs != nil || empty.Disabled {
 		t.Errorf("Create(empty policies) = %+v, want none", empty)
 	}

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pomehq/pome"
-	"github.com/pomehq/pome/internal/ratelimit"
 )
 
 // Limits of docs/api.md on key creation.
@@ -27,7 +26,7 @@ type Service struct {
 	format   pome.KeyFormat
 	verifier *Verifier
 	now      func() time.Time
-	plans    map[string]ratelimit.Rule
+	plans    map[string]pome.RateLimit
 }
 
 // New returns a Service. Revocations it makes are forgotten at once by

@@ -25,9 +25,15 @@ type UpdateParams struct {
 	Enabled      pome.Optional[bool]
 }
 
-// errUpdateRevoked is the ErrKeyNotActive of a change of a revoked key.
-var errUpdateRevoked = &pome.Error{Kind: pome.Conflict, Code: pome.ErrKeyNotActive.Code,
-	Message: "API key is revoked: a revoked key cannot be changed"}
+// The ErrKeyNotActive of a change of a key that may no longer be used. An
+// expiry is as final as a revocation: a rolled key's grace ends for good,
+// and a change cannot bring it back.
+var (
+	errUpdateRevoked = &pome.Error{Kind: pome.Conflict, Code: pome.ErrKeyNotActive.Code,
+		Message: "API key is revoked: a revoked key cannot be changed"}
+	errUpdateExpired = &pome.Error{Kind: pome.Conflict, Code: pome.ErrKeyNotActive.Code,
+		Message: "API key has expired: an expired key cannot be changed"}
+)
 
 // Update changes a key of the member's team: owners and admins may change
 // any key of it; no one else may change one.
@@ -56,8 +62,11 @@ func (s *Service) update(ctx context.Context, a actor, keyID string, p UpdatePar
 	now := s.now().UTC().Truncate(time.Millisecond)
 	ev := a.event(ctx, pome.AuditKeyUpdated, now, keyID).With(map[string]any{"fields": fields})
 	k, err := s.store.UpdateKey(ctx, a.teamID, keyID, func(k *pome.Key) error {
-		if k.RevokedAt != nil {
+		switch k.Status(now) {
+		case pome.KeyRevoked:
 			return errUpdateRevoked
+		case pome.KeyExpired:
+			return errUpdateExpired
 		}
 		return change(k, now)
 	}, now, ev)

@@ -139,7 +139,7 @@ func TestUpdatePermissions(t *testing.T) {
 	}
 }
 
-// A revoked key is key_not_active (409); an empty change is 400; a bad
+// A revoked or expired key is key_not_active (409); an empty change is 400; a bad
 // field of a change writes nothing, not even its good fields.
 func TestUpdateRefusals(t *testing.T) {
 	t.Parallel()
@@ -187,6 +187,13 @@ func TestUpdateRefusals(t *testing.T) {
 	_, err = f.keys.Update(t.Context(), owner, k.ID, apikey.UpdateParams{Enabled: pome.Some(false)})
 	if e := pome.AsError(err); !errors.Is(err, pome.ErrKeyNotActive) || e.Kind != pome.Conflict {
 		t.Errorf("Update(revoked) = %v, want key_not_active (409)", err)
+	}
+	// An expired key is as final: a change cannot bring it back.
+	short := f.mustCreate(t, owner, apikey.CreateParams{ExpiresInDays: ptr(1)}).Key
+	f.clock.Advance(25 * time.Hour)
+	_, err = f.keys.Update(t.Context(), owner, short.ID, apikey.UpdateParams{ExpiresAt: pome.Some(f.clock.Now().Add(time.Hour))})
+	if e := pome.AsError(err); !errors.Is(err, pome.ErrKeyNotActive) || e.Kind != pome.Conflict || !strings.Contains(e.Message, "expired") {
+		t.Errorf("Update(expired) = %v, want key_not_active (409) saying it expired", err)
 	}
 	evs, err := f.store.AuditEvents(t.Context(), pome.AuditFilter{TeamID: owner.Team.ID, Action: pome.AuditKeyUpdated, Limit: 10})
 	if err != nil || len(evs) != 0 {

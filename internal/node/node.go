@@ -150,7 +150,7 @@ func New(store pome.Store, cfg Config) *Node {
 	}
 	n.Meter = meter.New(store)
 	n.Keys = apikey.New(store, format, n.Verifier, now)
-	n.Keys.SetPlans(cfg.Rules.Plans)
+	n.Keys.SetPlans(cfg.Rules.PlanLimits())
 	n.Accounts = account.New(store, account.Config{SignupOpen: cfg.SignupOpen, PasswordCost: cfg.PasswordCost}, now)
 	n.ServiceTokens = servicetoken.New(store, now)
 	n.Gate = authz.New(authz.Config{

@@ -1,6 +1,10 @@
 package ratelimit
 
-import "time"
+import (
+	"time"
+
+	"github.com/pomehq/pome"
+)
 
 // Rules are the limits of docs/api.md, as one deployment sets them.
 type Rules struct {
@@ -54,4 +58,16 @@ func DefaultRules() Rules {
 // limit requests per minute (0: unlimited).
 func PlanRule(tier string, limit int) Rule {
 	return Rule{Name: tier, Limit: limit, Period: time.Minute}
+}
+
+// PlanLimits are the plans that limit keys, as the limits a key's own may
+// not exceed when a member sets it (apikey.Service.SetPlans).
+func (r Rules) PlanLimits() map[string]pome.RateLimit {
+	out := make(map[string]pome.RateLimit, len(r.Plans))
+	for tier, rule := range r.Plans {
+		if !rule.Unlimited() {
+			out[tier] = pome.RateLimit{Limit: rule.Limit, Window: rule.Period}
+		}
+	}
+	return out
 }

@@ -67,10 +67,12 @@ func (a *app) platformCmd() *cobra.Command {
 		`Calls the platform API (docs/api.md, "Platform API") with a service token
 made by pome admin service-token create, read from POME_SERVICE_TOKEN (or
 --service-token). Each command needs its scope: teams:read to read a team,
-teams:write to create or change one.`,
+teams:write to create or change one; keys:read to read keys, keys:write
+to create, change, revoke or roll one.`,
 		`  export POME_SERVICE_TOKEN=$(pome admin service-token create provisioning --scope teams:read,teams:write)
   pome platform teams create "Acme Inc" --external-id cus_123 --plan pro`,
 		a.platformTeamsCmd(p),
+		a.platformKeysCmd(p),
 	)
 	p.register(g.PersistentFlags())
 	return g

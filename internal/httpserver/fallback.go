@@ -3,6 +3,8 @@ package httpserver
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/pomehq/pome/internal/httpapi"
@@ -27,8 +29,43 @@ func handleFallback(log *slog.Logger, mux *http.ServeMux) http.Handler {
 	})
 }
 
+// literalPaths are paths that a route with a wildcard also matches
+// (POST /v1/keys/verify under GET /v1/keys/{id}), with their own methods:
+// they keep them, as if the wildcard were not there.
+var literalPaths = map[string][]string{"/v1/keys/verify": {http.MethodPost}}
+
+// addLiteralPaths registers, for each literal path, the methods it lacks
+// that a wildcard route would otherwise take (GET /v1/keys/verify): 405
+// with the path's own Allow, as the fallback answers. It returns the
+// patterns registered.
+func addLiteralPaths(mux *http.ServeMux, log *slog.Logger) []string {
+	var patterns []string
+	for path, allow := range literalPaths {
+		refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, r, log, httpapi.ErrMethodNotAllowed)
+		})
+		for _, m := range probeMethods {
+			// GET's pattern takes HEAD too.
+			if m == http.MethodHead || slices.Contains(allow, m) {
+				continue
+			}
+			probe := &http.Request{Method: m, URL: &url.URL{Path: path}, Host: "pome"}
+			if _, p := mux.Handler(probe); strings.IndexByte(p, ' ') > 0 {
+				pattern := m + " " + path
+				mux.Handle(pattern, refuse)
+				patterns = append(patterns, pattern)
+			}
+		}
+	}
+	return patterns
+}
+
 // allowedMethods lists the methods for which mux has a route for r's path.
 func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	if allow, ok := literalPaths[r.URL.Path]; ok {
+		return allow
+	}
 	var allow []string
 	probe := r.Clone(r.Context())
 	for _, m := range probeMethods {

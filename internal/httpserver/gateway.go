@@ -481,7 +481,9 @@ func addGatewayRoutes(mux *http.ServeMux, cfg Config, chain func(http.Handler) h
 	reserved := map[string]bool{}
 	for _, p := range patterns {
 		_, path, _ := strings.Cut(p, " ")
-		if path == "" || reserved[path] {
+		// A literal path (fallback.go) would conflict with the wildcard
+		// route that matches it too, whose reservation answers for it.
+		if _, literal := literalPaths[path]; path == "" || reserved[path] || literal {
 			continue
 		}
 		for _, up := range g.Upstreams {

@@ -38,6 +38,15 @@ func decodeJSON(r *http.Request, dst any) error {
 	return nil
 }
 
+// decodeOptionalJSON is decodeJSON for a body that may be left out: an
+// empty body leaves dst as it is.
+func decodeOptionalJSON(r *http.Request, dst any) error {
+	if r.ContentLength == 0 || r.Body == http.NoBody {
+		return nil
+	}
+	return decodeJSON(r, dst)
+}
+
 // decodeError translates an encoding/json error into a caller-safe *pome.Error.
 func decodeError(err error) error {
 	var tooLarge *http.MaxBytesError

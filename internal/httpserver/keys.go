@@ -24,22 +24,26 @@ func (a *sessionAPI) listKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	lq := apikey.ListQuery{Status: q.Get("status"), Cursor: q.Get("cursor")}
-	if lq.Limit, err = limitParam(q, apikey.MaxListLimit); err != nil {
+	lq, err := keyListQuery(r)
+	if err != nil {
 		return err
 	}
 	page, err := a.keys.List(r.Context(), m, lq)
 	if err != nil {
 		return err
 	}
-	now := a.now()
-	v := client.KeyList{Keys: make([]client.Key, 0, len(page.Keys)), Total: page.Total, NextCursor: page.NextCursor}
-	for i := range page.Keys {
-		v.Keys = append(v.Keys, keyOf(&page.Keys[i], now))
-	}
-	httpapi.WriteJSON(w, http.StatusOK, v)
+	httpapi.WriteJSON(w, http.StatusOK, client.KeyList{Keys: keysOf(page.Keys, a.now()), Total: page.Total, NextCursor: page.NextCursor})
 	return nil
+}
+
+// keyListQuery reads ?status=&limit=&cursor= of a key listing; the
+// service checks the status and the cursor.
+func keyListQuery(r *http.Request) (apikey.ListQuery, error) {
+	q := r.URL.Query()
+	lq := apikey.ListQuery{Status: q.Get("status"), Cursor: q.Get("cursor")}
+	var err error
+	lq.Limit, err = limitParam(q, apikey.MaxListLimit)
+	return lq, err
 }
 
 // getKey answers GET /api/keys/{id}: the key as GET /api/keys lists it. A
@@ -153,7 +157,7 @@ func (a *sessionAPI) revokeKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, client.RevokedKey{Success: true, Message: "API key revoked successfully", ID: k.ID})
+	httpapi.WriteJSON(w, http.StatusOK, revokedKeyOf(&k))
 	return nil
 }
 
@@ -227,20 +231,13 @@ func (a *sessionAPI) rollKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req rollKeyRequest
-	if r.ContentLength != 0 && r.Body != http.NoBody {
-		if err := decodeJSON(r, &req); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(r, &req); err != nil {
+		return err
 	}
 	rolled, err := a.keys.Roll(r.Context(), m, r.PathValue("id"), req.params())
 	if err != nil {
 		return err
 	}
-	old, now := &rolled.Old, a.now()
-	httpapi.WriteJSON(w, http.StatusCreated, client.RolledKey{
-		CreatedKey: createdKeyOf(&rolled.Key, rolled.Plaintext, now),
-		RolledFrom: old.ID,
-		OldKey:     client.OldKey{ID: old.ID, ExpiresAt: wireOptTime(old.ExpiresAt), Status: old.Status(now)},
-	})
+	httpapi.WriteJSON(w, http.StatusCreated, rolledKeyOf(&rolled, a.now()))
 	return nil
 }

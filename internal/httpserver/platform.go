@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
+	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/ratelimit"
@@ -20,6 +22,8 @@ type platformAPI struct {
 	gate     *authz.Gate
 	proxies  httpapi.TrustedProxies
 	accounts *account.Service
+	keys     *apikey.Service
+	now      func() time.Time
 }
 
 // tokenHandler is a platform API handler, called with the context of the

@@ -30,18 +30,25 @@ func routeTable(cfg Config) []route {
 	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
 	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, verifier: cfg.Verifier, lim: lim, now: cfg.Now}
 	gate := cfg.Gate
-	platform := &platformAPI{log: log, gate: gate, proxies: cfg.Proxies, accounts: cfg.Accounts}
+	platform := &platformAPI{log: log, gate: gate, proxies: cfg.Proxies, accounts: cfg.Accounts, keys: cfg.Keys, now: cfg.Now}
 
 	routes := []route{
 		// Public API, authenticated by API key (me.go).
 		{public, "GET /v1/me", handleMe(log, gate, cfg.Proxies)},
 		// The platform API, by service token with a scope (platform*.go):
-		// verification for backends in any language (verify.go), teams.
+		// verification for backends in any language (verify.go), teams,
+		// and any team's keys.
 		{public, "POST /v1/keys/verify", platform.handle(pome.ScopeKeysVerify, platform.verify)},
 		{public, "POST /v1/teams", platform.handle(pome.ScopeTeamsWrite, platform.createTeam)},
 		{public, "GET /v1/teams", platform.handle(pome.ScopeTeamsRead, platform.findTeams)},
 		{public, "GET /v1/teams/{id}", platform.handle(pome.ScopeTeamsRead, platform.getTeam)},
 		{public, "PATCH /v1/teams/{id}", platform.handle(pome.ScopeTeamsWrite, platform.updateTeam)},
+		{public, "POST /v1/teams/{id}/keys", platform.handle(pome.ScopeKeysWrite, platform.createKey)},
+		{public, "GET /v1/teams/{id}/keys", platform.handle(pome.ScopeKeysRead, platform.listKeys)},
+		{public, "GET /v1/keys/{id}", platform.handle(pome.ScopeKeysRead, platform.getKey)},
+		{public, "PATCH /v1/keys/{id}", platform.handle(pome.ScopeKeysWrite, platform.updateKey)},
+		{public, "DELETE /v1/keys/{id}", platform.handle(pome.ScopeKeysWrite, platform.revokeKey)},
+		{public, "POST /v1/keys/{id}/roll", platform.handle(pome.ScopeKeysWrite, platform.rollKey)},
 
 		// Management API, authenticated by session.
 		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, api.handle(api.signup))},
@@ -118,6 +125,9 @@ func addRoutes(mux *http.ServeMux, cfg Config) []string {
 		mux.Handle(rt.pattern, chains[rt.surface](rt.handler))
 		patterns = append(patterns, rt.pattern)
 	}
+	// A literal path keeps its own methods under a wildcard route that
+	// matches it too (POST /v1/keys/verify, GET /v1/keys/{id}).
+	patterns = append(patterns, addLiteralPaths(mux, cfg.Log)...)
 	// Gateway mode (gateway.go): the upstreams' prefixes, under Pome's own
 	// paths.
 	fallback := handleFallback(cfg.Log, mux)

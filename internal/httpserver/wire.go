@@ -6,6 +6,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
+	"github.com/pomehq/pome/internal/apikey"
 )
 
 // The bodies of the management API are the SDK's types (package client):
@@ -29,6 +30,15 @@ func keyOf(k *pome.Key, now time.Time) client.Key {
 		LastUsed: wireOptTime(k.LastUsed), ExpiresAt: wireOptTime(k.ExpiresAt),
 		UsageCount: k.UsageCount, Status: k.Status(now), KeyPolicies: policiesOf(k),
 	}
+}
+
+// keysOf is a page of keys on the wire, [] for none.
+func keysOf(keys []pome.Key, now time.Time) []client.Key {
+	out := make([]client.Key, 0, len(keys))
+	for i := range keys {
+		out = append(out, keyOf(&keys[i], now))
+	}
+	return out
 }
 
 // policiesOf is the wire form of a key's policies: {}, [] and null for
@@ -57,6 +67,22 @@ func createdKeyOf(k *pome.Key, plaintext string, now time.Time) client.CreatedKe
 		Role: k.Role, CreatedAt: wireTime(k.CreatedAt), ExpiresAt: wireOptTime(k.ExpiresAt),
 		Status: k.Status(now), KeyPolicies: policiesOf(k),
 	}
+}
+
+// rolledKeyOf is the answer of a roll: the replacement, with the only copy
+// of its plaintext, and the old key's new expiry.
+func rolledKeyOf(r *apikey.Rolled, now time.Time) client.RolledKey {
+	old := &r.Old
+	return client.RolledKey{
+		CreatedKey: createdKeyOf(&r.Key, r.Plaintext, now),
+		RolledFrom: old.ID,
+		OldKey:     client.OldKey{ID: old.ID, ExpiresAt: wireOptTime(old.ExpiresAt), Status: old.Status(now)},
+	}
+}
+
+// revokedKeyOf is the answer of a revocation.
+func revokedKeyOf(k *pome.Key) client.RevokedKey {
+	return client.RevokedKey{Success: true, Message: "API key revoked successfully", ID: k.ID}
 }
 
 // usageDaysOf is the wire form of daily counts: UTC dates, oldest first.

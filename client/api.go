@@ -24,7 +24,8 @@ type Me struct {
 	APIKey MeKey  `json:"api_key"`
 }
 
-// MeUser is the user who created the key.
+// MeUser is the user who created the key: empty for a key a service token
+// made (null in JSON).
 type MeUser struct {
 	ID    string `json:"id"`
 	Email string `json:"email"`
@@ -44,6 +45,10 @@ type MeKey struct {
 	Name   string    `json:"name"`
 	Prefix string    `json:"prefix"`
 	Role   pome.Role `json:"role"`
+	// The key's environment (live or test), scopes and meta ({} for none).
+	Environment string          `json:"environment"`
+	Scopes      []string        `json:"scopes"`
+	Meta        json.RawMessage `json:"meta"`
 }
 
 // Session is the signed-in user, their teams with their role in each, and

@@ -423,22 +423,34 @@ that asks first, and without a terminal it needs --yes.`,
 				if err != nil {
 					return err
 				}
-				if t.asJSON() {
-					return printJSON(a.stdout, r)
-				}
-				old := "stops working now"
-				if r.OldKey.Status == pome.KeyActive && r.OldKey.ExpiresAt != nil {
-					old = "keeps working until " + timeCell(*r.OldKey.ExpiresAt) + " UTC"
-				}
-				what := fmt.Sprintf("Rolled key %s into %s (%s, role %s); the old key %s.", r.RolledFrom, r.ID, printable(r.Name), r.Role, old)
-				return a.showKeyOnce("key", what, r.Key)
+				return a.showRolled(r, t.asJSON())
 			})
 		},
 	}
-	cmd.Flags().StringVar(&grace, "grace", "24h", "how long the old key keeps working, 0h to 168h")
-	cmd.Flags().IntVar(&p.ExpiresInDays, "expires-in-days", 0, "days until the new key expires, 1 to 3650 (default: the old key's lifetime, from now)")
+	registerRollFlags(cmd, &grace, &p)
 	registerYes(cmd, &yes)
 	return cmd
+}
+
+// registerRollFlags adds the flags of a roll, on keys roll and platform
+// keys roll.
+func registerRollFlags(cmd *cobra.Command, grace *string, p *client.RollKeyParams) {
+	cmd.Flags().StringVar(grace, "grace", "24h", "how long the old key keeps working, 0h to 168h")
+	cmd.Flags().IntVar(&p.ExpiresInDays, "expires-in-days", 0, "days until the new key expires, 1 to 3650 (default: the old key's lifetime, from now)")
+}
+
+// showRolled prints a roll's outcome: the new key, this once, and until
+// when the old one works.
+func (a *app) showRolled(r *client.RolledKey, asJSON bool) error {
+	if asJSON {
+		return printJSON(a.stdout, r)
+	}
+	old := "stops working now"
+	if r.OldKey.Status == pome.KeyActive && r.OldKey.ExpiresAt != nil {
+		old = "keeps working until " + timeCell(*r.OldKey.ExpiresAt) + " UTC"
+	}
+	what := fmt.Sprintf("Rolled key %s into %s (%s, role %s); the old key %s.", r.RolledFrom, r.ID, printable(r.Name), r.Role, old)
+	return a.showKeyOnce("key", what, r.Key)
 }
 
 func (a *app) keysUsageCmd(t *teamAPI) *cobra.Command {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/client"
 	"github.com/pomehq/pome/internal/apikey"
 )
@@ -296,20 +295,11 @@ it needs --yes.`,
 				if err != nil {
 					return err
 				}
-				if p.asJSON() {
-					return printJSON(a.stdout, r)
-				}
-				old := "stops working now"
-				if r.OldKey.Status == pome.KeyActive && r.OldKey.ExpiresAt != nil {
-					old = "keeps working until " + timeCell(*r.OldKey.ExpiresAt) + " UTC"
-				}
-				what := fmt.Sprintf("Rolled key %s into %s (%s, role %s); the old key %s.", r.RolledFrom, r.ID, printable(r.Name), r.Role, old)
-				return a.showKeyOnce("key", what, r.Key)
+				return a.showRolled(r, p.asJSON())
 			})
 		},
 	}
-	cmd.Flags().StringVar(&grace, "grace", "24h", "how long the old key keeps working, 0h to 168h")
-	cmd.Flags().IntVar(&params.ExpiresInDays, "expires-in-days", 0, "days until the new key expires, 1 to 3650 (default: the old key's lifetime, from now)")
+	registerRollFlags(cmd, &grace, &params)
 	cmd.Flags().StringVar(&expiresAt, "expires-at", "", "when the new key expires, RFC 3339 (instead of --expires-in-days)")
 	registerYes(cmd, &yes)
 	return cmd

@@ -172,8 +172,9 @@ func TestGatewayLogsWebsocket(t *testing.T) {
 }
 
 // A stream and a websocket of a key end within a second of its revocation
-// through the API, and those of a team within the change log's poll of its
-// ban by the operator: what the key may no longer do, it no longer does
+// or of a change that refuses it (disabled, its CIDRs narrowed) through the
+// API, and those of a team within the change log's poll of its ban by the
+// operator: what the key may no longer do, it no longer does
 // through an open connection either.
 func TestGatewayClosesStreamsOfRefusedKeys(t *testing.T) {
 	t.Parallel()
@@ -225,4 +226,19 @@ func TestGatewayClosesStreamsOfRefusedKeys(t *testing.T) {
 		// The change log is read every second (node.FollowInterval).
 		closedWithin(t, end, br, 2*time.Second)
 	})
+	// A change of the key's policies is checked again against what each
+	// open request was let through for.
+	for _, c := range []struct{ name, patch string }{
+		{"disabled", `{"enabled":false}`},
+		{"allowed_cidrs narrowed past the client", `{"allowed_cidrs":["10.0.0.0/8"]}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := s.CreateKeyWith(t, alice, `{"name":"policy"}`)
+			end, br := open(t, k.Key)
+			if r := s.Do(t, alice, "PATCH", "/api/keys/"+k.ID, nil, c.patch); r.Status != http.StatusOK {
+				t.Fatalf("PATCH %s = %d %s", c.patch, r.Status, r.Body)
+			}
+			closedWithin(t, end, br, time.Second)
+		})
+	}
 }

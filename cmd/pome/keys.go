@@ -55,16 +55,8 @@ every page (100 keys a request). At a terminal the table fits its width (-o wide
   pome keys list --all --json | jq -r '.keys[] | select(.usage_count == 0) | .id'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch o.Status {
-			case "active", "revoked", "expired", "all":
-			default:
-				return usagef("keys list: --status must be active, revoked, expired or all, not %q", o.Status)
-			}
-			if o.Limit < 1 || o.Limit > apikey.MaxListLimit {
-				return usagef("keys list: --limit must be 1 to %d", apikey.MaxListLimit)
-			}
-			if all && o.Cursor != "" {
-				return usagef("keys list: --all starts at the newest key: give it or --cursor, not both")
+			if err := checkKeyListFlags("keys list", o, all); err != nil {
+				return err
 			}
 			return t.do(cmd, func(ctx context.Context, c *client.Client) error {
 				l, err := listKeys(ctx, c, o, all)
@@ -84,12 +76,35 @@ every page (100 keys a request). At a terminal the table fits its width (-o wide
 			})
 		},
 	}
+	registerKeyListFlags(cmd, &o, &all)
+	return cmd
+}
+
+// registerKeyListFlags adds the flags of a page of keys, on keys list and
+// platform keys list.
+func registerKeyListFlags(cmd *cobra.Command, o *client.KeyListOptions, all *bool) {
 	cmd.Flags().StringVar(&o.Status, "status", "active", "which keys: active, revoked, expired or all")
 	cmd.Flags().IntVar(&o.Limit, "limit", apikey.DefaultListLimit, fmt.Sprintf("keys per page, 1 to %d", apikey.MaxListLimit))
 	cmd.Flags().StringVar(&o.Cursor, "cursor", "", "the page after the one that gave this cursor")
-	cmd.Flags().BoolVar(&all, "all", false, "every page, not just one")
+	cmd.Flags().BoolVar(all, "all", false, "every page, not just one")
 	cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]cobra.Completion{"active", "revoked", "expired", "all"}, cobra.ShellCompDirectiveNoFileComp))
-	return cmd
+}
+
+// checkKeyListFlags refuses the flags of a page of keys that no server
+// would take.
+func checkKeyListFlags(what string, o client.KeyListOptions, all bool) error {
+	switch o.Status {
+	case "active", "revoked", "expired", "all":
+	default:
+		return usagef("%s: --status must be active, revoked, expired or all, not %q", what, o.Status)
+	}
+	if o.Limit < 1 || o.Limit > apikey.MaxListLimit {
+		return usagef("%s: --limit must be 1 to %d", what, apikey.MaxListLimit)
+	}
+	if all && o.Cursor != "" {
+		return usagef("%s: --all starts at the newest key: give it or --cursor, not both", what)
+	}
+	return nil
 }
 
 // listKeys is one page of keys as o asks, or with all every key of

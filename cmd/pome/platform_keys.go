@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pomehq/pome/client"
-	"github.com/pomehq/pome/internal/apikey"
 )
 
 // asJSON reports whether the output is JSON (do has checked -o).
@@ -138,16 +137,8 @@ func (a *app) platformKeysListCmd(p *platformAPI) *cobra.Command {
   pome platform keys list tm_1a2B3c4D5e6F7g8H --all --status all --json | jq -r '.keys[].id'`,
 		Args: exactArgs("TEAM_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch o.Status {
-			case "active", "revoked", "expired", "all":
-			default:
-				return usagef("platform keys list: --status must be active, revoked, expired or all, not %q", o.Status)
-			}
-			if o.Limit < 1 || o.Limit > apikey.MaxListLimit {
-				return usagef("platform keys list: --limit must be 1 to %d", apikey.MaxListLimit)
-			}
-			if all && o.Cursor != "" {
-				return usagef("platform keys list: --all starts at the newest key: give it or --cursor, not both")
+			if err := checkKeyListFlags("platform keys list", o, all); err != nil {
+				return err
 			}
 			return p.do(cmd, func(ctx context.Context, c *client.Client) error {
 				l, err := listPlatformKeys(ctx, c, args[0], o, all)
@@ -166,11 +157,7 @@ func (a *app) platformKeysListCmd(p *platformAPI) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&o.Status, "status", "active", "which keys: active, revoked, expired or all")
-	cmd.Flags().IntVar(&o.Limit, "limit", apikey.DefaultListLimit, fmt.Sprintf("keys per page, 1 to %d", apikey.MaxListLimit))
-	cmd.Flags().StringVar(&o.Cursor, "cursor", "", "the page after the one that gave this cursor")
-	cmd.Flags().BoolVar(&all, "all", false, "every page, not just one")
-	cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]cobra.Completion{"active", "revoked", "expired", "all"}, cobra.ShellCompDirectiveNoFileComp))
+	registerKeyListFlags(cmd, &o, &all)
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -47,12 +48,21 @@ type Gate struct {
 	failures ratelimit.Rule
 	tokens   *servicetoken.Service
 	now      func() time.Time
+	// outcomes counts the attempts of known keys by outcome (read-only
+	// map, built in New), for /metrics.
+	outcomes map[pome.Outcome]*atomic.Uint64
+	valid    *atomic.Uint64
 }
 
 // New returns a Gate on cfg.
 func New(cfg Config) *Gate {
 	g := &Gate{verifier: cfg.Verifier, meter: cfg.Meter, limiter: cfg.Limiter,
-		plans: cfg.Plans, failures: cfg.Failures, tokens: cfg.ServiceTokens, now: cfg.Now}
+		plans: cfg.Plans, failures: cfg.Failures, tokens: cfg.ServiceTokens, now: cfg.Now,
+		outcomes: make(map[pome.Outcome]*atomic.Uint64, len(pome.Outcomes))}
+	for _, o := range pome.Outcomes {
+		g.outcomes[o] = new(atomic.Uint64)
+	}
+	g.valid = g.outcomes[pome.OutcomeValid]
 	if g.now == nil {
 		g.now = time.Now
 	}
@@ -119,6 +129,38 @@ func (g *Grant) Matched() bool { return g.Owner.Key.ID != "" }
 // TestAuthorizeAllocs), whatever policies its key has.
 func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 	var grant Grant
+	err := g.authorize(ctx, a, &grant)
+	g.count(&grant, err)
+	return grant, err
+}
+
+// count counts the outcome of an attempt of a known key: a refusal of a
+// rate limit counts only when the key's own or its plan's refused it, not
+// its client's failed authentications.
+func (g *Gate) count(grant *Grant, err error) {
+	if err == nil {
+		g.valid.Add(1)
+		return
+	}
+	o, ok := pome.OutcomeOf(err)
+	if !ok || o == pome.OutcomeRateLimited && !grant.Matched() {
+		return
+	}
+	g.outcomes[o].Add(1)
+}
+
+// OutcomeCount is how many attempts of known keys ended with o since the
+// Gate was made (pome_verifications_total).
+func (g *Gate) OutcomeCount(o pome.Outcome) uint64 {
+	if c := g.outcomes[o]; c != nil {
+		return c.Load()
+	}
+	return 0
+}
+
+// authorize decides a, filling in grant (the caller's: a Grant is large,
+// and is copied once, on its way out of Authorize).
+func (g *Gate) authorize(ctx context.Context, a Attempt, grant *Grant) error {
 	f := g.account(ctx, a.ClientIP)
 	err := a.KeyErr
 	if err == nil {
@@ -126,26 +168,26 @@ func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 	}
 	if err = f.settle(err, &grant.Limit); err != nil {
 		grant.Owner = pome.KeyOwner{}
-		return grant, err
+		return err
 	}
 	o := &grant.Owner
 	// The policies before the limit, so that a refused attempt spends no
 	// quota.
 	if err := CheckPolicies(o, a); err != nil {
-		return grant, err
+		return err
 	}
 	if rule, ok := g.rule(o); ok {
 		d, err := g.limiter.Allow(ctx, o.Key.ID, rule)
 		if err != nil {
-			return grant, ratelimit.Unavailable(err)
+			return ratelimit.Unavailable(err)
 		}
 		grant.Limit = Limit{Rule: rule, Decision: d}
 		if !d.Allowed {
-			return grant, pome.ErrRateLimited
+			return pome.ErrRateLimited
 		}
 	}
 	g.meter.Record(o.Key.ID, g.now())
-	return grant, nil
+	return nil
 }
 
 // CheckPolicies applies the checks of a verified key that count nothing,

@@ -181,3 +181,30 @@ func BenchmarkAuthorize(b *testing.B) {
 		})
 	}
 }
+
+// Each attempt of a known key is counted once under its outcome; an
+// unknown key is no outcome.
+func TestAuthorizeCountsOutcomes(t *testing.T) {
+	t.Parallel()
+	key, err := pome.DefaultKeyFormat.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := fullPolicies()
+	owner.Key.RateLimit = &pome.RateLimit{Limit: 2, Window: time.Hour}
+	gate := newPolicyGate(t, owner)
+	a := policyAttempt(key)
+	outside := a
+	outside.From = netip.MustParseAddr("203.0.113.9")
+	unscoped := a
+	unscoped.Scopes = []string{"admin:write"}
+	for _, at := range []authz.Attempt{a, outside, unscoped, a, a, {Key: key[:len(key)-1], ClientIP: "192.0.2.1"}} {
+		gate.Authorize(t.Context(), at)
+	}
+	for o, want := range map[pome.Outcome]uint64{pome.OutcomeValid: 2, pome.OutcomeIPNotAllowed: 1,
+		pome.OutcomeInsufficientScope: 1, pome.OutcomeRateLimited: 1, pome.OutcomeRevoked: 0} {
+		if got := gate.OutcomeCount(o); got != want {
+			t.Errorf("OutcomeCount(%s) = %d, want %d", o, got, want)
+		}
+	}
+}

@@ -220,20 +220,29 @@ func TestAccessLog(t *testing.T) {
 }
 
 // /metrics serves the request counter by route and status class, the
-// latency histogram, and which build runs.
+// latency histogram, the verifications by outcome, and which build runs.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t)
 	s.Do(t, nil, "GET", "/healthz", nil, "")
 	s.Do(t, nil, "GET", "/v1/me", nil, "")
 	s.Do(t, nil, "GET", "/no/such/route", nil, "")
+	alice := s.Signup(t, "alice@example.com")
+	valid := s.CreateKey(t, alice, "valid")
+	disabled := s.CreateKeyWith(t, alice, `{"name":"disabled","enabled":false}`).Key
+	for _, k := range []string{valid, valid, disabled} {
+		s.Do(t, nil, "GET", "/v1/me", apiKey(k), "")
+	}
 	sc := scenario{method: "GET", path: "/metrics", status: 200}
 	r := sc.run(t, s)
 	b := buildinfo.Read()
 	for _, want := range []string{
 		fmt.Sprintf(`pome_build_info{commit=%q,date=%q,go_version=%q,version=%q} 1`, b.Commit, b.Date, b.GoVersion, b.Version),
 		`pome_http_requests_total{route="GET /healthz",status="2xx"} 1`,
-		`pome_http_requests_total{route="GET /v1/me",status="4xx"} 1`,
+		`pome_http_requests_total{route="GET /v1/me",status="4xx"} 2`,
+		`pome_verifications_total{outcome="valid"} 2`,
+		`pome_verifications_total{outcome="disabled"} 1`,
+		`pome_verifications_total{outcome="ip_not_allowed"} 0`,
 		`pome_http_requests_total{route="other",status="4xx"} 1`,
 		`pome_http_request_duration_seconds_bucket{route="GET /v1/me",le="0.0005"}`,
 	} {

@@ -104,7 +104,7 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 		extra(mux)
 	}
 	m := newMetrics(cfg.Metrics, patterns)
-	registerStats(cfg.Metrics, cfg.Verifier, cfg.Meter)
+	registerStats(cfg.Metrics, cfg.Verifier, cfg.Meter, cfg.Gate)
 	registerBuildInfo(cfg.Metrics, buildinfo.Read())
 
 	// The chain every response passes, innermost first; each surface's own

@@ -3,7 +3,9 @@ package httpserver
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/meter"
 )
 
@@ -11,7 +13,18 @@ import (
 // count, read when /metrics is scraped: nothing is counted on the request
 // path for them (store reads and flushes are counted where they happen).
 // cmd/pome-bench reads them to report store queries and flushes per second.
-func registerStats(reg *prometheus.Registry, v *apikey.Verifier, m *meter.Meter) {
+func registerStats(reg *prometheus.Registry, v *apikey.Verifier, m *meter.Meter, g *authz.Gate) {
+	if g != nil {
+		// One series per outcome, made up front: a verification only adds
+		// to the gate's counter (no Prometheus call on the request path).
+		for _, o := range pome.Outcomes {
+			register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "pome_verifications_total",
+				Help:        "Verifications of known API keys by outcome: valid, or the policy that refused the key.",
+				ConstLabels: prometheus.Labels{"outcome": string(o)},
+			}, func() float64 { return float64(g.OutcomeCount(o)) }))
+		}
+	}
 	if v != nil {
 		register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "pome_verify_cache_entries",

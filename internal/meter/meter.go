@@ -186,7 +186,11 @@ func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, l
 		case <-ctx.Done():
 			return m.finalFlush(ctx, finalTimeout, log)
 		case <-t.C:
-			if err := m.Flush(ctx); err != nil {
+			// Not cut short by ctx: a flush canceled while its commit is
+			// in flight may have been written all the same, and its counts,
+			// kept for the final flush, would be written twice. The
+			// store's own deadline bounds it (TestStopMidFlushCountsOnce).
+			if err := m.Flush(context.WithoutCancel(ctx)); err != nil {
 				if ctx.Err() == nil {
 					log.Warn("usage flush failed; counts kept for the next flush", "err", err)
 				}

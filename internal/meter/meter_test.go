@@ -462,3 +462,50 @@ func TestRecordDuringFlush(t *testing.T) {
 		}
 	}
 }
+
+// commitThenCancel writes a flush, then answers as a database driver may
+// when its caller's context ends while the commit is in flight: with the
+// context's error, though the counts are written.
+type commitThenCancel struct {
+	meter.Store
+	started, release chan struct{}
+	once             sync.Once
+}
+
+func (s *commitThenCancel) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
+	first := false
+	s.once.Do(func() { first = true })
+	if first {
+		close(s.started)
+		<-s.release
+	}
+	if err := s.Store.AddUsage(context.WithoutCancel(ctx), deltas); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// A stop in the middle of a periodic flush does not cut it short: a flush
+// canceled while its commit is in flight may be written all the same, and
+// its counts, kept for the final flush, would then count twice.
+func TestStopMidFlushCountsOnce(t *testing.T) {
+	t.Parallel()
+	db, ids := seed(t, 1)
+	store := &commitThenCancel{Store: db, started: make(chan struct{}), release: make(chan struct{})}
+	m := meter.New(store)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	for range 42 {
+		m.Record(ids[0], t0)
+	}
+	go func() { done <- m.Run(ctx, 10*time.Millisecond, 5*time.Second, slog.New(slog.DiscardHandler)) }()
+	<-store.started
+	cancel()
+	close(store.release)
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	if k := usage(t, db, teamOf(t, db), ids[0]); k.UsageCount != 42 {
+		t.Fatalf("usage_count after a stop during a flush = %d, want 42", k.UsageCount)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -56,7 +57,7 @@ func CheckKeyScopes(scopes []string) ([]string, error) {
 			return nil, InvalidParameter("'scopes' holds %q: a scope is 1 to %d characters of a-z, 0-9, _ . : * -",
 				s, maxKeyScopeLen)
 		}
-		if !containsString(out, s) {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -71,15 +72,6 @@ func isScopeText(s string) bool {
 		}
 	}
 	return true
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ScopesCover reports whether the granted scopes cover every required one.
@@ -137,7 +129,7 @@ func ParseCIDRs(cidrs []string) ([]netip.Prefix, error) {
 		if err != nil {
 			return nil, InvalidParameter("'allowed_cidrs' holds %q, which is not an IPv4 or IPv6 address or CIDR prefix", c)
 		}
-		if !containsPrefix(out, p) {
+		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
@@ -168,15 +160,6 @@ func parseCIDR(c string) (netip.Prefix, error) {
 }
 
 var errBadCIDR = InvalidParameter("not a CIDR prefix")
-
-func containsPrefix(list []netip.Prefix, p netip.Prefix) bool {
-	for _, x := range list {
-		if x == p {
-			return true
-		}
-	}
-	return false
-}
 
 // CIDRsAllow reports whether addr is in one of the prefixes; the zero Addr
 // (the client's address unknown) is in none. It does not allocate.

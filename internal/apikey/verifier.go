@@ -202,12 +202,7 @@ func newKeyPolicy(k *pome.Key) *keyPolicy {
 	if len(k.Scopes) == 0 && k.Meta == "" && len(k.AllowedCIDRs) == 0 && k.RateLimit == nil {
 		return nil
 	}
-	p := &keyPolicy{scopes: k.Scopes, meta: k.Meta, cidrs: k.AllowedCIDRs}
-	if k.RateLimit != nil {
-		rl := *k.RateLimit
-		p.rateLimit = &rl
-	}
-	return p
+	return &keyPolicy{scopes: k.Scopes, meta: k.Meta, cidrs: k.AllowedCIDRs, rateLimit: k.RateLimit}
 }
 
 // ownerRecord is what a key's verification needs of its team and creator.

@@ -187,6 +187,14 @@ func peerAddr(r *http.Request) string {
 	return host
 }
 
+// AddrFrom is a client's address (ClientAddr) as a key's allowed_cidrs are
+// matched against it: without an IPv6 zone; the zero Addr, which no CIDR
+// rule accepts, if addr is none. It does not allocate.
+func AddrFrom(addr string) netip.Addr {
+	a, _ := netip.ParseAddr(addr)
+	return a.WithZone("")
+}
+
 // ClientIP is what a per-IP limit counts: the client's address
 // (ClientAddr), an IPv6 one by its /64.
 func (t TrustedProxies) ClientIP(r *http.Request) string {

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/httpapi"
@@ -20,7 +21,7 @@ func NewWithRoutes(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 // over HTTP.
 func PublicGate(gate *authz.Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := authorize(w, r, gate, httpapi.TrustedProxies(nil).ClientAddr(r), nil); err != nil {
+		if _, err := authorize(w, r, gate, httpapi.TrustedProxies(nil).ClientAddr(r), netip.Addr{}, nil); err != nil {
 			writeError(w, r, slog.New(slog.DiscardHandler), err)
 			return
 		}

@@ -141,7 +141,8 @@ func handleGateway(d *gatewayDeps, proxy http.Handler, scopes []string) http.Han
 			return
 		}
 		addr := proxies.ClientAddr(r)
-		grant, err := authorize(w, r, gate, addr, scopes)
+		from := httpapi.AddrFrom(addr)
+		grant, err := authorize(w, r, gate, addr, from, scopes)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -161,7 +162,7 @@ func handleGateway(d *gatewayDeps, proxy http.Handler, scopes []string) http.Han
 			delete(h, k)
 		}
 		fw := &forwarded{owner: grant.Owner, client: addr, own: make(http.Header, len(pomeResponseHeaders)),
-			action: httpapi.ActionOf(r.Method), from: clientFrom(addr), scopes: scopes}
+			action: httpapi.ActionOf(r.Method), from: from, scopes: scopes}
 		fw.key, _ = httpapi.APIKeyFrom(r.Header)
 		fw.proto, fw.host = proxies.Origin(r)
 		for _, k := range pomeResponseHeaders {

@@ -20,7 +20,8 @@ var meBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 // in memory; nothing is written to the store on this path.
 func handleMe(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		grant, err := authorize(w, r, gate, proxies.ClientAddr(r), nil)
+		addr := proxies.ClientAddr(r)
+		grant, err := authorize(w, r, gate, addr, httpapi.AddrFrom(addr), nil)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -38,14 +39,15 @@ func handleMe(log *slog.Logger, gate *authz.Gate, proxies httpapi.TrustedProxies
 // authorize asks the gate whether the request's key may make it, the one
 // decision of the public API and the gateway, and writes the headers of the
 // rate limit that applied. addr is the client's address
-// (TrustedProxies.ClientAddr), which a key's allowed_cidrs must hold;
-// scopes are what the route requires of the key's (nil: none).
-func authorize(w http.ResponseWriter, r *http.Request, gate *authz.Gate, addr string, scopes []string) (authz.Grant, error) {
+// (TrustedProxies.ClientAddr) and from the same parsed (httpapi.AddrFrom),
+// which a key's allowed_cidrs must hold; scopes are what the route
+// requires of the key's (nil: none).
+func authorize(w http.ResponseWriter, r *http.Request, gate *authz.Gate, addr string, from netip.Addr, scopes []string) (authz.Grant, error) {
 	key, keyErr := httpapi.APIKeyFrom(r.Header)
 	// requestContext: an expired key's audit event records this request.
 	grant, err := gate.Authorize(requestContext(w, r, addr), authz.Attempt{
 		Key: key, KeyErr: keyErr, ClientIP: httpapi.LimitKey(addr), Action: httpapi.ActionOf(r.Method),
-		From: clientFrom(addr), Scopes: scopes,
+		From: from, Scopes: scopes,
 	})
 	ratelimit.SetHeaders(w.Header(), grant.Limit.Rule, grant.Limit.Decision)
 	return grant, err
@@ -89,12 +91,4 @@ func appendMe(b []byte, o *pome.KeyOwner) []byte {
 	// Meta is compact JSON, checked when it was stored: written as is.
 	b = append(b, pome.KeyMetaJSON(o.Key.Meta)...)
 	return append(b, "}}\n"...)
-}
-
-// clientFrom is the client's address as a key's allowed_cidrs are matched
-// against it: without an IPv6 zone; the zero Addr, which no CIDR rule
-// accepts, if addr is none.
-func clientFrom(addr string) netip.Addr {
-	a, _ := netip.ParseAddr(addr)
-	return a.WithZone("")
 }

@@ -136,10 +136,9 @@ func (a *Auth) Require(scopes ...string) func(http.Handler) http.Handler {
 func (a *Auth) middleware(next http.Handler, scopes []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, keyErr := httpapi.APIKeyFrom(r.Header)
-		from, _ := netip.ParseAddr(a.proxies.ClientAddr(r))
 		g, err := a.node.Gate.Authorize(r.Context(), authz.Attempt{
 			Key: key, KeyErr: keyErr, ClientIP: a.proxies.ClientIP(r), Action: httpapi.ActionOf(r.Method),
-			From: from.WithZone(""), Scopes: scopes,
+			From: httpapi.AddrFrom(a.proxies.ClientAddr(r)), Scopes: scopes,
 		})
 		ratelimit.SetHeaders(w.Header(), g.Limit.Rule, g.Limit.Decision)
 		if err != nil {

@@ -316,3 +316,22 @@ func TestMiddlewareRemote(t *testing.T) {
 		t.Errorf("Verify(viewer, read) = %+v, %v; want VALID", res, err)
 	}
 }
+
+// The remote middlewares send the client's address and the scopes they
+// require: a key's allowed_cidrs and scopes hold through them as on Pome's
+// own surfaces, and the identity carries the key's policies.
+func TestMiddlewareRemotePolicies(t *testing.T) {
+	pomeSrv, token, alice, _ := pomeWithToken(t)
+	here := pomeSrv.CreateKeyWith(t, alice, `{"name":"here","allowed_cidrs":["127.0.0.0/8","::1/128"],"scopes":["docs:*"],"environment":"test"}`)
+	elsewhere := pomeSrv.CreateKeyWith(t, alice, `{"name":"elsewhere","allowed_cidrs":["10.0.0.0/8"],"scopes":["docs:*"]}`)
+	unscoped := pomeSrv.CreateKeyWith(t, alice, `{"name":"unscoped"}`)
+
+	remote := pomeauth.NewRemote(pomeSrv.URL, token.Plaintext, pomeSrv.HTTP.Client())
+	srv, _ := app(t, remote.Require("docs:read"))
+	a := send(t, "GET", srv.URL+"/docs", here.Key)
+	if a.status != 200 || a.id.Environment != "test" || len(a.id.Scopes) != 1 || a.id.Scopes[0] != "docs:*" || string(a.id.Meta) != "{}" {
+		t.Errorf("GET with a key allowed here = %d %+v, want 200 with its environment, scopes and meta", a.status, a.id)
+	}
+	wantRefused(t, send(t, "GET", srv.URL+"/docs", elsewhere.Key), 403, "ip_not_allowed")
+	wantRefused(t, send(t, "GET", srv.URL+"/docs", unscoped.Key), 403, "insufficient_scope")
+}

@@ -89,6 +89,8 @@ var (
 	ErrTeamBanned              = &Error{Kind: Forbidden, Code: "team_banned", Message: "The team of this API key is banned"}
 	ErrInsufficientPermissions = &Error{Kind: Forbidden, Code: "insufficient_permissions", Message: "The role of this credential may not do this"}
 	ErrRateLimited             = &Error{Kind: RateLimited, Code: "rate_limit_exceeded", Message: "Rate limit exceeded"}
+	// ErrQuotaExceeded refuses a key whose credits are spent (Key.Credits).
+	ErrQuotaExceeded = &Error{Kind: RateLimited, Code: "quota_exceeded", Message: "The API key has no credits left"}
 
 	ErrUnauthorized       = &Error{Kind: Unauthenticated, Code: "unauthorized", Message: "Authentication required"}
 	ErrInvalidCredentials = &Error{Kind: Unauthenticated, Code: "invalid_credentials", Message: "Invalid email or password"}

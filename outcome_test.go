@@ -30,7 +30,7 @@ func TestOutcomeOf(t *testing.T) {
 			t.Errorf("OutcomeOf(%v) = %q, want none", err, got)
 		}
 	}
-	if len(pome.Outcomes) != 9 {
-		t.Errorf("Outcomes has %d, want the 9 of the table before credits", len(pome.Outcomes))
+	if len(pome.Outcomes) != 10 {
+		t.Errorf("Outcomes has %d, want the 10 of the table", len(pome.Outcomes))
 	}
 }

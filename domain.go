@@ -76,6 +76,7 @@ type Key struct {
 	ExpiresAt   *time.Time
 	RevokedAt   *time.Time
 	LastUsed    *time.Time
+	LastUsedIP  netip.Addr // the client address of LastUsed (zero: unknown)
 	UsageCount  int64
 	// IssuedTo is the user who received the plaintext, when not CreatedBy:
 	// a member who rolled another's key. Empty when the creator did.
@@ -175,14 +176,16 @@ type KeyPosition struct {
 // UsageDelta is the usage of one key counted in memory since the last flush.
 type UsageDelta struct {
 	KeyID    string
-	Count    int64
-	LastUsed time.Time
+	Outcomes OutcomeCounts // verifications by outcome; the valid ones add to usage_count
+	At       time.Time     // the latest verification of any outcome: its UTC day is the bucket
+	LastUsed time.Time     // the latest valid one (zero: none in this delta)
+	LastIP   netip.Addr    // the client address of LastUsed (zero: unknown)
 }
 
-// DailyUsage is one day's request count of a key.
+// DailyUsage is one day's verifications of a key (or a team's keys), by outcome.
 type DailyUsage struct {
-	Day   time.Time // midnight UTC
-	Count int64
+	Day      time.Time // midnight UTC
+	Outcomes OutcomeCounts
 }
 
 // Change is an entry of the change log that servers poll to learn of changes

@@ -68,7 +68,7 @@ func fillDays(since time.Time, days int, stored []pome.DailyUsage) []pome.DailyU
 	}
 	for _, d := range stored {
 		if i := int(d.Day.Sub(since) / (24 * time.Hour)); i >= 0 && i < days {
-			out[i].Count = d.Count
+			out[i].Outcomes = d.Outcomes
 		}
 	}
 	return out

@@ -39,9 +39,9 @@ type chartLabel struct {
 func newUsageChart(days []pome.DailyUsage) usageChart {
 	c := usageChart{Width: 720, Height: 220, Left: 44, Right: 712, Top: 12, Bottom: 186, TickX: 38, LabelY: 208}
 	for _, d := range days {
-		c.Total += d.Count
-		if d.Count > c.Peak {
-			c.Peak, c.PeakDay = d.Count, d.Day.UTC().Format("2 Jan")
+		c.Total += d.Outcomes[0]
+		if d.Outcomes[0] > c.Peak {
+			c.Peak, c.PeakDay = d.Outcomes[0], d.Day.UTC().Format("2 Jan")
 		}
 	}
 	if len(days) == 0 {
@@ -58,14 +58,14 @@ func newUsageChart(days []pome.DailyUsage) usageChart {
 		c.Grid = append(c.Grid, chartTick{Y: f(y), Label: fmt.Sprint(v)})
 	}
 	for i, d := range days {
-		h := plotH * float64(d.Count) / float64(c.Scale)
-		if d.Count > 0 && h < 2 {
+		h := plotH * float64(d.Outcomes[0]) / float64(c.Scale)
+		if d.Outcomes[0] > 0 && h < 2 {
 			h = 2 // a day with a request never looks like a day without
 		}
 		x := float64(c.Left) + slot*float64(i) + slot*0.15
 		c.Bars = append(c.Bars, chartBar{
 			X: f(x), Y: f(float64(c.Bottom) - h), W: f(slot * 0.7), H: f(h),
-			Title: fmt.Sprintf("%s: %s", d.Day.UTC().Format("Mon 2 Jan 2006"), plural(int(d.Count), "request")),
+			Title: fmt.Sprintf("%s: %s", d.Day.UTC().Format("Mon 2 Jan 2006"), plural(int(d.Outcomes[0]), "request")),
 		})
 		// The first and last labels align with the plot's edges, so that
 		// they are not cut.

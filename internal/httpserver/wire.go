@@ -89,7 +89,7 @@ func revokedKeyOf(k *pome.Key) client.RevokedKey {
 func usageDaysOf(usage []pome.DailyUsage) []client.UsageDay {
 	days := make([]client.UsageDay, 0, len(usage))
 	for _, d := range usage {
-		days = append(days, client.UsageDay{Date: d.Day.UTC().Format(time.DateOnly), Count: d.Count})
+		days = append(days, client.UsageDay{Date: d.Day.UTC().Format(time.DateOnly), Count: d.Outcomes[0]})
 	}
 	return days
 }

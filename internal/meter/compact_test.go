@@ -30,7 +30,7 @@ func (s *callLog) log(call string) {
 func (s *callLog) AddUsage(_ context.Context, deltas []pome.UsageDelta) error {
 	var n int64
 	for _, d := range deltas {
-		n += d.Count
+		n += d.Outcomes[0]
 	}
 	s.log(fmt.Sprintf("%s AddUsage(%d)", time.Now().UTC().Format(time.TimeOnly), n))
 	return nil

@@ -79,9 +79,9 @@ func (m *Meter) Record(keyID string, at time.Time) {
 		d = &pome.UsageDelta{KeyID: keyID}
 		s.pending[keyID] = d
 	}
-	d.Count++
+	d.Outcomes[0]++ // valid
 	if at.After(d.LastUsed) {
-		d.LastUsed = at
+		d.LastUsed, d.At = at, at
 	}
 	s.mu.Unlock()
 }
@@ -153,9 +153,12 @@ func (m *Meter) restore(deltas []pome.UsageDelta) {
 			d = &pome.UsageDelta{KeyID: old.KeyID}
 			s.pending[old.KeyID] = d
 		}
-		d.Count += old.Count
+		d.Outcomes.Add(&old.Outcomes)
 		if old.LastUsed.After(d.LastUsed) {
-			d.LastUsed = old.LastUsed
+			d.LastUsed, d.LastIP = old.LastUsed, old.LastIP
+		}
+		if old.At.After(d.At) {
+			d.At = old.At
 		}
 		s.mu.Unlock()
 	}
@@ -232,7 +235,7 @@ func (m *Meter) pending() (counts int64, keys int) {
 		s := &m.shards[i]
 		s.mu.Lock()
 		for _, d := range s.pending {
-			counts += d.Count
+			counts += d.Outcomes.Total()
 		}
 		keys += len(s.pending)
 		s.mu.Unlock()

@@ -43,7 +43,7 @@ func BenchmarkAddUsage1000(b *testing.B) {
 	db, keys := seedKeys(b, 1000)
 	deltas := make([]pome.UsageDelta, len(keys))
 	for i, k := range keys {
-		deltas[i] = pome.UsageDelta{KeyID: k.ID, Count: int64(i%7 + 1), LastUsed: time.Now()}
+		deltas[i] = pome.UsageDelta{KeyID: k.ID, Outcomes: pome.OutcomeCounts{int64(i%7 + 1)}, At: time.Now(), LastUsed: time.Now()}
 	}
 	b.ReportAllocs()
 	for b.Loop() {

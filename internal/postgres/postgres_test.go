@@ -179,7 +179,7 @@ func TestUnavailable(t *testing.T) {
 			"Ping":        func() error { return db.Ping(t.Context()) },
 			"KeyByDigest": func() error { _, err := db.KeyByDigest(t.Context(), pome.DigestOf("x")); return err },
 			"AddUsage": func() error {
-				return db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Count: 1, LastUsed: time.Now()}})
+				return db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Outcomes: pome.OutcomeCounts{1}, At: time.Now(), LastUsed: time.Now()}})
 			},
 			"UpdateTeam": func() error {
 				return db.UpdateTeam(t.Context(), pome.Team{ID: a.ID, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, time.Now(), sysEvent(pome.AuditTeamBanned))

@@ -40,12 +40,12 @@ func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 			t = &total{last: d.LastUsed}
 			totals[d.KeyID] = t
 		}
-		t.count += d.Count
+		t.count += d.Outcomes[0]
 		if d.LastUsed.After(t.last) {
 			t.last = d.LastUsed
 		}
-		if d.Count > 0 {
-			days[bucket{d.KeyID, dayOf(d.LastUsed)}] += d.Count
+		if d.Outcomes[0] > 0 {
+			days[bucket{d.KeyID, dayOf(d.LastUsed)}] += d.Outcomes[0]
 		}
 	}
 	ids := make([]string, 0, len(totals))
@@ -138,7 +138,7 @@ func (db *DB) dailyUsage(ctx context.Context, op, query string, args ...any) ([]
 	}
 	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
-		err := row.Scan(&u.Day, &u.Count)
+		err := row.Scan(&u.Day, &u.Outcomes[0])
 		u.Day = dayOf(u.Day)
 		return u, err
 	})

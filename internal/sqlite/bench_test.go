@@ -95,7 +95,7 @@ func BenchmarkAddUsage(b *testing.B) {
 			for b.Loop() {
 				now = now.Add(time.Second)
 				for j := range deltas {
-					deltas[j] = pome.UsageDelta{KeyID: ids[r.IntN(len(ids))], Count: int64(j%17 + 1), LastUsed: now}
+					deltas[j] = pome.UsageDelta{KeyID: ids[r.IntN(len(ids))], Outcomes: pome.OutcomeCounts{int64(j%17 + 1)}, At: now, LastUsed: now}
 				}
 				if err := db.AddUsage(ctx, deltas); err != nil {
 					b.Fatalf("AddUsage = %v", err)

@@ -218,7 +218,7 @@ func TestUnavailable(t *testing.T) {
 		wantUnavailable(t, "Ping()", db.Ping(t.Context()))
 		_, err := db.KeyByDigest(t.Context(), pome.DigestOf("x"))
 		wantUnavailable(t, "KeyByDigest()", err)
-		wantUnavailable(t, "AddUsage()", db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Count: 1, LastUsed: time.Now()}}))
+		wantUnavailable(t, "AddUsage()", db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Outcomes: pome.OutcomeCounts{1}, At: time.Now(), LastUsed: time.Now()}}))
 		if err := db.Close(); err != nil {
 			t.Errorf("second Close() = %v, want nil", err)
 		}
@@ -283,7 +283,7 @@ func TestTwoProcessesWriting(t *testing.T) {
 	for i := range n {
 		go func() {
 			if i%2 == 0 {
-				errs <- server.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: created}})
+				errs <- server.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{1}, At: created, LastUsed: created}})
 			} else {
 				errs <- admin.UpdateTeam(ctx, pome.Team{ID: tm.ID, Status: pome.TeamActive, PlanTier: pome.PlanPro}, created, sysEvent(pome.AuditTeamPlanChanged))
 			}

@@ -112,7 +112,7 @@ func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int6
 	defer insert.Close()
 	var added int64
 	for _, d := range deltas {
-		args := []any{d.KeyID, toMS(dayOf(d.LastUsed)), d.Count, toMS(d.LastUsed)}
+		args := []any{d.KeyID, toMS(dayOf(d.LastUsed)), d.Outcomes[0], toMS(d.LastUsed)}
 		res, err := update.ExecContext(ctx, args...)
 		if err != nil {
 			return 0, err
@@ -214,7 +214,7 @@ func (db *DB) dailyUsage(ctx context.Context, op, where string, since time.Time,
 	return queryAll(ctx, db, op, func(row scanner) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
 		var day int64
-		err := row.Scan(&day, &u.Count)
+		err := row.Scan(&day, &u.Outcomes[0])
 		u.Day = fromMS(day)
 		return u, err
 	}, `SELECT day, sum(count) FROM (

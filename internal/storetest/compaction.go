@@ -50,9 +50,9 @@ var compactionTests = []test{
 		day2 := day1.AddDate(0, 0, 1)
 		gone := pome.NewID("key_")
 		for _, flush := range [][]pome.UsageDelta{
-			{{KeyID: keys[0].ID, Count: 2, LastUsed: day1.Add(time.Hour)}, {KeyID: keys[1].ID, Count: 5, LastUsed: day1.Add(23 * time.Hour)},
-				{KeyID: gone, Count: 9, LastUsed: day1}},
-			{{KeyID: keys[0].ID, Count: 3, LastUsed: day2.Add(time.Minute)}, {KeyID: keys[1].ID, Count: 1, LastUsed: day1.Add(time.Minute)}},
+			{{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{2}, At: day1.Add(time.Hour), LastUsed: day1.Add(time.Hour)}, {KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{5}, At: day1.Add(23 * time.Hour), LastUsed: day1.Add(23 * time.Hour)},
+				{KeyID: gone, Outcomes: pome.OutcomeCounts{9}, At: day1, LastUsed: day1}},
+			{{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{3}, At: day2.Add(time.Minute), LastUsed: day2.Add(time.Minute)}, {KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{1}, At: day1.Add(time.Minute), LastUsed: day1.Add(time.Minute)}},
 		} {
 			if err := s.AddUsage(t.Context(), flush); err != nil {
 				t.Fatalf("AddUsage = %v, want nil", err)
@@ -79,8 +79,8 @@ var compactionTests = []test{
 			}
 		}
 		// Compacted and newly added counts of one key and one day add up.
-		if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: keys[0].ID, Count: 10, LastUsed: day2.Add(time.Second)},
-			{KeyID: keys[2].ID, Count: 1, LastUsed: day2}}); err != nil {
+		if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{10}, At: day2.Add(time.Second), LastUsed: day2.Add(time.Second)},
+			{KeyID: keys[2].ID, Outcomes: pome.OutcomeCounts{1}, At: day2, LastUsed: day2}}); err != nil {
 			t.Fatalf("AddUsage = %v, want nil", err)
 		}
 		want = usageView(t, s, a, keys, gone)
@@ -127,7 +127,7 @@ var compactionTests = []test{
 			}
 			deltas := make([]pome.UsageDelta, len(keys))
 			for i, k := range keys {
-				deltas[i] = pome.UsageDelta{KeyID: k.ID, Count: int64(w + 1), LastUsed: at(time.Duration(w) * time.Second)}
+				deltas[i] = pome.UsageDelta{KeyID: k.ID, Outcomes: pome.OutcomeCounts{int64(w + 1)}, At: at(time.Duration(w) * time.Second), LastUsed: at(time.Duration(w) * time.Second)}
 			}
 			return s.AddUsage(t.Context(), deltas)
 		})
@@ -147,7 +147,7 @@ var compactionTests = []test{
 					t.Errorf("KeyByID(%q) %s: usage = %d, last used %s, want %d, %s", k.ID, when, got.UsageCount, fmtTime(got.LastUsed), want, last)
 				}
 				daily, err := s.DailyUsage(t.Context(), k.ID, t0)
-				if err != nil || len(daily) != 1 || daily[0].Count != want {
+				if err != nil || len(daily) != 1 || daily[0].Outcomes[0] != want {
 					t.Errorf("DailyUsage(%q) %s = %s, %v, want one day of %d", k.ID, when, fmtDaily(daily), err, want)
 				}
 			}
@@ -178,7 +178,7 @@ var compactionTests = []test{
 			}
 		})
 		for range 20 {
-			if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: keys[0].ID, Count: 1, LastUsed: t0}}); err != nil {
+			if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{1}, At: t0, LastUsed: t0}}); err != nil {
 				t.Fatalf("AddUsage = %v, want nil", err)
 			}
 		}

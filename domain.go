@@ -182,6 +182,35 @@ type UsageDelta struct {
 	LastIP   netip.Addr    // the client address of LastUsed (zero: unknown)
 }
 
+// UsageColumns are the columns of the stores' usage tables (usage_daily,
+// usage_pending) that count each outcome, indexed as Outcomes: "count" for
+// the valid ones, which usage_count sums, and the outcome's name for each
+// refusal.
+var UsageColumns = func() (cols [len(Outcomes)]string) {
+	for i, o := range Outcomes {
+		cols[i] = string(o)
+	}
+	cols[0] = "count"
+	return cols
+}()
+
+// ParseUsageIP reads a stored last_used_ip: "" is unknown (the zero
+// Addr).
+func ParseUsageIP(s string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, nil
+	}
+	return netip.ParseAddr(s)
+}
+
+// UsageIP is what a store keeps of a use's address: "" when unknown.
+func UsageIP(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
 // DailyUsage is one day's verifications of a key (or a team's keys), by outcome.
 type DailyUsage struct {
 	Day      time.Time // midnight UTC

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -50,5 +51,51 @@ func BenchmarkAddUsage1000(b *testing.B) {
 		if err := db.AddUsage(b.Context(), deltas); err != nil {
 			b.Fatal(fmt.Errorf("AddUsage: %w", err))
 		}
+	}
+}
+
+// BenchmarkAddUsage is one meter flush of 1,000, 20,000 or 50,000 distinct
+// keys among 100,000 (a meter sends one delta per key), drawn at random,
+// each with valid counts and a share of refusals: the PostgreSQL row of
+// docs/performance.md's "Usage flushes". Each op is one second later.
+func BenchmarkAddUsage(b *testing.B) {
+	const stored = 100_000
+	db := mustOpen(b, testenv.FreshSchema(b))
+	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := pome.Member{
+		User: pome.User{ID: pome.NewID("usr_"), Email: "bench@example.com", PasswordHash: "h", CreatedAt: created},
+		Team: pome.Team{ID: pome.NewID("tm_"), Slug: "bench", Name: "Bench", PlanTier: pome.PlanPro, Status: pome.TeamActive, CreatedAt: created},
+		Role: pome.RoleOwner,
+	}
+	keys := make([]pome.Key, stored)
+	for i := range keys {
+		keys[i] = pome.Key{ID: pome.NewID("key_"), TeamID: m.Team.ID, CreatedBy: m.User.ID, Name: fmt.Sprint("key ", i),
+			Prefix: "pme_benchXYZ", Digest: pome.DigestOf(fmt.Sprint("bench-key-", i)), Role: pome.RoleDeveloper, CreatedAt: created}
+	}
+	one := func(yield func(pome.Member, []pome.Key) bool) { yield(m, keys) }
+	if err := db.SeedAccounts(b.Context(), one); err != nil {
+		b.Fatalf("SeedAccounts = %v", err)
+	}
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1000, 20_000, 50_000} {
+		b.Run(fmt.Sprint("keys=", n), func(b *testing.B) {
+			deltas := make([]pome.UsageDelta, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				now = now.Add(time.Second)
+				for j, i := range r.Perm(stored)[:n] {
+					d := pome.UsageDelta{KeyID: keys[i].ID, At: now, LastUsed: now}
+					d.Outcomes[0] = int64(j%17 + 1)
+					if j%4 == 0 {
+						d.Outcomes[pome.OutcomeRateLimited.Index()] = int64(j%5 + 1)
+					}
+					deltas[j] = d
+				}
+				if err := db.AddUsage(b.Context(), deltas); err != nil {
+					b.Fatalf("AddUsage = %v", err)
+				}
+			}
+		})
 	}
 }

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,40 +96,89 @@ func (db *DB) sweepLocked(ctx context.Context, fn func(tx *sql.Tx, st *foldState
 	return nil
 }
 
-// addPending adds each delta to its row of usage_pending, and returns how
-// many rows it created.
+// addPending adds each delta to its row of usage_pending, in one statement
+// whatever the number of deltas: they are bound as one JSON array, which
+// json_each unnests (pendingJSON). It returns how many rows it created.
 func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int64, error) {
-	update, err := tx.PrepareContext(ctx, `UPDATE usage_pending
-		SET count = count + ?3, last_used = max(last_used, ?4)
-		WHERE key_id = ?1 AND day = ?2`)
+	rows, err := pendingJSON(deltas)
 	if err != nil {
 		return 0, err
 	}
-	defer update.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO usage_pending (key_id, day, count, last_used)
-		VALUES (?1, ?2, ?3, ?4)`)
-	if err != nil {
-		return 0, err
-	}
-	defer insert.Close()
 	var added int64
-	for _, d := range deltas {
-		args := []any{d.KeyID, toMS(dayOf(d.LastUsed)), d.Outcomes[0], toMS(d.LastUsed)}
-		res, err := update.ExecContext(ctx, args...)
-		if err != nil {
-			return 0, err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return 0, err
-		} else if n > 0 {
-			continue
-		}
-		if _, err := insert.ExecContext(ctx, args...); err != nil {
-			return 0, err
-		}
-		added++
+	if err := tx.QueryRowContext(ctx, qNewPending, rows).Scan(&added); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, qAddPending, rows); err != nil {
+		return 0, err
 	}
 	return added, nil
+}
+
+// pendingJSON is deltas as the JSON array that qAddPending reads: per
+// delta, [key_id, day, the count of each outcome in pome.Outcomes' order,
+// last_used (0: no valid use), last_used_ip (null: unknown)].
+func pendingJSON(deltas []pome.UsageDelta) (string, error) {
+	rows := make([][]any, len(deltas))
+	for i, d := range deltas {
+		row := make([]any, 0, 4+len(d.Outcomes))
+		row = append(row, d.KeyID, toMS(dayOf(d.At)))
+		for _, n := range d.Outcomes {
+			row = append(row, n)
+		}
+		var last int64
+		if !d.LastUsed.IsZero() {
+			last = toMS(d.LastUsed)
+		}
+		var ip any
+		if d.LastIP.IsValid() {
+			ip = d.LastIP.String()
+		}
+		rows[i] = append(row, last, ip)
+	}
+	b, err := json.Marshal(rows)
+	return string(b), err
+}
+
+// The statements of addPending, on the JSON array of pendingJSON: the
+// buckets it holds that usage_pending does not (qNewPending), and the
+// upsert of every bucket (qAddPending), which sums each outcome and moves
+// last_used, with its address, only forward.
+var (
+	qNewPending = `SELECT count(*) FROM (SELECT DISTINCT value->>0 AS key_id, value->>1 AS day FROM json_each(?1)) j
+		WHERE NOT EXISTS (SELECT 1 FROM usage_pending p WHERE p.key_id = j.key_id AND p.day = j.day)`
+	qAddPending = func() string {
+		var q strings.Builder
+		q.WriteString(`INSERT INTO usage_pending (key_id, day, ` + usageColumns("") + `, last_used, last_used_ip)
+		SELECT value->>0, value->>1`)
+		for i := range pome.UsageColumns {
+			fmt.Fprintf(&q, ", value->>%d", 2+i)
+		}
+		n := len(pome.UsageColumns)
+		fmt.Fprintf(&q, `, value->>%d, value->>%d FROM json_each(?1) WHERE true
+		ON CONFLICT (key_id, day) DO UPDATE SET `, 2+n, 3+n)
+		for _, c := range pome.UsageColumns {
+			fmt.Fprintf(&q, "%[1]s = %[1]s + excluded.%[1]s, ", c)
+		}
+		q.WriteString(`last_used_ip = CASE WHEN excluded.last_used > last_used THEN excluded.last_used_ip ELSE last_used_ip END,
+			last_used = max(last_used, excluded.last_used)`)
+		return q.String()
+	}()
+)
+
+// usageColumns is pome.UsageColumns as a column list, each prefixed with
+// alias ("p." or "").
+func usageColumns(alias string) string {
+	cols := make([]string, len(pome.UsageColumns))
+	for i, c := range pome.UsageColumns {
+		cols[i] = alias + c
+	}
+	return strings.Join(cols, ", ")
+}
+
+// usageTotal is the sum of pome.UsageColumns, prefixed with alias: a
+// bucket with none is not a day of usage.
+func usageTotal(alias string) string {
+	return strings.ReplaceAll(usageColumns(alias), ", ", " + ")
 }
 
 // foldUsage moves the next slice of usage_pending into api_keys and
@@ -164,18 +215,22 @@ func foldUsage(ctx context.Context, tx *sql.Tx, st *foldState, now time.Time, pe
 	if upper.Valid {
 		args = append(args, upper.String)
 	}
+	// f.ip is the address of the row with the latest last_used: SQLite
+	// takes a bare column from the row that max() picks. A key's last use
+	// moves only forward, and a slice of refusals only (f.last 0) leaves it.
 	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET
 			usage_count = usage_count + f.n,
-			last_used = max(coalesce(last_used, f.last), f.last)
-		FROM (SELECT key_id, sum(count) AS n, max(last_used) AS last
+			last_used_ip = CASE WHEN f.last > coalesce(last_used, 0) THEN f.ip ELSE last_used_ip END,
+			last_used = CASE WHEN f.last > coalesce(last_used, 0) THEN f.last ELSE last_used END
+		FROM (SELECT key_id, sum(count) AS n, max(last_used) AS last, last_used_ip AS ip
 			FROM usage_pending WHERE `+slice("key_id")+` GROUP BY key_id) AS f
 		WHERE api_keys.id = f.key_id`, args...); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (key_id, day, count)
-		SELECT p.key_id, p.day, p.count FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
-		WHERE `+slice("p.key_id")+` AND p.count > 0
-		ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count`, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (key_id, day, `+usageColumns("")+`)
+		SELECT p.key_id, p.day, `+usageColumns("p.")+` FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
+		WHERE `+slice("p.key_id")+` AND `+usageTotal("p.")+` > 0
+		ON CONFLICT (key_id, day) DO UPDATE SET `+qAddDaily, args...); err != nil {
 		return err
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM usage_pending WHERE `+slice("key_id"), args...)
@@ -205,24 +260,38 @@ func (db *DB) TeamDailyUsage(ctx context.Context, teamID, createdBy string, sinc
 	return db.dailyUsage(ctx, "team daily usage", `k.team_id = ?2 AND (?3 = '' OR k.created_by = ?3)`, since, teamID, createdBy)
 }
 
-// dailyUsage sums per UTC day, from since's day on, the counts of the keys
-// that where (a condition on api_keys k, whose arguments args are ?2 on)
-// selects. Pending rows are added to the folded buckets, so that a count
-// reads as soon as AddUsage returns; the join leaves out the pending rows
-// of keys that are gone, which the fold will drop.
+// qAddDaily adds an upsert's excluded counts to usage_daily's.
+var qAddDaily = func() string {
+	sets := make([]string, len(pome.UsageColumns))
+	for i, c := range pome.UsageColumns {
+		sets[i] = fmt.Sprintf("%[1]s = %[1]s + excluded.%[1]s", c)
+	}
+	return strings.Join(sets, ", ")
+}()
+
+// dailyUsage sums per UTC day and outcome, from since's day on, the counts
+// of the keys that where (a condition on api_keys k, whose arguments args
+// are ?2 on) selects. Pending rows are added to the folded buckets, so that
+// a count reads as soon as AddUsage returns; the join leaves out the
+// pending rows of keys that are gone, which the fold will drop.
 func (db *DB) dailyUsage(ctx context.Context, op, where string, since time.Time, args ...any) ([]pome.DailyUsage, error) {
+	sums := strings.ReplaceAll("sum("+usageColumns("")+")", ", ", "), sum(")
 	return queryAll(ctx, db, op, func(row scanner) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
 		var day int64
-		err := row.Scan(&day, &u.Outcomes[0])
+		dest := []any{&day}
+		for i := range u.Outcomes {
+			dest = append(dest, &u.Outcomes[i])
+		}
+		err := row.Scan(dest...)
 		u.Day = fromMS(day)
 		return u, err
-	}, `SELECT day, sum(count) FROM (
-			SELECT d.day, d.count FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
+	}, `SELECT day, `+sums+` FROM (
+			SELECT d.day, `+usageColumns("d.")+` FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
 			WHERE `+where+` AND d.day >= ?1
 			UNION ALL
-			SELECT p.day, p.count FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
-			WHERE `+where+` AND p.day >= ?1 AND p.count > 0)
+			SELECT p.day, `+usageColumns("p.")+` FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
+			WHERE `+where+` AND p.day >= ?1 AND `+usageTotal("p.")+` > 0)
 		GROUP BY day ORDER BY day`,
 		append([]any{toMS(dayOf(since))}, args...)...)
 }

@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,14 @@ func TestUsageOutcomesExact(t *testing.T) {
 			nodes = append(nodes, pometest.NewServer(t, pometest.WithStore(db), pometest.WithClock(clock), pometest.WithRules(outcomeRules)))
 		}
 		testUsageOutcomes(t, nodes)
+		// PostgreSQL's pool, as /metrics exports it (SQLite's: TestMetrics).
+		r := nodes[0].Do(t, nil, "GET", "/metrics", nil, "")
+		for _, want := range []string{`pome_db_pool_in_use{pool="main"}`, `pome_db_pool_idle{pool="main"}`,
+			`pome_db_pool_max{pool="main"}`, `pome_db_pool_waits_total{pool="main"}`, `pome_db_pool_wait_seconds_total{pool="main"}`} {
+			if !strings.Contains(string(r.Body), want) {
+				t.Errorf("GET /metrics on PostgreSQL lacks %s", want)
+			}
+		}
 	})
 }
 

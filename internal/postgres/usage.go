@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -27,6 +28,15 @@ const (
 	pendingOfKey = `p.slot = ascii(right(k.id, 1)) % 64 AND p.key_id = k.id`
 )
 
+// slotOf is the slot column of a key id's rows in usage_pending (as the
+// column's expression computes it, for ASCII ids).
+func slotOf(keyID string) int {
+	if keyID == "" {
+		return 0
+	}
+	return int(keyID[len(keyID)-1]) % usageSlots
+}
+
 // usageFoldPeriod is about how long a count waits in usage_pending before
 // it is folded: one sweep over the slots, spread over the compactions of
 // that time.
@@ -45,10 +55,11 @@ type usageSweep struct {
 	last time.Time // the sweep's clock: the slots before next were due at it
 }
 
-// AddUsage records one flush of usage counts: one INSERT of a row per delta
-// into usage_pending, for the UTC day of its At, with every outcome's count,
-// its last valid use (NULL: none) and that use's address. It locks no row
-// that exists, so concurrent flushes of any nodes neither wait nor deadlock
+// AddUsage records one flush of usage counts: a row per delta appended to
+// usage_pending by one COPY (PostgreSQL's bulk load, atomic as any
+// statement), for the UTC day of its At, with every outcome's count, its
+// last valid use (NULL: none) and that use's address. It locks no row that
+// exists, so concurrent flushes of any nodes neither wait nor deadlock
 // (TestConcurrentFlushes). Reads add the pending rows to the folded ones,
 // so they answer with these counts at once; rows of keys that are gone are
 // dropped by the fold, and no read finds them meanwhile.
@@ -58,27 +69,47 @@ func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 	if len(deltas) == 0 {
 		return nil
 	}
-	ids := make([]string, len(deltas))
-	days := make([]time.Time, len(deltas))
-	var counts [len(pome.UsageColumns)][]int64
-	for i := range counts {
-		counts[i] = make([]int64, len(deltas))
+	// In index order: the copy then adds to a few pages of the (slot,
+	// key_id) index at a time rather than to a random page per row.
+	order := make([]int32, len(deltas))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	lasts := make([]*time.Time, len(deltas))
-	ips := make([]*string, len(deltas))
-	for i, d := range deltas {
-		ids[i], days[i] = d.KeyID, dayOf(d.At)
-		for j, n := range d.Outcomes {
-			counts[j][i] = n
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := deltas[a].KeyID, deltas[b].KeyID
+		if c := cmp.Compare(slotOf(x), slotOf(y)); c != 0 {
+			return c
 		}
-		lasts[i], ips[i] = lastUse(d)
-	}
-	args := []any{ids, days}
-	for _, c := range counts {
-		args = append(args, c)
-	}
-	_, err := db.pool.Exec(ctx, qAddPending, append(args, lasts, ips)...)
+		return strings.Compare(x, y)
+	})
+	_, err := db.pool.CopyFrom(ctx, pgx.Identifier{"usage_pending"}, pendingColumns, &pendingRows{deltas: deltas, order: order, i: -1})
 	return db.translate(ctx, "add usage", err)
+}
+
+// pendingColumns are the columns AddUsage copies, in pendingRows' order.
+var pendingColumns = append(append([]string{"key_id", "day"}, pome.UsageColumns[:]...), "last_used", "last_used_ip")
+
+// pendingRows is deltas as the rows of usage_pending, one at a time: a
+// pgx.CopyFromSource that reuses one row's values.
+type pendingRows struct {
+	deltas []pome.UsageDelta
+	order  []int32 // the deltas' indexes, in the order to copy them
+	i      int
+	row    [len(pome.UsageColumns) + 4]any
+}
+
+func (r *pendingRows) Next() bool { r.i++; return r.i < len(r.deltas) }
+func (r *pendingRows) Err() error { return nil }
+
+func (r *pendingRows) Values() ([]any, error) {
+	d := &r.deltas[r.order[r.i]]
+	r.row[0], r.row[1] = d.KeyID, dayOf(d.At)
+	for j, n := range d.Outcomes {
+		r.row[2+j] = n
+	}
+	last, ip := lastUse(*d)
+	r.row[len(r.row)-2], r.row[len(r.row)-1] = last, ip
+	return r.row[:], nil
 }
 
 // lastUse is a delta's last valid use and its address, as the columns
@@ -90,18 +121,6 @@ func lastUse(d pome.UsageDelta) (*time.Time, *string) {
 	last := toTS(d.LastUsed)
 	return &last, nullText(pome.UsageIP(d.LastIP))
 }
-
-// qAddPending inserts the arrays of AddUsage as rows of usage_pending.
-var qAddPending = func() string {
-	n := len(pome.UsageColumns)
-	params := []string{"$1::text[]", "$2::date[]"}
-	for i := range n {
-		params = append(params, fmt.Sprintf("$%d::bigint[]", 3+i))
-	}
-	params = append(params, fmt.Sprintf("$%d::timestamptz[]", 3+n), fmt.Sprintf("$%d::text[]", 4+n))
-	return `INSERT INTO usage_pending (key_id, day, ` + usageColumns("") + `, last_used, last_used_ip)
-		SELECT * FROM unnest(` + strings.Join(params, ", ") + `)`
-}()
 
 // usageColumns is pome.UsageColumns as a column list, each prefixed with
 // alias ("p." or "").

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -96,74 +95,66 @@ func (db *DB) sweepLocked(ctx context.Context, fn func(tx *sql.Tx, st *foldState
 	return nil
 }
 
-// addPending adds each delta to its row of usage_pending, in one statement
-// whatever the number of deltas: they are bound as one JSON array, which
-// json_each unnests (pendingJSON). It returns how many rows it created.
+// addPending adds each delta to its row of usage_pending, and returns how
+// many rows it created: an UPDATE by primary key per delta, and an INSERT
+// for the buckets it finds no row of, each statement prepared once.
 func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int64, error) {
-	rows, err := pendingJSON(deltas)
+	update, err := tx.PrepareContext(ctx, qUpdatePending)
 	if err != nil {
 		return 0, err
 	}
+	defer update.Close()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO usage_pending (key_id, day, `+usageColumns("")+`, last_used, last_used_ip)
+		VALUES (`+strings.Repeat("?, ", pendingStride-1)+`?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer insert.Close()
 	var added int64
-	if err := tx.QueryRowContext(ctx, qNewPending, rows).Scan(&added); err != nil {
-		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, qAddPending, rows); err != nil {
-		return 0, err
-	}
-	return added, nil
-}
-
-// pendingJSON is deltas as the JSON array that qAddPending reads: per
-// delta, [key_id, day, the count of each outcome in pome.Outcomes' order,
-// last_used (0: no valid use), last_used_ip (null: unknown)].
-func pendingJSON(deltas []pome.UsageDelta) (string, error) {
-	rows := make([][]any, len(deltas))
-	for i, d := range deltas {
-		row := make([]any, 0, 4+len(d.Outcomes))
-		row = append(row, d.KeyID, toMS(dayOf(d.At)))
+	args := make([]any, 0, pendingStride)
+	for _, d := range deltas {
+		args = append(args[:0], d.KeyID, toMS(dayOf(d.At)))
 		for _, n := range d.Outcomes {
-			row = append(row, n)
+			args = append(args, n)
 		}
 		var last int64
 		if !d.LastUsed.IsZero() {
 			last = toMS(d.LastUsed)
 		}
-		var ip any
-		if d.LastIP.IsValid() {
-			ip = d.LastIP.String()
+		args = append(args, last, nullText(pome.UsageIP(d.LastIP)))
+		res, err := update.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, err
 		}
-		rows[i] = append(row, last, ip)
+		if n, err := res.RowsAffected(); err != nil {
+			return 0, err
+		} else if n > 0 {
+			continue
+		}
+		if _, err := insert.ExecContext(ctx, args...); err != nil {
+			return 0, err
+		}
+		added++
 	}
-	b, err := json.Marshal(rows)
-	return string(b), err
+	return added, nil
 }
 
-// The statements of addPending, on the JSON array of pendingJSON: the
-// buckets it holds that usage_pending does not (qNewPending), and the
-// upsert of every bucket (qAddPending), which sums each outcome and moves
-// last_used, with its address, only forward.
-var (
-	qNewPending = `SELECT count(*) FROM (SELECT DISTINCT value->>0 AS key_id, value->>1 AS day FROM json_each(?1)) j
-		WHERE NOT EXISTS (SELECT 1 FROM usage_pending p WHERE p.key_id = j.key_id AND p.day = j.day)`
-	qAddPending = func() string {
-		var q strings.Builder
-		q.WriteString(`INSERT INTO usage_pending (key_id, day, ` + usageColumns("") + `, last_used, last_used_ip)
-		SELECT value->>0, value->>1`)
-		for i := range pome.UsageColumns {
-			fmt.Fprintf(&q, ", value->>%d", 2+i)
-		}
-		n := len(pome.UsageColumns)
-		fmt.Fprintf(&q, `, value->>%d, value->>%d FROM json_each(?1) WHERE true
-		ON CONFLICT (key_id, day) DO UPDATE SET `, 2+n, 3+n)
-		for _, c := range pome.UsageColumns {
-			fmt.Fprintf(&q, "%[1]s = %[1]s + excluded.%[1]s, ", c)
-		}
-		q.WriteString(`last_used_ip = CASE WHEN excluded.last_used > last_used THEN excluded.last_used_ip ELSE last_used_ip END,
-			last_used = max(last_used, excluded.last_used)`)
-		return q.String()
-	}()
-)
+// pendingStride is how many parameters a delta binds: ?1 the key id, ?2
+// the day, the outcomes' counts, then last_used and its address.
+const pendingStride = len(pome.UsageColumns) + 4
+
+// qUpdatePending adds a delta to its bucket's row: each outcome summed,
+// last_used, with its address, moved only forward.
+var qUpdatePending = func() string {
+	var q strings.Builder
+	q.WriteString(`UPDATE usage_pending SET `)
+	for i, c := range pome.UsageColumns {
+		fmt.Fprintf(&q, "%s = %s + ?%d, ", c, c, 3+i)
+	}
+	fmt.Fprintf(&q, `last_used_ip = CASE WHEN ?%[1]d > last_used THEN ?%[2]d ELSE last_used_ip END,
+		last_used = max(last_used, ?%[1]d) WHERE key_id = ?1 AND day = ?2`, pendingStride-1, pendingStride)
+	return q.String()
+}()
 
 // usageColumns is pome.UsageColumns as a column list, each prefixed with
 // alias ("p." or "").

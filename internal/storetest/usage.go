@@ -191,7 +191,7 @@ func fmtDaily(ds []pome.DailyUsage) string {
 		if i > 0 {
 			s += " "
 		}
-		s += fmt.Sprintf("%s:%d", d.Day.Format(time.RFC3339Nano), d.Outcomes[0])
+		s += fmt.Sprintf("%s:%v", d.Day.Format(time.RFC3339Nano), d.Outcomes)
 	}
 	return s + "]"
 }

@@ -117,8 +117,9 @@ func (g *Grant) Matched() bool { return g.Owner.Key.ID != "" }
 // expired, team banned), whether it is enabled, the client's address
 // against its allowed_cidrs, its effective role against the action, the
 // scopes the attempt requires, and its own rate limit or else its plan's.
-// Every attempt of a known key is counted in its usage by outcome. The error is a *pome.Error
-// of the public API's rows; an unreachable store or limiter is
+// Every attempt of a known key is counted in its usage by outcome
+// (TestUsageOutcomesExact, in internal/httpserver). The error is a
+// *pome.Error of the public API's rows; an unreachable store or limiter is
 // Unavailable. A granted attempt allocates nothing (BenchmarkAuthorize,
 // TestAuthorizeAllocs), whatever policies its key has.
 func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {

@@ -76,6 +76,7 @@ type Key struct {
 	ExpiresAt   *time.Time
 	RevokedAt   *time.Time
 	LastUsed    *time.Time
+	LastUsedIP  netip.Addr // the client address of LastUsed (zero: unknown)
 	UsageCount  int64
 	// IssuedTo is the user who received the plaintext, when not CreatedBy:
 	// a member who rolled another's key. Empty when the creator did.
@@ -176,14 +177,45 @@ type KeyPosition struct {
 // UsageDelta is the usage of one key counted in memory since the last flush.
 type UsageDelta struct {
 	KeyID    string
-	Count    int64
-	LastUsed time.Time
+	Outcomes OutcomeCounts // verifications by outcome; the valid ones add to usage_count
+	At       time.Time     // the latest verification of any outcome: its UTC day is the bucket
+	LastUsed time.Time     // the latest valid one (zero: none in this delta)
+	LastIP   netip.Addr    // the client address of LastUsed (zero: unknown)
 }
 
-// DailyUsage is one day's request count of a key.
+// UsageColumns are the columns of the stores' usage tables (usage_daily,
+// usage_pending) that count each outcome, indexed as Outcomes: "count" for
+// the valid ones, which usage_count sums, and the outcome's name for each
+// refusal.
+var UsageColumns = func() (cols [len(Outcomes)]string) {
+	for i, o := range Outcomes {
+		cols[i] = string(o)
+	}
+	cols[0] = "count"
+	return cols
+}()
+
+// ParseUsageIP reads a stored last_used_ip: "" is unknown (the zero
+// Addr).
+func ParseUsageIP(s string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, nil
+	}
+	return netip.ParseAddr(s)
+}
+
+// UsageIP is what a store keeps of a use's address: "" when unknown.
+func UsageIP(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// DailyUsage is one day's verifications of a key (or a team's keys), by outcome.
 type DailyUsage struct {
-	Day   time.Time // midnight UTC
-	Count int64
+	Day      time.Time // midnight UTC
+	Outcomes OutcomeCounts
 }
 
 // Change is an entry of the change log that servers poll to learn of changes

@@ -78,17 +78,20 @@ type Team struct {
 
 // Key is an API key as listed: never its plaintext.
 type Key struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	Description string         `json:"description"`
-	Prefix      string         `json:"prefix"`
-	Role        pome.Role      `json:"role"`
-	CreatedBy   string         `json:"created_by"`
-	CreatedAt   time.Time      `json:"created_at"`
-	LastUsed    *time.Time     `json:"last_used"`
-	ExpiresAt   *time.Time     `json:"expires_at"`
-	UsageCount  int64          `json:"usage_count"`
-	Status      pome.KeyStatus `json:"status"`
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Prefix      string     `json:"prefix"`
+	Role        pome.Role  `json:"role"`
+	CreatedBy   string     `json:"created_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastUsed    *time.Time `json:"last_used"`
+	// LastUsedIP is the client address of the last use, nil when unknown
+	// (never used, or used without an address: a verify call without "ip").
+	LastUsedIP *string        `json:"last_used_ip"`
+	ExpiresAt  *time.Time     `json:"expires_at"`
+	UsageCount int64          `json:"usage_count"`
+	Status     pome.KeyStatus `json:"status"`
 	KeyPolicies
 }
 
@@ -199,31 +202,70 @@ type RevokedKey struct {
 	ID      string `json:"id"`
 }
 
-// KeyUsage is a key's daily request counts, oldest day first, days without
-// requests included as 0.
+// KeyUsage is a key's daily verifications by outcome, oldest day first,
+// days without any included as zeros.
 type KeyUsage struct {
 	KeyID string     `json:"key_id"`
 	Days  []UsageDay `json:"days"`
 }
 
-// UsageDay is one UTC day's request count. Date is "2006-01-02".
+// UsageDay is one UTC day's verifications of known keys, by outcome
+// (docs/api.md, "Usage accounting"). Date is "2006-01-02"; Count is Valid,
+// kept from before outcomes were counted; Total is the sum of every
+// outcome.
 type UsageDay struct {
-	Date  string `json:"date"`
-	Count int64  `json:"count"`
+	Date                    string `json:"date"`
+	Count                   int64  `json:"count"`
+	Valid                   int64  `json:"valid"`
+	Revoked                 int64  `json:"revoked"`
+	Expired                 int64  `json:"expired"`
+	TeamBanned              int64  `json:"team_banned"`
+	Disabled                int64  `json:"disabled"`
+	IPNotAllowed            int64  `json:"ip_not_allowed"`
+	InsufficientPermissions int64  `json:"insufficient_permissions"`
+	InsufficientScope       int64  `json:"insufficient_scope"`
+	RateLimited             int64  `json:"rate_limited"`
+	QuotaExceeded           int64  `json:"quota_exceeded"`
+	Total                   int64  `json:"total"`
 }
 
-// Total is the sum of the days' counts.
+// NewUsageDay is the day date with counts c.
+func NewUsageDay(date string, c *pome.OutcomeCounts) UsageDay {
+	d := UsageDay{Date: date, Count: c.Of(pome.OutcomeValid), Total: c.Total()}
+	for i, f := range d.fields() {
+		*f = c[i]
+	}
+	return d
+}
+
+// Outcomes is the day's counts, indexed as pome.Outcomes.
+func (d *UsageDay) Outcomes() pome.OutcomeCounts {
+	var c pome.OutcomeCounts
+	for i, f := range d.fields() {
+		c[i] = *f
+	}
+	return c
+}
+
+// fields are the day's outcome fields, in the order of pome.Outcomes
+// (TestUsageDayFields holds it).
+func (d *UsageDay) fields() [len(pome.Outcomes)]*int64 {
+	return [...]*int64{&d.Valid, &d.Revoked, &d.Expired, &d.TeamBanned, &d.Disabled, &d.IPNotAllowed,
+		&d.InsufficientPermissions, &d.InsufficientScope, &d.RateLimited, &d.QuotaExceeded}
+}
+
+// Total is the sum of the days' counts: valid verifications.
 func (u *KeyUsage) Total() int64 { return totalOf(u.Days) }
 
-// TeamUsage is the daily request counts of a team's keys, summed: every key
-// of the team, revoked and expired ones included, for owners and admins;
-// their own keys for developers. Oldest day first, days without requests
-// included as 0.
+// TeamUsage is the daily verifications of a team's keys by outcome, summed:
+// every key of the team, revoked and expired ones included, for owners,
+// admins and service tokens; their own keys for developers. Oldest day
+// first, days without any included as zeros.
 type TeamUsage struct {
 	Days []UsageDay `json:"days"`
 }
 
-// Total is the sum of the days' counts.
+// Total is the sum of the days' counts: valid verifications.
 func (u *TeamUsage) Total() int64 { return totalOf(u.Days) }
 
 func totalOf(days []UsageDay) int64 {
@@ -580,24 +622,23 @@ func (c *Client) RollKey(ctx context.Context, id string, p RollKeyParams) (*Roll
 	return &v, nil
 }
 
-// KeyUsage returns the key's daily request counts for the last days days
-// (1 to 90; 0: the server's default, 30), today included.
+// KeyUsage returns the key's daily verifications by outcome for the last
+// days days (1 to 90; 0: the server's default, 30), today included.
 func (c *Client) KeyUsage(ctx context.Context, id string, days int) (*KeyUsage, error) {
-	var v KeyUsage
-	r := request{method: http.MethodGet, path: "/api/keys/" + url.PathEscape(id) + "/usage", query: daysQuery(days), want: http.StatusOK}
-	if _, err := c.do(ctx, r, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return fetch[KeyUsage](ctx, c, request{method: http.MethodGet, path: "/api/keys/" + url.PathEscape(id) + "/usage", query: daysQuery(days), want: http.StatusOK})
 }
 
-// TeamUsage returns the daily request counts of the team's keys that the
-// user may see, summed, for the last days days (1 to 90; 0: the server's
-// default, 30), today included. A viewer, who may list no keys, gets
-// pome.ErrInsufficientPermissions.
+// TeamUsage returns the daily verifications by outcome of the team's keys
+// that the user may see, summed, for the last days days (1 to 90; 0: the
+// server's default, 30), today included. A viewer, who may list no keys,
+// gets pome.ErrInsufficientPermissions.
 func (c *Client) TeamUsage(ctx context.Context, days int) (*TeamUsage, error) {
-	var v TeamUsage
-	r := request{method: http.MethodGet, path: "/api/usage", query: daysQuery(days), want: http.StatusOK}
+	return fetch[TeamUsage](ctx, c, request{method: http.MethodGet, path: "/api/usage", query: daysQuery(days), want: http.StatusOK})
+}
+
+// fetch is the answer of r, decoded into a new T.
+func fetch[T any](ctx context.Context, c *Client, r request) (*T, error) {
+	var v T
 	if _, err := c.do(ctx, r, &v); err != nil {
 		return nil, err
 	}

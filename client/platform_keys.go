@@ -103,6 +103,20 @@ func (c *Client) RollPlatformKey(ctx context.Context, id string, p RollKeyParams
 	return &v, nil
 }
 
+// PlatformKeyUsage returns the daily verifications by outcome of any
+// team's key with id (GET /v1/keys/{id}/usage; keys:read), for the last
+// days days (1 to 90; 0: the server's default, 30), today included.
+func (c *Client) PlatformKeyUsage(ctx context.Context, id string, days int) (*KeyUsage, error) {
+	return fetch[KeyUsage](ctx, c, request{method: http.MethodGet, path: platformKeyPath(id) + "/usage", query: daysQuery(days), public: true, want: http.StatusOK})
+}
+
+// PlatformTeamUsage returns the daily verifications by outcome of every key
+// of the team with teamID, revoked and expired ones included, summed (GET
+// /v1/teams/{id}/usage; keys:read), as PlatformKeyUsage does for one key.
+func (c *Client) PlatformTeamUsage(ctx context.Context, teamID string, days int) (*TeamUsage, error) {
+	return fetch[TeamUsage](ctx, c, request{method: http.MethodGet, path: "/v1/teams/" + url.PathEscape(teamID) + "/usage", query: daysQuery(days), public: true, want: http.StatusOK})
+}
+
 func platformKeyPath(id string) string { return "/v1/keys/" + url.PathEscape(id) }
 
 func (c *Client) platformKey(ctx context.Context, r request) (*Key, error) {

@@ -104,7 +104,7 @@ func TestTeamCommands(t *testing.T) {
 			t.Errorf("usage --days 2 --json = %+v, want 2 days and 3 requests", u)
 		}
 		r := mustRun(t, env, "", 0, "usage", "--days", "1")
-		mustContain(t, "usage", r.stdout, "DATE", "REQUESTS", "total       3")
+		mustContain(t, "usage", r.stdout, "DATE        VALID  TOTAL", "total       3      3")
 		mustRun(t, env, "", 2, "usage", "--days", "91")
 	})
 

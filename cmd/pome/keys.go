@@ -486,9 +486,11 @@ func (a *app) keysUsageCmd(t *teamAPI) *cobra.Command {
 	var days int
 	cmd := &cobra.Command{
 		Use:   "usage KEY",
-		Short: "daily request counts of a key",
-		Long: `Shows a key's daily request counts, oldest day first, for the last --days
-days (1 to 90) in UTC. Counts are written about every second.`,
+		Short: "daily verifications of a key, by outcome",
+		Long: `Shows a key's daily verifications by outcome, oldest day first, for the
+last --days days (1 to 90) in UTC: VALID (its usage), a column for each
+refusal that happened in the range (RATE_LIMITED, REVOKED, ...), and
+TOTAL. --json has every outcome. Counts are written about every second.`,
 		Example:           `  pome keys usage key_X5FQfLSUBaHoJ77k --days 7`,
 		Args:              exactArgs("KEY"),
 		ValidArgsFunction: a.completeKeys(t),
@@ -514,18 +516,39 @@ func registerDays(cmd *cobra.Command, days *int) {
 	cmd.Flags().IntVar(days, "days", 30, "how many days, 1 to 90, today included")
 }
 
-// printUsage writes daily counts with a bar each, and their total.
+// printUsage writes daily verifications by outcome, a row a day with a bar
+// of its total, and their sums: DATE, VALID, a column for each refusal that
+// happened in the range (a key only ever used validly reads DATE, VALID,
+// TOTAL), TOTAL (docs/cli.md, "Usage by outcome").
 func printUsage(out *output, days []client.UsageDay) error {
-	var peak, total int64
-	for _, d := range days {
-		peak = max(peak, d.Count)
-		total += d.Count
+	counts := make([]pome.OutcomeCounts, len(days))
+	var sum pome.OutcomeCounts
+	var peak int64
+	for i := range days {
+		counts[i] = days[i].Outcomes()
+		sum.Add(&counts[i])
+		peak = max(peak, counts[i].Total())
 	}
-	t := newTable(column{title: "DATE"}, column{title: "REQUESTS"}, column{title: "", drop: 1})
-	for _, d := range days {
-		t.add(d.Date, strconv.FormatInt(d.Count, 10), bar(d.Count, peak, 40))
+	shown := []int{pome.OutcomeValid.Index()}
+	cols := []column{{title: "DATE"}, {title: "VALID"}}
+	for i, o := range pome.Outcomes {
+		if o != pome.OutcomeValid && sum[i] != 0 {
+			shown = append(shown, i)
+			cols = append(cols, column{title: strings.ToUpper(string(o))})
+		}
 	}
-	t.add("total", strconv.FormatInt(total, 10), "")
+	t := newTable(append(cols, column{title: "TOTAL"}, column{title: "", drop: 1})...)
+	row := func(date string, c *pome.OutcomeCounts, bar string) {
+		cells := []string{date}
+		for _, i := range shown {
+			cells = append(cells, strconv.FormatInt(c[i], 10))
+		}
+		t.add(append(cells, strconv.FormatInt(c.Total(), 10), bar)...)
+	}
+	for i := range days {
+		row(days[i].Date, &counts[i], bar(counts[i].Total(), peak, 40))
+	}
+	row("total", &sum, "")
 	return t.write(out, false)
 }
 

@@ -179,10 +179,10 @@ within a second: the team's keys then answer 403 team_banned.`,
 	for _, c := range []*cobra.Command{create, update} {
 		c.RegisterFlagCompletionFunc("plan", cobra.FixedCompletions([]cobra.Completion{"free", "pro", "enterprise"}, cobra.ShellCompDirectiveNoFileComp))
 	}
-	return a.group("teams <command>", "create, read and change any team (platform API)",
+	return a.group("teams <command>", "create, read and change any team, and show its keys' usage (platform API)",
 		`Manages any team through the platform API: the teams a platform makes for
 its customers, and those made by a signup.`,
 		`  pome platform teams create "Acme Inc" --external-id cus_123
   pome platform teams get --external-id cus_123`,
-		create, get, update)
+		create, get, update, a.platformTeamsUsageCmd(p))
 }

@@ -49,7 +49,7 @@ func (p *platformAPI) printKey(k *client.Key) error {
 }
 
 func (a *app) platformKeysCmd(p *platformAPI) *cobra.Command {
-	return a.group("keys <command>", "create, read, change, revoke and roll any team's keys (platform API)",
+	return a.group("keys <command>", "create, read, change, revoke and roll any team's keys, and show their usage (platform API)",
 		`Manages the API keys of any team through the platform API, with every
 policy: keys:read to read them, keys:write to create, change, revoke or
 roll one. A key made here is created by the service token (created_by is
@@ -57,7 +57,7 @@ its stk_ id) and its role defaults to developer.`,
 		`  KEY=$(pome platform keys create tm_1a2B3c4D5e6F7g8H acme-prod --scope docs:read --rate-limit 100/60s)
   pome platform keys list tm_1a2B3c4D5e6F7g8H --status all`,
 		a.platformKeysCreateCmd(p), a.platformKeysGetCmd(p), a.platformKeysListCmd(p),
-		a.platformKeysUpdateCmd(p), a.platformKeysRevokeCmd(p), a.platformKeysRollCmd(p))
+		a.platformKeysUpdateCmd(p), a.platformKeysRevokeCmd(p), a.platformKeysRollCmd(p), a.platformKeysUsageCmd(p))
 }
 
 func (a *app) platformKeysCreateCmd(p *platformAPI) *cobra.Command {

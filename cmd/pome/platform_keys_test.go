@@ -14,12 +14,7 @@ import (
 // are usage errors (exit 2), the server's refusals API errors (exit 1).
 func TestPlatformKeysCommands(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	s := mustServe(t, dir)
-	token := func(scopes string) string {
-		r := mustRun(t, nil, "", 0, "admin", "service-token", "create", "ops", "--scope", scopes, "--data-dir", dir)
-		return strings.TrimSpace(r.stdout)
-	}
+	s, token := mustServeWithTokens(t)
 	env := map[string]string{"POME_SERVICE_TOKEN": token("teams:write,keys:read,keys:write"), "POME_API_URL": s.URL}
 	var team client.PlatformTeam
 	r := mustRun(t, env, "", 0, "platform", "teams", "create", "Acme Inc", "--json")

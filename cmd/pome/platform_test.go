@@ -13,12 +13,7 @@ import (
 // a token it is a usage error, without the scope an API error naming it.
 func TestPlatformTeamsCommands(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	s := mustServe(t, dir)
-	token := func(scopes string) string {
-		r := mustRun(t, nil, "", 0, "admin", "service-token", "create", "ops", "--scope", scopes, "--data-dir", dir)
-		return strings.TrimSpace(r.stdout)
-	}
+	s, token := mustServeWithTokens(t)
 	env := map[string]string{"POME_SERVICE_TOKEN": token("teams:read,teams:write"), "POME_API_URL": s.URL}
 	var created client.PlatformTeam
 	r := mustRun(t, env, "", 0, "platform", "teams", "create", "Acme Inc", "--external-id", "cus_123", "--plan", "pro", "--json")
@@ -58,5 +53,18 @@ func TestPlatformTeamsCommands(t *testing.T) {
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("%s: exit %d, stderr %q; want %d and %q", c.name, r.code, r.stderr, c.code, c.want)
 		}
+	}
+}
+
+// mustServeWithTokens serves a fresh data directory and returns token,
+// which makes a service token of the given scopes (comma-separated) with
+// pome admin service-token create.
+func mustServeWithTokens(t *testing.T) (*testServer, func(scopes string) string) {
+	t.Helper()
+	dir := t.TempDir()
+	s := mustServe(t, dir)
+	return s, func(scopes string) string {
+		r := mustRun(t, nil, "", 0, "admin", "service-token", "create", "ops", "--scope", scopes, "--data-dir", dir)
+		return strings.TrimSpace(r.stdout)
 	}
 }

@@ -223,6 +223,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		Verifier:      n.Verifier,
 		Meter:         n.Meter,
 		Ready:         n.Store.Ping,
+		Pools:         poolsOf(n.Store),
 		Log:           log,
 		AccessLog:     accessLog,
 		Metrics:       metrics,
@@ -254,5 +255,14 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 		return err
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// poolsOf is the store's report of its connection pools for /metrics
+// (both stores give one), nil for a store without.
+func poolsOf(store pome.Store) func() []pome.PoolStats {
+	if p, ok := store.(interface{ PoolStats() []pome.PoolStats }); ok {
+		return p.PoolStats
+	}
 	return nil
 }

@@ -7,20 +7,20 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// usageCmd is `pome usage`: the team's daily request counts.
+// usageCmd is `pome usage`: the team's daily verifications by outcome.
 func (a *app) usageCmd() *cobra.Command {
 	t := &teamAPI{app: a}
 	var days int
 	cmd := &cobra.Command{
 		Use:   "usage",
-		Short: "daily request counts of the team's keys",
-		Long: `Shows the team's daily request counts, summed over its keys (owners and
-admins: every key; developers: their own; viewers see no keys, so no
-usage), oldest day first, for the last --days days (1 to 90) in UTC.
-Counts are written about every second. pome keys usage KEY shows one
-key's.`,
+		Short: "daily verifications of the team's keys, by outcome",
+		Long: `Shows the team's daily verifications by outcome, summed over its keys
+(owners and admins: every key; developers: their own; viewers see no keys,
+so no usage), oldest day first, for the last --days days (1 to 90) in UTC,
+in the columns of pome keys usage KEY, which shows one key's. Counts are
+written about every second.`,
 		Example: `  pome usage --days 7
-  pome usage --team acme --json | jq '[.days[].count] | add'`,
+  pome usage --team acme --json | jq '[.days[].rate_limited] | add'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if days < 1 || days > 90 {

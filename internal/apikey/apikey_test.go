@@ -444,11 +444,11 @@ func TestUsage(t *testing.T) {
 	m := f.member(t, nil, pome.RoleOwner)
 	c := f.mustCreate(t, m, apikey.CreateParams{})
 	now := f.clock.Now()
-	err := f.store.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: c.Key.ID, Count: 5, LastUsed: now.Add(-48 * time.Hour)}})
+	err := f.store.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: c.Key.ID, Outcomes: pome.OutcomeCounts{5}, At: now.Add(-48 * time.Hour), LastUsed: now.Add(-48 * time.Hour)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: c.Key.ID, Count: 2, LastUsed: now}}); err != nil {
+	if err := f.store.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: c.Key.ID, Outcomes: pome.OutcomeCounts{2}, At: now, LastUsed: now}}); err != nil {
 		t.Fatal(err)
 	}
 	days, err := f.keys.Usage(t.Context(), m, c.Key.ID, 3)
@@ -457,7 +457,7 @@ func TestUsage(t *testing.T) {
 	}
 	var got []int64
 	for _, d := range days {
-		got = append(got, d.Count)
+		got = append(got, d.Outcomes[0])
 	}
 	if len(days) != 3 || got[0] != 5 || got[1] != 0 || got[2] != 2 || !days[2].Day.Equal(now.Truncate(24*time.Hour)) {
 		t.Fatalf("Usage(3 days) = %+v, want counts [5 0 2] ending today", days)
@@ -489,10 +489,10 @@ func TestTeamUsage(t *testing.T) {
 	others := f.mustCreate(t, outsider, apikey.CreateParams{}).Key
 	now := f.clock.Now()
 	err := f.store.AddUsage(t.Context(), []pome.UsageDelta{
-		{KeyID: owners.ID, Count: 1, LastUsed: now.Add(-48 * time.Hour)},
-		{KeyID: devs.ID, Count: 2, LastUsed: now.Add(-48 * time.Hour)},
-		{KeyID: revoked.ID, Count: 4, LastUsed: now},
-		{KeyID: others.ID, Count: 100, LastUsed: now},
+		{KeyID: owners.ID, Outcomes: pome.OutcomeCounts{1}, At: now.Add(-48 * time.Hour), LastUsed: now.Add(-48 * time.Hour)},
+		{KeyID: devs.ID, Outcomes: pome.OutcomeCounts{2}, At: now.Add(-48 * time.Hour), LastUsed: now.Add(-48 * time.Hour)},
+		{KeyID: revoked.ID, Outcomes: pome.OutcomeCounts{4}, At: now, LastUsed: now},
+		{KeyID: others.ID, Outcomes: pome.OutcomeCounts{100}, At: now, LastUsed: now},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -507,7 +507,7 @@ func TestTeamUsage(t *testing.T) {
 			if want := now.Truncate(24*time.Hour).AddDate(0, 0, i+1-days); !d.Day.Equal(want) {
 				t.Errorf("TeamUsage day %d = %v, want %v", i, d.Day, want)
 			}
-			got = append(got, d.Count)
+			got = append(got, d.Outcomes[0])
 		}
 		return got, err
 	}

@@ -122,6 +122,12 @@ func (v *Verifier) ForgetUnknown(d pome.Digest) { v.negative.forget(d) }
 // is well-formed and in neither cache) it first calls gate, and answers
 // gate's error without reading the store if gate fails. The HTTP layer uses
 // it to charge a caller's failure budget only for what costs a store read.
-func (v *Verifier) VerifyGated(ctx context.Context, candidate string, gate func() error) (pome.KeyOwner, error) {
+//
+// keyID is the id of the key whenever it is known, also when its status
+// refuses it and the owner is empty (revoked, expired, team banned): the
+// Gate counts that refusal in the key's usage by outcome, while every
+// surface still answers as for a key it may tell nothing of
+// (TestSurfacesAgree). It does not allocate (TestAuthorizeAllocs).
+func (v *Verifier) VerifyGated(ctx context.Context, candidate string, gate func() error) (o pome.KeyOwner, keyID string, err error) {
 	return v.verify(ctx, candidate, gate)
 }

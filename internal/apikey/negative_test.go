@@ -175,7 +175,7 @@ func TestVerifyGated(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f.counting.Reset()
 			calls := 0
-			_, err := f.verifier.VerifyGated(t.Context(), c.key, func() error { calls++; return c.gateErr })
+			_, _, err := f.verifier.VerifyGated(t.Context(), c.key, func() error { calls++; return c.gateErr })
 			if !errors.Is(err, c.wantErr) || (err == nil) != (c.wantErr == nil) {
 				t.Errorf("VerifyGated = %v, want %v", err, c.wantErr)
 			}
@@ -224,5 +224,49 @@ func TestCreateRefusesControlCharacters(t *testing.T) {
 		if !c.ok && pome.AsError(err).Code != "invalid_parameter" {
 			t.Errorf("Create(name %q, description %q) = %v, want invalid_parameter", c.name, c.desc, err)
 		}
+	}
+}
+
+// VerifyGated names the key that its status refuses (revoked, expired,
+// team banned), for the gate to count the refusal in the key's usage, while
+// the owner it answers stays empty, as Verify's: no surface learns more of
+// a refused key than before. An unknown key is named by no id.
+func TestVerifyGatedNamesRefusedKeys(t *testing.T) {
+	t.Parallel()
+	f := newNegFixture(t)
+	m := f.member(t, nil, pome.RoleOwner)
+	revoked := f.mustCreate(t, m, apikey.CreateParams{})
+	if _, err := f.keys.Revoke(t.Context(), m, revoked.Key.ID); err != nil {
+		t.Fatal(err)
+	}
+	expired := f.mustCreate(t, m, apikey.CreateParams{ExpiresInDays: ptr(1)})
+	valid := f.mustCreate(t, m, apikey.CreateParams{})
+	banned := f.member(t, nil, pome.RoleOwner)
+	ofBanned := f.mustCreate(t, banned, apikey.CreateParams{})
+	if err := f.store.UpdateTeam(t.Context(), pome.Team{ID: banned.Team.ID, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, f.clock.Now(), pometest.Event(pome.AuditTeamBanned)); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(25 * time.Hour)
+	for _, c := range []struct {
+		name, key, wantID string
+		wantErr           error
+	}{
+		{"valid", valid.Plaintext, valid.Key.ID, nil},
+		{"revoked", revoked.Plaintext, revoked.Key.ID, pome.ErrKeyRevoked},
+		{"expired", expired.Plaintext, expired.Key.ID, pome.ErrKeyExpired},
+		{"team banned", ofBanned.Plaintext, ofBanned.Key.ID, pome.ErrTeamBanned},
+		{"unknown", mustGenerate(t), "", pome.ErrInvalidAPIKey},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, pass := range []string{"from the store", "from the cache"} {
+				o, id, err := f.verifier.VerifyGated(t.Context(), c.key, nil)
+				if id != c.wantID || !errors.Is(err, c.wantErr) || (err == nil) != (c.wantErr == nil) {
+					t.Errorf("%s: VerifyGated = %q, %v; want %q, %v", pass, id, err, c.wantID, c.wantErr)
+				}
+				if err != nil && o.Key.ID != "" {
+					t.Errorf("%s: VerifyGated of a refused key answered its owner %+v", pass, o)
+				}
+			}
+		})
 	}
 }

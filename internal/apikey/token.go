@@ -65,6 +65,30 @@ func (t TokenKeys) Roll(ctx context.Context, keyID string, p RollParams) (Rolled
 	return t.s.rollAs(ctx, a, keyID, p)
 }
 
+// Usage returns the daily usage of a key of any team, as Service.Usage
+// does: a check of days before any read, then pome.ErrKeyNotFound for no
+// such key.
+func (t TokenKeys) Usage(ctx context.Context, keyID string, days int) ([]pome.DailyUsage, error) {
+	since, err := t.s.usageSince(days)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.Get(ctx, keyID); err != nil {
+		return nil, err
+	}
+	return t.s.keyUsage(ctx, keyID, since, days)
+}
+
+// TeamUsage returns the daily usage of every key of team (whose existence
+// the caller has checked), as Service.TeamUsage does for its owners.
+func (t TokenKeys) TeamUsage(ctx context.Context, team pome.Team, days int) ([]pome.DailyUsage, error) {
+	since, err := t.s.usageSince(days)
+	if err != nil {
+		return nil, err
+	}
+	return t.s.teamUsage(ctx, tokenActor(t.token, team.ID), since, days)
+}
+
 // actorFor is the token acting on the team of the key it names.
 func (t TokenKeys) actorFor(ctx context.Context, keyID string) (actor, error) {
 	k, err := t.Get(ctx, keyID)

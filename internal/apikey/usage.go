@@ -11,8 +11,9 @@ import (
 // GET /api/usage show.
 const maxUsageDays = 90
 
-// Usage returns a key's daily request counts for the last days days, today
-// included, one entry per day with zeros filled in, oldest first.
+// Usage returns a key's daily verifications by outcome for the last days
+// days, today included, one entry per day with zeros filled in, oldest
+// first.
 func (s *Service) Usage(ctx context.Context, m pome.Member, keyID string, days int) ([]pome.DailyUsage, error) {
 	since, err := s.usageSince(days)
 	if err != nil {
@@ -21,6 +22,11 @@ func (s *Service) Usage(ctx context.Context, m pome.Member, keyID string, days i
 	if _, err := s.visibleKey(ctx, memberActor(m), keyID); err != nil {
 		return nil, err
 	}
+	return s.keyUsage(ctx, keyID, since, days)
+}
+
+// keyUsage is the daily usage of a key the caller may see.
+func (s *Service) keyUsage(ctx context.Context, keyID string, since time.Time, days int) ([]pome.DailyUsage, error) {
 	stored, err := s.store.DailyUsage(ctx, keyID, since)
 	if err != nil {
 		return nil, err
@@ -28,7 +34,7 @@ func (s *Service) Usage(ctx context.Context, m pome.Member, keyID string, days i
 	return fillDays(since, days, stored), nil
 }
 
-// TeamUsage returns the daily request counts of the team's keys, summed,
+// TeamUsage returns the daily verifications of the team's keys, summed,
 // as Usage does for one key: every key of the team, revoked and expired
 // ones included, for owners and admins, and only their own for developers,
 // whom the team's total would tell the usage of keys they may not see. A
@@ -38,11 +44,16 @@ func (s *Service) TeamUsage(ctx context.Context, m pome.Member, days int) ([]pom
 	if err != nil {
 		return nil, err
 	}
-	by, err := memberActor(m).listedCreator()
+	return s.teamUsage(ctx, memberActor(m), since, days)
+}
+
+// teamUsage is the daily usage of the keys of a's team that a may see.
+func (s *Service) teamUsage(ctx context.Context, a actor, since time.Time, days int) ([]pome.DailyUsage, error) {
+	by, err := a.listedCreator()
 	if err != nil {
 		return nil, err
 	}
-	stored, err := s.store.TeamDailyUsage(ctx, m.Team.ID, by, since)
+	stored, err := s.store.TeamDailyUsage(ctx, a.teamID, by, since)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +79,7 @@ func fillDays(since time.Time, days int, stored []pome.DailyUsage) []pome.DailyU
 	}
 	for _, d := range stored {
 		if i := int(d.Day.Sub(since) / (24 * time.Hour)); i >= 0 && i < days {
-			out[i].Count = d.Count
+			out[i].Outcomes = d.Outcomes
 		}
 	}
 	return out

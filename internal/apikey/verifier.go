@@ -304,14 +304,17 @@ func canonicalRole(r pome.Role) pome.Role {
 // or ErrTeamBanned. The answer's Key has no Description, LastUsed or
 // UsageCount: verification does not cache them.
 func (v *Verifier) Verify(ctx context.Context, candidate string) (pome.KeyOwner, error) {
-	return v.verify(ctx, candidate, nil)
+	o, _, err := v.verify(ctx, candidate, nil)
+	return o, err
 }
 
 // verify is Verify; gate, if not nil, is called before the store is read.
-func (v *Verifier) verify(ctx context.Context, candidate string, gate func() error) (pome.KeyOwner, error) {
+// keyID is the id of a known key, set also when its status refuses it
+// (revoked, expired, team banned) and the owner is empty: VerifyGated.
+func (v *Verifier) verify(ctx context.Context, candidate string, gate func() error) (pome.KeyOwner, string, error) {
 	d, err := v.format.Parse(candidate)
 	if err != nil {
-		return pome.KeyOwner{}, err
+		return pome.KeyOwner{}, "", err
 	}
 	now := v.now()
 	c, ok := v.cache.GetIfPresent(d)
@@ -325,19 +328,20 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 			case err == nil:
 				c = fresh
 			case !stale || !unavailable(err):
-				return pome.KeyOwner{}, err
+				return pome.KeyOwner{}, "", err
 			}
 		}
 	}
+	keyID := c.text[:c.idLen]
 	if c.revoked {
-		return pome.KeyOwner{}, pome.ErrKeyRevoked
+		return pome.KeyOwner{}, keyID, pome.ErrKeyRevoked
 	}
 	r := c.owner.Value()
 	switch {
 	case r.creatorRole == "" && !r.byToken:
 		// The creator left the team: their keys were revoked with it; a
 		// key that escaped (another node's stale cache) is refused alike.
-		return pome.KeyOwner{}, pome.ErrKeyRevoked
+		return pome.KeyOwner{}, keyID, pome.ErrKeyRevoked
 	case c.expiresAt != nil && !now.Before(*c.expiresAt):
 		if !v.outage.on() {
 			// Recorded once the store answers again: a write now
@@ -345,11 +349,11 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 			o := c.keyOwner(d, &r)
 			v.expired.record(ctx, v.store, &o, now)
 		}
-		return pome.KeyOwner{}, pome.ErrKeyExpired
+		return pome.KeyOwner{}, keyID, pome.ErrKeyExpired
 	case r.status == pome.TeamBanned:
-		return pome.KeyOwner{}, pome.ErrTeamBanned
+		return pome.KeyOwner{}, keyID, pome.ErrTeamBanned
 	}
-	return c.keyOwner(d, &r), nil
+	return c.keyOwner(d, &r), keyID, nil
 }
 
 // load reads a key the cache does not hold from the store, and caches it

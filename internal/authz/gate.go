@@ -25,7 +25,7 @@ import (
 // Config is what a Gate checks with.
 type Config struct {
 	Verifier *apikey.Verifier
-	// Meter counts each granted attempt as one use of its key.
+	// Meter counts each attempt of a known key in its usage, by outcome.
 	Meter *meter.Meter
 	// Limiter counts Plans and Failures; nil turns both off.
 	Limiter ratelimit.Limiter
@@ -53,21 +53,15 @@ type Gate struct {
 	tokens   *servicetoken.Service
 	credits  *credits.Ledger
 	now      func() time.Time
-	// outcomes counts the attempts of known keys by outcome (read-only
-	// map, built in New), for /metrics.
-	outcomes map[pome.Outcome]*atomic.Uint64
-	valid    *atomic.Uint64
+	// outcomes counts the attempts of known keys by outcome, indexed as
+	// pome.Outcomes, for /metrics.
+	outcomes [len(pome.Outcomes)]atomic.Uint64
 }
 
 // New returns a Gate on cfg.
 func New(cfg Config) *Gate {
 	g := &Gate{verifier: cfg.Verifier, meter: cfg.Meter, limiter: cfg.Limiter,
-		plans: cfg.Plans, failures: cfg.Failures, tokens: cfg.ServiceTokens, credits: cfg.Credits, now: cfg.Now,
-		outcomes: make(map[pome.Outcome]*atomic.Uint64, len(pome.Outcomes))}
-	for _, o := range pome.Outcomes {
-		g.outcomes[o] = new(atomic.Uint64)
-	}
-	g.valid = g.outcomes[pome.OutcomeValid]
+		plans: cfg.Plans, failures: cfg.Failures, tokens: cfg.ServiceTokens, credits: cfg.Credits, now: cfg.Now}
 	if g.now == nil {
 		g.now = time.Now
 	}
@@ -157,76 +151,80 @@ func (g *Grant) Matched() bool { return g.Owner.Key.ID != "" }
 // expired, team banned), whether it is enabled, the client's address
 // against its allowed_cidrs, its effective role against the action, the
 // scopes the attempt requires, and its own rate limit or else its plan's.
-// A granted attempt counts one use of the key. The error is a *pome.Error
-// of the public API's rows; an unreachable store or limiter is
+// Every attempt of a known key is counted in its usage by outcome
+// (TestUsageOutcomesExact, in internal/httpserver). The error is a
+// *pome.Error of the public API's rows; an unreachable store or limiter is
 // Unavailable. A granted attempt allocates nothing (BenchmarkAuthorize,
 // TestAuthorizeAllocs), whatever policies its key has.
 func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 	var grant Grant
-	err := g.authorize(ctx, a, &grant)
-	g.count(&grant, err)
+	keyID, err := g.authorize(ctx, a, &grant)
+	g.count(keyID, a.From, err)
 	return grant, err
 }
 
-// count counts the outcome of an attempt of a known key: a refusal of a
-// rate limit counts only when the key's own or its plan's refused it, not
-// its client's failed authentications.
-func (g *Gate) count(grant *Grant, err error) {
-	if err == nil {
-		g.valid.Add(1)
+// count counts the outcome of an attempt of the known key keyID ("": no
+// key was known, and nothing is counted), for /metrics and in the key's
+// usage. Only a key's own refusals are outcomes: a rate limit that refused
+// its client's failed authentications never reaches a known key, and an
+// unreachable store or limiter is none.
+func (g *Gate) count(keyID string, from netip.Addr, err error) {
+	if keyID == "" {
 		return
 	}
 	o, ok := pome.OutcomeOf(err)
-	if !ok || o == pome.OutcomeRateLimited && !grant.Matched() {
+	if !ok {
 		return
 	}
-	g.outcomes[o].Add(1)
+	g.outcomes[o.Index()].Add(1)
+	g.meter.Record(keyID, o, g.now(), from)
 }
 
 // OutcomeCount is how many attempts of known keys ended with o since the
 // Gate was made (pome_verifications_total).
 func (g *Gate) OutcomeCount(o pome.Outcome) uint64 {
-	if c := g.outcomes[o]; c != nil {
-		return c.Load()
+	if i := o.Index(); i >= 0 {
+		return g.outcomes[i].Load()
 	}
 	return 0
 }
 
 // authorize decides a, filling in grant (the caller's: a Grant is large,
-// and is copied once, on its way out of Authorize).
-func (g *Gate) authorize(ctx context.Context, a Attempt, grant *Grant) error {
+// and is copied once, on its way out of Authorize). keyID is the id of the
+// key once it is known, whatever refused it after (VerifyGated): what the
+// attempt is counted against.
+func (g *Gate) authorize(ctx context.Context, a Attempt, grant *Grant) (keyID string, err error) {
 	f := g.account(ctx, a.ClientIP)
-	err := a.KeyErr
+	err = a.KeyErr
 	if err == nil {
-		grant.Owner, err = g.verifier.VerifyGated(ctx, a.Key, f.charge)
+		grant.Owner, keyID, err = g.verifier.VerifyGated(ctx, a.Key, f.charge)
 	}
 	if err = f.settle(err, &grant.Limit); err != nil {
 		grant.Owner = pome.KeyOwner{}
-		return err
+		return keyID, err
 	}
 	o := &grant.Owner
 	// The policies before the limit, so that a refused attempt spends no
 	// quota.
 	if err := CheckPolicies(o, a); err != nil {
-		return err
+		return keyID, err
 	}
 	if rule, ok := g.rule(o); ok {
 		d, err := g.limiter.Allow(ctx, o.Key.ID, rule)
 		if err != nil {
-			return ratelimit.Unavailable(err)
+			return keyID, ratelimit.Unavailable(err)
 		}
 		grant.Limit = Limit{Rule: rule, Decision: d}
 		if !d.Allowed {
-			return pome.ErrRateLimited
+			return keyID, pome.ErrRateLimited
 		}
 	}
 	if c := o.Key.Credits; c != nil && g.credits != nil {
 		if err := g.spend(ctx, o, c, a.cost(), &grant.Credits); err != nil {
-			return err
+			return keyID, err
 		}
 	}
-	g.meter.Record(o.Key.ID, g.now())
-	return nil
+	return keyID, nil
 }
 
 // spend spends cost of the key's credits, last: an attempt refused by any

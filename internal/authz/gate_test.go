@@ -3,6 +3,7 @@ package authz_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -75,7 +76,8 @@ func TestAuthorizeRole(t *testing.T) {
 }
 
 // Authorizing a key the verifier has cached allocates nothing, failure
-// accounting included: the request path's budget is spent elsewhere.
+// accounting, the limiter's refusal counting (as node.New wires it) and the
+// usage meter included: the request path's budget is spent elsewhere.
 func TestAuthorizeAllocs(t *testing.T) {
 	key, err := pome.DefaultKeyFormat.Generate()
 	if err != nil {
@@ -87,11 +89,11 @@ func TestAuthorizeAllocs(t *testing.T) {
 	gate := authz.New(authz.Config{
 		Verifier: apikey.NewVerifier(store, pome.DefaultKeyFormat, time.Minute, time.Now),
 		Meter:    meter.New(store),
-		Limiter:  ratelimit.NewMemory(time.Now, 0),
+		Limiter:  ratelimit.Count(ratelimit.NewMemory(time.Now, 0)),
 		Plans:    rules.Plans,
 		Failures: rules.AuthFailureIP,
 	})
-	a := authz.Attempt{Key: key, ClientIP: "192.0.2.1", Action: pome.ActionAPIRead}
+	a := authz.Attempt{Key: key, ClientIP: "192.0.2.1", Action: pome.ActionAPIRead, From: netip.MustParseAddr("192.0.2.1")}
 	if _, err := gate.Authorize(t.Context(), a); err != nil { // fills the cache and the meter's entry
 		t.Fatal(err)
 	}

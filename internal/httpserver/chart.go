@@ -2,13 +2,17 @@ package httpserver
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pomehq/pome"
 )
 
-// usageChart is a bar chart of a key's daily requests, drawn on the server
-// as inline SVG: no script, no library. Coordinates are in the SVG's
-// viewBox; the template only places them.
+// usageChart is a bar chart of a key's daily verifications, each day's bar
+// stacked by outcome (valid at the bottom, then the refusals in the order
+// of pome.Outcomes), drawn on the server as inline SVG: no script, no
+// library. Coordinates are in the SVG's viewBox; the template only places
+// them. Colour is never the only carrier: each bar's title and the legend
+// say the counts in words.
 type usageChart struct {
 	Width, Height      int
 	Left, Right        int // the plot area's x range
@@ -17,14 +21,22 @@ type usageChart struct {
 	Bars               []chartBar
 	Grid               []chartTick
 	Labels             []chartLabel
-	Total, Peak, Scale int64
+	Legend             []chartLegend // the outcomes of the range, valid always
+	Total, Peak, Scale int64         // Total, Peak: verifications of every outcome
+	Valid              int64
 	PeakDay            string
 	From, To           string
 }
 
+// chartBar is one day: its segments, bottom up, and its counts in words.
 type chartBar struct {
+	Title    string
+	Segments []chartSegment
+}
+
+type chartSegment struct {
 	X, Y, W, H string
-	Title      string
+	Outcome    pome.Outcome // its class, o-<outcome>, gives its colour
 }
 
 type chartTick struct {
@@ -36,12 +48,29 @@ type chartLabel struct {
 	X, Text, Anchor string
 }
 
+type chartLegend struct {
+	Outcome pome.Outcome
+	Label   string
+	Count   int64
+}
+
+// outcomeLabel is an outcome in words: "rate limited".
+func outcomeLabel(o pome.Outcome) string { return strings.ReplaceAll(string(o), "_", " ") }
+
 func newUsageChart(days []pome.DailyUsage) usageChart {
 	c := usageChart{Width: 720, Height: 220, Left: 44, Right: 712, Top: 12, Bottom: 186, TickX: 38, LabelY: 208}
-	for _, d := range days {
-		c.Total += d.Count
-		if d.Count > c.Peak {
-			c.Peak, c.PeakDay = d.Count, d.Day.UTC().Format("2 Jan")
+	var sum pome.OutcomeCounts
+	for i := range days {
+		d := &days[i]
+		sum.Add(&d.Outcomes)
+		if t := d.Outcomes.Total(); t > c.Peak {
+			c.Peak, c.PeakDay = t, d.Day.UTC().Format("2 Jan")
+		}
+	}
+	c.Total, c.Valid = sum.Total(), sum.Of(pome.OutcomeValid)
+	for i, o := range pome.Outcomes {
+		if o == pome.OutcomeValid || sum[i] != 0 {
+			c.Legend = append(c.Legend, chartLegend{Outcome: o, Label: outcomeLabel(o), Count: sum[i]})
 		}
 	}
 	if len(days) == 0 {
@@ -57,16 +86,29 @@ func newUsageChart(days []pome.DailyUsage) usageChart {
 		y := float64(c.Bottom) - plotH*float64(v)/float64(c.Scale)
 		c.Grid = append(c.Grid, chartTick{Y: f(y), Label: fmt.Sprint(v)})
 	}
-	for i, d := range days {
-		h := plotH * float64(d.Count) / float64(c.Scale)
-		if d.Count > 0 && h < 2 {
+	for i := range days {
+		d := &days[i]
+		total := d.Outcomes.Total()
+		h := plotH * float64(total) / float64(c.Scale)
+		if total > 0 && h < 2 {
 			h = 2 // a day with a request never looks like a day without
 		}
 		x := float64(c.Left) + slot*float64(i) + slot*0.15
-		c.Bars = append(c.Bars, chartBar{
-			X: f(x), Y: f(float64(c.Bottom) - h), W: f(slot * 0.7), H: f(h),
-			Title: fmt.Sprintf("%s: %s", d.Day.UTC().Format("Mon 2 Jan 2006"), plural(int(d.Count), "request")),
-		})
+		bar := chartBar{Title: barTitle(d)}
+		// Each segment spans its share of the bar, from the running sum
+		// below it: the segments meet exactly and fill the bar.
+		var below int64
+		for j, o := range pome.Outcomes {
+			n := d.Outcomes[j]
+			if n == 0 {
+				continue
+			}
+			y0 := float64(c.Bottom) - h*float64(below)/float64(total)
+			below += n
+			y1 := float64(c.Bottom) - h*float64(below)/float64(total)
+			bar.Segments = append(bar.Segments, chartSegment{X: f(x), Y: f(y1), W: f(slot * 0.7), H: f(y0 - y1), Outcome: o})
+		}
+		c.Bars = append(c.Bars, bar)
 		// The first and last labels align with the plot's edges, so that
 		// they are not cut.
 		switch i {
@@ -79,6 +121,24 @@ func newUsageChart(days []pome.DailyUsage) usageChart {
 		}
 	}
 	return c
+}
+
+// barTitle is a day's counts in words: "Mon 23 Nov 2026: 4 requests (3
+// valid, 1 rate limited)"; a day of valid requests only says no more than
+// "Mon 23 Nov 2026: 3 requests".
+func barTitle(d *pome.DailyUsage) string {
+	total := d.Outcomes.Total()
+	s := fmt.Sprintf("%s: %s", d.Day.UTC().Format("Mon 2 Jan 2006"), plural(int(total), "request"))
+	if d.Outcomes.Of(pome.OutcomeValid) == total {
+		return s
+	}
+	var parts []string
+	for i, o := range pome.Outcomes {
+		if n := d.Outcomes[i]; n != 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, outcomeLabel(o)))
+		}
+	}
+	return s + " (" + strings.Join(parts, ", ") + ")"
 }
 
 // niceCeil is the smallest of 2, 4, 10, 20, 40, 100... at or above n: the

@@ -456,8 +456,10 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 
 	// Its page: the usage chart of 30 days, drawn on the server.
 	alice.reloadAfter("open the key", chromedp.Click(chromedp.CSS(row+" .key-name")))
-	alice.check("30 bars", `document.querySelectorAll("svg rect.bar").length === 30`)
-	alice.check("today's bar", `[...document.querySelectorAll("svg rect.bar title")].some(t => t.textContent === "Mon 23 Nov 2026: 3 requests")`)
+	alice.check("30 bars", `document.querySelectorAll("svg g.bar").length === 30`)
+	alice.check("today's bar", `[...document.querySelectorAll("svg g.bar > title")].some(t => t.textContent === "Mon 23 Nov 2026: 3 requests")`)
+	alice.check("today's bar is valid requests only", `document.querySelectorAll("svg g.bar rect.seg").length === 1 && document.querySelector("svg g.bar rect.seg").classList.contains("o-valid")`)
+	alice.check("the legend says it in words", `document.querySelector(".legend").innerText.replace(/\s+/g, " ").trim() === "valid 3"`)
 	alice.shoot("key-usage")
 
 	// Roll it, keeping the old key for an hour.

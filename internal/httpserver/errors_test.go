@@ -220,7 +220,8 @@ func TestAccessLog(t *testing.T) {
 }
 
 // /metrics serves the request counter by route and status class, the
-// latency histogram, the verifications by outcome, and which build runs.
+// latency histogram, the verifications by outcome, the rate limits'
+// refusals by rule, the store's connection pools, and which build runs.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t)
@@ -230,7 +231,8 @@ func TestMetrics(t *testing.T) {
 	alice := s.Signup(t, "alice@example.com")
 	valid := s.CreateKey(t, alice, "valid")
 	disabled := s.CreateKeyWith(t, alice, `{"name":"disabled","enabled":false}`).Key
-	for _, k := range []string{valid, valid, disabled} {
+	limited := s.CreateKeyWith(t, alice, `{"name":"limited","rate_limit":{"limit":1,"window_seconds":60}}`).Key
+	for _, k := range []string{valid, valid, disabled, limited, limited, limited} {
 		s.Do(t, nil, "GET", "/v1/me", apiKey(k), "")
 	}
 	sc := scenario{method: "GET", path: "/metrics", status: 200}
@@ -239,10 +241,17 @@ func TestMetrics(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf(`pome_build_info{commit=%q,date=%q,go_version=%q,version=%q} 1`, b.Commit, b.Date, b.GoVersion, b.Version),
 		`pome_http_requests_total{route="GET /healthz",status="2xx"} 1`,
-		`pome_http_requests_total{route="GET /v1/me",status="4xx"} 2`,
-		`pome_verifications_total{outcome="valid"} 2`,
+		`pome_http_requests_total{route="GET /v1/me",status="4xx"} 4`,
+		`pome_verifications_total{outcome="valid"} 3`,
 		`pome_verifications_total{outcome="disabled"} 1`,
 		`pome_verifications_total{outcome="ip_not_allowed"} 0`,
+		`pome_verifications_total{outcome="rate_limited"} 2`,
+		`pome_ratelimit_refusals_total{rule="key"} 2`,
+		`pome_db_pool_max{pool="writer"} 1`,
+		`pome_db_pool_in_use{pool="reader"} 0`,
+		`pome_db_pool_idle{pool="reader"}`,
+		`pome_db_pool_waits_total{pool="writer"}`,
+		`pome_db_pool_wait_seconds_total{pool="writer"}`,
 		`pome_http_requests_total{route="other",status="4xx"} 1`,
 		`pome_http_request_duration_seconds_bucket{route="GET /v1/me",le="0.0005"}`,
 	} {

@@ -164,8 +164,8 @@ func (a *sessionAPI) revokeKey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// keyUsage answers GET /api/keys/{id}/usage?days=N: the key's daily request
-// counts, oldest first, one entry per day.
+// keyUsage answers GET /api/keys/{id}/usage?days=N: the key's daily
+// verifications by outcome, oldest first, one entry per day.
 func (a *sessionAPI) keyUsage(w http.ResponseWriter, r *http.Request) error {
 	m, days, err := a.usageRequest(r)
 	if err != nil {
@@ -180,7 +180,7 @@ func (a *sessionAPI) keyUsage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// teamUsage answers GET /api/usage?days=N: the daily request counts of the
+// teamUsage answers GET /api/usage?days=N: the daily verifications of the
 // team's keys that the member may see, summed, as keyUsage answers for one.
 func (a *sessionAPI) teamUsage(w http.ResponseWriter, r *http.Request) error {
 	m, days, err := a.usageRequest(r)
@@ -195,22 +195,31 @@ func (a *sessionAPI) teamUsage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// usageRequest reads the member and ?days= of a usage request: days is
-// defaultUsageDays when absent or empty, and the service checks its range.
+// usageRequest reads the member and ?days= of a usage request.
 func (a *sessionAPI) usageRequest(r *http.Request) (pome.Member, int, error) {
 	m, err := a.sess.member(r)
 	if err != nil {
 		return pome.Member{}, 0, err
 	}
+	days, err := usageDays(r)
+	if err != nil {
+		return pome.Member{}, 0, err
+	}
+	return m, days, nil
+}
+
+// usageDays reads the ?days= of a usage request: defaultUsageDays when
+// absent or empty; the service checks its range.
+func usageDays(r *http.Request) (int, error) {
 	s := r.URL.Query().Get("days")
 	if s == "" {
-		return m, defaultUsageDays, nil
+		return defaultUsageDays, nil
 	}
 	days, err := strconv.Atoi(s)
 	if err != nil {
-		return pome.Member{}, 0, pome.InvalidParameter("'days' must be an integer")
+		return 0, pome.InvalidParameter("'days' must be an integer")
 	}
-	return m, days, nil
+	return days, nil
 }
 
 // rollKeyRequest is the body of POST /api/keys/{id}/roll and of

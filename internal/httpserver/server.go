@@ -34,6 +34,9 @@ type Config struct {
 	Meter    *meter.Meter
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
+	// Pools reports the store's connection pools for /metrics
+	// (pome_db_pool_*); nil exports none.
+	Pools func() []pome.PoolStats
 	Log   *slog.Logger
 	// AccessLog receives the access log, one JSON line a request in the
 	// shape of Log's JSON lines (accesslog.go); nil writes none.
@@ -105,6 +108,7 @@ func newHandler(cfg Config, extra func(mux *http.ServeMux)) http.Handler {
 	}
 	m := newMetrics(cfg.Metrics, patterns)
 	registerStats(cfg.Metrics, cfg.Verifier, cfg.Meter, cfg.Gate)
+	registerPoolsAndRefusals(cfg.Metrics, cfg.Pools, cfg.Limiter)
 	registerBuildInfo(cfg.Metrics, buildinfo.Read())
 
 	// The chain every response passes, innermost first; each surface's own

@@ -282,7 +282,7 @@ func checkOutcome(t *testing.T, o outcome, want string) {
 		pome.ErrInvalidAPIKey.Code: 401, pome.ErrKeyRevoked.Code: 403, pome.ErrKeyExpired.Code: 403,
 		pome.ErrTeamBanned.Code: 403, pome.ErrInsufficientPermissions.Code: 403, pome.ErrRateLimited.Code: 429,
 		pome.ErrQuotaExceeded.Code: 429,
-		pome.ErrKeyDisabled.Code: 403, pome.ErrIPNotAllowed.Code: 403, pome.ErrKeyInsufficientScope.Code: 403}[want]
+		pome.ErrKeyDisabled.Code:   403, pome.ErrIPNotAllowed.Code: 403, pome.ErrKeyInsufficientScope.Code: 403}[want]
 	if o.status != 0 && o.status != wantStatus {
 		t.Fatalf("outcome = %+v, want status %d", o, wantStatus)
 	}

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"encoding/json"
+	"net/netip"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -27,9 +28,18 @@ func keyOf(k *pome.Key, now time.Time) client.Key {
 	return client.Key{
 		ID: k.ID, Name: k.Name, Description: k.Description, Prefix: k.Prefix, Role: k.Role,
 		CreatedBy: k.CreatedBy, CreatedAt: wireTime(k.CreatedAt),
-		LastUsed: wireOptTime(k.LastUsed), ExpiresAt: wireOptTime(k.ExpiresAt),
+		LastUsed: wireOptTime(k.LastUsed), LastUsedIP: wireAddr(k.LastUsedIP), ExpiresAt: wireOptTime(k.ExpiresAt),
 		UsageCount: k.UsageCount, Status: k.Status(now), KeyPolicies: policiesOf(k, now),
 	}
+}
+
+// wireAddr is an address on the wire: null when unknown.
+func wireAddr(a netip.Addr) *string {
+	if !a.IsValid() {
+		return nil
+	}
+	s := a.String()
+	return &s
 }
 
 // keysOf is a page of keys on the wire, [] for none.
@@ -91,11 +101,12 @@ func revokedKeyOf(k *pome.Key) client.RevokedKey {
 	return client.RevokedKey{Success: true, Message: "API key revoked successfully", ID: k.ID}
 }
 
-// usageDaysOf is the wire form of daily counts: UTC dates, oldest first.
+// usageDaysOf is the wire form of daily counts by outcome: UTC dates,
+// oldest first.
 func usageDaysOf(usage []pome.DailyUsage) []client.UsageDay {
 	days := make([]client.UsageDay, 0, len(usage))
-	for _, d := range usage {
-		days = append(days, client.UsageDay{Date: d.Day.UTC().Format(time.DateOnly), Count: d.Count})
+	for i := range usage {
+		days = append(days, client.NewUsageDay(usage[i].Day.UTC().Format(time.DateOnly), &usage[i].Outcomes))
 	}
 	return days
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -30,7 +31,7 @@ func (s *callLog) log(call string) {
 func (s *callLog) AddUsage(_ context.Context, deltas []pome.UsageDelta) error {
 	var n int64
 	for _, d := range deltas {
-		n += d.Count
+		n += d.Outcomes[0]
 	}
 	s.log(fmt.Sprintf("%s AddUsage(%d)", time.Now().UTC().Format(time.TimeOnly), n))
 	return nil
@@ -64,8 +65,8 @@ func TestRunCompactsAfterEachFlush(t *testing.T) {
 			m.Run(ctx, time.Second, 5*time.Second, slog.New(slog.DiscardHandler))
 			close(done)
 		}()
-		m.Record("key_a", time.Now())
-		m.Record("key_b", time.Now())
+		m.Record("key_a", pome.OutcomeValid, time.Now(), netip.Addr{})
+		m.Record("key_b", pome.OutcomeValid, time.Now(), netip.Addr{})
 		time.Sleep(time.Second)
 		synctest.Wait()
 		if got, want := store.take(), []string{"00:00:01 AddUsage(2)", "00:00:01 CompactUsage"}; !slices.Equal(got, want) {
@@ -76,7 +77,7 @@ func TestRunCompactsAfterEachFlush(t *testing.T) {
 		if got, want := store.take(), []string{"00:00:02 CompactUsage"}; !slices.Equal(got, want) {
 			t.Errorf("store calls of an idle tick = %q, want %q", got, want)
 		}
-		m.Record("key_a", time.Now())
+		m.Record("key_a", pome.OutcomeValid, time.Now(), netip.Addr{})
 		cancel()
 		<-done
 		if got, want := store.take(), []string{"00:00:02 AddUsage(1)"}; !slices.Equal(got, want) {
@@ -113,7 +114,7 @@ func TestRunCompactionFailures(t *testing.T) {
 			m.Run(ctx, time.Second, time.Second, slog.New(slog.DiscardHandler))
 			close(done)
 		}()
-		m.Record("key_a", time.Now())
+		m.Record("key_a", pome.OutcomeValid, time.Now(), netip.Addr{})
 		time.Sleep(time.Second)
 		synctest.Wait()
 		if got, want := store.take(), []string{"AddUsage"}; !slices.Equal(got, want) {

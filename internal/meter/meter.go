@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,8 @@ type Store interface {
 	CompactUsage(ctx context.Context, now time.Time) error
 }
 
-// Meter accumulates per-key request counts between flushes. Record takes no
+// Meter accumulates per-key verification counts, by outcome, between
+// flushes. Record takes no
 // global lock; counts stay exact (a flush moves each shard's counts whole).
 type Meter struct {
 	store  Store
@@ -69,9 +71,16 @@ func New(store Store) *Meter {
 	return m
 }
 
-// Record counts one successful request of a key at time at. It allocates
-// only for the first request of a key since the last flush: TestRecordAllocs.
-func (m *Meter) Record(keyID string, at time.Time) {
+// Record counts one verification of a known key that ended with o, at time
+// at, from the client address from (the zero Addr: unknown): a valid one is
+// also the key's last use, from which last_used_ip is recorded. It
+// allocates only for the first verification of a key since the last flush:
+// TestRecordAllocs.
+func (m *Meter) Record(keyID string, o pome.Outcome, at time.Time, from netip.Addr) {
+	i := o.Index()
+	if i < 0 {
+		return // not an outcome: nothing a key's usage could show
+	}
 	s := &m.shards[maphash.String(m.seed, keyID)%shardCount]
 	s.mu.Lock()
 	d, ok := s.pending[keyID]
@@ -79,11 +88,25 @@ func (m *Meter) Record(keyID string, at time.Time) {
 		d = &pome.UsageDelta{KeyID: keyID}
 		s.pending[keyID] = d
 	}
-	d.Count++
-	if at.After(d.LastUsed) {
-		d.LastUsed = at
+	d.Outcomes[i]++
+	if at.After(d.At) {
+		d.At = at
+	}
+	if o == pome.OutcomeValid && at.After(d.LastUsed) {
+		d.LastUsed, d.LastIP = at, from
 	}
 	s.mu.Unlock()
+}
+
+// merge adds the counts of old, which failed to flush, to d.
+func merge(d, old *pome.UsageDelta) {
+	d.Outcomes.Add(&old.Outcomes)
+	if old.At.After(d.At) {
+		d.At = old.At
+	}
+	if old.LastUsed.After(d.LastUsed) {
+		d.LastUsed, d.LastIP = old.LastUsed, old.LastIP
+	}
 }
 
 // Flush writes every pending count in one transaction. On failure the counts
@@ -153,10 +176,7 @@ func (m *Meter) restore(deltas []pome.UsageDelta) {
 			d = &pome.UsageDelta{KeyID: old.KeyID}
 			s.pending[old.KeyID] = d
 		}
-		d.Count += old.Count
-		if old.LastUsed.After(d.LastUsed) {
-			d.LastUsed = old.LastUsed
-		}
+		merge(d, &old)
 		s.mu.Unlock()
 	}
 }
@@ -226,13 +246,13 @@ func (m *Meter) finalFlush(ctx context.Context, timeout time.Duration, log *slog
 	}
 }
 
-// pending is what was counted and not written: requests, and keys.
+// pending is what was counted and not written: verifications, and keys.
 func (m *Meter) pending() (counts int64, keys int) {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
 		for _, d := range s.pending {
-			counts += d.Count
+			counts += d.Outcomes.Total()
 		}
 		keys += len(s.pending)
 		s.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -68,7 +69,7 @@ func TestRecordConcurrentExact(t *testing.T) {
 	for w := range 30 {
 		wg.Go(func() {
 			for i := range 99 { // 33 requests of each key
-				m.Record(ids[i%3], t0.Add(time.Duration(w)*time.Second))
+				m.Record(ids[i%3], pome.OutcomeValid, t0.Add(time.Duration(w)*time.Second), netip.Addr{})
 			}
 		})
 	}
@@ -76,7 +77,7 @@ func TestRecordConcurrentExact(t *testing.T) {
 	if err := m.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	m.Record(ids[0], t0) // an older time must not move last_used back
+	m.Record(ids[0], pome.OutcomeValid, t0, netip.Addr{}) // an older time must not move last_used back
 	if err := m.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -118,12 +119,12 @@ func TestFlushFailureKeepsCounts(t *testing.T) {
 	fs := &failingStore{Store: db, failing: true}
 	m := meter.New(fs)
 	for range 7 {
-		m.Record(ids[0], t0)
+		m.Record(ids[0], pome.OutcomeValid, t0, netip.Addr{})
 	}
 	if err := m.Flush(t.Context()); !errors.Is(err, pome.ErrUnavailable) {
 		t.Fatalf("Flush() on a failing store = %v, want unavailable", err)
 	}
-	m.Record(ids[0], t0.Add(time.Second))
+	m.Record(ids[0], pome.OutcomeValid, t0.Add(time.Second), netip.Addr{})
 	fs.mu.Lock()
 	fs.failing = false
 	fs.mu.Unlock()
@@ -147,7 +148,7 @@ func TestRunFlushesOnStop(t *testing.T) {
 		close(done)
 	}()
 	for range 42 {
-		m.Record(ids[0], t0)
+		m.Record(ids[0], pome.OutcomeValid, t0, netip.Addr{})
 	}
 	cancel()
 	<-done
@@ -203,7 +204,7 @@ func TestRunFlushesEveryInterval(t *testing.T) {
 		var want int64
 		for round, n := range []int{3, 2} {
 			for range n {
-				m.Record(ids[0], t0)
+				m.Record(ids[0], pome.OutcomeValid, t0, netip.Addr{})
 			}
 			want += int64(n)
 			elapse(flushEvery - time.Nanosecond)
@@ -236,7 +237,7 @@ func TestRunRetriesFailedFlush(t *testing.T) {
 		var log strings.Builder
 		startRun(t, m, 5*time.Second, &syncWriter{w: &log})
 		for range 7 {
-			m.Record(ids[0], t0)
+			m.Record(ids[0], pome.OutcomeValid, t0, netip.Addr{})
 		}
 		elapse(2 * flushEvery)
 		if st := m.Stats(); st.FlushErrors != 2 || st.Flushes != 0 {
@@ -294,7 +295,7 @@ func TestRunFinalFlushBounded(t *testing.T) {
 		var log strings.Builder
 		const final = 5 * time.Second
 		stop, done := startRun(t, m, final, &syncWriter{w: &log})
-		m.Record("key_1", t0)
+		m.Record("key_1", pome.OutcomeValid, t0, netip.Addr{})
 		stop()
 		if err := <-store.calls; err != nil {
 			t.Fatalf("final flush called with an ended context (%v), want a live one", err)
@@ -335,9 +336,9 @@ func testFinalFlushRecovers(t *testing.T) {
 	var log strings.Builder
 	stop, done := startRun(t, m, 5*time.Second, &syncWriter{w: &log})
 	for range 4 {
-		m.Record(ids[0], t0)
+		m.Record(ids[0], pome.OutcomeValid, t0, netip.Addr{})
 	}
-	m.Record(ids[1], t0)
+	m.Record(ids[1], pome.OutcomeValid, t0, netip.Addr{})
 	stop()
 	elapse(250 * time.Millisecond) // attempts at 0, 100 ms and 300 ms
 	if n := strings.Count(log.String(), "final usage flush failed; retrying"); n != 2 {
@@ -360,9 +361,9 @@ func testFinalFlushGivesUp(t *testing.T) {
 	m := meter.New(fs)
 	stop, done := startRun(t, m, 5*time.Second, nil)
 	for range 4 {
-		m.Record("key_1", t0)
+		m.Record("key_1", pome.OutcomeValid, t0, netip.Addr{})
 	}
-	m.Record("key_2", t0)
+	m.Record("key_2", pome.OutcomeValid, t0, netip.Addr{})
 	stop()
 	elapse(1500*time.Millisecond - time.Nanosecond) // attempts at 0, .1, .3, .7 and 1.5 s
 	select {
@@ -379,12 +380,17 @@ func testFinalFlushGivesUp(t *testing.T) {
 }
 
 // Record of a key already counted since the last flush does not allocate
-// (the claim on Meter.Record): it runs on every request.
+// (the claim on Meter.Record), whatever the outcome and address: it runs on
+// every request.
 func TestRecordAllocs(t *testing.T) {
 	m := meter.New(nil)
 	id := pome.NewID("key_")
-	m.Record(id, t0)
-	if n := testing.AllocsPerRun(100, func() { m.Record(id, t0) }); n != 0 {
+	from := netip.MustParseAddr("2001:db8::1")
+	m.Record(id, pome.OutcomeValid, t0, from)
+	if n := testing.AllocsPerRun(100, func() {
+		m.Record(id, pome.OutcomeValid, t0, from)
+		m.Record(id, pome.OutcomeRateLimited, t0, from)
+	}); n != 0 {
 		t.Errorf("Record(key counted since the last flush) allocs = %v, want 0", n)
 	}
 }
@@ -394,7 +400,7 @@ func BenchmarkRecord(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			m.Record("key_0123456789abcdef", t0)
+			m.Record("key_0123456789abcdef", pome.OutcomeValid, t0, netip.Addr{})
 		}
 	})
 }
@@ -412,7 +418,7 @@ func BenchmarkRecordKeys(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			m.Record(ids[i%len(ids)], t0)
+			m.Record(ids[i%len(ids)], pome.OutcomeValid, t0, netip.Addr{})
 			i += 7
 		}
 	})
@@ -427,7 +433,7 @@ func TestRecordDuringFlush(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for i := range 300 {
-				m.Record(ids[i%3], t0)
+				m.Record(ids[i%3], pome.OutcomeValid, t0, netip.Addr{})
 			}
 		})
 	}
@@ -496,7 +502,7 @@ func TestStopMidFlushCountsOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	for range 42 {
-		m.Record(ids[0], t0)
+		m.Record(ids[0], pome.OutcomeValid, t0, netip.Addr{})
 	}
 	go func() { done <- m.Run(ctx, 10*time.Millisecond, 5*time.Second, slog.New(slog.DiscardHandler)) }()
 	<-store.started

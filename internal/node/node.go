@@ -100,7 +100,7 @@ type Node struct {
 	Verifier      *apikey.Verifier
 	Meter         *meter.Meter
 	Credits       *credits.Ledger
-	Limiter       ratelimit.Limiter // nil: no limits
+	Limiter       ratelimit.Limiter // nil: no limits; else a *ratelimit.Counted
 	Gate          *authz.Gate
 	Keys          *apikey.Service
 	Accounts      *account.Service
@@ -142,8 +142,11 @@ func New(store pome.Store, cfg Config) *Node {
 	if ttl == 0 {
 		ttl = CacheTTL
 	}
-	n := &Node{Store: store, Limiter: cfg.Limiter, Now: now, log: log,
-		sync: newSyncSignal(store.ChangeSignal)}
+	n := &Node{Store: store, Now: now, log: log, sync: newSyncSignal(store.ChangeSignal)}
+	if cfg.Limiter != nil {
+		// Counted for /metrics (pome_ratelimit_refusals_total).
+		n.Limiter = ratelimit.Count(cfg.Limiter)
+	}
 	n.Verifier = apikey.NewVerifier(store, format, ttl, now)
 	n.Verifier.SetFollowedTTL(FollowedCacheTTL)
 	n.Verifier.SetStaleIfUnavailable(cfg.StaleIfUnavailable)
@@ -159,7 +162,7 @@ func New(store pome.Store, cfg Config) *Node {
 	n.Accounts = account.New(store, account.Config{SignupOpen: cfg.SignupOpen, PasswordCost: cfg.PasswordCost}, now)
 	n.ServiceTokens = servicetoken.New(store, now)
 	n.Gate = authz.New(authz.Config{
-		Verifier: n.Verifier, Meter: n.Meter, Limiter: cfg.Limiter,
+		Verifier: n.Verifier, Meter: n.Meter, Limiter: n.Limiter,
 		Plans: cfg.Rules.Plans, Failures: cfg.Rules.AuthFailureIP,
 		ServiceTokens: n.ServiceTokens, Credits: n.Credits, Now: now,
 	})

@@ -77,6 +77,8 @@ type DB struct {
 	sigMu      sync.Mutex
 	sig        chan struct{} // closed and replaced at each notification
 	listenPID  atomic.Uint32 // server pid of the LISTEN connection, for tests
+
+	sweep usageSweep // CompactUsage's sweep of usage_pending (usage.go)
 }
 
 // Open connects to the database at url (postgres://... or a key=value

@@ -13,9 +13,19 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// keyColumns is the column list keyScan reads, digest excluded.
+// keyColumns is the column list keyScan reads, digest excluded. A key's
+// last use, its address and its count are its folded ones plus its rows in
+// usage_pending (usage.go): three lookups in that table's index. The
+// address is a pending row's (empty when unknown) only when that row's use is
+// later than the folded one.
 const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.prefix, k.role,
-	k.created_at, k.expires_at, k.revoked_at, k.last_used, k.usage_count, k.issued_to, k.lifetime_ms,
+	k.created_at, k.expires_at, k.revoked_at,
+	greatest(k.last_used, (SELECT max(p.last_used) FROM usage_pending p WHERE ` + pendingOfKey + `)),
+	coalesce((SELECT coalesce(p.last_used_ip, '') FROM usage_pending p
+		WHERE ` + pendingOfKey + ` AND p.last_used > coalesce(k.last_used, '-infinity')
+		ORDER BY p.last_used DESC LIMIT 1), k.last_used_ip, ''),
+	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE ` + pendingOfKey + `), 0)::bigint,
+	k.issued_to, k.lifetime_ms,
 	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
 	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period`
 
@@ -41,6 +51,7 @@ const (
 // keyScan holds the columns of keyColumns that need converting after Scan.
 type keyScan struct {
 	enabled             bool
+	lastIP              string
 	scopes, meta, cidrs string
 	limit, window       *int64
 	credits             creditsScan
@@ -48,7 +59,7 @@ type keyScan struct {
 
 func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
-		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &k.UsageCount, &k.IssuedTo, &k.Lifetime,
+		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &s.lastIP, &k.UsageCount, &k.IssuedTo, &k.Lifetime,
 		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
 		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period}
 }
@@ -59,6 +70,10 @@ func (s *keyScan) finish(k *pome.Key) error {
 	k.Lifetime *= time.Millisecond
 	k.CreatedAt = k.CreatedAt.UTC()
 	k.ExpiresAt, k.RevokedAt, k.LastUsed = utcPtr(k.ExpiresAt), utcPtr(k.RevokedAt), utcPtr(k.LastUsed)
+	var err error
+	if k.LastUsedIP, err = pome.ParseUsageIP(s.lastIP); err != nil {
+		return fmt.Errorf("key %s: last_used_ip: %w", k.ID, err)
+	}
 	k.Disabled = !s.enabled
 	k.Scopes = pome.SplitKeyScopes(s.scopes)
 	if s.meta != "{}" {
@@ -68,7 +83,6 @@ func (s *keyScan) finish(k *pome.Key) error {
 		k.RateLimit = &pome.RateLimit{Limit: int(*s.limit), Window: time.Duration(*s.window) * time.Millisecond}
 	}
 	k.Credits = s.credits.credits()
-	var err error
 	// An address rule that cannot be read fails the read: dropping it
 	// would open the key to every address.
 	if k.AllowedCIDRs, err = pome.SplitCIDRs(s.cidrs); err != nil {

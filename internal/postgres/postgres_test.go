@@ -132,7 +132,7 @@ func TestMigrationsConcurrentOpen(t *testing.T) {
 	}
 	want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending", "0005_key_issued_to",
 		"0006_service_token_scopes", "0007_team_external_id", "0008_key_pages", "0009_audit_token_actor",
-		"0010_key_lifetime", "0011_key_policies", "0013_credits"}
+		"0010_key_lifetime", "0011_key_policies", "0012_usage_outcomes", "0013_credits"}
 	if !slices.Equal(versions, want) {
 		t.Errorf("schema_migrations = %v, want %v", versions, want)
 	}
@@ -193,7 +193,7 @@ func TestUnavailable(t *testing.T) {
 			"Ping":        func() error { return db.Ping(t.Context()) },
 			"KeyByDigest": func() error { _, err := db.KeyByDigest(t.Context(), pome.DigestOf("x")); return err },
 			"AddUsage": func() error {
-				return db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Count: 1, LastUsed: time.Now()}})
+				return db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Outcomes: pome.OutcomeCounts{1}, At: time.Now(), LastUsed: time.Now()}})
 			},
 			"UpdateTeam": func() error {
 				return db.UpdateTeam(t.Context(), pome.Team{ID: a.ID, Status: pome.TeamBanned, PlanTier: pome.PlanFree}, time.Now(), sysEvent(pome.AuditTeamBanned))

@@ -1,9 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,42 +14,233 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// AddUsage applies one flush of usage counts in one transaction of two
-// statements, whatever the number of keys: each key's total and last_used
-// (which only moves forward), and its bucket for the UTC day of the delta's
-// LastUsed. Deltas of one key (and day) are summed first, since one UPDATE
-// changes a row once. Keys are locked in id order, so that flushes of
-// several nodes touching the same keys queue rather than deadlock; deltas of
-// keys that are gone are dropped by the joins.
+// A flush appends its counts to usage_pending (AddUsage), and CompactUsage
+// folds them into api_keys and usage_daily a slice of keys at a time, as
+// SQLite does (ARCHITECTURE.md, "Usage"): a flush then costs one INSERT of
+// narrow rows whatever the number of keys, and a key's flushes of a sweep
+// become one write of its wide api_keys row. Reads add the pending rows.
+
+// usageSlots is how many slices usage_pending's slot column (a hash of the
+// key id, 0012_usage_outcomes.sql) divides the keys into; pendingOfKey is
+// the condition that finds a key's rows through the (slot, key_id) index.
+const (
+	usageSlots   = 64
+	pendingOfKey = `p.slot = ascii(right(k.id, 1)) % 64 AND p.key_id = k.id`
+)
+
+// slotOf is the slot column of a key id's rows in usage_pending (as the
+// column's expression computes it, for ASCII ids).
+func slotOf(keyID string) int {
+	if keyID == "" {
+		return 0
+	}
+	return int(keyID[len(keyID)-1]) % usageSlots
+}
+
+// usageFoldPeriod is about how long a count waits in usage_pending before
+// it is folded: one sweep over the slots, spread over the compactions of
+// that time.
+const usageFoldPeriod = time.Minute
+
+// usageFoldLock is the pg_try_advisory_xact_lock key a fold holds: one
+// node folds at a time, and a node that finds it taken leaves its share to
+// the next call, so folds never wait for or deadlock with one another.
+// ("pomf" in ASCII.)
+const usageFoldLock = 0x706f6d66
+
+// usageSweep is where this store's sweep of the slots stands.
+type usageSweep struct {
+	mu   sync.Mutex
+	next int       // the next slot to fold
+	last time.Time // the sweep's clock: the slots before next were due at it
+}
+
+// AddUsage records one flush of usage counts: a row per delta appended to
+// usage_pending by one COPY (PostgreSQL's bulk load, atomic as any
+// statement), for the UTC day of its At, with every outcome's count, its
+// last valid use (NULL: none) and that use's address. It locks no row that
+// exists, so concurrent flushes of any nodes neither wait nor deadlock
+// (TestConcurrentFlushes). Reads add the pending rows to the folded ones,
+// so they answer with these counts at once; rows of keys that are gone are
+// dropped by the fold, and no read finds them meanwhile.
 func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 	ctx, cancel := bound(ctx, bulkTimeout)
 	defer cancel()
 	if len(deltas) == 0 {
 		return nil
 	}
-	type total struct {
-		count int64
-		last  time.Time
+	// In index order: the copy then adds to a few pages of the (slot,
+	// key_id) index at a time rather than to a random page per row.
+	order := make([]int32, len(deltas))
+	for i := range order {
+		order[i] = int32(i)
 	}
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := deltas[a].KeyID, deltas[b].KeyID
+		if c := cmp.Compare(slotOf(x), slotOf(y)); c != 0 {
+			return c
+		}
+		return strings.Compare(x, y)
+	})
+	_, err := db.pool.CopyFrom(ctx, pgx.Identifier{"usage_pending"}, pendingColumns, &pendingRows{deltas: deltas, order: order, i: -1})
+	return db.translate(ctx, "add usage", err)
+}
+
+// pendingColumns are the columns AddUsage copies, in pendingRows' order.
+var pendingColumns = append(append([]string{"key_id", "day"}, pome.UsageColumns[:]...), "last_used", "last_used_ip")
+
+// pendingRows is deltas as the rows of usage_pending, one at a time: a
+// pgx.CopyFromSource that reuses one row's values.
+type pendingRows struct {
+	deltas []pome.UsageDelta
+	order  []int32 // the deltas' indexes, in the order to copy them
+	i      int
+	row    [len(pome.UsageColumns) + 4]any
+}
+
+func (r *pendingRows) Next() bool { r.i++; return r.i < len(r.deltas) }
+func (r *pendingRows) Err() error { return nil }
+
+func (r *pendingRows) Values() ([]any, error) {
+	d := &r.deltas[r.order[r.i]]
+	r.row[0], r.row[1] = d.KeyID, dayOf(d.At)
+	for j, n := range d.Outcomes {
+		r.row[2+j] = n
+	}
+	last, ip := lastUse(*d)
+	r.row[len(r.row)-2], r.row[len(r.row)-1] = last, ip
+	return r.row[:], nil
+}
+
+// lastUse is a delta's last valid use and its address, as the columns
+// store them: NULL for none, and for an unknown address.
+func lastUse(d pome.UsageDelta) (*time.Time, *string) {
+	if d.LastUsed.IsZero() {
+		return nil, nil
+	}
+	last := toTS(d.LastUsed)
+	return &last, nullText(pome.UsageIP(d.LastIP))
+}
+
+// usageColumns is pome.UsageColumns as a column list, each prefixed with
+// alias ("p." or "").
+func usageColumns(alias string) string {
+	cols := make([]string, len(pome.UsageColumns))
+	for i, c := range pome.UsageColumns {
+		cols[i] = alias + c
+	}
+	return strings.Join(cols, ", ")
+}
+
+// CompactUsage folds the slots of usage_pending due at now into api_keys
+// and usage_daily, in one transaction: the share of the slots that the time
+// since the sweep's clock is of usageFoldPeriod (all of them after a
+// period or more). With no slot due, or another node folding, it writes
+// nothing; the sweep moves on only when its fold commits.
+func (db *DB) CompactUsage(ctx context.Context, now time.Time) error {
+	ctx, cancel := bound(ctx, bulkTimeout)
+	defer cancel()
+	s := &db.sweep
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	elapsed := now.Sub(s.last)
+	if s.last.IsZero() || elapsed < 0 {
+		s.last = now // the first call, or a clock gone back: the sweep starts here
+		return nil
+	}
+	n := int(int64(usageSlots) * int64(elapsed) / int64(usageFoldPeriod))
+	last := s.last.Add(time.Duration(n) * usageFoldPeriod / usageSlots)
+	if n >= usageSlots {
+		n, last = usageSlots, now
+	}
+	if n == 0 {
+		return nil
+	}
+	slots := make([]int16, n)
+	for i := range slots {
+		slots[i] = int16((s.next + i) % usageSlots)
+	}
+	folded := false
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, usageFoldLock).Scan(&folded); err != nil || !folded {
+			return err
+		}
+		return foldUsage(ctx, tx, slots)
+	})
+	if err != nil {
+		return db.translate(ctx, "compact usage", err)
+	}
+	if folded {
+		s.next, s.last = (s.next+n)%usageSlots, last
+	}
+	return nil
+}
+
+// foldUsage moves the rows of slots from usage_pending into the totals:
+// summed per key and day as it deletes them, then applied by applyUsage.
+func foldUsage(ctx context.Context, tx pgx.Tx, slots []int16) error {
+	rows, err := tx.Query(ctx, `WITH p AS (DELETE FROM usage_pending WHERE slot = ANY($1) RETURNING *)
+		SELECT key_id, day, `+qDailySums+`,
+			max(last_used), (array_agg(last_used_ip ORDER BY last_used DESC NULLS LAST))[1]
+		FROM p GROUP BY key_id, day`, slots)
+	if err != nil {
+		return err
+	}
+	deltas, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.UsageDelta, error) {
+		var d pome.UsageDelta
+		var last *time.Time
+		var ip *string
+		dest := []any{&d.KeyID, &d.At}
+		for i := range d.Outcomes {
+			dest = append(dest, &d.Outcomes[i])
+		}
+		if err := row.Scan(append(dest, &last, &ip)...); err != nil {
+			return d, err
+		}
+		if last != nil {
+			d.LastUsed = *last
+		}
+		if ip != nil {
+			d.LastIP, err = pome.ParseUsageIP(*ip)
+		}
+		return d, err
+	})
+	if err != nil || len(deltas) == 0 {
+		return err
+	}
+	return applyUsage(ctx, tx, deltas)
+}
+
+// applyUsage adds folded counts to the totals in two set-based statements
+// whatever the number of keys: each key's usage_count (its valid count) and
+// last_used with its address (which only move forward: refusals alone
+// leave them), and its bucket for the UTC day of each delta's At. Deltas of
+// one key (and day) are summed first, since one UPDATE changes a row once.
+// Keys are locked in id order, so that the fold never deadlocks with a
+// transaction that locks several keys in that order; deltas of keys that
+// are gone are dropped by the joins.
+func applyUsage(ctx context.Context, tx pgx.Tx, deltas []pome.UsageDelta) error {
 	type bucket struct {
 		key string
 		day time.Time
 	}
-	totals := make(map[string]*total, len(deltas))
-	days := make(map[bucket]int64, len(deltas))
+	totals := make(map[string]*pome.UsageDelta, len(deltas))
+	days := make(map[bucket]*pome.OutcomeCounts, len(deltas))
 	for _, d := range deltas {
 		t := totals[d.KeyID]
 		if t == nil {
-			t = &total{last: d.LastUsed}
+			t = &pome.UsageDelta{KeyID: d.KeyID}
 			totals[d.KeyID] = t
 		}
-		t.count += d.Count
-		if d.LastUsed.After(t.last) {
-			t.last = d.LastUsed
+		t.Outcomes[0] += d.Outcomes[0]
+		if d.LastUsed.After(t.LastUsed) {
+			t.LastUsed, t.LastIP = d.LastUsed, d.LastIP
 		}
-		if d.Count > 0 {
-			days[bucket{d.KeyID, dayOf(d.LastUsed)}] += d.Count
+		b := bucket{d.KeyID, dayOf(d.At)}
+		if days[b] == nil {
+			days[b] = new(pome.OutcomeCounts)
 		}
+		days[b].Add(&d.Outcomes)
 	}
 	ids := make([]string, 0, len(totals))
 	for id := range totals {
@@ -54,13 +248,34 @@ func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 	}
 	slices.Sort(ids)
 	counts := make([]int64, len(ids))
-	lasts := make([]time.Time, len(ids))
+	lasts := make([]*time.Time, len(ids))
+	ips := make([]*string, len(ids))
 	for i, id := range ids {
-		counts[i], lasts[i] = totals[id].count, toTS(totals[id].last)
+		counts[i] = totals[id].Outcomes[0]
+		lasts[i], ips[i] = lastUse(*totals[id])
 	}
+	if _, err := tx.Exec(ctx, `WITH d AS (
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[]) AS d (id, n, last, ip)),
+		k AS (
+			SELECT api_keys.id FROM api_keys JOIN d ON d.id = api_keys.id
+			ORDER BY api_keys.id FOR UPDATE OF api_keys)
+		UPDATE api_keys SET
+			usage_count = usage_count + d.n,
+			last_used_ip = CASE WHEN d.last > coalesce(last_used, '-infinity') THEN d.ip ELSE last_used_ip END,
+			last_used = greatest(last_used, d.last)
+		FROM d, k WHERE api_keys.id = d.id AND k.id = d.id`,
+		ids, counts, lasts, ips); err != nil {
+		return err
+	}
+
 	bs := make([]bucket, 0, len(days))
-	for b := range days {
-		bs = append(bs, b)
+	for b, c := range days {
+		if c.Total() > 0 {
+			bs = append(bs, b)
+		}
+	}
+	if len(bs) == 0 {
+		return nil
 	}
 	slices.SortFunc(bs, func(a, b bucket) int {
 		if c := strings.Compare(a.key, b.key); c != 0 {
@@ -70,75 +285,85 @@ func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 	})
 	bKeys := make([]string, len(bs))
 	bDays := make([]time.Time, len(bs))
-	bCounts := make([]int64, len(bs))
-	for i, b := range bs {
-		bKeys[i], bDays[i], bCounts[i] = b.key, b.day, days[b]
+	var bCounts [len(pome.UsageColumns)][]int64
+	for i := range bCounts {
+		bCounts[i] = make([]int64, len(bs))
 	}
-
-	err := db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `WITH d AS (
-				SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS d (id, n, last)),
-			k AS (
-				SELECT api_keys.id FROM api_keys JOIN d ON d.id = api_keys.id
-				ORDER BY api_keys.id FOR UPDATE OF api_keys)
-			UPDATE api_keys SET
-				usage_count = usage_count + d.n,
-				last_used = greatest(last_used, d.last)
-			FROM d, k WHERE api_keys.id = d.id AND k.id = d.id`,
-			ids, counts, lasts); err != nil {
-			return err
+	for i, b := range bs {
+		bKeys[i], bDays[i] = b.key, b.day
+		for j, n := range days[b] {
+			bCounts[j][i] = n
 		}
-		if len(bs) == 0 {
-			return nil
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO usage_daily (key_id, day, count)
-			SELECT b.key_id, b.day, b.n
-			FROM unnest($1::text[], $2::date[], $3::bigint[]) AS b (key_id, day, n)
-			JOIN api_keys ON api_keys.id = b.key_id
-			ORDER BY b.key_id, b.day
-			ON CONFLICT (key_id, day) DO UPDATE SET count = usage_daily.count + excluded.count`,
-			bKeys, bDays, bCounts)
-		return err
-	})
-	return db.translate(ctx, "add usage", err)
+	}
+	args := []any{bKeys, bDays}
+	for _, c := range bCounts {
+		args = append(args, c)
+	}
+	_, err := tx.Exec(ctx, qAddDaily, args...)
+	return err
 }
 
-// CompactUsage has nothing to do: AddUsage adds to api_keys and usage_daily
-// at once, in two set-based statements whatever the number of keys, and
-// keeps nothing apart to fold in later.
-func (db *DB) CompactUsage(ctx context.Context, now time.Time) error { return nil }
+// qAddDaily adds applyUsage's buckets to usage_daily, in key order.
+var qAddDaily = func() string {
+	n := len(pome.UsageColumns)
+	params := []string{"$1::text[]", "$2::date[]"}
+	sets := make([]string, n)
+	for i, c := range pome.UsageColumns {
+		params = append(params, fmt.Sprintf("$%d::bigint[]", 3+i))
+		sets[i] = fmt.Sprintf("%[1]s = usage_daily.%[1]s + excluded.%[1]s", c)
+	}
+	return `INSERT INTO usage_daily (key_id, day, ` + usageColumns("") + `)
+		SELECT b.* FROM unnest(` + strings.Join(params, ", ") + `) AS b (key_id, day, ` + usageColumns("") + `)
+		JOIN api_keys ON api_keys.id = b.key_id
+		ORDER BY b.key_id, b.day
+		ON CONFLICT (key_id, day) DO UPDATE SET ` + strings.Join(sets, ", ")
+}()
 
-// DailyUsage returns a key's non-empty daily counts from since's UTC day on,
-// oldest first.
+// DailyUsage returns a key's non-empty daily counts by outcome from since's
+// UTC day on, oldest first: the folded buckets plus the pending rows.
 func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error) {
-	return db.dailyUsage(ctx, "daily usage",
-		`SELECT day, count FROM usage_daily WHERE key_id = $1 AND day >= $2::date ORDER BY day`,
-		keyID, dayOf(since))
+	return db.dailyUsage(ctx, "daily usage", `k.id = $2`, since, keyID)
 }
 
-// TeamDailyUsage returns the non-empty daily counts of a team's keys (of
-// createdBy's keys only, unless it is empty), summed, from since's UTC day
-// on, oldest first.
+// TeamDailyUsage returns the non-empty daily counts by outcome of a team's
+// keys (of createdBy's keys only, unless it is empty), summed, from since's
+// UTC day on, oldest first: the folded buckets plus the pending rows.
 func (db *DB) TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error) {
-	return db.dailyUsage(ctx, "team daily usage",
-		`SELECT d.day, sum(d.count)::bigint FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
-		WHERE k.team_id = $1 AND ($2::text = '' OR k.created_by = $2) AND d.day >= $3::date
-		GROUP BY d.day ORDER BY d.day`,
-		teamID, createdBy, dayOf(since))
+	return db.dailyUsage(ctx, "team daily usage", `k.team_id = $2 AND ($3::text = '' OR k.created_by = $3)`,
+		since, teamID, createdBy)
 }
 
-// dailyUsage runs query, whose rows are a day and its count, and collects
-// them as days at midnight UTC.
-func (db *DB) dailyUsage(ctx context.Context, op, query string, args ...any) ([]pome.DailyUsage, error) {
+// qDailySums sums each outcome's column per group (of a day, or of a key's
+// day).
+var qDailySums = strings.ReplaceAll("sum("+usageColumns("")+")::bigint", ", ", ")::bigint, sum(")
+
+// dailyUsage sums per UTC day and outcome, from since's day on ($1), the
+// counts of the keys that where (a condition on api_keys k, whose
+// arguments args are $2 on) selects, and collects them as days at
+// midnight UTC. Pending rows are added to the folded buckets, so that a
+// count reads as soon as AddUsage returns; the join leaves out the pending
+// rows of keys that are gone, which the fold will drop.
+func (db *DB) dailyUsage(ctx context.Context, op, where string, since time.Time, args ...any) ([]pome.DailyUsage, error) {
 	ctx, cancel := bound(ctx, callTimeout)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, query, args...)
+	rows, err := db.pool.Query(ctx, `SELECT day, `+qDailySums+` FROM (
+			SELECT d.day, `+usageColumns("d.")+` FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
+			WHERE `+where+` AND d.day >= $1::date
+			UNION ALL
+			SELECT p.day, `+usageColumns("p.")+` FROM usage_pending p JOIN api_keys k ON `+pendingOfKey+`
+			WHERE `+where+` AND p.day >= $1::date) u
+		GROUP BY day HAVING `+strings.ReplaceAll(qDailySums, ", ", " + ")+` > 0 ORDER BY day`,
+		append([]any{dayOf(since)}, args...)...)
 	if err != nil {
 		return nil, db.translate(ctx, op, err)
 	}
 	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
-		err := row.Scan(&u.Day, &u.Count)
+		dest := []any{&u.Day}
+		for i := range u.Outcomes {
+			dest = append(dest, &u.Outcomes[i])
+		}
+		err := row.Scan(dest...)
 		u.Day = dayOf(u.Day)
 		return u, err
 	})

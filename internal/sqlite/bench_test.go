@@ -9,6 +9,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/sqlite"
+	"github.com/pomehq/pome/internal/storetest"
 )
 
 const benchKeys = 100_000
@@ -19,20 +20,11 @@ func seedKeys(b *testing.B, n int) (*sqlite.DB, []string, []pome.Digest) {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "bench.db")
 	db := mustOpen(b, path)
-	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	m := pome.Member{
-		User: pome.User{ID: pome.NewID("usr_"), Email: "bench@example.com", PasswordHash: "h", CreatedAt: created},
-		Team: pome.Team{ID: pome.NewID("tm_"), Slug: "bench", Name: "Bench", PlanTier: pome.PlanPro, Status: pome.TeamActive, CreatedAt: created},
-		Role: pome.RoleOwner,
-	}
-	keys := make([]pome.Key, n)
+	m, keys := storetest.BulkAccount(n)
 	ids := make([]string, n)
 	digests := make([]pome.Digest, n)
-	for i := range n {
-		ids[i] = pome.NewID("key_")
-		digests[i] = pome.DigestOf(fmt.Sprint("bench-key-", i))
-		keys[i] = pome.Key{ID: ids[i], TeamID: m.Team.ID, CreatedBy: m.User.ID, Name: fmt.Sprint("key ", i),
-			Prefix: "pme_benchXYZ", Digest: digests[i], Role: pome.RoleDeveloper, CreatedAt: created.Add(time.Duration(i) * time.Millisecond)}
+	for i, k := range keys {
+		ids[i], digests[i] = k.ID, k.Digest
 	}
 	one := func(yield func(pome.Member, []pome.Key) bool) { yield(m, keys) }
 	if err := db.SeedAccounts(b.Context(), one); err != nil {
@@ -95,7 +87,7 @@ func BenchmarkAddUsage(b *testing.B) {
 			for b.Loop() {
 				now = now.Add(time.Second)
 				for j := range deltas {
-					deltas[j] = pome.UsageDelta{KeyID: ids[r.IntN(len(ids))], Count: int64(j%17 + 1), LastUsed: now}
+					deltas[j] = pome.UsageDelta{KeyID: ids[r.IntN(len(ids))], Outcomes: pome.OutcomeCounts{int64(j%17 + 1)}, At: now, LastUsed: now}
 				}
 				if err := db.AddUsage(ctx, deltas); err != nil {
 					b.Fatalf("AddUsage = %v", err)

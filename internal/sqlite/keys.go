@@ -11,12 +11,18 @@ import (
 )
 
 // keyColumns is the column list scanKey reads, digest excluded. A key's
-// last use and count are its folded ones plus its rows in usage_pending
-// (usage.go): two lookups in that table's primary key.
+// last use, its address and its count are its folded ones plus its rows in
+// usage_pending (usage.go): three lookups in that table's primary key. A
+// pending row's last_used is 0 when it holds refusals only, which never
+// move the last use; the address is the pending row's (empty when unknown)
+// only when that row's use is later than the folded one.
 const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.prefix, k.role,
 	k.created_at, k.expires_at, k.revoked_at,
-	coalesce((SELECT max(max(p.last_used), coalesce(k.last_used, 0))
+	coalesce((SELECT nullif(max(max(p.last_used), coalesce(k.last_used, 0)), 0)
 		FROM usage_pending p WHERE p.key_id = k.id), k.last_used),
+	coalesce((SELECT coalesce(p.last_used_ip, '') FROM usage_pending p
+		WHERE p.key_id = k.id AND p.last_used > coalesce(k.last_used, 0)
+		ORDER BY p.last_used DESC LIMIT 1), k.last_used_ip),
 	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0),
 	k.issued_to, k.lifetime_ms,
 	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
@@ -45,6 +51,7 @@ const (
 type keyScan struct {
 	created, lifetime        int64
 	expires, revoked, lastUs sql.NullInt64
+	lastIP                   sql.NullString
 	enabled                  bool
 	scopes, meta, cidrs      string
 	limit, window            sql.NullInt64
@@ -53,7 +60,7 @@ type keyScan struct {
 
 func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
-		&s.created, &s.expires, &s.revoked, &s.lastUs, &k.UsageCount, &k.IssuedTo, &s.lifetime,
+		&s.created, &s.expires, &s.revoked, &s.lastUs, &s.lastIP, &k.UsageCount, &k.IssuedTo, &s.lifetime,
 		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
 		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period}
 }
@@ -63,6 +70,10 @@ func (s *keyScan) finish(k *pome.Key) error {
 	k.ExpiresAt = fromNullMS(s.expires)
 	k.RevokedAt = fromNullMS(s.revoked)
 	k.LastUsed = fromNullMS(s.lastUs)
+	var err error
+	if k.LastUsedIP, err = pome.ParseUsageIP(s.lastIP.String); err != nil {
+		return fmt.Errorf("key %s: last_used_ip: %w", k.ID, err)
+	}
 	k.Lifetime = time.Duration(s.lifetime) * time.Millisecond
 	k.Disabled = !s.enabled
 	k.Scopes = pome.SplitKeyScopes(s.scopes)
@@ -73,7 +84,6 @@ func (s *keyScan) finish(k *pome.Key) error {
 		k.RateLimit = &pome.RateLimit{Limit: int(s.limit.Int64), Window: time.Duration(s.window.Int64) * time.Millisecond}
 	}
 	k.Credits = s.credits.credits()
-	var err error
 	// An address rule that cannot be read fails the read: dropping it
 	// would open the key to every address.
 	if k.AllowedCIDRs, err = pome.SplitCIDRs(s.cidrs); err != nil {

@@ -59,18 +59,29 @@ func TestLifetimeBackfill(t *testing.T) {
 		`ALTER TABLE api_keys DROP COLUMN lifetime_ms`))
 }
 
+// undoUsageOutcomes drops what 0012 added and forgets it, so that it runs
+// again after an earlier migration's undo.
+func undoUsageOutcomes() []string {
+	var stmts []string
+	for _, c := range pome.UsageColumns[1:] {
+		stmts = append(stmts, `ALTER TABLE usage_daily DROP COLUMN `+c, `ALTER TABLE usage_pending DROP COLUMN `+c)
+	}
+	return append(stmts, `ALTER TABLE usage_pending DROP COLUMN last_used_ip`,
+		`ALTER TABLE api_keys DROP COLUMN last_used_ip`,
+		`DELETE FROM schema_migrations WHERE version = '0012_usage_outcomes'`)
+}
+
 // 0011 rebuilds api_keys: run again on keys made before it (undo puts the
-// table back as 0010 left it, foreign key to users included), it keeps
-// them, their usage and the usage_daily rows that reference them
-// (TestMigrationKeepsUsage: with foreign keys on, dropping the old table
-// would have deleted those rows).
+// table back as 0010 left it, foreign key to users included, and 0012
+// runs again after it), it keeps them, their usage and the usage_daily
+// rows that reference them (TestMigrationKeepsUsage: with foreign keys on,
+// dropping the old table would have deleted those rows).
 func TestMigrationKeepsUsage(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "pome.db")
-	storetest.RunKeyPoliciesMigration(t, mustOpen(t, path), undoMigration(path, "0011_key_policies",
-		// What the migrations after 0011 made goes too: they run again.
-		`DROP TABLE credit_leases`,
-		`DELETE FROM schema_migrations WHERE version = '0013_credits'`,
+	storetest.RunKeyPoliciesMigration(t, mustOpen(t, path), undoMigration(path, "0011_key_policies", append(undoUsageOutcomes(),
+		// 0013 runs again too.
+		`DROP TABLE credit_leases`, `DELETE FROM schema_migrations WHERE version = '0013_credits'`,
 		`CREATE TABLE api_keys_old (
 			id TEXT NOT NULL PRIMARY KEY,
 			team_id TEXT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
@@ -88,5 +99,5 @@ func TestMigrationKeepsUsage(t *testing.T) {
 		`CREATE INDEX api_keys_created_by ON api_keys (created_by)`,
 		`CREATE INDEX api_keys_team_page ON api_keys (team_id, created_at, id)`,
 		`CREATE INDEX api_keys_team_creator_page ON api_keys (team_id, created_by, created_at, id)`,
-		`CREATE INDEX api_keys_issued_to ON api_keys (issued_to) WHERE issued_to <> ''`))
+		`CREATE INDEX api_keys_issued_to ON api_keys (issued_to) WHERE issued_to <> ''`)...))
 }

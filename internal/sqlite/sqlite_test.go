@@ -89,7 +89,7 @@ func TestMigrations(t *testing.T) {
 		first := versions()
 		want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending", "0005_key_issued_to",
 			"0006_service_token_scopes", "0007_team_external_id", "0008_key_pages", "0009_audit_token_actor",
-			"0010_key_lifetime", "0011_key_policies", "0013_credits"}
+			"0010_key_lifetime", "0011_key_policies", "0012_usage_outcomes", "0013_credits"}
 		if len(first) != len(want) {
 			t.Fatalf("schema_migrations = %v, want exactly %v", first, want)
 		}
@@ -231,7 +231,7 @@ func TestUnavailable(t *testing.T) {
 		wantUnavailable(t, "Ping()", db.Ping(t.Context()))
 		_, err := db.KeyByDigest(t.Context(), pome.DigestOf("x"))
 		wantUnavailable(t, "KeyByDigest()", err)
-		wantUnavailable(t, "AddUsage()", db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Count: 1, LastUsed: time.Now()}}))
+		wantUnavailable(t, "AddUsage()", db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: "key_x", Outcomes: pome.OutcomeCounts{1}, At: time.Now(), LastUsed: time.Now()}}))
 		if err := db.Close(); err != nil {
 			t.Errorf("second Close() = %v, want nil", err)
 		}
@@ -296,7 +296,7 @@ func TestTwoProcessesWriting(t *testing.T) {
 	for i := range n {
 		go func() {
 			if i%2 == 0 {
-				errs <- server.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: created}})
+				errs <- server.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{1}, At: created, LastUsed: created}})
 			} else {
 				errs <- admin.UpdateTeam(ctx, pome.Team{ID: tm.ID, Status: pome.TeamActive, PlanTier: pome.PlanPro}, created, sysEvent(pome.AuditTeamPlanChanged))
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,24 +96,32 @@ func (db *DB) sweepLocked(ctx context.Context, fn func(tx *sql.Tx, st *foldState
 }
 
 // addPending adds each delta to its row of usage_pending, and returns how
-// many rows it created.
+// many rows it created: an UPDATE by primary key per delta, and an INSERT
+// for the buckets it finds no row of, each statement prepared once.
 func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int64, error) {
-	update, err := tx.PrepareContext(ctx, `UPDATE usage_pending
-		SET count = count + ?3, last_used = max(last_used, ?4)
-		WHERE key_id = ?1 AND day = ?2`)
+	update, err := tx.PrepareContext(ctx, qUpdatePending)
 	if err != nil {
 		return 0, err
 	}
 	defer update.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO usage_pending (key_id, day, count, last_used)
-		VALUES (?1, ?2, ?3, ?4)`)
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO usage_pending (key_id, day, `+usageColumns("")+`, last_used, last_used_ip)
+		VALUES (`+strings.Repeat("?, ", pendingStride-1)+`?)`)
 	if err != nil {
 		return 0, err
 	}
 	defer insert.Close()
 	var added int64
+	args := make([]any, 0, pendingStride)
 	for _, d := range deltas {
-		args := []any{d.KeyID, toMS(dayOf(d.LastUsed)), d.Count, toMS(d.LastUsed)}
+		args = append(args[:0], d.KeyID, toMS(dayOf(d.At)))
+		for _, n := range d.Outcomes {
+			args = append(args, n)
+		}
+		var last int64
+		if !d.LastUsed.IsZero() {
+			last = toMS(d.LastUsed)
+		}
+		args = append(args, last, nullText(pome.UsageIP(d.LastIP)))
 		res, err := update.ExecContext(ctx, args...)
 		if err != nil {
 			return 0, err
@@ -128,6 +137,39 @@ func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int6
 		added++
 	}
 	return added, nil
+}
+
+// pendingStride is how many parameters a delta binds: ?1 the key id, ?2
+// the day, the outcomes' counts, then last_used and its address.
+const pendingStride = len(pome.UsageColumns) + 4
+
+// qUpdatePending adds a delta to its bucket's row: each outcome summed,
+// last_used, with its address, moved only forward.
+var qUpdatePending = func() string {
+	var q strings.Builder
+	q.WriteString(`UPDATE usage_pending SET `)
+	for i, c := range pome.UsageColumns {
+		fmt.Fprintf(&q, "%s = %s + ?%d, ", c, c, 3+i)
+	}
+	fmt.Fprintf(&q, `last_used_ip = CASE WHEN ?%[1]d > last_used THEN ?%[2]d ELSE last_used_ip END,
+		last_used = max(last_used, ?%[1]d) WHERE key_id = ?1 AND day = ?2`, pendingStride-1, pendingStride)
+	return q.String()
+}()
+
+// usageColumns is pome.UsageColumns as a column list, each prefixed with
+// alias ("p." or "").
+func usageColumns(alias string) string {
+	cols := make([]string, len(pome.UsageColumns))
+	for i, c := range pome.UsageColumns {
+		cols[i] = alias + c
+	}
+	return strings.Join(cols, ", ")
+}
+
+// usageTotal is the sum of pome.UsageColumns, prefixed with alias: a
+// bucket with none is not a day of usage.
+func usageTotal(alias string) string {
+	return strings.ReplaceAll(usageColumns(alias), ", ", " + ")
 }
 
 // foldUsage moves the next slice of usage_pending into api_keys and
@@ -164,18 +206,22 @@ func foldUsage(ctx context.Context, tx *sql.Tx, st *foldState, now time.Time, pe
 	if upper.Valid {
 		args = append(args, upper.String)
 	}
+	// f.ip is the address of the row with the latest last_used: SQLite
+	// takes a bare column from the row that max() picks. A key's last use
+	// moves only forward, and a slice of refusals only (f.last 0) leaves it.
 	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET
 			usage_count = usage_count + f.n,
-			last_used = max(coalesce(last_used, f.last), f.last)
-		FROM (SELECT key_id, sum(count) AS n, max(last_used) AS last
+			last_used_ip = CASE WHEN f.last > coalesce(last_used, 0) THEN f.ip ELSE last_used_ip END,
+			last_used = CASE WHEN f.last > coalesce(last_used, 0) THEN f.last ELSE last_used END
+		FROM (SELECT key_id, sum(count) AS n, max(last_used) AS last, last_used_ip AS ip
 			FROM usage_pending WHERE `+slice("key_id")+` GROUP BY key_id) AS f
 		WHERE api_keys.id = f.key_id`, args...); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (key_id, day, count)
-		SELECT p.key_id, p.day, p.count FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
-		WHERE `+slice("p.key_id")+` AND p.count > 0
-		ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count`, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (key_id, day, `+usageColumns("")+`)
+		SELECT p.key_id, p.day, `+usageColumns("p.")+` FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
+		WHERE `+slice("p.key_id")+` AND `+usageTotal("p.")+` > 0
+		ON CONFLICT (key_id, day) DO UPDATE SET `+qAddDaily, args...); err != nil {
 		return err
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM usage_pending WHERE `+slice("key_id"), args...)
@@ -205,24 +251,38 @@ func (db *DB) TeamDailyUsage(ctx context.Context, teamID, createdBy string, sinc
 	return db.dailyUsage(ctx, "team daily usage", `k.team_id = ?2 AND (?3 = '' OR k.created_by = ?3)`, since, teamID, createdBy)
 }
 
-// dailyUsage sums per UTC day, from since's day on, the counts of the keys
-// that where (a condition on api_keys k, whose arguments args are ?2 on)
-// selects. Pending rows are added to the folded buckets, so that a count
-// reads as soon as AddUsage returns; the join leaves out the pending rows
-// of keys that are gone, which the fold will drop.
+// qAddDaily adds an upsert's excluded counts to usage_daily's.
+var qAddDaily = func() string {
+	sets := make([]string, len(pome.UsageColumns))
+	for i, c := range pome.UsageColumns {
+		sets[i] = fmt.Sprintf("%[1]s = %[1]s + excluded.%[1]s", c)
+	}
+	return strings.Join(sets, ", ")
+}()
+
+// dailyUsage sums per UTC day and outcome, from since's day on, the counts
+// of the keys that where (a condition on api_keys k, whose arguments args
+// are ?2 on) selects. Pending rows are added to the folded buckets, so that
+// a count reads as soon as AddUsage returns; the join leaves out the
+// pending rows of keys that are gone, which the fold will drop.
 func (db *DB) dailyUsage(ctx context.Context, op, where string, since time.Time, args ...any) ([]pome.DailyUsage, error) {
+	sums := strings.ReplaceAll("sum("+usageColumns("")+")", ", ", "), sum(")
 	return queryAll(ctx, db, op, func(row scanner) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
 		var day int64
-		err := row.Scan(&day, &u.Count)
+		dest := []any{&day}
+		for i := range u.Outcomes {
+			dest = append(dest, &u.Outcomes[i])
+		}
+		err := row.Scan(dest...)
 		u.Day = fromMS(day)
 		return u, err
-	}, `SELECT day, sum(count) FROM (
-			SELECT d.day, d.count FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
+	}, `SELECT day, `+sums+` FROM (
+			SELECT d.day, `+usageColumns("d.")+` FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
 			WHERE `+where+` AND d.day >= ?1
 			UNION ALL
-			SELECT p.day, p.count FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
-			WHERE `+where+` AND p.day >= ?1 AND p.count > 0)
+			SELECT p.day, `+usageColumns("p.")+` FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
+			WHERE `+where+` AND p.day >= ?1 AND `+usageTotal("p.")+` > 0)
 		GROUP BY day ORDER BY day`,
 		append([]any{toMS(dayOf(since))}, args...)...)
 }

@@ -97,12 +97,12 @@ func TestUsageFold(t *testing.T) {
 				t.Fatalf("AddUsage = %v", err)
 			}
 		}
-		flush(pome.UsageDelta{KeyID: keys[0].ID, Count: 2, LastUsed: day1.Add(time.Hour)},
-			pome.UsageDelta{KeyID: keys[1].ID, Count: 5, LastUsed: day1.Add(23 * time.Hour)},
-			pome.UsageDelta{KeyID: gone, Count: 9, LastUsed: day1})
-		flush(pome.UsageDelta{KeyID: keys[0].ID, Count: 3, LastUsed: day2.Add(time.Minute)},
-			pome.UsageDelta{KeyID: keys[1].ID, Count: 1, LastUsed: day1.Add(time.Minute)}) // late: last_used stays
-		want := "k0: 5, 2025-03-11T00:01:00Z, [{2025-03-10 00:00:00 +0000 UTC 2} {2025-03-11 00:00:00 +0000 UTC 3}]\n"
+		flush(pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{2}, At: day1.Add(time.Hour), LastUsed: day1.Add(time.Hour)},
+			pome.UsageDelta{KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{5}, At: day1.Add(23 * time.Hour), LastUsed: day1.Add(23 * time.Hour)},
+			pome.UsageDelta{KeyID: gone, Outcomes: pome.OutcomeCounts{9}, At: day1, LastUsed: day1})
+		flush(pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{3}, At: day2.Add(time.Minute), LastUsed: day2.Add(time.Minute)},
+			pome.UsageDelta{KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{1}, At: day1.Add(time.Minute), LastUsed: day1.Add(time.Minute)}) // late: last_used stays
+		want := "k0: 5, 2025-03-11T00:01:00Z, [{2025-03-10 00:00:00 +0000 UTC [2 0 0 0 0 0 0 0 0 0]} {2025-03-11 00:00:00 +0000 UTC [3 0 0 0 0 0 0 0 0 0]}]\n"
 		if got := usageView(t, db, team, keys[:1]); got != want {
 			t.Fatalf("pending usage of k0 = %q, want %q", got, want)
 		}
@@ -126,9 +126,9 @@ func TestUsageFold(t *testing.T) {
 		}
 
 		// Folded and pending counts of one key and one day add up.
-		flush(pome.UsageDelta{KeyID: keys[0].ID, Count: 10, LastUsed: day2.Add(time.Second)},
-			pome.UsageDelta{KeyID: keys[2].ID, Count: 1, LastUsed: day2})
-		want = "k0: 15, 2025-03-11T00:01:00Z, [{2025-03-10 00:00:00 +0000 UTC 2} {2025-03-11 00:00:00 +0000 UTC 13}]\n"
+		flush(pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{10}, At: day2.Add(time.Second), LastUsed: day2.Add(time.Second)},
+			pome.UsageDelta{KeyID: keys[2].ID, Outcomes: pome.OutcomeCounts{1}, At: day2, LastUsed: day2})
+		want = "k0: 15, 2025-03-11T00:01:00Z, [{2025-03-10 00:00:00 +0000 UTC [2 0 0 0 0 0 0 0 0 0]} {2025-03-11 00:00:00 +0000 UTC [13 0 0 0 0 0 0 0 0 0]}]\n"
 		if got := usageView(t, db, team, keys[:1]); got != want {
 			t.Errorf("folded + pending usage of k0 = %q, want %q", got, want)
 		}
@@ -148,7 +148,7 @@ func TestUsageFold(t *testing.T) {
 		db.SetUsageFold(time.Minute, now)
 		var all []pome.UsageDelta
 		for _, k := range keys[:39] {
-			all = append(all, pome.UsageDelta{KeyID: k.ID, Count: 1, LastUsed: day1})
+			all = append(all, pome.UsageDelta{KeyID: k.ID, Outcomes: pome.OutcomeCounts{1}, At: day1, LastUsed: day1})
 		}
 		// A flush folds nothing: its rows wait for the sweep.
 		if err := db.AddUsage(ctx, all); err != nil {
@@ -189,7 +189,7 @@ func TestUsageFold(t *testing.T) {
 			if err := db.CompactUsage(ctx, now); err != nil {
 				t.Fatalf("CompactUsage = %v", err)
 			}
-			if err := db.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: day1}}); err != nil {
+			if err := db.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{1}, At: day1, LastUsed: day1}}); err != nil {
 				t.Fatalf("AddUsage = %v", err)
 			}
 			if got := pendingIDs(); !slices.Equal(got, want) {
@@ -224,8 +224,8 @@ func TestUsageFold(t *testing.T) {
 		db, path, team, keys := usageSeed(t, 2)
 		ctx := t.Context()
 		db.SetUsageFold(time.Minute, day1)
-		if err := db.AddUsage(ctx, []pome.UsageDelta{{KeyID: keys[0].ID, Count: 4, LastUsed: day1},
-			{KeyID: keys[1].ID, Count: 1, LastUsed: day1}}); err != nil {
+		if err := db.AddUsage(ctx, []pome.UsageDelta{{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{4}, At: day1, LastUsed: day1},
+			{KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{1}, At: day1, LastUsed: day1}}); err != nil {
 			t.Fatalf("AddUsage = %v", err)
 		}
 		before := usageView(t, db, team, keys)

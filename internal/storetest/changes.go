@@ -87,7 +87,7 @@ var errorTests = []test{
 			"KeyByDigest": func() error { _, err := s.KeyByDigest(ctx, k.Digest); return err },
 			"ListKeys":    func() error { _, err := s.ListKeys(ctx, pome.KeyFilter{TeamID: a.Team.ID, Now: t0}); return err },
 			"AddUsage": func() error {
-				return s.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: t0}})
+				return s.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{1}, At: t0, LastUsed: t0}})
 			},
 			"RevokeKey": func() error {
 				_, err := s.RevokeKey(ctx, a.Team.ID, k.ID, t0, sysEvent(pome.AuditKeyRevoked, t0))

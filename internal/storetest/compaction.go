@@ -49,22 +49,24 @@ var compactionTests = []test{
 		day1 := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 		day2 := day1.AddDate(0, 0, 1)
 		gone := pome.NewID("key_")
-		for _, flush := range [][]pome.UsageDelta{
-			{{KeyID: keys[0].ID, Count: 2, LastUsed: day1.Add(time.Hour)}, {KeyID: keys[1].ID, Count: 5, LastUsed: day1.Add(23 * time.Hour)},
-				{KeyID: gone, Count: 9, LastUsed: day1}},
-			{{KeyID: keys[0].ID, Count: 3, LastUsed: day2.Add(time.Minute)}, {KeyID: keys[1].ID, Count: 1, LastUsed: day1.Add(time.Minute)}},
-		} {
-			if err := s.AddUsage(t.Context(), flush); err != nil {
-				t.Fatalf("AddUsage = %v, want nil", err)
-			}
-		}
+		// Every outcome is kept exact, and refusals alone (k2) move no
+		// last use.
+		mustAddUsage(t, s, used(keys[0].ID, day1.Add(time.Hour), "192.0.2.1", counts(pome.OutcomeValid, 2, pome.OutcomeRevoked, 4)),
+			used(keys[1].ID, day1.Add(23*time.Hour), "192.0.2.2", counts(pome.OutcomeValid, 5)),
+			used(gone, day1, "192.0.2.9", counts(pome.OutcomeValid, 9)))
+		mustAddUsage(t, s, used(keys[0].ID, day2.Add(time.Minute), "2001:db8::1", counts(pome.OutcomeValid, 3, pome.OutcomeRateLimited, 1)),
+			used(keys[1].ID, day1.Add(time.Minute), "192.0.2.3", counts(pome.OutcomeValid, 1)),
+			refused(keys[2].ID, day2, counts(pome.OutcomeDisabled, 7, pome.OutcomeQuotaExceeded, 1)))
 		want := usageView(t, s, a, keys, gone)
 		// The counts as added, before any compaction.
+		day := func(d time.Time, c pome.OutcomeCounts) pome.DailyUsage { return pome.DailyUsage{Day: d, Outcomes: c} }
 		for _, line := range []string{
-			"k0: 5, " + day2.Add(time.Minute).Format(time.RFC3339Nano) + ", [" + day1.Format(time.RFC3339Nano) + ":2 " + day2.Format(time.RFC3339Nano) + ":3]",
-			"k1: 6, " + day1.Add(23*time.Hour).Format(time.RFC3339Nano) + ", [" + day1.Format(time.RFC3339Nano) + ":6]",
-			"k2: 0, nil, []",
-			"team: [" + day1.Format(time.RFC3339Nano) + ":8 " + day2.Format(time.RFC3339Nano) + ":3]",
+			"k0: 5, " + day2.Add(time.Minute).Format(time.RFC3339Nano) + " from 2001:db8::1, " + fmtDaily([]pome.DailyUsage{
+				day(day1, counts(pome.OutcomeValid, 2, pome.OutcomeRevoked, 4)), day(day2, counts(pome.OutcomeValid, 3, pome.OutcomeRateLimited, 1))}),
+			"k1: 6, " + day1.Add(23*time.Hour).Format(time.RFC3339Nano) + " from 192.0.2.2, " + fmtDaily([]pome.DailyUsage{day(day1, counts(pome.OutcomeValid, 6))}),
+			"k2: 0, nil from invalid IP, " + fmtDaily([]pome.DailyUsage{day(day2, counts(pome.OutcomeDisabled, 7, pome.OutcomeQuotaExceeded, 1))}),
+			"team: " + fmtDaily([]pome.DailyUsage{day(day1, counts(pome.OutcomeValid, 8, pome.OutcomeRevoked, 4)),
+				day(day2, counts(pome.OutcomeValid, 3, pome.OutcomeRateLimited, 1, pome.OutcomeDisabled, 7, pome.OutcomeQuotaExceeded, 1))}),
 		} {
 			if !containsLine(want, line) {
 				t.Fatalf("usage before compaction:\n%s\nwant a line %q", want, line)
@@ -79,12 +81,13 @@ var compactionTests = []test{
 			}
 		}
 		// Compacted and newly added counts of one key and one day add up.
-		if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: keys[0].ID, Count: 10, LastUsed: day2.Add(time.Second)},
-			{KeyID: keys[2].ID, Count: 1, LastUsed: day2}}); err != nil {
+		if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{10}, At: day2.Add(time.Second), LastUsed: day2.Add(time.Second)},
+			{KeyID: keys[2].ID, Outcomes: pome.OutcomeCounts{1}, At: day2, LastUsed: day2}}); err != nil {
 			t.Fatalf("AddUsage = %v, want nil", err)
 		}
 		want = usageView(t, s, a, keys, gone)
-		line := "k0: 15, " + day2.Add(time.Minute).Format(time.RFC3339Nano) + ", [" + day1.Format(time.RFC3339Nano) + ":2 " + day2.Format(time.RFC3339Nano) + ":13]"
+		line := "k0: 15, " + day2.Add(time.Minute).Format(time.RFC3339Nano) + " from 2001:db8::1, " + fmtDaily([]pome.DailyUsage{
+			day(day1, counts(pome.OutcomeValid, 2, pome.OutcomeRevoked, 4)), day(day2, counts(pome.OutcomeValid, 13, pome.OutcomeRateLimited, 1))})
 		if !containsLine(want, line) {
 			t.Fatalf("compacted + added usage:\n%s\nwant a line %q", want, line)
 		}
@@ -127,7 +130,7 @@ var compactionTests = []test{
 			}
 			deltas := make([]pome.UsageDelta, len(keys))
 			for i, k := range keys {
-				deltas[i] = pome.UsageDelta{KeyID: k.ID, Count: int64(w + 1), LastUsed: at(time.Duration(w) * time.Second)}
+				deltas[i] = pome.UsageDelta{KeyID: k.ID, Outcomes: pome.OutcomeCounts{int64(w + 1)}, At: at(time.Duration(w) * time.Second), LastUsed: at(time.Duration(w) * time.Second)}
 			}
 			return s.AddUsage(t.Context(), deltas)
 		})
@@ -147,7 +150,7 @@ var compactionTests = []test{
 					t.Errorf("KeyByID(%q) %s: usage = %d, last used %s, want %d, %s", k.ID, when, got.UsageCount, fmtTime(got.LastUsed), want, last)
 				}
 				daily, err := s.DailyUsage(t.Context(), k.ID, t0)
-				if err != nil || len(daily) != 1 || daily[0].Count != want {
+				if err != nil || len(daily) != 1 || daily[0].Outcomes[0] != want {
 					t.Errorf("DailyUsage(%q) %s = %s, %v, want one day of %d", k.ID, when, fmtDaily(daily), err, want)
 				}
 			}
@@ -178,7 +181,7 @@ var compactionTests = []test{
 			}
 		})
 		for range 20 {
-			if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: keys[0].ID, Count: 1, LastUsed: t0}}); err != nil {
+			if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{1}, At: t0, LastUsed: t0}}); err != nil {
 				t.Fatalf("AddUsage = %v, want nil", err)
 			}
 		}
@@ -220,15 +223,16 @@ func usageView(t *testing.T, s pome.Store, a account, keys []pome.Key, gone stri
 			t.Fatalf("KeyByDigest(%x) = %v, want nil", k.Digest[:4], err)
 		}
 		for name, got := range map[string]pome.Key{"KeyByID": byID, "KeyByDigest": o.Key} {
-			if got.UsageCount != l.UsageCount || !sameTimePtr(got.LastUsed, l.LastUsed) {
-				t.Errorf("%s(%s) usage %d, last used %s; ListKeys says %d, %s", name, k.Name, got.UsageCount, fmtTime(got.LastUsed), l.UsageCount, fmtTime(l.LastUsed))
+			if got.UsageCount != l.UsageCount || !sameTimePtr(got.LastUsed, l.LastUsed) || got.LastUsedIP != l.LastUsedIP {
+				t.Errorf("%s(%s) usage %d, last used %s from %v; ListKeys says %d, %s from %v", name, k.Name,
+					got.UsageCount, fmtTime(got.LastUsed), got.LastUsedIP, l.UsageCount, fmtTime(l.LastUsed), l.LastUsedIP)
 			}
 		}
 		daily, err := s.DailyUsage(ctx, k.ID, t0.AddDate(0, 0, -30))
 		if err != nil {
 			t.Fatalf("DailyUsage(%q) = %v, want nil", k.ID, err)
 		}
-		v += fmt.Sprintf("%s: %d, %s, %s\n", k.Name, l.UsageCount, fmtTime(l.LastUsed), fmtDaily(daily))
+		v += fmt.Sprintf("%s: %d, %s from %v, %s\n", k.Name, l.UsageCount, fmtTime(l.LastUsed), l.LastUsedIP, fmtDaily(daily))
 	}
 	daily, err := s.DailyUsage(ctx, gone, t0.AddDate(0, 0, -30))
 	if err != nil {

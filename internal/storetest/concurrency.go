@@ -23,7 +23,7 @@ var concurrencyTests = []test{
 		errs := run(workers, func(w int) error {
 			deltas := make([]pome.UsageDelta, len(keys))
 			for i, k := range keys {
-				deltas[i] = pome.UsageDelta{KeyID: k.ID, Count: int64(w + 1), LastUsed: at(time.Duration(w) * time.Second)}
+				deltas[i] = pome.UsageDelta{KeyID: k.ID, Outcomes: pome.OutcomeCounts{int64(w + 1)}, At: at(time.Duration(w) * time.Second), LastUsed: at(time.Duration(w) * time.Second)}
 			}
 			return s.AddUsage(t.Context(), deltas)
 		})
@@ -37,7 +37,7 @@ var concurrencyTests = []test{
 				t.Errorf("KeyByID(%q) usage = %d, last used %s, want %d, %s", k.ID, got.UsageCount, fmtTime(got.LastUsed), want, at((workers-1)*time.Second))
 			}
 			daily, err := s.DailyUsage(t.Context(), k.ID, t0)
-			if err != nil || len(daily) != 1 || daily[0].Count != want {
+			if err != nil || len(daily) != 1 || daily[0].Outcomes[0] != want {
 				t.Errorf("DailyUsage(%q) = %s, %v, want one day of %d", k.ID, fmtDaily(daily), err, want)
 			}
 		}
@@ -66,7 +66,7 @@ var concurrencyTests = []test{
 			case 0:
 				return s.CreateKey(ctx, newKey(a, "new", t0), sysEvent(pome.AuditKeyCreated, t0))
 			case 1:
-				return s.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Count: 1, LastUsed: t0}})
+				return s.AddUsage(ctx, []pome.UsageDelta{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{1}, At: t0, LastUsed: t0}})
 			case 2:
 				_, err := s.KeyByDigest(ctx, k.Digest)
 				return err

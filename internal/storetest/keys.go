@@ -72,7 +72,7 @@ var keyTests = []test{
 	{"KeyByDigest sees revocation and usage", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		k := mustKey(t, s, a, "ci", t0)
-		if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: k.ID, Count: 3, LastUsed: at(time.Minute)}}); err != nil {
+		if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{3}, At: at(time.Minute), LastUsed: at(time.Minute)}}); err != nil {
 			t.Fatalf("AddUsage = %v, want nil", err)
 		}
 		if _, err := s.RevokeKey(t.Context(), a.Team.ID, k.ID, at(time.Hour), sysEvent(pome.AuditKeyRevoked, at(time.Hour))); err != nil {

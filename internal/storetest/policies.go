@@ -184,7 +184,7 @@ var policyTests = []test{
 func RunKeyPoliciesMigration(t *testing.T, s pome.Store, undo func(t *testing.T, s pome.Store) pome.Store) {
 	a := mustAccount(t, s, "acme")
 	k := mustKey(t, s, a, "ci", t0)
-	if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: k.ID, Count: 5, LastUsed: at(time.Minute)}}); err != nil {
+	if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{5}, At: at(time.Minute), LastUsed: at(time.Minute)}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CompactUsage(t.Context(), at(24*time.Hour)); err != nil {
@@ -196,7 +196,7 @@ func RunKeyPoliciesMigration(t *testing.T, s pome.Store, undo func(t *testing.T,
 		t.Errorf("key after the migration = %+v, want %+v", got, before)
 	}
 	days, err := s.DailyUsage(t.Context(), k.ID, t0.Truncate(24*time.Hour))
-	if err != nil || len(days) != 1 || days[0].Count != 5 {
+	if err != nil || len(days) != 1 || days[0].Outcomes[0] != 5 {
 		t.Errorf("DailyUsage after the migration = %+v, %v; want one day of 5", days, err)
 	}
 	byToken := newKey(a, "platform", at(time.Hour))

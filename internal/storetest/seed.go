@@ -118,7 +118,7 @@ func testSeedReadsBack(t *testing.T, s Seeder) {
 	// A seeded store goes on as any: the Store's methods work on what it holds.
 	a := account{User: ms[0].User, Team: ms[0].Team}
 	k := mustKey(t, s, a, "after the seed", at(time.Hour))
-	if err := s.AddUsage(ctx, []pome.UsageDelta{{KeyID: ks[0][0].ID, Count: 3, LastUsed: at(time.Minute)}}); err != nil {
+	if err := s.AddUsage(ctx, []pome.UsageDelta{{KeyID: ks[0][0].ID, Outcomes: pome.OutcomeCounts{3}, At: at(time.Minute), LastUsed: at(time.Minute)}}); err != nil {
 		t.Fatalf("AddUsage = %v, want nil", err)
 	}
 	if got := mustKeyByID(t, s, a.Team.ID, ks[0][0].ID); got.UsageCount != 3 {

@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		// Every answer about usage is the same whether or not
 		// CompactUsage ran since AddUsage.
 		{"UsageCompactedEachFlush", usageTests, compactEachFlush},
+		{"UsageOutcomes", outcomeTests, nil},
+		{"UsageOutcomesCompactedEachFlush", outcomeTests, compactEachFlush},
 		{"CompactUsage", compactionTests, nil},
 		{"Changes", changeTests, nil},
 		{"Members", memberTests, nil},
@@ -46,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"ServiceTokens", serviceTokenTests, nil},
 		{"Errors", errorTests, nil},
 		{"Concurrency", concurrencyTests, nil},
+		{"ConcurrentOutcomes", outcomeConcurrencyTests, nil},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -13,10 +13,10 @@ var usageTests = []test{
 		a := mustAccount(t, s, "acme")
 		k := mustKey(t, s, a, "ci", t0)
 		for _, flush := range [][]pome.UsageDelta{
-			{{KeyID: k.ID, Count: 5, LastUsed: at(2 * time.Minute)}},
-			{{KeyID: k.ID, Count: 7, LastUsed: at(5 * time.Minute)}},
+			{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{5}, At: at(2 * time.Minute), LastUsed: at(2 * time.Minute)}},
+			{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{7}, At: at(5 * time.Minute), LastUsed: at(5 * time.Minute)}},
 			// A late flush (another node, a slow clock) must not move it back.
-			{{KeyID: k.ID, Count: 1, LastUsed: at(1 * time.Minute)}},
+			{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{1}, At: at(1 * time.Minute), LastUsed: at(1 * time.Minute)}},
 		} {
 			if err := s.AddUsage(t.Context(), flush); err != nil {
 				t.Fatalf("AddUsage(%+v) = %v, want nil", flush, err)
@@ -31,8 +31,8 @@ var usageTests = []test{
 		a := mustAccount(t, s, "acme")
 		k := mustKey(t, s, a, "ci", t0)
 		err := s.AddUsage(t.Context(), []pome.UsageDelta{
-			{KeyID: k.ID, Count: 2, LastUsed: at(time.Minute)},
-			{KeyID: k.ID, Count: 3, LastUsed: at(time.Second)},
+			{KeyID: k.ID, Outcomes: pome.OutcomeCounts{2}, At: at(time.Minute), LastUsed: at(time.Minute)},
+			{KeyID: k.ID, Outcomes: pome.OutcomeCounts{3}, At: at(time.Second), LastUsed: at(time.Second)},
 		})
 		if err != nil {
 			t.Fatalf("AddUsage = %v, want nil", err)
@@ -50,11 +50,11 @@ var usageTests = []test{
 		// 01:30 on day 2 at UTC+05:00 is 20:30 UTC on day 1.
 		plus5 := time.FixedZone("UTC+5", 5*3600)
 		flushes := [][]pome.UsageDelta{
-			{{KeyID: k.ID, Count: 1, LastUsed: day1.Add(10 * time.Hour)}},
-			{{KeyID: k.ID, Count: 2, LastUsed: time.Date(2025, 3, 11, 1, 30, 0, 0, plus5)}},
-			{{KeyID: k.ID, Count: 4, LastUsed: day2.Add(-time.Millisecond)}},
-			{{KeyID: k.ID, Count: 8, LastUsed: day2}},
-			{{KeyID: k.ID, Count: 16, LastUsed: day4.Add(23 * time.Hour)}},
+			{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{1}, At: day1.Add(10 * time.Hour), LastUsed: day1.Add(10 * time.Hour)}},
+			{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{2}, At: time.Date(2025, 3, 11, 1, 30, 0, 0, plus5), LastUsed: time.Date(2025, 3, 11, 1, 30, 0, 0, plus5)}},
+			{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{4}, At: day2.Add(-time.Millisecond), LastUsed: day2.Add(-time.Millisecond)}},
+			{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{8}, At: day2, LastUsed: day2}},
+			{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{16}, At: day4.Add(23 * time.Hour), LastUsed: day4.Add(23 * time.Hour)}},
 		}
 		for _, f := range flushes {
 			if err := s.AddUsage(t.Context(), f); err != nil {
@@ -65,11 +65,11 @@ var usageTests = []test{
 			since time.Time
 			want  []pome.DailyUsage
 		}{
-			{day1.AddDate(0, 0, -30), []pome.DailyUsage{{Day: day1, Count: 7}, {Day: day2, Count: 8}, {Day: day4, Count: 16}}},
-			{day1, []pome.DailyUsage{{Day: day1, Count: 7}, {Day: day2, Count: 8}, {Day: day4, Count: 16}}},
+			{day1.AddDate(0, 0, -30), []pome.DailyUsage{{Day: day1, Outcomes: pome.OutcomeCounts{7}}, {Day: day2, Outcomes: pome.OutcomeCounts{8}}, {Day: day4, Outcomes: pome.OutcomeCounts{16}}}},
+			{day1, []pome.DailyUsage{{Day: day1, Outcomes: pome.OutcomeCounts{7}}, {Day: day2, Outcomes: pome.OutcomeCounts{8}}, {Day: day4, Outcomes: pome.OutcomeCounts{16}}}},
 			// since is taken from its day's midnight UTC: noon of day 2 includes day 2.
-			{day2.Add(12 * time.Hour), []pome.DailyUsage{{Day: day2, Count: 8}, {Day: day4, Count: 16}}},
-			{day2.AddDate(0, 0, 1), []pome.DailyUsage{{Day: day4, Count: 16}}},
+			{day2.Add(12 * time.Hour), []pome.DailyUsage{{Day: day2, Outcomes: pome.OutcomeCounts{8}}, {Day: day4, Outcomes: pome.OutcomeCounts{16}}}},
+			{day2.AddDate(0, 0, 1), []pome.DailyUsage{{Day: day4, Outcomes: pome.OutcomeCounts{16}}}},
 			{day4.AddDate(0, 0, 1), nil},
 		} {
 			got, err := s.DailyUsage(t.Context(), k.ID, tc.since)
@@ -89,9 +89,9 @@ var usageTests = []test{
 		k2 := mustKey(t, s, a, "two", t0)
 		gone := pome.NewID("key_")
 		err := s.AddUsage(t.Context(), []pome.UsageDelta{
-			{KeyID: k1.ID, Count: 1, LastUsed: at(time.Minute)},
-			{KeyID: gone, Count: 100, LastUsed: at(time.Minute)},
-			{KeyID: k2.ID, Count: 2, LastUsed: at(time.Minute)},
+			{KeyID: k1.ID, Outcomes: pome.OutcomeCounts{1}, At: at(time.Minute), LastUsed: at(time.Minute)},
+			{KeyID: gone, Outcomes: pome.OutcomeCounts{100}, At: at(time.Minute), LastUsed: at(time.Minute)},
+			{KeyID: k2.ID, Outcomes: pome.OutcomeCounts{2}, At: at(time.Minute), LastUsed: at(time.Minute)},
 		})
 		if err != nil {
 			t.Fatalf("AddUsage(with unknown key) = %v, want nil", err)
@@ -132,20 +132,20 @@ var usageTests = []test{
 				t.Fatalf("AddUsage(%+v) = %v, want nil", deltas, err)
 			}
 		}
-		add(pome.UsageDelta{KeyID: own.ID, Count: 1, LastUsed: day1.Add(time.Hour)},
-			pome.UsageDelta{KeyID: expiring.ID, Count: 2, LastUsed: day1.Add(2 * time.Hour)},
-			pome.UsageDelta{KeyID: others.ID, Count: 100, LastUsed: day1})
+		add(pome.UsageDelta{KeyID: own.ID, Outcomes: pome.OutcomeCounts{1}, At: day1.Add(time.Hour), LastUsed: day1.Add(time.Hour)},
+			pome.UsageDelta{KeyID: expiring.ID, Outcomes: pome.OutcomeCounts{2}, At: day1.Add(2 * time.Hour), LastUsed: day1.Add(2 * time.Hour)},
+			pome.UsageDelta{KeyID: others.ID, Outcomes: pome.OutcomeCounts{100}, At: day1, LastUsed: day1})
 		// Folded: the next counts are added to these while still pending.
 		for _, d := range compactions {
 			if err := s.CompactUsage(t.Context(), at(d)); err != nil {
 				t.Fatalf("CompactUsage(%s) = %v, want nil", at(d), err)
 			}
 		}
-		add(pome.UsageDelta{KeyID: own.ID, Count: 4, LastUsed: day2},
-			pome.UsageDelta{KeyID: revoked.ID, Count: 8, LastUsed: day1.Add(3 * time.Hour)},
-			pome.UsageDelta{KeyID: expiring.ID, Count: 16, LastUsed: day3.Add(time.Hour)},
-			pome.UsageDelta{KeyID: others.ID, Count: 200, LastUsed: day2},
-			pome.UsageDelta{KeyID: pome.NewID("key_"), Count: 1000, LastUsed: day1})
+		add(pome.UsageDelta{KeyID: own.ID, Outcomes: pome.OutcomeCounts{4}, At: day2, LastUsed: day2},
+			pome.UsageDelta{KeyID: revoked.ID, Outcomes: pome.OutcomeCounts{8}, At: day1.Add(3 * time.Hour), LastUsed: day1.Add(3 * time.Hour)},
+			pome.UsageDelta{KeyID: expiring.ID, Outcomes: pome.OutcomeCounts{16}, At: day3.Add(time.Hour), LastUsed: day3.Add(time.Hour)},
+			pome.UsageDelta{KeyID: others.ID, Outcomes: pome.OutcomeCounts{200}, At: day2, LastUsed: day2},
+			pome.UsageDelta{KeyID: pome.NewID("key_"), Outcomes: pome.OutcomeCounts{1000}, At: day1, LastUsed: day1})
 		if _, err := s.RevokeKey(t.Context(), a.Team.ID, revoked.ID, day3, sysEvent(pome.AuditKeyRevoked, day3)); err != nil {
 			t.Fatalf("RevokeKey(%q) = %v, want nil", revoked.ID, err)
 		}
@@ -155,12 +155,12 @@ var usageTests = []test{
 			since    time.Time
 			want     []pome.DailyUsage
 		}{
-			{a.Team.ID, "", month, []pome.DailyUsage{{Day: day1, Count: 11}, {Day: day2, Count: 4}, {Day: day3, Count: 16}}},
-			{a.Team.ID, a.User.ID, month, []pome.DailyUsage{{Day: day1, Count: 9}, {Day: day2, Count: 4}}},
-			{a.Team.ID, dev.User.ID, month, []pome.DailyUsage{{Day: day1, Count: 2}, {Day: day3, Count: 16}}},
+			{a.Team.ID, "", month, []pome.DailyUsage{{Day: day1, Outcomes: pome.OutcomeCounts{11}}, {Day: day2, Outcomes: pome.OutcomeCounts{4}}, {Day: day3, Outcomes: pome.OutcomeCounts{16}}}},
+			{a.Team.ID, a.User.ID, month, []pome.DailyUsage{{Day: day1, Outcomes: pome.OutcomeCounts{9}}, {Day: day2, Outcomes: pome.OutcomeCounts{4}}}},
+			{a.Team.ID, dev.User.ID, month, []pome.DailyUsage{{Day: day1, Outcomes: pome.OutcomeCounts{2}}, {Day: day3, Outcomes: pome.OutcomeCounts{16}}}},
 			// since is taken from its day's midnight UTC.
-			{a.Team.ID, "", day2.Add(12 * time.Hour), []pome.DailyUsage{{Day: day2, Count: 4}, {Day: day3, Count: 16}}},
-			{other.Team.ID, "", month, []pome.DailyUsage{{Day: day1, Count: 100}, {Day: day2, Count: 200}}},
+			{a.Team.ID, "", day2.Add(12 * time.Hour), []pome.DailyUsage{{Day: day2, Outcomes: pome.OutcomeCounts{4}}, {Day: day3, Outcomes: pome.OutcomeCounts{16}}}},
+			{other.Team.ID, "", month, []pome.DailyUsage{{Day: day1, Outcomes: pome.OutcomeCounts{100}}, {Day: day2, Outcomes: pome.OutcomeCounts{200}}}},
 			// A creator filter never reaches out of the team.
 			{other.Team.ID, a.User.ID, month, nil},
 			{pome.NewID("tm_"), "", month, nil},
@@ -191,7 +191,7 @@ func fmtDaily(ds []pome.DailyUsage) string {
 		if i > 0 {
 			s += " "
 		}
-		s += fmt.Sprintf("%s:%d", d.Day.Format(time.RFC3339Nano), d.Count)
+		s += fmt.Sprintf("%s:%v", d.Day.Format(time.RFC3339Nano), d.Outcomes)
 	}
 	return s + "]"
 }

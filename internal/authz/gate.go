@@ -158,8 +158,11 @@ func (g *Grant) Matched() bool { return g.Owner.Key.ID != "" }
 // TestAuthorizeAllocs), whatever policies its key has.
 func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 	var grant Grant
-	keyID, err := g.authorize(ctx, a, &grant)
-	g.count(keyID, a.From, err)
+	// One clock read for the credits and the usage record: on virtual
+	// machines a read costs about as much as a map lookup.
+	now := g.now()
+	keyID, err := g.authorize(ctx, a, &grant, now)
+	g.count(keyID, a.From, err, now)
 	return grant, err
 }
 
@@ -168,7 +171,7 @@ func (g *Gate) Authorize(ctx context.Context, a Attempt) (Grant, error) {
 // usage. Only a key's own refusals are outcomes: a rate limit that refused
 // its client's failed authentications never reaches a known key, and an
 // unreachable store or limiter is none.
-func (g *Gate) count(keyID string, from netip.Addr, err error) {
+func (g *Gate) count(keyID string, from netip.Addr, err error, now time.Time) {
 	if keyID == "" {
 		return
 	}
@@ -177,7 +180,7 @@ func (g *Gate) count(keyID string, from netip.Addr, err error) {
 		return
 	}
 	g.outcomes[o.Index()].Add(1)
-	g.meter.Record(keyID, o, g.now(), from)
+	g.meter.Record(keyID, o, now, from)
 }
 
 // OutcomeCount is how many attempts of known keys ended with o since the
@@ -192,8 +195,8 @@ func (g *Gate) OutcomeCount(o pome.Outcome) uint64 {
 // authorize decides a, filling in grant (the caller's: a Grant is large,
 // and is copied once, on its way out of Authorize). keyID is the id of the
 // key once it is known, whatever refused it after (VerifyGated): what the
-// attempt is counted against.
-func (g *Gate) authorize(ctx context.Context, a Attempt, grant *Grant) (keyID string, err error) {
+// attempt is counted against. now is the attempt's time for its credits.
+func (g *Gate) authorize(ctx context.Context, a Attempt, grant *Grant, now time.Time) (keyID string, err error) {
 	f := g.account(ctx, a.ClientIP)
 	err = a.KeyErr
 	if err == nil {
@@ -220,7 +223,7 @@ func (g *Gate) authorize(ctx context.Context, a Attempt, grant *Grant) (keyID st
 		}
 	}
 	if c := o.Key.Credits; c != nil && g.credits != nil {
-		if err := g.spend(ctx, o, c, a.cost(), &grant.Credits); err != nil {
+		if err := g.spend(ctx, o, c, a.cost(), now, &grant.Credits); err != nil {
 			return keyID, err
 		}
 	}
@@ -229,15 +232,14 @@ func (g *Gate) authorize(ctx context.Context, a Attempt, grant *Grant) (keyID st
 
 // spend spends cost of the key's credits, last: an attempt refused by any
 // other check spends none.
-func (g *Gate) spend(ctx context.Context, o *pome.KeyOwner, c *pome.Credits, cost int64, out *Credits) error {
-	left, err := g.credits.Spend(ctx, o.Key.ID, c, cost)
+func (g *Gate) spend(ctx context.Context, o *pome.KeyOwner, c *pome.Credits, cost int64, now time.Time, out *Credits) error {
+	left, err := g.credits.Spend(ctx, o.Key.ID, now, cost)
 	*out = Credits{Metered: true, Remaining: left}
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, pome.ErrQuotaExceeded):
 		if c.Refill != nil {
-			now := g.now()
 			out.RetryAfter = c.Refill.Next(now).Sub(now)
 		}
 		return pome.ErrQuotaExceeded

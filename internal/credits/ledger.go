@@ -43,8 +43,9 @@ type Ledger struct {
 	ttl   time.Duration
 	now   func() time.Time
 
+	accounts sync.Map // key id → *account; read-mostly: a spend takes no lock of the ledger
+
 	mu        sync.Mutex
-	accounts  map[string]*account
 	lastSweep time.Time // Flush's
 }
 
@@ -57,6 +58,9 @@ type account struct {
 	held      int64     // held at the last settle
 	remaining int64     // the key's Remaining at the last settle
 	expires   time.Time // when the lease expires, by this node's clock
+	// until is when the lease stops being spendable, unix nanoseconds: a
+	// margin before it expires, or the next refill if sooner.
+	until int64
 	interval  int64     // spent in the current flush interval
 	rate      int64     // spent in the last flush interval
 	idle      int       // flushes in a row without spending
@@ -70,20 +74,21 @@ func New(store Store, node string, ttl time.Duration, now func() time.Time) *Led
 	if now == nil {
 		now = time.Now
 	}
-	return &Ledger{store: store, node: node, ttl: ttl, now: now, accounts: make(map[string]*account)}
+	return &Ledger{store: store, node: node, ttl: ttl, now: now}
 }
 
-// Spend spends cost of the credits c of key keyID: it answers what is left
-// after it, or pome.ErrQuotaExceeded, with nothing spent, when less than
-// cost is left (or nothing, for a cost of 0, which spends nothing). It
-// settles with the store only when this node's armed part cannot pay.
-func (l *Ledger) Spend(ctx context.Context, keyID string, c *pome.Credits, cost int64) (int64, error) {
+// Spend spends cost of the credits of key keyID at now: it answers what
+// is left after it, or pome.ErrQuotaExceeded, with nothing spent, when less
+// than cost is left (or nothing, for a cost of 0, which spends nothing). It
+// settles with the store only when this node's armed part cannot pay. It
+// does not allocate once the key's lease is armed (BenchmarkAuthorizeCredits).
+func (l *Ledger) Spend(ctx context.Context, keyID string, now time.Time, cost int64) (int64, error) {
 	a := l.lock(keyID)
 	defer a.mu.Unlock()
-	now := l.now()
 	need := max(cost, 1)
-	if !a.usable(c, now) || a.armed-a.spent < need {
-		if a.empty && a.usable(c, now) {
+	usable := now.UnixNano() < a.until
+	if !usable || a.armed-a.spent < need {
+		if a.empty && usable {
 			return 0, pome.ErrQuotaExceeded
 		}
 		arm := max(need, armFactor*a.rate, armFactor*(a.interval+need))
@@ -98,16 +103,6 @@ func (l *Ledger) Spend(ctx context.Context, keyID string, c *pome.Credits, cost 
 	a.spent += cost
 	a.interval += cost
 	return max(a.remaining-a.spent, 0), nil
-}
-
-// usable reports whether the lease may still be spent from at now: it has
-// not expired (with a margin for clocks that differ between nodes) and no
-// refill has replaced the balance it belongs to.
-func (a *account) usable(c *pome.Credits, now time.Time) bool {
-	if !now.Before(a.expires.Add(-clockMargin)) {
-		return false
-	}
-	return c == nil || c.Refill == nil || c.Refill.PeriodStart(now).Equal(a.period)
 }
 
 // clockMargin is how much earlier than its expiry a node stops spending a
@@ -130,16 +125,23 @@ func (l *Ledger) settle(ctx context.Context, keyID string, a *account, now time.
 	if err != nil {
 		return err
 	}
-	a.grant(g, now.Add(l.ttl), 0)
+	a.grant(g, now.Add(l.ttl))
 	return nil
 }
 
-// grant takes in what a settle granted, with unreported spent since its
-// request.
-func (a *account) grant(g grant, expires time.Time, unreported int64) {
+// grant takes in what a settle granted, for a lease that expires then. The
+// lease is spendable until a margin before it expires (another node, whose
+// clock may run ahead, reclaims it at expiry) or the next refill, which
+// replaces the balance it was taken from.
+func (a *account) grant(g grant, expires time.Time) {
 	a.period, a.held, a.armed, a.remaining, a.expires = g.period, g.held, g.armed, g.remaining, expires
-	a.spent = unreported
+	a.spent = 0
 	a.empty = false
+	until := expires.Add(-clockMargin)
+	if !g.next.IsZero() && g.next.Before(until) {
+		until = g.next
+	}
+	a.until = until.UnixNano()
 	if g.unlimited {
 		a.armed, a.remaining = 1<<62, 1<<62 // never settles again until forgotten
 	}
@@ -148,13 +150,11 @@ func (a *account) grant(g grant, expires time.Time, unreported int64) {
 // lock returns keyID's account, made on first use, locked.
 func (l *Ledger) lock(keyID string) *account {
 	for {
-		l.mu.Lock()
-		a := l.accounts[keyID]
-		if a == nil {
-			a = &account{}
-			l.accounts[keyID] = a
+		v, ok := l.accounts.Load(keyID)
+		if !ok {
+			v, _ = l.accounts.LoadOrStore(keyID, &account{})
 		}
-		l.mu.Unlock()
+		a := v.(*account)
 		a.mu.Lock()
 		if !a.gone {
 			return a
@@ -166,12 +166,11 @@ func (l *Ledger) lock(keyID string) *account {
 // Forget makes the next spend of keyID settle with the store: its credits
 // changed (a PATCH, on any node; the change log tells every node).
 func (l *Ledger) Forget(keyID string) {
-	l.mu.Lock()
-	a := l.accounts[keyID]
-	l.mu.Unlock()
-	if a == nil {
+	v, ok := l.accounts.Load(keyID)
+	if !ok {
 		return
 	}
+	a := v.(*account)
 	a.mu.Lock()
 	a.empty = false
 	a.armed = min(a.armed, a.spent) // spend nothing more before settling
@@ -187,12 +186,11 @@ func (l *Ledger) Forget(keyID string) {
 // request to the grant, so that no settle of theirs interleaves.
 func (l *Ledger) Flush(ctx context.Context, release bool) error {
 	now := l.now()
-	l.mu.Lock()
-	ids := make([]string, 0, len(l.accounts))
-	for id := range l.accounts {
-		ids = append(ids, id)
-	}
-	l.mu.Unlock()
+	var ids []string
+	l.accounts.Range(func(id, _ any) bool {
+		ids = append(ids, id.(string))
+		return true
+	})
 	slices.Sort(ids) // one lock order for every flush
 	type settling struct {
 		a *account
@@ -250,7 +248,7 @@ func (l *Ledger) Flush(ctx context.Context, release bool) error {
 	l.lastSweep = now
 	l.mu.Unlock()
 	for _, s := range batch {
-		s.a.grant(s.g, now.Add(l.ttl), 0)
+		s.a.grant(s.g, now.Add(l.ttl))
 	}
 	return nil
 }
@@ -265,9 +263,7 @@ func (l *Ledger) sweepDue(now time.Time) bool {
 
 // drop removes an account that holds nothing, locked by the caller.
 func (l *Ledger) drop(id string, a *account) {
-	l.mu.Lock()
-	delete(l.accounts, id)
-	l.mu.Unlock()
+	l.accounts.Delete(id)
 	a.gone = true
 }
 

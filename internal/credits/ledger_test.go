@@ -24,13 +24,12 @@ func TestSteadyStateWrites(t *testing.T) {
 	store := pometest.NewCountingStore(db)
 	clock := pometest.NewClock(pometest.Epoch)
 	keyID := seedMeteredKey(t, db, 1<<40)
-	c := &pome.Credits{Remaining: 1 << 40}
 	l := credits.New(store, "node", credits.DefaultLeaseTTL, clock.Now)
 	const perSecond, seconds = 1000, 20
 	var warmup int
 	for s := range seconds {
 		for range perSecond {
-			if _, err := l.Spend(t.Context(), keyID, c, 1); err != nil {
+			if _, err := l.Spend(t.Context(), keyID, clock.Now(), 1); err != nil {
 				t.Fatal(err)
 			}
 			clock.Advance(time.Second / perSecond)

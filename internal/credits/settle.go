@@ -37,6 +37,7 @@ type grant struct {
 	held, armed int64
 	remaining   int64     // the key's Remaining after the settle
 	period      time.Time // the refill period of the balance
+	next        time.Time // the next refill; zero without one
 }
 
 // apply settles st at now: a due refill (which voids every lease: the
@@ -63,8 +64,12 @@ func apply(st *pome.CreditState, now time.Time, ttl time.Duration, r *request) g
 		live = append(live, l)
 	}
 	st.Leases = live
+	g := grant{remaining: c.Remaining, period: c.Period}
+	if c.Refill != nil {
+		g.next = c.Refill.Next(now)
+	}
 	if r == nil {
-		return grant{remaining: c.Remaining, period: c.Period}
+		return g
 	}
 	others, held := int64(0), int64(0)
 	for i := range st.Leases {
@@ -80,7 +85,7 @@ func apply(st *pome.CreditState, now time.Time, ttl time.Duration, r *request) g
 		held = own.Held - spent
 	}
 	free := c.Remaining - others - held
-	g := grant{remaining: c.Remaining, period: c.Period}
+	g.remaining = c.Remaining
 	g.held = max(min(r.hold, held+free), 0)
 	g.armed = min(r.arm, g.held)
 	st.Leases = removeLease(st.Leases, r.node)

@@ -58,13 +58,13 @@ func newLedgers(stores []pome.Store, clock *ledgerClock) []*credits.Ledger {
 
 // spendAll spends 1 of k's credits n times in parallel, spread over the
 // ledgers in turn, and returns how many were accepted.
-func spendAll(t *testing.T, ls []*credits.Ledger, k pome.Key, n int) int64 {
+func spendAll(t *testing.T, ls []*credits.Ledger, clock *ledgerClock, k pome.Key, n int) int64 {
 	t.Helper()
 	var accepted atomic.Int64
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, err := ls[i%len(ls)].Spend(t.Context(), k.ID, k.Credits, 1)
+			_, err := ls[i%len(ls)].Spend(t.Context(), k.ID, clock.Now(), 1)
 			switch {
 			case err == nil:
 				accepted.Add(1)
@@ -101,7 +101,7 @@ func testParallelBurst(t *testing.T, stores []pome.Store) {
 	a := mustAccount(t, stores[0], "burst")
 	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 50})
 	ls := newLedgers(stores, clock)
-	if got := spendAll(t, ls, k, 200); got != 50 {
+	if got := spendAll(t, ls, clock, k, 200); got != 50 {
 		t.Fatalf("200 parallel requests on %d node(s) on a key of 50 credits: %d accepted, want exactly 50", len(ls), got)
 	}
 	flushAll(t, ls, true)
@@ -122,7 +122,7 @@ func testDeadNodeLease(t *testing.T, open func(t *testing.T, n int) []pome.Store
 	dead, live := ls[0], ls[1]
 	var deadAccepted int64
 	for range 10 {
-		if _, err := dead.Spend(t.Context(), k.ID, k.Credits, 1); err != nil {
+		if _, err := dead.Spend(t.Context(), k.ID, clock.Now(), 1); err != nil {
 			t.Fatalf("Spend on the node to be killed = %v", err)
 		}
 		deadAccepted++
@@ -136,7 +136,7 @@ func testDeadNodeLease(t *testing.T, open func(t *testing.T, n int) []pome.Store
 	spendUntilRefused := func() int64 {
 		var n int64
 		for {
-			_, err := live.Spend(t.Context(), k.ID, k.Credits, 1)
+			_, err := live.Spend(t.Context(), k.ID, clock.Now(), 1)
 			if errors.Is(err, pome.ErrQuotaExceeded) {
 				return n
 			}
@@ -174,11 +174,11 @@ func testRefillAtBoundary(t *testing.T, open func(t *testing.T, n int) []pome.St
 	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 3,
 		Refill: &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 5}, Period: midnight.AddDate(0, 0, -1)})
 	ls := newLedgers(stores, clock)
-	if got := spendAll(t, ls, k, 10); got != 3 {
+	if got := spendAll(t, ls, clock, k, 10); got != 3 {
 		t.Fatalf("before midnight, %d of 10 accepted, want the 3 left", got)
 	}
 	clock.Advance(2 * time.Second) // 00:00:00 UTC
-	if got := spendAll(t, ls, k, 10); got != 5 {
+	if got := spendAll(t, ls, clock, k, 10); got != 5 {
 		t.Fatalf("at midnight, %d of 10 accepted, want the refill's 5", got)
 	}
 	flushAll(t, ls, true)
@@ -207,7 +207,7 @@ func testIncrementWhileSpending(t *testing.T, open func(t *testing.T, n int) []p
 				t.Errorf("UpdateKey = %v", err)
 			}
 		})
-		wg.Go(func() { accepted.Add(spendAll(t, ls, k, 15)) })
+		wg.Go(func() { accepted.Add(spendAll(t, ls, clock, k, 15)) })
 		wg.Go(func() {
 			clock.Advance(time.Second)
 			flushAll(t, ls, false)

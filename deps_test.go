@@ -86,6 +86,7 @@ func TestDependencies(t *testing.T) {
 		{"internal/apikey", []string{"github.com/maypok86/otter/v2"}}, // the verification cache
 		{"internal/account", []string{"golang.org/x/crypto/"}},
 		{"internal/meter", nil},
+		{"internal/credits", nil},
 		{"internal/servicetoken", nil},
 		{"internal/ratelimit", []string{"golang.org/x/time/"}},
 	}
@@ -146,7 +147,7 @@ func TestDependencies(t *testing.T) {
 			t.Errorf("internal/authz imports net/http")
 		}
 		for _, d := range p.Deps {
-			if ours(d) && !slices.Contains([]string{module, module + "/internal/apikey", module + "/internal/meter",
+			if ours(d) && !slices.Contains([]string{module, module + "/internal/apikey", module + "/internal/meter", module + "/internal/credits",
 				module + "/internal/ratelimit", module + "/internal/servicetoken"}, d) {
 				t.Errorf("internal/authz depends on %s", d)
 			}

@@ -95,6 +95,7 @@ type Key struct {
 	Meta         string         // a compact JSON object; "" is {}
 	RateLimit    *RateLimit     // nil: the team plan's limit
 	AllowedCIDRs []netip.Prefix // when not empty, the only client addresses accepted
+	Credits      *Credits       // nil: unlimited
 }
 
 // Key environments: a test key reads <prefix>_test_ and is otherwise

@@ -87,8 +87,8 @@ type Store interface {
 	// acts on every team; ErrKeyNotFound if none.
 	KeyByIDAnyTeam(ctx context.Context, keyID string) (Key, error)
 	// UpdateKey reads the key keyID of team teamID, lets change alter it,
-	// stores its name, description, expiry, lifetime and policies (Disabled,
-	// Scopes, Meta, RateLimit, AllowedCIDRs) as change left them, and
+	// stores its name, description, expiry, lifetime, policies (Disabled,
+	// Scopes, Meta, RateLimit, AllowedCIDRs) and Credits as change left them, and
 	// appends a ChangeKeyUpdated entry and ev, in one transaction that no
 	// concurrent change of the key interleaves with. It returns the key as
 	// stored. ErrKeyNotFound if the team has no such key; an error of change
@@ -107,7 +107,10 @@ type Store interface {
 	// afterwards; ErrKeyNotFound if the team has no such key.
 	RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev AuditEvent) (Key, error)
 	// RollKey stores r.New, sets the old key's expiry to r.OldExpiresAt, and
-	// appends a ChangeKeyUpdated entry and ev, in one transaction. It returns the old key as stored
+	// appends a ChangeKeyUpdated entry and ev, in one transaction. An old
+	// key with credits has them split as it stands in that transaction
+	// (Credits.Split, with what its leases hold): r.New's are replaced by
+	// the part moved. It returns the old key as stored
 	// afterwards. ErrKeyNotFound if the team has no such key, ErrKeyNotActive
 	// if it is revoked, ErrConcurrentChange if its expiry is no longer
 	// r.ExpectedExpiresAt.
@@ -143,6 +146,14 @@ type Store interface {
 	// expired ones included, or only the keys createdBy created when it is
 	// not empty.
 	TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]DailyUsage, error)
+
+	// SettleCredits loads the CreditState of each key of keyIDs and of
+	// every key with a lease expired at now, calls settle on each, in key
+	// id order, and stores what settle left: the key's credits and its
+	// leases (replaced whole), all in one transaction in which no other
+	// change of those keys interleaves. Keys that do not exist are passed
+	// over. An error of settle is returned as is, and nothing is written.
+	SettleCredits(ctx context.Context, keyIDs []string, now time.Time, settle func(*CreditState) error) error
 
 	// Changes returns change-log entries with Seq > after, oldest first, at
 	// most limit of them.

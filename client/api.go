@@ -102,6 +102,31 @@ type KeyPolicies struct {
 	RateLimit    *RateLimit      `json:"rate_limit"`
 	AllowedCIDRs []string        `json:"allowed_cidrs"`
 	Enabled      bool            `json:"enabled"`
+	Credits      *Credits        `json:"credits"` // nil: unlimited
+}
+
+// Credits are what a key may still spend (docs/api.md, "Credits"): each
+// accepted request costs 1, and at 0 the key is refused with
+// quota_exceeded until its refill, if it has one.
+type Credits struct {
+	Remaining int64         `json:"remaining"`
+	Refill    *CreditRefill `json:"refill"`
+}
+
+// CreditRefill sets a key's credits back to Amount (not added to what is
+// left), "daily" at 00:00 UTC or "monthly" on the 1st.
+type CreditRefill struct {
+	Interval string `json:"interval"`
+	Amount   int64  `json:"amount"`
+}
+
+// CreditsChange changes a key's credits: Remaining sets them, Increment
+// adds (negative: takes, never below 0), not both; Refill sets the refill,
+// pome.Null removes it.
+type CreditsChange struct {
+	Remaining pome.Optional[int64]        `json:"remaining,omitzero"`
+	Increment pome.Optional[int64]        `json:"increment,omitzero"`
+	Refill    pome.Optional[CreditRefill] `json:"refill,omitzero"`
 }
 
 // RateLimit is a key's own rate limit: at most Limit requests per
@@ -301,6 +326,7 @@ type CreateKeyParams struct {
 	RateLimit    *RateLimit      `json:"rate_limit,omitempty"`
 	AllowedCIDRs []string        `json:"allowed_cidrs,omitempty"`
 	Enabled      *bool           `json:"enabled,omitempty"` // nil: enabled
+	Credits      *Credits        `json:"credits,omitempty"` // nil: unlimited
 }
 
 // UpdateKeyParams changes a key: a field left unset (the zero Optional) is
@@ -315,6 +341,8 @@ type UpdateKeyParams struct {
 	AllowedCIDRs pome.Optional[[]string]        `json:"allowed_cidrs,omitzero"`
 	ExpiresAt    pome.Optional[time.Time]       `json:"expires_at,omitzero"`
 	Enabled      pome.Optional[bool]            `json:"enabled,omitzero"`
+	// Credits changes the key's credits; pome.Null makes it unlimited.
+	Credits pome.Optional[CreditsChange] `json:"credits,omitzero"`
 }
 
 // RollKeyParams tunes a roll. ExpireOldInHours is the old key's grace, 0 to

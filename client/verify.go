@@ -21,6 +21,7 @@ const (
 	VerifyInsufficientPermissions = "INSUFFICIENT_PERMISSIONS"
 	VerifyInsufficientScope       = "INSUFFICIENT_SCOPE"
 	VerifyRateLimited             = "RATE_LIMITED"
+	VerifyQuotaExceeded           = "QUOTA_EXCEEDED"
 )
 
 // verifyCodes pairs each refusal code with the error the public API answers
@@ -39,6 +40,7 @@ var verifyCodes = []struct {
 	{VerifyInsufficientPermissions, pome.ErrInsufficientPermissions},
 	{VerifyInsufficientScope, pome.ErrKeyInsufficientScope},
 	{VerifyRateLimited, pome.ErrRateLimited},
+	{VerifyQuotaExceeded, pome.ErrQuotaExceeded},
 }
 
 // VerifyCodeOf is the verify code of a refusal err of the public API; ok is
@@ -68,19 +70,23 @@ func VerifyErrorOf(code string) *pome.Error {
 // VerifyParams is a verify call: Key is the customer's key; Permission is
 // "read" (the default) or "write"; Scopes are what the call requires of the
 // key's scopes, all of them; IP is the client's address as the platform saw
-// it, which a key with allowed_cidrs must be verified with.
+// it, which a key with allowed_cidrs must be verified with. Cost is what a
+// valid call spends of a key's credits: nil is 1; 0 spends nothing (and
+// still needs one left).
 type VerifyParams struct {
 	Key        string   `json:"key"`
 	Permission string   `json:"permission,omitempty"`
 	Scopes     []string `json:"scopes,omitempty"`
 	IP         string   `json:"ip,omitempty"`
+	Cost       *int64   `json:"cost,omitempty"`
 }
 
 // Verification is the answer of POST /v1/keys/verify. Key and Team are set
 // when the key matched (VALID, DISABLED, IP_NOT_ALLOWED,
 // INSUFFICIENT_PERMISSIONS, INSUFFICIENT_SCOPE, RATE_LIMITED), and User
 // too unless a service token made the key; RateLimit when a limit (the
-// key's own or its plan's) was counted.
+// key's own or its plan's) was counted; Credits when the key has credits
+// and every other check passed.
 type Verification struct {
 	Valid     bool                   `json:"valid"`
 	Code      string                 `json:"code"`
@@ -88,6 +94,15 @@ type Verification struct {
 	Team      *VerifiedTeam          `json:"team"`
 	User      *VerifiedUser          `json:"user"`
 	RateLimit *VerificationRateLimit `json:"ratelimit"`
+	Credits   *VerificationCredits   `json:"credits"`
+}
+
+// VerificationCredits are what a key with credits has left after the call
+// (nil: the key is unlimited); RetryAfter, in seconds, is when
+// QUOTA_EXCEEDED and a refill will come.
+type VerificationCredits struct {
+	Remaining  int64 `json:"remaining"`
+	RetryAfter int64 `json:"retry_after,omitempty"`
 }
 
 // VerifiedKey is the key of a verification. Role is its effective role;

@@ -49,6 +49,9 @@ type Identity struct {
 	Scopes         []string        `json:"scopes"`
 	Meta           json.RawMessage `json:"meta"`
 	TeamExternalID string          `json:"team_external_id"`
+	// CreditsRemaining is what a key with credits has left after the
+	// request (docs/api.md, "Credits"); nil for an unlimited key.
+	CreditsRemaining *int64 `json:"credits_remaining"`
 }
 
 type identityKey struct{}
@@ -70,7 +73,7 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 func Forward(r *http.Request, id Identity) *http.Request {
 	httpapi.ForwardIdentity(r.Header, httpapi.Identity{UserID: id.UserID, TeamID: id.TeamID, TeamSlug: id.TeamSlug,
 		PlanTier: id.PlanTier, KeyID: id.KeyID, Role: id.Role, Environment: id.Environment,
-		TeamExternalID: id.TeamExternalID, Scopes: id.Scopes, Meta: string(id.Meta)})
+		TeamExternalID: id.TeamExternalID, Scopes: id.Scopes, Meta: string(id.Meta), CreditsRemaining: id.CreditsRemaining})
 	return r.WithContext(WithIdentity(r.Context(), id))
 }
 

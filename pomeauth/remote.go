@@ -34,9 +34,18 @@ type Result struct {
 	Code  string
 	// Identity is set when the key matched: VALID, DISABLED,
 	// IP_NOT_ALLOWED, INSUFFICIENT_PERMISSIONS, INSUFFICIENT_SCOPE and
-	// RATE_LIMITED.
+	// RATE_LIMITED (and QUOTA_EXCEEDED).
 	Identity  *Identity
 	RateLimit *RateLimit // nil when the key's plan has no limit
+	Credits   *Credits   // nil when the key is unlimited
+}
+
+// Credits are what a key with credits has left after this call;
+// RetryAfter, when QUOTA_EXCEEDED, is how long until its refill (0: none
+// comes).
+type Credits struct {
+	Remaining  int64
+	RetryAfter time.Duration
 }
 
 // RateLimit is the key's plan limit after this call.
@@ -98,7 +107,13 @@ func (c *Remote) Check(ctx context.Context, p client.VerifyParams) (Result, erro
 		if v.Team.ExternalID != nil {
 			id.TeamExternalID = *v.Team.ExternalID
 		}
+		if v.Credits != nil {
+			id.CreditsRemaining = &v.Credits.Remaining
+		}
 		res.Identity = id
+	}
+	if c := v.Credits; c != nil {
+		res.Credits = &Credits{Remaining: c.Remaining, RetryAfter: time.Duration(c.RetryAfter) * time.Second}
 	}
 	if rl := v.RateLimit; rl != nil {
 		res.RateLimit = &RateLimit{Limit: rl.Limit, Remaining: rl.Remaining,
@@ -156,6 +171,9 @@ func (c *Remote) middleware(next http.Handler, scopes []string) http.Handler {
 			if rl.RetryAfter > 0 {
 				h.Set("Retry-After", strconv.FormatInt(int64(rl.RetryAfter/time.Second), 10))
 			}
+		}
+		if c := res.Credits; c != nil {
+			httpapi.SetRetryAfter(w.Header(), c.RetryAfter)
 		}
 		if !res.Valid || res.Identity == nil {
 			WriteError(w, client.VerifyErrorOf(res.Code))

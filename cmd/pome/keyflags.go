@@ -32,8 +32,11 @@ type keyPolicyFlags struct {
 	cidrs         []string
 	enable        bool
 	disable       bool
+	credits       int64  // --credits: what is left (update: sets it)
+	addCredits    int64  // update only: --add-credits, may be negative
+	refill        string // --refill INTERVAL:AMOUNT
 	// update only: the clears.
-	clearScopes, clearRateLimit, clearCIDRs, clearMeta, noExpiry bool
+	clearScopes, clearRateLimit, clearCIDRs, clearMeta, noExpiry, clearRefill, unlimited bool
 }
 
 // rateLimitHelp is the format of --rate-limit, in the help of both commands.
@@ -47,9 +50,10 @@ func (f *keyPolicyFlags) registerCreate(cmd *cobra.Command) {
 	fs.IntVar(&f.expiresInDays, "expires-in-days", 0, "days until the key expires, 1 to 3650 (default: never)")
 	fs.StringVar(&f.expiresAt, "expires-at", "", "when the key expires, `TIME` as RFC 3339 (2027-01-31T18:00:00Z) or a UTC date (2027-01-31); not with --expires-in-days")
 	fs.StringVar(&f.environment, "environment", "live", "`live` or test, for the key's life: a test key reads pme_test_...")
+	fs.Int64Var(&f.credits, "credits", 0, "the key is metered: it may make `N` more requests (default: unlimited)")
 	f.registerPolicies(fs)
 	cmd.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]cobra.Completion{"live", "test"}, cobra.ShellCompDirectiveNoFileComp))
-	noEnvFlags(fs, "environment")
+	noEnvFlags(fs, "environment", "credits")
 }
 
 // registerUpdate adds the flags of a change of a key to fs: each one
@@ -66,7 +70,12 @@ func (f *keyPolicyFlags) registerUpdate(cmd *cobra.Command) {
 	fs.BoolVar(&f.clearScopes, "clear-scopes", false, "remove every scope of the key")
 	fs.BoolVar(&f.clearRateLimit, "clear-rate-limit", false, "remove the key's own rate limit: its team plan's applies")
 	fs.BoolVar(&f.clearCIDRs, "clear-cidrs", false, "remove the key's allowed CIDRs: any address may use it")
-	noEnvFlags(fs, "name", "no-expiry", "clear-meta", "clear-scopes", "clear-rate-limit", "clear-cidrs")
+	fs.Int64Var(&f.credits, "credits", 0, "set what the key has left to `N` requests (meters an unlimited key)")
+	fs.Int64Var(&f.addCredits, "add-credits", 0, "add `N` to what the key has left (negative takes, never below 0)")
+	fs.BoolVar(&f.clearRefill, "clear-refill", false, "remove the key's refill")
+	fs.BoolVar(&f.unlimited, "unlimited", false, "remove the key's credits: it is no longer metered")
+	noEnvFlags(fs, "name", "no-expiry", "clear-meta", "clear-scopes", "clear-rate-limit", "clear-cidrs",
+		"credits", "add-credits", "clear-refill", "unlimited")
 }
 
 // registerPolicies adds the flags both commands share.
@@ -77,10 +86,11 @@ func (f *keyPolicyFlags) registerPolicies(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.cidrs, "allowed-cidr", nil, "an IPv4 or IPv6 `CIDR` the key is accepted from (repeatable; update: the whole list), e.g. 10.0.0.0/8 or 2001:db8::/32")
 	fs.BoolVar(&f.enable, "enable", false, "the key works (the default of a new key)")
 	fs.BoolVar(&f.disable, "disable", false, "every use of the key is refused with key_disabled until --enable")
+	fs.StringVar(&f.refill, "refill", "", "refill the key's credits to AMOUNT, `daily:AMOUNT` at 00:00 UTC or monthly:AMOUNT on the 1st")
 	// A key's policies come from its command line only: a variable left
 	// set in a shell must not change the next key made or changed there
 	// (and POME_SCOPE is admin service-token create's).
-	noEnvFlags(fs, "meta", "scope", "rate-limit", "allowed-cidr", "enable", "disable")
+	noEnvFlags(fs, "meta", "scope", "rate-limit", "allowed-cidr", "enable", "disable", "refill")
 }
 
 // fillCreate sets the expiry and policies of p from the flags given; what
@@ -124,11 +134,72 @@ func (f *keyPolicyFlags) fillCreate(cmd *cobra.Command, p *client.CreateKeyParam
 		}
 		p.RateLimit = &rl
 	}
+	if fs.Changed("refill") && !fs.Changed("credits") {
+		return usagef("%s: --refill needs --credits, what the key starts with", what)
+	}
+	if fs.Changed("credits") {
+		if f.credits < 0 {
+			return usagef("%s: --credits must be 0 or more", what)
+		}
+		p.Credits = &client.Credits{Remaining: f.credits}
+		if fs.Changed("refill") {
+			if p.Credits.Refill, err = parseRefill(what, f.refill); err != nil {
+				return err
+			}
+		}
+	}
 	enabled, set, err := f.enabled(what)
 	if set {
 		p.Enabled = &enabled
 	}
 	return err
+}
+
+// fillCredits sets in p the change of credits the flags give.
+func (f *keyPolicyFlags) fillCredits(fs *pflag.FlagSet, what string, p *client.UpdateKeyParams) error {
+	for _, pair := range [][2]string{{"credits", "add-credits"}, {"refill", "clear-refill"}, {"credits", "unlimited"},
+		{"add-credits", "unlimited"}, {"refill", "unlimited"}, {"clear-refill", "unlimited"}} {
+		if err := conflicting(fs, what, pair[0], pair[1]); err != nil {
+			return err
+		}
+	}
+	var c client.CreditsChange
+	switch {
+	case f.unlimited:
+		p.Credits = pome.Null[client.CreditsChange]()
+		return nil
+	case fs.Changed("credits"):
+		if f.credits < 0 {
+			return usagef("%s: --credits must be 0 or more", what)
+		}
+		c.Remaining = pome.Some(f.credits)
+	case fs.Changed("add-credits"):
+		c.Increment = pome.Some(f.addCredits)
+	}
+	switch {
+	case fs.Changed("refill"):
+		r, err := parseRefill(what, f.refill)
+		if err != nil {
+			return err
+		}
+		c.Refill = pome.Some(*r)
+	case f.clearRefill:
+		c.Refill = pome.Null[client.CreditRefill]()
+	}
+	if !reflect.ValueOf(c).IsZero() {
+		p.Credits = pome.Some(c)
+	}
+	return nil
+}
+
+// parseRefill reads --refill: daily:AMOUNT or monthly:AMOUNT.
+func parseRefill(what, s string) (*client.CreditRefill, error) {
+	interval, amount, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseInt(amount, 10, 64)
+	if !ok || err != nil || n < 0 || interval != pome.RefillDaily && interval != pome.RefillMonthly {
+		return nil, usagef("%s: --refill must be daily:AMOUNT or monthly:AMOUNT (daily:1000), not %q", what, s)
+	}
+	return &client.CreditRefill{Interval: interval, Amount: n}, nil
 }
 
 // fillUpdate sets in p each change the flags give, and refuses none or
@@ -216,6 +287,9 @@ func (f *keyPolicyFlags) fillUpdate(cmd *cobra.Command, p *client.UpdateKeyParam
 	}
 	if set {
 		p.Enabled = pome.Some(enabled)
+	}
+	if err := f.fillCredits(fs, what, p); err != nil {
+		return err
 	}
 	if reflect.ValueOf(*p).IsZero() { // not one field set
 

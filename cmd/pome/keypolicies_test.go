@@ -90,6 +90,34 @@ func TestKeysPolicyFlags(t *testing.T) {
 			t.Errorf("every clear = %+v, want no policy, the environment and name kept", got)
 		}
 	})
+	t.Run("credits", func(t *testing.T) {
+		r := mustRun(t, env, "", 0, "keys", "create", "metered", "--json", "--credits", "5", "--refill", "daily:10")
+		var m client.CreatedKey
+		mustDecode(t, r.stdout, &m)
+		if m.Credits == nil || m.Credits.Remaining != 5 || m.Credits.Refill == nil || *m.Credits.Refill != (client.CreditRefill{Interval: "daily", Amount: 10}) {
+			t.Fatalf("keys create --credits 5 --refill daily:10: credits = %+v", m.Credits)
+		}
+		r = mustRun(t, env, "", 0, "keys", "get", m.ID)
+		mustContain(t, "keys get", r.stdout, "credits        5 left, refilled daily to 10")
+		upd := func(args ...string) *client.Credits {
+			t.Helper()
+			r := mustRun(t, env, "", 0, append([]string{"keys", "update", m.ID, "--json"}, args...)...)
+			var got client.Key
+			mustDecode(t, r.stdout, &got)
+			return got.Credits
+		}
+		if got := upd("--add-credits", "-2"); got == nil || got.Remaining != 3 {
+			t.Errorf("--add-credits -2: %+v, want 3", got)
+		}
+		if got := upd("--credits", "1", "--clear-refill"); got == nil || got.Remaining != 1 || got.Refill != nil {
+			t.Errorf("--credits 1 --clear-refill: %+v, want 1 and no refill", got)
+		}
+		// Adding is the platform's: a member's --add-credits 1 is the API's 400.
+		for _, args := range [][]string{{"--add-credits", "1"}, {"--unlimited"}} {
+			r := mustRun(t, env, "", 1, append([]string{"keys", "update", m.ID}, args...)...)
+			mustContain(t, "keys update "+strings.Join(args, " "), r.stderr, "code invalid_parameter")
+		}
+	})
 	t.Run("usage errors", func(t *testing.T) {
 		for _, tc := range []struct {
 			args []string
@@ -107,6 +135,11 @@ func TestKeysPolicyFlags(t *testing.T) {
 			{[]string{"update", k.ID, "--scope", "a", "--clear-scopes"}, "--scope or --clear-scopes, not both"},
 			{[]string{"update", k.ID, "--no-expiry", "--expires-in-days", "3"}, "give one of --expires-at, --expires-in-days, --no-expiry"},
 			{[]string{"update", k.ID, "--environment", "live"}, "unknown flag: --environment"},
+			{[]string{"create", "x", "--refill", "daily:10"}, "--refill needs --credits"},
+			{[]string{"create", "x", "--credits", "5", "--refill", "hourly:10"}, "--refill must be daily:AMOUNT or monthly:AMOUNT"},
+			{[]string{"create", "x", "--credits", "-1"}, "--credits must be 0 or more"},
+			{[]string{"update", k.ID, "--credits", "1", "--add-credits", "1"}, "--credits or --add-credits, not both"},
+			{[]string{"update", k.ID, "--unlimited", "--refill", "daily:1"}, "--refill or --unlimited, not both"},
 			{[]string{"update"}, "missing KEY"},
 		} {
 			r := mustRun(t, env, "", 2, append([]string{"keys"}, tc.args...)...)

@@ -323,6 +323,19 @@ func rateLimitCell(rl *client.RateLimit) string {
 	return strconv.Itoa(rl.Limit) + "/" + strconv.Itoa(rl.WindowSeconds) + "s"
 }
 
+// creditsCell is what a key has left, and its refill; "unlimited" for a
+// key without credits.
+func creditsCell(c *client.Credits) string {
+	if c == nil {
+		return "unlimited"
+	}
+	s := strconv.FormatInt(c.Remaining, 10) + " left"
+	if r := c.Refill; r != nil {
+		s += ", refilled " + r.Interval + " to " + strconv.FormatInt(r.Amount, 10)
+	}
+	return s
+}
+
 // metaCell is a key's meta, "-" for none.
 func metaCell(m json.RawMessage) string {
 	if len(m) == 0 || string(m) == "{}" {
@@ -347,6 +360,7 @@ func printKey(out *output, k *client.Key) error {
 		{"environment", k.Environment}, {"enabled", strconv.FormatBool(k.Enabled)},
 		{"scopes", orDash(strings.Join(k.Scopes, " "))}, {"rate limit", rateLimitCell(k.RateLimit)},
 		{"allowed cidrs", orDash(strings.Join(k.AllowedCIDRs, " "))}, {"meta", metaCell(k.Meta)},
+		{"credits", creditsCell(k.Credits)},
 	} {
 		t.add(f[0], f[1])
 	}

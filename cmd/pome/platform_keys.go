@@ -40,7 +40,7 @@ func (p *platformAPI) printKey(k *client.Key) error {
 			{"last used", optTimeCell(k.LastUsed, "never")}, {"expires", optTimeCell(k.ExpiresAt, "never")},
 			{"usage", strconv.FormatInt(k.UsageCount, 10) + " requests"},
 			{"scopes", orNone(k.Scopes)}, {"rate limit", rl}, {"allowed cidrs", orNone(k.AllowedCIDRs)},
-			{"meta", string(k.Meta)},
+			{"meta", string(k.Meta)}, {"credits", creditsCell(k.Credits)},
 		} {
 			tb.add(f[0], f[1])
 		}

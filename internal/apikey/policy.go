@@ -23,6 +23,7 @@ type PolicyParams struct {
 	RateLimit    *RateLimitParams
 	AllowedCIDRs []string
 	Enabled      *bool
+	Credits      *CreditsParams
 }
 
 // applyPolicies checks p and sets the policies of a new key k, made by a.

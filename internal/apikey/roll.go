@@ -147,5 +147,12 @@ func (s *Service) roll(ctx context.Context, a actor, keyID string, grace time.Du
 	}
 	s.verifier.Forget(old.Digest)
 	s.verifier.ForgetUnknown(k.Digest)
+	if k.Credits != nil {
+		// The store moved the credits left (pome.Credits.Split): the
+		// replacement answers with what it got.
+		if k, err = s.store.KeyByID(ctx, a.teamID, k.ID); err != nil {
+			return Rolled{}, err
+		}
+	}
 	return Rolled{Created: Created{Key: k, Plaintext: plaintext}, Old: old}, nil
 }

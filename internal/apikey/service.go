@@ -114,6 +114,10 @@ func (s *Service) create(ctx context.Context, a actor, p CreateParams) (Created,
 	if k.ExpiresAt != nil {
 		k.Lifetime = k.ExpiresAt.Sub(now)
 	}
+	var err error
+	if k.Credits, err = newCredits(p.Credits, now); err != nil {
+		return Created{}, err
+	}
 	if err := s.applyPolicies(a, &k, p.PolicyParams); err != nil {
 		return Created{}, err
 	}

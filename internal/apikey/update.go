@@ -23,6 +23,7 @@ type UpdateParams struct {
 	AllowedCIDRs pome.Optional[[]string]
 	ExpiresAt    pome.Optional[time.Time]
 	Enabled      pome.Optional[bool]
+	Credits      pome.Optional[CreditsChange]
 }
 
 // The ErrKeyNotActive of a change of a key that may no longer be used. An
@@ -135,8 +136,15 @@ func (s *Service) keyChange(a actor, p UpdateParams) (func(*pome.Key, time.Time)
 		return nil, nil, pome.InvalidParameter("'enabled' must be true or false")
 	}
 	step("enabled", p.Enabled.Set, func(k *pome.Key, _ time.Time) error { k.Disabled = !p.Enabled.Value; return nil })
+	if p.Credits.Set {
+		f, err := creditsChange(a, p.Credits)
+		if err != nil {
+			return nil, nil, err
+		}
+		step("credits", true, f)
+	}
 	if len(steps) == 0 {
-		return nil, nil, pome.InvalidParameter("Nothing to change: give at least one of name, description, meta, scopes, rate_limit, allowed_cidrs, expires_at, enabled")
+		return nil, nil, pome.InvalidParameter("Nothing to change: give at least one of name, description, meta, scopes, rate_limit, allowed_cidrs, expires_at, enabled, credits")
 	}
 	return func(k *pome.Key, now time.Time) error {
 		for _, f := range steps {

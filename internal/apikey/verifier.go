@@ -65,6 +65,8 @@ type Verifier struct {
 
 	// onChange is told of the changes the verifier applies (OnChange).
 	onChange atomic.Pointer[func([]pome.Change)]
+	// onKeyChange is told of each key changed (OnKeyChange).
+	onKeyChange atomic.Pointer[func(keyID string)]
 
 	negative negativeCache // well-formed keys the store did not know (negative.go)
 	expired  expiredLog    // expired keys whose refusal is recorded (expired.go)
@@ -196,13 +198,16 @@ type keyPolicy struct {
 	meta      string
 	cidrs     []netip.Prefix
 	rateLimit *pome.RateLimit
+	// credits are the key's as loaded: their refill is what verification
+	// uses (the ledger keeps what is left).
+	credits *pome.Credits
 }
 
 func newKeyPolicy(k *pome.Key) *keyPolicy {
-	if len(k.Scopes) == 0 && k.Meta == "" && len(k.AllowedCIDRs) == 0 && k.RateLimit == nil {
+	if len(k.Scopes) == 0 && k.Meta == "" && len(k.AllowedCIDRs) == 0 && k.RateLimit == nil && k.Credits == nil {
 		return nil
 	}
-	return &keyPolicy{scopes: k.Scopes, meta: k.Meta, cidrs: k.AllowedCIDRs, rateLimit: k.RateLimit}
+	return &keyPolicy{scopes: k.Scopes, meta: k.Meta, cidrs: k.AllowedCIDRs, rateLimit: k.RateLimit, credits: k.Credits}
 }
 
 // ownerRecord is what a key's verification needs of its team and creator.
@@ -266,6 +271,7 @@ func (c *cachedKey) keyOwner(d pome.Digest, r *ownerRecord) pome.KeyOwner {
 	}
 	if p := c.policy; p != nil {
 		o.Key.Scopes, o.Key.Meta, o.Key.AllowedCIDRs, o.Key.RateLimit = p.scopes, p.meta, p.cidrs, p.rateLimit
+		o.Key.Credits = p.credits
 	}
 	if !r.byToken {
 		o.User = pome.User{ID: r.userID, Email: r.email, CreatedAt: time.Unix(0, r.userCreated).UTC()}
@@ -483,12 +489,25 @@ func (v *Verifier) forgetAll() {
 // stale, of every batch of changes the verifier applies: those the change
 // log brings (Follow) and the revocations made through this node's Service,
 // at once. It replaces any f set before; f must not block the follower.
+// OnKeyChange has f told of the id of every key changed here or, through
+// the change log, on another node: the credit ledger then settles the
+// key's next use with the store.
+func (v *Verifier) OnKeyChange(f func(keyID string)) { v.onKeyChange.Store(&f) }
+
 // The gateway ends the open streams of a revoked key or a banned team
 // with it.
 func (v *Verifier) OnChange(f func([]pome.Change)) { v.onChange.Store(&f) }
 
-// changed tells OnChange's f of changes.
+// changed tells OnChange's f of changes, and OnKeyChange's of the keys
+// they name.
 func (v *Verifier) changed(changes []pome.Change) {
+	if f := v.onKeyChange.Load(); f != nil {
+		for _, c := range changes {
+			if c.KeyID != "" {
+				(*f)(c.KeyID)
+			}
+		}
+	}
 	if f := v.onChange.Load(); f != nil && len(changes) > 0 {
 		(*f)(changes)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/credits"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/servicetoken"
@@ -36,7 +37,10 @@ type Config struct {
 	// ServiceTokens authenticates the service tokens of the verify
 	// endpoint; nil refuses every token.
 	ServiceTokens *servicetoken.Service
-	Now           func() time.Time
+	// Credits spends the credits of keys that have them; nil leaves every
+	// key unmetered.
+	Credits *credits.Ledger
+	Now     func() time.Time
 }
 
 // Gate decides attempts. It is safe for concurrent use.
@@ -47,6 +51,7 @@ type Gate struct {
 	plans    map[string]ratelimit.Rule
 	failures ratelimit.Rule
 	tokens   *servicetoken.Service
+	credits  *credits.Ledger
 	now      func() time.Time
 	// outcomes counts the attempts of known keys by outcome (read-only
 	// map, built in New), for /metrics.
@@ -57,7 +62,7 @@ type Gate struct {
 // New returns a Gate on cfg.
 func New(cfg Config) *Gate {
 	g := &Gate{verifier: cfg.Verifier, meter: cfg.Meter, limiter: cfg.Limiter,
-		plans: cfg.Plans, failures: cfg.Failures, tokens: cfg.ServiceTokens, now: cfg.Now,
+		plans: cfg.Plans, failures: cfg.Failures, tokens: cfg.ServiceTokens, credits: cfg.Credits, now: cfg.Now,
 		outcomes: make(map[pome.Outcome]*atomic.Uint64, len(pome.Outcomes))}
 	for _, o := range pome.Outcomes {
 		g.outcomes[o] = new(atomic.Uint64)
@@ -93,6 +98,24 @@ type Attempt struct {
 	// Scopes are what the call requires of the key's scopes, all of them
 	// (nil: none).
 	Scopes []string
+	// Cost is what a granted attempt spends of its key's credits: 0 is a
+	// request's 1; the verify endpoint may name another (ZeroCost for 0).
+	Cost int64
+}
+
+// ZeroCost is the Attempt.Cost of a verification that spends no credits
+// (and still needs one left).
+const ZeroCost = -1
+
+// cost is what a spends of its key's credits.
+func (a *Attempt) cost() int64 {
+	switch {
+	case a.Cost == ZeroCost:
+		return 0
+	case a.Cost <= 0:
+		return 1
+	}
+	return a.Cost
 }
 
 // KeyRateLimitName names a key's own rate limit in the rate-limit headers
@@ -108,10 +131,21 @@ type Limit struct {
 
 // Grant is what Authorize learned. Owner is set once the key matched, even
 // when a later check refused it (a role or a limit); Limit is set whenever a
-// limit was counted.
+// limit was counted; Credits whenever the key's credits were consulted.
 type Grant struct {
-	Owner pome.KeyOwner
-	Limit Limit
+	Owner   pome.KeyOwner
+	Limit   Limit
+	Credits Credits
+}
+
+// Credits is what a metered key has left after an attempt, for the verify
+// response and the identity headers.
+type Credits struct {
+	Metered   bool  // the key has credits: the rest is set
+	Remaining int64 // after the attempt
+	// RetryAfter is how long until the key's next refill, when the
+	// attempt was refused for want of credits and a refill comes.
+	RetryAfter time.Duration
 }
 
 // Matched reports whether the key was found and usable: Owner is set.
@@ -186,8 +220,34 @@ func (g *Gate) authorize(ctx context.Context, a Attempt, grant *Grant) error {
 			return pome.ErrRateLimited
 		}
 	}
+	if c := o.Key.Credits; c != nil && g.credits != nil {
+		if err := g.spend(ctx, o, c, a.cost(), &grant.Credits); err != nil {
+			return err
+		}
+	}
 	g.meter.Record(o.Key.ID, g.now())
 	return nil
+}
+
+// spend spends cost of the key's credits, last: an attempt refused by any
+// other check spends none.
+func (g *Gate) spend(ctx context.Context, o *pome.KeyOwner, c *pome.Credits, cost int64, out *Credits) error {
+	left, err := g.credits.Spend(ctx, o.Key.ID, c, cost)
+	*out = Credits{Metered: true, Remaining: left}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pome.ErrQuotaExceeded):
+		if c.Refill != nil {
+			now := g.now()
+			out.RetryAfter = c.Refill.Next(now).Sub(now)
+		}
+		return pome.ErrQuotaExceeded
+	}
+	if _, ok := err.(*pome.Error); ok {
+		return err // the store's, translated
+	}
+	return pome.ErrUnavailable.WithCause(err)
 }
 
 // CheckPolicies applies the checks of a verified key that count nothing,

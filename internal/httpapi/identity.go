@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pomehq/pome"
 )
@@ -24,6 +27,9 @@ const (
 	HeaderKeyScopes      = "Pome-Key-Scopes"       // comma-separated; absent for none
 	HeaderKeyMeta        = "Pome-Key-Meta"         // base64url (no padding) of the compact JSON
 	HeaderTeamExternalID = "Pome-Team-External-Id" // absent for none
+	// What a key with credits has left after the request; absent for an
+	// unlimited key.
+	HeaderCreditsRemaining = "Pome-Credits-Remaining"
 )
 
 // Identity is what the identity headers say. UserID is empty for a key a
@@ -34,6 +40,7 @@ type Identity struct {
 	Environment, TeamExternalID                     string
 	Scopes                                          []string
 	Meta                                            string // compact JSON object
+	CreditsRemaining                                *int64 // nil: unlimited
 }
 
 // ForwardIdentity makes h, a verified request's headers, what the
@@ -61,6 +68,17 @@ func ForwardIdentity(h http.Header, id Identity) {
 	}
 	h[HeaderKeyMeta] = []string{base64.RawURLEncoding.EncodeToString([]byte(meta))}
 	setIf(h, HeaderTeamExternalID, id.TeamExternalID)
+	if c := id.CreditsRemaining; c != nil {
+		h[HeaderCreditsRemaining] = []string{strconv.FormatInt(*c, 10)}
+	}
+}
+
+// SetRetryAfter sets Retry-After to d in whole seconds, rounded up, when d
+// is positive: a key without credits learns when its refill comes.
+func SetRetryAfter(h http.Header, d time.Duration) {
+	if d > 0 {
+		h["Retry-After"] = []string{strconv.FormatInt(int64(math.Ceil(d.Seconds())), 10)}
+	}
 }
 
 func setIf(h http.Header, k, v string) {

@@ -89,6 +89,8 @@ func ParseUpstream(s string) (Upstream, error) {
 // proxy's hooks, in its context.
 type forwarded struct {
 	owner pome.KeyOwner
+	// credits is what the key has left after this request, if metered.
+	credits authz.Credits
 	// client, proto and host are Pome's view of the client's address,
 	// scheme and host (httpapi.TrustedProxies), sent as X-Forwarded-*.
 	client, proto, host string
@@ -161,7 +163,7 @@ func handleGateway(d *gatewayDeps, proxy http.Handler, scopes []string) http.Han
 		for _, k := range apiOnlyHeaders {
 			delete(h, k)
 		}
-		fw := &forwarded{owner: grant.Owner, client: addr, own: make(http.Header, len(pomeResponseHeaders)),
+		fw := &forwarded{owner: grant.Owner, credits: grant.Credits, client: addr, own: make(http.Header, len(pomeResponseHeaders)),
 			action: httpapi.ActionOf(r.Method), from: from, scopes: scopes}
 		fw.key, _ = httpapi.APIKeyFrom(r.Header)
 		fw.proto, fw.host = proxies.Origin(r)
@@ -231,8 +233,11 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper, idle t
 			out["X-Forwarded-For"] = []string{fw.client}
 			out["X-Forwarded-Host"] = []string{fw.host}
 			out["X-Forwarded-Proto"] = []string{fw.proto}
-			o := &fw.owner
-			httpapi.ForwardIdentity(out, httpapi.IdentityOf(o))
+			id := httpapi.IdentityOf(&fw.owner)
+			if fw.credits.Metered {
+				id.CreditsRemaining = &fw.credits.Remaining
+			}
+			httpapi.ForwardIdentity(out, id)
 			// The upstream logs the id the client and Pome's log show.
 			if id := fw.own[headerRequestID]; len(id) > 0 {
 				out[headerRequestID] = id

@@ -75,6 +75,7 @@ type createKeyRequest struct {
 	RateLimit     *apikey.RateLimitParams `json:"rate_limit"`
 	AllowedCIDRs  []string                `json:"allowed_cidrs"`
 	Enabled       *bool                   `json:"enabled"`
+	Credits       *apikey.CreditsParams   `json:"credits"`
 }
 
 func (req *createKeyRequest) params() apikey.CreateParams {
@@ -83,7 +84,7 @@ func (req *createKeyRequest) params() apikey.CreateParams {
 		ExpiresInDays: req.ExpiresInDays, ExpiresAt: req.ExpiresAt,
 		PolicyParams: apikey.PolicyParams{
 			Environment: req.Environment, Meta: req.Meta, Scopes: req.Scopes, RateLimit: req.RateLimit,
-			AllowedCIDRs: req.AllowedCIDRs, Enabled: req.Enabled,
+			AllowedCIDRs: req.AllowedCIDRs, Enabled: req.Enabled, Credits: req.Credits,
 		},
 	}
 }
@@ -99,12 +100,14 @@ type updateKeyRequest struct {
 	AllowedCIDRs pome.Optional[[]string]               `json:"allowed_cidrs"`
 	ExpiresAt    pome.Optional[time.Time]              `json:"expires_at"`
 	Enabled      pome.Optional[bool]                   `json:"enabled"`
+	Credits      pome.Optional[apikey.CreditsChange]   `json:"credits"`
 }
 
 func (req *updateKeyRequest) params() apikey.UpdateParams {
 	return apikey.UpdateParams{
 		Name: req.Name, Description: req.Description, Meta: req.Meta, Scopes: req.Scopes,
 		RateLimit: req.RateLimit, AllowedCIDRs: req.AllowedCIDRs, ExpiresAt: req.ExpiresAt, Enabled: req.Enabled,
+		Credits: req.Credits,
 	}
 }
 

@@ -50,6 +50,7 @@ func authorize(w http.ResponseWriter, r *http.Request, gate *authz.Gate, addr st
 		From: from, Scopes: scopes,
 	})
 	ratelimit.SetHeaders(w.Header(), grant.Limit.Rule, grant.Limit.Decision)
+	httpapi.SetRetryAfter(w.Header(), grant.Credits.RetryAfter)
 	return grant, err
 }
 

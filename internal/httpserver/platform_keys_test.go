@@ -24,7 +24,7 @@ func TestPlatformKeysWire(t *testing.T) {
 	}
 	keyPath := "/v1/keys/" + created.ID
 	runScenarios(t, s, []scenario{
-		{name: "unknown field", method: "POST", path: keysPath, header: tok, body: `{"name": "x", "credits": 5}`,
+		{name: "unknown field", method: "POST", path: keysPath, header: tok, body: `{"name": "x", "owner": "bob"}`,
 			status: 400, typ: "invalid_request_error", code: "invalid_parameter"},
 		{name: "unknown field of PATCH", method: "PATCH", path: keyPath, header: tok, body: `{"owner": "bob"}`,
 			status: 400, typ: "invalid_request_error", code: "invalid_parameter"},

@@ -229,6 +229,12 @@ func TestSurfacesAgree(t *testing.T) {
 				checkOutcome(t, sf.do(t, key, false), "")
 				checkOutcome(t, sf.do(t, key, false), pome.ErrRateLimited.Code)
 			})
+			t.Run("out of credits", func(t *testing.T) {
+				key := s.CreateKeyWith(t, alice, `{"name":"metered","credits":{"remaining":2}}`).Key
+				checkOutcome(t, sf.do(t, key, false), "")
+				checkOutcome(t, sf.do(t, key, false), "")
+				checkOutcome(t, sf.do(t, key, false), pome.ErrQuotaExceeded.Code)
+			})
 			t.Run("over the plan limit", func(t *testing.T) {
 				// A key of its own: the surfaces of one server share
 				// their limiter.
@@ -275,6 +281,7 @@ func checkOutcome(t *testing.T, o outcome, want string) {
 	wantStatus := map[string]int{"": 200,
 		pome.ErrInvalidAPIKey.Code: 401, pome.ErrKeyRevoked.Code: 403, pome.ErrKeyExpired.Code: 403,
 		pome.ErrTeamBanned.Code: 403, pome.ErrInsufficientPermissions.Code: 403, pome.ErrRateLimited.Code: 429,
+		pome.ErrQuotaExceeded.Code: 429,
 		pome.ErrKeyDisabled.Code: 403, pome.ErrIPNotAllowed.Code: 403, pome.ErrKeyInsufficientScope.Code: 403}[want]
 	if o.status != 0 && o.status != wantStatus {
 		t.Fatalf("outcome = %+v, want status %d", o, wantStatus)

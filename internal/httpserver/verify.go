@@ -19,6 +19,7 @@ type verifyRequest struct {
 	Permission *string  `json:"permission"`
 	Scopes     []string `json:"scopes"`
 	IP         *string  `json:"ip"`
+	Cost       *int64   `json:"cost"`
 }
 
 // verify answers POST /v1/keys/verify: whether a customer's key may be
@@ -65,6 +66,15 @@ func (p *platformAPI) verify(ctx context.Context, w http.ResponseWriter, r *http
 			return err
 		}
 	}
+	if c := req.Cost; c != nil {
+		if *c < 0 || *c > pome.MaxCredits {
+			return pome.InvalidParameter("'cost' must be 0 to %d", int64(pome.MaxCredits))
+		}
+		a.Cost = *c
+		if *c == 0 {
+			a.Cost = authz.ZeroCost
+		}
+	}
 	// ctx records this call in an expired key's audit event.
 	grant, err := p.gate.Authorize(ctx, a)
 	res, err := verification(&grant, err)
@@ -108,6 +118,9 @@ func verification(g *authz.Grant, err error) (client.Verification, error) {
 		if !l.Decision.Allowed {
 			res.RateLimit.RetryAfter = max(ceilSeconds(l.Decision.RetryAfter), 1)
 		}
+	}
+	if c := g.Credits; c.Metered {
+		res.Credits = &client.VerificationCredits{Remaining: c.Remaining, RetryAfter: ceilSeconds(c.RetryAfter)}
 	}
 	return res, nil
 }

@@ -28,7 +28,7 @@ func keyOf(k *pome.Key, now time.Time) client.Key {
 		ID: k.ID, Name: k.Name, Description: k.Description, Prefix: k.Prefix, Role: k.Role,
 		CreatedBy: k.CreatedBy, CreatedAt: wireTime(k.CreatedAt),
 		LastUsed: wireOptTime(k.LastUsed), ExpiresAt: wireOptTime(k.ExpiresAt),
-		UsageCount: k.UsageCount, Status: k.Status(now), KeyPolicies: policiesOf(k),
+		UsageCount: k.UsageCount, Status: k.Status(now), KeyPolicies: policiesOf(k, now),
 	}
 }
 
@@ -41,9 +41,9 @@ func keysOf(keys []pome.Key, now time.Time) []client.Key {
 	return out
 }
 
-// policiesOf is the wire form of a key's policies: {}, [] and null for
-// none, never absent.
-func policiesOf(k *pome.Key) client.KeyPolicies {
+// policiesOf is the wire form of a key's policies at now: {}, [] and null
+// for none, never absent. Credits a refill is due to are shown refilled.
+func policiesOf(k *pome.Key, now time.Time) client.KeyPolicies {
 	p := client.KeyPolicies{
 		TeamID: k.TeamID, Environment: k.Environment(), Meta: json.RawMessage(pome.KeyMetaJSON(k.Meta)),
 		Scopes: k.Scopes, AllowedCIDRs: make([]string, len(k.AllowedCIDRs)), Enabled: !k.Disabled,
@@ -57,6 +57,12 @@ func policiesOf(k *pome.Key) client.KeyPolicies {
 	if rl := k.RateLimit; rl != nil {
 		p.RateLimit = &client.RateLimit{Limit: rl.Limit, WindowSeconds: int(rl.Window / time.Second)}
 	}
+	if c := k.Credits; c != nil {
+		p.Credits = &client.Credits{Remaining: c.At(now)}
+		if r := c.Refill; r != nil {
+			p.Credits.Refill = &client.CreditRefill{Interval: r.Interval, Amount: r.Amount}
+		}
+	}
 	return p
 }
 
@@ -65,7 +71,7 @@ func createdKeyOf(k *pome.Key, plaintext string, now time.Time) client.CreatedKe
 	return client.CreatedKey{
 		ID: k.ID, Name: k.Name, Description: k.Description, Key: plaintext, Prefix: k.Prefix,
 		Role: k.Role, CreatedAt: wireTime(k.CreatedAt), ExpiresAt: wireOptTime(k.ExpiresAt),
-		Status: k.Status(now), KeyPolicies: policiesOf(k),
+		Status: k.Status(now), KeyPolicies: policiesOf(k, now),
 	}
 }
 

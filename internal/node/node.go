@@ -18,6 +18,7 @@ import (
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
+	"github.com/pomehq/pome/internal/credits"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/servicetoken"
@@ -98,6 +99,7 @@ type Node struct {
 	Store         pome.Store
 	Verifier      *apikey.Verifier
 	Meter         *meter.Meter
+	Credits       *credits.Ledger
 	Limiter       ratelimit.Limiter // nil: no limits
 	Gate          *authz.Gate
 	Keys          *apikey.Service
@@ -105,15 +107,16 @@ type Node struct {
 	ServiceTokens *servicetoken.Service
 	Now           func() time.Time
 
-	log       *slog.Logger
-	sync      *syncSignal
-	stop      context.CancelFunc // ends the follower
-	stopMeter context.CancelFunc // ends the meter, after a final flush
-	loops     sync.WaitGroup
-	meterErr  error          // the meter's final flush's, once the loops ended
-	closers   []func() error // run by Close, in order
-	closeOnce sync.Once
-	closeErr  error
+	log        *slog.Logger
+	sync       *syncSignal
+	stop       context.CancelFunc // ends the follower
+	stopMeter  context.CancelFunc // ends the meter, after a final flush
+	loops      sync.WaitGroup
+	meterErr   error          // the meter's final flush's, once the loops ended
+	creditsErr error          // the ledger's last settle's, once the loops ended
+	closers    []func() error // run by Close, in order
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // withDefaults fills what cfg leaves unset: the clock, a discarding log.
@@ -149,6 +152,8 @@ func New(store pome.Store, cfg Config) *Node {
 		n.Verifier.SetNegativeCache(neg.TTL, neg.Size)
 	}
 	n.Meter = meter.New(store)
+	n.Credits = credits.New(store, pome.NewID("node_"), credits.DefaultLeaseTTL, now)
+	n.Verifier.OnKeyChange(n.Credits.Forget)
 	n.Keys = apikey.New(store, format, n.Verifier, now)
 	n.Keys.SetPlans(cfg.Rules.PlanLimits())
 	n.Accounts = account.New(store, account.Config{SignupOpen: cfg.SignupOpen, PasswordCost: cfg.PasswordCost}, now)
@@ -156,7 +161,7 @@ func New(store pome.Store, cfg Config) *Node {
 	n.Gate = authz.New(authz.Config{
 		Verifier: n.Verifier, Meter: n.Meter, Limiter: cfg.Limiter,
 		Plans: cfg.Rules.Plans, Failures: cfg.Rules.AuthFailureIP,
-		ServiceTokens: n.ServiceTokens, Now: now,
+		ServiceTokens: n.ServiceTokens, Credits: n.Credits, Now: now,
 	})
 	return n
 }
@@ -174,6 +179,7 @@ func (n *Node) Start(ctx context.Context) {
 	n.stop, n.stopMeter = stop, stopMeter
 	n.loops.Go(func() { n.Verifier.Follow(followCtx, FollowInterval, n.sync.signal) })
 	n.loops.Go(func() { n.meterErr = n.Meter.Run(meterCtx, FlushInterval, FinalFlushTimeout, n.log) })
+	n.loops.Go(func() { n.creditsErr = n.Credits.Run(meterCtx, FlushInterval, FinalFlushTimeout, n.log) })
 }
 
 // Close ends the loops (the meter's final flush writes what was counted),
@@ -188,7 +194,7 @@ func (n *Node) Close() error {
 			n.loops.Wait()
 		}
 		n.sync.close()
-		errs := []error{n.meterErr}
+		errs := []error{n.meterErr, n.creditsErr}
 		for _, f := range n.closers {
 			errs = append(errs, f())
 		}

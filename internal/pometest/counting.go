@@ -207,6 +207,16 @@ func (s *CountingStore) AddUsage(ctx context.Context, deltas []pome.UsageDelta) 
 	return s.next.AddUsage(ctx, deltas)
 }
 
+// SettleCredits counts the call, and each key it settles under
+// "SettleCredits.keys": the writes of credit state a node makes.
+func (s *CountingStore) SettleCredits(ctx context.Context, keyIDs []string, now time.Time, settle func(*pome.CreditState) error) error {
+	s.count("SettleCredits")
+	return s.next.SettleCredits(ctx, keyIDs, now, func(st *pome.CreditState) error {
+		s.count("SettleCredits.keys")
+		return settle(st)
+	})
+}
+
 func (s *CountingStore) CompactUsage(ctx context.Context, now time.Time) error {
 	s.count("CompactUsage")
 	return s.next.CompactUsage(ctx, now)

@@ -26,7 +26,8 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 		ORDER BY p.last_used DESC LIMIT 1), k.last_used_ip, ''),
 	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE ` + pendingOfKey + `), 0)::bigint,
 	k.issued_to, k.lifetime_ms,
-	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs`
+	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
+	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -53,12 +54,14 @@ type keyScan struct {
 	lastIP              string
 	scopes, meta, cidrs string
 	limit, window       *int64
+	credits             creditsScan
 }
 
 func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
 		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &s.lastIP, &k.UsageCount, &k.IssuedTo, &k.Lifetime,
-		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs}
+		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
+		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period}
 }
 
 // finish completes what dest scanned: times in UTC, the lifetime, scanned
@@ -79,6 +82,7 @@ func (s *keyScan) finish(k *pome.Key) error {
 	if s.limit != nil && s.window != nil {
 		k.RateLimit = &pome.RateLimit{Limit: int(*s.limit), Window: time.Duration(*s.window) * time.Millisecond}
 	}
+	k.Credits = s.credits.credits()
 	// An address rule that cannot be read fails the read: dropping it
 	// would open the key to every address.
 	if k.AllowedCIDRs, err = pome.SplitCIDRs(s.cidrs); err != nil {
@@ -312,6 +316,11 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 		case n == 0:
 			return pome.ErrConcurrentChange
 		}
+		if old.Credits != nil {
+			if old.Credits, r.New.Credits, err = splitCredits(ctx, tx, old, r.New.CreatedAt); err != nil {
+				return err
+			}
+		}
 		if err := insertKey(ctx, tx, r.New); err != nil {
 			return err
 		}
@@ -360,13 +369,14 @@ func (db *DB) UpdateKey(ctx context.Context, teamID, keyID string, change func(*
 		if err := change(&k); err != nil {
 			return err
 		}
-		rl := rateLimitRow(k.RateLimit)
+		rl, cr := rateLimitRow(k.RateLimit), creditsRow(k.Credits)
 		if _, err := tx.Exec(ctx, `UPDATE api_keys SET name = $1, description = $2, expires_at = $3,
 			lifetime_ms = $4, enabled = $5, scopes = $6, meta = $7, rate_limit = $8, rate_window_ms = $9,
-			allowed_cidrs = $10 WHERE team_id = $11 AND id = $12`,
+			allowed_cidrs = $10, credits_remaining = $11, credits_refill_interval = $12,
+			credits_refill_amount = $13, credits_period = $14 WHERE team_id = $15 AND id = $16`,
 			k.Name, k.Description, toNullTS(k.ExpiresAt), k.Lifetime.Milliseconds(), !k.Disabled,
 			pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta), rl[0], rl[1], pome.JoinCIDRs(k.AllowedCIDRs),
-			teamID, keyID); err != nil {
+			cr[0], cr[1], cr[2], cr[3], teamID, keyID); err != nil {
 			return err
 		}
 		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: teamID, KeyID: keyID, At: at}); err != nil {

@@ -59,6 +59,20 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// Each node has a pool of its own on the one database.
+func TestCreditLedger(t *testing.T) {
+	t.Parallel()
+	baseURL(t)
+	storetest.RunCreditLedger(t, func(t *testing.T, n int) []pome.Store {
+		dsn := testenv.FreshSchema(t)
+		stores := make([]pome.Store, n)
+		for i := range stores {
+			stores[i] = mustOpen(t, dsn)
+		}
+		return stores
+	})
+}
+
 func TestSeedAccounts(t *testing.T) {
 	baseURL(t)
 	storetest.RunSeed(t, func(t *testing.T) storetest.Seeder {
@@ -118,7 +132,7 @@ func TestMigrationsConcurrentOpen(t *testing.T) {
 	}
 	want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending", "0005_key_issued_to",
 		"0006_service_token_scopes", "0007_team_external_id", "0008_key_pages", "0009_audit_token_actor",
-		"0010_key_lifetime", "0011_key_policies", "0012_usage_outcomes"}
+		"0010_key_lifetime", "0011_key_policies", "0012_usage_outcomes", "0013_credits"}
 	if !slices.Equal(versions, want) {
 		t.Errorf("schema_migrations = %v, want %v", versions, want)
 	}

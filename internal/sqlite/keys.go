@@ -25,7 +25,8 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 		ORDER BY p.last_used DESC LIMIT 1), k.last_used_ip),
 	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0),
 	k.issued_to, k.lifetime_ms,
-	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs`
+	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
+	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -54,12 +55,14 @@ type keyScan struct {
 	enabled                  bool
 	scopes, meta, cidrs      string
 	limit, window            sql.NullInt64
+	credits                  creditsScan
 }
 
 func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
 		&s.created, &s.expires, &s.revoked, &s.lastUs, &s.lastIP, &k.UsageCount, &k.IssuedTo, &s.lifetime,
-		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs}
+		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
+		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period}
 }
 
 func (s *keyScan) finish(k *pome.Key) error {
@@ -80,6 +83,7 @@ func (s *keyScan) finish(k *pome.Key) error {
 	if s.limit.Valid && s.window.Valid {
 		k.RateLimit = &pome.RateLimit{Limit: int(s.limit.Int64), Window: time.Duration(s.window.Int64) * time.Millisecond}
 	}
+	k.Credits = s.credits.credits()
 	// An address rule that cannot be read fails the read: dropping it
 	// would open the key to every address.
 	if k.AllowedCIDRs, err = pome.SplitCIDRs(s.cidrs); err != nil {
@@ -293,6 +297,11 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 		case n == 0:
 			return pome.ErrConcurrentChange
 		}
+		if old.Credits != nil {
+			if old.Credits, r.New.Credits, err = splitCredits(ctx, tx, old, r.New.CreatedAt); err != nil {
+				return err
+			}
+		}
 		if err := insertKey(ctx, tx, r.New); err != nil {
 			return err
 		}
@@ -341,9 +350,11 @@ func (db *DB) UpdateKey(ctx context.Context, teamID, keyID string, change func(*
 		}
 		args := append([]any{k.Name, k.Description, toNullMS(k.ExpiresAt), k.Lifetime.Milliseconds(),
 			!k.Disabled, pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta)}, rateLimitRow(k.RateLimit)...)
+		args = append(append(args, pome.JoinCIDRs(k.AllowedCIDRs)), creditsRow(k.Credits)...)
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = ?, description = ?, expires_at = ?,
-			lifetime_ms = ?, enabled = ?, scopes = ?, meta = ?, rate_limit = ?, rate_window_ms = ?, allowed_cidrs = ?
-			WHERE team_id = ? AND id = ?`, append(args, pome.JoinCIDRs(k.AllowedCIDRs), teamID, keyID)...); err != nil {
+			lifetime_ms = ?, enabled = ?, scopes = ?, meta = ?, rate_limit = ?, rate_window_ms = ?, allowed_cidrs = ?,
+			credits_remaining = ?, credits_refill_interval = ?, credits_refill_amount = ?, credits_period = ?
+			WHERE team_id = ? AND id = ?`, append(args, teamID, keyID)...); err != nil {
 			return err
 		}
 		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: teamID, KeyID: keyID, At: at}); err != nil {

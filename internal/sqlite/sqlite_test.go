@@ -24,6 +24,19 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// Nodes that share one file each open it, as processes on one machine
+// would.
+func TestCreditLedger(t *testing.T) {
+	storetest.RunCreditLedger(t, func(t *testing.T, n int) []pome.Store {
+		path := filepath.Join(t.TempDir(), "pome.db")
+		stores := make([]pome.Store, n)
+		for i := range stores {
+			stores[i] = mustOpen(t, path)
+		}
+		return stores
+	})
+}
+
 // mustOpen opens the database at path and closes it when the test ends.
 func mustOpen(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
@@ -76,7 +89,7 @@ func TestMigrations(t *testing.T) {
 		first := versions()
 		want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending", "0005_key_issued_to",
 			"0006_service_token_scopes", "0007_team_external_id", "0008_key_pages", "0009_audit_token_actor",
-			"0010_key_lifetime", "0011_key_policies", "0012_usage_outcomes"}
+			"0010_key_lifetime", "0011_key_policies", "0012_usage_outcomes", "0013_credits"}
 		if len(first) != len(want) {
 			t.Fatalf("schema_migrations = %v, want exactly %v", first, want)
 		}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"KeyPages", keyPageTests, nil},
 		{"RevokeKey", revokeTests, nil},
 		{"KeyPolicies", policyTests, nil},
+		{"Credits", creditTests, nil},
 		{"Usage", usageTests, nil},
 		// Every answer about usage is the same whether or not
 		// CompactUsage ran since AddUsage.

@@ -117,7 +117,7 @@ func (a *Auth) Verify(ctx context.Context, key string, p pomeauth.Permission) (p
 	if err != nil {
 		return pomeauth.Identity{}, err
 	}
-	return identityOf(&g.Owner), nil
+	return identityOf(&g), nil
 }
 
 // Middleware authenticates every request by its API key before next sees
@@ -141,20 +141,26 @@ func (a *Auth) middleware(next http.Handler, scopes []string) http.Handler {
 			From: httpapi.AddrFrom(a.proxies.ClientAddr(r)), Scopes: scopes,
 		})
 		ratelimit.SetHeaders(w.Header(), g.Limit.Rule, g.Limit.Decision)
+		httpapi.SetRetryAfter(w.Header(), g.Credits.RetryAfter)
 		if err != nil {
 			pomeauth.WriteError(w, err)
 			return
 		}
-		next.ServeHTTP(w, pomeauth.Forward(r, identityOf(&g.Owner)))
+		next.ServeHTTP(w, pomeauth.Forward(r, identityOf(&g)))
 	})
 }
 
-func identityOf(o *pome.KeyOwner) pomeauth.Identity {
-	return pomeauth.Identity{
+func identityOf(g *authz.Grant) pomeauth.Identity {
+	o := &g.Owner
+	id := pomeauth.Identity{
 		UserID: o.User.ID, UserEmail: o.User.Email,
 		TeamID: o.Team.ID, TeamSlug: o.Team.Slug, PlanTier: o.Team.PlanTier,
 		KeyID: o.Key.ID, KeyName: o.Key.Name, KeyPrefix: o.Key.Prefix,
 		Role: string(o.Role), Environment: o.Key.Environment(), Scopes: o.Key.Scopes,
 		Meta: json.RawMessage(pome.KeyMetaJSON(o.Key.Meta)), TeamExternalID: o.Team.ExternalID,
 	}
+	if c := g.Credits; c.Metered {
+		id.CreditsRemaining = &c.Remaining
+	}
+	return id
 }

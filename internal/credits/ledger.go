@@ -1,0 +1,296 @@
+package credits
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+// Store is where a Ledger settles: pome.Store's SettleCredits.
+type Store interface {
+	SettleCredits(ctx context.Context, keyIDs []string, now time.Time, settle func(*pome.CreditState) error) error
+}
+
+// DefaultLeaseTTL is how long a lease outlives its node's last settle: a
+// node that dies returns what it held within about this long (plus a
+// flush). A live node renews its leases well before.
+const DefaultLeaseTTL = 30 * time.Second
+
+// The sizing of a lease, in multiples of what the node spent on the key in
+// its last flush interval: it arms twice that (a burst that spends it
+// settles early, and doubles it), and holds holdFactor times its arm.
+const (
+	armFactor  = 2
+	holdFactor = 4
+	// idleFlushes is how many flushes without spending a node keeps a
+	// lease before it gives the lease back.
+	idleFlushes = 3
+	// sweepInterval is how often a flush with nothing of its own to settle
+	// still calls the store, to reclaim the expired leases of dead nodes
+	// on keys nobody uses (a key's own settle reclaims its leases too).
+	sweepInterval = 10 * time.Second
+)
+
+// Ledger spends keys' credits on one node. It is safe for concurrent use.
+type Ledger struct {
+	store Store
+	node  string
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu        sync.Mutex
+	accounts  map[string]*account
+	lastSweep time.Time // Flush's
+}
+
+// account is one key's lease on this node.
+type account struct {
+	mu        sync.Mutex
+	period    time.Time // the refill period of the lease
+	armed     int64     // what the node may spend before it settles
+	spent     int64     // spent since the last settle, out of armed
+	held      int64     // held at the last settle
+	remaining int64     // the key's Remaining at the last settle
+	expires   time.Time // when the lease expires, by this node's clock
+	interval  int64     // spent in the current flush interval
+	rate      int64     // spent in the last flush interval
+	idle      int       // flushes in a row without spending
+	empty     bool      // the key had nothing left at the last settle
+	gone      bool      // dropped from the ledger: Spend takes a new account
+}
+
+// New returns a Ledger of node (an id unique to this process) on store,
+// reading time from now (time.Now if nil).
+func New(store Store, node string, ttl time.Duration, now func() time.Time) *Ledger {
+	if now == nil {
+		now = time.Now
+	}
+	return &Ledger{store: store, node: node, ttl: ttl, now: now, accounts: make(map[string]*account)}
+}
+
+// Spend spends cost of the credits c of key keyID: it answers what is left
+// after it, or pome.ErrQuotaExceeded, with nothing spent, when less than
+// cost is left (or nothing, for a cost of 0, which spends nothing). It
+// settles with the store only when this node's armed part cannot pay.
+func (l *Ledger) Spend(ctx context.Context, keyID string, c *pome.Credits, cost int64) (int64, error) {
+	a := l.lock(keyID)
+	defer a.mu.Unlock()
+	now := l.now()
+	need := max(cost, 1)
+	if !a.usable(c, now) || a.armed-a.spent < need {
+		if a.empty && a.usable(c, now) {
+			return 0, pome.ErrQuotaExceeded
+		}
+		arm := max(need, armFactor*a.rate, armFactor*(a.interval+need))
+		if err := l.settle(ctx, keyID, a, now, arm, holdFactor*arm); err != nil {
+			return 0, err
+		}
+		if a.armed-a.spent < need {
+			a.empty = a.remaining == 0
+			return max(a.remaining-a.spent, 0), pome.ErrQuotaExceeded
+		}
+	}
+	a.spent += cost
+	a.interval += cost
+	return max(a.remaining-a.spent, 0), nil
+}
+
+// usable reports whether the lease may still be spent from at now: it has
+// not expired (with a margin for clocks that differ between nodes) and no
+// refill has replaced the balance it belongs to.
+func (a *account) usable(c *pome.Credits, now time.Time) bool {
+	if !now.Before(a.expires.Add(-clockMargin)) {
+		return false
+	}
+	return c == nil || c.Refill == nil || c.Refill.PeriodStart(now).Equal(a.period)
+}
+
+// clockMargin is how much earlier than its expiry a node stops spending a
+// lease: another node, whose clock may run ahead, reclaims it at expiry.
+const clockMargin = 5 * time.Second
+
+// settle settles one key now, with a's lock held: it reports a's spending
+// and asks for a lease of hold with arm.
+func (l *Ledger) settle(ctx context.Context, keyID string, a *account, now time.Time, arm, hold int64) error {
+	r := request{node: l.node, period: a.period, spent: a.spent, hold: hold, arm: arm}
+	var g grant
+	err := l.store.SettleCredits(ctx, []string{keyID}, now, func(st *pome.CreditState) error {
+		if st.KeyID == keyID {
+			g = apply(st, now, l.ttl, &r)
+		} else {
+			apply(st, now, l.ttl, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.grant(g, now.Add(l.ttl), 0)
+	return nil
+}
+
+// grant takes in what a settle granted, with unreported spent since its
+// request.
+func (a *account) grant(g grant, expires time.Time, unreported int64) {
+	a.period, a.held, a.armed, a.remaining, a.expires = g.period, g.held, g.armed, g.remaining, expires
+	a.spent = unreported
+	a.empty = false
+	if g.unlimited {
+		a.armed, a.remaining = 1<<62, 1<<62 // never settles again until forgotten
+	}
+}
+
+// lock returns keyID's account, made on first use, locked.
+func (l *Ledger) lock(keyID string) *account {
+	for {
+		l.mu.Lock()
+		a := l.accounts[keyID]
+		if a == nil {
+			a = &account{}
+			l.accounts[keyID] = a
+		}
+		l.mu.Unlock()
+		a.mu.Lock()
+		if !a.gone {
+			return a
+		}
+		a.mu.Unlock() // Flush dropped it meanwhile
+	}
+}
+
+// Forget makes the next spend of keyID settle with the store: its credits
+// changed (a PATCH, on any node; the change log tells every node).
+func (l *Ledger) Forget(keyID string) {
+	l.mu.Lock()
+	a := l.accounts[keyID]
+	l.mu.Unlock()
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	a.empty = false
+	a.armed = min(a.armed, a.spent) // spend nothing more before settling
+	a.mu.Unlock()
+}
+
+// Flush settles, in one store transaction, every lease this node spent
+// from since the last flush or must renew, sized to what it spent in the
+// interval, and gives back the leases of keys idle for idleFlushes
+// flushes; with release, it gives back every lease (a graceful shutdown).
+// It also reclaims the expired leases of other nodes (SettleCredits).
+// The keys it settles wait for it: their accounts stay locked from the
+// request to the grant, so that no settle of theirs interleaves.
+func (l *Ledger) Flush(ctx context.Context, release bool) error {
+	now := l.now()
+	l.mu.Lock()
+	ids := make([]string, 0, len(l.accounts))
+	for id := range l.accounts {
+		ids = append(ids, id)
+	}
+	l.mu.Unlock()
+	slices.Sort(ids) // one lock order for every flush
+	type settling struct {
+		a *account
+		r request
+		g grant
+	}
+	batch := make(map[string]*settling)
+	var keys []string
+	defer func() {
+		for _, s := range batch {
+			s.a.mu.Unlock()
+		}
+	}()
+	for _, id := range ids {
+		a := l.lock(id)
+		a.rate, a.interval = a.interval, 0
+		if a.rate == 0 {
+			a.idle++
+		} else {
+			a.idle = 0
+		}
+		arm := armFactor * a.rate
+		switch {
+		case a.held == 0 && a.spent == 0:
+			if a.idle >= idleFlushes || release {
+				l.drop(id, a)
+			}
+			a.mu.Unlock()
+			continue
+		case release || a.idle >= idleFlushes:
+			arm = 0
+		case a.spent == 0 && a.expires.Sub(now) > l.ttl/2:
+			a.mu.Unlock() // nothing to report, and no renewal due yet
+			continue
+		}
+		batch[id] = &settling{a: a, r: request{node: l.node, period: a.period, spent: a.spent, hold: holdFactor * arm, arm: arm}}
+		keys = append(keys, id)
+	}
+	if len(keys) == 0 && !l.sweepDue(now) {
+		return nil
+	}
+	err := l.store.SettleCredits(ctx, keys, now, func(st *pome.CreditState) error {
+		s := batch[st.KeyID]
+		if s == nil {
+			apply(st, now, l.ttl, nil)
+			return nil
+		}
+		s.g = apply(st, now, l.ttl, &s.r)
+		return nil
+	})
+	if err != nil {
+		return err // nothing changed: the spending is reported next time
+	}
+	l.mu.Lock()
+	l.lastSweep = now
+	l.mu.Unlock()
+	for _, s := range batch {
+		s.a.grant(s.g, now.Add(l.ttl), 0)
+	}
+	return nil
+}
+
+// sweepDue reports whether sweepInterval has passed since the last flush
+// that reached the store.
+func (l *Ledger) sweepDue(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return now.Sub(l.lastSweep) >= sweepInterval
+}
+
+// drop removes an account that holds nothing, locked by the caller.
+func (l *Ledger) drop(id string, a *account) {
+	l.mu.Lock()
+	delete(l.accounts, id)
+	l.mu.Unlock()
+	a.gone = true
+}
+
+// Run settles every interval until ctx ends (Flush), then gives back every
+// lease, within finalTimeout: a graceful stop strands nothing. It returns
+// that last settle's error.
+func (l *Ledger) Run(ctx context.Context, interval, finalTimeout time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
+			defer cancel()
+			if err := l.Flush(fctx, true); err != nil {
+				return fmt.Errorf("credits: leases not given back at shutdown (they return when they expire): %w", err)
+			}
+			return nil
+		case <-t.C:
+			// Not cut short by ctx, as the meter's flushes are not.
+			if err := l.Flush(context.WithoutCancel(ctx), false); err != nil && ctx.Err() == nil {
+				log.Warn("credit settle failed; spending is reported at the next", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package credits_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/credits"
+	"github.com/pomehq/pome/internal/pometest"
+	"github.com/pomehq/pome/internal/sqlite"
+)
+
+// In steady state a node writes a key's credits at most once a second (at
+// its flush), however many requests spend them; a burst on a new lease
+// settles a few more times while the armed part doubles to the key's rate.
+func TestSteadyStateWrites(t *testing.T) {
+	t.Parallel()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "pome.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store := pometest.NewCountingStore(db)
+	clock := pometest.NewClock(pometest.Epoch)
+	keyID := seedMeteredKey(t, db, 1<<40)
+	c := &pome.Credits{Remaining: 1 << 40}
+	l := credits.New(store, "node", credits.DefaultLeaseTTL, clock.Now)
+	const perSecond, seconds = 1000, 20
+	var warmup int
+	for s := range seconds {
+		for range perSecond {
+			if _, err := l.Spend(t.Context(), keyID, c, 1); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(time.Second / perSecond)
+		}
+		if err := l.Flush(t.Context(), false); err != nil {
+			t.Fatal(err)
+		}
+		if s == 1 {
+			warmup = store.Count("SettleCredits.keys")
+		}
+	}
+	steady := store.Count("SettleCredits.keys") - warmup
+	if steady > seconds-2 {
+		t.Errorf("%d settles of the key in %d seconds of steady traffic, want at most one a second", steady, seconds-2)
+	}
+	if warmup > 12 {
+		t.Errorf("%d settles in the first two seconds, want the armed part to double to the rate in a few", warmup)
+	}
+}
+
+// seedMeteredKey stores a team and a key with remaining credits.
+func seedMeteredKey(t *testing.T, s pome.Store, remaining int64) string {
+	t.Helper()
+	now := pometest.Epoch
+	ev := pome.NewAuditEvent(t.Context(), pome.AuditSignup, now)
+	ev.ActorType = pome.ActorSystem
+	u := pome.User{ID: pome.NewID("usr_"), Email: "a@example.com", PasswordHash: "x", CreatedAt: now}
+	team := pome.Team{ID: pome.NewID("tm_"), Slug: "acme", Name: "Acme", PlanTier: pome.PlanFree, Status: pome.TeamActive, CreatedAt: now}
+	if err := s.CreateUserWithTeam(t.Context(), u, team, ev); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := pome.DefaultKeyFormat.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := pome.Key{ID: pome.NewID("key_"), TeamID: team.ID, CreatedBy: u.ID, Name: "k", Role: pome.RoleDeveloper,
+		Prefix: pome.DefaultKeyFormat.DisplayPrefix(plain), Digest: pome.DigestOf(plain), CreatedAt: now,
+		Credits: &pome.Credits{Remaining: remaining}}
+	if err := s.CreateKey(t.Context(), k, ev); err != nil {
+		t.Fatal(err)
+	}
+	return k.ID
+}

@@ -1,0 +1,121 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pomehq/pome"
+)
+
+// creditsScan holds a key's credit columns as scanned.
+type creditsScan struct {
+	remaining, amount *int64
+	interval          *string
+	period            *time.Time
+}
+
+// credits is what the columns say: nil when credits_remaining is NULL.
+func (s *creditsScan) credits() *pome.Credits {
+	if s.remaining == nil {
+		return nil
+	}
+	c := &pome.Credits{Remaining: *s.remaining}
+	if s.interval != nil && s.amount != nil && s.period != nil {
+		c.Refill = &pome.CreditRefill{Interval: *s.interval, Amount: *s.amount}
+		c.Period = s.period.UTC()
+	}
+	return c
+}
+
+// creditsRow is a key's credits_remaining, credits_refill_interval,
+// credits_refill_amount and credits_period.
+func creditsRow(c *pome.Credits) []any {
+	switch {
+	case c == nil:
+		return []any{nil, nil, nil, nil}
+	case c.Refill == nil:
+		return []any{c.Remaining, nil, nil, nil}
+	}
+	return []any{c.Remaining, c.Refill.Interval, c.Refill.Amount, toTS(c.Period)}
+}
+
+// SettleCredits settles the credits of keyIDs and of the keys with an
+// expired lease in one transaction. It locks the keys' rows in id order
+// (FOR UPDATE), so that nodes settling the same keys queue rather than
+// deadlock, and a concurrent UpdateKey waits for it.
+func (db *DB) SettleCredits(ctx context.Context, keyIDs []string, now time.Time, settle func(*pome.CreditState) error) error {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT DISTINCT key_id FROM credit_leases WHERE expires_at <= $1`, toTS(now))
+		if err != nil {
+			return err
+		}
+		expired, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		return pome.SettleEach(keyIDs, expired,
+			func(id string) (pome.CreditState, bool, error) { return loadCreditState(ctx, tx, id) },
+			func(st *pome.CreditState) error { return saveCreditState(ctx, tx, st) }, settle)
+	})
+	return db.translate(ctx, "settle credits", err)
+}
+
+// loadCreditState locks and reads a key's credits and leases; false if no
+// key has the id.
+func loadCreditState(ctx context.Context, tx pgx.Tx, keyID string) (pome.CreditState, bool, error) {
+	st := pome.CreditState{KeyID: keyID}
+	var s creditsScan
+	err := tx.QueryRow(ctx, `SELECT credits_remaining, credits_refill_interval, credits_refill_amount,
+		credits_period FROM api_keys WHERE id = $1 FOR UPDATE`, keyID).Scan(&s.remaining, &s.interval, &s.amount, &s.period)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, false, nil
+	}
+	if err != nil {
+		return st, false, err
+	}
+	st.Credits = s.credits()
+	rows, err := tx.Query(ctx, `SELECT node_id, held, armed, expires_at FROM credit_leases
+		WHERE key_id = $1 ORDER BY node_id`, keyID)
+	if err != nil {
+		return st, false, err
+	}
+	st.Leases, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.CreditLease, error) {
+		var l pome.CreditLease
+		err := row.Scan(&l.Node, &l.Held, &l.Armed, &l.ExpiresAt)
+		l.ExpiresAt = l.ExpiresAt.UTC()
+		return l, err
+	})
+	return st, err == nil, err
+}
+
+// saveCreditState writes a key's credits and replaces its leases, in one
+// round trip.
+func saveCreditState(ctx context.Context, tx pgx.Tx, st *pome.CreditState) error {
+	var b pgx.Batch
+	b.Queue(`UPDATE api_keys SET credits_remaining = $1, credits_refill_interval = $2,
+		credits_refill_amount = $3, credits_period = $4 WHERE id = $5`, append(creditsRow(st.Credits), st.KeyID)...)
+	b.Queue(`DELETE FROM credit_leases WHERE key_id = $1`, st.KeyID)
+	for _, l := range st.Leases {
+		b.Queue(`INSERT INTO credit_leases (key_id, node_id, held, armed, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			st.KeyID, l.Node, l.Held, l.Armed, toTS(l.ExpiresAt))
+	}
+	return tx.SendBatch(ctx, &b).Close()
+}
+
+// splitCredits moves old's credits to its replacement at a roll at now
+// (pome.Credits.Split), and stores what old keeps.
+func splitCredits(ctx context.Context, tx pgx.Tx, old pome.Key, now time.Time) (kept, moved *pome.Credits, err error) {
+	var held int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(sum(held), 0) FROM credit_leases WHERE key_id = $1`, old.ID).Scan(&held); err != nil {
+		return nil, nil, err
+	}
+	kept, moved = old.Credits.Split(held, now)
+	_, err = tx.Exec(ctx, `UPDATE api_keys SET credits_remaining = $1, credits_refill_interval = $2,
+		credits_refill_amount = $3, credits_period = $4 WHERE id = $5`, append(creditsRow(kept), old.ID)...)
+	return kept, moved, err
+}

@@ -1,0 +1,255 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+)
+
+var creditTests = []test{
+	{"CreditsRoundTrip", testCreditsRoundTrip},
+	{"SettleSavesLeases", testSettleSavesLeases},
+	{"SettleFindsExpiredLeases", testSettleFindsExpiredLeases},
+	{"SettleErrorWritesNothing", testSettleErrorWritesNothing},
+	{"ConcurrentSettlesLoseNothing", testConcurrentSettles},
+	{"UpdateKeyAndSettleInterleaveNot", testUpdateKeyAndSettle},
+	{"RollMovesCredits", testRollMovesCredits},
+}
+
+// mustCreditKey stores a key of a with credits c.
+func mustCreditKey(t *testing.T, s pome.Store, a account, c *pome.Credits) pome.Key {
+	t.Helper()
+	k := newKey(a, "metered", t0)
+	k.Credits = c
+	return mustCreateKey(t, s, k)
+}
+
+func fmtCredits(c *pome.Credits) string {
+	switch {
+	case c == nil:
+		return "unlimited"
+	case c.Refill == nil:
+		return fmt.Sprint(c.Remaining)
+	}
+	return fmt.Sprintf("%d refill %s %d of %s", c.Remaining, c.Refill.Interval, c.Refill.Amount, c.Period.Format(time.RFC3339))
+}
+
+func testCreditsRoundTrip(t *testing.T, s pome.Store) {
+	a := mustAccount(t, s, "credits")
+	plain := mustKey(t, s, a, "plain", t0)
+	if got := mustKeyByID(t, s, a.Team.ID, plain.ID).Credits; got != nil {
+		t.Fatalf("a key made without credits reads %s, want unlimited", fmtCredits(got))
+	}
+	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	for _, c := range []*pome.Credits{
+		{Remaining: 50},
+		{Remaining: 0},
+		{Remaining: 7, Refill: &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 100}, Period: day},
+		{Remaining: 1 << 40, Refill: &pome.CreditRefill{Interval: pome.RefillMonthly, Amount: 1 << 41}, Period: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		k := mustCreditKey(t, s, a, c)
+		reads := map[string]*pome.Credits{"KeyByID": mustKeyByID(t, s, a.Team.ID, k.ID).Credits}
+		o, err := s.KeyByDigest(t.Context(), k.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads["KeyByDigest"] = o.Key.Credits
+		ks, err := s.ListKeys(t.Context(), pome.KeyFilter{TeamID: a.Team.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lk := range ks {
+			if lk.ID == k.ID {
+				reads["ListKeys"] = lk.Credits
+			}
+		}
+		for read, got := range reads {
+			if fmtCredits(got) != fmtCredits(c) {
+				t.Errorf("%s: credits = %s, want %s", read, fmtCredits(got), fmtCredits(c))
+			}
+		}
+	}
+	// UpdateKey stores credits as change leaves them, and clears them.
+	k := mustCreditKey(t, s, a, &pome.Credits{Remaining: 5})
+	want := &pome.Credits{Remaining: 9, Refill: &pome.CreditRefill{Interval: pome.RefillMonthly, Amount: 9}, Period: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}
+	got, err := s.UpdateKey(t.Context(), a.Team.ID, k.ID, func(k *pome.Key) error { k.Credits = want; return nil },
+		at(time.Minute), sysEvent(pome.AuditKeyUpdated, at(time.Minute)))
+	if err != nil || fmtCredits(got.Credits) != fmtCredits(want) {
+		t.Fatalf("UpdateKey(credits) = %s, %v; want %s", fmtCredits(got.Credits), err, fmtCredits(want))
+	}
+	got, err = s.UpdateKey(t.Context(), a.Team.ID, k.ID, func(k *pome.Key) error { k.Credits = nil; return nil },
+		at(time.Minute), sysEvent(pome.AuditKeyUpdated, at(time.Minute)))
+	if err != nil || got.Credits != nil {
+		t.Fatalf("UpdateKey(no credits) = %s, %v; want unlimited", fmtCredits(got.Credits), err)
+	}
+}
+
+// settleOnce runs SettleCredits and returns the states settle saw.
+func settleOnce(t *testing.T, s pome.Store, ids []string, now time.Time, fn func(*pome.CreditState)) []pome.CreditState {
+	t.Helper()
+	var seen []pome.CreditState
+	err := s.SettleCredits(t.Context(), ids, now, func(st *pome.CreditState) error {
+		seen = append(seen, pome.CreditState{KeyID: st.KeyID, Credits: st.Credits, Leases: append([]pome.CreditLease(nil), st.Leases...)})
+		if fn != nil {
+			fn(st)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("SettleCredits(%v) = %v, want nil", ids, err)
+	}
+	return seen
+}
+
+func testSettleSavesLeases(t *testing.T, s pome.Store) {
+	a := mustAccount(t, s, "leases")
+	k := mustCreditKey(t, s, a, &pome.Credits{Remaining: 100})
+	ls := []pome.CreditLease{{Node: "n1", Held: 40, Armed: 10, ExpiresAt: at(time.Minute)}, {Node: "n2", Held: 5, Armed: 5, ExpiresAt: at(2 * time.Minute)}}
+	settleOnce(t, s, []string{k.ID, "key_missing"}, t0, func(st *pome.CreditState) {
+		st.Credits.Remaining = 90
+		st.Leases = ls
+	})
+	seen := settleOnce(t, s, []string{k.ID}, t0, nil)
+	if len(seen) != 1 || seen[0].Credits.Remaining != 90 || len(seen[0].Leases) != 2 {
+		t.Fatalf("after a settle, SettleCredits sees %+v; want 90 left and 2 leases", seen)
+	}
+	for i, l := range seen[0].Leases {
+		if l != ls[i] {
+			t.Errorf("lease %d = %+v, want %+v", i, l, ls[i])
+		}
+	}
+	if got := mustKeyByID(t, s, a.Team.ID, k.ID).Credits.Remaining; got != 90 {
+		t.Errorf("KeyByID remaining = %d, want 90", got)
+	}
+	if seen := settleOnce(t, s, []string{"key_missing"}, t0, nil); len(seen) != 0 {
+		t.Errorf("SettleCredits of a missing key saw %+v, want nothing", seen)
+	}
+}
+
+func testSettleFindsExpiredLeases(t *testing.T, s pome.Store) {
+	a := mustAccount(t, s, "expired")
+	k1 := mustCreditKey(t, s, a, &pome.Credits{Remaining: 10})
+	k2 := mustCreditKey(t, s, a, &pome.Credits{Remaining: 10})
+	settleOnce(t, s, []string{k1.ID, k2.ID}, t0, func(st *pome.CreditState) {
+		exp := at(time.Minute)
+		if st.KeyID == k2.ID {
+			exp = at(time.Hour)
+		}
+		st.Leases = []pome.CreditLease{{Node: "n1", Held: 4, Armed: 2, ExpiresAt: exp}}
+	})
+	if seen := settleOnce(t, s, nil, at(30*time.Second), nil); len(seen) != 0 {
+		t.Fatalf("with no lease expired, SettleCredits(nil) saw %d keys, want 0", len(seen))
+	}
+	seen := settleOnce(t, s, nil, at(time.Minute), nil)
+	if len(seen) != 1 || seen[0].KeyID != k1.ID {
+		t.Fatalf("at a lease's expiry, SettleCredits(nil) saw %+v, want only its key %s", seen, k1.ID)
+	}
+}
+
+func testSettleErrorWritesNothing(t *testing.T, s pome.Store) {
+	a := mustAccount(t, s, "settle-error")
+	k1 := mustCreditKey(t, s, a, &pome.Credits{Remaining: 10})
+	k2 := mustCreditKey(t, s, a, &pome.Credits{Remaining: 10})
+	boom := errors.New("boom")
+	err := s.SettleCredits(t.Context(), []string{k1.ID, k2.ID}, t0, func(st *pome.CreditState) error {
+		if st.KeyID == max(k1.ID, k2.ID) {
+			return boom
+		}
+		st.Credits.Remaining = 1
+		st.Leases = []pome.CreditLease{{Node: "n1", Held: 1, Armed: 1, ExpiresAt: at(time.Minute)}}
+		return nil
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("SettleCredits = %v, want settle's error", err)
+	}
+	for _, k := range []pome.Key{k1, k2} {
+		if got := mustKeyByID(t, s, a.Team.ID, k.ID).Credits.Remaining; got != 10 {
+			t.Errorf("after a failed settle, key %s has %d, want 10", k.ID, got)
+		}
+	}
+}
+
+// Settles of one key never interleave: each sees what the one before it
+// saved.
+func testConcurrentSettles(t *testing.T, s pome.Store) {
+	a := mustAccount(t, s, "concurrent-settles")
+	k := mustCreditKey(t, s, a, &pome.Credits{Remaining: 1000})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				if err := s.SettleCredits(t.Context(), []string{k.ID}, t0, func(st *pome.CreditState) error {
+					st.Credits.Remaining--
+					return nil
+				}); err != nil {
+					t.Errorf("SettleCredits = %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := mustKeyByID(t, s, a.Team.ID, k.ID).Credits.Remaining; got != 1000-40 {
+		t.Errorf("after 40 concurrent settles of -1, remaining = %d, want 960", got)
+	}
+}
+
+// An increment through UpdateKey and settles running at once lose nothing.
+func testUpdateKeyAndSettle(t *testing.T, s pome.Store) {
+	a := mustAccount(t, s, "update-and-settle")
+	k := mustCreditKey(t, s, a, &pome.Credits{Remaining: 1000})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 20 {
+			if err := s.SettleCredits(t.Context(), []string{k.ID}, t0, func(st *pome.CreditState) error {
+				st.Credits.Remaining--
+				return nil
+			}); err != nil {
+				t.Errorf("SettleCredits = %v", err)
+			}
+		}
+	})
+	wg.Go(func() {
+		for range 20 {
+			if _, err := s.UpdateKey(t.Context(), a.Team.ID, k.ID, func(k *pome.Key) error {
+				k.Credits.Remaining += 10
+				return nil
+			}, t0, sysEvent(pome.AuditKeyUpdated, t0)); err != nil {
+				t.Errorf("UpdateKey = %v", err)
+			}
+		}
+	})
+	wg.Wait()
+	if got := mustKeyByID(t, s, a.Team.ID, k.ID).Credits.Remaining; got != 1000-20+200 {
+		t.Errorf("remaining = %d, want %d", got, 1000-20+200)
+	}
+}
+
+// A roll moves what is left to the replacement, but what the old key's
+// nodes hold, which stays with it (without its refill) for the grace.
+func testRollMovesCredits(t *testing.T, s pome.Store) {
+	a := mustAccount(t, s, "roll-credits")
+	refill := &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 100}
+	old := mustCreditKey(t, s, a, &pome.Credits{Remaining: 100, Refill: refill, Period: time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)})
+	settleOnce(t, s, []string{old.ID}, t0, func(st *pome.CreditState) {
+		st.Credits.Remaining = 90
+		st.Leases = []pome.CreditLease{{Node: "n1", Held: 15, Armed: 5, ExpiresAt: at(time.Minute)}}
+	})
+	nk := newKey(a, "rolled", at(time.Second))
+	nk.Credits = &pome.Credits{Remaining: 1000} // stale: the store decides
+	kept, err := s.RollKey(t.Context(), pome.KeyRoll{TeamID: a.Team.ID, OldKeyID: old.ID, OldExpiresAt: at(time.Hour), New: nk},
+		sysEvent(pome.AuditKeyRolled, at(time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmtCredits(kept.Credits) != "15" {
+		t.Errorf("the rolled key keeps %s, want the 15 its nodes hold, no refill", fmtCredits(kept.Credits))
+	}
+	want := "75 refill daily 100 of 2025-03-10T00:00:00Z"
+	if got := mustKeyByID(t, s, a.Team.ID, nk.ID).Credits; fmtCredits(got) != want {
+		t.Errorf("the replacement has %s, want %s", fmtCredits(got), want)
+	}
+}

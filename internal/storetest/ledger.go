@@ -1,0 +1,221 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/credits"
+)
+
+// RunCreditLedger runs internal/credits on a backend: open returns n
+// stores on one fresh database, one per node, as n processes would have.
+// A credit is never spent twice, on one node or many, under parallel
+// bursts, when a node dies holding a lease, at a refill, and while the
+// balance is changed.
+func RunCreditLedger(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, open func(t *testing.T, n int) []pome.Store)
+	}{
+		{"ParallelBurstOneNode", func(t *testing.T, open func(*testing.T, int) []pome.Store) { testParallelBurst(t, open(t, 1)) }},
+		{"ParallelBurstThreeNodes", func(t *testing.T, open func(*testing.T, int) []pome.Store) { testParallelBurst(t, open(t, 3)) }},
+		{"DeadNodeLease", testDeadNodeLease},
+		{"RefillAtBoundary", testRefillAtBoundary},
+		{"IncrementWhileSpending", testIncrementWhileSpending},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open)
+		})
+	}
+}
+
+// ledgerClock is the nodes' shared clock.
+type ledgerClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *ledgerClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *ledgerClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func newLedgers(stores []pome.Store, clock *ledgerClock) []*credits.Ledger {
+	ls := make([]*credits.Ledger, len(stores))
+	for i, s := range stores {
+		ls[i] = credits.New(s, fmt.Sprintf("node%d", i), credits.DefaultLeaseTTL, clock.Now)
+	}
+	return ls
+}
+
+// spendAll spends 1 of k's credits n times in parallel, spread over the
+// ledgers in turn, and returns how many were accepted.
+func spendAll(t *testing.T, ls []*credits.Ledger, k pome.Key, n int) int64 {
+	t.Helper()
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, err := ls[i%len(ls)].Spend(t.Context(), k.ID, k.Credits, 1)
+			switch {
+			case err == nil:
+				accepted.Add(1)
+			case !errors.Is(err, pome.ErrQuotaExceeded):
+				t.Errorf("Spend = %v, want nil or quota exceeded", err)
+			}
+		})
+	}
+	wg.Wait()
+	return accepted.Load()
+}
+
+// remaining reads k's Remaining as the store has it.
+func remaining(t *testing.T, s pome.Store, k pome.Key) int64 {
+	t.Helper()
+	got, err := s.KeyByIDAnyTeam(t.Context(), k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Credits.Remaining
+}
+
+func flushAll(t *testing.T, ls []*credits.Ledger, release bool) {
+	t.Helper()
+	for _, l := range ls {
+		if err := l.Flush(t.Context(), release); err != nil {
+			t.Fatalf("Flush = %v", err)
+		}
+	}
+}
+
+func testParallelBurst(t *testing.T, stores []pome.Store) {
+	clock := &ledgerClock{now: t0}
+	a := mustAccount(t, stores[0], "burst")
+	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 50})
+	ls := newLedgers(stores, clock)
+	if got := spendAll(t, ls, k, 200); got != 50 {
+		t.Fatalf("200 parallel requests on %d node(s) on a key of 50 credits: %d accepted, want exactly 50", len(ls), got)
+	}
+	flushAll(t, ls, true)
+	if got := remaining(t, stores[0], k); got != 0 {
+		t.Errorf("after the burst and a graceful stop, remaining = %d, want 0", got)
+	}
+}
+
+// A node killed with leases (it never flushes again): the key never lets
+// more than its credits through, and what the dead node held but could not
+// have spent (held less armed) returns once its lease expires.
+func testDeadNodeLease(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
+	stores := open(t, 2)
+	clock := &ledgerClock{now: t0}
+	a := mustAccount(t, stores[0], "dead-node")
+	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 1000})
+	ls := newLedgers(stores, clock)
+	dead, live := ls[0], ls[1]
+	var deadAccepted int64
+	for range 10 {
+		if _, err := dead.Spend(t.Context(), k.ID, k.Credits, 1); err != nil {
+			t.Fatalf("Spend on the node to be killed = %v", err)
+		}
+		deadAccepted++
+	}
+	var lease pome.CreditLease
+	settleOnce(t, stores[1], []string{k.ID}, clock.Now(), func(st *pome.CreditState) { lease = st.Leases[0] })
+	if lease.Held <= lease.Armed {
+		t.Fatalf("the dead node's lease %+v holds nothing beyond its armed part: the test proves nothing", lease)
+	}
+	// The dead node is gone; the live one spends all it can.
+	spendUntilRefused := func() int64 {
+		var n int64
+		for {
+			_, err := live.Spend(t.Context(), k.ID, k.Credits, 1)
+			if errors.Is(err, pome.ErrQuotaExceeded) {
+				return n
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	before := spendUntilRefused()
+	if total := deadAccepted + before; total > 1000 {
+		t.Fatalf("%d accepted before the dead node's lease expired, more than the key's 1000 credits", total)
+	}
+	clock.Advance(credits.DefaultLeaseTTL + time.Second)
+	flushAll(t, []*credits.Ledger{live}, false) // reclaims expired leases
+	after := spendUntilRefused()
+	total := deadAccepted + before + after
+	if total > 1000 {
+		t.Fatalf("%d accepted in all, more than the key's 1000 credits", total)
+	}
+	// Lost: only what the dead node had armed and not spent.
+	if total < 1000-lease.Armed {
+		t.Fatalf("%d accepted in all: the dead node's lease %+v did not return held less armed", total, lease)
+	}
+	if after < lease.Held-lease.Armed {
+		t.Errorf("after the lease expired, %d more were accepted, want at least the %d it stranded", after, lease.Held-lease.Armed)
+	}
+}
+
+func testRefillAtBoundary(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
+	stores := open(t, 2)
+	midnight := time.Date(2025, 3, 11, 0, 0, 0, 0, time.UTC)
+	clock := &ledgerClock{now: midnight.Add(-2 * time.Second)}
+	a := mustAccount(t, stores[0], "refill")
+	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 3,
+		Refill: &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 5}, Period: midnight.AddDate(0, 0, -1)})
+	ls := newLedgers(stores, clock)
+	if got := spendAll(t, ls, k, 10); got != 3 {
+		t.Fatalf("before midnight, %d of 10 accepted, want the 3 left", got)
+	}
+	clock.Advance(2 * time.Second) // 00:00:00 UTC
+	if got := spendAll(t, ls, k, 10); got != 5 {
+		t.Fatalf("at midnight, %d of 10 accepted, want the refill's 5", got)
+	}
+	flushAll(t, ls, true)
+	if got := remaining(t, stores[0], k); got != 0 {
+		t.Errorf("remaining = %d, want 0", got)
+	}
+}
+
+// Increments made while nodes spend and settle lose nothing: what is left
+// is what was given less what was accepted.
+func testIncrementWhileSpending(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
+	stores := open(t, 2)
+	clock := &ledgerClock{now: t0}
+	a := mustAccount(t, stores[0], "increment")
+	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 100})
+	ls := newLedgers(stores, clock)
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			_, err := stores[1].UpdateKey(t.Context(), a.Team.ID, k.ID, func(k *pome.Key) error {
+				k.Credits.Remaining += 10
+				return nil
+			}, t0, sysEvent(pome.AuditKeyUpdated, t0))
+			if err != nil {
+				t.Errorf("UpdateKey = %v", err)
+			}
+		})
+		wg.Go(func() { accepted.Add(spendAll(t, ls, k, 15)) })
+		wg.Go(func() {
+			clock.Advance(time.Second)
+			flushAll(t, ls, false)
+		})
+	}
+	wg.Wait()
+	flushAll(t, ls, true)
+	if got, want := remaining(t, stores[0], k), 100+200-accepted.Load(); got != want {
+		t.Fatalf("remaining = %d after %d accepted; want 100 + 200 - %d = %d", got, accepted.Load(), accepted.Load(), want)
+	}
+}

@@ -117,24 +117,29 @@ type Store interface {
 	RollKey(ctx context.Context, r KeyRoll, ev AuditEvent) (Key, error)
 
 	// AddUsage records one flush of usage counts in one transaction: each
-	// delta adds to its key's usage count and to its bucket for the UTC day
-	// of its LastUsed, and moves last_used forward (never back). Deltas of
-	// keys that no longer exist are dropped. Every read (KeyByDigest,
-	// KeyByID, ListKeys, DailyUsage, TeamDailyUsage) answers with them as
-	// soon as AddUsage returns, whether or not CompactUsage has run since.
+	// delta adds every outcome's count to its key's bucket for the UTC day
+	// of its At, and its valid count to the key's usage count; its LastUsed,
+	// when set, moves the key's last_used forward (never back) with
+	// last_used_ip, and a delta of refusals only leaves them. Deltas of keys
+	// that no longer exist are dropped. Every read (KeyByDigest, KeyByID,
+	// KeyByIDAnyTeam, ListKeys, DailyUsage, TeamDailyUsage) answers with
+	// them as soon as AddUsage returns, whether or not CompactUsage has run
+	// since. Concurrent calls, of one node or several on one database, never
+	// deadlock (storetest's ConcurrentOutcomes; postgres'
+	// TestConcurrentFlushes).
 	AddUsage(ctx context.Context, deltas []UsageDelta) error
 	// CompactUsage is the store's upkeep of what AddUsage recorded, called
-	// by the meter after each flush, at now. A store may keep recorded
-	// counts apart from the totals, so that a flush writes few pages, and
-	// fold them in over time: SQLite folds a share of usage_pending per
-	// call, the share of its sweep period elapsed since the previous call.
-	// A store that adds to the totals at once (PostgreSQL) has nothing to
-	// do. It changes no answer of any read, loses and doubles nothing that
-	// a concurrent AddUsage records, and a call that finds nothing due
-	// writes nothing: calling it again is harmless.
+	// by the meter after each flush, at now. A store keeps recorded counts
+	// apart from the totals (usage_pending), so that a flush writes few
+	// pages, and folds them in over time: a share per call, the share of
+	// its sweep period (a minute) elapsed since the previous call, so that a
+	// key's flushes of a sweep become one write of its rows. It changes no
+	// answer of any read, loses and doubles nothing that a concurrent
+	// AddUsage records, and a call that finds nothing due writes nothing:
+	// calling it again is harmless.
 	CompactUsage(ctx context.Context, now time.Time) error
-	// DailyUsage returns a key's counts for the days from since (midnight UTC)
-	// on, oldest first, only days with requests.
+	// DailyUsage returns a key's counts by outcome for the days from since
+	// (midnight UTC) on, oldest first, only days with a count of any outcome.
 	DailyUsage(ctx context.Context, keyID string, since time.Time) ([]DailyUsage, error)
 	// TeamDailyUsage returns the counts of a team's keys summed per day, as
 	// DailyUsage does for one key: every key of the team, revoked and

@@ -97,6 +97,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
 	db := &DB{sig: make(chan struct{})}
+	db.sweep.left = usageSlots // a sweep for the rows an earlier process left
 	cfg.ConnConfig.DialFunc = db.conns.dialer(cfg.ConnConfig.DialFunc)
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, pome.ErrUnavailable.WithCause(fmt.Errorf("postgres: open: %w", err))

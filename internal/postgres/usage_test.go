@@ -107,3 +107,42 @@ func TestConcurrentFlushes(t *testing.T) {
 	}
 	check("after folding everything")
 }
+
+// TestIdleCompactionTouchesNothing: once a whole sweep has folded a store's
+// flushes, its compactions (one a second, on every node) call no database
+// until it flushes again, here with the database hung.
+func TestIdleCompactionTouchesNothing(t *testing.T) {
+	t.Parallel()
+	dsn, proxy := testenv.ProxyURL(t, testenv.FreshSchema(t))
+	db := mustOpen(t, dsn)
+	user, team := seedAccount(t, db)
+	k := newKey(user, team, 0)
+	if err := db.CreateKey(t.Context(), k, sysEvent(pome.AuditKeyCreated)); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	compact := func(at time.Time) error { return db.CompactUsage(t.Context(), at) }
+	if err := compact(t0); err != nil { // starts the sweep's clock
+		t.Fatal(err)
+	}
+	if err := db.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: k.ID, Outcomes: pome.OutcomeCounts{3}, At: t0, LastUsed: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := compact(t0.Add(time.Hour)); err != nil { // a whole sweep
+		t.Fatal(err)
+	}
+	proxy.Stop()
+	start := time.Now()
+	for i := range 3 {
+		if err := compact(t0.Add(time.Duration(2+i) * time.Hour)); err != nil {
+			t.Fatalf("CompactUsage with nothing of its own pending, the database hung = %v, want nil", err)
+		}
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("three idle compactions took %v: they waited for the database", took)
+	}
+	proxy.Resume()
+	if got, err := db.KeyByID(t.Context(), team.ID, k.ID); err != nil || got.UsageCount != 3 {
+		t.Errorf("KeyByID = usage %d, %v; want 3", got.UsageCount, err)
+	}
+}

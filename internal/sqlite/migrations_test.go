@@ -80,8 +80,9 @@ func TestMigrationKeepsUsage(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "pome.db")
 	storetest.RunKeyPoliciesMigration(t, mustOpen(t, path), undoMigration(path, "0011_key_policies", append(undoUsageOutcomes(),
-		// 0013 runs again too.
-		`DROP TABLE credit_leases`, `DELETE FROM schema_migrations WHERE version = '0013_credits'`,
+		// What the migrations after 0012 made goes too: they run again.
+		`DROP TABLE credit_leases`,
+		`DELETE FROM schema_migrations WHERE version = '0013_credits'`,
 		`CREATE TABLE api_keys_old (
 			id TEXT NOT NULL PRIMARY KEY,
 			team_id TEXT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,

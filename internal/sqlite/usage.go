@@ -40,12 +40,12 @@ func (db *DB) openUsageFold(ctx context.Context) error {
 }
 
 // AddUsage records one flush of usage counts in one transaction: it adds
-// each delta to its key's row for the UTC day of its LastUsed in
-// usage_pending (last_used only moves forward), and folds nothing: that is
-// CompactUsage's. Reads add the pending rows to the folded ones, so they
-// answer with these counts at once. Deltas of keys that are gone (deleted
-// since they were counted, or never there) are dropped by the fold, and no
-// read finds them meanwhile.
+// each delta to its key's row for the UTC day of its At in usage_pending
+// (every outcome's count; last_used, with its address, only moves forward),
+// and folds nothing: that is CompactUsage's. Reads add the pending rows to
+// the folded ones, so they answer with these counts at once. Deltas of keys
+// that are gone (deleted since they were counted, or never there) are
+// dropped by the fold, and no read finds them meanwhile.
 func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 	if len(deltas) == 0 {
 		return nil
@@ -97,7 +97,12 @@ func (db *DB) sweepLocked(ctx context.Context, fn func(tx *sql.Tx, st *foldState
 
 // addPending adds each delta to its row of usage_pending, and returns how
 // many rows it created: an UPDATE by primary key per delta, and an INSERT
-// for the buckets it finds no row of, each statement prepared once.
+// for the buckets it finds no row of, each statement prepared once. One
+// statement for the whole flush measured slower here (2026-12-06, 9,000
+// keys with outcomes, a loaded machine): binding one JSON array read by
+// json_each, 190–210 ms against 85–165 ms, since SQLite parses a row's JSON
+// again for each of its 14 columns; a multi-row VALUES list (2,340 rows a
+// statement), 130–245 ms, parsed anew each flush.
 func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int64, error) {
 	update, err := tx.PrepareContext(ctx, qUpdatePending)
 	if err != nil {

@@ -60,12 +60,12 @@ type account struct {
 	expires   time.Time // when the lease expires, by this node's clock
 	// until is when the lease stops being spendable, unix nanoseconds: a
 	// margin before it expires, or the next refill if sooner.
-	until int64
-	interval  int64     // spent in the current flush interval
-	rate      int64     // spent in the last flush interval
-	idle      int       // flushes in a row without spending
-	empty     bool      // the key had nothing left at the last settle
-	gone      bool      // dropped from the ledger: Spend takes a new account
+	until    int64
+	interval int64 // spent in the current flush interval
+	rate     int64 // spent in the last flush interval
+	idle     int   // flushes in a row without spending
+	empty    bool  // the key had nothing left at the last settle
+	gone     bool  // dropped from the ledger: Spend takes a new account
 }
 
 // New returns a Ledger of node (an id unique to this process) on store,

@@ -208,9 +208,15 @@ func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, l
 		case <-t.C:
 			// Not cut short by ctx: a flush canceled while its commit is
 			// in flight may have been written all the same, and its counts,
-			// kept for the final flush, would be written twice. The
-			// store's own deadline bounds it (TestStopMidFlushCountsOnce).
-			if err := m.Flush(context.WithoutCancel(ctx)); err != nil {
+			// kept for the final flush, would be written twice
+			// (TestStopMidFlushCountsOnce). Bounded by finalTimeout
+			// instead: a stop waits for it, then for the final flush, and
+			// both together must fit a termination grace period even with
+			// the database hung (TestServeDatabaseHung).
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
+			err := m.Flush(fctx)
+			cancel()
+			if err != nil {
 				if ctx.Err() == nil {
 					log.Warn("usage flush failed; counts kept for the next flush", "err", err)
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -119,7 +120,13 @@ func (b *bench) startPome(ctx context.Context, name string, extra []string) (*se
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"serve", "--addr", addr, "--data-dir", b.dataDir, "--signup", "closed"}, extra...)
+	// Each server has a copy of the seeded store: a data directory is one
+	// node's (pome serve locks it), and the servers run side by side.
+	dataDir := filepath.Join(b.dir, name+"-data")
+	if err := os.CopyFS(dataDir, os.DirFS(b.dataDir)); err != nil {
+		return nil, err
+	}
+	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--signup", "closed"}, extra...)
 	cmd := pinned(b.cfg.serverCPU, b.pomeBin, args...)
 	stderr := "/dev/null" // the access log: one line a request; its write is paid, its reader is not
 	if b.cfg.gctrace {

@@ -229,8 +229,8 @@ func (l *Ledger) Flush(ctx context.Context, release bool) error {
 		batch[id] = &settling{a: a, r: request{node: l.node, period: a.period, spent: a.spent, hold: holdFactor * arm, arm: arm}}
 		keys = append(keys, id)
 	}
-	if len(keys) == 0 && !l.sweepDue(now) {
-		return nil
+	if len(keys) == 0 && (release || !l.sweepDue(now)) {
+		return nil // a stop sweeps nothing: the other nodes do
 	}
 	err := l.store.SettleCredits(ctx, keys, now, func(st *pome.CreditState) error {
 		s := batch[st.KeyID]
@@ -241,12 +241,14 @@ func (l *Ledger) Flush(ctx context.Context, release bool) error {
 		s.g = apply(st, now, l.ttl, &s.r)
 		return nil
 	})
-	if err != nil {
-		return err // nothing changed: the spending is reported next time
-	}
+	// Swept or not, the next sweep waits its interval: a database that
+	// does not answer is not asked every second.
 	l.mu.Lock()
 	l.lastSweep = now
 	l.mu.Unlock()
+	if err != nil {
+		return err // nothing changed: the spending is reported next time
+	}
 	for _, s := range batch {
 		s.a.grant(s.g, now.Add(l.ttl))
 	}

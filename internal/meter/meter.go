@@ -193,26 +193,35 @@ const (
 // followed by a compaction (even with nothing to flush, so that what the
 // store holds apart is folded in while the keys are idle); then it flushes
 // once more, so that a graceful shutdown writes everything counted: with a
-// fresh context bounded by finalTimeout, retrying a failed flush with
-// backoff within it. It returns that flush's error, which says how many
-// counts were lost. The last flush is not compacted: reads answer the same
-// without, and the next process's compactions fold it
-// (TestRunCompactsAfterEachFlush).
+// fresh context that ends finalTimeout after the stop (a periodic flush in
+// flight then included), retrying a failed flush with backoff within it. It
+// returns that flush's error, which says how many counts were lost. The
+// last flush is not compacted: reads answer the same without, and the next
+// process's compactions fold it (TestRunCompactsAfterEachFlush).
 func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, log *slog.Logger) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// The stop's time: the final flush must end within finalTimeout of
+	// it, whatever a periodic flush in flight then took of that.
+	var stoppedAt atomic.Int64
+	defer context.AfterFunc(ctx, func() { stoppedAt.Store(time.Now().UnixNano()) })()
 	for {
 		select {
 		case <-ctx.Done():
-			return m.finalFlush(ctx, finalTimeout, log)
+			deadline := time.Now().Add(finalTimeout)
+			if at := stoppedAt.Load(); at != 0 {
+				deadline = time.Unix(0, at).Add(finalTimeout)
+			}
+			return m.finalFlush(ctx, deadline, log)
 		case <-t.C:
 			// Not cut short by ctx: a flush canceled while its commit is
 			// in flight may have been written all the same, and its counts,
 			// kept for the final flush, would be written twice
 			// (TestStopMidFlushCountsOnce). Bounded by finalTimeout
-			// instead: a stop waits for it, then for the final flush, and
-			// both together must fit a termination grace period even with
-			// the database hung (TestServeDatabaseHung).
+			// instead: a stop waits for it, and it and the final flush
+			// together end within finalTimeout of the stop, so that a stop
+			// fits a termination grace period even with the database hung
+			// (TestServeDatabaseHung).
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
 			err := m.Flush(fctx)
 			cancel()
@@ -230,8 +239,8 @@ func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, l
 }
 
 // finalFlush is Run's last flush (see Run).
-func (m *Meter) finalFlush(ctx context.Context, timeout time.Duration, log *slog.Logger) error {
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+func (m *Meter) finalFlush(ctx context.Context, deadline time.Time, log *slog.Logger) error {
+	fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	wait := finalBackoff
 	for attempt := 1; ; attempt++ {

@@ -64,7 +64,6 @@ type account struct {
 	interval int64 // spent in the current flush interval
 	rate     int64 // spent in the last flush interval
 	idle     int   // flushes in a row without spending
-	empty    bool  // the key had nothing left at the last settle
 	gone     bool  // dropped from the ledger: Spend takes a new account
 }
 
@@ -88,15 +87,18 @@ func (l *Ledger) Spend(ctx context.Context, keyID string, now time.Time, cost in
 	need := max(cost, 1)
 	usable := now.UnixNano() < a.until
 	if !usable || a.armed-a.spent < need {
-		if a.empty && usable {
-			return 0, pome.ErrQuotaExceeded
+		if usable && need > a.remaining-a.spent {
+			// Not even all the key has left could pay: what it had at
+			// the last settle, less what this node spent since, only
+			// falls until a change or a refill, each of which ends the
+			// lease's use (Forget, until). No store call.
+			return max(a.remaining-a.spent, 0), pome.ErrQuotaExceeded
 		}
 		arm := max(need, armFactor*a.rate, armFactor*(a.interval+need))
 		if err := l.settle(ctx, keyID, a, now, arm, holdFactor*arm); err != nil {
 			return 0, err
 		}
 		if a.armed-a.spent < need {
-			a.empty = a.remaining == 0
 			return max(a.remaining-a.spent, 0), pome.ErrQuotaExceeded
 		}
 	}
@@ -136,7 +138,6 @@ func (l *Ledger) settle(ctx context.Context, keyID string, a *account, now time.
 func (a *account) grant(g grant, expires time.Time) {
 	a.period, a.held, a.armed, a.remaining, a.expires = g.period, g.held, g.armed, g.remaining, expires
 	a.spent = 0
-	a.empty = false
 	until := expires.Add(-clockMargin)
 	if !g.next.IsZero() && g.next.Before(until) {
 		until = g.next
@@ -172,8 +173,7 @@ func (l *Ledger) Forget(keyID string) {
 	}
 	a := v.(*account)
 	a.mu.Lock()
-	a.empty = false
-	a.armed = min(a.armed, a.spent) // spend nothing more before settling
+	a.until = 0 // spend nothing more before settling
 	a.mu.Unlock()
 }
 

@@ -1,6 +1,7 @@
 package credits_test
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -72,4 +73,57 @@ func seedMeteredKey(t *testing.T, s pome.Store, remaining int64) string {
 		t.Fatal(err)
 	}
 	return k.ID
+}
+
+// A key that cannot pay is refused from memory, not with a store call per
+// request; a change of its credits (Forget, as the change log calls it)
+// has the next request ask the store again.
+func TestSpentKeyAsksTheStoreOnce(t *testing.T) {
+	t.Parallel()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "pome.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store := pometest.NewCountingStore(db)
+	clock := pometest.NewClock(pometest.Epoch)
+	keyID := seedMeteredKey(t, db, 3)
+	l := credits.New(store, "node", credits.DefaultLeaseTTL, clock.Now)
+	for i := range 3 {
+		if _, err := l.Spend(t.Context(), keyID, clock.Now(), 1); err != nil {
+			t.Fatalf("spend %d of 3 = %v", i+1, err)
+		}
+	}
+	settles := store.Count("SettleCredits")
+	for range 100 {
+		if _, err := l.Spend(t.Context(), keyID, clock.Now(), 1); !errors.Is(err, pome.ErrQuotaExceeded) {
+			t.Fatalf("spend past the credits = %v, want quota exceeded", err)
+		}
+		if _, err := l.Spend(t.Context(), keyID, clock.Now(), 5); !errors.Is(err, pome.ErrQuotaExceeded) {
+			t.Fatalf("spend of 5 past the credits = %v, want quota exceeded", err)
+		}
+	}
+	if got := store.Count("SettleCredits") - settles; got > 1 {
+		t.Errorf("200 refused spends called the store %d times, want at most once", got)
+	}
+	k, err := db.KeyByIDAnyTeam(t.Context(), keyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateKey(t.Context(), k.TeamID, keyID, func(k *pome.Key) error {
+		k.Credits.Remaining += 2
+		return nil
+	}, clock.Now(), updateEvent(t)); err != nil {
+		t.Fatal(err)
+	}
+	l.Forget(keyID)
+	if left, err := l.Spend(t.Context(), keyID, clock.Now(), 1); err != nil || left != 1 {
+		t.Fatalf("spend after 2 were added = %d, %v; want 1 left", left, err)
+	}
+}
+
+func updateEvent(t *testing.T) pome.AuditEvent {
+	ev := pome.NewAuditEvent(t.Context(), pome.AuditKeyUpdated, pometest.Epoch)
+	ev.ActorType = pome.ActorSystem
+	return ev
 }

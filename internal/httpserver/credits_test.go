@@ -54,6 +54,11 @@ func TestCredits(t *testing.T) {
 	if up.hits.Load() != hits {
 		t.Error("a request refused for want of credits reached the upstream")
 	}
+	// What the node spent reaches the store at its next settle (every
+	// second on a running node).
+	if err := s.Credits.Flush(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
 	if k := decode[client.Key](t, s.Do(t, nil, "GET", keyPath, tok, "")); k.Credits == nil || k.Credits.Remaining != 0 {
 		t.Errorf("GET %s credits = %+v, want 0 left", keyPath, k.Credits)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/authz"
+	"github.com/pomehq/pome/internal/credits"
 	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/httpserver"
 	"github.com/pomehq/pome/internal/meter"
@@ -48,7 +49,10 @@ type Server struct {
 	Gate     *authz.Gate
 	Verifier *apikey.Verifier
 	Meter    *meter.Meter
-	Metrics  *prometheus.Registry
+	// Credits spends keys' credits; its Flush settles them with the
+	// store, as a running node does every second.
+	Credits *credits.Ledger
+	Metrics *prometheus.Registry
 	// Limiter counts the rate limits of Rules on the fake clock; nil if
 	// WithoutRateLimits was given.
 	Limiter *ratelimit.Memory
@@ -208,6 +212,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		t.Cleanup(func() { n.Close() })
 	}
 	s.Verifier, s.Keys, s.Accounts, s.Meter, s.Gate, s.ServiceTokens = n.Verifier, n.Keys, n.Accounts, n.Meter, n.Gate, n.ServiceTokens
+	s.Credits = n.Credits
 	s.Metrics = prometheus.NewRegistry()
 	s.Handler = httpserver.New(httpserver.Config{
 		Accounts:      s.Accounts,

@@ -114,11 +114,31 @@ const clockMargin = 5 * time.Second
 // settle settles one key now, with a's lock held: it reports a's spending
 // and asks for a lease of hold with arm.
 func (l *Ledger) settle(ctx context.Context, keyID string, a *account, now time.Time, arm, hold int64) error {
-	r := request{node: l.node, period: a.period, spent: a.spent, hold: hold, arm: arm}
-	var g grant
-	err := l.store.SettleCredits(ctx, []string{keyID}, now, func(st *pome.CreditState) error {
-		if st.KeyID == keyID {
-			g = apply(st, now, l.ttl, &r)
+	return l.settleBatch(ctx, now, map[string]*settling{keyID: {
+		a: a, r: request{node: l.node, period: a.period, spent: a.spent, hold: hold, arm: arm},
+	}})
+}
+
+// settling is one account's request in a settle, the caller holding its
+// lock.
+type settling struct {
+	a *account
+	r request
+	g grant
+}
+
+// settleBatch settles the keys of batch in one store transaction, each with
+// its request (and the keys with an expired lease with none: the store
+// adds them), then gives each account its grant. On an error nothing
+// changed, here or in the store.
+func (l *Ledger) settleBatch(ctx context.Context, now time.Time, batch map[string]*settling) error {
+	keys := make([]string, 0, len(batch))
+	for id := range batch {
+		keys = append(keys, id)
+	}
+	err := l.store.SettleCredits(ctx, keys, now, func(st *pome.CreditState) error {
+		if s := batch[st.KeyID]; s != nil {
+			s.g = apply(st, now, l.ttl, &s.r)
 		} else {
 			apply(st, now, l.ttl, nil)
 		}
@@ -127,7 +147,9 @@ func (l *Ledger) settle(ctx context.Context, keyID string, a *account, now time.
 	if err != nil {
 		return err
 	}
-	a.grant(g, now.Add(l.ttl))
+	for _, s := range batch {
+		s.a.grant(s.g, now.Add(l.ttl))
+	}
 	return nil
 }
 
@@ -192,13 +214,7 @@ func (l *Ledger) Flush(ctx context.Context, release bool) error {
 		return true
 	})
 	slices.Sort(ids) // one lock order for every flush
-	type settling struct {
-		a *account
-		r request
-		g grant
-	}
 	batch := make(map[string]*settling)
-	var keys []string
 	defer func() {
 		for _, s := range batch {
 			s.a.mu.Unlock()
@@ -227,32 +243,17 @@ func (l *Ledger) Flush(ctx context.Context, release bool) error {
 			continue
 		}
 		batch[id] = &settling{a: a, r: request{node: l.node, period: a.period, spent: a.spent, hold: holdFactor * arm, arm: arm}}
-		keys = append(keys, id)
 	}
-	if len(keys) == 0 && (release || !l.sweepDue(now)) {
+	if len(batch) == 0 && (release || !l.sweepDue(now)) {
 		return nil // a stop sweeps nothing: the other nodes do
 	}
-	err := l.store.SettleCredits(ctx, keys, now, func(st *pome.CreditState) error {
-		s := batch[st.KeyID]
-		if s == nil {
-			apply(st, now, l.ttl, nil)
-			return nil
-		}
-		s.g = apply(st, now, l.ttl, &s.r)
-		return nil
-	})
+	err := l.settleBatch(ctx, now, batch)
 	// Swept or not, the next sweep waits its interval: a database that
 	// does not answer is not asked every second.
 	l.mu.Lock()
 	l.lastSweep = now
 	l.mu.Unlock()
-	if err != nil {
-		return err // nothing changed: the spending is reported next time
-	}
-	for _, s := range batch {
-		s.a.grant(s.g, now.Add(l.ttl))
-	}
-	return nil
+	return err // on an error, the spending is reported next time
 }
 
 // sweepDue reports whether sweepInterval has passed since the last flush

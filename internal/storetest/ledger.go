@@ -35,7 +35,9 @@ func RunCreditLedger(t *testing.T, open func(t *testing.T, n int) []pome.Store) 
 	}
 }
 
-// ledgerClock is the nodes' shared clock.
+// ledgerClock is the nodes' shared clock: pometest.Clock's twin, since
+// storetest, which the stores' own tests import, may not import the
+// harness (deps_test.go).
 type ledgerClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -46,6 +48,15 @@ func (c *ledgerClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// ledgerScenario seeds, through the first store, a key of credits c, and
+// returns it with a ledger per store on a clock standing at start.
+func ledgerScenario(t *testing.T, stores []pome.Store, slug string, c *pome.Credits, start time.Time) (pome.Key, []*credits.Ledger, *ledgerClock) {
+	t.Helper()
+	clock := &ledgerClock{now: start}
+	k := mustCreditKey(t, stores[0], mustAccount(t, stores[0], slug), c)
+	return k, newLedgers(stores, clock), clock
 }
 
 func newLedgers(stores []pome.Store, clock *ledgerClock) []*credits.Ledger {
@@ -97,10 +108,7 @@ func flushAll(t *testing.T, ls []*credits.Ledger, release bool) {
 }
 
 func testParallelBurst(t *testing.T, stores []pome.Store) {
-	clock := &ledgerClock{now: t0}
-	a := mustAccount(t, stores[0], "burst")
-	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 50})
-	ls := newLedgers(stores, clock)
+	k, ls, clock := ledgerScenario(t, stores, "burst", &pome.Credits{Remaining: 50}, t0)
 	if got := spendAll(t, ls, clock, k, 200); got != 50 {
 		t.Fatalf("200 parallel requests on %d node(s) on a key of 50 credits: %d accepted, want exactly 50", len(ls), got)
 	}
@@ -115,10 +123,7 @@ func testParallelBurst(t *testing.T, stores []pome.Store) {
 // have spent (held less armed) returns once its lease expires.
 func testDeadNodeLease(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
 	stores := open(t, 2)
-	clock := &ledgerClock{now: t0}
-	a := mustAccount(t, stores[0], "dead-node")
-	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 1000})
-	ls := newLedgers(stores, clock)
+	k, ls, clock := ledgerScenario(t, stores, "dead-node", &pome.Credits{Remaining: 1000}, t0)
 	dead, live := ls[0], ls[1]
 	var deadAccepted int64
 	for range 10 {
@@ -169,11 +174,9 @@ func testDeadNodeLease(t *testing.T, open func(t *testing.T, n int) []pome.Store
 func testRefillAtBoundary(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
 	stores := open(t, 2)
 	midnight := time.Date(2025, 3, 11, 0, 0, 0, 0, time.UTC)
-	clock := &ledgerClock{now: midnight.Add(-2 * time.Second)}
-	a := mustAccount(t, stores[0], "refill")
-	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 3,
-		Refill: &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 5}, Period: midnight.AddDate(0, 0, -1)})
-	ls := newLedgers(stores, clock)
+	k, ls, clock := ledgerScenario(t, stores, "refill", &pome.Credits{Remaining: 3,
+		Refill: &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 5}, Period: midnight.AddDate(0, 0, -1)},
+		midnight.Add(-2*time.Second))
 	if got := spendAll(t, ls, clock, k, 10); got != 3 {
 		t.Fatalf("before midnight, %d of 10 accepted, want the 3 left", got)
 	}
@@ -191,15 +194,12 @@ func testRefillAtBoundary(t *testing.T, open func(t *testing.T, n int) []pome.St
 // is what was given less what was accepted.
 func testIncrementWhileSpending(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
 	stores := open(t, 2)
-	clock := &ledgerClock{now: t0}
-	a := mustAccount(t, stores[0], "increment")
-	k := mustCreditKey(t, stores[0], a, &pome.Credits{Remaining: 100})
-	ls := newLedgers(stores, clock)
+	k, ls, clock := ledgerScenario(t, stores, "increment", &pome.Credits{Remaining: 100}, t0)
 	var accepted atomic.Int64
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			_, err := stores[1].UpdateKey(t.Context(), a.Team.ID, k.ID, func(k *pome.Key) error {
+			_, err := stores[1].UpdateKey(t.Context(), k.TeamID, k.ID, func(k *pome.Key) error {
 				k.Credits.Remaining += 10
 				return nil
 			}, t0, sysEvent(pome.AuditKeyUpdated, t0))

@@ -68,10 +68,11 @@ func BenchmarkKeyByDigestParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkAddUsage is one meter flush a second, of 1,000 or 9,000 keys
-// among 100k, each key drawn at random, and the compaction that follows it:
-// the sweep of usage_pending runs as in production (each op is one second
-// of its clock), so an op is one flush with its share of the fold. The
+// BenchmarkAddUsage is one meter flush a second, of 1,000, 9,000 or 20,000
+// keys among 100k (20,000: a node at full load with every key in use), each
+// key drawn at random, and the compaction that follows it: the sweep of
+// usage_pending runs as in production (each op is one second of its
+// clock), so an op is one flush with its share of the fold. The
 // compaction's part is reported as compact-ns/op.
 func BenchmarkAddUsage(b *testing.B) {
 	db, ids, _ := seedKeys(b, benchKeys)
@@ -79,7 +80,7 @@ func BenchmarkAddUsage(b *testing.B) {
 	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	db.SetUsageFold(time.Minute, now)
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{1000, 9000} {
+	for _, n := range []int{1000, 9000, 20_000} {
 		b.Run(fmt.Sprint("keys=", n), func(b *testing.B) {
 			deltas := make([]pome.UsageDelta, n)
 			var compacting time.Duration

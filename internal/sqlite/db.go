@@ -142,6 +142,17 @@ func (db *DB) dsn(txlock string, readOnly bool) string {
 	q.Add("_pragma", "busy_timeout(5000)")
 	if !readOnly {
 		q.Add("_pragma", "journal_mode(wal)")
+		// The writer's page cache (8 MiB, not 2) holds usage_pending
+		// whole (a row per key used in the last minute), so that a
+		// flush's random updates find their pages in memory instead of
+		// reading them and spilling dirty ones mid-transaction; and a
+		// checkpoint every 8,000 pages of WAL, not 1,000, copies a page
+		// that every flush rewrites once per several flushes. A flush
+		// of 9,000 keys: 106–128 ms against 179 ms with the defaults
+		// (BenchmarkAddUsage, 2026-12-06; 16 and 64 MiB measured no
+		// faster).
+		q.Add("_pragma", "cache_size(-8192)")
+		q.Add("_pragma", "wal_autocheckpoint(8000)")
 	}
 	q.Add("_pragma", "synchronous(normal)")
 	q.Add("_pragma", "foreign_keys(1)")

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -115,7 +116,17 @@ func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int6
 	}
 	var added int64
 	args := make([]any, 0, pendingStride)
-	for _, d := range deltas {
+	// In key order: each UPDATE's search then walks the pages the one
+	// before it walked, which are still in the CPU's caches. A flush of
+	// 20,000 keys among 100,000: 98–104 ms against 115–129 in random order
+	// (BenchmarkAddUsage less its compact-ns/op, 2026-12-06).
+	order := make([]int32, len(deltas))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(deltas[a].KeyID, deltas[b].KeyID) })
+	for _, i := range order {
+		d := &deltas[i]
 		var last int64
 		if !d.LastUsed.IsZero() {
 			last = toMS(d.LastUsed)

@@ -70,6 +70,10 @@ type SignedIn struct {
 	Checked bool
 }
 
+// SignupOpen reports whether anyone may sign up (pome serve --signup); the
+// sign-in and signup pages say so before anyone tries.
+func (s *Service) SignupOpen() bool { return s.cfg.SignupOpen }
+
 // Signup creates a user and their personal team, of which they are owner,
 // and signs them in.
 func (s *Service) Signup(ctx context.Context, email, password, teamName string) (SignedIn, error) {

@@ -311,3 +311,63 @@ func TestKeysPagePages(t *testing.T) {
 		t.Errorf("GET /keys?cursor=bogus = %d, want a 400 page naming invalid_parameter", r.Status)
 	}
 }
+
+// A browser's visit to an unknown address gets an HTML 404 page; API
+// clients, other methods and the APIs' paths keep the JSON answer.
+func TestUnknownPage(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	browser := http.Header{"Accept": {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}}
+	r := getPage(t, s, nil, "GET", "/no/such/page", browser, "")
+	if r.Status != http.StatusNotFound || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") ||
+		r.Header.Get("Content-Security-Policy") != pageCSP ||
+		!strings.Contains(r.Body, "There is no page at this address.") || !strings.Contains(r.Body, "route_not_found") {
+		t.Errorf("GET /no/such/page (a browser) = %d %q CSP %q\n%s", r.Status, r.Header.Get("Content-Type"), r.Header.Get("Content-Security-Policy"), r.Body)
+	}
+	for _, c := range []struct {
+		method, path string
+		header       http.Header
+	}{
+		{"GET", "/no/such/page", nil},
+		{"GET", "/no/such/page", http.Header{"Accept": {"application/json"}}},
+		{"GET", "/v1/no/such/route", browser},
+		{"GET", "/api/no/such/route", browser},
+		{"POST", "/no/such/page", browser},
+	} {
+		r := getPage(t, s, nil, c.method, c.path, c.header, "")
+		if r.Status != http.StatusNotFound || r.Header.Get("Content-Type") != "application/json" || !strings.Contains(r.Body, `"code":"route_not_found"`) {
+			t.Errorf("%s %s (Accept %q) = %d %q %s, want the JSON 404", c.method, c.path, c.header.Get("Accept"), r.Status, r.Header.Get("Content-Type"), r.Body)
+		}
+	}
+}
+
+// With closed signup the sign-in page offers no account to create, and the
+// signup page says signup is closed instead of showing a form that would
+// only fail; with open signup both offer it.
+func TestSignupPagesFollowTheSetting(t *testing.T) {
+	t.Parallel()
+	for _, open := range []bool{true, false} {
+		t.Run(fmt.Sprint("open=", open), func(t *testing.T) {
+			t.Parallel()
+			var opts []pometest.Option
+			if !open {
+				opts = append(opts, pometest.WithSignupClosed())
+			}
+			s := pometest.NewServer(t, opts...)
+			signin := getPage(t, s, nil, "GET", "/signin", nil, "")
+			signup := getPage(t, s, nil, "GET", "/signup", nil, "")
+			if signin.Status != 200 || signup.Status != 200 {
+				t.Fatalf("GET /signin = %d, GET /signup = %d", signin.Status, signup.Status)
+			}
+			if got := strings.Contains(signin.Body, `href="/signup`); got != open {
+				t.Errorf("sign-in page links to signup: %v, want %v", got, open)
+			}
+			if got := strings.Contains(signup.Body, `id="signup-form"`); got != open {
+				t.Errorf("signup page has the form: %v, want %v", got, open)
+			}
+			if got := strings.Contains(signup.Body, "Signup is closed"); got == open {
+				t.Errorf("signup page says signup is closed: %v, want %v", got, !open)
+			}
+		})
+	}
+}

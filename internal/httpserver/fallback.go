@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/httpapi"
 )
 
@@ -17,16 +18,38 @@ const fallbackPattern = "/"
 var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
 // handleFallback answers what matched no route: 405 with Allow if the path
-// has routes for other methods, else 404, both as the JSON envelope.
-func handleFallback(log *slog.Logger, mux *http.ServeMux) http.Handler {
+// has routes for other methods, else 404, both as the JSON envelope; but a
+// browser's visit to an unknown page (wantsPage) gets the dashboard's HTML
+// 404 page (TestUnknownPage).
+func handleFallback(log *slog.Logger, mux *http.ServeMux, dash *dashboard) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			writeError(w, r, log, httpapi.ErrMethodNotAllowed)
 			return
 		}
+		if wantsPage(r) {
+			dash.fail(w, r, nil, errNoPage)
+			return
+		}
 		writeError(w, r, log, httpapi.ErrRouteNotFound)
 	})
+}
+
+// errNoPage is the 404 page's answer: ErrRouteNotFound, worded for people.
+var errNoPage = &pome.Error{Kind: pome.NotFound, Code: httpapi.ErrRouteNotFound.Code, Message: "There is no page at this address."}
+
+// wantsPage reports whether r is a browser asking for a page: a GET or
+// HEAD that accepts HTML, outside the APIs' paths, whose clients always
+// get JSON.
+func wantsPage(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/v1/") {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // literalPaths are paths that a route with a wildcard also matches

@@ -212,7 +212,8 @@ func safeNext(next string) string {
 }
 
 type authPage struct {
-	Next string
+	Next       string
+	SignupOpen bool // closed: the sign-in page offers no signup, the signup page says it is closed
 }
 
 // handleAuthPage answers GET /signin and GET /signup; a signed-in user goes
@@ -224,7 +225,7 @@ func (d *dashboard) handleAuthPage(name, title string) http.Handler {
 			http.Redirect(w, r, next, http.StatusSeeOther)
 			return
 		}
-		d.render(w, r, http.StatusOK, name, &page{Title: title, Data: authPage{Next: next}})
+		d.render(w, r, http.StatusOK, name, &page{Title: title, Data: authPage{Next: next, SignupOpen: d.accounts.SignupOpen()}})
 	})
 }
 

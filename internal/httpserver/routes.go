@@ -132,10 +132,11 @@ func addRoutes(mux *http.ServeMux, cfg Config) []string {
 	patterns = append(patterns, addLiteralPaths(mux, cfg.Log)...)
 	// Gateway mode (gateway.go): the upstreams' prefixes, under Pome's own
 	// paths.
-	fallback := handleFallback(cfg.Log, mux)
+	fallback := handleFallback(cfg.Log, mux, &dashboard{log: cfg.Log, now: cfg.Now})
 	patterns = append(patterns, addGatewayRoutes(mux, cfg, chains[gateway], patterns, fallback)...)
-	// Everything else: a JSON 404, or a JSON 405 with Allow when the path
-	// exists for other methods. ServeMux's own text answers never show.
+	// Everything else: a JSON 404 (a browser's page visit: the HTML one),
+	// or a JSON 405 with Allow when the path exists for other methods.
+	// ServeMux's own text answers never show.
 	// An upstream of prefix "/" takes everything else instead.
 	if !cfg.Gateway.coversRoot() {
 		mux.Handle(fallbackPattern, fallback)

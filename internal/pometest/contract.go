@@ -90,6 +90,16 @@ type routingRules struct {
 		Status int    `yaml:"status"`
 		Code   string `yaml:"code"`
 	} `yaml:"unknownPath"`
+	// UnknownPage is UnknownPath for a browser: a request of one of
+	// Methods that accepts Accept's type, outside the Outside prefixes, is
+	// a page of ContentType, not the Error envelope.
+	UnknownPage struct {
+		Status      int      `yaml:"status"`
+		ContentType string   `yaml:"contentType"`
+		Methods     []string `yaml:"methods"`
+		Accept      string   `yaml:"accept"`
+		Outside     []string `yaml:"outside"`
+	} `yaml:"unknownPage"`
 	UnknownMethod struct {
 		Status int    `yaml:"status"`
 		Code   string `yaml:"code"`
@@ -168,7 +178,7 @@ func parseContract(doc []byte) (*contract, error) {
 			return nil, fmt.Errorf("%s: decode %s: %w", contractDocPath, name, err)
 		}
 	}
-	if c.routing.UnknownPath.Status == 0 || c.routing.UnknownMethod.Status == 0 || c.routing.UncleanPath.Status == 0 || len(c.gateway.Errors) == 0 {
+	if c.routing.UnknownPath.Status == 0 || c.routing.UnknownPage.Status == 0 || c.routing.UnknownMethod.Status == 0 || c.routing.UncleanPath.Status == 0 || len(c.gateway.Errors) == 0 {
 		return nil, fmt.Errorf("%s: x-pome-routing or x-pome-gateway is incomplete", contractDocPath)
 	}
 	return c, nil
@@ -245,6 +255,12 @@ func (c *contract) check(x *exchange, gateway []string) []string {
 		return probs
 	}
 	switch {
+	case t == nil && c.isPageVisit(x):
+		r := c.routing.UnknownPage
+		if ct := x.header.Get("Content-Type"); x.status != r.Status || !strings.HasPrefix(ct, r.ContentType) {
+			return []string{fmt.Sprintf("status %d %q, want %d %s (x-pome-routing: unknownPage)", x.status, ct, r.Status, r.ContentType)}
+		}
+		return nil
 	case t == nil:
 		r := c.routing.UnknownPath
 		return c.checkError(x, r.Status, []string{r.Code}, "no documented path matches "+x.path)
@@ -363,6 +379,16 @@ func (c *contract) checkGateway(x *exchange) []string {
 		return []string{fmt.Sprintf("status %d is not one of the gateway's errors (x-pome-gateway)", x.status)}
 	}
 	return c.checkError(x, x.status, codes, "a gateway path")
+}
+
+// isPageVisit reports whether x is a browser's visit to a page, as
+// x-pome-routing's unknownPage defines it.
+func (c *contract) isPageVisit(x *exchange) bool {
+	r := &c.routing.UnknownPage
+	if !slices.Contains(r.Methods, x.method) || !strings.Contains(x.reqHeader.Get("Accept"), r.Accept) {
+		return false
+	}
+	return !slices.ContainsFunc(r.Outside, func(prefix string) bool { return strings.HasPrefix(x.path, prefix) })
 }
 
 // checkError checks that x is the error envelope with status and one of

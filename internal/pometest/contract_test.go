@@ -48,6 +48,10 @@ func TestContractCheck(t *testing.T) {
 		x.reqHeader.Set("Cookie", "pome_session=abc")
 		return x
 	}
+	page := func(x *exchange) *exchange {
+		x.reqHeader.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+		return x
+	}
 	for _, tc := range []struct {
 		name    string
 		x       *exchange
@@ -66,6 +70,10 @@ func TestContractCheck(t *testing.T) {
 		{"unknown path answered", exchangeOf("GET", "/nope", "", 200, json, `{}`), nil, "status 200, want 404"},
 		{"unknown path", exchangeOf("GET", "/nope", "", 404, json, envelopeOf("not_found_error", "route_not_found")), nil, ""},
 		{"unknown path, other code", exchangeOf("GET", "/nope", "", 404, json, envelopeOf("not_found_error", "key_not_found")), nil, `code "key_not_found"`},
+		{"unknown page", page(exchangeOf("GET", "/nope", "", 404, "text/html; charset=utf-8", "<!doctype html>")), nil, ""},
+		{"unknown page as JSON", page(exchangeOf("GET", "/nope", "", 404, json, envelopeOf("not_found_error", "route_not_found"))), nil, "unknownPage"},
+		{"unknown page answered", page(exchangeOf("GET", "/nope", "", 200, "text/html; charset=utf-8", "<!doctype html>")), nil, "unknownPage"},
+		{"unknown API path from a browser", page(exchangeOf("GET", "/v1/nope", "", 404, "text/html; charset=utf-8", "<!doctype html>")), nil, "application/json"},
 		{"unknown method", exchangeOf("PUT", "/healthz", "", 405, json, envelopeOf("invalid_request_error", "method_not_allowed"), "Allow", "GET, HEAD"), nil, ""},
 		{"unknown method, wrong Allow", exchangeOf("PUT", "/healthz", "", 405, json, envelopeOf("invalid_request_error", "method_not_allowed"), "Allow", "GET"), nil, "Allow"},
 		{"error code not listed", exchangeOf("GET", "/api/session", "", 401, json, envelopeOf("authentication_error", "key_revoked"), "WWW-Authenticate", `Bearer realm="pome"`), nil, "$.error.code"},

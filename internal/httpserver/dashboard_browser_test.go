@@ -474,7 +474,14 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 		t.Fatalf("the roll shows %q", rolled)
 	}
 	alice.shoot("roll-dialog-key")
-	alice.reloadAfter("Done", chromedp.Click(chromedp.CSS(`#roll-dialog [data-pane="reveal"] [data-close]`)))
+	// Not copied: the first close (Escape here, or Done) keeps the dialog
+	// open and says why; the next one closes it.
+	alice.do("press Escape", chromedp.KeyEvent(kb.Escape))
+	alice.waitFor("the warning", `!document.querySelector("#roll-dialog [data-close-warning]").hidden`)
+	alice.check("the dialog stays open with the key", `document.getElementById("roll-dialog").open && document.getElementById("roll-key").value.startsWith("pme_")`)
+	alice.check("the warning says it in words", `document.querySelector("#roll-dialog [data-close-warning]").innerText.includes("it will not be shown again")`)
+	alice.shoot("roll-dialog-uncopied")
+	alice.reloadAfter("Done again", chromedp.Click(chromedp.CSS(`#roll-dialog [data-pane="reveal"] [data-close]`)))
 	alice.check("no plaintext on the page", fmt.Sprintf(`!document.documentElement.outerHTML.includes(%q)`, rolled))
 	alice.check("the old key now expires", `document.querySelector(".facts").innerText.includes("in 1 hour")`)
 	wantMe(t, s, "the old key in its grace period", key, 200, "")

@@ -116,9 +116,21 @@
     dialog.showModal();
   }
 
+  // holdUncopied keeps a dialog open the first time someone closes it on a
+  // key they never copied, and says why: the next close goes through.
+  function holdUncopied(dialog) {
+    if (!dialog.dataset.uncopied) return false;
+    delete dialog.dataset.uncopied;
+    dialog.querySelector("[data-close-warning]").hidden = false;
+    return true;
+  }
+
   for (const dialog of document.querySelectorAll("dialog")) {
     dialog.addEventListener("click", (ev) => {
-      if (ev.target.closest("[data-close]")) dialog.close();
+      if (ev.target.closest("[data-close]") && !holdUncopied(dialog)) dialog.close();
+    });
+    dialog.addEventListener("cancel", (ev) => {
+      if (holdUncopied(dialog)) ev.preventDefault(); // Escape
     });
     dialog.addEventListener("close", () => {
       const after = onClose.get(dialog);
@@ -168,6 +180,7 @@
     const out = dialog.querySelector("[data-key-output]");
     out.value = plaintext;
     dialog.querySelector("[data-copy-status]").textContent = "";
+    dialog.dataset.uncopied = "1";
     showPane(dialog, "reveal");
     onClose.set(dialog, () => location.reload());
     dialog.querySelector("[data-copy]").focus();
@@ -180,6 +193,8 @@
     out.value = "";
     out.defaultValue = "";
     dialog.querySelector("[data-copy-status]").textContent = "";
+    delete dialog.dataset.uncopied;
+    dialog.querySelector("[data-close-warning]").hidden = true;
     showPane(dialog, "form");
   }
 
@@ -191,6 +206,8 @@
     const dialog = button.closest("dialog");
     const out = dialog.querySelector("[data-key-output]");
     const status = dialog.querySelector("[data-copy-status]");
+    delete dialog.dataset.uncopied;
+    dialog.querySelector("[data-close-warning]").hidden = true;
     try {
       await navigator.clipboard.writeText(out.value);
       status.textContent = "Copied to the clipboard.";

@@ -412,6 +412,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	})`, key)))
 	alice.reloadAfter("Done", chromedp.Click(chromedp.CSS(`#create-dialog [data-pane="reveal"] [data-close]`)))
 	alice.check("no plaintext as the dialog closed", `sessionStorage.getItem("keyLeft") === "false"`)
+	alice.check("focus returns to the button that opened it, after the reload", `document.activeElement.matches('`+opener+`')`)
 	alice.check("no plaintext on the page", fmt.Sprintf(`!document.documentElement.outerHTML.includes(%q)`, key))
 	id := alice.keyRowID(key)
 	if id == "" {
@@ -482,6 +483,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	alice.check("the warning says it in words", `document.querySelector("#roll-dialog [data-close-warning]").innerText.includes("it will not be shown again")`)
 	alice.shoot("roll-dialog-uncopied")
 	alice.reloadAfter("Done again", chromedp.Click(chromedp.CSS(`#roll-dialog [data-pane="reveal"] [data-close]`)))
+	alice.check("focus returns to the roll button, after the reload", `document.activeElement.matches('.head-actions [data-open="roll-dialog"]')`)
 	alice.check("no plaintext on the page", fmt.Sprintf(`!document.documentElement.outerHTML.includes(%q)`, rolled))
 	alice.check("the old key now expires", `document.querySelector(".facts").innerText.includes("in 1 hour")`)
 	wantMe(t, s, "the old key in its grace period", key, 200, "")

@@ -107,6 +107,17 @@
   const openers = new WeakMap();
   const onClose = new WeakMap();
 
+  // focusAfterReload: a reveal dialog's close reloads the page (to list the
+  // new key), and the reloaded page focuses the button that opened it
+  // (create and roll have one each), as a close without reload does.
+  const focusKey = "pome-focus-opener";
+  const reopened = sessionStorage.getItem(focusKey);
+  if (reopened) {
+    sessionStorage.removeItem(focusKey);
+    const opener = document.querySelector('[data-open="' + CSS.escape(reopened) + '"]');
+    if (opener) opener.focus();
+  }
+
   function openDialog(dialog, opener) {
     openers.set(dialog, opener);
     for (const form of dialog.querySelectorAll("form")) {
@@ -182,7 +193,12 @@
     dialog.querySelector("[data-copy-status]").textContent = "";
     dialog.dataset.uncopied = "1";
     showPane(dialog, "reveal");
-    onClose.set(dialog, () => location.reload());
+    onClose.set(dialog, () => {
+      // The reload loses focus: the page after it gives it back to the
+      // same opener (focusAfterReload).
+      sessionStorage.setItem(focusKey, dialog.id);
+      location.reload();
+    });
     dialog.querySelector("[data-copy]").focus();
   }
 

@@ -43,11 +43,12 @@ type keyPolicyFlags struct {
 const rateLimitHelp = "the key's own rate limit in place of its team plan's, as `N/WINDOW`: at most N requests per WINDOW, " +
 	"whole seconds from 1s to 24h (100/60s, 1000/1h, 5/1s); yours may not allow more than the plan"
 
-// registerCreate adds the flags of a new key to fs.
-func (f *keyPolicyFlags) registerCreate(cmd *cobra.Command) {
+// registerCreate adds the flags of a new key to fs; expiry says when a key
+// made without an expiry flag expires, for the help.
+func (f *keyPolicyFlags) registerCreate(cmd *cobra.Command, expiry string) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.description, "description", "", "what the key is for (up to 500 characters)")
-	fs.IntVar(&f.expiresInDays, "expires-in-days", 0, "days until the key expires, 1 to 3650 (default: never)")
+	fs.IntVar(&f.expiresInDays, "expires-in-days", 0, "days until the key expires, 1 to 3650 (default: "+expiry+")")
 	fs.StringVar(&f.expiresAt, "expires-at", "", "when the key expires, `TIME` as RFC 3339 (2027-01-31T18:00:00Z) or a UTC date (2027-01-31); not with --expires-in-days")
 	fs.StringVar(&f.environment, "environment", "live", "`live` or test, for the key's life: a test key reads pme_test_...")
 	fs.Int64Var(&f.credits, "credits", 0, "the key is metered: it may make `N` more requests (default: unlimited)")

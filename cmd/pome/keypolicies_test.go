@@ -17,10 +17,7 @@ import (
 // request, or the API's 400 (exit 1).
 func TestKeysPolicyFlags(t *testing.T) {
 	t.Parallel()
-	s := pometest.NewServer(t, pometest.WithoutRateLimits())
-	s.Signup(t, "alice@example.com")
-	env := userEnv(t, s.URL)
-	mustLogin(t, env, "alice@example.com")
+	_, env := aliceSignedIn(t)
 
 	// create with every policy.
 	r := mustRun(t, env, "", 0, "keys", "create", "sandbox", "--json", "--environment", "test",

@@ -174,8 +174,11 @@ func (a *app) keysCreateCmd(t *teamAPI) *cobra.Command {
 		Short: "create a key and print it, this once",
 		Long: `Creates a key and prints it. Pome shows a key once: store it now. When
 stdout is not a terminal, the key alone is printed on it (the notice goes
-to stderr), so that a script can capture it. --role may not be above your
-own role (default: your role).
+to stderr), so that a script can capture it. The defaults give a key the
+least it needs, as the dashboard does: role developer (viewer: read-only
+requests; developer: any request; admin and owner: the same, with the
+higher role told to your API in Pome-Key-Role; never above your own
+role) and an expiry in 90 days (--no-expiry: never).
 
 A key may carry policies (docs/api.md, "Key policies"): --environment test
 makes a test key (pme_test_...), for its whole life; --scope (repeatable)
@@ -184,22 +187,26 @@ plan's and no looser; --allowed-cidr (repeatable) the only addresses it
 works from; --meta your own JSON about it; --disable makes it refused
 until pome keys update --enable.`,
 		Example: `  pome keys create laptop
-  KEY=$(pome keys create ci-deploy --role developer --expires-in-days 90)
-  pome keys create reporting --role viewer --description "read-only dashboards" --json
+  KEY=$(pome keys create ci-deploy --expires-in-days 30)
+  pome keys create reporting --role viewer --no-expiry --description "read-only dashboards" --json
   pome keys create sandbox --environment test --scope docs:read --scope billing:* \
     --rate-limit 100/60s --allowed-cidr 10.0.0.0/8 --meta '{"customer":"c_42"}'`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p := client.CreateKeyParams{Name: args[0]}
-			if role != "" {
-				r, err := parseRole("--role", role)
-				if err != nil {
-					return err
-				}
-				p.Role = r
+			r, err := parseRole("--role", role)
+			if err != nil {
+				return err
 			}
+			p.Role = r
 			if err := f.fillCreate(cmd, &p); err != nil {
 				return err
+			}
+			switch dated := p.ExpiresInDays != 0 || p.ExpiresAt != nil; {
+			case f.noExpiry && dated:
+				return usagef("%s: give --no-expiry or an expiry, not both", commandName(cmd))
+			case !f.noExpiry && !dated:
+				p.ExpiresInDays = defaultKeyDays
 			}
 			return t.do(cmd, func(ctx context.Context, c *client.Client) error {
 				created, err := c.CreateKey(ctx, p)
@@ -218,11 +225,18 @@ until pome keys update --enable.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&role, "role", "", "role of the key: owner, admin, developer or viewer (default: yours)")
+	cmd.Flags().StringVar(&role, "role", string(pome.RoleDeveloper), "role of the key: owner, admin, developer or viewer, at most yours")
 	cmd.RegisterFlagCompletionFunc("role", completeRoles)
-	f.registerCreate(cmd)
+	f.registerCreate(cmd, fmt.Sprint(defaultKeyDays))
+	cmd.Flags().BoolVar(&f.noExpiry, "no-expiry", false, "the key never expires")
+	noEnvFlags(cmd.Flags(), "no-expiry")
 	return cmd
 }
+
+// defaultKeyDays is the lifetime of a key pome keys create makes without
+// an expiry flag, the one the dashboard's create dialog preselects: the
+// least privilege by default (TestKeysCreateDefaults).
+const defaultKeyDays = 90
 
 func (a *app) keysUpdateCmd(t *teamAPI) *cobra.Command {
 	var f keyPolicyFlags

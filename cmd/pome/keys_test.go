@@ -22,10 +22,7 @@ import (
 // key printed once and alone on a pipe, exit statuses.
 func TestKeysCommands(t *testing.T) {
 	t.Parallel()
-	s := pometest.NewServer(t, pometest.WithoutRateLimits())
-	s.Signup(t, "alice@example.com")
-	env := userEnv(t, s.URL)
-	mustLogin(t, env, "alice@example.com")
+	s, env := aliceSignedIn(t)
 
 	// create: on a pipe, stdout holds the key alone.
 	r := mustRun(t, env, "", 0, "keys", "create", "ci")
@@ -33,9 +30,11 @@ func TestKeysCommands(t *testing.T) {
 		t.Fatalf("keys create stdout = %q, want the key alone", r.stdout)
 	}
 	ciKey := strings.TrimSpace(r.stdout)
-	mustContain(t, "keys create stderr", r.stderr, "Created key key_", "(ci, role owner, no expiry)", "only once")
+	// The defaults give the least privilege, to an owner too: developer, 90 days.
+	ciExpiry := pometest.Epoch.AddDate(0, 0, 90).Format("2006-01-02 15:04")
+	mustContain(t, "keys create stderr", r.stderr, "Created key key_", "(ci, role developer, expires "+ciExpiry+")", "only once")
 	me := mustRun(t, map[string]string{"POME_API_URL": s.URL, "POME_API_KEY": ciKey}, "", 0, "whoami")
-	mustContain(t, "whoami with the created key", me.stdout, "key   ci (", "role owner")
+	mustContain(t, "whoami with the created key", me.stdout, "key   ci (", "role developer")
 	ciID := keyIDOf(t, s, ciKey)
 
 	// create: flags after the name, --json.
@@ -56,7 +55,7 @@ func TestKeysCommands(t *testing.T) {
 		}
 		mustContain(t, "keys list header", lines[0], "ID", "NAME", "PREFIX", "ROLE", "LAST USED", "USAGE", "EXPIRES", "STATUS")
 		mustContain(t, "keys list", r.stdout, ciID, "ci", ciKey[:12], "reporting", "viewer", "never", "active",
-			pometest.Epoch.AddDate(0, 0, 7).Format("2006-01-02 15:04"))
+			pometest.Epoch.AddDate(0, 0, 7).Format("2006-01-02 15:04"), ciExpiry)
 		if strings.Contains(r.stdout, ciKey) || strings.Contains(r.stdout, "\x1b[") {
 			t.Errorf("keys list printed a plaintext key or colors on a pipe: %q", r.stdout)
 		}
@@ -545,4 +544,25 @@ func TestKeysListPages(t *testing.T) {
 	for _, args := range [][]string{{"--limit", "0"}, {"--limit", "101"}, {"--all", "--cursor", m[1]}} {
 		mustRun(t, env, "", 2, append([]string{"keys", "list"}, args...)...)
 	}
+}
+
+// TestKeysCreateDefaults: pome keys create gives the least a key needs
+// unless told otherwise, as the dashboard's dialog does: role developer for
+// an owner too, 90 days; --no-expiry for a key that never expires, and not
+// with an expiry.
+func TestKeysCreateDefaults(t *testing.T) {
+	t.Parallel()
+	_, env := aliceSignedIn(t)
+
+	var k client.CreatedKey
+	mustDecode(t, mustRun(t, env, "", 0, "keys", "create", "plain", "--json").stdout, &k)
+	if k.Role != pome.RoleDeveloper || k.ExpiresAt == nil || !k.ExpiresAt.Equal(pometest.Epoch.AddDate(0, 0, 90)) {
+		t.Errorf("keys create with no flags = role %s, expires %v; want developer, in 90 days", k.Role, k.ExpiresAt)
+	}
+	mustDecode(t, mustRun(t, env, "", 0, "keys", "create", "forever", "--no-expiry", "--role", "owner", "--json").stdout, &k)
+	if k.Role != pome.RoleOwner || k.ExpiresAt != nil {
+		t.Errorf("keys create --no-expiry --role owner = role %s, expires %v", k.Role, k.ExpiresAt)
+	}
+	r := mustRun(t, env, "", 2, "keys", "create", "both", "--no-expiry", "--expires-in-days", "3")
+	mustContain(t, "keys create --no-expiry --expires-in-days", r.stderr, "give --no-expiry or an expiry, not both")
 }

@@ -54,6 +54,17 @@ func mustLogin(t *testing.T, env map[string]string, email string) {
 	mustRun(t, env, pometest.Password+"\n", 0, "login", "--email", email)
 }
 
+// aliceSignedIn is a server without rate limits where alice has signed up,
+// and the environment of her CLI, logged in to it.
+func aliceSignedIn(t *testing.T) (*pometest.Server, map[string]string) {
+	t.Helper()
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
+	s.Signup(t, "alice@example.com")
+	env := userEnv(t, s.URL)
+	mustLogin(t, env, "alice@example.com")
+	return s, env
+}
+
 // mustStoredSessions reads the sessions file, checking its mode and its
 // directory's.
 func mustStoredSessions(t *testing.T, env map[string]string) map[string]storedSession {

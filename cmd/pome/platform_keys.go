@@ -98,7 +98,7 @@ printed on it (the notice goes to stderr). --role defaults to developer.
 			})
 		},
 	}
-	f.registerCreate(cmd)
+	f.registerCreate(cmd, "never")
 	cmd.Flags().StringVar(&role, "role", "", "role of the key: owner, admin, developer or viewer (default developer)")
 	cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	return cmd

@@ -63,7 +63,7 @@ func TestREADMECommandLine(t *testing.T) {
 	out, errOut := stdout.String(), stderr.String()
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
 
-	created := regexp.MustCompile(`Created key (key_[A-Za-z0-9]{16}) \(laptop, role owner, no expiry\)\. Pome shows the key only once`).FindAllStringSubmatch(errOut, -1)
+	created := regexp.MustCompile(`Created key (key_[A-Za-z0-9]{16}) \(laptop, role developer, expires \d{4}-\d\d-\d\d \d\d:\d\d\)\. Pome shows the key only once`).FindAllStringSubmatch(errOut, -1)
 	if len(created) != 1 {
 		t.Fatalf("stderr shows %d creations of the key laptop, want 1:\n%s", len(created), errOut)
 	}

@@ -357,6 +357,8 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	alice.click(opener)
 	alice.waitFor("the create dialog", `document.getElementById("create-dialog").open`)
 	alice.check("focus moves into the dialog", `document.activeElement.id === "key-name"`)
+	alice.check("least privilege by default, for an owner too: developer, 90 days",
+		`document.getElementById("key-role").value === "developer" && document.getElementById("key-expiry").value === "90"`)
 	alice.do("press Escape", chromedp.KeyEvent(kb.Escape))
 	alice.waitFor("the dialog to close", `!document.getElementById("create-dialog").open`)
 	alice.check("focus returns to the button that opened it", `document.activeElement.matches('`+opener+`')`)

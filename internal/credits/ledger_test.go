@@ -17,15 +17,8 @@ import (
 // settles a few more times while the armed part doubles to the key's rate.
 func TestSteadyStateWrites(t *testing.T) {
 	t.Parallel()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "pome.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	store := pometest.NewCountingStore(db)
-	clock := pometest.NewClock(pometest.Epoch)
-	keyID := seedMeteredKey(t, db, 1<<40)
-	l := credits.New(store, "node", credits.DefaultLeaseTTL, clock.Now)
+	r := newLedgerRig(t, 1<<40)
+	store, clock, keyID, l := r.store, r.clock, r.keyID, r.ledger
 	const perSecond, seconds = 1000, 20
 	var warmup int
 	for s := range seconds {
@@ -49,6 +42,29 @@ func TestSteadyStateWrites(t *testing.T) {
 	if warmup > 12 {
 		t.Errorf("%d settles in the first two seconds, want the armed part to double to the rate in a few", warmup)
 	}
+}
+
+// ledgerRig is one node's ledger on a counting store over a SQLite file,
+// with a key of given credits and a clock of its own.
+type ledgerRig struct {
+	db     *sqlite.DB
+	store  *pometest.CountingStore
+	clock  *pometest.Clock
+	keyID  string
+	ledger *credits.Ledger
+}
+
+func newLedgerRig(t *testing.T, remaining int64) ledgerRig {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "pome.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := ledgerRig{db: db, store: pometest.NewCountingStore(db), clock: pometest.NewClock(pometest.Epoch)}
+	r.keyID = seedMeteredKey(t, db, remaining)
+	r.ledger = credits.New(r.store, "node", credits.DefaultLeaseTTL, r.clock.Now)
+	return r
 }
 
 // seedMeteredKey stores a team and a key with remaining credits.
@@ -80,15 +96,8 @@ func seedMeteredKey(t *testing.T, s pome.Store, remaining int64) string {
 // has the next request ask the store again.
 func TestSpentKeyAsksTheStoreOnce(t *testing.T) {
 	t.Parallel()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "pome.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	store := pometest.NewCountingStore(db)
-	clock := pometest.NewClock(pometest.Epoch)
-	keyID := seedMeteredKey(t, db, 3)
-	l := credits.New(store, "node", credits.DefaultLeaseTTL, clock.Now)
+	r := newLedgerRig(t, 3)
+	db, store, clock, keyID, l := r.db, r.store, r.clock, r.keyID, r.ledger
 	for i := range 3 {
 		if _, err := l.Spend(t.Context(), keyID, clock.Now(), 1); err != nil {
 			t.Fatalf("spend %d of 3 = %v", i+1, err)

@@ -19,8 +19,9 @@ type route struct {
 // routeTable lists the whole HTTP surface of Pome but gateway mode's
 // upstreams (gateway.go), by audience. Each audience's routes run inside
 // its own middleware chain (surfaces.go); no middleware looks at a path to
-// tell which audience a request is for.
-func routeTable(cfg Config) []route {
+// tell which audience a request is for. It also returns the dashboard its
+// pages share, whose 404 page the fallback shows browsers.
+func routeTable(cfg Config) ([]route, *dashboard) {
 	log := cfg.Log
 	sess := newSessions(cfg.Accounts, cfg.SecureCookies)
 	// Rate limits of the management API (ratelimits.go); the session
@@ -100,7 +101,7 @@ func routeTable(cfg Config) []route {
 	if !cfg.PrivateMetrics {
 		routes = append(routes, route{ops, metricsRoute, promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})})
 	}
-	return routes
+	return routes, dash
 }
 
 // metricsRoute is where Prometheus scrapes, on New's handler or on
@@ -121,7 +122,7 @@ func MetricsHandler(reg *prometheus.Registry) http.Handler {
 // nothing. It returns the patterns registered (the metrics label them).
 func addRoutes(mux *http.ServeMux, cfg Config) []string {
 	chains := newChains(cfg)
-	table := routeTable(cfg)
+	table, dash := routeTable(cfg)
 	patterns := make([]string, 0, len(table))
 	for _, rt := range table {
 		mux.Handle(rt.pattern, chains[rt.surface](rt.handler))
@@ -132,7 +133,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) []string {
 	patterns = append(patterns, addLiteralPaths(mux, cfg.Log)...)
 	// Gateway mode (gateway.go): the upstreams' prefixes, under Pome's own
 	// paths.
-	fallback := handleFallback(cfg.Log, mux, &dashboard{log: cfg.Log, now: cfg.Now})
+	fallback := handleFallback(cfg.Log, mux, dash)
 	patterns = append(patterns, addGatewayRoutes(mux, cfg, chains[gateway], patterns, fallback)...)
 	// Everything else: a JSON 404 (a browser's page visit: the HTML one),
 	// or a JSON 405 with Allow when the path exists for other methods.

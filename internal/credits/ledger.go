@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/periodic"
 )
 
 // Store is where a Ledger settles: pome.Store's SettleCredits.
@@ -274,22 +275,14 @@ func (l *Ledger) drop(id string, a *account) {
 // lease, within finalTimeout: a graceful stop strands nothing. It returns
 // that last settle's error.
 func (l *Ledger) Run(ctx context.Context, interval, finalTimeout time.Duration, log *slog.Logger) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
-			defer cancel()
-			if err := l.Flush(fctx, true); err != nil {
-				return fmt.Errorf("credits: leases not given back at shutdown (they return when they expire): %w", err)
-			}
-			return nil
-		case <-t.C:
-			// Not cut short by ctx, as the meter's flushes are not.
-			if err := l.Flush(context.WithoutCancel(ctx), false); err != nil && ctx.Err() == nil {
-				log.Warn("credit settle failed; spending is reported at the next", "err", err)
-			}
+	return periodic.Run(ctx, interval, finalTimeout, func(fctx context.Context) {
+		if err := l.Flush(fctx, false); err != nil && ctx.Err() == nil {
+			log.Warn("credit settle failed; spending is reported at the next", "err", err)
 		}
-	}
+	}, func(fctx context.Context) error {
+		if err := l.Flush(fctx, true); err != nil {
+			return fmt.Errorf("credits: leases not given back at shutdown (they return when they expire): %w", err)
+		}
+		return nil
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/periodic"
 )
 
 // shardCount is how many independently locked parts the pending counts are
@@ -187,49 +188,21 @@ const (
 // last flush is not compacted: reads answer the same without, and the next
 // process's compactions fold it (TestRunCompactsAfterEachFlush).
 func (m *Meter) Run(ctx context.Context, interval, finalTimeout time.Duration, log *slog.Logger) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	// The stop's time: the final flush must end within finalTimeout of
-	// it, whatever a periodic flush in flight then took of that.
-	var stoppedAt atomic.Int64
-	defer context.AfterFunc(ctx, func() { stoppedAt.Store(time.Now().UnixNano()) })()
-	for {
-		select {
-		case <-ctx.Done():
-			deadline := time.Now().Add(finalTimeout)
-			if at := stoppedAt.Load(); at != 0 {
-				deadline = time.Unix(0, at).Add(finalTimeout)
+	return periodic.Run(ctx, interval, finalTimeout, func(fctx context.Context) {
+		if err := m.Flush(fctx); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("usage flush failed; counts kept for the next flush", "err", err)
 			}
-			return m.finalFlush(ctx, deadline, log)
-		case <-t.C:
-			// Not cut short by ctx: a flush canceled while its commit is
-			// in flight may have been written all the same, and its counts,
-			// kept for the final flush, would be written twice
-			// (TestStopMidFlushCountsOnce). Bounded by finalTimeout
-			// instead: a stop waits for it, and it and the final flush
-			// together end within finalTimeout of the stop, so that a stop
-			// fits a termination grace period even with the database hung
-			// (TestServeDatabaseHung).
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
-			err := m.Flush(fctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Warn("usage flush failed; counts kept for the next flush", "err", err)
-				}
-				continue // the database is likely down: no compaction either
-			}
-			if err := m.Compact(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("usage compaction failed; the next one catches up", "err", err)
-			}
+			return // the database is likely down: no compaction either
 		}
-	}
+		if err := m.Compact(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("usage compaction failed; the next one catches up", "err", err)
+		}
+	}, func(fctx context.Context) error { return m.finalFlush(fctx, log) })
 }
 
 // finalFlush is Run's last flush (see Run).
-func (m *Meter) finalFlush(ctx context.Context, deadline time.Time, log *slog.Logger) error {
-	fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-	defer cancel()
+func (m *Meter) finalFlush(fctx context.Context, log *slog.Logger) error {
 	wait := finalBackoff
 	for attempt := 1; ; attempt++ {
 		err := m.Flush(fctx)

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -68,6 +69,40 @@ func (s *Service) Audit(ctx context.Context, m pome.Member, q AuditQuery) (Audit
 		page.NextCursor = encodeCursor(evs[limit-1].Seq)
 	}
 	return page, nil
+}
+
+// AuditEmails returns the emails of the users that events name, as actor
+// or target, by id: current and former members of m's team alike, so that
+// the audit log labels both the same way; a user no longer stored keeps
+// their id. Only for those who may read the log.
+func (s *Service) AuditEmails(ctx context.Context, m pome.Member, events []pome.AuditEvent) (map[string]string, error) {
+	if !m.Role.Can(pome.ActionReadAudit) {
+		return nil, pome.ErrInsufficientPermissions
+	}
+	emails := map[string]string{m.User.ID: m.User.Email}
+	var ids []string
+	for i := range events {
+		if e := &events[i]; e.ActorType == pome.ActorUser {
+			ids = append(ids, e.ActorID)
+		}
+		if e := &events[i]; e.TargetType == pome.TargetUser {
+			ids = append(ids, e.TargetID)
+		}
+	}
+	for _, id := range ids {
+		if _, seen := emails[id]; !seen {
+			u, err := s.store.UserByID(ctx, id)
+			switch {
+			case errors.Is(err, pome.ErrUserNotFound):
+				emails[id] = id
+			case err != nil:
+				return nil, err
+			default:
+				emails[id] = u.Email
+			}
+		}
+	}
+	return emails, nil
 }
 
 func encodeCursor(seq int64) string {

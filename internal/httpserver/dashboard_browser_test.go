@@ -613,6 +613,46 @@ func TestBrowserDeveloperOnPhone(t *testing.T) {
 	alice.check("bob's key created", `[...document.querySelectorAll('tr[data-action="key.created"]')].some(r => r.innerText.includes("bob@example.com") && r.innerText.includes("bob-laptop"))`)
 }
 
+// Seed 000's instructions, literally: "Click your team name in the top
+// navigation, then select Settings. Click Create API key." The settings
+// page lists the new key once the one-time dialog closes, and the key
+// works.
+func TestBrowserCreateKeyFromSettings(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	s.Signup(t, "carol@example.com")
+	c := newChrome(t)
+	carol := c.newTab("carol", s.URL, 1280, 800)
+	carol.signIn("carol@example.com")
+
+	carol.click(".team-menu summary")
+	carol.waitFor("the team menu", `document.querySelector(".team-menu").open`)
+	settings := eval[string](carol, `[...document.querySelectorAll(".team-menu a")].find(a => a.textContent.trim() === "Settings")?.getAttribute("href") ?? ""`)
+	if settings == "" {
+		t.Fatalf("the team menu has no Settings item")
+	}
+	carol.reloadAfter("select Settings", chromedp.Click(chromedp.CSS(`.team-menu a[href="`+settings+`"]`)))
+	carol.check("the settings page", `location.pathname === "/settings"`)
+	carol.check("no keys yet", `document.querySelector("[data-settings-keys]").innerText.includes("No active keys yet")`)
+	opener := `[data-settings-keys] [data-open="create-dialog"]`
+	carol.check("a Create API key button", `document.querySelector('`+opener+`').textContent.trim() === "Create API key"`)
+	carol.click(opener)
+	carol.waitFor("the create dialog", `document.getElementById("create-dialog").open && document.activeElement.id === "key-name"`)
+	carol.typeInto("#key-name", "billing-service")
+	carol.click("#create-form button[type=submit]")
+	carol.waitFor("the new key", `document.getElementById("create-key").value.startsWith("pme_")`)
+	key := eval[string](carol, `document.getElementById("create-key").value`)
+	carol.click("#create-dialog [data-copy]")
+	carol.waitFor("the copy status", `document.querySelector("#create-dialog [data-copy-status]").textContent !== ""`)
+	carol.reloadAfter("Done", chromedp.Click(chromedp.CSS(`#create-dialog [data-pane="reveal"] [data-close]`)))
+	carol.check("still on the settings page", `location.pathname === "/settings"`)
+	carol.check("the new key listed there", `document.querySelector("[data-settings-keys] .key-name").innerText === "billing-service"`)
+	carol.check("focus returns to the button that opened it", `document.activeElement.matches('`+opener+`')`)
+	carol.check("no plaintext on the page", fmt.Sprintf(`!document.documentElement.outerHTML.includes(%q)`, key))
+	carol.shoot("settings-keys")
+	wantMe(t, s, "the key made from the settings page", key, http.StatusOK, "")
+}
+
 // A page on another origin of the same site (another port: the session
 // cookie, SameSite=Lax, is sent) posts forms to the dashboard's sign-out
 // and to the API: the browser's own Sec-Fetch-Site gets both refused, and

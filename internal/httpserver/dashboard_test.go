@@ -233,11 +233,12 @@ func TestPagesByRole(t *testing.T) {
 		has, lacks []string
 	}{
 		{"owner keys", alice, "/keys" + q, 200, []string{"alice-key", "bob-in-alice", `href="/audit`, "data-created-by"}, nil},
-		{"owner settings", alice, "/settings" + q, 200, []string{"bob@example.com", "add-member-form", `data-open="remove-dialog"`, "plan-free"}, nil},
+		{"owner settings", alice, "/settings" + q, 200, []string{"bob@example.com", "add-member-form", `data-open="remove-dialog"`, "plan-free", "alice-key", "bob-in-alice", "Create API key"}, nil},
 		{"owner audit", alice, "/audit" + q, 200, []string{"key.created", "member.added"}, nil},
 		{"owner key page", alice, "/keys/" + aliceKey.ID + q, 200, []string{"alice-key", `<svg viewBox="0 0 720 220"`, "No requests in the last 30 days"}, nil},
 		{"developer keys", bob, "/keys" + q, 200, []string{"bob-in-alice"}, []string{"alice-key", `href="/audit`, "data-created-by"}},
-		{"developer settings", bob, "/settings" + q, 200, []string{"alice@example.com"}, []string{"add-member-form", "remove-dialog\" data-member"}},
+		{"developer settings", bob, "/settings" + q, 200, []string{"alice@example.com", "bob-in-alice", "Create API key"}, []string{"add-member-form", "remove-dialog\" data-member", "alice-key"}},
+		{"viewer settings", carol, "/settings" + q, 200, []string{"Viewers don"}, []string{"alice-key", "bob-in-alice", "Create API key"}},
 		{"developer, another's key page", bob, "/keys/" + aliceKey.ID + q, 404, []string{"API key not found"}, []string{"alice-key"}},
 		{"developer audit", bob, "/audit" + q, 403, []string{"Only owners and admins", "insufficient_permissions"}, nil},
 		{"developer's own team", bob, "/keys?team=" + bobTeam, 200, []string{"bob-key"}, []string{"bob-in-alice"}},
@@ -369,5 +370,74 @@ func TestSignupPagesFollowTheSetting(t *testing.T) {
 				t.Errorf("signup page says signup is closed: %v, want %v", got, !open)
 			}
 		})
+	}
+}
+
+// The audit page labels a member by email in its "On" column whether they
+// are still in the team or not (before, a removed member showed as a bare
+// user id, and so did every event naming them), and writes details as
+// words, not as the stored map.
+func TestAuditPageReadable(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	alice := s.Signup(t, "alice@example.com")
+	bob := s.Signup(t, "bob@example.com")
+	bobID := s.AddMember(t, alice, "bob@example.com", pome.RoleDeveloper)
+	team := s.Session(t, alice).DefaultTeam
+	bobKey := s.Do(t, bob, "POST", "/api/keys?team="+team, nil, `{"name":"bob-laptop","expires_in_days":30}`)
+	if bobKey.Status != 201 {
+		t.Fatalf("bob creates a key = %d %s", bobKey.Status, bobKey.Body)
+	}
+	var key struct{ ID string }
+	bobKey.DecodeJSON(t, &key)
+	for _, c := range []struct{ method, path, body string }{
+		{"PATCH", "/api/team/members/" + bobID, `{"role":"viewer"}`},
+		{"DELETE", "/api/team/members/" + bobID, ""},
+	} {
+		if r := s.Do(t, alice, c.method, c.path+"?team="+team, nil, c.body); r.Status >= 300 {
+			t.Fatalf("%s %s = %d %s", c.method, c.path, r.Status, r.Body)
+		}
+	}
+	page := getPage(t, s, alice, "GET", "/audit?team="+team, nil, "")
+	if page.Status != 200 {
+		t.Fatalf("GET /audit = %d", page.Status)
+	}
+	rows := regexp.MustCompile(`(?s)<tr data-action="([a-z._]+)">(.*?)</tr>`).FindAllStringSubmatch(page.Body, -1)
+	row := func(action string) string {
+		for _, r := range rows {
+			if r[1] == action {
+				return r[2]
+			}
+		}
+		t.Fatalf("no %s row on the audit page", action)
+		return ""
+	}
+	on := regexp.MustCompile(`(?s)<td data-label="On">(.*?)</td>`)
+	for _, c := range []struct {
+		action, on string
+		what       []string
+	}{
+		{"member.added", "bob@example.com", []string{"role Developer"}},
+		{"member.role_changed", "bob@example.com", []string{"from Developer to Viewer"}},
+		{"member.removed", "bob@example.com", []string{"role Viewer", "revoked 1 key: " + key.ID}},
+		{"key.created", "bob-laptop (" + key.ID + ")", []string{"role Developer", "live environment", "expires "}},
+	} {
+		r := row(c.action)
+		if m := on.FindStringSubmatch(r); m == nil || strings.TrimSpace(m[1]) != c.on {
+			t.Errorf("%s: On = %q, want %q", c.action, m, c.on)
+		}
+		for _, w := range c.what {
+			if !strings.Contains(r, w) {
+				t.Errorf("%s: the row lacks %q:\n%s", c.action, w, r)
+			}
+		}
+		for _, raw := range []string{"old_role", "revoked_keys", "map[", "expires_at"} {
+			if strings.Contains(r, raw) {
+				t.Errorf("%s: the row shows the stored %q:\n%s", c.action, raw, r)
+			}
+		}
+	}
+	if strings.Contains(page.Body, ">"+bobID+"<") {
+		t.Errorf("the audit page shows bob as his id %s", bobID)
 	}
 }

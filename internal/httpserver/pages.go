@@ -259,6 +259,7 @@ type keysPage struct {
 	Next     string      // the link to older keys, if any
 	Roles    []pome.Role // the roles a new key may carry
 	NoAccess bool        // a viewer: no keys to list or create
+	next     string      // the listing's cursor to the page after
 }
 
 type keyTab struct{ Value, Label string }
@@ -314,27 +315,38 @@ func (d *dashboard) handleKeysPage() http.Handler {
 			d.render(w, r, http.StatusOK, "keys", p)
 			return
 		}
-		if !d.spend(w, r, p, d.lim.rules.ListKeys) {
-			return
-		}
 		cursor := r.URL.Query().Get("cursor")
-		page, err := d.keys.List(r.Context(), p.Member, apikey.ListQuery{Status: status, Cursor: cursor})
-		if err != nil {
-			d.fail(w, r, p, err)
+		if !d.listKeys(w, r, p, &data, apikey.ListQuery{Status: status, Cursor: cursor}) {
 			return
 		}
-		data.Total, data.Later = page.Total, cursor != ""
-		data.Next = nextPage("/keys", p.Member.Team.Slug, page.NextCursor, "status", status)
-		emails, err := d.creatorEmails(r, p)
-		if err != nil {
-			d.fail(w, r, p, err)
-			return
-		}
-		for _, k := range page.Keys {
-			data.Keys = append(data.Keys, keyRow{Key: k, Status: k.Status(p.Now), CreatedBy: cmpOr(emails[k.CreatedBy], k.CreatedBy)})
-		}
+		data.Later = cursor != ""
+		data.Next = nextPage("/keys", p.Member.Team.Slug, data.next, "status", status)
 		d.render(w, r, http.StatusOK, "keys", p)
 	})
+}
+
+// listKeys fills data with the page of keys q asks for, spending the
+// member's list quota, as GET /api/keys does; false when it answered with
+// an error instead. The keys page and the settings page list alike.
+func (d *dashboard) listKeys(w http.ResponseWriter, r *http.Request, p *page, data *keysPage, q apikey.ListQuery) bool {
+	if !d.spend(w, r, p, d.lim.rules.ListKeys) {
+		return false
+	}
+	page, err := d.keys.List(r.Context(), p.Member, q)
+	if err != nil {
+		d.fail(w, r, p, err)
+		return false
+	}
+	emails, err := d.creatorEmails(r, p)
+	if err != nil {
+		d.fail(w, r, p, err)
+		return false
+	}
+	data.Total, data.next = page.Total, page.NextCursor
+	for _, k := range page.Keys {
+		data.Keys = append(data.Keys, keyRow{Key: k, Status: k.Status(p.Now), CreatedBy: cmpOr(emails[k.CreatedBy], k.CreatedBy)})
+	}
+	return true
 }
 
 func cmpOr(a, b string) string {
@@ -390,9 +402,14 @@ type memberRow struct {
 }
 
 type settingsPage struct {
+	keysPage // the newest active keys, and the create dialog's roles
 	Members  []memberRow
 	AddRoles []pome.Role // the roles a new member may get
 }
+
+// settingsKeys is how many of the newest active keys the settings page
+// lists; the keys page has them all.
+const settingsKeys = 5
 
 // manageableRoles are the roles a member of role may give, highest first.
 func manageableRoles(role pome.Role) []pome.Role {
@@ -414,12 +431,19 @@ func (d *dashboard) handleSettingsPage() http.Handler {
 			return
 		}
 		p.Title = "Team settings"
+		data := &settingsPage{keysPage: keysPage{Status: "active", Roles: creatableRoles(p.Member.Role)}, AddRoles: manageableRoles(p.Member.Role)}
+		p.Data = data
+		// Seed 000's flow: the team menu's Settings, then Create API key.
+		if !p.CanCreateKeys() {
+			data.NoAccess = true
+		} else if !d.listKeys(w, r, p, &data.keysPage, apikey.ListQuery{Limit: settingsKeys}) {
+			return
+		}
 		ms, err := d.accounts.Members(r.Context(), p.Member)
 		if err != nil {
 			d.fail(w, r, p, err)
 			return
 		}
-		data := settingsPage{AddRoles: manageableRoles(p.Member.Role)}
 		for _, m := range ms {
 			self := m.User.ID == p.User.ID
 			row := memberRow{TeamMember: m, Self: self}
@@ -428,7 +452,6 @@ func (d *dashboard) handleSettingsPage() http.Handler {
 			}
 			data.Members = append(data.Members, row)
 		}
-		p.Data = data
 		d.render(w, r, http.StatusOK, "settings", p)
 	})
 }
@@ -466,7 +489,7 @@ func (d *dashboard) handleAuditPage() http.Handler {
 			d.fail(w, r, p, err)
 			return
 		}
-		emails, err := d.creatorEmails(r, p)
+		emails, err := d.accounts.AuditEmails(r.Context(), p.Member, ap.Events)
 		if err != nil {
 			d.fail(w, r, p, err)
 			return
@@ -494,42 +517,4 @@ func nextPage(path, team, cursor, name, value string) string {
 		v.Set(name, value)
 	}
 	return path + "?" + v.Encode()
-}
-
-func actorOf(e *pome.AuditEvent, emails map[string]string) string {
-	switch e.ActorType {
-	case pome.ActorUser:
-		return cmpOr(emails[e.ActorID], e.ActorID)
-	case pome.ActorKey:
-		return "API key " + e.ActorID
-	case pome.ActorSystem:
-		return "Operator"
-	}
-	return "Anonymous"
-}
-
-func targetOf(e *pome.AuditEvent, emails map[string]string) string {
-	switch e.TargetType {
-	case "":
-		return ""
-	case pome.TargetUser:
-		return cmpOr(emails[e.TargetID], e.TargetID)
-	case pome.TargetKey:
-		if name, ok := e.Details["name"].(string); ok {
-			return fmt.Sprintf("%s (%s)", name, e.TargetID)
-		}
-	}
-	return e.TargetID
-}
-
-// detailsOf writes an event's details as "key: value" pairs, sorted.
-func detailsOf(d map[string]any) string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(d)) {
-		if k == "name" {
-			continue // shown with the target
-		}
-		parts = append(parts, fmt.Sprintf("%s: %v", k, d[k]))
-	}
-	return strings.Join(parts, ", ")
 }

@@ -7,20 +7,24 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// usageChart is a bar chart of a key's daily verifications, each day's bar
-// stacked by outcome (valid at the bottom, then the refusals in the order
-// of pome.Outcomes), drawn on the server as inline SVG: no script, no
-// library. Coordinates are in the SVG's viewBox; the template only places
-// them. Colour is never the only carrier: each bar's title and the legend
-// say the counts in words.
+// usageChart is a bar chart of daily verifications, each day's bar stacked
+// by outcome (valid at the bottom, then the refusals in the order of
+// pome.Outcomes), drawn on the server as inline SVG: no script, no library.
+//
+// The SVG holds only the bars and the grid, in a viewBox of slotWidth a day
+// by 100 that the page stretches to its card's width (preserveAspectRatio
+// none), whatever the width: at 360 px the whole range shows, today's bar
+// included, where a fixed drawing had to scroll from its oldest day. The
+// axes' labels are HTML beside it, so their text keeps its size (a scaled
+// drawing's 13 px labels were 5 px on a phone). Colour is never the only
+// carrier: each bar's title and the legend say the counts in words.
 type usageChart struct {
-	Width, Height      int
-	Left, Right        int // the plot area's x range
-	Top, Bottom        int // its y range
-	TickX, LabelY      int // where the axes' labels stand
+	Days               int
+	Width, Height      int // the viewBox
+	Top, Bottom        int // the plot's y range in it
 	Bars               []chartBar
-	Grid               []chartTick
-	Labels             []chartLabel
+	Grid               []chartTick   // bottom, middle and top of the scale
+	Labels             []string      // the first, middle and last days
 	Legend             []chartLegend // the outcomes of the range, valid always
 	Total, Peak, Scale int64         // Total, Peak: verifications of every outcome
 	Valid              int64
@@ -39,13 +43,12 @@ type chartSegment struct {
 	Outcome    pome.Outcome // its class, o-<outcome>, gives its colour
 }
 
+// chartTick is a line of the grid and its label; Place (bottom, middle,
+// top) is its label's class, which sets it beside the line: the pages'
+// Content-Security-Policy allows no style attribute.
 type chartTick struct {
-	Y     string
-	Label string
-}
-
-type chartLabel struct {
-	X, Text, Anchor string
+	Y            string
+	Label, Place string
 }
 
 type chartLegend struct {
@@ -54,11 +57,18 @@ type chartLegend struct {
 	Count   int64
 }
 
+// slotWidth is a day's width in the chart's viewBox; a bar takes barShare
+// of it, centred.
+const (
+	slotWidth = 10
+	barShare  = 0.7
+)
+
 // outcomeLabel is an outcome in words: "rate limited".
 func outcomeLabel(o pome.Outcome) string { return strings.ReplaceAll(string(o), "_", " ") }
 
 func newUsageChart(days []pome.DailyUsage) usageChart {
-	c := usageChart{Width: 720, Height: 220, Left: 44, Right: 712, Top: 12, Bottom: 186, TickX: 38, LabelY: 208}
+	c := usageChart{Days: len(days), Width: slotWidth * max(len(days), 1), Height: 100, Top: 0, Bottom: 100}
 	var sum pome.OutcomeCounts
 	for i := range days {
 		d := &days[i]
@@ -78,22 +88,21 @@ func newUsageChart(days []pome.DailyUsage) usageChart {
 	}
 	c.From, c.To = days[0].Day.UTC().Format("2 Jan 2006"), days[len(days)-1].Day.UTC().Format("2 Jan 2006")
 	c.Scale = niceCeil(c.Peak)
-	plotW, plotH := float64(c.Right-c.Left), float64(c.Bottom-c.Top)
-	slot := plotW / float64(len(days))
-	f := func(v float64) string { return fmt.Sprintf("%.1f", v) }
-	for _, frac := range []int64{0, 1, 2} {
-		v := c.Scale * frac / 2
+	plotH := float64(c.Bottom - c.Top)
+	f := func(v float64) string { return fmt.Sprintf("%.2f", v) }
+	for i, place := range []string{"bottom", "middle", "top"} {
+		v := c.Scale * int64(i) / 2
 		y := float64(c.Bottom) - plotH*float64(v)/float64(c.Scale)
-		c.Grid = append(c.Grid, chartTick{Y: f(y), Label: fmt.Sprint(v)})
+		c.Grid = append(c.Grid, chartTick{Y: f(y), Label: fmt.Sprint(v), Place: place})
 	}
 	for i := range days {
 		d := &days[i]
 		total := d.Outcomes.Total()
 		h := plotH * float64(total) / float64(c.Scale)
-		if total > 0 && h < 2 {
-			h = 2 // a day with a request never looks like a day without
+		if total > 0 && h < 1 {
+			h = 1 // a day with a request never looks like a day without
 		}
-		x := float64(c.Left) + slot*float64(i) + slot*0.15
+		x := float64(slotWidth*i) + slotWidth*(1-barShare)/2
 		bar := chartBar{Title: barTitle(d)}
 		// Each segment spans its share of the bar, from the running sum
 		// below it: the segments meet exactly and fill the bar.
@@ -106,19 +115,12 @@ func newUsageChart(days []pome.DailyUsage) usageChart {
 			y0 := float64(c.Bottom) - h*float64(below)/float64(total)
 			below += n
 			y1 := float64(c.Bottom) - h*float64(below)/float64(total)
-			bar.Segments = append(bar.Segments, chartSegment{X: f(x), Y: f(y1), W: f(slot * 0.7), H: f(y0 - y1), Outcome: o})
+			bar.Segments = append(bar.Segments, chartSegment{X: f(x), Y: f(y1), W: f(slotWidth * barShare), H: f(y0 - y1), Outcome: o})
 		}
 		c.Bars = append(c.Bars, bar)
-		// The first and last labels align with the plot's edges, so that
-		// they are not cut.
-		switch i {
-		case 0:
-			c.Labels = append(c.Labels, chartLabel{X: f(x), Text: d.Day.UTC().Format("2 Jan"), Anchor: "start"})
-		case len(days) / 2:
-			c.Labels = append(c.Labels, chartLabel{X: f(x + slot*0.35), Text: d.Day.UTC().Format("2 Jan"), Anchor: "middle"})
-		case len(days) - 1:
-			c.Labels = append(c.Labels, chartLabel{X: f(x + slot*0.7), Text: d.Day.UTC().Format("2 Jan"), Anchor: "end"})
-		}
+	}
+	for _, i := range []int{0, len(days) / 2, len(days) - 1} {
+		c.Labels = append(c.Labels, days[i].Day.UTC().Format("2 Jan"))
 	}
 	return c
 }

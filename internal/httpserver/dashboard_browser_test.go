@@ -464,6 +464,10 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	alice.check("today's bar is valid requests only", `document.querySelectorAll("svg g.bar rect.seg").length === 1 && document.querySelector("svg g.bar rect.seg").classList.contains("o-valid")`)
 	alice.check("the legend says it in words", `document.querySelector(".legend").innerText.replace(/\s+/g, " ").trim() === "valid 3"`)
 	alice.shoot("key-usage")
+	alice.reloadAfter("show 7 days", chromedp.Click(chromedp.CSS(`.card-head .tabs a[href$="days=7"]`)))
+	alice.check("7 bars", `document.querySelectorAll("svg g.bar").length === 7`)
+	alice.check("the 7 days tab is the current one", `document.querySelector('.card-head .tabs a[aria-current="page"]').textContent === "7 days"`)
+	alice.check("today's bar, still", `document.querySelector("svg g.bar:last-of-type > title").textContent === "Mon 23 Nov 2026: 3 requests"`)
 
 	// Roll it, keeping the old key for an hour.
 	alice.click(`.head-actions [data-open="roll-dialog"]`)
@@ -594,6 +598,20 @@ func TestBrowserDeveloperOnPhone(t *testing.T) {
 	if r.Status != 200 || me.APIKey.Role != "developer" || me.Team.Slug != team {
 		t.Errorf("GET /v1/me with bob's key = %d %+v, want 200, a developer key of %s", r.Status, me, team)
 	}
+
+	// His key's page on the phone: the chart fits its card, today's bar
+	// in sight, with no scrolling (a drawing of fixed width scrolled from
+	// its oldest day, and hid today's).
+	if err := s.Meter.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	bob.reloadAfter("open the key", chromedp.Click(chromedp.CSS(".key-name")))
+	bob.check("30 bars", `document.querySelectorAll("svg g.bar").length === 30`)
+	bob.check("today's bar, a request", `document.querySelector("svg g.bar:last-of-type > title").textContent.endsWith(": 1 request")`)
+	bob.check("today's bar in sight", `(b => b.width > 0 && b.height > 0 && b.left >= 0 && b.right <= document.querySelector(".chart").getBoundingClientRect().right + 0.5)(document.querySelector("svg g.bar:last-of-type rect").getBoundingClientRect())`)
+	bob.check("labels at their size", `parseFloat(getComputedStyle(document.querySelector(".chart .xlabels")).fontSize) >= 12`)
+	bob.noHorizontalScroll("the key page")
+	bob.shoot("key-usage")
 
 	// No audit log and no member management for a developer.
 	bob.open("/audit?team=" + team)

@@ -357,12 +357,18 @@ func cmpOr(a, b string) string {
 }
 
 type keyPage struct {
-	Key   keyRow
-	Chart usageChart
+	Key    keyRow
+	Chart  usageChart
+	Ranges []int // the days the chart offers to show
 }
 
-// handleKeyPage answers GET /keys/{id}: one key, its usage over 30 days, and
-// its actions.
+// chartRanges are the key page's choices of days; ?days= takes any the
+// API does.
+var chartRanges = []int{7, 30, 90}
+
+// handleKeyPage answers GET /keys/{id}?days=: one key, its usage over the
+// days asked (30 unless asked; the chart offers chartRanges), and its
+// actions.
 func (d *dashboard) handleKeyPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := d.signedIn(w, r, "keys")
@@ -375,7 +381,12 @@ func (d *dashboard) handleKeyPage() http.Handler {
 			d.fail(w, r, p, err)
 			return
 		}
-		usage, err := d.keys.Usage(r.Context(), p.Member, id, defaultUsageDays)
+		days, err := usageDays(r)
+		if err != nil {
+			d.fail(w, r, p, err)
+			return
+		}
+		usage, err := d.keys.Usage(r.Context(), p.Member, id, days)
 		if err != nil {
 			d.fail(w, r, p, err)
 			return
@@ -387,8 +398,9 @@ func (d *dashboard) handleKeyPage() http.Handler {
 		}
 		p.Title = k.Name
 		p.Data = keyPage{
-			Key:   keyRow{Key: k, Status: k.Status(p.Now), CreatedBy: cmpOr(emails[k.CreatedBy], k.CreatedBy)},
-			Chart: newUsageChart(usage),
+			Key:    keyRow{Key: k, Status: k.Status(p.Now), CreatedBy: cmpOr(emails[k.CreatedBy], k.CreatedBy)},
+			Chart:  newUsageChart(usage),
+			Ranges: chartRanges,
 		}
 		d.render(w, r, http.StatusOK, "key", p)
 	})

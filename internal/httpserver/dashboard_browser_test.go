@@ -244,7 +244,9 @@ func (tb *tab) text(sel string) string {
 }
 
 // shoot saves a screenshot of the viewport (the page as the person sees it,
-// dialogs included), numbered in the order taken, and returns it.
+// dialogs included), numbered in the order taken, and returns it; and
+// checks the page's accessibility as it is (axe_test.go): every state of a
+// page worth a picture is checked.
 func (tb *tab) shoot(name string) []byte {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, step)
@@ -259,6 +261,7 @@ func (tb *tab) shoot(name string) []byte {
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		tb.t.Errorf("write %s: %v", file, err)
 	}
+	tb.accessible(name)
 	return png
 }
 

@@ -114,6 +114,8 @@ func mustParsePages(fsys fs.FS) map[string]*template.Template {
 		"isoTime":   isoTime,
 		"exactTime": exactTime,
 		"roleLabel": roleLabel,
+		"plural":    plural,
+		"seconds":   func(d time.Duration) int { return int(d / time.Second) },
 		"count":     thousands,
 		"actionLabel": func(a string) string {
 			if l, ok := auditActionLabels[a]; ok {

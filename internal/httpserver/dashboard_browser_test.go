@@ -674,6 +674,71 @@ func TestBrowserCreateKeyFromSettings(t *testing.T) {
 	wantMe(t, s, "the key made from the settings page", key, http.StatusOK, "")
 }
 
+// An owner makes a key with every policy in the create dialog: a bad value
+// is refused by the API with its message shown and the field it names
+// marked and focused; the key made shows each policy on its page, with its
+// id to copy and a warning that it expires soon.
+func TestBrowserKeyPolicies(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	s.Signup(t, "dana@example.com")
+	c := newChrome(t)
+	dana := c.newTab("dana", s.URL, 1280, 900)
+	dana.signIn("dana@example.com")
+	dana.click(`.page-head [data-open="create-dialog"]`)
+	dana.waitFor("the create dialog", `document.getElementById("create-dialog").open`)
+	dana.typeInto("#key-name", "partner-feed")
+	dana.choose("#key-expiry", "7")
+	dana.click("[data-policies] summary")
+	dana.choose("#key-environment", "test")
+	dana.typeInto("#key-scopes", "docs:read orders:*")
+	dana.typeInto("#key-rl-limit", "10")
+	dana.typeInto("#key-rl-window", "60")
+	dana.typeInto("#key-credits", "500")
+	dana.choose("#key-refill", "monthly")
+	dana.typeInto("#key-refill-amount", "1000")
+	dana.typeInto("#key-cidrs", "127.0.0.1/32\n10.0.0.0/33")
+	dana.typeInto("#key-meta", `{"customer": "cus_42"}`)
+	dana.shoot("create-policies")
+	dana.click("#create-form button[type=submit]")
+	dana.waitFor("the API's message", `!document.querySelector("#create-form [data-alert]").hidden`)
+	dana.check("it names the bad address", `document.querySelector("#create-form [data-alert]").textContent.includes("10.0.0.0/33")`)
+	dana.check("the field marked and focused", `document.activeElement.id === "key-cidrs" && document.activeElement.getAttribute("aria-invalid") === "true"`)
+	dana.shoot("create-policies-error")
+	dana.do("fix the address", chromedp.Evaluate[chromedp.Void](`document.getElementById("key-cidrs").value = "127.0.0.1/32\n10.0.0.0/8"`))
+	dana.click("#create-form button[type=submit]")
+	dana.waitFor("the new key", `document.getElementById("create-key").value.startsWith("pme_test_")`)
+	dana.check("the mark cleared", `!document.querySelector("#create-form [aria-invalid]")`)
+	key := eval[string](dana, `document.getElementById("create-key").value`)
+	dana.click("#create-dialog [data-copy]")
+	dana.waitFor("the copy status", `document.querySelector("#create-dialog [data-copy-status]").textContent !== ""`)
+	dana.reloadAfter("Done", chromedp.Click(chromedp.CSS(`#create-dialog [data-pane="reveal"] [data-close]`)))
+	wantMe(t, s, "the key from an allowed address", key, http.StatusOK, "")
+
+	dana.reloadAfter("open the key", chromedp.Click(chromedp.CSS(".key-name")))
+	for _, c := range []struct{ policy, want string }{
+		{"environment", "test"},
+		{"enabled", "Yes"},
+		{"scopes", "docs:read orders:*"},
+		{"rate_limit", "10 requests per 60 seconds"},
+		{"credits", "500 left; refilled to 1,000 monthly"},
+		{"allowed_cidrs", "127.0.0.1/32, 10.0.0.0/8"},
+		{"meta", `{"customer":"cus_42"}`},
+	} {
+		if got := dana.text(`[data-policy="` + c.policy + `"]`); got != c.want {
+			t.Errorf("the key page's %s = %q, want %q", c.policy, got, c.want)
+		}
+	}
+	dana.check("the expiry warning", `document.querySelector("[data-expiry-warning]").textContent.includes("expires in 7 days")`)
+	id := dana.text("[data-shown-id]")
+	if !strings.HasPrefix(id, "key_") {
+		t.Errorf("the key page shows id %q", id)
+	}
+	dana.click("[data-copy-text]")
+	dana.waitFor("the id copied", `document.querySelector("[data-copy-text] + [data-copy-status]").textContent !== ""`)
+	dana.shoot("key-policies")
+}
+
 // A page on another origin of the same site (another port: the session
 // cookie, SameSite=Lax, is sent) posts forms to the dashboard's sign-out
 // and to the API: the browser's own Sec-Fetch-Site gets both refused, and

@@ -360,6 +360,31 @@ type keyPage struct {
 	Key    keyRow
 	Chart  usageChart
 	Ranges []int // the days the chart offers to show
+	// ExpiresInDays, when not 0, is the days (rounded up) before an active
+	// key expires, within expiryWarning: the page warns.
+	ExpiresInDays int
+	Credits       *keyCredits // nil: unlimited
+}
+
+// keyCredits are a key's credits as of the page's time.
+type keyCredits struct {
+	Left   int64
+	Refill *pome.CreditRefill
+}
+
+// expiryWarning is how soon before its expiry the key page warns.
+const expiryWarning = 14 * 24 * time.Hour
+
+// expiresInDays is keyPage.ExpiresInDays.
+func expiresInDays(k *keyRow, now time.Time) int {
+	if k.Status != pome.KeyActive || k.ExpiresAt == nil {
+		return 0
+	}
+	left := k.ExpiresAt.Sub(now)
+	if left > expiryWarning {
+		return 0
+	}
+	return int((left + 24*time.Hour - 1) / (24 * time.Hour))
 }
 
 // chartRanges are the key page's choices of days; ?days= takes any the
@@ -397,11 +422,16 @@ func (d *dashboard) handleKeyPage() http.Handler {
 			return
 		}
 		p.Title = k.Name
-		p.Data = keyPage{
+		data := keyPage{
 			Key:    keyRow{Key: k, Status: k.Status(p.Now), CreatedBy: cmpOr(emails[k.CreatedBy], k.CreatedBy)},
 			Chart:  newUsageChart(usage),
 			Ranges: chartRanges,
 		}
+		data.ExpiresInDays = expiresInDays(&data.Key, p.Now)
+		if c := k.Credits; c != nil {
+			data.Credits = &keyCredits{Left: c.At(p.Now), Refill: c.Refill}
+		}
+		p.Data = &data
 		d.render(w, r, http.StatusOK, "key", p)
 	})
 }

@@ -57,6 +57,25 @@
       el.append(code);
     }
     el.hidden = false;
+    markField(scope, err.message, el);
+  }
+
+  // markField marks the form field an API error names ("'rate_limit.limit'
+  // must be ...": the field, or the nearest one that holds it), shows it
+  // and focuses it, so the message is read where the mistake is.
+  function markField(scope, message, alert) {
+    const named = /^'([a-z_.]+)'/.exec(message);
+    if (!named) return;
+    const fields = [...scope.querySelectorAll("[data-field]")];
+    const field = fields.find((e) => e.dataset.field === named[1]) ||
+      fields.find((e) => e.dataset.field.startsWith(named[1] + ".") || named[1].startsWith(e.dataset.field + "."));
+    if (!field) return;
+    if (!alert.id) alert.id = "alert-" + Math.random().toString(36).slice(2);
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-errormessage", alert.id);
+    const details = field.closest("details");
+    if (details) details.open = true;
+    field.focus();
   }
 
   function clearError(scope) {
@@ -64,6 +83,10 @@
     if (el) {
       el.hidden = true;
       el.textContent = "";
+    }
+    for (const field of scope.querySelectorAll("[aria-invalid]")) {
+      field.removeAttribute("aria-invalid");
+      field.removeAttribute("aria-errormessage");
     }
   }
 
@@ -234,6 +257,49 @@
     }
   });
 
+  // Copy a value shown on the page (a key's id): no secret, so a refused
+  // clipboard only says so.
+  document.addEventListener("click", async (ev) => {
+    const button = ev.target.closest("[data-copy-text]");
+    if (!button) return;
+    const status = button.parentElement.querySelector("[data-copy-status]");
+    try {
+      await navigator.clipboard.writeText(button.dataset.copyText);
+      status.textContent = "Copied.";
+    } catch {
+      status.textContent = "Select the id to copy it.";
+    }
+  });
+
+  // policies reads the create dialog's policy fields into the API's
+  // fields; what is left empty is left out. The API checks every value and
+  // names the field it refuses (showError marks it); only metadata that is
+  // no JSON at all is refused here, as the API would refuse the body.
+  const words = (s) => s.split(/[\s,]+/).filter(Boolean);
+  function policies(f) {
+    const out = {};
+    if (f.get("environment") === "test") out.environment = "test";
+    const scopes = words(f.get("scopes"));
+    if (scopes.length) out.scopes = scopes;
+    const limit = f.get("rate_limit_limit"), win = f.get("rate_limit_window");
+    if (limit || win) out.rate_limit = { limit: Number(limit), window_seconds: Number(win) };
+    if (f.get("credits_remaining") !== "") {
+      out.credits = { remaining: Number(f.get("credits_remaining")) };
+      if (f.get("credits_refill")) out.credits.refill = { interval: f.get("credits_refill"), amount: Number(f.get("credits_refill_amount")) };
+    }
+    const cidrs = words(f.get("allowed_cidrs"));
+    if (cidrs.length) out.allowed_cidrs = cidrs;
+    const meta = f.get("meta").trim();
+    if (meta) {
+      try {
+        out.meta = JSON.parse(meta);
+      } catch {
+        throw new Error("'meta' is not JSON: write an object such as {\"customer\": \"cus_42\"}");
+      }
+    }
+    return out;
+  }
+
   const createForm = document.getElementById("create-form");
   if (createForm) {
     createForm.addEventListener("submit", async (ev) => {
@@ -246,6 +312,7 @@
       if (description) body.description = description;
       if (f.get("expires_in_days")) body.expires_in_days = Number(f.get("expires_in_days"));
       try {
+        if (createForm.querySelector("[data-policies]")) Object.assign(body, policies(f));
         const created = await busy(createForm, () => api("POST", "/api/keys", body));
         reveal(dialog, created.key);
       } catch (err) {

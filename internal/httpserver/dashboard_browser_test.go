@@ -634,17 +634,24 @@ func TestBrowserDeveloperOnPhone(t *testing.T) {
 	alice.check("bob's key created", `[...document.querySelectorAll('tr[data-action="key.created"]')].some(r => r.innerText.includes("bob@example.com") && r.innerText.includes("bob-laptop"))`)
 }
 
+// newOwnerTab starts a server where name@example.com signed up (the owner
+// of a team of their own), and a browser signed in as them.
+func newOwnerTab(t *testing.T, name string, width, height int64) (*pometest.Server, *tab) {
+	t.Helper()
+	s := pometest.NewServer(t)
+	s.Signup(t, name+"@example.com")
+	tb := newChrome(t).newTab(name, s.URL, width, height)
+	tb.signIn(name + "@example.com")
+	return s, tb
+}
+
 // Seed 000's instructions, literally: "Click your team name in the top
 // navigation, then select Settings. Click Create API key." The settings
 // page lists the new key once the one-time dialog closes, and the key
 // works.
 func TestBrowserCreateKeyFromSettings(t *testing.T) {
 	t.Parallel()
-	s := pometest.NewServer(t)
-	s.Signup(t, "carol@example.com")
-	c := newChrome(t)
-	carol := c.newTab("carol", s.URL, 1280, 800)
-	carol.signIn("carol@example.com")
+	s, carol := newOwnerTab(t, "carol", 1280, 800)
 
 	carol.click(".team-menu summary")
 	carol.waitFor("the team menu", `document.querySelector(".team-menu").open`)
@@ -680,11 +687,7 @@ func TestBrowserCreateKeyFromSettings(t *testing.T) {
 // id to copy and a warning that it expires soon.
 func TestBrowserKeyPolicies(t *testing.T) {
 	t.Parallel()
-	s := pometest.NewServer(t)
-	s.Signup(t, "dana@example.com")
-	c := newChrome(t)
-	dana := c.newTab("dana", s.URL, 1280, 900)
-	dana.signIn("dana@example.com")
+	s, dana := newOwnerTab(t, "dana", 1280, 900)
 	dana.click(`.page-head [data-open="create-dialog"]`)
 	dana.waitFor("the create dialog", `document.getElementById("create-dialog").open`)
 	dana.typeInto("#key-name", "partner-feed")

@@ -115,8 +115,14 @@ func mustParsePages(fsys fs.FS) map[string]*template.Template {
 		"exactTime": exactTime,
 		"roleLabel": roleLabel,
 		"plural":    plural,
-		"seconds":   func(d time.Duration) int { return int(d / time.Second) },
-		"count":     thousands,
+		"lifetimeChoice": func(d time.Duration) string {
+			if d == 0 {
+				return "Never, as the old key"
+			}
+			return fmt.Sprintf("In %s, the old key's lifetime", plural(int((d+24*time.Hour-1)/(24*time.Hour)), "day"))
+		},
+		"seconds": func(d time.Duration) int { return int(d / time.Second) },
+		"count":   thousands,
 		"actionLabel": func(a string) string {
 			if l, ok := auditActionLabels[a]; ok {
 				return l

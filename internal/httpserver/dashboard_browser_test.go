@@ -740,6 +740,27 @@ func TestBrowserKeyPolicies(t *testing.T) {
 	dana.click("[data-copy-text]")
 	dana.waitFor("the id copied", `document.querySelector("[data-copy-text] + [data-copy-status]").textContent !== ""`)
 	dana.shoot("key-policies")
+
+	// A roll offers the old key's lifetime for the new key, or another.
+	dana.click(`.head-actions [data-open="roll-dialog"]`)
+	dana.waitFor("the roll dialog", `document.getElementById("roll-dialog").open`)
+	dana.check("the old key's lifetime first", `document.querySelector("#roll-expiry option:checked").textContent === "In 7 days, the old key's lifetime"`)
+	dana.choose("#roll-expiry", "365")
+	dana.click("#roll-form button[type=submit]")
+	dana.waitFor("the new key", `document.getElementById("roll-key").value.startsWith("pme_test_")`)
+	rolled := eval[string](dana, `document.getElementById("roll-key").value`)
+	r := s.Do(t, nil, "GET", "/v1/me", http.Header{"X-Api-Key": {rolled}}, "")
+	var me struct {
+		APIKey struct{ ID string } `json:"api_key"`
+	}
+	r.DecodeJSON(t, &me)
+	var got struct {
+		ExpiresAt *time.Time `json:"expires_at"`
+	}
+	s.Do(t, s.Login(t, "dana@example.com"), "GET", "/api/keys/"+me.APIKey.ID, nil, "").DecodeJSON(t, &got)
+	if want := s.Clock.Now().AddDate(1, 0, 0); r.Status != 200 || got.ExpiresAt == nil || !got.ExpiresAt.Equal(want) {
+		t.Errorf("the rolled key: GET /v1/me = %d, expires %v; want 200, %v", r.Status, got.ExpiresAt, want)
+	}
 }
 
 // A page on another origin of the same site (another port: the session

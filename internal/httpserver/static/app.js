@@ -185,6 +185,7 @@
     for (const [attr, sel] of [
       ["keyName", "[data-key-name]"],
       ["keyPrefix", "[data-key-prefix]"],
+      ["keyLifetime", "[data-key-lifetime]"],
       ["memberEmail", "[data-member-email]"],
     ]) {
       if (opener.dataset[attr] !== undefined) {
@@ -327,11 +328,12 @@
       ev.preventDefault();
       const dialog = rollForm.closest("dialog");
       clearError(rollForm);
-      const hours = Number(new FormData(rollForm).get("expire_old_in_hours"));
+      const f = new FormData(rollForm);
+      const body = { expire_old_in_hours: Number(f.get("expire_old_in_hours")) };
+      // Empty: the old key's lifetime, as the API gives it.
+      if (f.get("expires_in_days")) body.expires_in_days = Number(f.get("expires_in_days"));
       try {
-        const rolled = await busy(rollForm, () =>
-          api("POST", "/api/keys/" + encodeURIComponent(dialog.dataset.keyId) + "/roll", { expire_old_in_hours: hours }),
-        );
+        const rolled = await busy(rollForm, () => api("POST", "/api/keys/" + encodeURIComponent(dialog.dataset.keyId) + "/roll", body));
         reveal(dialog, rolled.key);
       } catch (err) {
         showError(rollForm, err);

@@ -110,11 +110,12 @@ var pageNames = []string{"signin", "signup", "keys", "key", "settings", "audit",
 
 func mustParsePages(fsys fs.FS) map[string]*template.Template {
 	funcs := template.FuncMap{
-		"asset":     assetURL,
-		"isoTime":   isoTime,
-		"exactTime": exactTime,
-		"roleLabel": roleLabel,
-		"plural":    plural,
+		"asset":          assetURL,
+		"isoTime":        isoTime,
+		"exactTime":      exactTime,
+		"roleLabel":      roleLabel,
+		"plural":         plural,
+		"newKeyPolicies": newKeyPolicies,
 		"lifetimeChoice": func(d time.Duration) string {
 			if d == 0 {
 				return "Never, as the old key"

@@ -741,6 +741,36 @@ func TestBrowserKeyPolicies(t *testing.T) {
 	dana.waitFor("the id copied", `document.querySelector("[data-copy-text] + [data-copy-status]").textContent !== ""`)
 	dana.shoot("key-policies")
 
+	// Edit: what changes is sent, an emptied field clears, a bad value is
+	// refused in place.
+	dana.click(`.head-actions [data-open="edit-dialog"]`)
+	dana.waitFor("the edit dialog", `document.getElementById("edit-dialog").open`)
+	dana.check("the key's policies filled in", `document.getElementById("edit-scopes").value === "docs:read orders:*" && document.getElementById("edit-credits").value === "500" && document.getElementById("edit-refill").value === "monthly"`)
+	dana.do("change scopes, credits, metadata; clear the rate limit", chromedp.Evaluate[chromedp.Void](`(() => {
+		document.getElementById("edit-scopes").value = "docs:read";
+		document.getElementById("edit-credits").value = "400";
+		document.getElementById("edit-rl-limit").value = "";
+		document.getElementById("edit-rl-window").value = "";
+		document.getElementById("edit-meta").value = "[1]";
+	})()`))
+	dana.click("#edit-form button[type=submit]")
+	dana.waitFor("the API's message", `!document.querySelector("#edit-form [data-alert]").hidden`)
+	dana.check("the metadata field marked and focused", `document.activeElement.id === "edit-meta" && document.activeElement.getAttribute("aria-invalid") === "true"`)
+	dana.shoot("edit-error")
+	dana.do("fix the metadata", chromedp.Evaluate[chromedp.Void](`document.getElementById("edit-meta").value = '{"customer": "cus_43"}'`))
+	dana.reloadAfter("Save", chromedp.Click(chromedp.CSS("#edit-form button[type=submit]")))
+	for _, c := range []struct{ policy, want string }{
+		{"scopes", "docs:read"},
+		{"rate_limit", "The team plan's"},
+		{"credits", "400 left; refilled to 1,000 monthly"},
+		{"allowed_cidrs", "127.0.0.1/32, 10.0.0.0/8"},
+		{"meta", `{"customer":"cus_43"}`},
+	} {
+		if got := dana.text(`[data-policy="` + c.policy + `"]`); got != c.want {
+			t.Errorf("after the edit, the key page's %s = %q, want %q", c.policy, got, c.want)
+		}
+	}
+
 	// A roll offers the old key's lifetime for the new key, or another.
 	dana.click(`.head-actions [data-open="roll-dialog"]`)
 	dana.waitFor("the roll dialog", `document.getElementById("roll-dialog").open`)

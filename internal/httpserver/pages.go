@@ -364,6 +364,7 @@ type keyPage struct {
 	// key expires, within expiryWarning: the page warns.
 	ExpiresInDays int
 	Credits       *keyCredits // nil: unlimited
+	Edit          policyForm  // the edit dialog's fields
 }
 
 // keyCredits are a key's credits as of the page's time.
@@ -428,6 +429,7 @@ func (d *dashboard) handleKeyPage() http.Handler {
 			Ranges: chartRanges,
 		}
 		data.ExpiresInDays = expiresInDays(&data.Key, p.Now)
+		data.Edit = keyPolicies(&k, p.Now)
 		if c := k.Credits; c != nil {
 			data.Credits = &keyCredits{Left: c.At(p.Now), Refill: c.Refill}
 		}

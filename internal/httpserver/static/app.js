@@ -272,33 +272,79 @@
     }
   });
 
-  // policies reads the create dialog's policy fields into the API's
-  // fields; what is left empty is left out. The API checks every value and
-  // names the field it refuses (showError marks it); only metadata that is
-  // no JSON at all is refused here, as the API would refuse the body.
+  // The create and edit dialogs' policy fields ("policy-fields") in the
+  // API's terms. The API checks every value and names the field it refuses
+  // (showError marks it); only metadata that is no JSON at all is refused
+  // here, as the API would refuse the body.
   const words = (s) => s.split(/[\s,]+/).filter(Boolean);
+  const rateLimit = (f) => {
+    const limit = f.get("rate_limit_limit"), win = f.get("rate_limit_window");
+    return limit || win ? { limit: Number(limit), window_seconds: Number(win) } : null;
+  };
+  const refill = (f) => (f.get("credits_refill") ? { interval: f.get("credits_refill"), amount: Number(f.get("credits_refill_amount")) } : null);
+  function meta(f) {
+    const text = f.get("meta").trim();
+    if (!text) return null;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error("'meta' is not JSON: write an object such as {\"customer\": \"cus_42\"}");
+    }
+  }
+
+  // policies are a new key's: what is left empty is left out.
   function policies(f) {
     const out = {};
     if (f.get("environment") === "test") out.environment = "test";
     const scopes = words(f.get("scopes"));
     if (scopes.length) out.scopes = scopes;
-    const limit = f.get("rate_limit_limit"), win = f.get("rate_limit_window");
-    if (limit || win) out.rate_limit = { limit: Number(limit), window_seconds: Number(win) };
+    if (rateLimit(f)) out.rate_limit = rateLimit(f);
     if (f.get("credits_remaining") !== "") {
       out.credits = { remaining: Number(f.get("credits_remaining")) };
-      if (f.get("credits_refill")) out.credits.refill = { interval: f.get("credits_refill"), amount: Number(f.get("credits_refill_amount")) };
+      if (refill(f)) out.credits.refill = refill(f);
     }
     const cidrs = words(f.get("allowed_cidrs"));
     if (cidrs.length) out.allowed_cidrs = cidrs;
-    const meta = f.get("meta").trim();
-    if (meta) {
-      try {
-        out.meta = JSON.parse(meta);
-      } catch {
-        throw new Error("'meta' is not JSON: write an object such as {\"customer\": \"cus_42\"}");
-      }
-    }
+    if (meta(f)) out.meta = meta(f);
     return out;
+  }
+
+  // edits are a key's changes: only the fields the person changed from
+  // what the page drew (credits sent unchanged would set back what the key
+  // spent since), an emptied one as null, which clears it.
+  const changed = (el) =>
+    el.type === "checkbox" ? el.checked !== el.defaultChecked
+    : el.tagName === "SELECT" ? [...el.options].some((o) => o.selected !== o.defaultSelected)
+    : el.value !== el.defaultValue;
+  function edits(form) {
+    const f = new FormData(form);
+    const el = (name) => form.elements[name];
+    const any = (...names) => names.some((n) => changed(el(n)));
+    const out = {};
+    if (any("name")) out.name = f.get("name").trim();
+    if (any("description")) out.description = f.get("description").trim();
+    if (any("enabled")) out.enabled = el("enabled").checked;
+    if (any("scopes")) out.scopes = words(f.get("scopes"));
+    if (any("rate_limit_limit", "rate_limit_window")) out.rate_limit = rateLimit(f);
+    if (f.get("credits_remaining") === "" && any("credits_remaining")) {
+      out.credits = null;
+    } else if (any("credits_remaining", "credits_refill", "credits_refill_amount")) {
+      out.credits = {};
+      if (any("credits_remaining")) out.credits.remaining = Number(f.get("credits_remaining"));
+      if (any("credits_refill", "credits_refill_amount")) out.credits.refill = refill(f);
+    }
+    if (any("allowed_cidrs")) out.allowed_cidrs = words(f.get("allowed_cidrs"));
+    if (any("meta")) out.meta = meta(f);
+    return out;
+  }
+
+  const editForm = document.getElementById("edit-form");
+  if (editForm) {
+    onSubmitReload(editForm, (form) => {
+      const body = edits(form);
+      if (Object.keys(body).length === 0) return Promise.resolve(); // nothing changed
+      return api("PATCH", "/api/keys/" + encodeURIComponent(form.closest("dialog").dataset.keyId), body);
+    });
   }
 
   const createForm = document.getElementById("create-form");

@@ -161,6 +161,10 @@ type KeyFilter struct {
 	CreatedBy string    // empty: every creator
 	Status    KeyStatus // empty: every status
 	Now       time.Time // the instant Status is judged at
+	// Search, if not empty, keeps the keys whose name holds it, ASCII
+	// letters matched in any case, or whose prefix starts with it (the
+	// dashboard's search box).
+	Search string
 	// Before, if not nil, keeps only the keys listed after it, newest
 	// first: created before it, or at the same instant with a smaller id.
 	Before *KeyPosition

@@ -400,11 +400,14 @@ type RollKeyParams struct {
 const MaxKeyListLimit = 100
 
 // KeyListOptions selects a page of keys: Status ("" or "active",
-// "revoked", "expired", "all"), Limit per page (1 to MaxKeyListLimit, 0:
-// the server's 50) and Cursor, the NextCursor of the previous page (with
-// the same Status: a cursor is only a position).
+// "revoked", "expired", "all"), Search (a part of the name, any case, or
+// the start of the prefix; "": every key), Limit per page (1 to
+// MaxKeyListLimit, 0: the server's 50) and Cursor, the NextCursor of the
+// previous page (with the same Status and Search: a cursor is only a
+// position).
 type KeyListOptions struct {
 	Status string
+	Search string
 	Limit  int
 	Cursor string
 }
@@ -499,7 +502,7 @@ func (c *Client) Session(ctx context.Context) (*Session, error) {
 // first (o selects which); the next page is o with Cursor set to the
 // answer's NextCursor. AllKeys follows every page.
 func (c *Client) ListKeys(ctx context.Context, o KeyListOptions) (*KeyList, error) {
-	q := pageQuery(o.Cursor, o.Limit, "status", o.Status)
+	q := pageQuery(o.Cursor, o.Limit, "status", o.Status, "q", o.Search)
 	var v KeyList
 	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/keys", query: q, want: http.StatusOK}, &v); err != nil {
 		return nil, err

@@ -50,7 +50,7 @@ func (c *Client) PlatformKey(ctx context.Context, id string) (*Key, error) {
 func (c *Client) PlatformKeys(ctx context.Context, teamID string, o KeyListOptions) (*PlatformKeyList, error) {
 	var v PlatformKeyList
 	r := request{method: http.MethodGet, path: "/v1/teams/" + url.PathEscape(teamID) + "/keys",
-		query: pageQuery(o.Cursor, o.Limit, "status", o.Status), public: true, want: http.StatusOK}
+		query: pageQuery(o.Cursor, o.Limit, "status", o.Status, "q", o.Search), public: true, want: http.StatusOK}
 	if _, err := c.do(ctx, r, &v); err != nil {
 		return nil, err
 	}

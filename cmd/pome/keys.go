@@ -70,7 +70,7 @@ every page (100 keys a request). At a terminal the table fits its width (-o wide
 					// The cursor is a position: the next page needs the same
 					// status again.
 					fmt.Fprintf(a.stderr, "%d of %d keys. More: %s\n", len(l.Keys), l.Total,
-						nextPage(cmd, "pome keys list", []string{"team", "status", "limit"}, l.NextCursor))
+						nextPage(cmd, "pome keys list", []string{"team", "status", "search", "limit"}, l.NextCursor))
 				}
 				return nil
 			})
@@ -84,6 +84,7 @@ every page (100 keys a request). At a terminal the table fits its width (-o wide
 // platform keys list.
 func registerKeyListFlags(cmd *cobra.Command, o *client.KeyListOptions, all *bool) {
 	cmd.Flags().StringVar(&o.Status, "status", "active", "which keys: active, revoked, expired or all")
+	cmd.Flags().StringVar(&o.Search, "search", "", "only keys whose name holds this (any case) or whose prefix starts with it; one page (not with --all)")
 	cmd.Flags().IntVar(&o.Limit, "limit", apikey.DefaultListLimit, fmt.Sprintf("keys per page, 1 to %d", apikey.MaxListLimit))
 	cmd.Flags().StringVar(&o.Cursor, "cursor", "", "the page after the one that gave this cursor")
 	cmd.Flags().BoolVar(all, "all", false, "every page, not just one")
@@ -103,6 +104,9 @@ func checkKeyListFlags(what string, o client.KeyListOptions, all bool) error {
 	}
 	if all && o.Cursor != "" {
 		return usagef("%s: --all starts at the newest key: give it or --cursor, not both", what)
+	}
+	if all && o.Search != "" {
+		return usagef("%s: --search lists a page at a time: give it or --all, not both", what)
 	}
 	return nil
 }

@@ -151,7 +151,7 @@ func (a *app) platformKeysListCmd(p *platformAPI) *cobra.Command {
 				})
 				if err == nil && l.NextCursor != "" {
 					fmt.Fprintf(a.stderr, "%d keys. More: %s\n", len(l.Keys),
-						nextPage(cmd, "pome platform keys list "+args[0], []string{"status", "limit"}, l.NextCursor))
+						nextPage(cmd, "pome platform keys list "+args[0], []string{"status", "search", "limit"}, l.NextCursor))
 				}
 				return err
 			})

@@ -195,6 +195,7 @@ const (
 // ListQuery is what a member asks of the key listing.
 type ListQuery struct {
 	Status string // active (or empty), revoked, expired, all
+	Search string // empty: every key; else pome.KeyFilter.Search
 	Cursor string // from a previous page's NextCursor; empty: the newest
 	Limit  int    // 0: DefaultListLimit
 }
@@ -205,6 +206,10 @@ type Page struct {
 	Total      int    // the keys of every page: those of Status the member may see
 	NextCursor string // empty on the last page
 }
+
+// maxSearch bounds a listing's search: a key's name is at most 100
+// characters, of up to 4 bytes each.
+const maxSearch = 400
 
 // keyCursorPrefix versions the key listing's cursor, as the audit log's
 // "a1." does its own.
@@ -234,6 +239,10 @@ func (s *Service) list(ctx context.Context, a actor, q ListQuery) (Page, error) 
 		return Page{}, err
 	}
 	f.CreatedBy = by
+	if len(q.Search) > maxSearch || !pome.Storable(q.Search) {
+		return Page{}, pome.InvalidParameter("'q' must be text of at most %d bytes", maxSearch)
+	}
+	f.Search = q.Search
 	limit, err := pome.PageLimit(q.Limit, DefaultListLimit, MaxListLimit)
 	if err != nil {
 		return Page{}, err

@@ -444,3 +444,48 @@ func TestAuditPageReadable(t *testing.T) {
 		t.Errorf("the audit page shows bob as his id %s", bobID)
 	}
 }
+
+// The keys page's search box (a plain GET form) and ?q= of the API find
+// keys by a part of their name in any case, or the start of their prefix,
+// and count what they find; a search that finds nothing says so.
+func TestKeysSearch(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	alice := s.Signup(t, "alice@example.com")
+	team := s.Session(t, alice).DefaultTeam
+	prod := s.CreateKeyWith(t, alice, `{"name":"alpha-production"}`)
+	s.CreateKeyWith(t, alice, `{"name":"beta"}`)
+	for range 3 {
+		s.CreateKeyWith(t, alice, `{"name":"alpha-worker"}`)
+	}
+	page := getPage(t, s, alice, "GET", "/keys?team="+team+"&q=ALPHA-PROD", nil, "")
+	if page.Status != 200 || !strings.Contains(page.Body, "alpha-production") || strings.Contains(page.Body, ">beta<") || !strings.Contains(page.Body, `value="ALPHA-PROD"`) {
+		t.Errorf("GET /keys?q=ALPHA-PROD = %d, want alpha-production only, the box holding the search", page.Status)
+	}
+	byPrefix := getPage(t, s, alice, "GET", "/keys?team="+team+"&q="+url.QueryEscape(prod.Prefix), nil, "")
+	if !strings.Contains(byPrefix.Body, "alpha-production") || strings.Contains(byPrefix.Body, "alpha-worker") {
+		t.Errorf("GET /keys?q=<prefix> does not find just the key of that prefix")
+	}
+	none := getPage(t, s, alice, "GET", "/keys?team="+team+"&q=gamma", nil, "")
+	if !strings.Contains(none.Body, "No active keys match “gamma”") {
+		t.Errorf("GET /keys?q=gamma lacks the empty state")
+	}
+	// Two of the three alpha-workers a page, of 3 found.
+	r := s.Do(t, alice, "GET", "/api/keys?q=worker&limit=2", nil, "")
+	var l struct {
+		Keys       []struct{ Name string } `json:"keys"`
+		Total      int                     `json:"total"`
+		NextCursor string                  `json:"next_cursor"`
+	}
+	r.DecodeJSON(t, &l)
+	if r.Status != 200 || len(l.Keys) != 2 || l.Total != 3 || l.NextCursor == "" {
+		t.Fatalf("GET /api/keys?q=worker&limit=2 = %d %+v, want 2 of 3", r.Status, l)
+	}
+	first := getPage(t, s, alice, "GET", "/keys?team="+team+"&q=worker", nil, "")
+	if !strings.Contains(first.Body, "alpha-worker") || strings.Contains(first.Body, "alpha-production") {
+		t.Errorf("GET /keys?q=worker lists other keys")
+	}
+	if r := s.Do(t, alice, "GET", "/api/keys?q="+strings.Repeat("x", 401), nil, ""); r.Status != 400 {
+		t.Errorf("GET /api/keys?q=<401 bytes> = %d, want 400", r.Status)
+	}
+}

@@ -36,11 +36,11 @@ func (a *sessionAPI) listKeys(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// keyListQuery reads ?status=&limit=&cursor= of a key listing; the
+// keyListQuery reads ?status=&q=&limit=&cursor= of a key listing; the
 // service checks the status and the cursor.
 func keyListQuery(r *http.Request) (apikey.ListQuery, error) {
 	q := r.URL.Query()
-	lq := apikey.ListQuery{Status: q.Get("status"), Cursor: q.Get("cursor")}
+	lq := apikey.ListQuery{Status: q.Get("status"), Search: q.Get("q"), Cursor: q.Get("cursor")}
 	var err error
 	lq.Limit, err = limitParam(q, apikey.MaxListLimit)
 	return lq, err

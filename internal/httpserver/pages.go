@@ -257,6 +257,7 @@ type keysPage struct {
 	Total    int         // the keys of the tab, on every page
 	Later    bool        // a page after the first
 	Next     string      // the link to older keys, if any
+	Search   string      // the search box's, "" for none
 	Roles    []pome.Role // the roles a new key may carry
 	NoAccess bool        // a viewer: no keys to list or create
 	next     string      // the listing's cursor to the page after
@@ -316,11 +317,12 @@ func (d *dashboard) handleKeysPage() http.Handler {
 			return
 		}
 		cursor := r.URL.Query().Get("cursor")
-		if !d.listKeys(w, r, p, &data, apikey.ListQuery{Status: status, Cursor: cursor}) {
+		data.Search = r.URL.Query().Get("q")
+		if !d.listKeys(w, r, p, &data, apikey.ListQuery{Status: status, Search: data.Search, Cursor: cursor}) {
 			return
 		}
 		data.Later = cursor != ""
-		data.Next = nextPage("/keys", p.Member.Team.Slug, data.next, "status", status)
+		data.Next = nextPage("/keys", p.Member.Team.Slug, data.next, "status", status, "q", data.Search)
 		d.render(w, r, http.StatusOK, "keys", p)
 	})
 }
@@ -550,15 +552,18 @@ func (d *dashboard) handleAuditPage() http.Handler {
 }
 
 // nextPage is the link to the page of a listing at path that starts at
-// cursor ("" on the last page: no link): the team, the listing's filter
-// name=value when set, and the cursor, which is only a position.
-func nextPage(path, team, cursor, name, value string) string {
+// cursor ("" on the last page: no link): the team, the listing's filters
+// (name, value pairs) that are set, and the cursor, which is only a
+// position.
+func nextPage(path, team, cursor string, filters ...string) string {
 	if cursor == "" {
 		return ""
 	}
 	v := url.Values{"team": {team}, "cursor": {cursor}}
-	if value != "" {
-		v.Set(name, value)
+	for i := 0; i+1 < len(filters); i += 2 {
+		if filters[i+1] != "" {
+			v.Set(filters[i], filters[i+1])
+		}
 	}
 	return path + "?" + v.Encode()
 }

@@ -236,6 +236,11 @@ func keyWhere(q *strings.Builder, args *params, f pome.KeyFilter) error {
 	if f.CreatedBy != "" {
 		q.WriteString(` AND k.created_by = ` + args.add(f.CreatedBy))
 	}
+	if f.Search != "" {
+		// strpos, not LIKE: the search needs no escaping. lower() folds
+		// ASCII letters as SQLite's does (and more: pome.KeyFilter).
+		q.WriteString(` AND (strpos(lower(k.name), lower(` + args.add(f.Search) + `)) > 0 OR strpos(k.prefix, ` + args.add(f.Search) + `) = 1)`)
+	}
 	switch f.Status {
 	case "":
 	case pome.KeyActive:

@@ -203,14 +203,19 @@ func (db *DB) CountKeys(ctx context.Context, f pome.KeyFilter) (int, error) {
 	return n, nil
 }
 
-// keyWhere writes the conditions of f's team, creator and status to q and
-// returns their arguments.
+// keyWhere writes the conditions of f's team, creator, search and status
+// to q and returns their arguments.
 func keyWhere(q *strings.Builder, f pome.KeyFilter) ([]any, error) {
 	q.WriteString(`k.team_id = ?`)
 	args := []any{f.TeamID}
 	if f.CreatedBy != "" {
 		q.WriteString(` AND k.created_by = ?`)
 		args = append(args, f.CreatedBy)
+	}
+	if f.Search != "" {
+		// instr, not LIKE: the search needs no escaping.
+		q.WriteString(` AND (instr(lower(k.name), lower(?)) > 0 OR instr(k.prefix, ?) = 1)`)
+		args = append(args, f.Search, f.Search)
 	}
 	now := toMS(f.Now)
 	switch f.Status {

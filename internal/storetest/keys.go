@@ -107,6 +107,33 @@ var listKeyTests = []test{
 			}
 		}
 	}},
+	{"searches names in any case and prefixes from their start", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		b := mustAccount(t, s, "bravo")
+		ci := mustKey(t, s, a, "CI-Production", at(1*time.Minute))
+		billing := mustKey(t, s, a, "billing 100%_off", at(2*time.Minute))
+		mustKey(t, s, b, "ci-theirs", at(3*time.Minute))
+		for _, c := range []struct {
+			search string
+			want   []pome.Key
+		}{
+			{"ci-prod", []pome.Key{ci}},
+			{"PRODUCTION", []pome.Key{ci}},
+			{"%_", []pome.Key{billing}}, // no pattern: LIKE's wildcards are characters
+			{ci.Prefix[:8], []pome.Key{ci}},
+			{ci.Prefix[2:8], nil}, // a prefix matches from its start only
+			{"nothing", nil},
+		} {
+			f := pome.KeyFilter{TeamID: a.Team.ID, Now: at(time.Hour), Search: c.search}
+			got, err := s.ListKeys(t.Context(), f)
+			if err != nil || fmtKeyIDs(got) != fmtKeyIDs(c.want) {
+				t.Errorf("ListKeys(search %q) = %s, %v, want %s", c.search, fmtKeyIDs(got), err, fmtKeyIDs(c.want))
+			}
+			if n, err := s.CountKeys(t.Context(), f); err != nil || n != len(c.want) {
+				t.Errorf("CountKeys(search %q) = %d, %v, want %d", c.search, n, err, len(c.want))
+			}
+		}
+	}},
 	{"only the team's keys", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		b := mustAccount(t, s, "bravo")

@@ -11,6 +11,10 @@ const (
 	AuditSignup            = "user.signup"
 	AuditLogin             = "auth.login" // success, or failure with details.reason
 	AuditLogout            = "auth.logout"
+	AuditSessionEnded      = "auth.session_ended" // a user ended another session of theirs
+	AuditPasswordChanged   = "user.password_changed"
+	AuditPasswordReset     = "user.password_reset" // a reset link was used
+	AuditResetIssued       = "user.password_reset_issued"
 	AuditKeyCreated        = "key.created"
 	AuditKeyRevoked        = "key.revoked"
 	AuditKeyRolled         = "key.rolled"
@@ -74,12 +78,22 @@ type AuditEvent struct {
 // request metadata the context carries, cleaned (CleanText): a client sends
 // what it likes, and a store must hold it.
 func NewAuditEvent(ctx context.Context, action string, at time.Time) AuditEvent {
-	ri := RequestInfoFrom(ctx)
+	ri := RequestInfoFrom(ctx).Cleaned()
 	return AuditEvent{
 		ID:        NewID("evt_"),
 		At:        at.UTC(),
 		Action:    action,
 		Result:    ResultSuccess,
+		RequestID: ri.RequestID,
+		IP:        ri.IP,
+		UserAgent: ri.UserAgent,
+	}
+}
+
+// Cleaned returns ri as an audit event or a session stores it: each string
+// cleaned (CleanText) and cut to its size below.
+func (ri RequestInfo) Cleaned() RequestInfo {
+	return RequestInfo{
 		RequestID: CleanText(ri.RequestID, maxRequestMeta),
 		IP:        CleanText(ri.IP, maxRequestMeta),
 		UserAgent: CleanText(ri.UserAgent, maxUserAgent),

@@ -47,10 +47,27 @@ type Membership struct {
 
 // Session is a signed-in browser or CLI. Only the digest of its token is stored.
 type Session struct {
+	// ID is the session's public name (ses_ + 16 base62), which its user
+	// lists and ends it by: never its token or the token's digest.
+	ID        string
 	Digest    Digest
 	UserID    string
 	CreatedAt time.Time
 	LastSeen  time.Time
+	// IP and UserAgent are the sign-in request's, cleaned as an audit
+	// event's are (NewAuditEvent), so that its user can tell it apart.
+	IP        string
+	UserAgent string
+}
+
+// PasswordReset is a one-time link to set a user's password, made by an
+// operator (pome admin user reset-password). Only its token's digest is
+// stored.
+type PasswordReset struct {
+	Digest    Digest
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // KeyStatus is derived from a key's revocation time and expiry.

@@ -99,12 +99,19 @@ var (
 	ErrSlugTaken          = &Error{Kind: Conflict, Code: "slug_taken", Message: "A team with this slug already exists"}
 	ErrExternalIDTaken    = &Error{Kind: Conflict, Code: "team_exists", Message: "A team with this external_id already exists"}
 	ErrTeamExists         = &Error{Kind: Conflict, Code: "team_exists", Message: "A team with this slug already exists"}
+	// ErrWrongPassword refuses a password change whose current password is
+	// not the user's: not a 401, which would read as "sign in again".
+	ErrWrongPassword = &Error{Kind: Forbidden, Code: "wrong_password", Message: "The current password is not correct"}
+	// ErrInvalidResetToken answers a reset token that is unknown, used,
+	// replaced by a newer one or expired, alike.
+	ErrInvalidResetToken = &Error{Kind: Invalid, Code: "invalid_reset_token", Message: "This password reset link is not valid: it is unknown, used, replaced by a newer one or expired. Ask the operator for a new one"}
 
 	ErrKeyNotFound  = &Error{Kind: NotFound, Code: "key_not_found", Message: "API key not found"}
 	ErrTeamNotFound = &Error{Kind: NotFound, Code: "team_not_found", Message: "Team not found"}
 	ErrUserNotFound = &Error{Kind: NotFound, Code: "user_not_found", Message: "User not found"}
 	ErrNotFound     = &Error{Kind: NotFound, Code: "not_found", Message: "Not found"}
 
+	ErrSessionNotFound  = &Error{Kind: NotFound, Code: "session_not_found", Message: "Session not found"}
 	ErrMemberNotFound   = &Error{Kind: NotFound, Code: "member_not_found", Message: "Member not found"}
 	ErrAlreadyMember    = &Error{Kind: Conflict, Code: "already_member", Message: "This user is already a member of the team"}
 	ErrLastOwner        = &Error{Kind: Conflict, Code: "last_owner", Message: "A team must keep at least one owner"}

@@ -70,6 +70,31 @@ type Store interface {
 	CreateSession(ctx context.Context, s Session, ev *AuditEvent) error
 	// SessionByDigest finds a session; ErrNotFound if none.
 	SessionByDigest(ctx context.Context, d Digest) (Session, error)
+	// Sessions lists a user's sessions, newest first (CreatedAt, then ID,
+	// descending), timed-out ones included.
+	Sessions(ctx context.Context, userID string) ([]Session, error)
+	// DeleteUserSession removes the session id of the user userID and
+	// appends ev, in one transaction; ErrSessionNotFound if the user has no
+	// such session (another user's is not theirs).
+	DeleteUserSession(ctx context.Context, userID, id string, ev AuditEvent) error
+	// SetPassword sets a user's password hash, removes every session of
+	// theirs but the one of digest keep (none kept when nil) and their
+	// password reset, if any, and appends ev, in one transaction.
+	// ErrUserNotFound if there is no such user.
+	SetPassword(ctx context.Context, userID, hash string, keep *Digest, ev AuditEvent) error
+	// CreatePasswordReset stores r, replacing the user's previous reset if
+	// any (only the newest link works), and appends ev, in one transaction.
+	// ErrUserNotFound if there is no such user.
+	CreatePasswordReset(ctx context.Context, r PasswordReset, ev AuditEvent) error
+	// PasswordResetByDigest finds a reset, expired or not; ErrNotFound if
+	// none.
+	PasswordResetByDigest(ctx context.Context, d Digest) (PasswordReset, error)
+	// ResetPassword consumes the reset of digest d of user userID, if it
+	// expires after at, sets the user's password hash, removes every
+	// session of theirs and appends ev, in one transaction; of two
+	// concurrent uses of one reset one wins. ErrNotFound (and no change) if
+	// the reset is gone, another user's or expired.
+	ResetPassword(ctx context.Context, d Digest, userID, hash string, at time.Time, ev AuditEvent) error
 	// TouchSession sets a session's last-seen time.
 	TouchSession(ctx context.Context, d Digest, lastSeen time.Time) error
 	// DeleteSession removes a session and, if there was one and ev is not

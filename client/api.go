@@ -498,6 +498,42 @@ func (c *Client) Session(ctx context.Context) (*Session, error) {
 	return &v, nil
 }
 
+// ChangePassword sets the signed-in user's password to newPassword if
+// current is theirs; every other session of theirs ends, this client's
+// stays. A wrong current password is pome.ErrWrongPassword.
+func (c *Client) ChangePassword(ctx context.Context, current, newPassword string) error {
+	body := ChangePasswordParams{CurrentPassword: current, NewPassword: newPassword}
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/api/auth/password", body: body, want: http.StatusOK}, nil)
+	return err
+}
+
+// ListSessions returns the signed-in user's sessions, newest first, this
+// client's marked Current.
+func (c *Client) ListSessions(ctx context.Context) (*UserSessionList, error) {
+	var v UserSessionList
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/auth/sessions", want: http.StatusOK}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// EndSession ends one of the signed-in user's sessions, by its id
+// (ses_...). Another user's session, like an unknown one, is
+// pome.ErrSessionNotFound.
+func (c *Client) EndSession(ctx context.Context, id string) error {
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: "/api/auth/sessions/" + url.PathEscape(id), want: http.StatusOK}, nil)
+	return err
+}
+
+// ResetPassword sets a password with the token of a reset link (what
+// follows /reset/); it needs no session, and the user's sessions all end.
+// An unknown, used, replaced or expired token is pome.ErrInvalidResetToken.
+func (c *Client) ResetPassword(ctx context.Context, token, newPassword string) error {
+	body := ResetPasswordParams{Token: token, NewPassword: newPassword}
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/api/auth/password-reset", body: body, want: http.StatusOK}, nil)
+	return err
+}
+
 // ListKeys returns one page of the team's keys the user may see, newest
 // first (o selects which); the next page is o with Cursor set to the
 // answer's NextCursor. AllKeys follows every page.
@@ -729,4 +765,35 @@ func (c *Client) RemoveMember(ctx context.Context, userID string) (*RemovedMembe
 		return nil, err
 	}
 	return &v, nil
+}
+
+// UserSession is one session of the signed-in user: where they are signed
+// in. ID names it to end it; its token is never shown. Current marks the
+// session of the request.
+type UserSession struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	LastSeen  time.Time `json:"last_seen"`
+	// IP and UserAgent are those of the sign-in ("" when unknown).
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent"`
+	Current   bool   `json:"current"`
+}
+
+// UserSessionList is GET /api/auth/sessions: newest first.
+type UserSessionList struct {
+	Sessions []UserSession `json:"sessions"`
+}
+
+// ChangePasswordParams is POST /api/auth/password.
+type ChangePasswordParams struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// ResetPasswordParams is POST /api/auth/password-reset: the token of a
+// reset link (pome admin user reset-password) and the new password.
+type ResetPasswordParams struct {
+	Token       string `json:"token"`
+	NewPassword string `json:"new_password"`
 }

@@ -28,8 +28,9 @@ PostgreSQL, within a second on SQLite).`,
 		`  pome admin team ban acme --data-dir /var/lib/pome
   POME_DATABASE_URL=postgres://pome@db/pome pome admin team ban acme`,
 		a.adminBackupCmd(st),
-		a.group("user <command>", "create users", "", `  printf '%s\n' "$PASSWORD" | pome admin user create --email alice@example.com`,
-			a.adminUserCreateCmd(st)),
+		a.group("user <command>", "create users, make password reset links", "", `  printf '%s\n' "$PASSWORD" | pome admin user create --email alice@example.com
+  pome admin user reset-password alice@example.com --public-url https://keys.example.com`,
+			a.adminUserCreateCmd(st), a.adminResetPasswordCmd(st)),
 		a.group("team <command>", "ban, unban a team, or change its plan",
 			`A ban makes every key of the team answer 403 team_banned; an unban
 restores them. A change reaches every running server within a second.`,
@@ -66,12 +67,11 @@ at a terminal it is not echoed.`,
 			ctx := cmd.Context()
 			// The first user of a closed-signup deployment is made before any
 			// server has run, so this command may create the database.
-			store, err := node.OpenStore(ctx, st.storage(true))
+			accounts, closeStore, err := openAccounts(cmd, st, true)
 			if err != nil {
 				return err
 			}
-			defer store.Close()
-			accounts := account.New(store, account.Config{HashConcurrency: 1}, time.Now)
+			defer closeStore()
 			u, err := accounts.CreateUser(ctx, email, password, teamName)
 			if err != nil {
 				return err
@@ -87,6 +87,16 @@ at a terminal it is not echoed.`,
 	cmd.Flags().StringVar(&email, "email", "", "the user's email (required)")
 	cmd.Flags().StringVar(&teamName, "team-name", "", "name of the user's team (default: the email's local part)")
 	return cmd
+}
+
+// openAccounts opens the storage of st (creating a SQLite database if
+// create) and the account service over it; closeStore closes the storage.
+func openAccounts(cmd *cobra.Command, st *storageFlags, create bool) (accounts *account.Service, closeStore func(), err error) {
+	store, err := node.OpenStore(cmd.Context(), st.storage(create))
+	if err != nil {
+		return nil, nil, err
+	}
+	return account.New(store, account.Config{HashConcurrency: 1}, time.Now), func() { store.Close() }, nil
 }
 
 // adminBackupCmd is `pome admin backup`: a copy of the SQLite database

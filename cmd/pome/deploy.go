@@ -56,21 +56,30 @@ func (d *deployFlags) check(secureCookies bool) error {
 	if d.publicURL == "" {
 		return nil
 	}
-	u, err := url.Parse(d.publicURL)
-	// Pome serves at the root of its host: its pages and cookies (Path=/)
-	// would not work under a path.
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
-		return usagef("--public-url %q must be an absolute http:// or https:// URL of a host, with no path, query or fragment (https://keys.example.com)", d.publicURL)
+	public, err := parsePublicURL(d.publicURL)
+	if err != nil {
+		return err
 	}
-	if u.Scheme == "http" && secureCookies {
+	if strings.HasPrefix(public, "http://") && secureCookies {
 		return usagef("--public-url %q is http://, but --secure-cookies says the deployment is served over HTTPS", d.publicURL)
 	}
-	if u.Scheme == "http" && d.tls() {
+	if strings.HasPrefix(public, "http://") && d.tls() {
 		return usagef("--public-url %q is http://, but Pome serves HTTPS itself (--tls-cert or --tls-domain)", d.publicURL)
 	}
-	d.publicURL = u.Scheme + "://" + u.Host
+	d.publicURL = public
 	return nil
+}
+
+// parsePublicURL checks a --public-url and returns it as scheme://host.
+// Pome serves at the root of its host: its pages and cookies (Path=/)
+// would not work under a path.
+func parsePublicURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+		return "", usagef("--public-url %q must be an absolute http:// or https:// URL of a host, with no path, query or fragment (https://keys.example.com)", s)
+	}
+	return u.Scheme + "://" + u.Host, nil
 }
 
 // tls reports whether Pome serves HTTPS itself.

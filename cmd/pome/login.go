@@ -121,7 +121,12 @@ func readLine(r io.Reader) (string, error) {
 	if r == nil {
 		return "", nil
 	}
-	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	return readLineFrom(bufio.NewReader(io.LimitReader(r, 4096)))
+}
+
+// readLineFrom reads the next line of in, without its line ending.
+func readLineFrom(in *bufio.Reader) (string, error) {
+	line, err := in.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read stdin: %w", err)
 	}

@@ -187,3 +187,44 @@ func TestConfirmAtTerminal(t *testing.T) {
 		t.Errorf("after yes: GET /v1/me = %d %s, want key_revoked", r.status, r.err.Error.Code)
 	}
 }
+
+// TestPasswordAtTerminal protects the interactive password change: three
+// prompts without echo (current, new, new again); two new passwords that
+// differ change nothing (exit 2), the same twice changes it.
+func TestPasswordAtTerminal(t *testing.T) {
+	t.Parallel()
+	p := mustPTY(t)
+	s, env := aliceSignedIn(t)
+	change := func(answers ...string) error {
+		done := make(chan error, 1)
+		before := len(p.shown())
+		go func() {
+			done <- run(t.Context(), []string{"pome", "password"}, mapEnv(env), p.tty, io.Discard, p.tty)
+		}()
+		for _, prompt := range []string{"Current password: ", "New password: ", "New password, again: "} {
+			waitFor(t, 10*time.Second, "the prompt "+prompt+"with echo off", func() bool {
+				return strings.Contains(p.shown()[before:], prompt) && p.echoOff()
+			})
+			before = len(p.shown())
+			io.WriteString(p.master, answers[0]+"\n")
+			answers = answers[1:]
+		}
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			t.Fatalf("pome password did not return\nterminal:\n%s", p.shown())
+			return nil
+		}
+	}
+	if err := change(pometest.Password, newPassword, "something else entirely"); exitCode(err) != 2 {
+		t.Errorf("pome password with new passwords that differ = %v, want exit 2", err)
+	}
+	if err := change(pometest.Password, newPassword, newPassword); err != nil {
+		t.Fatalf("pome password at a terminal: %v\nterminal:\n%s", err, p.shown())
+	}
+	if strings.Contains(p.shown(), newPassword) || strings.Contains(p.shown(), pometest.Password) {
+		t.Errorf("the terminal echoed a password:\n%s", p.shown())
+	}
+	mustRun(t, userEnv(t, s.URL), newPassword+"\n", 0, "login", "--email", "alice@example.com")
+}

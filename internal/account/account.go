@@ -100,8 +100,8 @@ func (s *Service) createUser(ctx context.Context, email, password, teamName stri
 	if err != nil {
 		return pome.User{}, err
 	}
-	if n := utf8.RuneCountInString(password); n < minPasswordLen || n > maxPasswordLen {
-		return pome.User{}, pome.InvalidParameter("'password' must be %d to %d characters", minPasswordLen, maxPasswordLen)
+	if err := checkPassword("password", password); err != nil {
+		return pome.User{}, err
 	}
 	if teamName == "" {
 		teamName = email[:strings.IndexByte(email, '@')]
@@ -146,7 +146,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 	if !pome.Storable(email) {
 		return SignedIn{}, errEmail
 	}
-	u, err := s.store.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	u, err := s.store.UserByEmail(ctx, lookupEmail(email))
 	hash := u.PasswordHash
 	switch {
 	case errors.Is(err, pome.ErrUserNotFound):
@@ -183,11 +183,23 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 	return in, err
 }
 
-// startSession stores a new session of u, with ev (nil: none) as its record.
+// checkPassword is the rule of a new password, at signup and at every
+// change; field names it in the error.
+func checkPassword(field, password string) error {
+	if n := utf8.RuneCountInString(password); n < minPasswordLen || n > maxPasswordLen {
+		return pome.InvalidParameter("'%s' must be %d to %d characters", field, minPasswordLen, maxPasswordLen)
+	}
+	return nil
+}
+
+// startSession stores a new session of u, with ev (nil: none) as its record,
+// and the request's address and user agent, cleaned as an event's are.
 func (s *Service) startSession(ctx context.Context, u pome.User, ev *pome.AuditEvent) (SignedIn, error) {
 	token := pome.NewSessionToken()
 	now := s.now().UTC().Truncate(time.Millisecond)
-	err := s.store.CreateSession(ctx, pome.Session{Digest: pome.DigestOf(token), UserID: u.ID, CreatedAt: now, LastSeen: now}, ev)
+	ri := pome.RequestInfoFrom(ctx).Cleaned()
+	err := s.store.CreateSession(ctx, pome.Session{ID: pome.NewID("ses_"), Digest: pome.DigestOf(token), UserID: u.ID,
+		CreatedAt: now, LastSeen: now, IP: ri.IP, UserAgent: ri.UserAgent}, ev)
 	if err != nil {
 		return SignedIn{}, err
 	}
@@ -212,35 +224,49 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // Authenticate returns the user of a session token, or ErrUnauthorized if
 // the session is unknown or past its idle or absolute timeout.
 func (s *Service) Authenticate(ctx context.Context, token string) (pome.User, error) {
+	u, _, err := s.Current(ctx, token)
+	return u, err
+}
+
+// Current is Authenticate with the session itself. The session is read from
+// the store on every call, so that a session ended on one node (a logout, a
+// password change) stops working on every node at once.
+func (s *Service) Current(ctx context.Context, token string) (pome.User, pome.Session, error) {
 	if token == "" {
-		return pome.User{}, pome.ErrUnauthorized
+		return pome.User{}, pome.Session{}, pome.ErrUnauthorized
 	}
 	d := pome.DigestOf(token)
 	sess, err := s.store.SessionByDigest(ctx, d)
 	if errors.Is(err, pome.ErrNotFound) {
-		return pome.User{}, pome.ErrUnauthorized
+		return pome.User{}, pome.Session{}, pome.ErrUnauthorized
 	}
 	if err != nil {
-		return pome.User{}, err
+		return pome.User{}, pome.Session{}, err
 	}
 	now := s.now()
-	if now.Sub(sess.CreatedAt) >= SessionAbsoluteTimeout || now.Sub(sess.LastSeen) >= SessionIdleTimeout {
+	if expired(sess, now) {
 		// A timed-out session is cleaned up, not logged out: no event.
 		if err := s.store.DeleteSession(ctx, d, nil); err != nil {
-			return pome.User{}, err
+			return pome.User{}, pome.Session{}, err
 		}
-		return pome.User{}, pome.ErrUnauthorized
+		return pome.User{}, pome.Session{}, pome.ErrUnauthorized
 	}
 	if now.Sub(sess.LastSeen) >= touchEvery {
-		if err := s.store.TouchSession(ctx, d, now.UTC().Truncate(time.Millisecond)); err != nil {
-			return pome.User{}, err
+		sess.LastSeen = now.UTC().Truncate(time.Millisecond)
+		if err := s.store.TouchSession(ctx, d, sess.LastSeen); err != nil {
+			return pome.User{}, pome.Session{}, err
 		}
 	}
 	u, err := s.store.UserByID(ctx, sess.UserID)
 	if errors.Is(err, pome.ErrUserNotFound) {
-		return pome.User{}, pome.ErrUnauthorized
+		return pome.User{}, pome.Session{}, pome.ErrUnauthorized
 	}
-	return u, err
+	return u, sess, err
+}
+
+// expired reports whether sess is past its idle or absolute timeout at now.
+func expired(sess pome.Session, now time.Time) bool {
+	return now.Sub(sess.CreatedAt) >= SessionAbsoluteTimeout || now.Sub(sess.LastSeen) >= SessionIdleTimeout
 }
 
 // Memberships lists the user's teams; the first is their default team.
@@ -266,6 +292,10 @@ func (s *Service) Member(ctx context.Context, u pome.User, slug string) (pome.Me
 
 // errEmail is the error of an email that is not one.
 var errEmail = pome.InvalidParameter("'email' must be an email address")
+
+// lookupEmail is email as users are found by it: emails are unique
+// case-insensitively.
+func lookupEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // normalizeEmail checks that email is one plain address and lower-cases it:
 // emails are unique case-insensitively.

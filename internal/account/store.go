@@ -34,6 +34,14 @@ type Store interface {
 	SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session, error)
 	TouchSession(ctx context.Context, d pome.Digest, lastSeen time.Time) error
 	DeleteSession(ctx context.Context, d pome.Digest, ev *pome.AuditEvent) error
+	Sessions(ctx context.Context, userID string) ([]pome.Session, error)
+	DeleteUserSession(ctx context.Context, userID, id string, ev pome.AuditEvent) error
+
+	// Passwords.
+	SetPassword(ctx context.Context, userID, hash string, keep *pome.Digest, ev pome.AuditEvent) error
+	CreatePasswordReset(ctx context.Context, r pome.PasswordReset, ev pome.AuditEvent) error
+	PasswordResetByDigest(ctx context.Context, d pome.Digest) (pome.PasswordReset, error)
+	ResetPassword(ctx context.Context, d pome.Digest, userID, hash string, at time.Time, ev pome.AuditEvent) error
 
 	// The audit log.
 	AppendAudit(ctx context.Context, ev pome.AuditEvent) error

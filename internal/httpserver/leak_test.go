@@ -65,7 +65,12 @@ func TestNoSecretLeaks(t *testing.T) {
 
 	// The secrets, and the part of the key that matters without its
 	// prefix and checksum (a log of a near-miss would show it).
-	secrets := map[string]string{"key": key, "key body": key[4:34], "password": password, "token": tokens[0], "second token": tokens[1]}
+	reset, _, err := s.Accounts.IssueReset(t.Context(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{"key": key, "key body": key[4:34], "password": password, "token": tokens[0], "second token": tokens[1],
+		"reset token": reset}
 
 	var seen []*pometest.Response
 	do := func(c *http.Client, method, path string, h http.Header, body string) {
@@ -77,6 +82,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		"/api/keys/" + key + "/usage", "/api/keys/" + keyID + "/usage", "/api/keys/" + keyID + "/roll", "/api/keys/" + key + "/roll",
 		"/api/team/members", "/api/team/members/" + key, "/api/audit", "/api/auth/login", "/api/auth/signup",
 		"/healthz", "/readyz", "/metrics",
+		"/api/auth/password", "/api/auth/sessions", "/api/auth/sessions/" + token, "/api/auth/password-reset", "/reset/" + token,
 	}
 	creds := []http.Header{
 		apiKey(key),
@@ -118,6 +124,15 @@ func TestNoSecretLeaks(t *testing.T) {
 		do(nil, "POST", "/api/auth/login", nil, fmt.Sprintf(`{"email":%q,"password":%q}`, email, password+"x"))
 	}
 	do(nil, "POST", "/api/auth/login", nil, login) // refused: 429
+	// The account's routes: a wrong current password, a reset link's
+	// refusals. The reset page's own answer holds its token (its form
+	// posts it): only the log is checked for it.
+	do(browser, "POST", "/api/auth/password", nil, fmt.Sprintf(`{"current_password":%q,"new_password":%q}`, password+"x", password+"y"))
+	do(nil, "POST", "/api/auth/password-reset", nil, fmt.Sprintf(`{"token":%q,"new_password":"short"}`, reset))
+	do(nil, "POST", "/api/auth/password-reset", nil, fmt.Sprintf(`{"token":%q,"new_password":%q}`, token, password))
+	if r := s.Do(t, nil, "GET", "/reset/"+reset, hdr("Accept", "text/html"), ""); r.Status != 200 {
+		t.Fatalf("GET /reset/<token> = %d, want the form", r.Status)
+	}
 	do(browser, "GET", "/api/audit", nil, "")
 	do(browser, "GET", "/api/keys?status=all", nil, "")
 	do(browser, "DELETE", "/api/keys/"+keyID, nil, "")

@@ -60,6 +60,15 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		// request without a valid session ends nothing and counts for no one.
 		{session, "POST /api/auth/logout", api.handle(api.logout)},
 		{session, "GET /api/session", api.handle(api.session)},
+		// The user's own account (usersessions.go). A password change is
+		// counted as a login attempt, and ending a session spends the
+		// logout quota, each by the handler itself; a reset link's form
+		// needs no session, and every try spends the client IP's login
+		// quota.
+		{session, "POST /api/auth/password", api.handle(api.changePassword)},
+		{session, "GET /api/auth/sessions", api.handle(api.listSessions)},
+		{session, "DELETE /api/auth/sessions/{id}", api.handle(api.endUserSession)},
+		{session, "POST /api/auth/password-reset", lim.perIP(cfg.Rules.LoginIP, api.handle(api.resetPassword))},
 		{session, "GET /api/keys", lim.perMember(cfg.Rules.ListKeys, sess, api.handle(api.listKeys))},
 		{session, "POST /api/keys", lim.perMember(cfg.Rules.CreateKey, sess, api.handle(api.createKey))},
 		// Reading one key reads what a list does: the same quota, as the
@@ -90,6 +99,8 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{session, "GET /keys/{id}", dash.handleKeyPage()},
 		{session, "GET /settings", dash.handleSettingsPage()},
 		{session, "GET /audit", dash.handleAuditPage()},
+		{session, "GET /account", dash.handleAccountPage()},
+		{session, resetPagePattern, dash.handleResetPage()},
 		{session, "GET /static/{name}", handleStatic(log)},
 
 		// Operations.

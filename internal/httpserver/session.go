@@ -37,6 +37,12 @@ func (s sessions) user(r *http.Request) (pome.User, error) {
 	return s.accounts.Authenticate(r.Context(), s.token(r))
 }
 
+// current returns the signed-in user of the request and their session, or
+// ErrUnauthorized.
+func (s sessions) current(r *http.Request) (pome.User, pome.Session, error) {
+	return s.accounts.Current(r.Context(), s.token(r))
+}
+
 // member returns who the request acts as: the signed-in user in the team
 // named by ?team=<slug>, else in their default team. A team they are not in
 // is ErrTeamNotFound.

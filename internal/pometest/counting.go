@@ -157,6 +157,36 @@ func (s *CountingStore) DeleteSession(ctx context.Context, d pome.Digest, ev *po
 	return s.next.DeleteSession(ctx, d, ev)
 }
 
+func (s *CountingStore) Sessions(ctx context.Context, userID string) ([]pome.Session, error) {
+	s.count("Sessions")
+	return s.next.Sessions(ctx, userID)
+}
+
+func (s *CountingStore) DeleteUserSession(ctx context.Context, userID, id string, ev pome.AuditEvent) error {
+	s.count("DeleteUserSession")
+	return s.next.DeleteUserSession(ctx, userID, id, ev)
+}
+
+func (s *CountingStore) SetPassword(ctx context.Context, userID, hash string, keep *pome.Digest, ev pome.AuditEvent) error {
+	s.count("SetPassword")
+	return s.next.SetPassword(ctx, userID, hash, keep, ev)
+}
+
+func (s *CountingStore) CreatePasswordReset(ctx context.Context, r pome.PasswordReset, ev pome.AuditEvent) error {
+	s.count("CreatePasswordReset")
+	return s.next.CreatePasswordReset(ctx, r, ev)
+}
+
+func (s *CountingStore) PasswordResetByDigest(ctx context.Context, d pome.Digest) (pome.PasswordReset, error) {
+	s.count("PasswordResetByDigest")
+	return s.next.PasswordResetByDigest(ctx, d)
+}
+
+func (s *CountingStore) ResetPassword(ctx context.Context, d pome.Digest, userID, hash string, at time.Time, ev pome.AuditEvent) error {
+	s.count("ResetPassword")
+	return s.next.ResetPassword(ctx, d, userID, hash, at, ev)
+}
+
 func (s *CountingStore) CreateKey(ctx context.Context, k pome.Key, ev pome.AuditEvent) error {
 	s.count("CreateKey")
 	return s.next.CreateKey(ctx, k, ev)

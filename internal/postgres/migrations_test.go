@@ -69,3 +69,12 @@ func TestKeyPoliciesMigration(t *testing.T) {
 			ADD CONSTRAINT api_keys_created_by_fkey FOREIGN KEY (created_by) REFERENCES users (id)`,
 		`CREATE INDEX api_keys_created_by ON api_keys (created_by)`))
 }
+
+// 0014 names the sessions made before it; they keep signing in.
+func TestSessionIDsMigration(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.FreshSchema(t)
+	storetest.RunSessionIDsMigration(t, mustOpen(t, dsn), undoMigration(dsn, "0014_sessions_password_resets",
+		`DROP TABLE password_resets`,
+		`ALTER TABLE sessions DROP COLUMN id, DROP COLUMN ip, DROP COLUMN user_agent`))
+}

@@ -16,8 +16,8 @@ func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditE
 	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx,
-			`INSERT INTO sessions (digest, user_id, created_at, last_seen) VALUES ($1, $2, $3, $4)`,
-			s.Digest[:], s.UserID, toTS(s.CreatedAt), toTS(s.LastSeen)); err != nil {
+			`INSERT INTO sessions (digest, id, user_id, created_at, last_seen, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			s.Digest[:], s.ID, s.UserID, toTS(s.CreatedAt), toTS(s.LastSeen), s.IP, s.UserAgent); err != nil {
 			return err
 		}
 		if ev == nil {
@@ -33,8 +33,8 @@ func (db *DB) SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session,
 	ctx, cancel := bound(ctx, callTimeout)
 	defer cancel()
 	s := pome.Session{Digest: d}
-	err := db.pool.QueryRow(ctx, `SELECT user_id, created_at, last_seen FROM sessions WHERE digest = $1`, d[:]).
-		Scan(&s.UserID, &s.CreatedAt, &s.LastSeen)
+	err := db.pool.QueryRow(ctx, `SELECT id, user_id, created_at, last_seen, ip, user_agent FROM sessions WHERE digest = $1`, d[:]).
+		Scan(&s.ID, &s.UserID, &s.CreatedAt, &s.LastSeen, &s.IP, &s.UserAgent)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pome.Session{}, pome.ErrNotFound
 	}

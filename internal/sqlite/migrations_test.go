@@ -102,3 +102,19 @@ func TestMigrationKeepsUsage(t *testing.T) {
 		`CREATE INDEX api_keys_team_creator_page ON api_keys (team_id, created_by, created_at, id)`,
 		`CREATE INDEX api_keys_issued_to ON api_keys (issued_to) WHERE issued_to <> ''`)...))
 }
+
+// 0014 names the sessions made before it; they keep signing in.
+func TestSessionIDsMigration(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "pome.db")
+	storetest.RunSessionIDsMigration(t, mustOpen(t, path), undoMigration(path, "0014_sessions_password_resets",
+		`DROP TABLE password_resets`,
+		`CREATE TABLE sessions_old (
+			digest BLOB NOT NULL PRIMARY KEY CHECK (length(digest) = 32),
+			user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+			created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
+		`INSERT INTO sessions_old SELECT digest, user_id, created_at, last_seen FROM sessions`,
+		`DROP TABLE sessions`,
+		`ALTER TABLE sessions_old RENAME TO sessions`,
+		`CREATE INDEX sessions_user ON sessions (user_id)`))
+}

@@ -8,14 +8,14 @@ import (
 	"github.com/pomehq/pome"
 )
 
-const qSessionByDigest = `SELECT user_id, created_at, last_seen FROM sessions WHERE digest = ?`
+const qSessionByDigest = `SELECT id, user_id, created_at, last_seen, ip, user_agent FROM sessions WHERE digest = ?`
 
 // CreateSession stores a session and, unless ev is nil, its login event.
 func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditEvent) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO sessions (digest, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)`,
-			s.Digest[:], s.UserID, toMS(s.CreatedAt), toMS(s.LastSeen)); err != nil {
+			`INSERT INTO sessions (digest, id, user_id, created_at, last_seen, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			s.Digest[:], s.ID, s.UserID, toMS(s.CreatedAt), toMS(s.LastSeen), s.IP, s.UserAgent); err != nil {
 			return err
 		}
 		if ev == nil {
@@ -30,7 +30,7 @@ func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditE
 func (db *DB) SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session, error) {
 	s := pome.Session{Digest: d}
 	var created, seen int64
-	err := db.stmts.sessionByDigest.QueryRowContext(ctx, d[:]).Scan(&s.UserID, &created, &seen)
+	err := db.stmts.sessionByDigest.QueryRowContext(ctx, d[:]).Scan(&s.ID, &s.UserID, &created, &seen, &s.IP, &s.UserAgent)
 	if err == sql.ErrNoRows {
 		return pome.Session{}, pome.ErrNotFound
 	}

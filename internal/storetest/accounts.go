@@ -131,7 +131,7 @@ var teamTests = []test{
 var sessionTests = []test{
 	{"create and find", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
-		want := pome.Session{Digest: pome.DigestOf("token-1"), UserID: a.User.ID, CreatedAt: t0, LastSeen: at(time.Second)}
+		want := newSession(a, pome.DigestOf("token-1"), t0, at(time.Second))
 		if err := s.CreateSession(t.Context(), want, nil); err != nil {
 			t.Fatalf("CreateSession = %v, want nil", err)
 		}
@@ -146,7 +146,7 @@ var sessionTests = []test{
 	}},
 	{"touch moves last seen only", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
-		sess := pome.Session{Digest: pome.DigestOf("token-1"), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
+		sess := newSession(a, pome.DigestOf("token-1"), t0, t0)
 		if err := s.CreateSession(t.Context(), sess, nil); err != nil {
 			t.Fatalf("CreateSession = %v, want nil", err)
 		}
@@ -161,8 +161,8 @@ var sessionTests = []test{
 	}},
 	{"delete, twice", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
-		keep := pome.Session{Digest: pome.DigestOf("keep"), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
-		gone := pome.Session{Digest: pome.DigestOf("gone"), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
+		keep := newSession(a, pome.DigestOf("keep"), t0, t0)
+		gone := newSession(a, pome.DigestOf("gone"), t0, t0)
 		for _, x := range []pome.Session{keep, gone} {
 			if err := s.CreateSession(t.Context(), x, nil); err != nil {
 				t.Fatalf("CreateSession = %v, want nil", err)
@@ -182,6 +182,14 @@ var sessionTests = []test{
 }
 
 func sameSession(a, b pome.Session) bool {
-	return a.Digest == b.Digest && a.UserID == b.UserID &&
-		sameTime(a.CreatedAt, b.CreatedAt) && sameTime(a.LastSeen, b.LastSeen)
+	return a.ID == b.ID && a.Digest == b.Digest && a.UserID == b.UserID &&
+		sameTime(a.CreatedAt, b.CreatedAt) && sameTime(a.LastSeen, b.LastSeen) &&
+		a.IP == b.IP && a.UserAgent == b.UserAgent
+}
+
+// newSession is an unsaved session of a's user, with a new id and the
+// sign-in's address and user agent.
+func newSession(a account, d pome.Digest, created, lastSeen time.Time) pome.Session {
+	return pome.Session{ID: pome.NewID("ses_"), Digest: d, UserID: a.User.ID, CreatedAt: created, LastSeen: lastSeen,
+		IP: "192.0.2.1", UserAgent: "storetest"}
 }

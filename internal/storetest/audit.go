@@ -60,7 +60,7 @@ var auditTests = []test{
 				t.Fatal(err)
 			}
 		}
-		sess := pome.Session{Digest: pome.DigestOf("tok"), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
+		sess := newSession(a, pome.DigestOf("tok"), t0, t0)
 		login := sysEvent(pome.AuditLogin, t0)
 		if err := s.CreateSession(t.Context(), sess, &login); err != nil {
 			t.Fatal(err)

@@ -73,7 +73,7 @@ var concurrencyTests = []test{
 			case 3:
 				return s.UpdateTeam(ctx, pome.Team{ID: a.Team.ID, Status: pome.TeamActive, PlanTier: pome.PlanPro}, t0, sysEvent(pome.AuditTeamBanned, t0))
 			default:
-				sess := pome.Session{Digest: pome.DigestOf(pome.NewID("tok_")), UserID: a.User.ID, CreatedAt: t0, LastSeen: t0}
+				sess := newSession(a, pome.DigestOf(pome.NewID("tok_")), t0, t0)
 				return s.CreateSession(ctx, sess, nil)
 			}
 		})

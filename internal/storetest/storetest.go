@@ -28,6 +28,8 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"Teams", teamTests, nil},
 		{"PlatformTeams", platformTeamTests, nil},
 		{"Sessions", sessionTests, nil},
+		{"UserSessions", userSessionTests, nil},
+		{"PasswordResets", passwordResetTests, nil},
 		{"Keys", keyTests, nil},
 		{"ListKeys", listKeyTests, nil},
 		{"KeyPages", keyPageTests, nil},

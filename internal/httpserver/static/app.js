@@ -437,6 +437,65 @@
     );
   }
 
+  // ---- Your account (account.html) and a reset link's page (reset.html).
+  // Kept apart from the team pages' code above; they share only api,
+  // showError, clearError and busy.
+  const passwordForm = document.getElementById("password-form");
+  if (passwordForm) {
+    passwordForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearError(passwordForm);
+      const done = passwordForm.querySelector("[data-password-changed]");
+      done.hidden = true;
+      const f = new FormData(passwordForm);
+      try {
+        await busy(passwordForm, () =>
+          api("POST", "/api/auth/password", { current_password: f.get("current_password"), new_password: f.get("new_password") }),
+        );
+        passwordForm.reset();
+        done.hidden = false;
+        // The other sessions ended: take them off the list.
+        for (const row of document.querySelectorAll("[data-session-row]")) {
+          if (row.querySelector("[data-end-session]")) row.remove();
+        }
+      } catch (err) {
+        showError(passwordForm, err);
+      }
+    });
+  }
+
+  document.addEventListener("click", async (ev) => {
+    const button = ev.target.closest("[data-end-session]");
+    if (!button) return;
+    const main = document.getElementById("main");
+    clearError(main);
+    button.disabled = true;
+    try {
+      await api("DELETE", "/api/auth/sessions/" + encodeURIComponent(button.dataset.endSession));
+      button.closest("tr").remove();
+    } catch (err) {
+      button.disabled = false;
+      showError(main, err);
+    }
+  });
+
+  const resetForm = document.getElementById("reset-form");
+  if (resetForm) {
+    resetForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearError(resetForm);
+      const f = new FormData(resetForm);
+      try {
+        await busy(resetForm, () => api("POST", "/api/auth/password-reset", { token: f.get("token"), new_password: f.get("new_password") }));
+        location.assign("/signin");
+      } catch (err) {
+        showError(resetForm, err);
+        resetForm.querySelector("input[type=password]").select();
+      }
+    });
+  }
+  // ---- End of your account.
+
   // The team menu closes on Escape (focus back on its summary) and on a
   // click elsewhere.
   for (const menu of document.querySelectorAll("details[data-menu]")) {

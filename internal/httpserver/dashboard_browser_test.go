@@ -739,7 +739,7 @@ func TestBrowserKeyPolicies(t *testing.T) {
 	}
 	dana.click("[data-copy-text]")
 	dana.waitFor("the id copied", `document.querySelector("[data-copy-text] + [data-copy-status]").textContent !== ""`)
-	dana.shoot("key-policies")
+	readme(t, "key-page.png", dana.shoot("key-policies"))
 
 	// Edit: what changes is sent, an emptied field clears, a bad value is
 	// refused in place.

@@ -106,7 +106,7 @@ func handleStatic(log *slog.Logger) http.Handler {
 
 // The page templates: each page file is parsed with the layout and the
 // shared partials, and executed by its name.
-var pageNames = []string{"signin", "signup", "keys", "key", "settings", "audit", "error", "account", "reset"}
+var pageNames = []string{"signin", "signup", "keys", "key", "settings", "usage", "audit", "error", "account", "reset"}
 
 func mustParsePages(fsys fs.FS) map[string]*template.Template {
 	funcs := template.FuncMap{

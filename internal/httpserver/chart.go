@@ -19,17 +19,22 @@ import (
 // drawing's 13 px labels were 5 px on a phone). Colour is never the only
 // carrier: each bar's title and the legend say the counts in words.
 type usageChart struct {
-	Days               int
-	Width, Height      int // the viewBox
-	Top, Bottom        int // the plot's y range in it
-	Bars               []chartBar
-	Grid               []chartTick   // bottom, middle and top of the scale
-	Labels             []string      // the first, middle and last days
-	Legend             []chartLegend // the outcomes of the range, valid always
-	Total, Peak, Scale int64         // Total, Peak: verifications of every outcome
-	Valid              int64
-	PeakDay            string
-	From, To           string
+	// What the page says around the drawing: whose requests (Of), the
+	// links to other ranges (RangeURL, to which a number of days is
+	// appended; Ranges), and what an empty chart means (Empty).
+	Of, RangeURL, Empty string
+	Ranges              []int
+	Days                int
+	Width, Height       int // the viewBox
+	Top, Bottom         int // the plot's y range in it
+	Bars                []chartBar
+	Grid                []chartTick   // bottom, middle and top of the scale
+	Labels              []string      // the first, middle and last days
+	Legend              []chartLegend // the outcomes of the range, valid always
+	Total, Peak, Scale  int64         // Total, Peak: verifications of every outcome
+	Valid               int64
+	PeakDay             string
+	From, To            string
 }
 
 // chartBar is one day: its segments, bottom up, and its counts in words.

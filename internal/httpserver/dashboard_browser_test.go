@@ -471,6 +471,11 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	alice.check("7 bars", `document.querySelectorAll("svg g.bar").length === 7`)
 	alice.check("the 7 days tab is the current one", `document.querySelector('.card-head .tabs a[aria-current="page"]').textContent === "7 days"`)
 	alice.check("today's bar, still", `document.querySelector("svg g.bar:last-of-type > title").textContent === "Mon 23 Nov 2026: 3 requests"`)
+	// The team's usage: every key's requests, from the navigation.
+	alice.reloadAfter("open Usage", chromedp.Click(chromedp.CSS(`.nav-links a[href^="/usage"]`)))
+	alice.check("the team's requests today", `document.querySelector("svg g.bar:last-of-type > title").textContent === "Mon 23 Nov 2026: 4 requests"`)
+	alice.shoot("team-usage")
+	alice.open("/keys/" + id)
 
 	// Roll it, keeping the old key for an hour.
 	alice.click(`.head-actions [data-open="roll-dialog"]`)

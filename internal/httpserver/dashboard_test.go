@@ -70,7 +70,7 @@ func getPage(t *testing.T, s *pometest.Server, c *http.Client, method, path stri
 func TestPagesRedirectToSignIn(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t)
-	for _, path := range []string{"/keys", "/keys?team=acme&status=all", "/keys/key_0000000000000000", "/settings", "/audit"} {
+	for _, path := range []string{"/keys", "/keys?team=acme&status=all", "/keys/key_0000000000000000", "/settings", "/usage", "/audit"} {
 		t.Run(path, func(t *testing.T) {
 			r := getPage(t, s, nil, "GET", path, nil, "")
 			want := "/signin?next=" + url.QueryEscape(path)
@@ -239,6 +239,10 @@ func TestPagesByRole(t *testing.T) {
 		{"owner key page, 7 days", alice, "/keys/" + aliceKey.ID + q + "&days=7", 200, []string{`<svg viewBox="0 0 70 100"`, "Requests per day, last 7 days", `aria-current="page">7 days`}, nil},
 		{"owner key page, days not a number", alice, "/keys/" + aliceKey.ID + q + "&days=week", 400, []string{"&#39;days&#39; must be an integer"}, []string{"<svg"}},
 		{"owner key page, too many days", alice, "/keys/" + aliceKey.ID + q + "&days=1000", 400, []string{"invalid_parameter"}, []string{"<svg"}},
+		{"owner usage", alice, "/usage" + q, 200, []string{"every key of", `<svg viewBox="0 0 300 100"`, `href="/usage?team=` + team + `&amp;days=7"`}, nil},
+		{"owner usage, days not a number", alice, "/usage" + q + "&days=week", 400, []string{"invalid_parameter"}, []string{"<svg"}},
+		{"developer usage", bob, "/usage" + q, 200, []string{"your keys in", "<svg"}, nil},
+		{"viewer usage", carol, "/usage" + q, 200, []string{"Viewers don"}, []string{"<svg"}},
 		{"developer keys", bob, "/keys" + q, 200, []string{"bob-in-alice"}, []string{"alice-key", `href="/audit`, "data-created-by"}},
 		{"developer settings", bob, "/settings" + q, 200, []string{"alice@example.com", "bob-in-alice", "Create API key"}, []string{"add-member-form", "remove-dialog\" data-member", "alice-key"}},
 		{"viewer settings", carol, "/settings" + q, 200, []string{"Viewers don"}, []string{"alice-key", "bob-in-alice", "Create API key"}},

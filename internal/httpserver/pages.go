@@ -359,9 +359,8 @@ func cmpOr(a, b string) string {
 }
 
 type keyPage struct {
-	Key    keyRow
-	Chart  usageChart
-	Ranges []int // the days the chart offers to show
+	Key   keyRow
+	Chart usageChart
 	// ExpiresInDays, when not 0, is the days (rounded up) before an active
 	// key expires, within expiryWarning: the page warns.
 	ExpiresInDays int
@@ -390,9 +389,18 @@ func expiresInDays(k *keyRow, now time.Time) int {
 	return int((left + 24*time.Hour - 1) / (24 * time.Hour))
 }
 
-// chartRanges are the key page's choices of days; ?days= takes any the
+// chartRanges are the usage charts' choices of days; ?days= takes any the
 // API does.
 var chartRanges = []int{7, 30, 90}
+
+// pageChart is the chart of usage on the page at path of team: of whom,
+// with links to chartRanges, and what it says when empty.
+func pageChart(usage []pome.DailyUsage, of, path, team, empty string) usageChart {
+	c := newUsageChart(usage)
+	c.Of, c.Ranges, c.Empty = of, chartRanges, empty
+	c.RangeURL = path + "?" + url.Values{"team": {team}}.Encode() + "&days="
+	return c
+}
 
 // handleKeyPage answers GET /keys/{id}?days=: one key, its usage over the
 // days asked (30 unless asked; the chart offers chartRanges), and its
@@ -426,9 +434,9 @@ func (d *dashboard) handleKeyPage() http.Handler {
 		}
 		p.Title = k.Name
 		data := keyPage{
-			Key:    keyRow{Key: k, Status: k.Status(p.Now), CreatedBy: cmpOr(emails[k.CreatedBy], k.CreatedBy)},
-			Chart:  newUsageChart(usage),
-			Ranges: chartRanges,
+			Key: keyRow{Key: k, Status: k.Status(p.Now), CreatedBy: cmpOr(emails[k.CreatedBy], k.CreatedBy)},
+			Chart: pageChart(usage, k.Name, "/keys/"+url.PathEscape(k.ID), p.Member.Team.Slug,
+				"Call the API with this key and its usage shows here."),
 		}
 		data.ExpiresInDays = expiresInDays(&data.Key, p.Now)
 		data.Edit = keyPolicies(&k, p.Now)

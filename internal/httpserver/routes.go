@@ -98,6 +98,7 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{session, "GET /keys", dash.handleKeysPage()},
 		{session, "GET /keys/{id}", dash.handleKeyPage()},
 		{session, "GET /settings", dash.handleSettingsPage()},
+		{session, "GET /usage", dash.handleUsagePage()},
 		{session, "GET /audit", dash.handleAuditPage()},
 		{session, "GET /account", dash.handleAccountPage()},
 		{session, resetPagePattern, dash.handleResetPage()},

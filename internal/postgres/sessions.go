@@ -28,20 +28,32 @@ func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditE
 	return db.translate(ctx, "create session", err)
 }
 
+// sessionColumns are what scanSession reads, for every read of sessions.
+const sessionColumns = `digest, id, user_id, created_at, last_seen, ip, user_agent`
+
+// scanSession reads a row of sessionColumns.
+func scanSession(row pgx.Row) (pome.Session, error) {
+	var s pome.Session
+	var digest []byte
+	if err := row.Scan(&digest, &s.ID, &s.UserID, &s.CreatedAt, &s.LastSeen, &s.IP, &s.UserAgent); err != nil {
+		return pome.Session{}, err
+	}
+	copy(s.Digest[:], digest)
+	s.CreatedAt, s.LastSeen = s.CreatedAt.UTC(), s.LastSeen.UTC()
+	return s, nil
+}
+
 // SessionByDigest finds a session; pome.ErrNotFound if none.
 func (db *DB) SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session, error) {
 	ctx, cancel := bound(ctx, callTimeout)
 	defer cancel()
-	s := pome.Session{Digest: d}
-	err := db.pool.QueryRow(ctx, `SELECT id, user_id, created_at, last_seen, ip, user_agent FROM sessions WHERE digest = $1`, d[:]).
-		Scan(&s.ID, &s.UserID, &s.CreatedAt, &s.LastSeen, &s.IP, &s.UserAgent)
+	s, err := scanSession(db.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE digest = $1`, d[:]))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pome.Session{}, pome.ErrNotFound
 	}
 	if err != nil {
 		return pome.Session{}, db.translate(ctx, "session by digest", err)
 	}
-	s.CreatedAt, s.LastSeen = s.CreatedAt.UTC(), s.LastSeen.UTC()
 	return s, nil
 }
 

@@ -14,24 +14,13 @@ import (
 func (db *DB) Sessions(ctx context.Context, userID string) ([]pome.Session, error) {
 	ctx, cancel := bound(ctx, callTimeout)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT digest, id, created_at, last_seen, ip, user_agent FROM sessions
+	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID)
 	if err != nil {
 		return nil, db.translate(ctx, "sessions", err)
 	}
-	defer rows.Close()
-	var out []pome.Session
-	for rows.Next() {
-		s := pome.Session{UserID: userID}
-		var digest []byte
-		if err := rows.Scan(&digest, &s.ID, &s.CreatedAt, &s.LastSeen, &s.IP, &s.UserAgent); err != nil {
-			return nil, db.translate(ctx, "sessions", err)
-		}
-		copy(s.Digest[:], digest)
-		s.CreatedAt, s.LastSeen = s.CreatedAt.UTC(), s.LastSeen.UTC()
-		out = append(out, s)
-	}
-	return out, db.translate(ctx, "sessions", rows.Err())
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.Session, error) { return scanSession(row) })
+	return out, db.translate(ctx, "sessions", err)
 }
 
 // DeleteUserSession removes one session of a user and appends ev.

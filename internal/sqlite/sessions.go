@@ -8,7 +8,23 @@ import (
 	"github.com/pomehq/pome"
 )
 
-const qSessionByDigest = `SELECT id, user_id, created_at, last_seen, ip, user_agent FROM sessions WHERE digest = ?`
+// sessionColumns are what scanSession reads, for every read of sessions.
+const sessionColumns = `digest, id, user_id, created_at, last_seen, ip, user_agent`
+
+const qSessionByDigest = `SELECT ` + sessionColumns + ` FROM sessions WHERE digest = ?`
+
+// scanSession reads a row of sessionColumns.
+func scanSession(row scanner) (pome.Session, error) {
+	var s pome.Session
+	var digest []byte
+	var created, seen int64
+	if err := row.Scan(&digest, &s.ID, &s.UserID, &created, &seen, &s.IP, &s.UserAgent); err != nil {
+		return pome.Session{}, err
+	}
+	copy(s.Digest[:], digest)
+	s.CreatedAt, s.LastSeen = fromMS(created), fromMS(seen)
+	return s, nil
+}
 
 // CreateSession stores a session and, unless ev is nil, its login event.
 func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditEvent) error {
@@ -28,16 +44,13 @@ func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditE
 
 // SessionByDigest finds a session; pome.ErrNotFound if none.
 func (db *DB) SessionByDigest(ctx context.Context, d pome.Digest) (pome.Session, error) {
-	s := pome.Session{Digest: d}
-	var created, seen int64
-	err := db.stmts.sessionByDigest.QueryRowContext(ctx, d[:]).Scan(&s.ID, &s.UserID, &created, &seen, &s.IP, &s.UserAgent)
+	s, err := scanSession(db.stmts.sessionByDigest.QueryRowContext(ctx, d[:]))
 	if err == sql.ErrNoRows {
 		return pome.Session{}, pome.ErrNotFound
 	}
 	if err != nil {
 		return pome.Session{}, db.translate(ctx, "session by digest", err)
 	}
-	s.CreatedAt, s.LastSeen = fromMS(created), fromMS(seen)
 	return s, nil
 }
 

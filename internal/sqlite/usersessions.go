@@ -10,25 +10,8 @@ import (
 
 // Sessions lists a user's sessions, newest first.
 func (db *DB) Sessions(ctx context.Context, userID string) ([]pome.Session, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT digest, id, created_at, last_seen, ip, user_agent FROM sessions
+	return queryAll(ctx, db, "sessions", scanSession, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
-	if err != nil {
-		return nil, db.translate(ctx, "sessions", err)
-	}
-	defer rows.Close()
-	var out []pome.Session
-	for rows.Next() {
-		s := pome.Session{UserID: userID}
-		var digest []byte
-		var created, seen int64
-		if err := rows.Scan(&digest, &s.ID, &created, &seen, &s.IP, &s.UserAgent); err != nil {
-			return nil, db.translate(ctx, "sessions", err)
-		}
-		copy(s.Digest[:], digest)
-		s.CreatedAt, s.LastSeen = fromMS(created), fromMS(seen)
-		out = append(out, s)
-	}
-	return out, db.translate(ctx, "sessions", rows.Err())
 }
 
 // DeleteUserSession removes one session of a user and appends ev.

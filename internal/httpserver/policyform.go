@@ -42,9 +42,6 @@ func keyPolicies(k *pome.Key, now time.Time) policyForm {
 	for i, p := range k.AllowedCIDRs {
 		cidrs[i] = p.String()
 	}
-	f.CIDRs = strings.Join(cidrs, "\n")
-	if k.Meta != "{}" {
-		f.Meta = k.Meta
-	}
+	f.CIDRs, f.Meta = strings.Join(cidrs, "\n"), k.Meta // Meta "" is {}: an empty field
 	return f
 }

@@ -102,6 +102,9 @@ type Key struct {
 	// expires), which a roll gives the replacement: ExpiresAt alone cannot
 	// say it once a roll has shortened it to the grace. Whole milliseconds.
 	Lifetime time.Duration
+	// ReplacedBy is the id of the key the latest roll of this one minted
+	// (Store.RollKey); empty for a key never rolled.
+	ReplacedBy string
 
 	// The key's policies (policy.go), enforced by authz.Gate. The zero
 	// value of each is none: a live, enabled key with no scopes, meta,

@@ -131,8 +131,8 @@ type Store interface {
 	// already revoked writes neither). It returns the key as stored
 	// afterwards; ErrKeyNotFound if the team has no such key.
 	RevokeKey(ctx context.Context, teamID, keyID string, at time.Time, ev AuditEvent) (Key, error)
-	// RollKey stores r.New, sets the old key's expiry to r.OldExpiresAt, and
-	// appends a ChangeKeyUpdated entry and ev, in one transaction. An old
+	// RollKey stores r.New, sets the old key's expiry to r.OldExpiresAt and
+	// its ReplacedBy to r.New.ID, and appends a ChangeKeyUpdated entry and ev, in one transaction. An old
 	// key with credits has them split as it stands in that transaction
 	// (Credits.Split, with what its leases hold): r.New's are replaced by
 	// the part moved. It returns the old key as stored

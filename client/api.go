@@ -92,6 +92,9 @@ type Key struct {
 	ExpiresAt  *time.Time     `json:"expires_at"`
 	UsageCount int64          `json:"usage_count"`
 	Status     pome.KeyStatus `json:"status"`
+	// ReplacedBy is the id of the key that rolling this one minted, nil
+	// for a key never rolled: the old key works on until its grace ends.
+	ReplacedBy *string `json:"replaced_by"`
 	KeyPolicies
 }
 

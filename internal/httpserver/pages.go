@@ -379,7 +379,9 @@ const expiryWarning = 14 * 24 * time.Hour
 
 // expiresInDays is keyPage.ExpiresInDays.
 func expiresInDays(k *keyRow, now time.Time) int {
-	if k.Status != pome.KeyActive || k.ExpiresAt == nil {
+	// A rolled key's expiry is the end of its grace: the page says so, and
+	// that it is replaced, instead of asking for a roll.
+	if k.Status != pome.KeyActive || k.ExpiresAt == nil || k.ReplacedBy != "" {
 		return 0
 	}
 	left := k.ExpiresAt.Sub(now)

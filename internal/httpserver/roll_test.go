@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,5 +244,52 @@ func TestRollIssuedToRoller(t *testing.T) {
 		if status, _ := meStatus(t, s, k); status != http.StatusOK {
 			t.Errorf("GET /v1/me with a key only the developer holds = %d, want 200", status)
 		}
+	}
+}
+
+// A rolled key names its replacement (replaced_by) in every key object,
+// and its page says it is rolling and links to the new key until its grace
+// ends, then that it was replaced; the keys page marks it "rolling". A key
+// never rolled, the replacement included, has replaced_by null.
+func TestRollReplacedBy(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
+	alice := s.Signup(t, "alice@example.com")
+	old := s.CreateKeyWith(t, alice, `{"name":"ci-prod"}`)
+	other := s.CreateKeyWith(t, alice, `{"name":"other"}`)
+	repl := mustRoll(t, s, alice, old.ID, `{"expire_old_in_hours":2}`)
+	replacedBy := func(id string) any {
+		t.Helper()
+		return decode[map[string]any](t, s.Do(t, alice, "GET", "/api/keys/"+id, nil, ""))["replaced_by"]
+	}
+	if got := replacedBy(old.ID); got != repl.ID {
+		t.Errorf("replaced_by of the rolled key = %v, want %s", got, repl.ID)
+	}
+	for _, id := range []string{repl.ID, other.ID} {
+		if got := replacedBy(id); got != nil {
+			t.Errorf("replaced_by of %s, never rolled = %v, want null", id, got)
+		}
+	}
+
+	rolling := "Rolling, replaced by " + `<a href="/keys/` + repl.ID
+	page := getPage(t, s, alice, "GET", "/keys/"+old.ID, nil, "")
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, rolling) || !strings.Contains(page.Body, `">in 2 hours</time>; from then on only the new key does.`) {
+		t.Errorf("the rolled key's page = %d, want 200 with %q and when it stops working:\n%s", page.Status, rolling, page.Body)
+	}
+	if strings.Contains(page.Body, "data-expiry-warning") {
+		t.Error("the rolled key's page asks for a roll (the expiry warning): its expiry is the grace")
+	}
+	if page := getPage(t, s, alice, "GET", "/keys/"+repl.ID, nil, ""); strings.Contains(page.Body, "data-replaced-by") {
+		t.Error("the replacement's page says it is replaced")
+	}
+	list := getPage(t, s, alice, "GET", "/keys", nil, "")
+	if n := strings.Count(list.Body, "data-rolling"); n != 1 {
+		t.Errorf("keys marked rolling on the keys page = %d, want 1", n)
+	}
+
+	s.Clock.Advance(2 * time.Hour)
+	page = getPage(t, s, alice, "GET", "/keys/"+old.ID, nil, "")
+	if !strings.Contains(page.Body, "Replaced by "+`<a href="/keys/`+repl.ID) || strings.Contains(page.Body, "Rolling") {
+		t.Errorf("the rolled key's page after its grace = %d, want \"Replaced by\" its replacement:\n%s", page.Status, page.Body)
 	}
 }

@@ -29,8 +29,17 @@ func keyOf(k *pome.Key, now time.Time) client.Key {
 		ID: k.ID, Name: k.Name, Description: k.Description, Prefix: k.Prefix, Role: k.Role,
 		CreatedBy: k.CreatedBy, CreatedAt: wireTime(k.CreatedAt),
 		LastUsed: wireOptTime(k.LastUsed), LastUsedIP: wireAddr(k.LastUsedIP), ExpiresAt: wireOptTime(k.ExpiresAt),
-		UsageCount: k.UsageCount, Status: k.Status(now), KeyPolicies: policiesOf(k, now),
+		UsageCount: k.UsageCount, Status: k.Status(now), ReplacedBy: wireOptString(k.ReplacedBy),
+		KeyPolicies: policiesOf(k, now),
 	}
+}
+
+// wireOptString is an optional string on the wire: null when empty.
+func wireOptString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // wireAddr is an address on the wire: null when unknown.

@@ -27,7 +27,8 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE ` + pendingOfKey + `), 0)::bigint,
 	k.issued_to, k.lifetime_ms,
 	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
-	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period`
+	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period,
+	k.replaced_by`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -61,7 +62,7 @@ func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
 		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &s.lastIP, &k.UsageCount, &k.IssuedTo, &k.Lifetime,
 		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
-		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period}
+		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy}
 }
 
 // finish completes what dest scanned: times in UTC, the lifetime, scanned
@@ -303,9 +304,9 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 	defer cancel()
 	var old pome.Key
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE api_keys SET expires_at = $1
+		tag, err := tx.Exec(ctx, `UPDATE api_keys SET expires_at = $1, replaced_by = $5
 			WHERE team_id = $2 AND id = $3 AND revoked_at IS NULL AND expires_at IS NOT DISTINCT FROM $4::timestamptz`,
-			toTS(r.OldExpiresAt), r.TeamID, r.OldKeyID, toNullTS(r.ExpectedExpiresAt))
+			toTS(r.OldExpiresAt), r.TeamID, r.OldKeyID, toNullTS(r.ExpectedExpiresAt), r.New.ID)
 		if err != nil {
 			return err
 		}

@@ -26,7 +26,8 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0),
 	k.issued_to, k.lifetime_ms,
 	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
-	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period`
+	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period,
+	k.replaced_by`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -62,7 +63,7 @@ func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
 		&s.created, &s.expires, &s.revoked, &s.lastUs, &s.lastIP, &k.UsageCount, &k.IssuedTo, &s.lifetime,
 		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
-		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period}
+		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy}
 }
 
 func (s *keyScan) finish(k *pome.Key) error {
@@ -281,9 +282,9 @@ func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string, at time.Time,
 func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (pome.Key, error) {
 	var old pome.Key
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET expires_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET expires_at = ?, replaced_by = ?
 			WHERE team_id = ? AND id = ? AND revoked_at IS NULL AND expires_at IS ?`,
-			toMS(r.OldExpiresAt), r.TeamID, r.OldKeyID, toNullMS(r.ExpectedExpiresAt))
+			toMS(r.OldExpiresAt), r.New.ID, r.TeamID, r.OldKeyID, toNullMS(r.ExpectedExpiresAt))
 		if err != nil {
 			return err
 		}

@@ -190,8 +190,12 @@ var rollTests = []test{
 			OldExpiresAt: at(25 * time.Hour), New: repl}, ev)
 		want := old
 		want.ExpiresAt = ptr(at(25 * time.Hour))
+		want.ReplacedBy = repl.ID
 		if err != nil || !sameKey(got, want) {
 			t.Fatalf("RollKey = %s, %v, want %s", fmtKey(got), err, fmtKey(want))
+		}
+		if k := mustKeyByID(t, s, a.Team.ID, old.ID); !sameKey(k, want) {
+			t.Errorf("KeyByID(rolled) = %s, want %s", fmtKey(k), fmtKey(want))
 		}
 		if k := mustKeyByID(t, s, a.Team.ID, repl.ID); !sameKey(k, repl) {
 			t.Errorf("KeyByID(replacement) = %s, want %s", fmtKey(k), fmtKey(repl))

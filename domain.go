@@ -242,6 +242,15 @@ type DailyUsage struct {
 	Outcomes OutcomeCounts
 }
 
+// KeyUsage is a key's verifications by outcome summed over a span of days
+// (Store.TopKeys).
+type KeyUsage struct {
+	KeyID    string
+	Name     string
+	Prefix   string
+	Outcomes OutcomeCounts
+}
+
 // Change is an entry of the change log that servers poll to learn of changes
 // made elsewhere (another node, or `pome admin` straight on the database).
 type Change struct {

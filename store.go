@@ -171,6 +171,11 @@ type Store interface {
 	// expired ones included, or only the keys createdBy created when it is
 	// not empty.
 	TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]DailyUsage, error)
+	// TopKeys returns the keys of a team (of createdBy only, when not
+	// empty) with the most verifications of any outcome from since's day
+	// on, as TeamDailyUsage counts them, most first (then by id), at most
+	// limit, keys with none left out.
+	TopKeys(ctx context.Context, teamID, createdBy string, since time.Time, limit int) ([]KeyUsage, error)
 
 	// SettleCredits loads the CreditState of each key of keyIDs and of
 	// every key with a lease expired at now, calls settle on each, in key

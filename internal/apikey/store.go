@@ -22,6 +22,7 @@ type Store interface {
 	KeyByIDAnyTeam(ctx context.Context, keyID string) (pome.Key, error)
 	DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error)
 	TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error)
+	TopKeys(ctx context.Context, teamID, createdBy string, since time.Time, limit int) ([]pome.KeyUsage, error)
 	// Member is the creator of a key being rolled: the new key's role is
 	// at most theirs.
 	Member(ctx context.Context, teamID, userID string) (pome.TeamMember, error)

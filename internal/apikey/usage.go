@@ -60,6 +60,20 @@ func (s *Service) teamUsage(ctx context.Context, a actor, since time.Time, days 
 	return fillDays(since, days, stored), nil
 }
 
+// TopKeys returns, of the keys TeamUsage counts for m, the n with the most
+// verifications of any outcome over the last days UTC days, most first.
+func (s *Service) TopKeys(ctx context.Context, m pome.Member, days, n int) ([]pome.KeyUsage, error) {
+	since, err := s.usageSince(days)
+	if err != nil {
+		return nil, err
+	}
+	by, err := memberActor(m).listedCreator()
+	if err != nil {
+		return nil, err
+	}
+	return s.store.TopKeys(ctx, m.Team.ID, by, since, n)
+}
+
 // usageSince checks days and returns the first of the last days UTC days,
 // today included.
 func (s *Service) usageSince(days int) (time.Time, error) {

@@ -262,6 +262,11 @@ func (s *CountingStore) TeamDailyUsage(ctx context.Context, teamID, createdBy st
 	return s.next.TeamDailyUsage(ctx, teamID, createdBy, since)
 }
 
+func (s *CountingStore) TopKeys(ctx context.Context, teamID, createdBy string, since time.Time, limit int) ([]pome.KeyUsage, error) {
+	s.count("TopKeys")
+	return s.next.TopKeys(ctx, teamID, createdBy, since, limit)
+}
+
 func (s *CountingStore) Changes(ctx context.Context, after int64, limit int) ([]pome.Change, error) {
 	s.count("Changes")
 	return s.next.Changes(ctx, after, limit)

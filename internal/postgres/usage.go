@@ -203,7 +203,7 @@ func (db *DB) CompactUsage(ctx context.Context, now time.Time) error {
 // summed per key and day as it deletes them, then applied by applyUsage.
 func foldUsage(ctx context.Context, tx pgx.Tx, slots []int16) error {
 	rows, err := tx.Query(ctx, `WITH p AS (DELETE FROM usage_pending WHERE slot = ANY($1) RETURNING *)
-		SELECT key_id, day, `+qDailySums+`,
+		SELECT key_id, day, `+usageSums("")+`,
 			max(last_used), (array_agg(last_used_ip ORDER BY last_used DESC NULLS LAST))[1]
 		FROM p GROUP BY key_id, day`, slots)
 	if err != nil {
@@ -352,46 +352,83 @@ func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]
 // keys (of createdBy's keys only, unless it is empty), summed, from since's
 // UTC day on, oldest first: the folded buckets plus the pending rows.
 func (db *DB) TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error) {
-	return db.dailyUsage(ctx, "team daily usage", `k.team_id = $2 AND ($3::text = '' OR k.created_by = $3)`,
-		since, teamID, createdBy)
+	return db.dailyUsage(ctx, "team daily usage", qTeamKeys, since, teamID, createdBy)
 }
 
-// qDailySums sums each outcome's column per group (of a day, or of a key's
-// day).
-var qDailySums = strings.ReplaceAll("sum("+usageColumns("")+")::bigint", ", ", ")::bigint, sum(")
+// qTeamKeys selects the keys of team $2, or of its member $3 only when $3
+// is not empty.
+const qTeamKeys = `k.team_id = $2 AND ($3::text = '' OR k.created_by = $3)`
+
+// usageSums sums each outcome's column, prefixed with alias, over a group.
+func usageSums(alias string) string {
+	return strings.ReplaceAll("sum("+usageColumns(alias)+")::bigint", ", ", ")::bigint, sum(")
+}
+
+// qUsageSums sums each outcome's column over a group of usageRows (u).
+var qUsageSums = usageSums("u.")
+
+// usageRows selects day, key_id and the outcome columns of the keys that
+// where (a condition on api_keys k) selects, from since's day on ($1).
+// Pending rows are added to the folded buckets, so that a count reads as
+// soon as AddUsage returns; the join leaves out the pending rows of keys
+// that are gone, which the fold will drop.
+func usageRows(where string) string {
+	return `SELECT d.day, d.key_id, ` + usageColumns("d.") + ` FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
+			WHERE ` + where + ` AND d.day >= $1::date
+			UNION ALL
+			SELECT p.day, p.key_id, ` + usageColumns("p.") + ` FROM usage_pending p JOIN api_keys k ON ` + pendingOfKey + `
+			WHERE ` + where + ` AND p.day >= $1::date`
+}
 
 // dailyUsage sums per UTC day and outcome, from since's day on ($1), the
 // counts of the keys that where (a condition on api_keys k, whose
 // arguments args are $2 on) selects, and collects them as days at
-// midnight UTC. Pending rows are added to the folded buckets, so that a
-// count reads as soon as AddUsage returns; the join leaves out the pending
-// rows of keys that are gone, which the fold will drop.
+// midnight UTC.
 func (db *DB) dailyUsage(ctx context.Context, op, where string, since time.Time, args ...any) ([]pome.DailyUsage, error) {
-	ctx, cancel := bound(ctx, callTimeout)
-	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT day, `+qDailySums+` FROM (
-			SELECT d.day, `+usageColumns("d.")+` FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
-			WHERE `+where+` AND d.day >= $1::date
-			UNION ALL
-			SELECT p.day, `+usageColumns("p.")+` FROM usage_pending p JOIN api_keys k ON `+pendingOfKey+`
-			WHERE `+where+` AND p.day >= $1::date) u
-		GROUP BY day HAVING `+strings.ReplaceAll(qDailySums, ", ", " + ")+` > 0 ORDER BY day`,
-		append([]any{dayOf(since)}, args...)...)
-	if err != nil {
-		return nil, db.translate(ctx, op, err)
-	}
-	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.DailyUsage, error) {
+	return collectUsage(ctx, db, op, func(row pgx.CollectableRow) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
-		dest := []any{&u.Day}
-		for i := range u.Outcomes {
-			dest = append(dest, &u.Outcomes[i])
-		}
-		err := row.Scan(dest...)
+		err := row.Scan(append([]any{&u.Day}, outcomeDest(&u.Outcomes)...)...)
 		u.Day = dayOf(u.Day)
 		return u, err
-	})
+	}, `SELECT u.day, `+qUsageSums+` FROM (`+usageRows(where)+`) u
+		GROUP BY u.day HAVING `+strings.ReplaceAll(qUsageSums, ", ", " + ")+` > 0 ORDER BY u.day`,
+		append([]any{dayOf(since)}, args...)...)
+}
+
+// TopKeys returns the keys of a team (of createdBy's only, unless it is
+// empty) with the most verifications from since's UTC day on, most first.
+func (db *DB) TopKeys(ctx context.Context, teamID, createdBy string, since time.Time, limit int) ([]pome.KeyUsage, error) {
+	total := strings.ReplaceAll(qUsageSums, ", ", " + ")
+	return collectUsage(ctx, db, "top keys", func(row pgx.CollectableRow) (pome.KeyUsage, error) {
+		var u pome.KeyUsage
+		err := row.Scan(append([]any{&u.KeyID, &u.Name, &u.Prefix}, outcomeDest(&u.Outcomes)...)...)
+		return u, err
+	}, `SELECT k.id, k.name, k.prefix, `+qUsageSums+` FROM (`+usageRows(qTeamKeys)+`) u
+		JOIN api_keys k ON k.id = u.key_id
+		GROUP BY k.id HAVING `+total+` > 0 ORDER BY `+total+` DESC, k.id LIMIT $4`,
+		dayOf(since), teamID, createdBy, limit)
+}
+
+// collectUsage runs a read of usageRows' sums and collects its rows.
+func collectUsage[T any](ctx context.Context, db *DB, op string, scan pgx.RowToFunc[T], q string, args ...any) ([]T, error) {
+	ctx, cancel := bound(ctx, callTimeout)
+	defer cancel()
+	rows, err := db.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, db.translate(ctx, op, err)
 	}
-	return us, nil
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, db.translate(ctx, op, err)
+	}
+	return out, nil
+}
+
+// outcomeDest is where a row's outcome columns scan to.
+func outcomeDest(c *pome.OutcomeCounts) []any {
+	dest := make([]any, len(c))
+	for i := range c {
+		dest[i] = &c[i]
+	}
+	return dest
 }

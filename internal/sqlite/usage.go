@@ -284,8 +284,12 @@ func (db *DB) DailyUsage(ctx context.Context, keyID string, since time.Time) ([]
 // createdBy's keys only, unless it is empty), summed, from since's UTC day
 // on, oldest first: the folded buckets plus the pending rows.
 func (db *DB) TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error) {
-	return db.dailyUsage(ctx, "team daily usage", `k.team_id = ?2 AND (?3 = '' OR k.created_by = ?3)`, since, teamID, createdBy)
+	return db.dailyUsage(ctx, "team daily usage", qTeamKeys, since, teamID, createdBy)
 }
+
+// qTeamKeys selects the keys of team ?2, or of its member ?3 only when ?3
+// is not empty.
+const qTeamKeys = `k.team_id = ?2 AND (?3 = '' OR k.created_by = ?3)`
 
 // qAddDaily adds an upsert's excluded counts to usage_daily's.
 var qAddDaily = func() string {
@@ -298,27 +302,52 @@ var qAddDaily = func() string {
 
 // dailyUsage sums per UTC day and outcome, from since's day on, the counts
 // of the keys that where (a condition on api_keys k, whose arguments args
-// are ?2 on) selects. Pending rows are added to the folded buckets, so that
-// a count reads as soon as AddUsage returns; the join leaves out the
-// pending rows of keys that are gone, which the fold will drop.
+// are ?2 on) selects.
 func (db *DB) dailyUsage(ctx context.Context, op, where string, since time.Time, args ...any) ([]pome.DailyUsage, error) {
-	sums := strings.ReplaceAll("sum("+usageColumns("")+")", ", ", "), sum(")
 	return queryAll(ctx, db, op, func(row scanner) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
 		var day int64
-		dest := []any{&day}
-		for i := range u.Outcomes {
-			dest = append(dest, &u.Outcomes[i])
-		}
-		err := row.Scan(dest...)
+		err := row.Scan(append([]any{&day}, outcomeDest(&u.Outcomes)...)...)
 		u.Day = fromMS(day)
 		return u, err
-	}, `SELECT day, `+sums+` FROM (
-			SELECT d.day, `+usageColumns("d.")+` FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
-			WHERE `+where+` AND d.day >= ?1
-			UNION ALL
-			SELECT p.day, `+usageColumns("p.")+` FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
-			WHERE `+where+` AND p.day >= ?1 AND `+usageTotal("p.")+` > 0)
-		GROUP BY day ORDER BY day`,
+	}, `SELECT u.day, `+qUsageSums+` FROM (`+usageRows(where)+`) u GROUP BY u.day ORDER BY u.day`,
 		append([]any{toMS(dayOf(since))}, args...)...)
+}
+
+// TopKeys returns the keys of a team (of createdBy's only, unless it is
+// empty) with the most verifications from since's UTC day on, most first.
+func (db *DB) TopKeys(ctx context.Context, teamID, createdBy string, since time.Time, limit int) ([]pome.KeyUsage, error) {
+	return queryAll(ctx, db, "top keys", func(row scanner) (pome.KeyUsage, error) {
+		var u pome.KeyUsage
+		err := row.Scan(append([]any{&u.KeyID, &u.Name, &u.Prefix}, outcomeDest(&u.Outcomes)...)...)
+		return u, err
+	}, `SELECT k.id, k.name, k.prefix, `+qUsageSums+` FROM (`+usageRows(qTeamKeys)+`) u
+		JOIN api_keys k ON k.id = u.key_id
+		GROUP BY k.id ORDER BY sum(`+usageTotal("u.")+`) DESC, k.id LIMIT ?4`,
+		toMS(dayOf(since)), teamID, createdBy, limit)
+}
+
+// usageRows selects day, key_id and the outcome columns of the keys that
+// where (a condition on api_keys k) selects, from since's day on (?1).
+// Pending rows are added to the folded buckets, so that a count reads as
+// soon as AddUsage returns; the join leaves out the pending rows of keys
+// that are gone, which the fold will drop.
+func usageRows(where string) string {
+	return `SELECT d.day, d.key_id, ` + usageColumns("d.") + ` FROM usage_daily d JOIN api_keys k ON k.id = d.key_id
+			WHERE ` + where + ` AND d.day >= ?1
+			UNION ALL
+			SELECT p.day, p.key_id, ` + usageColumns("p.") + ` FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
+			WHERE ` + where + ` AND p.day >= ?1 AND ` + usageTotal("p.") + ` > 0`
+}
+
+// qUsageSums sums each outcome's column over a group of usageRows (u).
+var qUsageSums = strings.ReplaceAll("sum("+usageColumns("u.")+")", ", ", "), sum(")
+
+// outcomeDest is where a row's outcome columns scan to.
+func outcomeDest(c *pome.OutcomeCounts) []any {
+	dest := make([]any, len(c))
+	for i := range c {
+		dest[i] = &c[i]
+	}
+	return dest
 }

@@ -176,6 +176,65 @@ var usageTests = []test{
 			}
 		}
 	}},
+	{"TopKeys ranks the team's keys by every outcome, folded and pending, by creator", func(t *testing.T, s pome.Store) {
+		a := mustAccount(t, s, "acme")
+		dev := mustAccount(t, s, "dev")
+		mustAddMember(t, s, a, dev, pome.RoleDeveloper, t0)
+		other := mustAccount(t, s, "other")
+		k1, k2 := mustKey(t, s, a, "one", t0), mustKey(t, s, a, "two", t0)
+		mustKey(t, s, a, "unused", t0)
+		k3 := newKey(a, "devs", t0)
+		k3.CreatedBy = dev.User.ID
+		mustCreateKey(t, s, k3)
+		others := mustKey(t, s, other, "others", t0)
+		day1 := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+		day2 := day1.AddDate(0, 0, 1)
+		var refused pome.OutcomeCounts
+		refused[pome.OutcomeRateLimited.Index()] = 5
+		refused[0] = 1
+		if err := s.AddUsage(t.Context(), []pome.UsageDelta{
+			{KeyID: k1.ID, Outcomes: pome.OutcomeCounts{3}, At: day1, LastUsed: day1},
+			{KeyID: k2.ID, Outcomes: refused, At: day1, LastUsed: day1},
+			{KeyID: k3.ID, Outcomes: pome.OutcomeCounts{6}, At: day2, LastUsed: day2},
+			{KeyID: others.ID, Outcomes: pome.OutcomeCounts{100}, At: day2, LastUsed: day2},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range compactions {
+			if err := s.CompactUsage(t.Context(), at(d)); err != nil {
+				t.Fatalf("CompactUsage(%s) = %v, want nil", at(d), err)
+			}
+		}
+		// Pending, on top of k1's folded count.
+		if err := s.AddUsage(t.Context(), []pome.UsageDelta{{KeyID: k1.ID, Outcomes: pome.OutcomeCounts{4}, At: day2, LastUsed: day2}}); err != nil {
+			t.Fatal(err)
+		}
+		// k2 and k3 tie at 6: the lower id first.
+		two := pome.KeyUsage{KeyID: k2.ID, Name: "two", Prefix: k2.Prefix, Outcomes: refused}
+		devs := pome.KeyUsage{KeyID: k3.ID, Name: "devs", Prefix: k3.Prefix, Outcomes: pome.OutcomeCounts{6}}
+		tied := []pome.KeyUsage{two, devs}
+		if k3.ID < k2.ID {
+			tied = []pome.KeyUsage{devs, two}
+		}
+		one := pome.KeyUsage{KeyID: k1.ID, Name: "one", Prefix: k1.Prefix, Outcomes: pome.OutcomeCounts{7}}
+		for _, tc := range []struct {
+			team, by string
+			since    time.Time
+			limit    int
+			want     []pome.KeyUsage
+		}{
+			{a.Team.ID, "", day1, 10, append([]pome.KeyUsage{one}, tied...)},
+			{a.Team.ID, "", day1, 1, []pome.KeyUsage{one}},
+			{a.Team.ID, dev.User.ID, day1, 10, []pome.KeyUsage{devs}},
+			{a.Team.ID, "", day2, 10, []pome.KeyUsage{devs, {KeyID: k1.ID, Name: "one", Prefix: k1.Prefix, Outcomes: pome.OutcomeCounts{4}}}},
+			{other.Team.ID, a.User.ID, day1, 10, nil},
+		} {
+			got, err := s.TopKeys(t.Context(), tc.team, tc.by, tc.since, tc.limit)
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("TopKeys(%q, %q, %v, %d) = %v, %v, want %v", tc.team, tc.by, tc.since, tc.limit, got, err, tc.want)
+			}
+		}
+	}},
 	{"DailyUsage of unused key is empty", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		k := mustKey(t, s, a, "ci", t0)

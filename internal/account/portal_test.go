@@ -20,6 +20,16 @@ func origins(t *testing.T) account.ReturnOrigins {
 	return o
 }
 
+// mustPlatformTeam makes a team with no member, as a platform does.
+func mustPlatformTeam(t *testing.T, s *account.Service, name string) pome.Team {
+	t.Helper()
+	team, err := s.CreateTeam(t.Context(), portalToken, account.NewTeam{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return team
+}
+
 // TestParseReturnOrigins: an origin is scheme://host[:port] of http or
 // https, normalized; anything else is refused at startup.
 func TestParseReturnOrigins(t *testing.T) {
@@ -40,14 +50,8 @@ func TestParseReturnOrigins(t *testing.T) {
 func TestCreatePortalLinkRefused(t *testing.T) {
 	t.Parallel()
 	s, db, _ := newService(t, account.Config{SignupOpen: true})
-	team, err := s.CreateTeam(t.Context(), portalToken, account.NewTeam{Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	banned, err := s.CreateTeam(t.Context(), portalToken, account.NewTeam{Name: "Gone"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustPlatformTeam(t, s, "Acme")
+	banned := mustPlatformTeam(t, s, "Gone")
 	if _, err := s.UpdateTeam(t.Context(), portalToken, banned.ID, account.TeamChange{Status: new(pome.TeamBanned)}); err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +90,7 @@ func TestCreatePortalLinkRefused(t *testing.T) {
 func TestPortalFlow(t *testing.T) {
 	t.Parallel()
 	s, db, clock := newService(t, account.Config{SignupOpen: true})
-	team, err := s.CreateTeam(t.Context(), portalToken, account.NewTeam{Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustPlatformTeam(t, s, "Acme")
 	back := "https://app.example.com/account?tab=keys"
 	token, l, err := s.CreatePortalLink(t.Context(), portalToken,
 		account.PortalRequest{Team: team.ID, Email: "Dev@Example.com", ReturnURL: back}, origins(t))
@@ -161,10 +162,7 @@ func TestPortalFlow(t *testing.T) {
 func TestLoginWithoutPassword(t *testing.T) {
 	t.Parallel()
 	s, _, _ := newService(t, account.Config{SignupOpen: true})
-	team, err := s.CreateTeam(t.Context(), portalToken, account.NewTeam{Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustPlatformTeam(t, s, "Acme")
 	token, _, err := s.CreatePortalLink(t.Context(), portalToken, account.PortalRequest{Team: team.ID, Email: "dev@example.com"}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ const (
 	AuditTeamPlanChanged   = "team.plan_changed"
 	AuditTeamRenamed       = "team.renamed"
 	AuditRateLimited       = "rate_limit.exceeded"
+	AuditPortalCreated     = "portal.session_created" // a platform made a portal link (POST /v1/portal/sessions)
 )
 
 // Who did it: actor types of an AuditEvent.

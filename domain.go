@@ -22,9 +22,14 @@ func ValidPlan(p string) bool { return p == PlanFree || p == PlanPro || p == Pla
 type User struct {
 	ID           string
 	Email        string // stored lower-cased: emails are unique case-insensitively
-	PasswordHash string // PHC-encoded argon2id
+	PasswordHash string // PHC-encoded argon2id; "" for a user of portal links, who has none
 	CreatedAt    time.Time
 }
+
+// HasPassword reports whether u can sign in with a password: a user created
+// by a portal link (POST /v1/portal/sessions) has none until an operator's
+// reset link gives them one.
+func (u User) HasPassword() bool { return u.PasswordHash != "" }
 
 // Team owns keys; users belong to teams through memberships.
 type Team struct {
@@ -58,6 +63,10 @@ type Session struct {
 	// event's are (NewAuditEvent), so that its user can tell it apart.
 	IP        string
 	UserAgent string
+	// ReturnURL is the platform's page of the portal link that started the
+	// session (PortalLink.ReturnURL), which the dashboard links back to; ""
+	// for every other session.
+	ReturnURL string
 }
 
 // PasswordReset is a one-time link to set a user's password, made by an

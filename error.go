@@ -106,6 +106,19 @@ var (
 	// replaced by a newer one or expired, alike.
 	ErrInvalidResetToken = &Error{Kind: Invalid, Code: "invalid_reset_token", Message: "This password reset link is not valid: it is unknown, used, replaced by a newer one or expired. Ask the operator for a new one"}
 
+	// ErrNoPassword is the answer to a password change of a user who signs
+	// in through their platform's portal links only and has no password.
+	ErrNoPassword = &Error{Kind: Conflict, Code: "no_password", Message: "This account has no password: it signs in through its platform. An operator can give it one (pome admin user reset-password)"}
+	// ErrPortalNotConfigured answers POST /v1/portal/sessions on a server
+	// without --public-url, the base of the links it hands out.
+	ErrPortalNotConfigured = &Error{Kind: Conflict, Code: "portal_not_configured", Message: "Portal sessions need the server's public URL: start pome serve with --public-url"}
+	// ErrPortalLinkInvalid is the answer to a portal link that is unknown,
+	// used or expired, one for each: the page of GET /portal/{token} says
+	// it with 410 Gone.
+	ErrPortalLinkInvalid = &Error{Kind: NotFound, Code: "portal_link_invalid", Message: "This link has been used or has expired: each link works once, for 5 minutes. Go back to the site that sent you here and open the dashboard from there again"}
+	// ErrPortalTeamBanned refuses a portal link into a banned team.
+	ErrPortalTeamBanned = &Error{Kind: Forbidden, Code: "team_banned", Message: "The team is banned: its users cannot be sent to the dashboard"}
+
 	ErrKeyNotFound  = &Error{Kind: NotFound, Code: "key_not_found", Message: "API key not found"}
 	ErrTeamNotFound = &Error{Kind: NotFound, Code: "team_not_found", Message: "Team not found"}
 	ErrUserNotFound = &Error{Kind: NotFound, Code: "user_not_found", Message: "User not found"}

@@ -101,6 +101,20 @@ type Store interface {
 	// nil, appends ev; removing a missing one is no error.
 	DeleteSession(ctx context.Context, d Digest, ev *AuditEvent) error
 
+	// CreatePortalLink stores l and appends ev, in one transaction.
+	// ErrTeamNotFound if there is no team l.TeamID.
+	CreatePortalLink(ctx context.Context, l PortalLink, ev AuditEvent) error
+	// OpenPortalLink consumes the portal link of digest d if it expires
+	// after s.CreatedAt and, in the same transaction: finds the user of the
+	// link's email, or stores newUser with that email and no password
+	// (PasswordHash ""); makes them a member of the link's team with its
+	// role, or raises a lower role to it (with a ChangeMemberUpdated entry;
+	// a higher role is kept); stores s as a session of that user carrying
+	// the link's return URL; and appends the events that events returns for
+	// what was done. Of two concurrent opens of one link, one wins.
+	// ErrNotFound (and no change) if the link is unknown, used or expired.
+	OpenPortalLink(ctx context.Context, d Digest, newUser User, s Session, events func(PortalOpened) []AuditEvent) (PortalOpened, error)
+
 	// CreateKey stores a new key and appends ev.
 	CreateKey(ctx context.Context, k Key, ev AuditEvent) error
 	// KeyByDigest finds a key with its team, its creator and the creator's

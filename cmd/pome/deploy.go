@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"golang.org/x/crypto/acme/autocert"
+
+	"github.com/pomehq/pome/internal/account"
 )
 
 // deployFlags are serve's flags of how people reach it: the URL they use,
@@ -22,6 +24,9 @@ type deployFlags struct {
 	tlsKey       string
 	tlsDomains   []string
 	acmeHTTPAddr string
+	// returnOrigins is --portal-return-origins, checked by check.
+	returnOrigins []string
+	portalReturn  account.ReturnOrigins
 }
 
 func (d *deployFlags) register(fs *pflag.FlagSet) {
@@ -29,6 +34,7 @@ func (d *deployFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&d.tlsCert, "tls-cert", "", "serve HTTPS on --addr with the certificate chain in this PEM `FILE` (with --tls-key)")
 	fs.StringVar(&d.tlsKey, "tls-key", "", "the PEM `FILE` of --tls-cert's private key")
 	fs.StringSliceVar(&d.tlsDomains, "tls-domain", nil, "serve HTTPS on --addr with certificates for these `DOMAINS` from Let's Encrypt (ACME), cached in <data-dir>/acme (comma-separated)")
+	fs.StringSliceVar(&d.returnOrigins, "portal-return-origins", nil, "`ORIGINS` (https://app.example.com, comma-separated) a portal session's return_url may be on, for the dashboard's \"Back to …\" link; needs --public-url")
 	fs.StringVar(&d.acmeHTTPAddr, "acme-http-addr", ":80", "with --tls-domain: `HOST:PORT` that answers ACME HTTP-01 challenges and redirects the rest to https://; empty: none (TLS-ALPN-01 on --addr :443 still works)")
 }
 
@@ -53,7 +59,15 @@ func (d *deployFlags) check(secureCookies bool) error {
 			return usagef("--acme-http-addr %q must be HOST:PORT (:80), or empty for none", d.acmeHTTPAddr)
 		}
 	}
+	origins, err := account.ParseReturnOrigins(d.returnOrigins)
+	if err != nil {
+		return usagef("--portal-return-origins: %v", err)
+	}
+	d.portalReturn = origins
 	if d.publicURL == "" {
+		if len(origins) > 0 {
+			return usagef("--portal-return-origins needs --public-url: portal sessions hand out links under it")
+		}
 		return nil
 	}
 	public, err := parsePublicURL(d.publicURL)

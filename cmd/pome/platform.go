@@ -68,11 +68,12 @@ func (a *app) platformCmd() *cobra.Command {
 made by pome admin service-token create, read from POME_SERVICE_TOKEN (or
 --service-token). Each command needs its scope: teams:read to read a team,
 teams:write to create or change one; keys:read to read keys, keys:write
-to create, change, revoke or roll one.`,
+to create, change, revoke or roll one; portal:write for a portal session.`,
 		`  export POME_SERVICE_TOKEN=$(pome admin service-token create provisioning --scope teams:read,teams:write)
   pome platform teams create "Acme Inc" --external-id cus_123 --plan pro`,
 		a.platformTeamsCmd(p),
 		a.platformKeysCmd(p),
+		a.platformPortalCmd(p),
 	)
 	p.register(g.PersistentFlags())
 	return g

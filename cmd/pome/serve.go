@@ -236,7 +236,9 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 
 		PrivateMetrics: cfg.metricsAddr != "",
 		PublicURL:      cfg.deploy.publicURL,
-		Proxies:        cfg.proxies.list,
+
+		PortalReturnOrigins: cfg.deploy.portalReturn,
+		Proxies:             cfg.proxies.list,
 	})
 
 	scheme := "http"

@@ -153,6 +153,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 		hash = s.hasher.dummy
 	case err != nil:
 		return SignedIn{}, err
+	case !u.HasPassword():
+		// A user of portal links has no password: the same work and the
+		// same answer as a wrong one (TestLoginWithoutPassword).
+		hash = s.hasher.dummy
 	}
 	ok, err := s.hasher.verify(ctx, hash, password)
 	if err != nil {
@@ -160,7 +164,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 	}
 	checked := SignedIn{Checked: true}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	if !ok || u.ID == "" {
+	if !ok || u.ID == "" || !u.HasPassword() {
 		// The attempted email is not recorded: people type passwords into
 		// the email field, and the log must never hold one.
 		ev := pome.NewAuditEvent(ctx, pome.AuditLogin, now)
@@ -171,6 +175,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (SignedIn, 
 		} else {
 			ev = ev.ByUser(u.ID).On("", pome.TargetUser, u.ID)
 			ev.Details = map[string]any{"reason": "wrong_password"}
+			if !u.HasPassword() {
+				ev.Details["reason"] = "no_password"
+			}
 		}
 		if err := s.store.AppendAudit(ctx, ev); err != nil {
 			return checked, err
@@ -195,15 +202,21 @@ func checkPassword(field, password string) error {
 // startSession stores a new session of u, with ev (nil: none) as its record,
 // and the request's address and user agent, cleaned as an event's are.
 func (s *Service) startSession(ctx context.Context, u pome.User, ev *pome.AuditEvent) (SignedIn, error) {
-	token := pome.NewSessionToken()
-	now := s.now().UTC().Truncate(time.Millisecond)
-	ri := pome.RequestInfoFrom(ctx).Cleaned()
-	err := s.store.CreateSession(ctx, pome.Session{ID: pome.NewID("ses_"), Digest: pome.DigestOf(token), UserID: u.ID,
-		CreatedAt: now, LastSeen: now, IP: ri.IP, UserAgent: ri.UserAgent}, ev)
-	if err != nil {
+	token, sess := s.newSession(ctx, u.ID)
+	if err := s.store.CreateSession(ctx, sess, ev); err != nil {
 		return SignedIn{}, err
 	}
 	return SignedIn{User: u, Token: token}, nil
+}
+
+// newSession makes a session of userID starting now, and its token, with
+// the request's address and user agent, cleaned as an event's are.
+func (s *Service) newSession(ctx context.Context, userID string) (string, pome.Session) {
+	token := pome.NewSessionToken()
+	now := s.now().UTC().Truncate(time.Millisecond)
+	ri := pome.RequestInfoFrom(ctx).Cleaned()
+	return token, pome.Session{ID: pome.NewID("ses_"), Digest: pome.DigestOf(token), UserID: userID,
+		CreatedAt: now, LastSeen: now, IP: ri.IP, UserAgent: ri.UserAgent}
 }
 
 // Logout ends the session of token and records it; an unknown token is no

@@ -43,6 +43,10 @@ type Store interface {
 	PasswordResetByDigest(ctx context.Context, d pome.Digest) (pome.PasswordReset, error)
 	ResetPassword(ctx context.Context, d pome.Digest, userID, hash string, at time.Time, ev pome.AuditEvent) error
 
+	// Portal links.
+	CreatePortalLink(ctx context.Context, l pome.PortalLink, ev pome.AuditEvent) error
+	OpenPortalLink(ctx context.Context, d pome.Digest, newUser pome.User, s pome.Session, events func(pome.PortalOpened) []pome.AuditEvent) (pome.PortalOpened, error)
+
 	// The audit log.
 	AppendAudit(ctx context.Context, ev pome.AuditEvent) error
 	AuditEvents(ctx context.Context, f pome.AuditFilter) ([]pome.AuditEvent, error)

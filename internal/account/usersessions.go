@@ -43,6 +43,9 @@ func (s *Service) EndSession(ctx context.Context, u pome.User, id string) error 
 // as a failure. checked reports that current was checked against the hash,
 // as SignedIn.Checked does, for the limit that counts guesses.
 func (s *Service) ChangePassword(ctx context.Context, u pome.User, sess pome.Session, current, next string) (checked bool, err error) {
+	if !u.HasPassword() {
+		return false, pome.ErrNoPassword
+	}
 	if err := checkPassword("new_password", next); err != nil {
 		return false, err
 	}

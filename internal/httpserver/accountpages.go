@@ -28,11 +28,6 @@ func (d *dashboard) handleAccountPage() http.Handler {
 			return
 		}
 		p.Title = "Your account"
-		_, cur, err := d.sess.current(r)
-		if err != nil {
-			d.fail(w, r, p, err)
-			return
-		}
 		ss, err := d.accounts.Sessions(r.Context(), p.User)
 		if err != nil {
 			d.fail(w, r, p, err)
@@ -40,7 +35,7 @@ func (d *dashboard) handleAccountPage() http.Handler {
 		}
 		var data accountPage
 		for _, s := range ss {
-			data.Sessions = append(data.Sessions, sessionRow{Session: s, Current: s.ID == cur.ID})
+			data.Sessions = append(data.Sessions, sessionRow{Session: s, Current: s.ID == p.Session.ID})
 		}
 		p.Data = data
 		d.render(w, r, http.StatusOK, "account", p)

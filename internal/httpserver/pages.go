@@ -44,6 +44,7 @@ type page struct {
 	Title     string
 	Nav       string // the section of the top navigation: keys, settings, audit
 	User      pome.User
+	Session   pome.Session // the signed-in session of the page
 	Member    pome.Member
 	Teams     []pome.Membership
 	RequestID string
@@ -57,6 +58,19 @@ func (p *page) TeamQuery() string {
 		return ""
 	}
 	return "?team=" + url.QueryEscape(p.Member.Team.Slug)
+}
+
+// BackHost is the host of the platform's page the session's portal link
+// came with, for the layout's "Back to …" link; "" for none.
+func (p *page) BackHost() string {
+	if p.Session.ReturnURL == "" {
+		return ""
+	}
+	u, err := url.Parse(p.Session.ReturnURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // CanAudit, CanManageMembers and CanCreateKeys say which parts of the
@@ -155,7 +169,7 @@ func (d *dashboard) fail(w http.ResponseWriter, r *http.Request, p *page, err er
 // comes back here; on false the request is answered.
 func (d *dashboard) signedIn(w http.ResponseWriter, r *http.Request, nav string) (*page, bool) {
 	p := &page{Nav: nav, Now: d.now()}
-	u, err := d.sess.user(r)
+	u, sess, err := d.sess.current(r)
 	if errors.Is(err, pome.ErrUnauthorized) {
 		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return nil, false
@@ -164,7 +178,7 @@ func (d *dashboard) signedIn(w http.ResponseWriter, r *http.Request, nav string)
 		d.fail(w, r, p, err)
 		return nil, false
 	}
-	p.User = u
+	p.User, p.Session = u, sess
 	if p.Teams, err = d.accounts.Memberships(r.Context(), u); err != nil {
 		d.fail(w, r, p, err)
 		return nil, false

@@ -24,6 +24,9 @@ type platformAPI struct {
 	accounts *account.Service
 	keys     *apikey.Service
 	now      func() time.Time
+	// publicURL and returnOrigins are Config's, for portal sessions.
+	publicURL     string
+	returnOrigins account.ReturnOrigins
 }
 
 // tokenHandler is a platform API handler, called with the context of the

@@ -31,7 +31,8 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
 	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, verifier: cfg.Verifier, lim: lim, now: cfg.Now}
 	gate := cfg.Gate
-	platform := &platformAPI{log: log, gate: gate, proxies: cfg.Proxies, accounts: cfg.Accounts, keys: cfg.Keys, now: cfg.Now}
+	platform := &platformAPI{log: log, gate: gate, proxies: cfg.Proxies, accounts: cfg.Accounts, keys: cfg.Keys, now: cfg.Now,
+		publicURL: cfg.PublicURL, returnOrigins: cfg.PortalReturnOrigins}
 
 	routes := []route{
 		// Public API, authenticated by API key (me.go).
@@ -52,6 +53,9 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{public, "PATCH /v1/keys/{id}", platform.handle(pome.ScopeKeysWrite, platform.updateKey)},
 		{public, "DELETE /v1/keys/{id}", platform.handle(pome.ScopeKeysWrite, platform.revokeKey)},
 		{public, "POST /v1/keys/{id}/roll", platform.handle(pome.ScopeKeysWrite, platform.rollKey)},
+		// Portal sessions (platform_portal.go): a one-time link into the
+		// dashboard for one of the platform's users.
+		{public, "POST /v1/portal/sessions", platform.handle(pome.ScopePortalWrite, platform.createPortalSession)},
 
 		// Management API, authenticated by session.
 		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, api.handle(api.signup))},
@@ -102,6 +106,9 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{session, "GET /audit", dash.handleAuditPage()},
 		{session, "GET /account", dash.handleAccountPage()},
 		{session, resetPagePattern, dash.handleResetPage()},
+		// A portal link signs in (platform_portal.go); its 256-bit token
+		// is no password to guess, so no limit counts tries.
+		{session, portalPagePattern, dash.handlePortalPage()},
 		{session, "GET /static/{name}", handleStatic(log)},
 
 		// Operations.

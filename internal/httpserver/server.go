@@ -68,6 +68,9 @@ type Config struct {
 	// scheme://host[:port]: the base of the links Pome hands out. Empty:
 	// not configured.
 	PublicURL string
+	// PortalReturnOrigins are the origins a portal session's return_url
+	// may be on (--portal-return-origins); none: no return_url is taken.
+	PortalReturnOrigins account.ReturnOrigins
 
 	// Proxies are the trusted reverse proxies in front of Pome, whose
 	// X-Forwarded-For says who the client is (every per-IP limit, the audit

@@ -321,3 +321,13 @@ func (s *CountingStore) RevokeServiceToken(ctx context.Context, id string, at ti
 	s.count("RevokeServiceToken")
 	return s.next.RevokeServiceToken(ctx, id, at, ev)
 }
+
+func (s *CountingStore) CreatePortalLink(ctx context.Context, l pome.PortalLink, ev pome.AuditEvent) error {
+	s.count("CreatePortalLink")
+	return s.next.CreatePortalLink(ctx, l, ev)
+}
+
+func (s *CountingStore) OpenPortalLink(ctx context.Context, d pome.Digest, newUser pome.User, sess pome.Session, events func(pome.PortalOpened) []pome.AuditEvent) (pome.PortalOpened, error) {
+	s.count("OpenPortalLink")
+	return s.next.OpenPortalLink(ctx, d, newUser, sess, events)
+}

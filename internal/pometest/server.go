@@ -87,6 +87,8 @@ type config struct {
 	gateway    httpserver.Gateway
 	proxies    httpapi.TrustedProxies
 	follow     bool
+	publicURL  string
+	origins    account.ReturnOrigins
 }
 
 // Option changes how NewServer builds a Server.
@@ -149,6 +151,20 @@ func WithGateway(g httpserver.Gateway) Option { return func(c *config) { c.gatew
 // admin`, another node) reach the server within the follower's poll. They
 // stop when the test ends.
 func WithFollower() Option { return func(c *config) { c.follow = true } }
+
+// WithPortal serves portal sessions: links under publicURL (--public-url),
+// return URLs on origins (--portal-return-origins). A test opens a link's
+// path on the server itself.
+func WithPortal(publicURL string, origins ...string) Option {
+	return func(c *config) {
+		c.publicURL = publicURL
+		o, err := account.ParseReturnOrigins(origins)
+		if err != nil {
+			panic(err)
+		}
+		c.origins = o
+	}
+}
 
 // WithTrustedProxies believes the forwarding headers of connections from
 // p (loopback, for the test's own client to play the proxy).
@@ -232,6 +248,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		RateLimited:   s.Accounts.RecordRateLimited,
 		Gateway:       cfg.gateway,
 		Proxies:       cfg.proxies,
+
+		PublicURL:           cfg.publicURL,
+		PortalReturnOrigins: cfg.origins,
 	})
 	// Every exchange over HTTP is checked against openapi/openapi.yaml
 	// (contract.go); Handler itself stays unchecked, for benchmarks.

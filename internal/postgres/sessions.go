@@ -15,27 +15,29 @@ func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditE
 	ctx, cancel := bound(ctx, callTimeout)
 	defer cancel()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx,
-			`INSERT INTO sessions (digest, id, user_id, created_at, last_seen, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			s.Digest[:], s.ID, s.UserID, toTS(s.CreatedAt), toTS(s.LastSeen), s.IP, s.UserAgent); err != nil {
+		if err := insertSession(ctx, tx, s); err != nil || ev == nil {
 			return err
-		}
-		if ev == nil {
-			return nil
 		}
 		return insertAudit(ctx, tx, *ev)
 	})
 	return db.translate(ctx, "create session", err)
 }
 
+func insertSession(ctx context.Context, tx pgx.Tx, s pome.Session) error {
+	_, err := tx.Exec(ctx,
+		`INSERT INTO sessions (digest, id, user_id, created_at, last_seen, ip, user_agent, return_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		s.Digest[:], s.ID, s.UserID, toTS(s.CreatedAt), toTS(s.LastSeen), s.IP, s.UserAgent, s.ReturnURL)
+	return err
+}
+
 // sessionColumns are what scanSession reads, for every read of sessions.
-const sessionColumns = `digest, id, user_id, created_at, last_seen, ip, user_agent`
+const sessionColumns = `digest, id, user_id, created_at, last_seen, ip, user_agent, return_url`
 
 // scanSession reads a row of sessionColumns.
 func scanSession(row pgx.Row) (pome.Session, error) {
 	var s pome.Session
 	var digest []byte
-	if err := row.Scan(&digest, &s.ID, &s.UserID, &s.CreatedAt, &s.LastSeen, &s.IP, &s.UserAgent); err != nil {
+	if err := row.Scan(&digest, &s.ID, &s.UserID, &s.CreatedAt, &s.LastSeen, &s.IP, &s.UserAgent, &s.ReturnURL); err != nil {
 		return pome.Session{}, err
 	}
 	copy(s.Digest[:], digest)

@@ -105,11 +105,15 @@ func TestMigrationKeepsUsage(t *testing.T) {
 		`CREATE INDEX api_keys_issued_to ON api_keys (issued_to) WHERE issued_to <> ''`)...))
 }
 
-// 0014 names the sessions made before it; they keep signing in.
+// 0014 names the sessions made before it; they keep signing in. The
+// sessions table is made as before 0014, so 0016, which adds a column to
+// it, is undone (and run again) too.
 func TestSessionIDsMigration(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "pome.db")
 	storetest.RunSessionIDsMigration(t, mustOpen(t, path), undoMigration(path, "0014_sessions_password_resets",
+		`DROP TABLE portal_links`,
+		`DELETE FROM schema_migrations WHERE version = '0016_portal_sessions'`,
 		`DROP TABLE password_resets`,
 		`CREATE TABLE sessions_old (
 			digest BLOB NOT NULL PRIMARY KEY CHECK (length(digest) = 32),

@@ -9,7 +9,7 @@ import (
 )
 
 // sessionColumns are what scanSession reads, for every read of sessions.
-const sessionColumns = `digest, id, user_id, created_at, last_seen, ip, user_agent`
+const sessionColumns = `digest, id, user_id, created_at, last_seen, ip, user_agent, return_url`
 
 const qSessionByDigest = `SELECT ` + sessionColumns + ` FROM sessions WHERE digest = ?`
 
@@ -18,7 +18,7 @@ func scanSession(row scanner) (pome.Session, error) {
 	var s pome.Session
 	var digest []byte
 	var created, seen int64
-	if err := row.Scan(&digest, &s.ID, &s.UserID, &created, &seen, &s.IP, &s.UserAgent); err != nil {
+	if err := row.Scan(&digest, &s.ID, &s.UserID, &created, &seen, &s.IP, &s.UserAgent, &s.ReturnURL); err != nil {
 		return pome.Session{}, err
 	}
 	copy(s.Digest[:], digest)
@@ -29,17 +29,19 @@ func scanSession(row scanner) (pome.Session, error) {
 // CreateSession stores a session and, unless ev is nil, its login event.
 func (db *DB) CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditEvent) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO sessions (digest, id, user_id, created_at, last_seen, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			s.Digest[:], s.ID, s.UserID, toMS(s.CreatedAt), toMS(s.LastSeen), s.IP, s.UserAgent); err != nil {
+		if err := insertSession(ctx, tx, s); err != nil || ev == nil {
 			return err
-		}
-		if ev == nil {
-			return nil
 		}
 		return insertAudit(ctx, tx, *ev)
 	})
 	return db.translate(ctx, "create session", err)
+}
+
+func insertSession(ctx context.Context, tx *sql.Tx, s pome.Session) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO sessions (digest, id, user_id, created_at, last_seen, ip, user_agent, return_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.Digest[:], s.ID, s.UserID, toMS(s.CreatedAt), toMS(s.LastSeen), s.IP, s.UserAgent, s.ReturnURL)
+	return err
 }
 
 // SessionByDigest finds a session; pome.ErrNotFound if none.

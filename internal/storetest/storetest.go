@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"Sessions", sessionTests, nil},
 		{"UserSessions", userSessionTests, nil},
 		{"PasswordResets", passwordResetTests, nil},
+		{"PortalLinks", portalTests, nil},
 		{"Keys", keyTests, nil},
 		{"ListKeys", listKeyTests, nil},
 		{"KeyPages", keyPageTests, nil},

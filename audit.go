@@ -29,6 +29,11 @@ const (
 	AuditTeamPlanChanged   = "team.plan_changed"
 	AuditTeamRenamed       = "team.renamed"
 	AuditRateLimited       = "rate_limit.exceeded"
+
+	// Invitations: member.added follows an accepted one, with
+	// details.invitation_id.
+	AuditMemberInvited     = "member.invited"
+	AuditInvitationRevoked = "invitation.revoked"
 )
 
 // Who did it: actor types of an AuditEvent.
@@ -45,6 +50,9 @@ const (
 	TargetUser = "user"
 	TargetKey  = "key"
 	TargetTeam = "team"
+	// TargetInvitation is a pending invitation (inv_...), whose email the
+	// event's details name.
+	TargetInvitation = "invitation"
 )
 
 // Results of an AuditEvent.

@@ -106,6 +106,14 @@ var (
 	// replaced by a newer one or expired, alike.
 	ErrInvalidResetToken = &Error{Kind: Invalid, Code: "invalid_reset_token", Message: "This password reset link is not valid: it is unknown, used, replaced by a newer one or expired. Ask the operator for a new one"}
 
+	// Invitations (docs/api.md, "Invitations"). ErrInvitationInvalid
+	// answers a token that is unknown, used, revoked, replaced by a newer
+	// one or expired, alike; ErrInvitationEmailMismatch a user of another
+	// email than the invited one.
+	ErrInvitationNotFound      = &Error{Kind: NotFound, Code: "invitation_not_found", Message: "Invitation not found"}
+	ErrInvitationInvalid       = &Error{Kind: NotFound, Code: "invitation_not_found", Message: "This invitation link is not valid: it is unknown, used, revoked, replaced by a newer one or expired. Ask for a new one"}
+	ErrInvitationEmailMismatch = &Error{Kind: Forbidden, Code: "invitation_email_mismatch", Message: "This invitation is for another email address: sign in or sign up with the invited address"}
+
 	ErrKeyNotFound  = &Error{Kind: NotFound, Code: "key_not_found", Message: "API key not found"}
 	ErrTeamNotFound = &Error{Kind: NotFound, Code: "team_not_found", Message: "Team not found"}
 	ErrUserNotFound = &Error{Kind: NotFound, Code: "user_not_found", Message: "User not found"}

@@ -44,6 +44,8 @@ func accessLog(w io.Writer, proxies httpapi.TrustedProxies) func(http.Handler) h
 				// The segment is a secret of Pome's own, masked whatever
 				// it looks like: TestAccessLogMasksResetToken.
 				path = "/reset/" + redact.PathMask
+			case r.Pattern == invitePagePattern:
+				path = "/invite/" + redact.PathMask
 			case r.Pattern == "" || strings.HasSuffix(r.Pattern, "/") || strings.IndexByte(r.Pattern, '{') >= 0:
 				path = redact.Path(pome.KeyPattern.ReplaceAllString(path, redact.PathMask))
 			}

@@ -87,6 +87,7 @@ type config struct {
 	gateway    httpserver.Gateway
 	proxies    httpapi.TrustedProxies
 	follow     bool
+	publicURL  string
 }
 
 // Option changes how NewServer builds a Server.
@@ -108,6 +109,10 @@ func WithNow(now func() time.Time) Option { return func(c *config) { c.now = now
 
 // WithSignupClosed turns open signup off.
 func WithSignupClosed() Option { return func(c *config) { c.signupOpen = false } }
+
+// WithPublicURL sets the deployment's --public-url, the base of the links
+// the server hands out.
+func WithPublicURL(u string) Option { return func(c *config) { c.publicURL = u } }
 
 // WithSecureCookies serves the __Host- session cookie with Secure.
 func WithSecureCookies() Option { return func(c *config) { c.secure = true } }
@@ -232,6 +237,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		RateLimited:   s.Accounts.RecordRateLimited,
 		Gateway:       cfg.gateway,
 		Proxies:       cfg.proxies,
+		PublicURL:     cfg.publicURL,
 	})
 	// Every exchange over HTTP is checked against openapi/openapi.yaml
 	// (contract.go); Handler itself stays unchecked, for benchmarks.

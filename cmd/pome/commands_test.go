@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pomehq/pome"
@@ -42,6 +43,7 @@ func TestTeamCommands(t *testing.T) {
 		// Dan's invitation is revoked; Carol's she accepts.
 		r = mustRun(t, env, "", 0, "members", "invite", "dan@example.com")
 		mustContain(t, "members invite", r.stdout, "Invited dan@example.com as developer", s.URL+"/invite/")
+		s.Clock.Advance(time.Second) // listed newest first
 		r = mustRun(t, env, "", 0, "members", "invite", "carol@example.com", "--role", "viewer", "--json")
 		var inv client.Invitation
 		mustDecode(t, r.stdout, &inv)

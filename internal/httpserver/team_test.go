@@ -273,9 +273,13 @@ func TestMembers(t *testing.T) {
 	daveID := s.Session(t, dave).User.ID
 	s.Clock.Advance(time.Minute)
 	// People join by invitation (TestInvitationsAPI has its answers).
-	s.AddMember(t, alice, "bob@example.com", pome.RoleAdmin)
-	s.AddMember(t, alice, "carol@example.com", pome.RoleDeveloper)
-	s.AddMember(t, alice, "dave@example.com", pome.RoleViewer)
+	for _, m := range []struct {
+		email string
+		role  pome.Role
+	}{{"bob@example.com", pome.RoleAdmin}, {"carol@example.com", pome.RoleDeveloper}, {"dave@example.com", pome.RoleViewer}} {
+		s.AddMember(t, alice, m.email, m.role)
+		s.Clock.Advance(time.Second) // listed in the order they joined
+	}
 
 	patch := func(name string, c *http.Client, id, body string, status int, typ, code string) scenario {
 		return scenario{name: name, client: c, method: "PATCH", path: "/api/team/members/" + id, body: body, status: status, typ: typ, code: code}

@@ -30,6 +30,11 @@ const (
 	AuditTeamRenamed       = "team.renamed"
 	AuditRateLimited       = "rate_limit.exceeded"
 	AuditPortalCreated     = "portal.session_created" // a platform made a portal link (POST /v1/portal/sessions)
+
+	// Invitations: member.added follows an accepted one, with
+	// details.invitation_id.
+	AuditMemberInvited     = "member.invited"
+	AuditInvitationRevoked = "invitation.revoked"
 )
 
 // Who did it: actor types of an AuditEvent.
@@ -46,6 +51,9 @@ const (
 	TargetUser = "user"
 	TargetKey  = "key"
 	TargetTeam = "team"
+	// TargetInvitation is a pending invitation (inv_...), whose email the
+	// event's details name.
+	TargetInvitation = "invitation"
 )
 
 // Results of an AuditEvent.

@@ -79,6 +79,20 @@ type PasswordReset struct {
 	ExpiresAt time.Time
 }
 
+// Invitation is a pending invitation of an email to join a team with a
+// role, handed over as a one-time link. Only its token's digest is stored;
+// accepting it deletes it.
+type Invitation struct {
+	ID        string // inv_ + 16 base62: its public name, for listing and revoking
+	Digest    Digest
+	TeamID    string
+	Email     string // lower-cased, as a user's
+	Role      Role
+	InvitedBy string // the inviting user's id
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // KeyStatus is derived from a key's revocation time and expiry.
 type KeyStatus string
 

@@ -118,6 +118,13 @@ var (
 	ErrPortalLinkInvalid = &Error{Kind: NotFound, Code: "portal_link_invalid", Message: "This link has been used or has expired: each link works once, for 5 minutes. Go back to the site that sent you here and open the dashboard from there again"}
 	// ErrPortalTeamBanned refuses a portal link into a banned team.
 	ErrPortalTeamBanned = &Error{Kind: Forbidden, Code: "team_banned", Message: "The team is banned: its users cannot be sent to the dashboard"}
+	// Invitations (docs/api.md, "Invitations"). ErrInvitationInvalid
+	// answers a token that is unknown, used, revoked, replaced by a newer
+	// one or expired, alike; ErrInvitationEmailMismatch a user of another
+	// email than the invited one.
+	ErrInvitationNotFound      = &Error{Kind: NotFound, Code: "invitation_not_found", Message: "Invitation not found"}
+	ErrInvitationInvalid       = &Error{Kind: NotFound, Code: "invitation_not_found", Message: "This invitation link is not valid: it is unknown, used, revoked, replaced by a newer one or expired. Ask for a new one"}
+	ErrInvitationEmailMismatch = &Error{Kind: Forbidden, Code: "invitation_email_mismatch", Message: "This invitation is for another email address: sign in or sign up with the invited address"}
 
 	ErrKeyNotFound  = &Error{Kind: NotFound, Code: "key_not_found", Message: "API key not found"}
 	ErrTeamNotFound = &Error{Kind: NotFound, Code: "team_not_found", Message: "Team not found"}

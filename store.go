@@ -65,6 +65,31 @@ type Store interface {
 	// ids. Errors as for SetMemberRole.
 	RemoveMember(ctx context.Context, teamID, userID string, from Role, at time.Time, ev AuditEvent) ([]string, error)
 
+	// CreateInvitation stores inv, replacing the pending invitation of the
+	// same email to the same team if any (only the newest link works), and
+	// appends ev, in one transaction. ErrTeamNotFound if there is no such
+	// team.
+	CreateInvitation(ctx context.Context, inv Invitation, ev AuditEvent) error
+	// Invitations lists a team's invitations, expired ones included, newest
+	// first (CreatedAt, then ID, descending).
+	Invitations(ctx context.Context, teamID string) ([]Invitation, error)
+	// InvitationByDigest finds an invitation, expired or not;
+	// ErrInvitationNotFound if none.
+	InvitationByDigest(ctx context.Context, d Digest) (Invitation, error)
+	// DeleteInvitation removes the invitation id of team teamID and
+	// appends ev, in one transaction; ErrInvitationNotFound if the team has
+	// no such invitation.
+	DeleteInvitation(ctx context.Context, teamID, id string, ev AuditEvent) error
+	// AcceptInvitation consumes the invitation of digest d if it expires
+	// after at, makes userID a member of its team with its role (a member
+	// already keeps a role at least as high, and one lower is raised to it,
+	// with a ChangeMemberUpdated entry), and appends ev with
+	// Details["role"] set to the role the user holds then, in one
+	// transaction; of two concurrent accepts one wins. It returns that
+	// role. ErrInvitationNotFound (and no change) if the invitation is
+	// gone or expired, ErrUserNotFound if the user is.
+	AcceptInvitation(ctx context.Context, d Digest, userID string, at time.Time, ev AuditEvent) (Role, error)
+
 	// CreateSession stores a session and appends ev, unless ev is nil (the
 	// session of a signup, which its signup event records).
 	CreateSession(ctx context.Context, s Session, ev *AuditEvent) error

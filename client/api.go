@@ -353,6 +353,10 @@ type SignupParams struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 	TeamName string `json:"team_name,omitempty"`
+	// Invitation, if set, is the token of an invitation link for Email:
+	// the new user joins its team at once, and the signup works even when
+	// the server's signup is closed.
+	Invitation string `json:"invitation,omitempty"`
 }
 
 // CreateKeyParams describes a new key. Name is required (1 to 100
@@ -726,20 +730,6 @@ func (c *Client) AuditEvents(ctx context.Context, p AuditParams) iter.Seq2[Audit
 func (c *Client) Members(ctx context.Context) (*MemberList, error) {
 	var v MemberList
 	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/team/members", want: http.StatusOK}, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
-
-// AddMember adds the user with email (who must have an account) to the team
-// with role.
-func (c *Client) AddMember(ctx context.Context, email string, role pome.Role) (*Member, error) {
-	body := struct {
-		Email string    `json:"email"`
-		Role  pome.Role `json:"role"`
-	}{email, role}
-	var v Member
-	if _, err := c.do(ctx, request{method: http.MethodPost, path: "/api/team/members", body: body, want: http.StatusCreated}, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil

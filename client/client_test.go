@@ -22,6 +22,21 @@ import (
 
 const password = pometest.Password
 
+// mustJoin has owner invite email with role and member, signed in as
+// email, accept it; it returns the team joined.
+func mustJoin(t *testing.T, owner, member *client.Client, email string, role pome.Role) *client.Team {
+	t.Helper()
+	inv, err := owner.Invite(t.Context(), email, role)
+	if err != nil {
+		t.Fatalf("Invite(%s) = %v", email, err)
+	}
+	joined, err := member.AcceptInvitation(t.Context(), inv.URL[strings.LastIndex(inv.URL, "/")+1:])
+	if err != nil {
+		t.Fatalf("AcceptInvitation(%s) = %v", email, err)
+	}
+	return joined
+}
+
 // mustSignup signs email up through the SDK and returns the signed-in client.
 func mustSignup(t *testing.T, s *pometest.Server, email, team string) *client.Client {
 	t.Helper()
@@ -323,20 +338,30 @@ func TestTeamsAndMembers(t *testing.T) {
 	bob := mustSignup(t, s, "bob@example.com", "Bobs")
 	s.Clock.Advance(time.Minute) // joined later: listed after alice; bob's own team stays his default
 
-	m, err := alice.AddMember(ctx, "bob@example.com", pome.RoleViewer)
-	if err != nil {
-		t.Fatalf("AddMember() = %v", err)
+	// Bob joins by invitation; Carol's is revoked.
+	m := mustJoin(t, alice, bob, "bob@example.com", pome.RoleViewer)
+	if m.Slug != "acme" || m.Role != pome.RoleViewer {
+		t.Errorf("AcceptInvitation() = %+v, want acme as viewer", m)
 	}
-	if m.Email != "bob@example.com" || m.Role != pome.RoleViewer || m.UserID == "" || m.JoinedAt.IsZero() {
-		t.Errorf("AddMember() = %+v", m)
+	_, err := alice.Invite(ctx, "bob@example.com", pome.RoleViewer)
+	mustAPIError(t, "Invite() a member", err, http.StatusConflict, "already_member")
+	carol, err := alice.Invite(ctx, "carol@example.com", pome.RoleDeveloper)
+	if err != nil || carol.URL == "" || carol.Role != pome.RoleDeveloper {
+		t.Fatalf("Invite(carol) = %+v, %v", carol, err)
 	}
-	_, err = alice.AddMember(ctx, "bob@example.com", pome.RoleViewer)
-	mustAPIError(t, "AddMember() again", err, http.StatusConflict, "already_member")
-	_, err = alice.AddMember(ctx, "nobody@example.com", pome.RoleViewer)
-	mustAPIError(t, "AddMember(unknown)", err, http.StatusNotFound, "user_not_found")
+	_, err = bob.AcceptInvitation(ctx, carol.URL[strings.LastIndex(carol.URL, "/")+1:])
+	mustAPIError(t, "AcceptInvitation() of another address", err, http.StatusForbidden, "invitation_email_mismatch")
+	if l, err := alice.Invitations(ctx); err != nil || l.Total != 1 || l.Invitations[0].ID != carol.ID || l.Invitations[0].URL != "" {
+		t.Errorf("Invitations() = %+v, %v, want carol's without its link", l, err)
+	}
+	if r, err := alice.RevokeInvitation(ctx, carol.ID); err != nil || !r.Success || r.ID != carol.ID {
+		t.Errorf("RevokeInvitation() = %+v, %v", r, err)
+	}
+	_, err = alice.RevokeInvitation(ctx, carol.ID)
+	mustAPIError(t, "RevokeInvitation() again", err, http.StatusNotFound, "invitation_not_found")
 
 	l, err := alice.Members(ctx)
-	if err != nil || l.Total != 2 || l.Members[0].Email != "alice@example.com" || l.Members[1].UserID != m.UserID {
+	if err != nil || l.Total != 2 || l.Members[0].Email != "alice@example.com" || l.Members[1].Email != "bob@example.com" {
 		t.Fatalf("Members() = %+v, %v", l, err)
 	}
 
@@ -358,9 +383,9 @@ func TestTeamsAndMembers(t *testing.T) {
 	_, err = bob.ForTeam("nope").ListKeys(ctx, client.KeyListOptions{})
 	mustAPIError(t, "ForTeam(nope).ListKeys()", err, http.StatusNotFound, "team_not_found")
 
-	m, err = alice.SetMemberRole(ctx, m.UserID, pome.RoleDeveloper)
-	if err != nil || m.Role != pome.RoleDeveloper {
-		t.Fatalf("SetMemberRole(developer) = %+v, %v", m, err)
+	bobM, err := alice.SetMemberRole(ctx, l.Members[1].UserID, pome.RoleDeveloper)
+	if err != nil || bobM.Role != pome.RoleDeveloper {
+		t.Fatalf("SetMemberRole(developer) = %+v, %v", bobM, err)
 	}
 	k, err := inAcme.CreateKey(ctx, client.CreateKeyParams{Name: "bob's"})
 	if err != nil {
@@ -384,7 +409,7 @@ func TestTeamsAndMembers(t *testing.T) {
 	}
 	_, err = inAcme.GetKey(ctx, ak.ID)
 	mustAPIError(t, "developer GetKey(the owner's key)", err, http.StatusNotFound, "key_not_found")
-	if got, err := alice.GetKey(ctx, k.ID); err != nil || got.CreatedBy != m.UserID {
+	if got, err := alice.GetKey(ctx, k.ID); err != nil || got.CreatedBy != bobM.UserID {
 		t.Errorf("owner GetKey(developer's key) = %+v, %v; want it, created by bob", got, err)
 	}
 	// The team's usage: the developer's own keys in the team ForTeam names.
@@ -401,11 +426,11 @@ func TestTeamsAndMembers(t *testing.T) {
 		t.Errorf("TeamUsage(1) in bob's own team = %+v, %v; want 0 requests", u, err)
 	}
 
-	r, err := alice.RemoveMember(ctx, m.UserID)
-	if err != nil || !r.Success || r.UserID != m.UserID || len(r.RevokedKeys) != 1 || r.RevokedKeys[0] != k.ID {
+	r, err := alice.RemoveMember(ctx, bobM.UserID)
+	if err != nil || !r.Success || r.UserID != bobM.UserID || len(r.RevokedKeys) != 1 || r.RevokedKeys[0] != k.ID {
 		t.Fatalf("RemoveMember() = %+v, %v; want bob's key revoked", r, err)
 	}
-	_, err = alice.RemoveMember(ctx, m.UserID)
+	_, err = alice.RemoveMember(ctx, bobM.UserID)
 	mustAPIError(t, "RemoveMember() again", err, http.StatusNotFound, "member_not_found")
 	_, err = alice.SetMemberRole(ctx, "usr_nobody", pome.RoleViewer)
 	mustAPIError(t, "SetMemberRole(unknown)", err, http.StatusNotFound, "member_not_found")

@@ -287,11 +287,9 @@ func TestUpdateKeyPermissions(t *testing.T) {
 	dev := mustSignup(t, s, "dev@example.com", "Devs")
 	viewer := mustSignup(t, s, "viewer@example.com", "Views")
 	admin := mustSignup(t, s, "admin@example.com", "Admins")
-	for email, role := range map[string]pome.Role{"dev@example.com": pome.RoleDeveloper, "viewer@example.com": pome.RoleViewer, "admin@example.com": pome.RoleAdmin} {
-		if _, err := alice.AddMember(ctx, email, role); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mustJoin(t, alice, dev, "dev@example.com", pome.RoleDeveloper)
+	mustJoin(t, alice, viewer, "viewer@example.com", pome.RoleViewer)
+	mustJoin(t, alice, admin, "admin@example.com", pome.RoleAdmin)
 	dev, viewer, admin = dev.ForTeam("acme"), viewer.ForTeam("acme"), admin.ForTeam("acme")
 	aliceKey, err := alice.CreateKey(ctx, client.CreateKeyParams{Name: "alice's"})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pomehq/pome"
@@ -19,7 +20,7 @@ func TestTeamCommands(t *testing.T) {
 	s := pometest.NewServer(t, pometest.WithoutRateLimits())
 	alice := s.Signup(t, "alice@example.com")
 	s.Signup(t, "bob@example.com")
-	s.Signup(t, "carol@example.com")
+	carol := s.Signup(t, "carol@example.com")
 	s.AddMember(t, alice, "bob@example.com", pome.RoleDeveloper)
 	env := userEnv(t, s.URL)
 	mustLogin(t, env, "alice@example.com")
@@ -39,11 +40,44 @@ func TestTeamCommands(t *testing.T) {
 		mustContain(t, "members list", r.stdout, "alice@example.com", "bob@example.com", "developer")
 		r = mustRun(t, env, "", 0, "members", "role", "bob@example.com", "admin")
 		mustContain(t, "members role", r.stdout, "bob@example.com is now admin.")
-		r = mustRun(t, env, "", 0, "members", "add", "carol@example.com", "--role", "viewer", "--json")
+		// Dan's invitation is revoked; Carol's she accepts.
+		r = mustRun(t, env, "", 0, "members", "invite", "dan@example.com")
+		mustContain(t, "members invite", r.stdout, "Invited dan@example.com as developer", s.URL+"/invite/")
+		s.Clock.Advance(time.Second) // listed newest first
+		r = mustRun(t, env, "", 0, "members", "invite", "carol@example.com", "--role", "viewer", "--json")
+		var inv client.Invitation
+		mustDecode(t, r.stdout, &inv)
+		if inv.Email != "carol@example.com" || inv.Role != pome.RoleViewer || !strings.HasPrefix(inv.URL, s.URL+"/invite/") {
+			t.Errorf("members invite --json = %+v", inv)
+		}
+		r = mustRun(t, env, "", 0, "members", "invitations")
+		mustContain(t, "members invitations", r.stdout, "dan@example.com", "carol@example.com", "viewer")
+		var l client.InvitationList
+		mustDecode(t, mustRun(t, env, "", 0, "members", "invitations", "--json").stdout, &l)
+		if l.Total != 2 || l.Invitations[1].Email != "dan@example.com" {
+			t.Fatalf("members invitations --json = %+v", l)
+		}
+		r = mustRun(t, env, "", 2, "members", "uninvite", l.Invitations[1].ID)
+		mustContain(t, "members uninvite on a pipe", r.stderr, "pass --yes")
+		r = mustRun(t, env, "", 0, "members", "uninvite", l.Invitations[1].ID, "--yes")
+		mustContain(t, "members uninvite", r.stdout, "Revoked the invitation "+l.Invitations[1].ID)
+		r = mustRun(t, env, "", 1, "members", "uninvite", l.Invitations[1].ID, "--yes")
+		mustContain(t, "members uninvite again", r.stderr, "invitation_not_found")
+		token := inv.URL[strings.LastIndex(inv.URL, "/")+1:]
+		if a := s.Do(t, carol, "POST", "/api/invitations/accept", nil, `{"token":"`+token+`"}`); a.Status != 200 {
+			t.Fatalf("carol accepts = %d %s", a.Status, a.Body)
+		}
 		var m client.Member
-		mustDecode(t, r.stdout, &m)
-		if m.Email != "carol@example.com" || m.Role != pome.RoleViewer {
-			t.Errorf("members add --json = %+v", m)
+		r = mustRun(t, env, "", 0, "members", "list", "--json")
+		var ml client.MemberList
+		mustDecode(t, r.stdout, &ml)
+		for _, x := range ml.Members {
+			if x.Email == "carol@example.com" {
+				m = x
+			}
+		}
+		if m.Role != pome.RoleViewer {
+			t.Errorf("carol after accepting = %+v, want a viewer", m)
 		}
 		// By user id, flags after the arguments.
 		mustRun(t, env, "", 0, "members", "role", m.UserID, "developer", "--team", "alice")

@@ -39,11 +39,13 @@ asks first; without one it needs --yes.`,
 		},
 	}
 	registerYes(remove, &yes)
-	return a.teamAPIGroup(t, "members <command>", "list the team's members, add them, change their roles, remove them",
+	return a.teamAPIGroup(t, "members <command>", "list the team's members, invite them, change their roles, remove them",
 		`Manages the members of your team (owners and admins change them; anyone
-may list them). A member is named by email or by user id (usr_...).`,
+may list them). A member is named by email or by user id (usr_...). People
+join through an invitation link (members invite), by signing up or signing
+in with the invited address.`,
 		`  pome members list
-  pome members add bob@example.com --role developer
+  pome members invite bob@example.com --role developer
   pome members role bob@example.com admin`,
 		&cobra.Command{
 			Use:     "list",
@@ -68,7 +70,9 @@ may list them). A member is named by email or by user id (usr_...).`,
 				})
 			},
 		},
-		a.membersAddCmd(t),
+		a.membersInviteCmd(t),
+		a.membersInvitationsCmd(t),
+		a.membersUninviteCmd(t),
 		&cobra.Command{
 			Use:               "role MEMBER ROLE",
 			Short:             "change a member's role (their keys' effective role follows)",
@@ -91,37 +95,6 @@ may list them). A member is named by email or by user id (usr_...).`,
 		},
 		remove,
 	)
-}
-
-func (a *app) membersAddCmd(t *teamAPI) *cobra.Command {
-	var role string
-	cmd := &cobra.Command{
-		Use:   "add EMAIL",
-		Short: "add a person who has an account to the team",
-		Long: `Adds the person with EMAIL, who must have an account on the server, to the
-team with --role (default developer; not above your own).`,
-		Example: "  pome members add bob@example.com --role viewer",
-		Args:    exactArgs("EMAIL"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := parseRole("--role", role)
-			if err != nil {
-				return err
-			}
-			return t.do(cmd, func(ctx context.Context, c *client.Client) error {
-				m, err := c.AddMember(ctx, args[0], r)
-				if err != nil {
-					return err
-				}
-				return t.print(m, func(out *output, _ bool) error {
-					_, err := fmt.Fprintf(out.w, "Added %s (%s) as %s.\n", printable(m.Email), m.UserID, m.Role)
-					return err
-				})
-			})
-		},
-	}
-	cmd.Flags().StringVar(&role, "role", string(pome.RoleDeveloper), "the member's role: owner, admin, developer or viewer")
-	cmd.RegisterFlagCompletionFunc("role", completeRoles)
-	return cmd
 }
 
 // withMember resolves ref to a member of the team and runs fn, then prints

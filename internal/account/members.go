@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/pomehq/pome"
@@ -15,41 +14,6 @@ var roleErr = pome.InvalidParameter("'role' must be one of owner, admin, develop
 // docs/api.md restricts managing members, not knowing one's colleagues.
 func (s *Service) Members(ctx context.Context, m pome.Member) ([]pome.TeamMember, error) {
 	return s.store.Members(ctx, m.Team.ID)
-}
-
-// AddMember makes the existing user with email a member of m's team with
-// role. Admins add developers and viewers; owners add any role.
-func (s *Service) AddMember(ctx context.Context, m pome.Member, email string, role pome.Role) (pome.TeamMember, error) {
-	if !m.Role.Can(pome.ActionManageMembers) {
-		return pome.TeamMember{}, pome.ErrInsufficientPermissions
-	}
-	if strings.TrimSpace(email) == "" {
-		return pome.TeamMember{}, pome.MissingParameter("email")
-	}
-	if !pome.Storable(email) {
-		return pome.TeamMember{}, errEmail
-	}
-	if role == "" {
-		return pome.TeamMember{}, pome.MissingParameter("role")
-	}
-	if !role.Valid() {
-		return pome.TeamMember{}, roleErr
-	}
-	if !m.Role.CanManage(role) {
-		return pome.TeamMember{}, pome.ErrInsufficientPermissions
-	}
-	u, err := s.store.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if err != nil {
-		return pome.TeamMember{}, err
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	ev := pome.NewAuditEvent(ctx, pome.AuditMemberAdded, now).ByUser(m.User.ID).
-		On(m.Team.ID, pome.TargetUser, u.ID).With(map[string]any{"role": string(role)})
-	if err := s.store.AddMember(ctx, m.Team.ID, u.ID, role, now, ev); err != nil {
-		return pome.TeamMember{}, err
-	}
-	u.PasswordHash = ""
-	return pome.TeamMember{User: u, Role: role, JoinedAt: now}, nil
 }
 
 // member finds the member userID of m's team. A user who is not in the
@@ -82,11 +46,8 @@ func (s *Service) SetRole(ctx context.Context, m pome.Member, userID string, rol
 	if !m.Role.Can(pome.ActionManageMembers) {
 		return pome.TeamMember{}, pome.ErrInsufficientPermissions
 	}
-	if role == "" {
-		return pome.TeamMember{}, pome.MissingParameter("role")
-	}
-	if !role.Valid() {
-		return pome.TeamMember{}, roleErr
+	if err := checkRole(role); err != nil {
+		return pome.TeamMember{}, err
 	}
 	t, err := s.target(ctx, m, userID)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/sqlite"
 )
 
@@ -19,21 +19,22 @@ import (
 // changes something with a team of its own (newTeam): a fresh SQLite store
 // costs far more than a team in one, under the race detector most of all.
 type world struct {
-	s    *account.Service
-	db   *sqlite.DB
-	keys *apikey.Service // creates keys, to see removals revoke them
-	n    atomic.Int64    // teams made
+	s     *account.Service
+	db    *sqlite.DB
+	clock *pometest.Clock
+	keys  *apikey.Service // creates keys, to see removals revoke them
+	n     atomic.Int64    // teams made
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	s, db, c := newService(t, account.Config{SignupOpen: true})
 	v := apikey.NewVerifier(db, pome.DefaultKeyFormat, time.Minute, c.Now)
-	return &world{s: s, db: db, keys: apikey.New(db, pome.DefaultKeyFormat, v, c.Now)}
+	return &world{s: s, db: db, clock: c, keys: apikey.New(db, pome.DefaultKeyFormat, v, c.Now)}
 }
 
 // team is a team of its own in a world: its owner (alice) signed up with
-// it, and added bob as admin, carol as developer and dan as viewer, each
+// it, and invited bob as admin, carol as developer and dan as viewer, each
 // acting in it; erin, the outsider, has only her personal team.
 type team struct {
 	*world
@@ -51,8 +52,9 @@ func newTeam(t *testing.T, w *world) *team {
 	add := func(name string, role pome.Role) pome.Member {
 		t.Helper()
 		u := mustSignup(t, w.s, email(name), "").User
-		if _, err := w.s.AddMember(t.Context(), tm.owner, u.Email, role); err != nil {
-			t.Fatalf("AddMember(%s, %s) = %v", u.Email, role, err)
+		token := mustInvite(t, w.s, tm.owner, u.Email, role)
+		if _, err := w.s.Accept(t.Context(), u, token); err != nil {
+			t.Fatalf("Accept(%s, %s) = %v", u.Email, role, err)
 		}
 		return mustMember(t, w.s, u, tm.slug)
 	}
@@ -240,84 +242,6 @@ func TestSetRoleOwners(t *testing.T) {
 	}
 	if n := len(events(t, tm.db, teamID, pome.AuditMemberRoleChanged)); n != 4 {
 		t.Errorf("member.role_changed events = %d, want 4 (the four changes)", n)
-	}
-}
-
-// Who may add whom: owners add any role, admins developers and
-// viewers, developers and viewers nobody. The email is matched whatever its
-// case; the user must exist and not be a member already. An addition is
-// stored and audited with the role; a refusal adds and records nothing.
-func TestAddMember(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	refusals := newTeam(t, w) // a refusal changes nothing: the refused cases share a team
-	for _, c := range []struct {
-		actor, email string // email: "outsider" (erin), " OUTSIDER " (hers, in capitals and spaces), "developer" (carol), or as is
-		role         pome.Role
-		code         string
-	}{
-		{"owner", "outsider", pome.RoleOwner, ""},
-		{"owner", "outsider", pome.RoleAdmin, ""},
-		{"admin", "outsider", pome.RoleDeveloper, ""},
-		{"admin", " OUTSIDER ", pome.RoleViewer, ""},
-		{"admin", "outsider", pome.RoleAdmin, "insufficient_permissions"},
-		{"admin", "outsider", pome.RoleOwner, "insufficient_permissions"},
-		{"developer", "outsider", pome.RoleViewer, "insufficient_permissions"},
-		{"viewer", "outsider", pome.RoleViewer, "insufficient_permissions"},
-		{"owner", "developer", pome.RoleViewer, "already_member"},
-		{"owner", "nobody@example.com", pome.RoleViewer, "user_not_found"},
-		{"owner", " ", pome.RoleViewer, "missing_required_parameter"},
-		{"owner", "outsider", "", "missing_required_parameter"},
-		{"owner", "outsider", "root", "invalid_parameter"},
-	} {
-		t.Run(fmt.Sprintf("%s adds %q as %q", c.actor, c.email, c.role), func(t *testing.T) {
-			t.Parallel()
-			tm := refusals
-			if c.code == "" {
-				tm = newTeam(t, w)
-			}
-			actor, teamID := tm.byName(c.actor), tm.owner.Team.ID
-			email := c.email
-			switch c.email {
-			case "outsider":
-				email = tm.outsider.Email
-			case " OUTSIDER ":
-				email = " " + strings.ToUpper(tm.outsider.Email) + " "
-			case "developer":
-				email = tm.dev.User.Email
-			}
-			got, err := tm.s.AddMember(t.Context(), actor, email, c.role)
-			if code(err) != c.code {
-				t.Fatalf("AddMember(%q, %q) by %s = %v, want code %q", email, c.role, c.actor, err, c.code)
-			}
-			evs := events(t, tm.db, teamID, pome.AuditMemberAdded)
-			added := evs[:len(evs)-3] // newTeam added three
-			if c.code != "" {
-				if role := roleIn(t, tm.db, teamID, tm.outsider.ID); role != "" {
-					t.Errorf("erin after a refused AddMember: %s, want no member", role)
-				}
-				if len(added) != 0 {
-					t.Errorf("a refused AddMember recorded %+v, want nothing", added)
-				}
-				return
-			}
-			if got.User.ID != tm.outsider.ID || got.Role != c.role || got.User.PasswordHash != "" {
-				t.Errorf("AddMember = %+v, want erin as %s, without her password hash", got, c.role)
-			}
-			if role := roleIn(t, tm.db, teamID, tm.outsider.ID); role != c.role {
-				t.Errorf("erin's stored role = %q, want %q", role, c.role)
-			}
-			if m, err := tm.s.Member(t.Context(), tm.outsider, tm.slug); err != nil || m.Role != c.role {
-				t.Errorf("Member(erin, %s) = %+v, %v; want her acting in it as %s", tm.slug, m, err, c.role)
-			}
-			if len(added) != 1 {
-				t.Fatalf("member.added events = %+v, want one more", added)
-			}
-			ev := added[0]
-			if ev.ActorID != actor.User.ID || ev.TargetID != tm.outsider.ID || ev.Details["role"] != string(c.role) {
-				t.Errorf("event = %+v, want by %s on erin with role %s", ev, actor.User.ID, c.role)
-			}
-		})
 	}
 }
 

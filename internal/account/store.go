@@ -23,11 +23,17 @@ type Store interface {
 	TeamByExternalID(ctx context.Context, externalID string) (pome.Team, error)
 	CreateTeam(ctx context.Context, t pome.Team, ev pome.AuditEvent) error
 	UpdateTeam(ctx context.Context, t pome.Team, at time.Time, ev pome.AuditEvent) error
-	AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error
 	Members(ctx context.Context, teamID string) ([]pome.TeamMember, error)
 	Member(ctx context.Context, teamID, userID string) (pome.TeamMember, error)
 	SetMemberRole(ctx context.Context, teamID, userID string, from, to pome.Role, at time.Time, ev pome.AuditEvent) error
 	RemoveMember(ctx context.Context, teamID, userID string, from pome.Role, at time.Time, ev pome.AuditEvent) ([]string, error)
+
+	// Invitations.
+	CreateInvitation(ctx context.Context, inv pome.Invitation, ev pome.AuditEvent) error
+	Invitations(ctx context.Context, teamID string) ([]pome.Invitation, error)
+	InvitationByDigest(ctx context.Context, d pome.Digest) (pome.Invitation, error)
+	DeleteInvitation(ctx context.Context, teamID, id string, ev pome.AuditEvent) error
+	AcceptInvitation(ctx context.Context, d pome.Digest, userID string, at time.Time, ev pome.AuditEvent) (pome.Role, error)
 
 	// Sessions.
 	CreateSession(ctx context.Context, s pome.Session, ev *pome.AuditEvent) error

@@ -46,6 +46,8 @@ func accessLog(w io.Writer, proxies httpapi.TrustedProxies) func(http.Handler) h
 				path = "/reset/" + redact.PathMask
 			case r.Pattern == portalPagePattern:
 				path = "/portal/" + redact.PathMask
+			case r.Pattern == invitePagePattern:
+				path = "/invite/" + redact.PathMask
 			case r.Pattern == "" || strings.HasSuffix(r.Pattern, "/") || strings.IndexByte(r.Pattern, '{') >= 0:
 				path = redact.Path(pome.KeyPattern.ReplaceAllString(path, redact.PathMask))
 			}

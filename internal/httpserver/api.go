@@ -19,6 +19,8 @@ type sessionAPI struct {
 	verifier *apikey.Verifier
 	lim      *limits
 	now      func() time.Time
+	// publicURL is Config.PublicURL, the base of the links handed out.
+	publicURL string
 }
 
 // returning is a handler that returns its error rather than answering it.

@@ -106,7 +106,7 @@ func handleStatic(log *slog.Logger) http.Handler {
 
 // The page templates: each page file is parsed with the layout and the
 // shared partials, and executed by its name.
-var pageNames = []string{"signin", "signup", "keys", "key", "settings", "usage", "audit", "error", "account", "reset"}
+var pageNames = []string{"signin", "signup", "keys", "key", "settings", "usage", "audit", "error", "account", "reset", "invite"}
 
 func mustParsePages(fsys fs.FS) map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -176,6 +176,8 @@ var auditActionLabels = map[string]string{
 	pome.AuditTeamUnbanned:      "Team unbanned",
 	pome.AuditTeamPlanChanged:   "Plan changed",
 	pome.AuditRateLimited:       "Rate limit exceeded",
+	pome.AuditMemberInvited:     "Invited member",
+	pome.AuditInvitationRevoked: "Revoked invitation",
 }
 
 // thousands writes n with a comma between groups of three digits.

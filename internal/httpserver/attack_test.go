@@ -34,7 +34,7 @@ type attack struct {
 // writeMethods are the store methods that change state. TouchSession is left
 // out: it moves a session's last-seen time, nothing an attacker gains.
 var writeMethods = []string{"CreateUserWithTeam", "UpdateTeam", "CreateSession", "DeleteSession",
-	"CreateKey", "UpdateKey", "RevokeKey", "RollKey", "AddUsage", "AddMember", "SetMemberRole", "RemoveMember", "AppendAudit"}
+	"CreateKey", "UpdateKey", "RevokeKey", "RollKey", "AddUsage", "AddMember", "CreateInvitation", "DeleteInvitation", "AcceptInvitation", "SetMemberRole", "RemoveMember", "AppendAudit"}
 
 // The attacker's suite: each hostile request gets exactly its status and
 // code, and changes nothing (no store write, no usage counted).
@@ -151,7 +151,7 @@ func TestAttacks(t *testing.T) {
 		crossSite("cross-site logout", hdr("Sec-Fetch-Site", "cross-site"), "POST", "/api/auth/logout", ""),
 		crossSite("login CSRF", hdr("Origin", "https://evil.example"), "POST", "/api/auth/login", `{"email":"alice@example.com","password":"`+pometest.Password+`"}`),
 		crossSite("cross-site signup", hdr("Sec-Fetch-Site", "cross-site"), "POST", "/api/auth/signup", `{"email":"eve@example.com","password":"correct horse battery"}`),
-		crossSite("cross-site member add", hdr("Sec-Fetch-Site", "cross-site"), "POST", "/api/team/members", `{"email":"bob@example.com","role":"owner"}`),
+		crossSite("cross-site invitation", hdr("Sec-Fetch-Site", "cross-site"), "POST", "/api/team/invitations", `{"email":"bob@example.com","role":"owner"}`),
 
 		// Bodies.
 		mgmt("oversize JSON", "POST", "/api/keys", `{"name":"x","description":"`+strings.Repeat("x", 65<<10)+`"}`, 413, "body_too_large"),

@@ -132,16 +132,31 @@ func TestAuditEvents(t *testing.T) {
 		t.Errorf("key.expired = %+v, want a failure of team %s", e, teamID)
 	}
 
-	// members: added, role changed, removed with the keys it revoked
+	// members: invited, added (by accepting), role changed, removed with
+	// the keys it revoked; an invitation revoked
 	bob := s.Signup(t, "bob@example.com")
 	s.Clock.Advance(time.Minute)
 	bobID := s.AddMember(t, alice, "bob@example.com", pome.RoleDeveloper)
+	var carolInv struct{ ID string }
+	s.Do(t, alice, "POST", "/api/team/invitations", nil, `{"email":"carol@example.com","role":"viewer"}`).DecodeJSON(t, &carolInv)
+	s.Do(t, alice, "DELETE", "/api/team/invitations/"+carolInv.ID, nil, "")
 	r = s.Do(t, bob, "POST", "/api/keys?team=alice", nil, `{"name":"bob's"}`)
 	bobKey := decode[pometest.CreatedKey](t, r)
 	s.Do(t, alice, "PATCH", "/api/team/members/"+bobID, nil, `{"role":"viewer"}`)
 	s.Do(t, alice, "DELETE", "/api/team/members/"+bobID, nil, "")
 	evs = s.Audit(t, teamID)
-	wantActor(t, only(t, evs, pome.AuditMemberAdded, bobID), pome.ActorUser, aliceID)
+	e = only(t, evs, pome.AuditMemberAdded, bobID)
+	wantActor(t, e, pome.ActorUser, bobID) // the invited user accepts
+	if !strings.HasPrefix(fmt.Sprint(e.Details["invitation_id"]), "inv_") || e.Details["role"] != "developer" {
+		t.Errorf("member.added details = %v, want the invitation id and role developer", e.Details)
+	}
+	for _, action := range []string{pome.AuditMemberInvited, pome.AuditInvitationRevoked} {
+		e = only(t, evs, action, carolInv.ID)
+		wantActor(t, e, pome.ActorUser, aliceID)
+		if e.TargetType != pome.TargetInvitation || e.Details["email"] != "carol@example.com" || e.Details["role"] != "viewer" {
+			t.Errorf("%s = %+v, want on the invitation, with carol's email and role", action, e)
+		}
+	}
 	e = only(t, evs, pome.AuditMemberRoleChanged, bobID)
 	if e.Details["old_role"] != "developer" || e.Details["new_role"] != "viewer" {
 		t.Errorf("member.role_changed details = %v", e.Details)
@@ -284,7 +299,7 @@ func TestAuditAPI(t *testing.T) {
 	}
 
 	all := get(t, alice, "")
-	want := []string{"key.revoked", "key.created", "key.created", "key.created", "key.created", "key.created", "member.added", "user.signup"}
+	want := []string{"key.revoked", "key.created", "key.created", "key.created", "key.created", "key.created", "member.added", "member.invited", "user.signup"}
 	var got []string
 	for _, e := range all.Events {
 		got = append(got, e.Action)

@@ -37,6 +37,10 @@ func targetOf(e *pome.AuditEvent, emails map[string]string) string {
 		if name, ok := e.Details["name"].(string); ok {
 			return fmt.Sprintf("%s (%s)", name, e.TargetID)
 		}
+	case pome.TargetInvitation:
+		if email, ok := e.Details["email"].(string); ok {
+			return fmt.Sprintf("invitation of %s (%s)", email, e.TargetID)
+		}
 	}
 	return e.TargetID
 }
@@ -85,7 +89,9 @@ var detailPhrases = []struct {
 	}},
 	{[]string{"scopes"}, func(d map[string]any) string { return "scopes " + strings.Join(words(d["scopes"]), ", ") }},
 	{[]string{"team_slug"}, func(d map[string]any) string { return fmt.Sprintf("team %v", d["team_slug"]) }},
-	{[]string{"name"}, func(map[string]any) string { return "" }}, // shown with the target
+	{[]string{"invitation_id"}, func(d map[string]any) string { return fmt.Sprintf("joined through invitation %v", d["invitation_id"]) }},
+	{[]string{"name"}, func(map[string]any) string { return "" }},  // shown with the target
+	{[]string{"email"}, func(map[string]any) string { return "" }}, // shown with the target (an invitation)
 }
 
 // detailsOf writes an event's details as a sentence: the phrases of the

@@ -19,6 +19,9 @@ type loginRequest struct {
 type signupRequest struct {
 	loginRequest
 	TeamName string `json:"team_name"`
+	// Invitation, if set, is an invitation token for this very email: the
+	// new user joins its team at once (invitations.go).
+	Invitation *string `json:"invitation"`
 }
 
 // check reports the first missing parameter.
@@ -42,7 +45,13 @@ func (a *sessionAPI) signup(w http.ResponseWriter, r *http.Request) error {
 	if err := req.check(); err != nil {
 		return err
 	}
-	in, err := a.accounts.Signup(r.Context(), *req.Email, *req.Password, req.TeamName)
+	var in account.SignedIn
+	var err error
+	if req.Invitation != nil {
+		in, _, err = a.accounts.SignupInvited(r.Context(), *req.Email, *req.Password, req.TeamName, *req.Invitation)
+	} else {
+		in, err = a.accounts.Signup(r.Context(), *req.Email, *req.Password, req.TeamName)
+	}
 	if err != nil {
 		return err
 	}
@@ -149,8 +158,7 @@ func sessionOf(ctx context.Context, accounts *account.Service, u pome.User) (cli
 		if i == 0 {
 			v.DefaultTeam = m.Team.Slug
 		}
-		v.Teams = append(v.Teams, client.Team{ID: m.Team.ID, Slug: m.Team.Slug, Name: m.Team.Name,
-			PlanTier: m.Team.PlanTier, Status: m.Team.Status, Role: m.Role})
+		v.Teams = append(v.Teams, teamOf(m))
 	}
 	return v, nil
 }

@@ -233,7 +233,7 @@ func TestPagesByRole(t *testing.T) {
 		has, lacks []string
 	}{
 		{"owner keys", alice, "/keys" + q, 200, []string{"alice-key", "bob-in-alice", `href="/audit`, "data-created-by"}, nil},
-		{"owner settings", alice, "/settings" + q, 200, []string{"bob@example.com", "add-member-form", `data-open="remove-dialog"`, "plan-free", "alice-key", "bob-in-alice", "Create API key"}, nil},
+		{"owner settings", alice, "/settings" + q, 200, []string{"bob@example.com", "invite-form", `data-open="remove-dialog"`, "plan-free", "alice-key", "bob-in-alice", "Create API key"}, nil},
 		{"owner audit", alice, "/audit" + q, 200, []string{"key.created", "member.added"}, nil},
 		{"owner key page", alice, "/keys/" + aliceKey.ID + q, 200, []string{"alice-key", `<svg viewBox="0 0 300 100" preserveAspectRatio="none"`, "No requests in the last 30 days"}, nil},
 		{"owner key page, 7 days", alice, "/keys/" + aliceKey.ID + q + "&days=7", 200, []string{`<svg viewBox="0 0 70 100"`, "Requests per day, last 7 days", `aria-current="page">7 days`}, nil},
@@ -244,7 +244,7 @@ func TestPagesByRole(t *testing.T) {
 		{"developer usage", bob, "/usage" + q, 200, []string{"your keys in", "<svg"}, nil},
 		{"viewer usage", carol, "/usage" + q, 200, []string{"Viewers don"}, []string{"<svg"}},
 		{"developer keys", bob, "/keys" + q, 200, []string{"bob-in-alice"}, []string{"alice-key", `href="/audit`, "data-created-by"}},
-		{"developer settings", bob, "/settings" + q, 200, []string{"alice@example.com", "bob-in-alice", "Create API key"}, []string{"add-member-form", "remove-dialog\" data-member", "alice-key"}},
+		{"developer settings", bob, "/settings" + q, 200, []string{"alice@example.com", "bob-in-alice", "Create API key"}, []string{"invite-form", "remove-dialog\" data-member", "alice-key"}},
 		{"viewer settings", carol, "/settings" + q, 200, []string{"Viewers don"}, []string{"alice-key", "bob-in-alice", "Create API key"}},
 		{"developer, another's key page", bob, "/keys/" + aliceKey.ID + q, 404, []string{"API key not found"}, []string{"alice-key"}},
 		{"developer audit", bob, "/audit" + q, 403, []string{"Only owners and admins", "insufficient_permissions"}, nil},

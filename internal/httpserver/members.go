@@ -27,34 +27,6 @@ func (a *sessionAPI) listMembers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type addMemberRequest struct {
-	Email *string   `json:"email"`
-	Role  pome.Role `json:"role"`
-}
-
-// addMember answers POST /api/team/members: an existing user joins the team;
-// 201 with the member.
-func (a *sessionAPI) addMember(w http.ResponseWriter, r *http.Request) error {
-	m, err := a.sess.member(r)
-	if err != nil {
-		return err
-	}
-	var req addMemberRequest
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	email := ""
-	if req.Email != nil {
-		email = *req.Email
-	}
-	tm, err := a.accounts.AddMember(r.Context(), m, email, req.Role)
-	if err != nil {
-		return err
-	}
-	httpapi.WriteJSON(w, http.StatusCreated, memberOf(&tm))
-	return nil
-}
-
 type setRoleRequest struct {
 	Role pome.Role `json:"role"`
 }

@@ -475,6 +475,8 @@ type settingsPage struct {
 	keysPage // the newest active keys, and the create dialog's roles
 	Members  []memberRow
 	AddRoles []pome.Role // the roles a new member may get
+	// Invitations are the pending ones, for owners and admins.
+	Invitations []pome.Invitation
 }
 
 // settingsKeys is how many of the newest active keys the settings page
@@ -513,6 +515,12 @@ func (d *dashboard) handleSettingsPage() http.Handler {
 		if err != nil {
 			d.fail(w, r, p, err)
 			return
+		}
+		if p.CanManageMembers() {
+			if data.Invitations, err = d.accounts.Invitations(r.Context(), p.Member); err != nil {
+				d.fail(w, r, p, err)
+				return
+			}
 		}
 		for _, m := range ms {
 			self := m.User.ID == p.User.ID

@@ -115,6 +115,9 @@ func TestManagementRateLimits(t *testing.T) {
 			s.Signup(t, "carol@example.com")
 			return "/api/team/members/" + s.AddMember(t, c, "carol@example.com", pome.RoleDeveloper)
 		}, `{"role":"developer"}`, 200},
+		// Each invitation replaces the previous one of the address.
+		{rules.Invitations, "POST", func(*pometest.Server, *http.Client) string { return "/api/team/invitations" },
+			`{"email":"carol@example.com","role":"viewer"}`, 201},
 	} {
 		t.Run(c.rule.Name, func(t *testing.T) {
 			s := pometest.NewServer(t)
@@ -407,8 +410,9 @@ func TestLoginLockout(t *testing.T) {
 // Member changes and logouts write to the append-only audit log, so each has
 // a per-user limit: over it the answer is 429 with Retry-After, and the
 // refused request changes and records nothing (but the one rate_limit.exceeded
-// event a minute). POST, PATCH and DELETE of members share one quota; the
-// dashboard's sign-out shares the logout quota.
+// event a minute). PATCH and DELETE of members and the revocation of an
+// invitation share one quota; the dashboard's sign-out shares the logout
+// quota.
 func TestMemberChangesAndLogoutLimited(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithRules(func(r *ratelimit.Rules) { r.Members.Limit, r.Logout.Limit = 3, 2 }))
@@ -427,17 +431,19 @@ func TestMemberChangesAndLogoutLimited(t *testing.T) {
 
 	t.Run("members", func(t *testing.T) {
 		s.Clock.Advance(time.Hour)
-		bob := s.AddMember(t, alice, "bob@example.com", pome.RoleDeveloper) // 1
-		for i, role := range []string{"viewer", "developer"} {              // 2, 3
+		bob := s.AddMember(t, alice, "bob@example.com", pome.RoleDeveloper) // spends the invitations quota
+		var inv struct{ ID string }
+		s.Do(t, alice, "POST", "/api/team/invitations", nil, `{"email":"carol@example.com","role":"viewer"}`).DecodeJSON(t, &inv)
+		for i, role := range []string{"viewer", "developer", "viewer"} { // 1, 2, 3
 			if r := s.Do(t, alice, "PATCH", "/api/team/members/"+bob, nil, `{"role":"`+role+`"}`); r.Status != http.StatusOK {
 				t.Fatalf("PATCH #%d = %d %s", i+1, r.Status, r.Body)
 			}
 		}
 		before := s.Audit(t, team)
 		for _, c := range []struct{ method, path, body string }{
-			{"PATCH", "/api/team/members/" + bob, `{"role":"viewer"}`},
+			{"PATCH", "/api/team/members/" + bob, `{"role":"developer"}`},
 			{"DELETE", "/api/team/members/" + bob, ""},
-			{"POST", "/api/team/members", `{"email":"carol@example.com","role":"viewer"}`},
+			{"DELETE", "/api/team/invitations/" + inv.ID, ""},
 		} {
 			r := s.Do(t, alice, c.method, c.path, nil, c.body)
 			if r.Status != http.StatusTooManyRequests {

@@ -29,7 +29,8 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 	// cross-site request spends nobody's quota.
 	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited, proxies: cfg.Proxies}
 	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
-	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, verifier: cfg.Verifier, lim: lim, now: cfg.Now}
+	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, verifier: cfg.Verifier, lim: lim, now: cfg.Now,
+		publicURL: cfg.PublicURL}
 	gate := cfg.Gate
 	platform := &platformAPI{log: log, gate: gate, proxies: cfg.Proxies, accounts: cfg.Accounts, keys: cfg.Keys, now: cfg.Now,
 		publicURL: cfg.PublicURL, returnOrigins: cfg.PortalReturnOrigins}
@@ -88,10 +89,17 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{session, "POST /api/keys/{id}/roll", lim.perMember(cfg.Rules.CreateKey, sess, api.handle(api.rollKey))},
 		{session, "GET /api/team/members", api.handle(api.listMembers)},
 		// Every member change writes to the append-only audit log: one quota.
-		{session, "POST /api/team/members", lim.perMember(cfg.Rules.Members, sess, api.handle(api.addMember))},
 		{session, "PATCH /api/team/members/{user_id}", lim.perMember(cfg.Rules.Members, sess, api.handle(api.setMemberRole))},
 		{session, "DELETE /api/team/members/{user_id}", lim.perMember(cfg.Rules.Members, sess, api.handle(api.removeMember))},
 		{session, "GET /api/audit", api.handle(api.audit)},
+		// Invitations (invitations.go): making one has a quota of its own,
+		// per member, as each hands out a way into the team; a revocation
+		// is a member change. Accepting needs a session and a 256-bit
+		// token, which no one guesses.
+		{session, "POST /api/team/invitations", lim.perMember(cfg.Rules.Invitations, sess, api.handle(api.invite))},
+		{session, "GET /api/team/invitations", api.handle(api.listInvitations)},
+		{session, "DELETE /api/team/invitations/{id}", lim.perMember(cfg.Rules.Members, sess, api.handle(api.revokeInvitation))},
+		{session, "POST /api/invitations/accept", api.handle(api.acceptInvitation)},
 
 		// The dashboard (pages.go): pages that read, with the API above for
 		// every change; sign-out is a form post.
@@ -109,6 +117,7 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		// A portal link signs in (platform_portal.go); its 256-bit token
 		// is no password to guess, so no limit counts tries.
 		{session, portalPagePattern, dash.handlePortalPage()},
+		{session, invitePagePattern, dash.handleInvitePage()},
 		{session, "GET /static/{name}", handleStatic(log)},
 
 		// Operations.

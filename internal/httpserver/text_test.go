@@ -65,7 +65,7 @@ func TestUnstorableText(t *testing.T) {
 			{"signup email, NUL", "POST", "/api/auth/signup", login(`eve\u0000@example.com`), 400, "invalid_parameter"},
 			{"signup team name, NUL", "POST", "/api/auth/signup",
 				`{"email":"eve@example.com","password":"` + pometest.Password + `","team_name":"Eve\u0000"}`, 400, "invalid_parameter"},
-			{"member email, NUL", "POST", "/api/team/members", `{"email":"bob\u0000@example.com","role":"viewer"}`, 400, "invalid_parameter"},
+			{"invited email, NUL", "POST", "/api/team/invitations", `{"email":"bob\u0000@example.com","role":"viewer"}`, 400, "invalid_parameter"},
 			{"member role value, NUL", "PATCH", "/api/team/members/usr_0000000000000000", `{"role":"viewer\u0000"}`, 400, "invalid_parameter"},
 			{"key name, NUL", "POST", "/api/keys", `{"name":"ci\u0000"}`, 400, "invalid_parameter"},
 		}

@@ -117,6 +117,31 @@ func (s *CountingStore) AddMember(ctx context.Context, teamID, userID string, ro
 	return s.next.AddMember(ctx, teamID, userID, role, at, ev)
 }
 
+func (s *CountingStore) CreateInvitation(ctx context.Context, inv pome.Invitation, ev pome.AuditEvent) error {
+	s.count("CreateInvitation")
+	return s.next.CreateInvitation(ctx, inv, ev)
+}
+
+func (s *CountingStore) Invitations(ctx context.Context, teamID string) ([]pome.Invitation, error) {
+	s.count("Invitations")
+	return s.next.Invitations(ctx, teamID)
+}
+
+func (s *CountingStore) InvitationByDigest(ctx context.Context, d pome.Digest) (pome.Invitation, error) {
+	s.count("InvitationByDigest")
+	return s.next.InvitationByDigest(ctx, d)
+}
+
+func (s *CountingStore) DeleteInvitation(ctx context.Context, teamID, id string, ev pome.AuditEvent) error {
+	s.count("DeleteInvitation")
+	return s.next.DeleteInvitation(ctx, teamID, id, ev)
+}
+
+func (s *CountingStore) AcceptInvitation(ctx context.Context, d pome.Digest, userID string, at time.Time, ev pome.AuditEvent) (pome.Role, error) {
+	s.count("AcceptInvitation")
+	return s.next.AcceptInvitation(ctx, d, userID, at, ev)
+}
+
 func (s *CountingStore) Members(ctx context.Context, teamID string) ([]pome.TeamMember, error) {
 	s.count("Members")
 	return s.next.Members(ctx, teamID)

@@ -2,6 +2,7 @@ package pometest
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/pomehq/pome"
@@ -33,21 +34,39 @@ func (s *Server) Session(t testing.TB, c *http.Client) Session {
 	return v
 }
 
-// AddMember has owner (a client signed in as an owner or admin) add the
-// signed-up user email to owner's default team with role, through
-// POST /api/team/members, and returns the new member's user id.
+// AddMember makes the signed-up user email a member of owner's default
+// team with role, as people join: owner (an owner or admin) invites them
+// (Invite), and they sign in and accept (POST /api/invitations/accept). It
+// returns the new member's user id.
 func (s *Server) AddMember(t testing.TB, owner *http.Client, email string, role pome.Role) string {
 	t.Helper()
+	token := s.Invite(t, owner, email, role)
+	c := s.Login(t, email)
+	if r := s.Do(t, c, "POST", "/api/invitations/accept", nil, `{"token":`+quote(token)+`}`); r.Status != http.StatusOK {
+		t.Fatalf("POST /api/invitations/accept as %s status = %d, want %d; body %s", email, r.Status, http.StatusOK, r.Body)
+	}
+	return s.Session(t, c).User.ID
+}
+
+// Invite has owner invite email to owner's default team with role, through
+// POST /api/team/invitations, and returns the invitation's token: the last
+// segment of its link.
+func (s *Server) Invite(t testing.TB, owner *http.Client, email string, role pome.Role) string {
+	t.Helper()
 	body := `{"email":` + quote(email) + `,"role":` + quote(string(role)) + `}`
-	r := s.Do(t, owner, "POST", "/api/team/members", nil, body)
+	r := s.Do(t, owner, "POST", "/api/team/invitations", nil, body)
 	if r.Status != http.StatusCreated {
-		t.Fatalf("POST /api/team/members %s status = %d, want %d; body %s", body, r.Status, http.StatusCreated, r.Body)
+		t.Fatalf("POST /api/team/invitations %s status = %d, want %d; body %s", body, r.Status, http.StatusCreated, r.Body)
 	}
-	var m struct {
-		UserID string `json:"user_id"`
+	var inv struct {
+		URL string `json:"url"`
 	}
-	r.DecodeJSON(t, &m)
-	return m.UserID
+	r.DecodeJSON(t, &inv)
+	i := strings.LastIndex(inv.URL, "/invite/")
+	if i < 0 {
+		t.Fatalf("POST /api/team/invitations url = %q, want .../invite/TOKEN", inv.URL)
+	}
+	return inv.URL[i+len("/invite/"):]
 }
 
 // Audit returns the audit events of team (empty: the events about no team),

@@ -111,6 +111,10 @@ func WithNow(now func() time.Time) Option { return func(c *config) { c.now = now
 // WithSignupClosed turns open signup off.
 func WithSignupClosed() Option { return func(c *config) { c.signupOpen = false } }
 
+// WithPublicURL sets the deployment's --public-url, the base of the links
+// the server hands out.
+func WithPublicURL(u string) Option { return func(c *config) { c.publicURL = u } }
+
 // WithSecureCookies serves the __Host- session cookie with Secure.
 func WithSecureCookies() Option { return func(c *config) { c.secure = true } }
 

@@ -12,6 +12,10 @@ type Rules struct {
 	// changes (add, role, remove) and Logout the logouts, each of which
 	// writes to the append-only audit log.
 	ListKeys, CreateKey, RevokeKey, Members, Logout Rule
+	// Invitations counts the invitations a member makes: each hands out a
+	// way into the team, and an invitation is no member change, so it has
+	// a quota of its own, by the hour.
+	Invitations Rule
 	// Plans is the per-key limit of the public API by team plan tier; a
 	// tier without a rule (or with Limit 0) is unlimited.
 	Plans map[string]Rule
@@ -36,6 +40,7 @@ const (
 	DefaultLoginFailures = 10  // per 15 minutes
 	DefaultSignups       = 60  // per hour
 	DefaultAuthFailures  = 100 // per minute
+	DefaultInvitations   = 20  // per hour
 )
 
 // DefaultRules returns the limits of docs/api.md: every per-key limit off.
@@ -46,6 +51,7 @@ func DefaultRules() Rules {
 		RevokeKey:     Rule{Name: "revoke_key", Limit: DefaultRevokeKey, Period: time.Minute},
 		Members:       Rule{Name: "manage_members", Limit: DefaultMembers, Period: time.Minute},
 		Logout:        Rule{Name: "logout", Limit: DefaultLogout, Period: time.Minute},
+		Invitations:   Rule{Name: "invitations", Limit: DefaultInvitations, Period: time.Hour},
 		Plans:         map[string]Rule{},
 		LoginEmail:    Rule{Name: "login_email", Limit: DefaultLoginFailures, Period: 15 * time.Minute},
 		LoginIP:       Rule{Name: "login_ip", Limit: DefaultLoginFailures, Period: 15 * time.Minute},

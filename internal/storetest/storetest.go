@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"CompactUsage", compactionTests, nil},
 		{"Changes", changeTests, nil},
 		{"Members", memberTests, nil},
+		{"Invitations", invitationTests, nil},
 		{"RollKey", rollTests, nil},
 		{"Audit", auditTests, nil},
 		{"ServiceTokens", serviceTokenTests, nil},

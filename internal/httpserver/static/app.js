@@ -115,6 +115,8 @@
       const body = { email: f.get("email"), password: f.get("password") };
       const teamName = f.get("team_name");
       if (teamName) body.team_name = teamName;
+      const invitation = f.get("invitation"); // a signup through an invitation link
+      if (invitation) body.invitation = invitation;
       try {
         await busy(form, () => api("POST", form.dataset.auth, body));
         location.assign(safeNext(form.dataset.next));
@@ -268,7 +270,7 @@
       await navigator.clipboard.writeText(button.dataset.copyText);
       status.textContent = "Copied.";
     } catch {
-      status.textContent = "Select the id to copy it.";
+      status.textContent = button.dataset.copyFallback || "Select the id to copy it.";
     }
   });
 
@@ -414,13 +416,45 @@
     );
   }
 
-  const addMember = document.getElementById("add-member-form");
-  if (addMember) {
-    onSubmitReload(addMember, (form) => {
-      const f = new FormData(form);
-      return api("POST", "/api/team/members", { email: f.get("email").trim(), role: f.get("role") });
+  // Invite a member: the answer's one-time link is shown with a Copy
+  // button, and is not kept anywhere else on the page.
+  const inviteForm = document.getElementById("invite-form");
+  if (inviteForm) {
+    inviteForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearError(inviteForm);
+      const f = new FormData(inviteForm);
+      try {
+        const inv = await busy(inviteForm, () =>
+          api("POST", "/api/team/invitations", { email: f.get("email").trim(), role: f.get("role") }),
+        );
+        const box = inviteForm.querySelector("[data-invite-link]");
+        box.querySelector("[data-invite-email]").textContent = inv.email;
+        box.querySelector("[data-invite-url]").value = inv.url;
+        box.querySelector("[data-copy-text]").dataset.copyText = inv.url;
+        box.querySelector("[data-copy-status]").textContent = "";
+        box.hidden = false;
+        box.querySelector("[data-copy-text]").focus();
+      } catch (err) {
+        showError(inviteForm, err);
+      }
     });
   }
+
+  document.addEventListener("click", async (ev) => {
+    const button = ev.target.closest("[data-revoke-invitation]");
+    if (!button) return;
+    const main = document.getElementById("main");
+    clearError(main);
+    button.disabled = true;
+    try {
+      await api("DELETE", "/api/team/invitations/" + encodeURIComponent(button.dataset.revokeInvitation));
+      location.reload();
+    } catch (err) {
+      button.disabled = false;
+      showError(main, err);
+    }
+  });
 
   for (const form of document.querySelectorAll("form.role-form")) {
     onSubmitReload(form, (form) =>
@@ -495,6 +529,22 @@
     });
   }
   // ---- End of your account.
+
+  // An invitation link's page (invite.html), signed in as the invited
+  // address: join, then the team's keys.
+  const acceptForm = document.getElementById("accept-form");
+  if (acceptForm) {
+    acceptForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearError(acceptForm);
+      try {
+        await busy(acceptForm, () => api("POST", "/api/invitations/accept", { token: acceptForm.dataset.token }));
+        location.assign(safeNext(acceptForm.dataset.next));
+      } catch (err) {
+        showError(acceptForm, err);
+      }
+    });
+  }
 
   // The team menu closes on Escape (focus back on its summary) and on a
   // click elsewhere.

@@ -122,22 +122,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, d pome.Digest, userID string
 		if !user {
 			return pome.ErrUserNotFound
 		}
-		var held pome.Role
-		err = tx.QueryRow(ctx, `SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2`, teamID, userID).Scan(&held)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			_, err = tx.Exec(ctx, `INSERT INTO memberships (team_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
-				teamID, userID, string(role), toTS(at))
-		case err != nil:
-		case held.AtLeast(role):
-			role = held
-		default:
-			if _, err = tx.Exec(ctx, `UPDATE memberships SET role = $1 WHERE team_id = $2 AND user_id = $3`,
-				string(role), teamID, userID); err == nil {
-				err = appendChange(ctx, tx, pome.Change{Kind: pome.ChangeMemberUpdated, TeamID: teamID, UserID: userID, At: at})
-			}
-		}
-		if err != nil {
+		if _, role, err = joinTeam(ctx, tx, teamID, userID, role, at); err != nil {
 			return err
 		}
 		details := make(map[string]any, len(ev.Details)+1)

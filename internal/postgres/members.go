@@ -210,3 +210,30 @@ func (db *DB) RemoveMember(ctx context.Context, teamID, userID string, from pome
 	}
 	return revoked, nil
 }
+
+// joinTeam makes userID a member of teamID with role, or raises a lower
+// role to it (a ChangeMemberUpdated entry tells the other nodes), and
+// returns the role held before ("" for none) and the one held now: an
+// invitation accepted or a portal link opened never lowers a role. A
+// concurrent join finds the row through ON CONFLICT, and the row is locked
+// (FOR UPDATE) before a raise, so that a concurrent change of the role is
+// not overwritten from a stale read.
+func joinTeam(ctx context.Context, tx pgx.Tx, teamID, userID string, role pome.Role, at time.Time) (was, now pome.Role, err error) {
+	tag, err := tx.Exec(ctx, membershipsTable.insert+` ON CONFLICT (team_id, user_id) DO NOTHING`,
+		membershipRow(teamID, userID, role, at)...)
+	if err != nil || tag.RowsAffected() == 1 {
+		return "", role, err
+	}
+	if err := tx.QueryRow(ctx, `SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2 FOR UPDATE`,
+		teamID, userID).Scan(&was); err != nil {
+		return "", "", err
+	}
+	if was.AtLeast(role) {
+		return was, was, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE memberships SET role = $1 WHERE team_id = $2 AND user_id = $3`,
+		string(role), teamID, userID); err != nil {
+		return "", "", err
+	}
+	return was, role, appendChange(ctx, tx, pome.Change{Kind: pome.ChangeMemberUpdated, TeamID: teamID, UserID: userID, At: at})
+}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -66,7 +65,7 @@ func (db *DB) OpenPortalLink(ctx context.Context, d pome.Digest, newUser pome.Us
 		}
 		u.CreatedAt, o.NewUser = u.CreatedAt.UTC(), u.ID == newUser.ID
 
-		if err := joinOrRaise(ctx, tx, &o, s.CreatedAt); err != nil {
+		if o.Was, o.Role, err = joinTeam(ctx, tx, l.TeamID, u.ID, l.Role, s.CreatedAt); err != nil {
 			return err
 		}
 		s.UserID, s.ReturnURL = u.ID, l.ReturnURL
@@ -84,33 +83,4 @@ func (db *DB) OpenPortalLink(ctx context.Context, d pome.Digest, newUser pome.Us
 		return pome.PortalOpened{}, db.translate(ctx, "open portal link", err)
 	}
 	return o, nil
-}
-
-// joinOrRaise makes o.User a member of the link's team with its role, or
-// raises a lower role to it, and sets o.Was and o.Role. The membership row
-// is locked (FOR UPDATE), so that a concurrent change of the role is not
-// overwritten from a stale read.
-func joinOrRaise(ctx context.Context, tx pgx.Tx, o *pome.PortalOpened, at time.Time) error {
-	l := &o.Link
-	tag, err := tx.Exec(ctx, membershipsTable.insert+` ON CONFLICT (team_id, user_id) DO NOTHING`,
-		membershipRow(l.TeamID, o.User.ID, l.Role, at)...)
-	o.Role = l.Role
-	if err != nil || tag.RowsAffected() == 1 {
-		return err
-	}
-	var was string
-	if err := tx.QueryRow(ctx, `SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2 FOR UPDATE`,
-		l.TeamID, o.User.ID).Scan(&was); err != nil {
-		return err
-	}
-	o.Was = pome.Role(was)
-	if o.Was.AtLeast(l.Role) {
-		o.Role = o.Was
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `UPDATE memberships SET role = $1 WHERE team_id = $2 AND user_id = $3`,
-		string(l.Role), l.TeamID, o.User.ID); err != nil {
-		return err
-	}
-	return appendChange(ctx, tx, pome.Change{Kind: pome.ChangeMemberUpdated, TeamID: l.TeamID, UserID: o.User.ID, At: at})
 }

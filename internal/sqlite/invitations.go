@@ -104,22 +104,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, d pome.Digest, userID string
 		if users == 0 {
 			return pome.ErrUserNotFound
 		}
-		var held pome.Role
-		err = tx.QueryRowContext(ctx, `SELECT role FROM memberships WHERE team_id = ? AND user_id = ?`, teamID, userID).Scan(&held)
-		switch {
-		case err == sql.ErrNoRows:
-			_, err = tx.ExecContext(ctx, `INSERT INTO memberships (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`,
-				teamID, userID, string(role), toMS(at))
-		case err != nil:
-		case held.AtLeast(role):
-			role = held
-		default:
-			if _, err = tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE team_id = ? AND user_id = ?`,
-				string(role), teamID, userID); err == nil {
-				err = appendChange(ctx, tx, pome.Change{Kind: pome.ChangeMemberUpdated, TeamID: teamID, UserID: userID, At: at})
-			}
-		}
-		if err != nil {
+		if _, role, err = joinTeam(ctx, tx, teamID, userID, role, at); err != nil {
 			return err
 		}
 		details := make(map[string]any, len(ev.Details)+1)

@@ -185,3 +185,26 @@ func (db *DB) RemoveMember(ctx context.Context, teamID, userID string, from pome
 	}
 	return revoked, nil
 }
+
+// joinTeam makes userID a member of teamID with role, or raises a lower
+// role to it (a ChangeMemberUpdated entry tells the other nodes), and
+// returns the role held before ("" for none) and the one held now: an
+// invitation accepted or a portal link opened never lowers a role.
+// SQLite's one writer runs the read and the write with no change between.
+func joinTeam(ctx context.Context, tx *sql.Tx, teamID, userID string, role pome.Role, at time.Time) (was, now pome.Role, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT role FROM memberships WHERE team_id = ? AND user_id = ?`, teamID, userID).Scan(&was)
+	switch {
+	case err == sql.ErrNoRows:
+		_, err = tx.ExecContext(ctx, qInsertMembership, membershipRow(teamID, userID, role, at)...)
+		return "", role, err
+	case err != nil:
+		return "", "", err
+	case was.AtLeast(role):
+		return was, was, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE team_id = ? AND user_id = ?`,
+		string(role), teamID, userID); err != nil {
+		return "", "", err
+	}
+	return was, role, appendChange(ctx, tx, pome.Change{Kind: pome.ChangeMemberUpdated, TeamID: teamID, UserID: userID, At: at})
+}

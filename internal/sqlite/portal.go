@@ -58,26 +58,8 @@ func (db *DB) OpenPortalLink(ctx context.Context, d pome.Digest, newUser pome.Us
 		}
 		u.CreatedAt, o.NewUser = fromMS(userCreated), u.ID == newUser.ID
 
-		var was string
-		err = tx.QueryRowContext(ctx, `SELECT role FROM memberships WHERE team_id = ? AND user_id = ?`, l.TeamID, u.ID).Scan(&was)
-		o.Was, o.Role = pome.Role(was), l.Role
-		switch {
-		case err == sql.ErrNoRows:
-			if _, err := tx.ExecContext(ctx, qInsertMembership, membershipRow(l.TeamID, u.ID, l.Role, s.CreatedAt)...); err != nil {
-				return err
-			}
-		case err != nil:
+		if o.Was, o.Role, err = joinTeam(ctx, tx, l.TeamID, u.ID, l.Role, s.CreatedAt); err != nil {
 			return err
-		case o.Was.AtLeast(l.Role):
-			o.Role = o.Was
-		default:
-			if _, err := tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE team_id = ? AND user_id = ?`,
-				string(l.Role), l.TeamID, u.ID); err != nil {
-				return err
-			}
-			if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeMemberUpdated, TeamID: l.TeamID, UserID: u.ID, At: s.CreatedAt}); err != nil {
-				return err
-			}
 		}
 
 		s.UserID, s.ReturnURL = u.ID, l.ReturnURL

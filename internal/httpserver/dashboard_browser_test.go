@@ -474,7 +474,8 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	// The team's usage: every key's requests, from the navigation.
 	alice.reloadAfter("open Usage", chromedp.Click(chromedp.CSS(`.nav-links a[href^="/usage"]`)))
 	alice.check("the team's requests today", `document.querySelector("svg g.bar:last-of-type > title").textContent === "Mon 23 Nov 2026: 4 requests"`)
-	alice.shoot("team-usage")
+	alice.check("the key ranked first among the top keys", fmt.Sprintf(`document.querySelector("[data-top-key]").dataset.topKey === %q`, id))
+	readme(t, "usage.png", alice.shoot("team-usage"))
 	alice.open("/keys/" + id)
 
 	// Roll it, keeping the old key for an hour.
@@ -500,6 +501,8 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	alice.check("focus returns to the roll button, after the reload", `document.activeElement.matches('.head-actions [data-open="roll-dialog"]')`)
 	alice.check("no plaintext on the page", fmt.Sprintf(`!document.documentElement.outerHTML.includes(%q)`, rolled))
 	alice.check("the old key now expires", `document.querySelector(".facts").innerText.includes("in 1 hour")`)
+	alice.check("the old key says it is rolling, and links to its replacement",
+		`document.querySelector("[data-replaced-by]").innerText.startsWith("Rolling, replaced by key_") && document.querySelector("[data-replaced-by] a").getAttribute("href").startsWith("/keys/key_")`)
 	wantMe(t, s, "the old key in its grace period", key, 200, "")
 	wantMe(t, s, "the rolled key", rolled, 200, "")
 	s.Clock.Advance(61 * time.Minute)

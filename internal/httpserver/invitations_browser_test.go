@@ -39,7 +39,7 @@ func TestBrowserInvitation(t *testing.T) {
 	if !strings.HasPrefix(link, s.URL+"/invite/") {
 		t.Fatalf("invitation link = %q, want %s/invite/...", link, s.URL)
 	}
-	olivia.shoot("invite-link")
+	readme(t, "invite.png", olivia.shoot("invite-link"))
 	olivia.open("/settings")
 	olivia.check("the pending invitation listed, without its link", `!!document.querySelector('[data-invitation-row="newbie@example.com"]') && !document.documentElement.outerHTML.includes(`+fmt.Sprintf("%q", link[len(s.URL)+len("/invite/"):])+`)`)
 

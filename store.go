@@ -43,10 +43,6 @@ type Store interface {
 	// transaction. ErrTeamNotFound if no team has the id.
 	UpdateTeam(ctx context.Context, t Team, at time.Time, ev AuditEvent) error
 
-	// AddMember makes a user a member of a team with role, and appends ev.
-	// ErrAlreadyMember if they are one, ErrUserNotFound or ErrTeamNotFound
-	// if either does not exist.
-	AddMember(ctx context.Context, teamID, userID string, role Role, at time.Time, ev AuditEvent) error
 	// Members lists a team's members, oldest membership first.
 	Members(ctx context.Context, teamID string) ([]TeamMember, error)
 	// Member finds one member of a team; ErrMemberNotFound if the user is

@@ -177,8 +177,12 @@ func TestAcceptKeepsHigherRole(t *testing.T) {
 	w := newWorld(t)
 	tm := newTeam(t, w)
 	token := mustInvite(t, tm.s, tm.owner, tm.outsider.Email, pome.RoleViewer)
-	ev := pome.NewAuditEvent(t.Context(), pome.AuditMemberAdded, w.clock.Now()).ByUser(tm.owner.User.ID)
-	if err := tm.db.AddMember(t.Context(), tm.owner.Team.ID, tm.outsider.ID, pome.RoleAdmin, w.clock.Now(), ev); err != nil {
+	// She joins as an admin by another invitation, which replaces the
+	// viewer one in the store: token is stored again, as the pending one.
+	pometest.Join(t, tm.db, tm.owner.Team.ID, tm.outsider, pome.RoleAdmin, w.clock.Now())
+	inv := pome.Invitation{ID: pome.NewID("inv_"), Digest: pome.DigestOf(token), TeamID: tm.owner.Team.ID, Email: tm.outsider.Email,
+		Role: pome.RoleViewer, InvitedBy: tm.owner.User.ID, CreatedAt: w.clock.Now(), ExpiresAt: w.clock.Now().Add(time.Hour)}
+	if err := tm.db.CreateInvitation(t.Context(), inv, pometest.Event(pome.AuditMemberInvited)); err != nil {
 		t.Fatal(err)
 	}
 	if j, err := tm.s.Accept(t.Context(), tm.outsider, token); err != nil || j.Role != pome.RoleAdmin {

@@ -40,8 +40,8 @@ func (f *fixture) member(t testing.TB, team *pome.Team, role pome.Role) pome.Mem
 	}
 	if team == nil {
 		team = &own
-	} else if err := f.store.AddMember(t.Context(), team.ID, u.ID, role, f.clock.Now(), pometest.Event(pome.AuditMemberAdded)); err != nil {
-		t.Fatalf("AddMember: %v", err)
+	} else {
+		pometest.Join(t, f.store, team.ID, u, role, f.clock.Now())
 	}
 	return pome.Member{User: u, Team: *team, Role: role}
 }

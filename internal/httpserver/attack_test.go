@@ -34,7 +34,9 @@ type attack struct {
 // writeMethods are the store methods that change state. TouchSession is left
 // out: it moves a session's last-seen time, nothing an attacker gains.
 var writeMethods = []string{"CreateUserWithTeam", "UpdateTeam", "CreateSession", "DeleteSession",
-	"CreateKey", "UpdateKey", "RevokeKey", "RollKey", "AddUsage", "AddMember", "CreateInvitation", "DeleteInvitation", "AcceptInvitation", "SetMemberRole", "RemoveMember", "AppendAudit"}
+	"CreateKey", "UpdateKey", "RevokeKey", "RollKey", "AddUsage", "CreateInvitation", "DeleteInvitation", "AcceptInvitation",
+	"SetMemberRole", "RemoveMember", "AppendAudit", "SetPassword", "CreatePasswordReset", "ResetPassword", "DeleteUserSession",
+	"CreatePortalLink", "OpenPortalLink"}
 
 // The attacker's suite: each hostile request gets exactly its status and
 // code, and changes nothing (no store write, no usage counted).

@@ -112,11 +112,6 @@ func (s *CountingStore) TeamByExternalID(ctx context.Context, externalID string)
 	return s.next.TeamByExternalID(ctx, externalID)
 }
 
-func (s *CountingStore) AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error {
-	s.count("AddMember")
-	return s.next.AddMember(ctx, teamID, userID, role, at, ev)
-}
-
 func (s *CountingStore) CreateInvitation(ctx context.Context, inv pome.Invitation, ev pome.AuditEvent) error {
 	s.count("CreateInvitation")
 	return s.next.CreateInvitation(ctx, inv, ev)

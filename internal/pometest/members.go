@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pomehq/pome"
 )
@@ -78,4 +79,21 @@ func (s *Server) Audit(t testing.TB, teamID string) []pome.AuditEvent {
 		t.Fatalf("AuditEvents(%q) = %v", teamID, err)
 	}
 	return evs
+}
+
+// Join makes u a member of team with role at at, straight through store s,
+// as an accepted invitation does (an invitation stored, then accepted): for
+// tests of the services, with no server. A member already keeps a higher
+// role, as on acceptance.
+func Join(t testing.TB, s pome.Store, team string, u pome.User, role pome.Role, at time.Time) {
+	t.Helper()
+	token := pome.NewSessionToken()
+	inv := pome.Invitation{ID: pome.NewID("inv_"), Digest: pome.DigestOf(token), TeamID: team, Email: u.Email,
+		Role: role, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+	if err := s.CreateInvitation(t.Context(), inv, Event(pome.AuditMemberInvited)); err != nil {
+		t.Fatalf("CreateInvitation(%s, %s): %v", team, u.Email, err)
+	}
+	if _, err := s.AcceptInvitation(t.Context(), inv.Digest, u.ID, at, Event(pome.AuditMemberAdded)); err != nil {
+		t.Fatalf("AcceptInvitation(%s, %s): %v", team, u.Email, err)
+	}
 }

@@ -24,36 +24,6 @@ func scanMember(row pgx.Row) (pome.TeamMember, error) {
 	return m, nil
 }
 
-// AddMember makes a user a member of a team and appends ev.
-func (db *DB) AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error {
-	ctx, cancel := bound(ctx, callTimeout)
-	defer cancel()
-	err := db.tx(ctx, func(tx pgx.Tx) error {
-		var team, user bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1),
-			EXISTS (SELECT 1 FROM users WHERE id = $2)`, teamID, userID).Scan(&team, &user); err != nil {
-			return err
-		}
-		switch {
-		case !team:
-			return pome.ErrTeamNotFound
-		case !user:
-			return pome.ErrUserNotFound
-		}
-		tag, err := tx.Exec(ctx, `INSERT INTO memberships (team_id, user_id, role, created_at)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (team_id, user_id) DO NOTHING`,
-			teamID, userID, string(role), toTS(at))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return pome.ErrAlreadyMember
-		}
-		return insertAudit(ctx, tx, ev)
-	})
-	return db.translate(ctx, "add member", err)
-}
-
 // Members lists a team's members, oldest membership first, ties by user id.
 func (db *DB) Members(ctx context.Context, teamID string) ([]pome.TeamMember, error) {
 	ctx, cancel := bound(ctx, callTimeout)

@@ -23,36 +23,6 @@ func scanMember(row scanner) (pome.TeamMember, error) {
 	return m, nil
 }
 
-// AddMember makes a user a member of a team and appends ev.
-func (db *DB) AddMember(ctx context.Context, teamID, userID string, role pome.Role, at time.Time, ev pome.AuditEvent) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		var teams, users int
-		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM teams WHERE id = ?),
-			(SELECT count(*) FROM users WHERE id = ?)`, teamID, userID).Scan(&teams, &users); err != nil {
-			return err
-		}
-		switch {
-		case teams == 0:
-			return pome.ErrTeamNotFound
-		case users == 0:
-			return pome.ErrUserNotFound
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO memberships (team_id, user_id, role, created_at)
-			VALUES (?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO NOTHING`,
-			teamID, userID, string(role), toMS(at))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return pome.ErrAlreadyMember
-		}
-		return insertAudit(ctx, tx, ev)
-	})
-	return db.translate(ctx, "add member", err)
-}
-
 // Members lists a team's members, oldest membership first, ties by user id.
 func (db *DB) Members(ctx context.Context, teamID string) ([]pome.TeamMember, error) {
 	return queryAll(ctx, db, "members", scanMember, `SELECT `+memberColumns+`

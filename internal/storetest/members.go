@@ -9,12 +9,17 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// mustAddMember makes b's user a member of a's team with role.
+// mustAddMember makes b's user a member of a's team with role at when, as
+// Pome does: a's user invites b's, who accepts (member.invited, then
+// member.added).
 func mustAddMember(t *testing.T, s pome.Store, a, b account, role pome.Role, when time.Time) {
 	t.Helper()
-	ev := userEvent(pome.AuditMemberAdded, when, a.User.ID, a.Team.ID, pome.TargetUser, b.User.ID)
-	if err := s.AddMember(t.Context(), a.Team.ID, b.User.ID, role, when, ev); err != nil {
-		t.Fatalf("AddMember(%s, %s, %s) = %v, want nil", a.Team.Slug, b.User.Email, role, err)
+	token := pome.NewSessionToken()
+	inv := newInvitation(a, b.User.Email, role, token)
+	inv.CreatedAt, inv.ExpiresAt = when, when.Add(24*time.Hour)
+	mustInvite(t, s, a, inv)
+	if _, err := s.AcceptInvitation(t.Context(), inv.Digest, b.User.ID, when, acceptEvent(a, b.User.ID, inv, when)); err != nil {
+		t.Fatalf("AcceptInvitation(%s, %s, %s) = %v, want nil", a.Team.Slug, b.User.Email, role, err)
 	}
 }
 
@@ -38,7 +43,7 @@ func actions(evs []pome.AuditEvent) []string {
 }
 
 var memberTests = []test{
-	{"AddMember then Members and Member", func(t *testing.T, s pome.Store) {
+	{"a member added: Members, Member and Memberships", func(t *testing.T, s pome.Store) {
 		a := mustAccount(t, s, "acme")
 		b := mustAccount(t, s, "bravo")
 		mustAddMember(t, s, a, b, pome.RoleDeveloper, at(time.Hour))
@@ -62,23 +67,8 @@ var memberTests = []test{
 		if err != nil || len(ships) != 2 || ships[1].Team.ID != a.Team.ID || ships[1].Role != pome.RoleDeveloper {
 			t.Errorf("Memberships(bob) = %+v, %v, want [bravo owner, acme developer]", ships, err)
 		}
-		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 2 || evs[0].Action != pome.AuditMemberAdded || evs[0].TargetID != b.User.ID {
-			t.Errorf("audit of acme = %v, want one member.added of bob", actions(evs))
-		}
-	}},
-	{"AddMember refusals write nothing", func(t *testing.T, s pome.Store) {
-		a := mustAccount(t, s, "acme")
-		b := mustAccount(t, s, "bravo")
-		mustAddMember(t, s, a, b, pome.RoleViewer, t0)
-		ev := userEvent(pome.AuditMemberAdded, t0, a.User.ID, a.Team.ID, pome.TargetUser, b.User.ID)
-		wantErr(t, "AddMember(already a member)", s.AddMember(t.Context(), a.Team.ID, b.User.ID, pome.RoleAdmin, t0, ev), pome.ErrAlreadyMember)
-		wantErr(t, "AddMember(unknown user)", s.AddMember(t.Context(), a.Team.ID, pome.NewID("usr_"), pome.RoleAdmin, t0, ev), pome.ErrUserNotFound)
-		wantErr(t, "AddMember(unknown team)", s.AddMember(t.Context(), pome.NewID("tm_"), b.User.ID, pome.RoleAdmin, t0, ev), pome.ErrTeamNotFound)
-		if m, _ := s.Member(t.Context(), a.Team.ID, b.User.ID); m.Role != pome.RoleViewer {
-			t.Errorf("Member(acme, bob).Role = %q after refused re-add, want viewer", m.Role)
-		}
-		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 2 {
-			t.Errorf("audit of acme = %v, want signup and the first member.added only", actions(evs))
+		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 3 || evs[0].Action != pome.AuditMemberAdded || evs[0].TargetID != b.User.ID {
+			t.Errorf("audit of acme = %v, want bob's member.invited and member.added", actions(evs))
 		}
 	}},
 	{"Member not found", func(t *testing.T, s pome.Store) {
@@ -107,7 +97,7 @@ var memberTests = []test{
 			t.Errorf("Changes(0, 10) = %+v, want [%+v]", cs, want)
 		}
 		evs := teamEvents(t, s, a.Team.ID)
-		if len(evs) != 3 || !sameEvent(evs[0], ev) {
+		if len(evs) != 4 || !sameEvent(evs[0], ev) {
 			t.Errorf("audit of acme = %+v, want newest %+v", evs, ev)
 		}
 	}},
@@ -152,8 +142,8 @@ var memberTests = []test{
 			t.Errorf("Changes after refused role changes = %+v, want none", cs)
 		}
 		// One transaction: a refused change leaves no audit event.
-		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 2 || evs[0].Action != pome.AuditMemberAdded {
-			t.Errorf("audit of acme = %v, want signup and member.added only", actions(evs))
+		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 3 || evs[0].Action != pome.AuditMemberAdded {
+			t.Errorf("audit of acme = %v, want signup, member.invited and member.added only", actions(evs))
 		}
 	}},
 	{"an owner may step down while another owner remains", func(t *testing.T, s pome.Store) {
@@ -285,7 +275,7 @@ var memberTests = []test{
 		if err != nil || len(revoked) != 0 {
 			t.Errorf("RemoveMember(no keys) = %v, %v, want [], nil", revoked, err)
 		}
-		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 3 || !sameDetails(evs[0].Details, map[string]any{"revoked_keys": []string{}}) {
+		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 4 || !sameDetails(evs[0].Details, map[string]any{"revoked_keys": []string{}}) {
 			t.Errorf("audit of acme = %+v, want member.removed with revoked_keys []", evs)
 		}
 	}},
@@ -309,8 +299,8 @@ var memberTests = []test{
 		if cs := mustChanges(t, s, 0, 10); len(cs) != 0 {
 			t.Errorf("Changes after refused removals = %+v, want none", cs)
 		}
-		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 3 {
-			t.Errorf("audit of acme = %v, want signup, member.added and key.created only", actions(evs))
+		if evs := teamEvents(t, s, a.Team.ID); len(evs) != 4 {
+			t.Errorf("audit of acme = %v, want signup, member.invited, member.added and key.created only", actions(evs))
 		}
 	}},
 }

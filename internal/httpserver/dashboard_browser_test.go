@@ -638,7 +638,7 @@ func TestBrowserDeveloperOnPhone(t *testing.T) {
 	bob.check("with the request id", `/^req_/.test(document.querySelector("[data-request-id]").textContent)`)
 	bob.shoot("audit-refused")
 	bob.open("/settings?team=" + team)
-	bob.check("no member management", `!document.getElementById("add-member-form") && !document.querySelector("[data-open=remove-dialog]") && !document.querySelector(".role-form")`)
+	bob.check("no member management", `!document.getElementById("invite-form") && !document.querySelector("[data-open=remove-dialog]") && !document.querySelector(".role-form")`)
 	bob.noHorizontalScroll("the settings page")
 	bob.shoot("settings")
 

@@ -56,8 +56,8 @@ func (d *dashboard) handleUsagePage() http.Handler {
 			return
 		}
 		for _, k := range top {
-			valid := k.Outcomes.Of(pome.OutcomeValid)
-			data.TopKeys = append(data.TopKeys, topKey{KeyUsage: k, Total: k.Outcomes.Total(), Valid: valid, Refused: k.Outcomes.Total() - valid})
+			total, valid := k.Outcomes.Total(), k.Outcomes.Of(pome.OutcomeValid)
+			data.TopKeys = append(data.TopKeys, topKey{KeyUsage: k, Total: total, Valid: valid, Refused: total - valid})
 		}
 		data.Chart = pageChart(usage, p.Member.Team.Name+"'s keys", "/usage", p.Member.Team.Slug,
 			"Requests made with the team's keys show here.")

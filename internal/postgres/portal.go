@@ -59,7 +59,7 @@ func (db *DB) OpenPortalLink(ctx context.Context, d pome.Digest, newUser pome.Us
 			return err
 		}
 		u := &o.User
-		if err := tx.QueryRow(ctx, `SELECT id, email, password_hash, created_at FROM users WHERE email = $1`, l.Email).
+		if err := tx.QueryRow(ctx, qUserByEmail, l.Email).
 			Scan(&u.ID, &u.Email, &u.PasswordHash, &u.CreatedAt); err != nil {
 			return err
 		}

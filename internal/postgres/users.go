@@ -32,8 +32,11 @@ func (db *DB) CreateUserWithTeam(ctx context.Context, u pome.User, t pome.Team, 
 
 // UserByEmail finds a user by lower-cased email.
 func (db *DB) UserByEmail(ctx context.Context, email string) (pome.User, error) {
-	return db.user(ctx, "user by email", `SELECT id, email, password_hash, created_at FROM users WHERE email = $1`, email)
+	return db.user(ctx, "user by email", qUserByEmail, email)
 }
+
+// qUserByEmail reads a user by lower-cased email, as user scans it.
+const qUserByEmail = `SELECT id, email, password_hash, created_at FROM users WHERE email = $1`
 
 // UserByID finds a user by id.
 func (db *DB) UserByID(ctx context.Context, id string) (pome.User, error) {

@@ -8,18 +8,24 @@ import (
 // Audit actions: what an AuditEvent records. The list is the issue's
 // "events at least"; docs/api.md lists each with its actor and target.
 const (
-	AuditSignup            = "user.signup"
-	AuditLogin             = "auth.login" // success, or failure with details.reason
-	AuditLogout            = "auth.logout"
-	AuditSessionEnded      = "auth.session_ended" // a user ended another session of theirs
-	AuditPasswordChanged   = "user.password_changed"
-	AuditPasswordReset     = "user.password_reset" // a reset link was used
-	AuditResetIssued       = "user.password_reset_issued"
-	AuditKeyCreated        = "key.created"
-	AuditKeyRevoked        = "key.revoked"
-	AuditKeyRolled         = "key.rolled"
-	AuditKeyUpdated        = "key.updated" // details.fields names what changed
-	AuditKeyExpired        = "key.expired" // first refused use of an expired key
+	AuditSignup          = "user.signup"
+	AuditLogin           = "auth.login" // success, or failure with details.reason
+	AuditLogout          = "auth.logout"
+	AuditSessionEnded    = "auth.session_ended" // a user ended another session of theirs
+	AuditPasswordChanged = "user.password_changed"
+	AuditPasswordReset   = "user.password_reset" // a reset link was used
+	AuditResetIssued     = "user.password_reset_issued"
+	AuditKeyCreated      = "key.created"
+	AuditKeyRevoked      = "key.revoked"
+	AuditKeyRolled       = "key.rolled"
+	AuditKeyUpdated      = "key.updated" // details.fields names what changed
+	AuditKeyExpired      = "key.expired" // first refused use of an expired key
+	AuditKeyLeaked       = "key.leaked"  // revoked on a leak report: details.source, details.url
+	AuditKeyCanaryUsed   = "key.canary_used"
+	// Credits crossing a threshold at a settle: details.remaining, and for
+	// credits.low details.threshold (10 % of the last refill or set value).
+	AuditCreditsLow        = "credits.low"
+	AuditCreditsExhausted  = "credits.exhausted"
 	AuditMemberAdded       = "member.added"
 	AuditMemberRoleChanged = "member.role_changed"
 	AuditMemberRemoved     = "member.removed"

@@ -126,6 +126,8 @@ var (
 	ErrInvitationInvalid       = &Error{Kind: NotFound, Code: "invitation_not_found", Message: "This invitation link is not valid: it is unknown, used, revoked, replaced by a newer one or expired. Ask for a new one"}
 	ErrInvitationEmailMismatch = &Error{Kind: Forbidden, Code: "invitation_email_mismatch", Message: "This invitation is for another email address: sign in or sign up with the invited address"}
 
+	ErrWebhookNotFound = &Error{Kind: NotFound, Code: "webhook_not_found", Message: "Webhook endpoint not found"}
+
 	ErrKeyNotFound  = &Error{Kind: NotFound, Code: "key_not_found", Message: "API key not found"}
 	ErrTeamNotFound = &Error{Kind: NotFound, Code: "team_not_found", Message: "Team not found"}
 	ErrUserNotFound = &Error{Kind: NotFound, Code: "user_not_found", Message: "User not found"}

@@ -244,6 +244,40 @@ type Store interface {
 	// so a lost notification delays a change by one poll interval at most.
 	ChangeSignal() <-chan struct{}
 
+	// CreateWebhookEndpoint stores e (its subscriptions included) and
+	// appends ev, in one transaction. ErrTeamNotFound if e.TeamID names no
+	// team.
+	CreateWebhookEndpoint(ctx context.Context, e WebhookEndpoint, ev AuditEvent) error
+	// WebhookEndpoints lists the endpoints of team teamID, or every endpoint
+	// when teamID is empty, oldest first.
+	WebhookEndpoints(ctx context.Context, teamID string) ([]WebhookEndpoint, error)
+	// WebhookEndpoint finds an endpoint; ErrWebhookNotFound if none.
+	WebhookEndpoint(ctx context.Context, id string) (WebhookEndpoint, error)
+	// DeleteWebhookEndpoint removes an endpoint with its queued messages and
+	// attempts, and appends ev, in one transaction; ErrWebhookNotFound if
+	// none.
+	DeleteWebhookEndpoint(ctx context.Context, id string, ev AuditEvent) error
+	// WebhookAttempts lists an endpoint's delivery attempts with Seq below
+	// before (every one when 0), newest first, at most limit.
+	WebhookAttempts(ctx context.Context, endpointID string, before int64, limit int) ([]WebhookAttempt, error)
+	// ClaimWebhooks leases to node, until until, at most limit endpoints
+	// whose oldest undelivered message is due at now and which no node
+	// holds a lease on at now, and returns each with its undelivered
+	// messages, oldest first, at most perEndpoint. Of nodes claiming at
+	// once, each endpoint goes to one.
+	ClaimWebhooks(ctx context.Context, node string, now, until time.Time, limit, perEndpoint int) ([]WebhookBatch, error)
+	// RecordWebhookAttempt appends a to the deliveries log and applies its
+	// outcome to its message, in one transaction: delivered or failed ends
+	// the message; retrying sets its attempts and next time to next. A
+	// delivery clears the endpoint's FailingSince; a failure sets it if
+	// unset.
+	RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, next time.Time) error
+	// ReleaseWebhooks ends node's leases on the endpoints ids.
+	ReleaseWebhooks(ctx context.Context, node string, ids []string) error
+	// PruneWebhooks deletes the messages ended and the attempts made
+	// before before.
+	PruneWebhooks(ctx context.Context, before time.Time) error
+
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the store.

@@ -351,3 +351,48 @@ func (s *CountingStore) OpenPortalLink(ctx context.Context, d pome.Digest, newUs
 	s.count("OpenPortalLink")
 	return s.next.OpenPortalLink(ctx, d, newUser, sess, events)
 }
+
+func (s *CountingStore) CreateWebhookEndpoint(ctx context.Context, e pome.WebhookEndpoint, ev pome.AuditEvent) error {
+	s.count("CreateWebhookEndpoint")
+	return s.next.CreateWebhookEndpoint(ctx, e, ev)
+}
+
+func (s *CountingStore) WebhookEndpoints(ctx context.Context, teamID string) ([]pome.WebhookEndpoint, error) {
+	s.count("WebhookEndpoints")
+	return s.next.WebhookEndpoints(ctx, teamID)
+}
+
+func (s *CountingStore) WebhookEndpoint(ctx context.Context, id string) (pome.WebhookEndpoint, error) {
+	s.count("WebhookEndpoint")
+	return s.next.WebhookEndpoint(ctx, id)
+}
+
+func (s *CountingStore) DeleteWebhookEndpoint(ctx context.Context, id string, ev pome.AuditEvent) error {
+	s.count("DeleteWebhookEndpoint")
+	return s.next.DeleteWebhookEndpoint(ctx, id, ev)
+}
+
+func (s *CountingStore) WebhookAttempts(ctx context.Context, endpointID string, before int64, limit int) ([]pome.WebhookAttempt, error) {
+	s.count("WebhookAttempts")
+	return s.next.WebhookAttempts(ctx, endpointID, before, limit)
+}
+
+func (s *CountingStore) ClaimWebhooks(ctx context.Context, node string, now, until time.Time, limit, perEndpoint int) ([]pome.WebhookBatch, error) {
+	s.count("ClaimWebhooks")
+	return s.next.ClaimWebhooks(ctx, node, now, until, limit, perEndpoint)
+}
+
+func (s *CountingStore) RecordWebhookAttempt(ctx context.Context, a pome.WebhookAttempt, next time.Time) error {
+	s.count("RecordWebhookAttempt")
+	return s.next.RecordWebhookAttempt(ctx, a, next)
+}
+
+func (s *CountingStore) ReleaseWebhooks(ctx context.Context, node string, ids []string) error {
+	s.count("ReleaseWebhooks")
+	return s.next.ReleaseWebhooks(ctx, node, ids)
+}
+
+func (s *CountingStore) PruneWebhooks(ctx context.Context, before time.Time) error {
+	s.count("PruneWebhooks")
+	return s.next.PruneWebhooks(ctx, before)
+}

@@ -18,8 +18,10 @@ import (
 var errIncompleteEvent = errors.New("audit event without id, action, actor type or result")
 
 // insertAudit appends ev inside the caller's transaction, so that the change
-// and its record commit together or not at all. An AuditKeyExpired event of
-// a key that has one already is dropped (the partial unique index).
+// and its record commit together or not at all, and queues it to the
+// webhook endpoints subscribed to it (the outbox): an event is sent if and
+// only if its change committed. An AuditKeyExpired event of a key that has
+// one already is dropped (the partial unique index).
 func insertAudit(ctx context.Context, tx pgx.Tx, ev pome.AuditEvent) error {
 	if ev.ID == "" || ev.Action == "" || ev.ActorType == "" || ev.Result == "" {
 		return errIncompleteEvent
@@ -31,14 +33,18 @@ func insertAudit(ctx context.Context, tx pgx.Tx, ev pome.AuditEvent) error {
 			return fmt.Errorf("audit details: %w", err)
 		}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO audit_events
+	tag, err := tx.Exec(ctx, `INSERT INTO audit_events
 		(id, at, team_id, actor_type, actor_id, action, target_type, target_id, result,
 		 request_id, ip, user_agent, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
 		ON CONFLICT DO NOTHING`,
 		ev.ID, toTS(ev.At), ev.TeamID, ev.ActorType, ev.ActorID, ev.Action, ev.TargetType, ev.TargetID,
 		ev.Result, ev.RequestID, ev.IP, ev.UserAgent, string(details))
-	return err
+	// A dropped event (a second key.expired) is no event to send either.
+	if err != nil || tag.RowsAffected() == 0 {
+		return err
+	}
+	return insertWebhookMessages(ctx, tx, ev)
 }
 
 // AppendAudit appends an event that records no change of state.

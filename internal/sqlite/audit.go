@@ -16,8 +16,10 @@ import (
 var errIncompleteEvent = errors.New("audit event without id, action, actor type or result")
 
 // insertAudit appends ev inside the caller's transaction, so that the change
-// and its record commit together or not at all. An AuditKeyExpired event of
-// a key that has one already is dropped (the partial unique index).
+// and its record commit together or not at all, and queues it to the
+// webhook endpoints subscribed to it (the outbox): an event is sent if and
+// only if its change committed. An AuditKeyExpired event of a key that has
+// one already is dropped (the partial unique index).
 func insertAudit(ctx context.Context, tx *sql.Tx, ev pome.AuditEvent) error {
 	if ev.ID == "" || ev.Action == "" || ev.ActorType == "" || ev.Result == "" {
 		return errIncompleteEvent
@@ -29,14 +31,21 @@ func insertAudit(ctx context.Context, tx *sql.Tx, ev pome.AuditEvent) error {
 			return fmt.Errorf("audit details: %w", err)
 		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit_events
 		(id, at, team_id, actor_type, actor_id, action, target_type, target_id, result,
 		 request_id, ip, user_agent, details)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`,
 		ev.ID, toMS(ev.At), ev.TeamID, ev.ActorType, ev.ActorID, ev.Action, ev.TargetType, ev.TargetID,
 		ev.Result, ev.RequestID, ev.IP, ev.UserAgent, string(details))
-	return err
+	if err != nil {
+		return err
+	}
+	// A dropped event (a second key.expired) is no event to send either.
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	return insertWebhookMessages(ctx, tx, ev)
 }
 
 // AppendAudit appends an event that records no change of state.

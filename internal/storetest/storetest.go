@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) pome.Store) {
 		{"Changes", changeTests, nil},
 		{"Members", memberTests, nil},
 		{"Invitations", invitationTests, nil},
+		{"Webhooks", webhookTests, nil},
 		{"RollKey", rollTests, nil},
 		{"Audit", auditTests, nil},
 		{"ServiceTokens", serviceTokenTests, nil},

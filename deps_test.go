@@ -99,6 +99,7 @@ func TestDependencies(t *testing.T) {
 		{"internal/meter", []string{periodic}},
 		{"internal/credits", []string{periodic}},
 		{"internal/servicetoken", nil},
+		{"internal/webhook", nil},
 		{"internal/ratelimit", []string{"golang.org/x/time/"}},
 	}
 	for _, svc := range services {

@@ -127,6 +127,9 @@ var (
 	ErrInvitationEmailMismatch = &Error{Kind: Forbidden, Code: "invitation_email_mismatch", Message: "This invitation is for another email address: sign in or sign up with the invited address"}
 
 	ErrWebhookNotFound = &Error{Kind: NotFound, Code: "webhook_not_found", Message: "Webhook endpoint not found"}
+	// ErrTooManyWebhooks refuses an endpoint past MaxWebhookEndpoints: each
+	// endpoint multiplies the deliveries of every event.
+	ErrTooManyWebhooks = &Error{Kind: Conflict, Code: "too_many_webhooks", Message: "There are 20 webhook endpoints already (the most a team, or the platform, may have): delete one first"}
 
 	ErrKeyNotFound  = &Error{Kind: NotFound, Code: "key_not_found", Message: "API key not found"}
 	ErrTeamNotFound = &Error{Kind: NotFound, Code: "team_not_found", Message: "Team not found"}

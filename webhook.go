@@ -23,6 +23,13 @@ func IsWebhookEvent(ev AuditEvent) bool {
 	return ev.TeamID != "" && ev.Result == ResultSuccess && slices.Contains(WebhookEventTypes, ev.Action)
 }
 
+// MaxWebhookEndpoints is how many endpoints a team may have, and how many
+// the platform may have for every team's events (ErrTooManyWebhooks).
+const MaxWebhookEndpoints = 20
+
+// TargetWebhook is the target type of the endpoints' own audit events.
+const TargetWebhook = "webhook"
+
 // Audit actions of the endpoints themselves.
 const (
 	AuditWebhookCreated = "webhook.created"

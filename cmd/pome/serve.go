@@ -43,16 +43,18 @@ type serveConfig struct {
 	signup        string
 	keyPrefix     string
 	secureCookies bool
-	limits        limitFlags
-	rules         ratelimit.Rules // from limits, set by check
-	upstreams     upstreamFlags
-	upstreamScope upstreamScopeFlags
-	upstreamWait  time.Duration
-	upstreamIdle  time.Duration
-	metricsAddr   string
-	deploy        deployFlags
-	stale         time.Duration
-	proxies       proxyFlags
+	// webhookAllowPrivate is --webhook-allow-private.
+	webhookAllowPrivate bool
+	limits              limitFlags
+	rules               ratelimit.Rules // from limits, set by check
+	upstreams           upstreamFlags
+	upstreamScope       upstreamScopeFlags
+	upstreamWait        time.Duration
+	upstreamIdle        time.Duration
+	metricsAddr         string
+	deploy              deployFlags
+	stale               time.Duration
+	proxies             proxyFlags
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -88,6 +90,7 @@ flushes usage counts and exits.`,
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis `URL` (redis://host:6379/0) for rate-limit counters shared by every node; without it each node counts in memory")
 	fs.StringVar(&cfg.signup, "signup", "open", "`mode`: open (anyone may sign up) or closed (only pome admin user create makes users)")
 	fs.StringVar(&cfg.keyPrefix, "key-prefix", pome.DefaultKeyPrefix, "prefix of new API keys, 2 to 8 lowercase letters")
+	fs.BoolVar(&cfg.webhookAllowPrivate, "webhook-allow-private", false, "deliver webhooks to loopback, private and link-local addresses too (refused by default: a webhook URL must not reach the deployment's own network)")
 	fs.BoolVar(&cfg.secureCookies, "secure-cookies", false, "mark the session cookie Secure (__Host-pome_session) and send HSTS: HTTPS ends at a proxy in front (implied by an https --public-url)")
 	cfg.limits.register(fs)
 	fs.Var(&cfg.upstreams, "upstream", "gateway mode: forward authenticated requests to `[/PREFIX/=]URL` (repeatable; without a prefix, every path Pome does not serve itself)")
@@ -198,12 +201,13 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 	}
 	defer unlock() // after the node is closed: deferred first
 	n, err := node.Open(ctx, cfg.storage.storage(true), cfg.redisURL, node.Config{
-		KeyFormat:          format,
-		Rules:              cfg.rules,
-		SignupOpen:         cfg.signup == "open",
-		Negative:           &node.NegativeCache{TTL: cfg.limits.negTTL, Size: cfg.limits.negSize},
-		StaleIfUnavailable: cfg.stale,
-		Log:                log,
+		KeyFormat:           format,
+		Rules:               cfg.rules,
+		SignupOpen:          cfg.signup == "open",
+		Negative:            &node.NegativeCache{TTL: cfg.limits.negTTL, Size: cfg.limits.negSize},
+		StaleIfUnavailable:  cfg.stale,
+		WebhookAllowPrivate: cfg.webhookAllowPrivate,
+		Log:                 log,
 	})
 	if errors.Is(err, node.ErrRedisURL) {
 		return usagef("--redis-url (POME_REDIS_URL): %v", err)
@@ -219,6 +223,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 	apiServer.Handler = httpserver.New(httpserver.Config{
 		Accounts:      n.Accounts,
 		Keys:          n.Keys,
+		Webhooks:      n.Webhooks,
 		Gate:          n.Gate,
 		Verifier:      n.Verifier,
 		Meter:         n.Meter,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pomehq/pome/internal/account"
 	"github.com/pomehq/pome/internal/apikey"
+	"github.com/pomehq/pome/internal/webhook"
 )
 
 // sessionAPI is the management API: its handlers act as the signed-in user
@@ -16,6 +17,7 @@ type sessionAPI struct {
 	sess     sessions
 	accounts *account.Service
 	keys     *apikey.Service
+	webhooks *webhook.Service
 	verifier *apikey.Verifier
 	lim      *limits
 	now      func() time.Time

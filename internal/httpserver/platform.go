@@ -12,6 +12,7 @@ import (
 	"github.com/pomehq/pome/internal/authz"
 	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/webhook"
 )
 
 // platformAPI serves the platform API: the calls of a platform's backend,
@@ -23,6 +24,7 @@ type platformAPI struct {
 	proxies  httpapi.TrustedProxies
 	accounts *account.Service
 	keys     *apikey.Service
+	webhooks *webhook.Service
 	now      func() time.Time
 	// publicURL and returnOrigins are Config's, for portal sessions.
 	publicURL     string

@@ -29,11 +29,11 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 	// cross-site request spends nobody's quota.
 	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited, proxies: cfg.Proxies}
 	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
-	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, verifier: cfg.Verifier, lim: lim, now: cfg.Now,
+	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, webhooks: cfg.Webhooks, verifier: cfg.Verifier, lim: lim, now: cfg.Now,
 		publicURL: cfg.PublicURL}
 	gate := cfg.Gate
-	platform := &platformAPI{log: log, gate: gate, proxies: cfg.Proxies, accounts: cfg.Accounts, keys: cfg.Keys, now: cfg.Now,
-		publicURL: cfg.PublicURL, returnOrigins: cfg.PortalReturnOrigins}
+	platform := &platformAPI{log: log, gate: gate, proxies: cfg.Proxies, accounts: cfg.Accounts, keys: cfg.Keys, webhooks: cfg.Webhooks,
+		now: cfg.Now, publicURL: cfg.PublicURL, returnOrigins: cfg.PortalReturnOrigins}
 
 	routes := []route{
 		// Public API, authenticated by API key (me.go).
@@ -57,6 +57,12 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		// Portal sessions (platform_portal.go): a one-time link into the
 		// dashboard for one of the platform's users.
 		{public, "POST /v1/portal/sessions", platform.handle(pome.ScopePortalWrite, platform.createPortalSession)},
+		// Webhook endpoints of one team or of every team
+		// (platform_webhooks.go).
+		{public, "POST /v1/webhooks", platform.handle(pome.ScopeWebhooksWrite, platform.createWebhook)},
+		{public, "GET /v1/webhooks", platform.handle(pome.ScopeWebhooksWrite, platform.listWebhooks)},
+		{public, "DELETE /v1/webhooks/{id}", platform.handle(pome.ScopeWebhooksWrite, platform.deleteWebhook)},
+		{public, "GET /v1/webhooks/{id}/deliveries", platform.handle(pome.ScopeWebhooksWrite, platform.webhookDeliveries)},
 
 		// Management API, authenticated by session.
 		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, api.handle(api.signup))},

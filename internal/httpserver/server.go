@@ -21,12 +21,14 @@ import (
 	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/webhook"
 )
 
 // Config is everything the handler needs; cmd/pome wires it.
 type Config struct {
 	Accounts *account.Service
 	Keys     *apikey.Service
+	Webhooks *webhook.Service
 	// Gate decides every request of the public API and the gateway.
 	Gate *authz.Gate
 	// Verifier forgets the keys of a member whose role changed.

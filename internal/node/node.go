@@ -22,6 +22,7 @@ import (
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/servicetoken"
+	"github.com/pomehq/pome/internal/webhook"
 )
 
 // Timings of a node. They are not flags: nothing has needed to change them
@@ -81,6 +82,9 @@ type Config struct {
 	// Negative, if not nil, sizes the verifier's negative cache (a TTL or
 	// size of 0 turns it off); nil keeps apikey's defaults.
 	Negative *NegativeCache
+	// WebhookAllowPrivate lets webhooks be delivered to loopback, private
+	// and link-local addresses (pome serve --webhook-allow-private).
+	WebhookAllowPrivate bool
 	// Now is the clock of every part; nil is time.Now.
 	Now func() time.Time
 	// Log receives the background loops' warnings; nil discards them.
@@ -105,6 +109,8 @@ type Node struct {
 	Keys          *apikey.Service
 	Accounts      *account.Service
 	ServiceTokens *servicetoken.Service
+	Webhooks      *webhook.Service
+	Deliverer     *webhook.Deliverer
 	Now           func() time.Time
 
 	log        *slog.Logger
@@ -155,12 +161,15 @@ func New(store pome.Store, cfg Config) *Node {
 		n.Verifier.SetNegativeCache(neg.TTL, neg.Size)
 	}
 	n.Meter = meter.New(store)
-	n.Credits = credits.New(store, pome.NewID("node_"), credits.DefaultLeaseTTL, now)
+	id := pome.NewID("node_") // whose credit leases and webhook claims
+	n.Credits = credits.New(store, id, credits.DefaultLeaseTTL, now)
 	n.Verifier.OnKeyChange(n.Credits.Forget)
 	n.Keys = apikey.New(store, format, n.Verifier, now)
 	n.Keys.SetPlans(cfg.Rules.PlanLimits())
 	n.Accounts = account.New(store, account.Config{SignupOpen: cfg.SignupOpen, PasswordCost: cfg.PasswordCost}, now)
 	n.ServiceTokens = servicetoken.New(store, now)
+	n.Webhooks = webhook.NewService(store, cfg.WebhookAllowPrivate, now)
+	n.Deliverer = webhook.NewDeliverer(store, id, webhook.NewClient(cfg.WebhookAllowPrivate), now, log)
 	n.Gate = authz.New(authz.Config{
 		Verifier: n.Verifier, Meter: n.Meter, Limiter: n.Limiter,
 		Plans: cfg.Rules.Plans, Failures: cfg.Rules.AuthFailureIP,
@@ -173,7 +182,8 @@ func New(store pome.Store, cfg Config) *Node {
 // order added: the store, the limiter's connection.
 func (n *Node) OnClose(f func() error) { n.closers = append(n.closers, f) }
 
-// Start runs the change-log follower and the meter's flushes until Close.
+// Start runs the change-log follower, the meter's flushes and the webhook
+// deliverer until Close.
 // The meter outlives ctx: it ends only in Close, after the last request has
 // been counted, so that its final flush writes everything.
 func (n *Node) Start(ctx context.Context) {
@@ -181,6 +191,7 @@ func (n *Node) Start(ctx context.Context) {
 	meterCtx, stopMeter := context.WithCancel(context.WithoutCancel(ctx))
 	n.stop, n.stopMeter = stop, stopMeter
 	n.loops.Go(func() { n.Verifier.Follow(followCtx, FollowInterval, n.sync.signal) })
+	n.loops.Go(func() { n.Deliverer.Run(followCtx, webhook.Interval) })
 	n.loops.Go(func() { n.meterErr = n.Meter.Run(meterCtx, FlushInterval, FinalFlushTimeout, n.log) })
 	n.loops.Go(func() { n.creditsErr = n.Credits.Run(meterCtx, FlushInterval, FinalFlushTimeout, n.log) })
 }

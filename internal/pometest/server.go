@@ -27,6 +27,7 @@ import (
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/servicetoken"
 	"github.com/pomehq/pome/internal/sqlite"
+	"github.com/pomehq/pome/internal/webhook"
 )
 
 // Password is the password of every user Signup creates.
@@ -60,6 +61,10 @@ type Server struct {
 	// ServiceTokens issues and authenticates the service tokens of
 	// POST /v1/keys/verify, on DB.
 	ServiceTokens *servicetoken.Service
+	// Webhooks manages webhook endpoints; Deliverer sends their messages
+	// to receivers on loopback (allowed) when a test calls its Pass.
+	Webhooks  *webhook.Service
+	Deliverer *webhook.Deliverer
 
 	// contract checks every exchange over HTTP against the OpenAPI
 	// document (exchanges.go); nil for a benchmark.
@@ -222,7 +227,8 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		s.Limiter = ratelimit.NewMemory(s.Now, 0)
 		limiter = s.Limiter
 	}
-	ncfg := node.Config{Rules: s.Rules, Limiter: limiter, SignupOpen: cfg.signupOpen, PasswordCost: PasswordCost, CacheTTL: cfg.ttl, Now: s.Now, Log: cfg.log}
+	ncfg := node.Config{Rules: s.Rules, Limiter: limiter, SignupOpen: cfg.signupOpen, PasswordCost: PasswordCost, CacheTTL: cfg.ttl, Now: s.Now, Log: cfg.log,
+		WebhookAllowPrivate: true} // receivers of tests are on loopback
 	if cfg.negSet {
 		ncfg.Negative = &node.NegativeCache{TTL: cfg.negTTL, Size: cfg.negSize}
 	}
@@ -232,11 +238,12 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		t.Cleanup(func() { n.Close() })
 	}
 	s.Verifier, s.Keys, s.Accounts, s.Meter, s.Gate, s.ServiceTokens = n.Verifier, n.Keys, n.Accounts, n.Meter, n.Gate, n.ServiceTokens
-	s.Credits = n.Credits
+	s.Credits, s.Webhooks, s.Deliverer = n.Credits, n.Webhooks, n.Deliverer
 	s.Metrics = prometheus.NewRegistry()
 	s.Handler = httpserver.New(httpserver.Config{
 		Accounts:      s.Accounts,
 		Keys:          s.Keys,
+		Webhooks:      s.Webhooks,
 		Gate:          s.Gate,
 		Verifier:      s.Verifier,
 		Meter:         s.Meter,

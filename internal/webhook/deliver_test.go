@@ -1,13 +1,9 @@
 package webhook_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,42 +11,6 @@ import (
 	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/webhook"
 )
-
-// delivery is what a receiver got.
-type delivery struct {
-	header http.Header
-	body   []byte
-	at     time.Time
-}
-
-// receiver is a real HTTP server on loopback that records every request
-// and answers with status(n) for the n-th (from 1).
-type receiver struct {
-	*httptest.Server
-	mu     sync.Mutex
-	got    []delivery
-	status func(n int) int
-}
-
-func newReceiver(t *testing.T, status func(n int) int) *receiver {
-	r := &receiver{status: status}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.got = append(r.got, delivery{header: req.Header.Clone(), body: body, at: time.Now()})
-		n := len(r.got)
-		r.mu.Unlock()
-		w.WriteHeader(r.status(n))
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *receiver) deliveries() []delivery {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.got)
-}
 
 func ok(int) int { return http.StatusNoContent }
 
@@ -118,18 +78,9 @@ func (f *fixture) attempts(t *testing.T, e pome.WebhookEndpoint) []pome.WebhookA
 	return as
 }
 
-type payload struct {
-	Type      string    `json:"type"`
-	Timestamp time.Time `json:"timestamp"`
-	Data      struct {
-		EventID string `json:"event_id"`
-		TeamID  string `json:"team_id"`
-	} `json:"data"`
-}
-
 func TestEveryEventDeliveredOnceSigned(t *testing.T) {
 	t.Parallel()
-	r := newReceiver(t, ok)
+	r := pometest.NewReceiver(t, ok)
 	f := newFixture(t, pometest.NewStore(t), webhook.NewClient(true))
 	_, secret := f.endpoint(t, r.URL+"/hooks")
 	var ids []string
@@ -138,39 +89,36 @@ func TestEveryEventDeliveredOnceSigned(t *testing.T) {
 	}
 	f.pass(t)
 	f.pass(t) // nothing left: no repeat
-	got := r.deliveries()
+	got := r.Deliveries()
 	if len(got) != len(ids) {
 		t.Fatalf("received %d deliveries, want %d (one per event type)", len(got), len(ids))
 	}
 	for i, d := range got {
-		if err := verify(secret, d.header, d.body, d.at); err != nil {
+		if err := pometest.VerifyWebhook(secret, d.Header, d.Body, time.Now()); err != nil {
 			t.Errorf("delivery %d: %v", i, err)
 		}
-		var p payload
-		if err := json.Unmarshal(d.body, &p); err != nil {
-			t.Fatalf("delivery %d body %s: %v", i, d.body, err)
+		p := d.Event(t)
+		if p.Type != pome.WebhookEventTypes[i] || p.Data.EventID != ids[i] || d.Header.Get("webhook-id") != ids[i] ||
+			p.Data.TeamID != f.team.ID || d.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("delivery %d = %s %s, want %s of event %s, in order", i, d.Header.Get("webhook-id"), d.Body, pome.WebhookEventTypes[i], ids[i])
 		}
-		if p.Type != pome.WebhookEventTypes[i] || p.Data.EventID != ids[i] || d.header.Get("webhook-id") != ids[i] ||
-			p.Data.TeamID != f.team.ID || d.header.Get("Content-Type") != "application/json" {
-			t.Errorf("delivery %d = %s %s, want %s of event %s, in order", i, d.header.Get("webhook-id"), d.body, pome.WebhookEventTypes[i], ids[i])
-		}
-		if strings.Contains(string(d.body), "pome_") {
-			t.Errorf("delivery %d carries something like a key: %s", i, d.body)
+		if strings.Contains(string(d.Body), "pome_") {
+			t.Errorf("delivery %d carries something like a key: %s", i, d.Body)
 		}
 	}
 	// A tampered body or another secret does not verify: the verifier can
 	// fail.
-	if verify(secret, got[0].header, append(got[0].body, ' '), got[0].at) == nil {
+	if pometest.VerifyWebhook(secret, got[0].Header, append(got[0].Body, ' '), time.Now()) == nil {
 		t.Error("a changed body verified")
 	}
-	if _, other := webhook.NewSecret(); verify(other, got[0].header, got[0].body, got[0].at) == nil {
+	if _, other := webhook.NewSecret(); pometest.VerifyWebhook(other, got[0].Header, got[0].Body, time.Now()) == nil {
 		t.Error("another secret verified")
 	}
 }
 
 func TestRetriesKeepOrder(t *testing.T) {
 	t.Parallel()
-	r := newReceiver(t, func(n int) int {
+	r := pometest.NewReceiver(t, func(n int) int {
 		if n <= 3 {
 			return http.StatusInternalServerError
 		}
@@ -183,15 +131,15 @@ func TestRetriesKeepOrder(t *testing.T) {
 	for n := 1; n <= 3; n++ {
 		f.clock.Advance(webhook.Backoff(n, 0) - time.Second)
 		f.pass(t) // not due yet: nothing sent
-		if got := len(r.deliveries()); got != n {
+		if got := len(r.Deliveries()); got != n {
 			t.Fatalf("%d deliveries before retry %d was due, want %d", got, n, n)
 		}
 		f.clock.Advance(webhook.Backoff(n, 1) - webhook.Backoff(n, 0) + time.Second)
 		f.pass(t)
 	}
 	var order []string
-	for _, d := range r.deliveries() {
-		order = append(order, d.header.Get("webhook-id"))
+	for _, d := range r.Deliveries() {
+		order = append(order, d.Header.Get("webhook-id"))
 	}
 	want := []string{first, first, first, first, second}
 	if !slices.Equal(order, want) {

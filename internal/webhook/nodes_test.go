@@ -2,12 +2,12 @@ package webhook_test
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/pometest"
 	"github.com/pomehq/pome/internal/postgres"
 	"github.com/pomehq/pome/internal/testenv"
 	"github.com/pomehq/pome/internal/webhook"
@@ -28,7 +28,7 @@ func TestTwoNodesDeliverOnce(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		stores[i] = db
 	}
-	r := newReceiver(t, ok)
+	r := pometest.NewReceiver(t, ok)
 	const teams, events = 4, 1000
 	fs := make([]*fixture, teams)
 	for i := range fs {
@@ -56,7 +56,7 @@ func TestTwoNodesDeliverOnce(t *testing.T) {
 	}
 	emitters.Wait()
 	deadline := time.Now().Add(60 * time.Second)
-	for len(r.deliveries()) < events && time.Now().Before(deadline) {
+	for len(r.Deliveries()) < events && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(200 * time.Millisecond) // time for a double to arrive
@@ -65,11 +65,8 @@ func TestTwoNodesDeliverOnce(t *testing.T) {
 
 	seen := map[string]int{}
 	order := map[string][]string{}
-	for _, d := range r.deliveries() {
-		var p payload
-		if err := json.Unmarshal(d.body, &p); err != nil {
-			t.Fatal(err)
-		}
+	for _, d := range r.Deliveries() {
+		p := d.Event(t)
 		seen[p.Data.EventID]++
 		order[p.Data.TeamID] = append(order[p.Data.TeamID], p.Data.EventID)
 	}

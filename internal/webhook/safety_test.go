@@ -76,7 +76,7 @@ func TestGiveUpAfterRetryFor(t *testing.T) {
 	t.Parallel()
 	var failing atomic.Bool
 	failing.Store(true)
-	r := newReceiver(t, func(int) int {
+	r := pometest.NewReceiver(t, func(int) int {
 		if failing.Load() {
 			return http.StatusServiceUnavailable
 		}
@@ -133,7 +133,7 @@ func TestGiveUpAfterRetryFor(t *testing.T) {
 // dialled (names, whatever they resolve to).
 func TestPrivateAddressesRefused(t *testing.T) {
 	t.Parallel()
-	r := newReceiver(t, ok)
+	r := pometest.NewReceiver(t, ok)
 	store := pometest.NewStore(t)
 	f := newFixture(t, store, webhook.NewClient(false))
 	strict := webhook.NewService(store, false, f.clock.Now)
@@ -153,7 +153,7 @@ func TestPrivateAddressesRefused(t *testing.T) {
 	}
 	f.emit(t, pome.AuditKeyCreated)
 	f.pass(t)
-	if n := len(r.deliveries()); n != 0 {
+	if n := len(r.Deliveries()); n != 0 {
 		t.Errorf("the receiver on loopback got %d deliveries", n)
 	}
 	if a := f.attempts(t, e); len(a) != 1 || !strings.Contains(a[0].Error, "private") {

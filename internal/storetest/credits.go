@@ -253,3 +253,34 @@ func testRollMovesCredits(t *testing.T, s pome.Store) {
 		t.Errorf("the replacement has %s, want %s", fmtCredits(got), want)
 	}
 }
+
+// wantCreditAlerts checks that k's team's log holds low credits.low and
+// exhausted credits.exhausted events, and returns them, newest first.
+func wantCreditAlerts(t *testing.T, s pome.Store, k pome.Key, low, exhausted int) (lows, exhausteds []pome.AuditEvent) {
+	t.Helper()
+	for _, w := range []struct {
+		action string
+		n      int
+		got    *[]pome.AuditEvent
+	}{{pome.AuditCreditsLow, low, &lows}, {pome.AuditCreditsExhausted, exhausted, &exhausteds}} {
+		evs, err := s.AuditEvents(t.Context(), pome.AuditFilter{TeamID: k.TeamID, Action: w.action, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != w.n {
+			t.Fatalf("%d %s events, want %d: %+v", len(evs), w.action, w.n, evs)
+		}
+		*w.got = evs
+	}
+	return lows, exhausteds
+}
+
+// wantAlert checks that ev is a credits event of the system about k with
+// details.
+func wantAlert(t *testing.T, ev pome.AuditEvent, k pome.Key, details map[string]any) {
+	t.Helper()
+	if ev.TeamID != k.TeamID || ev.TargetType != pome.TargetKey || ev.TargetID != k.ID ||
+		ev.ActorType != pome.ActorSystem || ev.ActorID != "" || ev.Result != pome.ResultSuccess || !sameDetails(ev.Details, details) {
+		t.Errorf("%s event = %+v; want by the system, on key %s of team %s, details %v", ev.Action, ev, k.ID, k.TeamID, details)
+	}
+}

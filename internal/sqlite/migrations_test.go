@@ -125,3 +125,11 @@ func TestSessionIDsMigration(t *testing.T) {
 		`ALTER TABLE sessions_old RENAME TO sessions`,
 		`CREATE INDEX sessions_user ON sessions (user_id)`))
 }
+
+// 0019 gives the keys metered before it the base of their low threshold.
+func TestCreditsBaseBackfill(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "pome.db")
+	storetest.RunCreditsBaseBackfill(t, mustOpen(t, path), undoMigration(path, "0019_credits_base",
+		`ALTER TABLE api_keys DROP COLUMN credits_base`))
+}

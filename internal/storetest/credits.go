@@ -334,3 +334,31 @@ func wantAlert(t *testing.T, ev pome.AuditEvent, k pome.Key, details map[string]
 		t.Errorf("%s event = %+v; want by the system, on key %s of team %s, details %v", ev.Action, ev, k.ID, k.TeamID, details)
 	}
 }
+
+// RunCreditsBaseBackfill checks a store's 0019: undo drops the base and
+// forgets the migration, which then runs again. A key metered before it
+// takes the larger of its refill's amount and what it has left.
+func RunCreditsBaseBackfill(t *testing.T, s pome.Store, undo func(t *testing.T, s pome.Store) pome.Store) {
+	a := mustAccount(t, s, "acme")
+	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	refill := &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 100}
+	keys := []struct {
+		credits *pome.Credits
+		want    string
+	}{
+		{&pome.Credits{Remaining: 30}, "30 base 30"},
+		{&pome.Credits{Remaining: 7, Refill: refill, Period: day}, "7 base 100 refill daily 100 of 2025-03-10T00:00:00Z"},
+		{&pome.Credits{Remaining: 150, Refill: refill, Period: day}, "150 base 150 refill daily 100 of 2025-03-10T00:00:00Z"},
+		{nil, "unlimited"},
+	}
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = mustCreditKey(t, s, a, k.credits).ID
+	}
+	s = undo(t, s)
+	for i, k := range keys {
+		if got := fmtCredits(mustKeyByID(t, s, a.Team.ID, ids[i]).Credits); got != k.want {
+			t.Errorf("credits after the migration = %s, want %s", got, k.want)
+		}
+	}
+}

@@ -22,8 +22,9 @@ const (
 	AuditKeyExpired      = "key.expired" // first refused use of an expired key
 	AuditKeyLeaked       = "key.leaked"  // revoked on a leak report: details.source, details.url
 	AuditKeyCanaryUsed   = "key.canary_used"
-	// Credits crossing a threshold at a settle: details.remaining, and for
-	// credits.low details.threshold (10 % of the last refill or set value).
+	// Credits falling to a threshold, at a settle, a change or a roll
+	// (CreditAlerts): details.remaining, and for credits.low
+	// details.threshold (10 % of Credits.Base).
 	AuditCreditsLow        = "credits.low"
 	AuditCreditsExhausted  = "credits.exhausted"
 	AuditMemberAdded       = "member.added"
@@ -47,7 +48,7 @@ const (
 const (
 	ActorUser      = "user"
 	ActorKey       = "key"
-	ActorSystem    = "system"        // the operator, through `pome admin`
+	ActorSystem    = "system"        // the operator, through `pome admin`, or Pome itself (CreditAlerts)
 	ActorToken     = "service_token" // a platform's backend, through the platform API
 	ActorAnonymous = "anonymous"     // nobody known: a login with an unknown email
 )

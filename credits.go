@@ -19,6 +19,11 @@ type Credits struct {
 	// Period is the start of the refill period Remaining belongs to (the
 	// zero time without Refill); Remaining is stale once RefillDue.
 	Period time.Time
+	// Base is what the key's credits.low threshold is 10 % of (Threshold):
+	// the last refill's amount, or the Remaining last set (at creation, by
+	// a change), or raised to by an increment above it; a roll's old key
+	// has what it keeps. Not in the API: the events name the threshold.
+	Base int64
 }
 
 // CreditRefill is a key's refill: to Amount (not added to what is left),
@@ -95,29 +100,80 @@ func (c *Credits) Refilled(now time.Time) bool {
 		return false
 	}
 	c.Remaining = c.Refill.Amount
+	c.Base = c.Refill.Amount
 	c.Period = c.Refill.PeriodStart(now)
 	return true
+}
+
+// Clone returns a copy of c (nil for nil) that a change of c leaves as it
+// was: what CreditAlerts compares the change with. The refill is shared:
+// a change replaces it, never edits it.
+func (c *Credits) Clone() *Credits {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	return &d
+}
+
+// Threshold is the balance at or below which a key's credits are low: 10 %
+// of Base, rounded down.
+func (c *Credits) Threshold() int64 { return c.Base / 10 }
+
+// CreditAlerts returns the audit events of a change, at now, of the credits
+// of key keyID of team teamID from before to after, each as of now (a due
+// refill made): credits.low when what is left falls from above after's
+// Threshold to it or below, credits.exhausted when it falls to 0 (both, low
+// first, when one change does both). A balance that stays at or below
+// records nothing more, so each is recorded once per crossing, until a
+// refill, a set or an increment lifts it above again. A key without
+// credits before or after records neither: making a key metered is no
+// crossing. The stores append them in the change's transaction; the
+// system is their actor, as no request made the crossing more than the
+// others that spent before it.
+func CreditAlerts(teamID, keyID string, before, after *Credits, now time.Time) []AuditEvent {
+	if before == nil || after == nil {
+		return nil
+	}
+	b, a := *before, *after
+	b.Refilled(now)
+	a.Refilled(now)
+	var evs []AuditEvent
+	alert := func(action string, details map[string]any) {
+		evs = append(evs, AuditEvent{ID: NewID("evt_"), At: now.UTC(), Action: action, Result: ResultSuccess,
+			ActorType: ActorSystem}.On(teamID, TargetKey, keyID).With(details))
+	}
+	if t := a.Threshold(); b.Remaining > t && a.Remaining <= t {
+		alert(AuditCreditsLow, map[string]any{"remaining": a.Remaining, "threshold": t})
+	}
+	if b.Remaining > 0 && a.Remaining == 0 {
+		alert(AuditCreditsExhausted, map[string]any{"remaining": 0})
+	}
+	return evs
 }
 
 // Split divides c at a roll at now, between the old key and its
 // replacement: the replacement takes what is left and the refill; the old
 // key keeps, for its grace, only what its nodes hold (held), which they may
-// be spending, and no refill: a roll never adds credits.
+// be spending, and no refill: a roll never adds credits. The replacement
+// keeps the Base; what the old key keeps is its own, so that the split
+// alerts nothing on it (the stores alert on the replacement's part).
 func (c Credits) Split(held int64, now time.Time) (old, replacement *Credits) {
 	if c.Refilled(now) {
 		held = 0 // the leases were of the period before
 	}
 	held = min(held, c.Remaining)
-	replacement = &Credits{Remaining: c.Remaining - held, Refill: c.Refill, Period: c.Period}
-	return &Credits{Remaining: held}, replacement
+	replacement = &Credits{Remaining: c.Remaining - held, Refill: c.Refill, Period: c.Period, Base: c.Base}
+	return &Credits{Remaining: held, Base: held}, replacement
 }
 
-// SettleEach is Store.SettleCredits' loop, for the stores, inside their
-// transaction: the keys of keyIDs and expired (those with an expired
-// lease), in id order, each once, loaded, settled and saved; load's false
-// passes a key that does not exist over.
-func SettleEach(keyIDs, expired []string, load func(keyID string) (CreditState, bool, error),
-	save func(*CreditState) error, settle func(*CreditState) error) error {
+// SettleEach is Store.SettleCredits' loop at now, for the stores, inside
+// their transaction: the keys of keyIDs and expired (those with an expired
+// lease), in id order, each once, loaded, settled and saved, with the
+// events of the thresholds the settle crossed (CreditAlerts) passed to
+// audit; load's false passes a key that does not exist over.
+func SettleEach(keyIDs, expired []string, now time.Time, load func(keyID string) (CreditState, bool, error),
+	save func(*CreditState) error, audit func(AuditEvent) error, settle func(*CreditState) error) error {
 	ids := append(slices.Clone(expired), keyIDs...)
 	slices.Sort(ids)
 	for _, id := range slices.Compact(ids) {
@@ -128,11 +184,17 @@ func SettleEach(keyIDs, expired []string, load func(keyID string) (CreditState, 
 		if !ok {
 			continue
 		}
+		before := st.Credits.Clone() // settle changes st.Credits in place
 		if err := settle(&st); err != nil {
 			return err
 		}
 		if err := save(&st); err != nil {
 			return err
+		}
+		for _, ev := range CreditAlerts(st.TeamID, st.KeyID, before, st.Credits, now) {
+			if err := audit(ev); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -143,6 +205,7 @@ func SettleEach(keyIDs, expired []string, load func(keyID string) (CreditState, 
 // settles them; the stores load and save them whole).
 type CreditState struct {
 	KeyID   string
+	TeamID  string   // the key's team, for the events of its thresholds
 	Credits *Credits // nil: the key is unlimited, and holds no lease
 	Leases  []CreditLease
 }

@@ -149,7 +149,8 @@ type Store interface {
 	// UpdateKey reads the key keyID of team teamID, lets change alter it,
 	// stores its name, description, expiry, lifetime, policies (Disabled,
 	// Scopes, Meta, RateLimit, AllowedCIDRs) and Credits as change left them, and
-	// appends a ChangeKeyUpdated entry and ev, in one transaction that no
+	// appends a ChangeKeyUpdated entry, ev and the events of the credit
+	// thresholds the change crossed (CreditAlerts), in one transaction that no
 	// concurrent change of the key interleaves with. It returns the key as
 	// stored. ErrKeyNotFound if the team has no such key; an error of change
 	// is returned as is, and nothing is written.
@@ -170,7 +171,8 @@ type Store interface {
 	// its ReplacedBy to r.New.ID, and appends a ChangeKeyUpdated entry and ev, in one transaction. An old
 	// key with credits has them split as it stands in that transaction
 	// (Credits.Split, with what its leases hold): r.New's are replaced by
-	// the part moved. It returns the old key as stored
+	// the part moved, and the thresholds that part crossed are recorded on
+	// r.New (CreditAlerts). It returns the old key as stored
 	// afterwards. ErrKeyNotFound if the team has no such key, ErrKeyNotActive
 	// if it is revoked, ErrConcurrentChange if its expiry is no longer
 	// r.ExpectedExpiresAt.
@@ -215,8 +217,9 @@ type Store interface {
 	// SettleCredits loads the CreditState of each key of keyIDs and of
 	// every key with a lease expired at now, calls settle on each, in key
 	// id order, and stores what settle left: the key's credits and its
-	// leases (replaced whole), all in one transaction in which no other
-	// change of those keys interleaves. Keys that do not exist are passed
+	// leases (replaced whole), with the events of the credit thresholds
+	// each settle crossed (CreditAlerts), all in one transaction in which
+	// no other change of those keys interleaves. Keys that do not exist are passed
 	// over. An error of settle is returned as is, and nothing is written.
 	SettleCredits(ctx context.Context, keyIDs []string, now time.Time, settle func(*CreditState) error) error
 

@@ -37,7 +37,7 @@ func newCredits(p *CreditsParams, now time.Time) (*pome.Credits, error) {
 	if p == nil {
 		return nil, nil
 	}
-	c := &pome.Credits{Remaining: p.Remaining}
+	c := &pome.Credits{Remaining: p.Remaining, Base: p.Remaining}
 	if p.Refill != nil {
 		c.Refill = &pome.CreditRefill{Interval: p.Refill.Interval, Amount: p.Refill.Amount}
 		c.Period = c.Refill.PeriodStart(now)
@@ -91,11 +91,15 @@ func creditsChange(a actor, p pome.Optional[CreditsChange]) (func(*pome.Key, tim
 		} else if ch.Increment.Set || !ch.Remaining.Set {
 			return pome.InvalidParameter("The key has no credits: set 'credits.remaining' first")
 		}
+		// What is set is the new base of the low threshold; an increment
+		// that lifts what is left above the base lifts the base too, so
+		// that the threshold stays a tenth of the most the key was given.
 		switch {
 		case ch.Remaining.Set:
-			c.Remaining = ch.Remaining.Value
+			c.Remaining, c.Base = ch.Remaining.Value, ch.Remaining.Value
 		case ch.Increment.Set:
 			c.Remaining = min(max(c.Remaining+ch.Increment.Value, 0), pome.MaxCredits)
+			c.Base = max(c.Base, c.Remaining)
 		}
 		if ch.Refill.Set {
 			c.Refill, c.Period = refill, time.Time{}

@@ -47,6 +47,17 @@ func insertAudit(ctx context.Context, tx pgx.Tx, ev pome.AuditEvent) error {
 	return insertWebhookMessages(ctx, tx, ev)
 }
 
+// insertAudits appends ev and then the events of the thresholds of credits
+// its change crossed (pome.CreditAlerts).
+func insertAudits(ctx context.Context, tx pgx.Tx, ev pome.AuditEvent, alerts []pome.AuditEvent) error {
+	for _, e := range append([]pome.AuditEvent{ev}, alerts...) {
+		if err := insertAudit(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AppendAudit appends an event that records no change of state.
 func (db *DB) AppendAudit(ctx context.Context, ev pome.AuditEvent) error {
 	ctx, cancel := bound(ctx, callTimeout)

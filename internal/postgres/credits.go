@@ -15,6 +15,7 @@ type creditsScan struct {
 	remaining, amount *int64
 	interval          *string
 	period            *time.Time
+	base              int64
 }
 
 // credits is what the columns say: nil when credits_remaining is NULL.
@@ -22,7 +23,7 @@ func (s *creditsScan) credits() *pome.Credits {
 	if s.remaining == nil {
 		return nil
 	}
-	c := &pome.Credits{Remaining: *s.remaining}
+	c := &pome.Credits{Remaining: *s.remaining, Base: s.base}
 	if s.interval != nil && s.amount != nil && s.period != nil {
 		c.Refill = &pome.CreditRefill{Interval: *s.interval, Amount: *s.amount}
 		c.Period = s.period.UTC()
@@ -31,16 +32,20 @@ func (s *creditsScan) credits() *pome.Credits {
 }
 
 // creditsRow is a key's credits_remaining, credits_refill_interval,
-// credits_refill_amount and credits_period.
+// credits_refill_amount, credits_period and credits_base.
 func creditsRow(c *pome.Credits) []any {
 	switch {
 	case c == nil:
-		return []any{nil, nil, nil, nil}
+		return []any{nil, nil, nil, nil, 0}
 	case c.Refill == nil:
-		return []any{c.Remaining, nil, nil, nil}
+		return []any{c.Remaining, nil, nil, nil, c.Base}
 	}
-	return []any{c.Remaining, c.Refill.Interval, c.Refill.Amount, toTS(c.Period)}
+	return []any{c.Remaining, c.Refill.Interval, c.Refill.Amount, toTS(c.Period), c.Base}
 }
+
+// qSetCredits stores creditsRow's columns ($1 to $5) in the key of id $6.
+const qSetCredits = `UPDATE api_keys SET credits_remaining = $1, credits_refill_interval = $2,
+	credits_refill_amount = $3, credits_period = $4, credits_base = $5 WHERE id = $6`
 
 // SettleCredits settles the credits of keyIDs and of the keys with an
 // expired lease in one transaction. It locks the keys' rows in id order
@@ -58,20 +63,21 @@ func (db *DB) SettleCredits(ctx context.Context, keyIDs []string, now time.Time,
 		if err != nil {
 			return err
 		}
-		return pome.SettleEach(keyIDs, expired,
+		return pome.SettleEach(keyIDs, expired, now,
 			func(id string) (pome.CreditState, bool, error) { return loadCreditState(ctx, tx, id) },
-			func(st *pome.CreditState) error { return saveCreditState(ctx, tx, st) }, settle)
+			func(st *pome.CreditState) error { return saveCreditState(ctx, tx, st) },
+			func(ev pome.AuditEvent) error { return insertAudit(ctx, tx, ev) }, settle)
 	})
 	return db.translate(ctx, "settle credits", err)
 }
 
-// loadCreditState locks and reads a key's credits and leases; false if no
-// key has the id.
+// loadCreditState locks and reads a key's team, credits and leases; false
+// if no key has the id.
 func loadCreditState(ctx context.Context, tx pgx.Tx, keyID string) (pome.CreditState, bool, error) {
 	st := pome.CreditState{KeyID: keyID}
 	var s creditsScan
-	err := tx.QueryRow(ctx, `SELECT credits_remaining, credits_refill_interval, credits_refill_amount,
-		credits_period FROM api_keys WHERE id = $1 FOR UPDATE`, keyID).Scan(&s.remaining, &s.interval, &s.amount, &s.period)
+	err := tx.QueryRow(ctx, `SELECT team_id, credits_remaining, credits_refill_interval, credits_refill_amount,
+		credits_period, credits_base FROM api_keys WHERE id = $1 FOR UPDATE`, keyID).Scan(&st.TeamID, &s.remaining, &s.interval, &s.amount, &s.period, &s.base)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, false, nil
 	}
@@ -97,8 +103,7 @@ func loadCreditState(ctx context.Context, tx pgx.Tx, keyID string) (pome.CreditS
 // round trip.
 func saveCreditState(ctx context.Context, tx pgx.Tx, st *pome.CreditState) error {
 	var b pgx.Batch
-	b.Queue(`UPDATE api_keys SET credits_remaining = $1, credits_refill_interval = $2,
-		credits_refill_amount = $3, credits_period = $4 WHERE id = $5`, append(creditsRow(st.Credits), st.KeyID)...)
+	b.Queue(qSetCredits, append(creditsRow(st.Credits), st.KeyID)...)
 	b.Queue(`DELETE FROM credit_leases WHERE key_id = $1`, st.KeyID)
 	for _, l := range st.Leases {
 		b.Queue(`INSERT INTO credit_leases (key_id, node_id, held, armed, expires_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -115,7 +120,6 @@ func splitCredits(ctx context.Context, tx pgx.Tx, old pome.Key, now time.Time) (
 		return nil, nil, err
 	}
 	kept, moved = old.Credits.Split(held, now)
-	_, err = tx.Exec(ctx, `UPDATE api_keys SET credits_remaining = $1, credits_refill_interval = $2,
-		credits_refill_amount = $3, credits_period = $4 WHERE id = $5`, append(creditsRow(kept), old.ID)...)
+	_, err = tx.Exec(ctx, qSetCredits, append(creditsRow(kept), old.ID)...)
 	return kept, moved, err
 }

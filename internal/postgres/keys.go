@@ -28,7 +28,7 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 	k.issued_to, k.lifetime_ms,
 	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
 	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period,
-	k.replaced_by`
+	k.replaced_by, k.credits_base`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -62,7 +62,7 @@ func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
 		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &s.lastIP, &k.UsageCount, &k.IssuedTo, &k.Lifetime,
 		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
-		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy}
+		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy, &s.credits.base}
 }
 
 // finish completes what dest scanned: times in UTC, the lifetime, scanned
@@ -322,10 +322,14 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 		case n == 0:
 			return pome.ErrConcurrentChange
 		}
-		if old.Credits != nil {
+		var alerts []pome.AuditEvent
+		if c := old.Credits; c != nil {
 			if old.Credits, r.New.Credits, err = splitCredits(ctx, tx, old, r.New.CreatedAt); err != nil {
 				return err
 			}
+			// The replacement carries the key's credits on: the part the
+			// old key keeps may leave it below a threshold.
+			alerts = pome.CreditAlerts(r.TeamID, r.New.ID, c, r.New.Credits, r.New.CreatedAt)
 		}
 		if err := insertKey(ctx, tx, r.New); err != nil {
 			return err
@@ -334,7 +338,7 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: r.TeamID, KeyID: r.OldKeyID, At: r.New.CreatedAt}); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, ev)
+		return insertAudits(ctx, tx, ev, alerts)
 	})
 	if err != nil {
 		return pome.Key{}, db.translate(ctx, "roll key", err)
@@ -372,6 +376,7 @@ func (db *DB) UpdateKey(ctx context.Context, teamID, keyID string, change func(*
 		if err != nil {
 			return err
 		}
+		before := k.Credits.Clone()
 		if err := change(&k); err != nil {
 			return err
 		}
@@ -379,16 +384,16 @@ func (db *DB) UpdateKey(ctx context.Context, teamID, keyID string, change func(*
 		if _, err := tx.Exec(ctx, `UPDATE api_keys SET name = $1, description = $2, expires_at = $3,
 			lifetime_ms = $4, enabled = $5, scopes = $6, meta = $7, rate_limit = $8, rate_window_ms = $9,
 			allowed_cidrs = $10, credits_remaining = $11, credits_refill_interval = $12,
-			credits_refill_amount = $13, credits_period = $14 WHERE team_id = $15 AND id = $16`,
+			credits_refill_amount = $13, credits_period = $14, credits_base = $15 WHERE team_id = $16 AND id = $17`,
 			k.Name, k.Description, toNullTS(k.ExpiresAt), k.Lifetime.Milliseconds(), !k.Disabled,
 			pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta), rl[0], rl[1], pome.JoinCIDRs(k.AllowedCIDRs),
-			cr[0], cr[1], cr[2], cr[3], teamID, keyID); err != nil {
+			cr[0], cr[1], cr[2], cr[3], cr[4], teamID, keyID); err != nil {
 			return err
 		}
 		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: teamID, KeyID: keyID, At: at}); err != nil {
 			return err
 		}
-		if err := insertAudit(ctx, tx, ev); err != nil {
+		if err := insertAudits(ctx, tx, ev, pome.CreditAlerts(teamID, keyID, before, k.Credits, at)); err != nil {
 			return err
 		}
 		k, err = scanKey(tx.QueryRow(ctx, qKeyByID, teamID, keyID)) // as stored

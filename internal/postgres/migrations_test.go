@@ -78,3 +78,11 @@ func TestSessionIDsMigration(t *testing.T) {
 		`DROP TABLE password_resets`,
 		`ALTER TABLE sessions DROP COLUMN id, DROP COLUMN ip, DROP COLUMN user_agent`))
 }
+
+// 0019 gives the keys metered before it the base of their low threshold.
+func TestCreditsBaseBackfill(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.FreshSchema(t)
+	storetest.RunCreditsBaseBackfill(t, mustOpen(t, dsn), undoMigration(dsn, "0019_credits_base",
+		`ALTER TABLE api_keys DROP COLUMN credits_base`))
+}

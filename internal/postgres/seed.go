@@ -37,7 +37,7 @@ var (
 	keysTable        = newTable("api_keys", "id", "team_id", "created_by", "name", "description", "prefix",
 		"digest", "role", "created_at", "expires_at", "revoked_at", "last_used", "usage_count", "issued_to", "lifetime_ms",
 		"test_mode", "enabled", "scopes", "meta", "rate_limit", "rate_window_ms", "allowed_cidrs",
-		"credits_remaining", "credits_refill_interval", "credits_refill_amount", "credits_period")
+		"credits_remaining", "credits_refill_interval", "credits_refill_amount", "credits_period", "credits_base")
 )
 
 func userRow(u *pome.User) []any {

@@ -12,6 +12,7 @@ import (
 type creditsScan struct {
 	remaining, amount, period sql.NullInt64
 	interval                  sql.NullString
+	base                      int64
 }
 
 // credits is what the columns say: nil when credits_remaining is NULL.
@@ -19,7 +20,7 @@ func (s *creditsScan) credits() *pome.Credits {
 	if !s.remaining.Valid {
 		return nil
 	}
-	c := &pome.Credits{Remaining: s.remaining.Int64}
+	c := &pome.Credits{Remaining: s.remaining.Int64, Base: s.base}
 	if s.interval.Valid {
 		c.Refill = &pome.CreditRefill{Interval: s.interval.String, Amount: s.amount.Int64}
 		c.Period = fromMS(s.period.Int64)
@@ -27,16 +28,20 @@ func (s *creditsScan) credits() *pome.Credits {
 	return c
 }
 
+// creditsColumns are the columns of creditsRow, for an UPDATE's SET.
+const creditsColumns = `credits_remaining = ?, credits_refill_interval = ?, credits_refill_amount = ?,
+	credits_period = ?, credits_base = ?`
+
 // creditsRow is a key's credits_remaining, credits_refill_interval,
-// credits_refill_amount and credits_period.
+// credits_refill_amount, credits_period and credits_base.
 func creditsRow(c *pome.Credits) []any {
 	switch {
 	case c == nil:
-		return []any{nil, nil, nil, nil}
+		return []any{nil, nil, nil, nil, 0}
 	case c.Refill == nil:
-		return []any{c.Remaining, nil, nil, nil}
+		return []any{c.Remaining, nil, nil, nil, c.Base}
 	}
-	return []any{c.Remaining, c.Refill.Interval, c.Refill.Amount, toMS(c.Period)}
+	return []any{c.Remaining, c.Refill.Interval, c.Refill.Amount, toMS(c.Period), c.Base}
 }
 
 // SettleCredits settles the credits of keyIDs and of the keys with an
@@ -48,9 +53,10 @@ func (db *DB) SettleCredits(ctx context.Context, keyIDs []string, now time.Time,
 		if err != nil {
 			return err
 		}
-		return pome.SettleEach(keyIDs, expired,
+		return pome.SettleEach(keyIDs, expired, now,
 			func(id string) (pome.CreditState, bool, error) { return loadCreditState(ctx, tx, id) },
-			func(st *pome.CreditState) error { return saveCreditState(ctx, tx, st) }, settle)
+			func(st *pome.CreditState) error { return saveCreditState(ctx, tx, st) },
+			func(ev pome.AuditEvent) error { return insertAudit(ctx, tx, ev) }, settle)
 	})
 	return db.translate(ctx, "settle credits", err)
 }
@@ -73,13 +79,13 @@ func expiredLeaseKeys(ctx context.Context, tx *sql.Tx, now int64) ([]string, err
 	return ids, rows.Err()
 }
 
-// loadCreditState reads a key's credits and leases; false if no key has
-// the id.
+// loadCreditState reads a key's team, credits and leases; false if no key
+// has the id.
 func loadCreditState(ctx context.Context, tx *sql.Tx, keyID string) (pome.CreditState, bool, error) {
 	st := pome.CreditState{KeyID: keyID}
 	var s creditsScan
-	err := tx.QueryRowContext(ctx, `SELECT credits_remaining, credits_refill_interval, credits_refill_amount,
-		credits_period FROM api_keys WHERE id = ?`, keyID).Scan(&s.remaining, &s.interval, &s.amount, &s.period)
+	err := tx.QueryRowContext(ctx, `SELECT team_id, credits_remaining, credits_refill_interval, credits_refill_amount,
+		credits_period, credits_base FROM api_keys WHERE id = ?`, keyID).Scan(&st.TeamID, &s.remaining, &s.interval, &s.amount, &s.period, &s.base)
 	if err == sql.ErrNoRows {
 		return st, false, nil
 	}
@@ -107,8 +113,8 @@ func loadCreditState(ctx context.Context, tx *sql.Tx, keyID string) (pome.Credit
 
 // saveCreditState writes a key's credits and replaces its leases.
 func saveCreditState(ctx context.Context, tx *sql.Tx, st *pome.CreditState) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET credits_remaining = ?, credits_refill_interval = ?,
-		credits_refill_amount = ?, credits_period = ? WHERE id = ?`, append(creditsRow(st.Credits), st.KeyID)...); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET `+creditsColumns+` WHERE id = ?`,
+		append(creditsRow(st.Credits), st.KeyID)...); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM credit_leases WHERE key_id = ?`, st.KeyID); err != nil {
@@ -131,7 +137,6 @@ func splitCredits(ctx context.Context, tx *sql.Tx, old pome.Key, now time.Time) 
 		return nil, nil, err
 	}
 	kept, moved = old.Credits.Split(held, now)
-	_, err = tx.ExecContext(ctx, `UPDATE api_keys SET credits_remaining = ?, credits_refill_interval = ?,
-		credits_refill_amount = ?, credits_period = ? WHERE id = ?`, append(creditsRow(kept), old.ID)...)
+	_, err = tx.ExecContext(ctx, `UPDATE api_keys SET `+creditsColumns+` WHERE id = ?`, append(creditsRow(kept), old.ID)...)
 	return kept, moved, err
 }

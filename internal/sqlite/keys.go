@@ -27,7 +27,7 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 	k.issued_to, k.lifetime_ms,
 	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
 	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period,
-	k.replaced_by`
+	k.replaced_by, k.credits_base`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -63,7 +63,7 @@ func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
 		&s.created, &s.expires, &s.revoked, &s.lastUs, &s.lastIP, &k.UsageCount, &k.IssuedTo, &s.lifetime,
 		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
-		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy}
+		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy, &s.credits.base}
 }
 
 func (s *keyScan) finish(k *pome.Key) error {
@@ -303,10 +303,14 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 		case n == 0:
 			return pome.ErrConcurrentChange
 		}
-		if old.Credits != nil {
+		var alerts []pome.AuditEvent
+		if c := old.Credits; c != nil {
 			if old.Credits, r.New.Credits, err = splitCredits(ctx, tx, old, r.New.CreatedAt); err != nil {
 				return err
 			}
+			// The replacement carries the key's credits on: the part the
+			// old key keeps may leave it below a threshold.
+			alerts = pome.CreditAlerts(r.TeamID, r.New.ID, c, r.New.Credits, r.New.CreatedAt)
 		}
 		if err := insertKey(ctx, tx, r.New); err != nil {
 			return err
@@ -315,7 +319,7 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: r.TeamID, KeyID: r.OldKeyID, At: r.New.CreatedAt}); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, ev)
+		return insertAudits(ctx, tx, ev, alerts)
 	})
 	if err != nil {
 		return pome.Key{}, db.translate(ctx, "roll key", err)
@@ -351,6 +355,7 @@ func (db *DB) UpdateKey(ctx context.Context, teamID, keyID string, change func(*
 		if err != nil {
 			return err
 		}
+		before := k.Credits.Clone()
 		if err := change(&k); err != nil {
 			return err
 		}
@@ -359,14 +364,13 @@ func (db *DB) UpdateKey(ctx context.Context, teamID, keyID string, change func(*
 		args = append(append(args, pome.JoinCIDRs(k.AllowedCIDRs)), creditsRow(k.Credits)...)
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET name = ?, description = ?, expires_at = ?,
 			lifetime_ms = ?, enabled = ?, scopes = ?, meta = ?, rate_limit = ?, rate_window_ms = ?, allowed_cidrs = ?,
-			credits_remaining = ?, credits_refill_interval = ?, credits_refill_amount = ?, credits_period = ?
-			WHERE team_id = ? AND id = ?`, append(args, teamID, keyID)...); err != nil {
+			`+creditsColumns+` WHERE team_id = ? AND id = ?`, append(args, teamID, keyID)...); err != nil {
 			return err
 		}
 		if err := appendChange(ctx, tx, pome.Change{Kind: pome.ChangeKeyUpdated, TeamID: teamID, KeyID: keyID, At: at}); err != nil {
 			return err
 		}
-		if err := insertAudit(ctx, tx, ev); err != nil {
+		if err := insertAudits(ctx, tx, ev, pome.CreditAlerts(teamID, keyID, before, k.Credits, at)); err != nil {
 			return err
 		}
 		k, err = scanKey(tx.QueryRowContext(ctx, qKeyByID, teamID, keyID)) // as stored

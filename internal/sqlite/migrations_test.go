@@ -81,10 +81,11 @@ func TestMigrationKeepsUsage(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pome.db")
 	storetest.RunKeyPoliciesMigration(t, mustOpen(t, path), undoMigration(path, "0011_key_policies", append(undoUsageOutcomes(),
 		// What the migrations after 0012 made goes too (the rebuilt api_keys
-		// lacks 0017's column): they run again.
+		// lacks the columns of 0017 and 0019): they run again.
 		`DROP TABLE credit_leases`,
 		`DELETE FROM schema_migrations WHERE version = '0013_credits'`,
 		`DELETE FROM schema_migrations WHERE version = '0017_key_replaced_by'`,
+		`DELETE FROM schema_migrations WHERE version = '0019_credits_base'`,
 		`CREATE TABLE api_keys_old (
 			id TEXT NOT NULL PRIMARY KEY,
 			team_id TEXT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
@@ -123,4 +124,12 @@ func TestSessionIDsMigration(t *testing.T) {
 		`DROP TABLE sessions`,
 		`ALTER TABLE sessions_old RENAME TO sessions`,
 		`CREATE INDEX sessions_user ON sessions (user_id)`))
+}
+
+// 0019 gives the keys metered before it the base of their low threshold.
+func TestCreditsBaseBackfill(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "pome.db")
+	storetest.RunCreditsBaseBackfill(t, mustOpen(t, path), undoMigration(path, "0019_credits_base",
+		`ALTER TABLE api_keys DROP COLUMN credits_base`))
 }

@@ -20,8 +20,8 @@ const (
 		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
 		 expires_at, revoked_at, last_used, usage_count, issued_to, lifetime_ms,
 		 test_mode, enabled, scopes, meta, rate_limit, rate_window_ms, allowed_cidrs,
-		 credits_remaining, credits_refill_interval, credits_refill_amount, credits_period)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		 credits_remaining, credits_refill_interval, credits_refill_amount, credits_period, credits_base)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 func userRow(u *pome.User) []any {

@@ -18,6 +18,8 @@ var creditTests = []test{
 	{"ConcurrentSettlesLoseNothing", testConcurrentSettles},
 	{"UpdateKeyAndSettleInterleaveNot", testUpdateKeyAndSettle},
 	{"RollMovesCredits", testRollMovesCredits},
+	{"UpdateKeyAlerts", testUpdateKeyAlerts},
+	{"RollAlertsOnTheReplacement", testRollAlerts},
 }
 
 // mustCreditKey stores a key of a with credits c.
@@ -33,9 +35,9 @@ func fmtCredits(c *pome.Credits) string {
 	case c == nil:
 		return "unlimited"
 	case c.Refill == nil:
-		return fmt.Sprint(c.Remaining)
+		return fmt.Sprintf("%d base %d", c.Remaining, c.Base)
 	}
-	return fmt.Sprintf("%d refill %s %d of %s", c.Remaining, c.Refill.Interval, c.Refill.Amount, c.Period.Format(time.RFC3339))
+	return fmt.Sprintf("%d base %d refill %s %d of %s", c.Remaining, c.Base, c.Refill.Interval, c.Refill.Amount, c.Period.Format(time.RFC3339))
 }
 
 func testCreditsRoundTrip(t *testing.T, s pome.Store) {
@@ -46,10 +48,10 @@ func testCreditsRoundTrip(t *testing.T, s pome.Store) {
 	}
 	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 	for _, c := range []*pome.Credits{
-		{Remaining: 50},
+		{Remaining: 50, Base: 50},
 		{Remaining: 0},
-		{Remaining: 7, Refill: &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 100}, Period: day},
-		{Remaining: 1 << 40, Refill: &pome.CreditRefill{Interval: pome.RefillMonthly, Amount: 1 << 41}, Period: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{Remaining: 7, Refill: &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 100}, Period: day, Base: 100},
+		{Remaining: 1 << 40, Refill: &pome.CreditRefill{Interval: pome.RefillMonthly, Amount: 1 << 41}, Period: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), Base: 1 << 41},
 	} {
 		k := mustCreditKey(t, s, a, c)
 		reads := map[string]*pome.Credits{"KeyByID": mustKeyByID(t, s, a.Team.ID, k.ID).Credits}
@@ -75,7 +77,7 @@ func testCreditsRoundTrip(t *testing.T, s pome.Store) {
 	}
 	// UpdateKey stores credits as change leaves them, and clears them.
 	k := mustCreditKey(t, s, a, &pome.Credits{Remaining: 5})
-	want := &pome.Credits{Remaining: 9, Refill: &pome.CreditRefill{Interval: pome.RefillMonthly, Amount: 9}, Period: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}
+	want := &pome.Credits{Remaining: 9, Refill: &pome.CreditRefill{Interval: pome.RefillMonthly, Amount: 9}, Period: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), Base: 9}
 	got, err := s.UpdateKey(t.Context(), a.Team.ID, k.ID, func(k *pome.Key) error { k.Credits = want; return nil },
 		at(time.Minute), sysEvent(pome.AuditKeyUpdated, at(time.Minute)))
 	if err != nil || fmtCredits(got.Credits) != fmtCredits(want) {
@@ -233,7 +235,7 @@ func testUpdateKeyAndSettle(t *testing.T, s pome.Store) {
 func testRollMovesCredits(t *testing.T, s pome.Store) {
 	a := mustAccount(t, s, "roll-credits")
 	refill := &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 100}
-	old := mustCreditKey(t, s, a, &pome.Credits{Remaining: 100, Refill: refill, Period: time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)})
+	old := mustCreditKey(t, s, a, &pome.Credits{Remaining: 100, Refill: refill, Period: time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC), Base: 100})
 	settleOnce(t, s, []string{old.ID}, t0, func(st *pome.CreditState) {
 		st.Credits.Remaining = 90
 		st.Leases = []pome.CreditLease{{Node: "n1", Held: 15, Armed: 5, ExpiresAt: at(time.Minute)}}
@@ -245,11 +247,118 @@ func testRollMovesCredits(t *testing.T, s pome.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmtCredits(kept.Credits) != "15" {
-		t.Errorf("the rolled key keeps %s, want the 15 its nodes hold, no refill", fmtCredits(kept.Credits))
+	if fmtCredits(kept.Credits) != "15 base 15" {
+		t.Errorf("the rolled key keeps %s, want the 15 its nodes hold, its base, no refill", fmtCredits(kept.Credits))
 	}
-	want := "75 refill daily 100 of 2025-03-10T00:00:00Z"
+	want := "75 base 100 refill daily 100 of 2025-03-10T00:00:00Z"
 	if got := mustKeyByID(t, s, a.Team.ID, nk.ID).Credits; fmtCredits(got) != want {
 		t.Errorf("the replacement has %s, want %s", fmtCredits(got), want)
+	}
+	wantCreditAlerts(t, s, nk, 0, 0) // 75 of 100 is no crossing
+}
+
+// A change made by UpdateKey records the thresholds it crosses, in its
+// transaction, after the change's own event; one that leaves the credits
+// records none.
+func testUpdateKeyAlerts(t *testing.T, s pome.Store) {
+	a := mustAccount(t, s, "update-alerts")
+	k := mustCreditKey(t, s, a, &pome.Credits{Remaining: 100, Base: 100})
+	update := func(change func(*pome.Key)) {
+		t.Helper()
+		if _, err := s.UpdateKey(t.Context(), a.Team.ID, k.ID, func(k *pome.Key) error { change(k); return nil },
+			at(time.Minute), sysEvent(pome.AuditKeyUpdated, at(time.Minute)).On(a.Team.ID, pome.TargetKey, k.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(k *pome.Key) { k.Credits.Remaining -= 95 })
+	low, _ := wantCreditAlerts(t, s, k, 1, 0)
+	wantAlert(t, low[0], k, map[string]any{"remaining": 5, "threshold": 10})
+	evs, err := s.AuditEvents(t.Context(), pome.AuditFilter{TeamID: a.Team.ID, TargetID: k.ID, Limit: 2})
+	if err != nil || len(evs) != 2 || evs[0].Action != pome.AuditCreditsLow || evs[1].Action != pome.AuditKeyUpdated {
+		t.Fatalf("the key's newest events = %+v, %v; want credits.low after key.updated", evs, err)
+	}
+	update(func(k *pome.Key) { k.Name = "renamed" })
+	update(func(k *pome.Key) { k.Credits.Remaining = 0 })
+	_, exhausted := wantCreditAlerts(t, s, k, 1, 1)
+	wantAlert(t, exhausted[0], k, map[string]any{"remaining": 0})
+	update(func(k *pome.Key) { k.Credits = nil })
+	update(func(k *pome.Key) { k.Credits = &pome.Credits{} })
+	wantCreditAlerts(t, s, k, 1, 1)
+}
+
+// A roll that leaves the replacement at or below a threshold, the old key
+// keeping what its nodes hold, records it on the replacement; the old key,
+// which keeps its part as its own base, records nothing.
+func testRollAlerts(t *testing.T, s pome.Store) {
+	a := mustAccount(t, s, "roll-alerts")
+	old := mustCreditKey(t, s, a, &pome.Credits{Remaining: 100, Base: 100})
+	settleOnce(t, s, []string{old.ID}, t0, func(st *pome.CreditState) {
+		st.Leases = []pome.CreditLease{{Node: "n1", Held: 95, Armed: 5, ExpiresAt: at(time.Minute)}}
+	})
+	nk := newKey(a, "rolled", at(time.Second))
+	if _, err := s.RollKey(t.Context(), pome.KeyRoll{TeamID: a.Team.ID, OldKeyID: old.ID, OldExpiresAt: at(time.Hour), New: nk},
+		sysEvent(pome.AuditKeyRolled, at(time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	low, _ := wantCreditAlerts(t, s, nk, 1, 0)
+	wantAlert(t, low[0], nk, map[string]any{"remaining": 5, "threshold": 10})
+}
+
+// wantCreditAlerts checks that k's team's log holds low credits.low and
+// exhausted credits.exhausted events, and returns them, newest first.
+func wantCreditAlerts(t *testing.T, s pome.Store, k pome.Key, low, exhausted int) (lows, exhausteds []pome.AuditEvent) {
+	t.Helper()
+	for _, w := range []struct {
+		action string
+		n      int
+		got    *[]pome.AuditEvent
+	}{{pome.AuditCreditsLow, low, &lows}, {pome.AuditCreditsExhausted, exhausted, &exhausteds}} {
+		evs, err := s.AuditEvents(t.Context(), pome.AuditFilter{TeamID: k.TeamID, Action: w.action, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != w.n {
+			t.Fatalf("%d %s events, want %d: %+v", len(evs), w.action, w.n, evs)
+		}
+		*w.got = evs
+	}
+	return lows, exhausteds
+}
+
+// wantAlert checks that ev is a credits event of the system about k with
+// details.
+func wantAlert(t *testing.T, ev pome.AuditEvent, k pome.Key, details map[string]any) {
+	t.Helper()
+	if ev.TeamID != k.TeamID || ev.TargetType != pome.TargetKey || ev.TargetID != k.ID ||
+		ev.ActorType != pome.ActorSystem || ev.ActorID != "" || ev.Result != pome.ResultSuccess || !sameDetails(ev.Details, details) {
+		t.Errorf("%s event = %+v; want by the system, on key %s of team %s, details %v", ev.Action, ev, k.ID, k.TeamID, details)
+	}
+}
+
+// RunCreditsBaseBackfill checks a store's 0019: undo drops the base and
+// forgets the migration, which then runs again. A key metered before it
+// takes the larger of its refill's amount and what it has left.
+func RunCreditsBaseBackfill(t *testing.T, s pome.Store, undo func(t *testing.T, s pome.Store) pome.Store) {
+	a := mustAccount(t, s, "acme")
+	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	refill := &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 100}
+	keys := []struct {
+		credits *pome.Credits
+		want    string
+	}{
+		{&pome.Credits{Remaining: 30}, "30 base 30"},
+		{&pome.Credits{Remaining: 7, Refill: refill, Period: day}, "7 base 100 refill daily 100 of 2025-03-10T00:00:00Z"},
+		{&pome.Credits{Remaining: 150, Refill: refill, Period: day}, "150 base 150 refill daily 100 of 2025-03-10T00:00:00Z"},
+		{nil, "unlimited"},
+	}
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = mustCreditKey(t, s, a, k.credits).ID
+	}
+	s = undo(t, s)
+	for i, k := range keys {
+		if got := fmtCredits(mustKeyByID(t, s, a.Team.ID, ids[i]).Credits); got != k.want {
+			t.Errorf("credits after the migration = %s, want %s", got, k.want)
+		}
 	}
 }

@@ -27,6 +27,9 @@ func RunCreditLedger(t *testing.T, open func(t *testing.T, n int) []pome.Store) 
 		{"DeadNodeLease", testDeadNodeLease},
 		{"RefillAtBoundary", testRefillAtBoundary},
 		{"IncrementWhileSpending", testIncrementWhileSpending},
+		{"AlertsOncePerCrossing", testAlertsOncePerCrossing},
+		{"RefillRearmsAlerts", testRefillRearmsAlerts},
+		{"UnlimitedKeyNeverAlerts", testUnlimitedKeyNeverAlerts},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -218,4 +221,100 @@ func testIncrementWhileSpending(t *testing.T, open func(t *testing.T, n int) []p
 	if got, want := remaining(t, stores[0], k), 100+200-accepted.Load(); got != want {
 		t.Fatalf("remaining = %d after %d accepted; want 100 + 200 - %d = %d", got, accepted.Load(), accepted.Load(), want)
 	}
+}
+
+// spendN spends 1 of k's credits n times in a row on l, and returns how
+// many were accepted.
+func spendN(t *testing.T, l *credits.Ledger, clock *ledgerClock, k pome.Key, n int) int {
+	t.Helper()
+	accepted := 0
+	for range n {
+		_, err := l.Spend(t.Context(), k.ID, clock.Now(), 1)
+		switch {
+		case err == nil:
+			accepted++
+		case !errors.Is(err, pome.ErrQuotaExceeded):
+			t.Fatalf("Spend = %v, want nil or quota exceeded", err)
+		}
+	}
+	return accepted
+}
+
+// A key spent down through the ledger records credits.low once, at the
+// settle that takes it to 10 % of its base, and credits.exhausted once, at
+// the one that takes it to 0; settles that find it there already record
+// nothing more, until an increment lifts it above the threshold again.
+func testAlertsOncePerCrossing(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
+	stores := open(t, 1)
+	k, ls, clock := ledgerScenario(t, stores, "alerts", &pome.Credits{Remaining: 100, Base: 100}, t0)
+	l, s := ls[0], stores[0]
+	if got := spendN(t, l, clock, k, 89); got != 89 {
+		t.Fatalf("%d of 89 accepted, want all", got)
+	}
+	flushAll(t, ls, true)
+	wantCreditAlerts(t, s, k, 0, 0) // 11 left: above 10
+	spendN(t, l, clock, k, 1)
+	flushAll(t, ls, true)
+	low, _ := wantCreditAlerts(t, s, k, 1, 0)
+	wantAlert(t, low[0], k, map[string]any{"remaining": 10, "threshold": 10})
+	if got := spendN(t, l, clock, k, 20); got != 10 {
+		t.Fatalf("%d of 20 accepted with 10 left, want 10", got)
+	}
+	flushAll(t, ls, true)
+	clock.Advance(time.Second)
+	flushAll(t, ls, false) // a settle of a key at 0 crosses nothing
+	_, exhausted := wantCreditAlerts(t, s, k, 1, 1)
+	wantAlert(t, exhausted[0], k, map[string]any{"remaining": 0})
+
+	// An increment lifts it above the threshold: both fire again, once.
+	if _, err := s.UpdateKey(t.Context(), k.TeamID, k.ID, func(k *pome.Key) error {
+		k.Credits.Remaining += 50
+		return nil
+	}, clock.Now(), sysEvent(pome.AuditKeyUpdated, clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	wantCreditAlerts(t, s, k, 1, 1)
+	l.Forget(k.ID) // as the change log tells every node
+	if got := spendN(t, l, clock, k, 60); got != 50 {
+		t.Fatalf("%d of 60 accepted after an increment of 50, want 50", got)
+	}
+	flushAll(t, ls, true)
+	wantCreditAlerts(t, s, k, 2, 2)
+}
+
+// A refill lifts a spent key back to its amount: the next period's
+// spending crosses both thresholds again, of the refill's amount.
+func testRefillRearmsAlerts(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
+	stores := open(t, 1)
+	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	k, ls, clock := ledgerScenario(t, stores, "refill-alerts", &pome.Credits{Remaining: 40, Base: 40,
+		Refill: &pome.CreditRefill{Interval: pome.RefillDaily, Amount: 20}, Period: day}, day.Add(time.Hour))
+	if got := spendN(t, ls[0], clock, k, 50); got != 40 {
+		t.Fatalf("%d of 50 accepted, want the 40 left", got)
+	}
+	flushAll(t, ls, true)
+	low, _ := wantCreditAlerts(t, stores[0], k, 1, 1)
+	if low[0].Details["threshold"] != float64(4) {
+		t.Errorf("credits.low details = %v, want threshold 4, a tenth of the 40 set", low[0].Details)
+	}
+	clock.Advance(24 * time.Hour) // the refill's period
+	if got := spendN(t, ls[0], clock, k, 30); got != 20 {
+		t.Fatalf("%d of 30 accepted after the refill, want its 20", got)
+	}
+	flushAll(t, ls, true)
+	low, _ = wantCreditAlerts(t, stores[0], k, 2, 2)
+	if low[0].Details["threshold"] != float64(2) {
+		t.Errorf("credits.low details after the refill = %v, want threshold 2, a tenth of the refill's 20", low[0].Details)
+	}
+}
+
+// A key without credits records neither event, however much it is used.
+func testUnlimitedKeyNeverAlerts(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
+	stores := open(t, 1)
+	k, ls, clock := ledgerScenario(t, stores, "unlimited-alerts", nil, t0)
+	if got := spendAll(t, ls, clock, k, 100); got != 100 {
+		t.Fatalf("%d of 100 accepted on an unlimited key, want all", got)
+	}
+	flushAll(t, ls, true)
+	wantCreditAlerts(t, stores[0], k, 0, 0)
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Dict, Iterator, List, Optional, Union, cast
 
-from ._base import UNSET, Base, changed, given, segment
+from ._base import UNSET, Base, changed, given, pages, segment
 from .types import CreatedKey, Key, KeyPage, KeyUsage, RateLimit, RevokedKey, RolledKey, TeamUsage
 
 # The most keys a page holds: iter_keys asks for it, to make the fewest calls.
@@ -73,13 +73,7 @@ class KeyCalls(Base):
 
     def iter_keys(self, team_id: str, *, status: Optional[str] = None, q: Optional[str] = None) -> Iterator[Key]:
         """Every key of a team, newest first, fetching pages as the iteration needs them."""
-        cursor: Optional[str] = None
-        while True:
-            page = self.list_keys(team_id, status=status, q=q, limit=MAX_PAGE, cursor=cursor)
-            yield from page["keys"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return
+        return pages(lambda cursor: self.list_keys(team_id, status=status, q=q, limit=MAX_PAGE, cursor=cursor), "keys")
 
     def update_key(
         self,

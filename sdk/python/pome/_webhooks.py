@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional, cast
 
-from ._base import Base, given, segment
+from ._base import Base, given, pages, segment
 from .types import DeletedWebhook, Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookList
 
 
@@ -37,10 +37,4 @@ class WebhookCalls(Base):
 
     def iter_webhook_deliveries(self, webhook_id: str) -> Iterator[WebhookDelivery]:
         """Every delivery attempt of an endpoint, newest first, fetching pages as needed."""
-        cursor: Optional[str] = None
-        while True:
-            page = self.list_webhook_deliveries(webhook_id, cursor=cursor)
-            yield from page["deliveries"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return
+        return pages(lambda cursor: self.list_webhook_deliveries(webhook_id, cursor=cursor), "deliveries")

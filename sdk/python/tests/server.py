@@ -43,7 +43,8 @@ class PomeServer:
                     done.set()
             done.set()
 
-        threading.Thread(target=read, daemon=True).start()
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
         if not done.wait(20) or not found:
             self.stop()
             raise RuntimeError("pome serve did not start")
@@ -61,6 +62,9 @@ class PomeServer:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self._reader.join(5)  # it reads to the end of the dead process's output
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         shutil.rmtree(self.data, ignore_errors=True)
 
 

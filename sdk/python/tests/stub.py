@@ -1,15 +1,16 @@
 """A local HTTP server that answers every request alike, for what a real Pome will not do on demand:
-answer 503 to every call (to count retries), or answer as something that is not Pome."""
+answer 503 to every call (to count retries), answer slowly, or answer as something that is not Pome."""
 
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, List, Tuple
 
 
 class Stub:
-    def __init__(self, status: int, headers: Dict[str, str], body: bytes) -> None:
+    def __init__(self, status: int, headers: Dict[str, str], body: bytes, delay: float = 0) -> None:
         self.requests: List[Tuple[str, str]] = []
         stub = self
 
@@ -17,6 +18,7 @@ class Stub:
             def _answer(self) -> None:
                 stub.requests.append((self.command, self.path))
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(delay)
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)

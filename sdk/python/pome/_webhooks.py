@@ -14,7 +14,7 @@ def _webhook_path(webhook_id: str) -> str:
 
 class WebhookCalls(Base):
     def create_webhook(self, url: str, events: List[str], *, team: Optional[str] = None) -> Webhook:
-        """Registers an endpoint for ``events`` of one team (its id or external id) or, without ``team``, of every team.
+        """Registers an endpoint for ``events`` of one team (its id or external id) or of every team (POST /v1/webhooks).
 
         The answer's ``secret`` (whsec_...) signs every delivery; it is shown
         this once: keep it for verify_webhook.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 from ._http import Transport
 from ._retry import RetryPolicy
@@ -67,7 +67,7 @@ def rfc3339(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def pages(fetch: Callable[[Optional[str]], Dict[str, Any]], items: str) -> Iterator[Any]:
+def pages(fetch: Callable[[Optional[str]], Mapping[str, Any]], items: str) -> Iterator[Any]:
     """The ``items`` of every page ``fetch(cursor)`` returns, following next_cursor until it is None."""
     cursor: Optional[str] = None
     while True:

@@ -6,6 +6,7 @@ only differ in how they read headers and write the answer.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -114,7 +115,8 @@ class Gate:
         cache_key = json.dumps([digest, permission, ip, self._scopes])
         cached = self._cache.get(cache_key)
         if cached is not None:
-            return Decision(verification=cached)
+            # A copy: what one request's app does to it must not reach the next request.
+            return Decision(verification=copy.deepcopy(cached))
         request_id = _request_id()
         try:
             verdict = self._platform.verify(key, permission=permission, scopes=self._scopes, ip=ip, request_id=request_id)

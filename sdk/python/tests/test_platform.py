@@ -119,6 +119,14 @@ class KeysTest(unittest.TestCase):
         self.assertEqual(len(platform.team_usage(self.team_id, days=2)["days"]), 2)
         self.assertEqual(len(platform.team_usage(self.team_id)["days"]), 30)
 
+    def test_credits(self) -> None:
+        created = platform.create_key(self.team_id, "metered", credits={"remaining": 5})
+        self.assertEqual(created["credits"], {"remaining": 5, "refill": None})
+        self.assertEqual(platform.verify(created["key"], cost=2)["credits"], {"remaining": 3})
+        self.assertEqual(platform.verify(created["key"], cost=4)["code"], "QUOTA_EXCEEDED")
+        self.assertEqual(platform.update_key(created["id"], credits={"remaining": 100})["credits"]["remaining"], 100)
+        self.assertIsNone(platform.update_key(created["id"], credits=None)["credits"])
+
     def test_whoami(self) -> None:
         created = platform.create_key(self.team_id, "me", meta={"customer": "cus_9"})
         me = pome.Client(api_key=created["key"], base_url=server.base_url).whoami()

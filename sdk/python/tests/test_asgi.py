@@ -130,7 +130,7 @@ class ASGIMiddlewareTest(unittest.IsolatedAsyncioTestCase):
         ticker.cancel()
         self.assertEqual(status, 401)
         self.assertGreaterEqual(time.monotonic() - started, 0.5)
-        self.assertGreater(ticks, 20)  # the loop ran while the verify call waited
+        self.assertGreater(ticks, 10)  # the loop ran while the verify call waited
 
     async def test_fails_closed_when_pome_is_gone(self) -> None:
         # Starting a server blocks: off the loop, which runs in debug mode here.

@@ -42,3 +42,16 @@ test("package.json's version is the API's, info.version", async () => {
   const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
   assert.equal(pkg.version, document.info.version);
 });
+
+test('index.d.ts declares every export and every method of operations.json', async () => {
+  const declarations = await readFile(new URL('../index.d.ts', import.meta.url), 'utf8');
+  for (const name of Object.keys(sdk)) {
+    assert.match(declarations, new RegExp(`export (class|function) ${name}\\b`), `${name} is not declared`);
+  }
+  const claimed = JSON.parse(await readFile(new URL('../operations.json', import.meta.url), 'utf8'));
+  for (const name of Object.values(claimed)) {
+    const [className, method] = name.split('.');
+    const body = new RegExp(`export class ${className} \\{([^]*?)\\n\\}`).exec(declarations)[1];
+    assert.match(body, new RegExp(`\\n  ${method}\\(`), `${name} is not declared`);
+  }
+});

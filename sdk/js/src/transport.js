@@ -4,7 +4,7 @@
 import { PomeConnectionError, errorFromResponse } from './errors.js';
 import { isIdempotent, isRetryableStatus, retryDelayMs } from './retry.js';
 
-export const DEFAULTS = Object.freeze({
+const DEFAULTS = Object.freeze({
   timeoutMs: 30_000,
   maxRetries: 2,
   maxRetryDelayMs: 10_000,

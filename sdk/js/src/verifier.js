@@ -33,7 +33,9 @@ export function createVerifier(options = {}) {
     const permission = method === 'GET' || method === 'HEAD' ? 'read' : 'write';
     const digest = cache.enabled ? await cache.digest(found.key, permission, ip) : null;
     const cached = digest && cache.get(digest);
-    if (cached) return { verification: cached };
+    // A copy: a handler that changes its request's verification must not
+    // change the next request's.
+    if (cached) return { verification: structuredClone(cached) };
 
     let verification;
     try {

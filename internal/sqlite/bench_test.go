@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -102,4 +103,38 @@ func BenchmarkAddUsage(b *testing.B) {
 			b.ReportMetric(float64(compacting.Nanoseconds())/float64(b.N), "compact-ns/op")
 		})
 	}
+}
+
+// BenchmarkAuditOutbox is the cost webhooks add to a change: appending a
+// webhook event with no endpoint, and with 5 endpoints subscribed to it
+// (5 messages queued in the same transaction).
+func BenchmarkAuditOutbox(b *testing.B) {
+	for _, endpoints := range []int{0, 5} {
+		b.Run(fmt.Sprintf("endpoints=%d", endpoints), func(b *testing.B) {
+			db, ids, _ := seedKeys(b, 1)
+			k, err := db.KeyByIDAnyTeam(b.Context(), ids[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			for range endpoints {
+				e := pome.WebhookEndpoint{ID: pome.NewID("whk_"), URL: "https://hooks.example.com/", TeamID: k.TeamID,
+					Events: []string{pome.AuditKeyRevoked}, Secret: []byte("s"), CreatedAt: time.Now()}
+				if err := db.CreateWebhookEndpoint(b.Context(), e, benchEvent(pome.AuditWebhookCreated, k)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := db.AppendAudit(b.Context(), benchEvent(pome.AuditKeyRevoked, k)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func benchEvent(action string, k pome.Key) pome.AuditEvent {
+	ev := pome.NewAuditEvent(context.Background(), action, time.Now()).On(k.TeamID, pome.TargetKey, k.ID)
+	ev.ActorType = pome.ActorSystem
+	return ev
 }

@@ -106,6 +106,13 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{session, "GET /api/team/invitations", api.handle(api.listInvitations)},
 		{session, "DELETE /api/team/invitations/{id}", lim.perMember(cfg.Rules.Members, sess, api.handle(api.revokeInvitation))},
 		{session, "POST /api/invitations/accept", api.handle(api.acceptInvitation)},
+		// The team's own webhook endpoints (team_webhooks.go), for owners
+		// and admins: each write is audit-logged, as a member change is,
+		// and spends the same quota.
+		{session, "POST /api/team/webhooks", lim.perMember(cfg.Rules.Members, sess, api.handle(api.createTeamWebhook))},
+		{session, "GET /api/team/webhooks", api.handle(api.listTeamWebhooks)},
+		{session, "DELETE /api/team/webhooks/{id}", lim.perMember(cfg.Rules.Members, sess, api.handle(api.deleteTeamWebhook))},
+		{session, "GET /api/team/webhooks/{id}/deliveries", api.handle(api.teamWebhookDeliveries)},
 
 		// The dashboard (pages.go): pages that read, with the API above for
 		// every change; sign-out is a form post.

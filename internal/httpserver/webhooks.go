@@ -28,6 +28,11 @@ func webhooksOf(es []pome.WebhookEndpoint) client.WebhookList {
 	return l
 }
 
+// webhookDeleted is the answer of a deletion.
+func webhookDeleted(id string) client.DeletedWebhook {
+	return client.DeletedWebhook{Success: true, Message: "Webhook endpoint deleted", ID: id}
+}
+
 // deliveriesPage is how many attempts a page of the deliveries log holds.
 const deliveriesPage = 50
 

@@ -28,7 +28,7 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 	// surface's cross-origin guard runs before them, so a refused
 	// cross-site request spends nobody's quota.
 	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited, proxies: cfg.Proxies}
-	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
+	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, webhooks: cfg.Webhooks, sess: sess, lim: lim, now: cfg.Now}
 	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, webhooks: cfg.Webhooks, verifier: cfg.Verifier, lim: lim, now: cfg.Now,
 		publicURL: cfg.PublicURL}
 	gate := cfg.Gate
@@ -123,6 +123,7 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{session, "GET /keys", dash.handleKeysPage()},
 		{session, "GET /keys/{id}", dash.handleKeyPage()},
 		{session, "GET /settings", dash.handleSettingsPage()},
+		{session, "GET /settings/webhooks/{id}", dash.handleWebhookPage()},
 		{session, "GET /usage", dash.handleUsagePage()},
 		{session, "GET /audit", dash.handleAuditPage()},
 		{session, "GET /account", dash.handleAccountPage()},

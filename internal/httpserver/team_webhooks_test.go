@@ -117,3 +117,67 @@ func TestTeamWebhooksAPI(t *testing.T) {
 		t.Errorf("last audit event = %+v, want webhook.deleted by alice of %s", evs[0], made.ID)
 	}
 }
+
+// The dashboard's webhook parts, for owners and admins only: the settings
+// page lists the team's endpoints, one failing marked so with since when;
+// an endpoint's page lists its attempts; a developer sees no webhook
+// section and is refused the page; another team's endpoint is not found.
+func TestTeamWebhookPages(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithoutRateLimits())
+	alice := s.Signup(t, "alice@example.com")
+	s.Signup(t, "carol@example.com")
+	dave := s.Signup(t, "dave@example.com")
+	s.AddMember(t, alice, "carol@example.com", pome.RoleDeveloper)
+	carol := s.Login(t, "carol@example.com")
+	down := pometest.NewReceiver(t, func(int) int { return http.StatusInternalServerError })
+
+	var made, daves client.Webhook
+	s.Do(t, alice, "POST", "/api/team/webhooks", nil, `{"url":"`+down.URL+`","events":["key.created"]}`).DecodeJSON(t, &made)
+	s.Do(t, dave, "POST", "/api/team/webhooks", nil, `{"url":"`+down.URL+`","events":["key.created"]}`).DecodeJSON(t, &daves)
+	// A key.created refused at once, then again past the 24 hours of
+	// retries: given up, and the endpoint failing.
+	s.CreateKey(t, alice, "ci")
+	for range 2 {
+		if err := s.Deliverer.Pass(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		s.Clock.Advance(pome.WebhookRetryFor + time.Hour)
+	}
+
+	page := "/settings/webhooks/" + made.ID
+	runScenarios(t, s, []scenario{
+		{name: "settings", client: alice, method: "GET", path: "/settings", status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				body := string(r.Body)
+				for _, want := range []string{"data-settings-webhooks", `data-webhook-row="` + made.ID + `"`, `href="` + page + `?team=alice"`,
+					"data-webhook-failing", "failing</span> since", `value="key.canary_used"`} {
+					if !strings.Contains(body, want) {
+						t.Errorf("settings page has no %q", want)
+					}
+				}
+				if strings.Contains(body, daves.ID) {
+					t.Errorf("settings page lists dave's endpoint %s", daves.ID)
+				}
+			}},
+		{name: "the endpoint's page", client: alice, method: "GET", path: page, status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				body := string(r.Body)
+				for _, want := range []string{down.URL, `data-delivery="retrying"`, `data-delivery="failed"`, "<td data-label=\"Status code\">500</td>", "status 500"} {
+					if !strings.Contains(body, want) {
+						t.Errorf("endpoint page has no %q", want)
+					}
+				}
+			}},
+		{name: "bad cursor", client: alice, method: "GET", path: page + "?cursor=x", status: 400},
+		{name: "another team's endpoint", client: alice, method: "GET", path: "/settings/webhooks/" + daves.ID, status: 404},
+		{name: "not an id", client: alice, method: "GET", path: "/settings/webhooks/nope", status: 404},
+		{name: "a developer's settings", client: carol, method: "GET", path: "/settings?team=alice", status: 200,
+			check: func(t *testing.T, r *pometest.Response) {
+				if strings.Contains(string(r.Body), "data-settings-webhooks") || strings.Contains(string(r.Body), made.ID) {
+					t.Errorf("a developer's settings page shows the webhooks")
+				}
+			}},
+		{name: "a developer is refused the page", client: carol, method: "GET", path: page + "?team=alice", status: 403},
+	})
+}

@@ -18,9 +18,11 @@ var WebhookEventTypes = []string{
 }
 
 // IsWebhookEvent reports whether ev is sent to webhooks: one of
-// WebhookEventTypes, successful, about a team.
+// WebhookEventTypes, about a team. Its result does not matter: each of
+// them records something that happened, a refused use of an expired key
+// (a failure) as much as a revocation.
 func IsWebhookEvent(ev AuditEvent) bool {
-	return ev.TeamID != "" && ev.Result == ResultSuccess && slices.Contains(WebhookEventTypes, ev.Action)
+	return ev.TeamID != "" && slices.Contains(WebhookEventTypes, ev.Action)
 }
 
 // MaxWebhookEndpoints is how many endpoints a team may have, and how many

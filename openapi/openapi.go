@@ -18,3 +18,9 @@ import _ "embed"
 //
 //go:embed openapi.yaml
 var YAML []byte
+
+// JSON is the same document in JSON, served at GET /openapi.json
+// (TestJSONIsTheYAML holds it to the YAML).
+//
+//go:embed openapi.json
+var JSON []byte

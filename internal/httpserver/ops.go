@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/buildinfo"
 	"github.com/pomehq/pome/internal/httpapi"
+	"github.com/pomehq/pome/openapi"
 )
 
 // readyTimeout bounds the database check of GET /readyz.
@@ -22,6 +24,17 @@ type statusView struct {
 func handleHealthz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, statusView{Status: "ok"})
+	})
+}
+
+// handleOpenAPI answers GET /openapi.json: the OpenAPI document of the
+// whole HTTP surface, from which clients are generated and the SDKs are
+// checked.
+func handleOpenAPI() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(openapi.JSON)))
+		w.Write(openapi.JSON)
 	})
 }
 

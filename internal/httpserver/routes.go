@@ -137,6 +137,7 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		// Operations.
 		{ops, "GET /healthz", handleHealthz()},
 		{ops, "GET /readyz", handleReadyz(log, cfg.Ready)},
+		{ops, "GET /openapi.json", handleOpenAPI()},
 	}
 	// With a listener of its own (MetricsHandler), /metrics is not also
 	// served here, where the internet could read it.

@@ -122,6 +122,13 @@ func (db *DB) WebhookAttempts(ctx context.Context, endpointID string, before int
 func (db *DB) ClaimWebhooks(ctx context.Context, node string, now, until time.Time, limit, perEndpoint int) ([]pome.WebhookBatch, error) {
 	ctx, cancel := bound(ctx, callTimeout)
 	defer cancel()
+	// Read first: every node looks every second, and most of the time
+	// nothing is due; an UPDATE then would be a write a second for nothing.
+	var due bool
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_messages
+		WHERE done_at IS NULL AND next_at <= $1)`, toTS(now)).Scan(&due); err != nil || !due {
+		return nil, db.translate(ctx, "claim webhooks", err)
+	}
 	var batches []pome.WebhookBatch
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		batches = nil

@@ -112,8 +112,20 @@ func (db *DB) WebhookAttempts(ctx context.Context, endpointID string, before int
 // ClaimWebhooks leases the endpoints due the longest, in one write
 // transaction: SQLite's one writer serializes claims.
 func (db *DB) ClaimWebhooks(ctx context.Context, node string, now, until time.Time, limit, perEndpoint int) ([]pome.WebhookBatch, error) {
+	// Read first: every node looks every second, and most of the time
+	// nothing is due; a write transaction then would be one a second for
+	// nothing.
+	var due int
+	err := db.reader.QueryRowContext(ctx, `SELECT 1 FROM webhook_messages WHERE done_at IS NULL AND next_at <= ? LIMIT 1`,
+		toMS(now)).Scan(&due)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, db.translate(ctx, "claim webhooks", err)
+	}
 	var batches []pome.WebhookBatch
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx *sql.Tx) error {
 		ids, err := txStrings(ctx, tx, `UPDATE webhook_endpoints SET lease_owner = ?1, lease_until = ?2
 			WHERE id IN (SELECT id FROM (SELECT e.id, (SELECT m.next_at FROM webhook_messages m
 				WHERE m.endpoint_id = e.id AND m.done_at IS NULL ORDER BY m.seq LIMIT 1) AS due

@@ -36,8 +36,8 @@ const (
 	// same message again).
 	lease       = 2 * time.Minute
 	leaseMargin = AttemptTimeout + 15*time.Second
-	// endpointsPerPass bounds a pass's claim, and so the concurrent
-	// deliveries of a node; perEndpoint the messages a claim reads.
+	// endpointsPerPass bounds the endpoints a node sends to at once;
+	// perEndpoint the messages a claim reads of each.
 	endpointsPerPass = 16
 	perEndpoint      = 50
 	// firstRetry and maxRetry shape the backoff: the n-th retry waits
@@ -63,6 +63,9 @@ type Deliverer struct {
 	now    func() time.Time
 	log    *slog.Logger
 
+	// busy holds a token per endpoint being sent to: at most
+	// endpointsPerPass at once, and a slow endpoint holds up only itself.
+	busy      chan struct{}
 	lastPrune time.Time
 }
 
@@ -72,13 +75,18 @@ func NewDeliverer(store Store, node string, client *http.Client, now func() time
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Deliverer{store: store, node: node, client: client, now: now, log: log}
+	return &Deliverer{store: store, node: node, client: client, now: now, log: log,
+		busy: make(chan struct{}, endpointsPerPass)}
 }
 
-// Run makes a pass every interval until ctx ends. Ending it aborts the
-// attempts under way, which are not recorded: their messages are sent
-// again, by this node's next run or by another once the lease runs out.
+// Run looks for messages due every interval until ctx ends, and sends each
+// endpoint's in a goroutine of its own, so that an endpoint that answers
+// slowly delays no other. Ending ctx aborts the attempts under way, which
+// are not recorded: their messages are sent again, by this node's next run
+// or by another once the lease runs out. Run returns once they have ended.
 func (d *Deliverer) Run(ctx context.Context, interval time.Duration) {
+	var sending sync.WaitGroup
+	defer sending.Wait()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -87,41 +95,67 @@ func (d *Deliverer) Run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		if err := d.Pass(ctx); err != nil && ctx.Err() == nil {
-			d.log.Warn("webhook delivery", "err", err)
-		}
+		d.start(ctx, &sending, func(err error) {
+			if ctx.Err() == nil {
+				d.log.Warn("webhook delivery", "err", err)
+			}
+		})
 	}
 }
 
-// Pass claims the endpoints with a message due and sends their messages,
-// each endpoint's in order, endpoints at once; it returns once they are
-// sent or wait for a retry, and the leases are released.
+// Pass sends what is due now and returns once it is sent, or waits for a
+// retry, and the leases are released: Run's step, for tests to drive.
 func (d *Deliverer) Pass(ctx context.Context) error {
+	var (
+		sending sync.WaitGroup
+		mu      sync.Mutex
+		errs    []error
+	)
+	d.start(ctx, &sending, func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	})
+	sending.Wait()
+	return errors.Join(errs...)
+}
+
+// start claims as many endpoints with a message due as there is room for
+// and sends each one's messages in a goroutine counted by sending. It
+// tells report of every error.
+func (d *Deliverer) start(ctx context.Context, sending *sync.WaitGroup, report func(error)) {
 	now := d.now()
 	if now.Sub(d.lastPrune) >= pruneEvery {
 		if err := d.store.PruneWebhooks(ctx, now.Add(-Keep)); err != nil {
-			return err
+			report(err)
+			return
 		}
 		d.lastPrune = now
 	}
+	room := cap(d.busy) - len(d.busy)
+	if room == 0 {
+		return
+	}
 	until := now.Add(lease)
-	batches, err := d.store.ClaimWebhooks(ctx, d.node, now, until, endpointsPerPass, perEndpoint)
-	if err != nil || len(batches) == 0 {
-		return err
+	batches, err := d.store.ClaimWebhooks(ctx, d.node, now, until, room, perEndpoint)
+	if err != nil {
+		report(err)
+		return
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(batches))
-	ids := make([]string, len(batches))
-	for i, b := range batches {
-		ids[i] = b.Endpoint.ID
-		wg.Go(func() { errs[i] = d.sendBatch(ctx, b, until) })
+	for _, b := range batches {
+		d.busy <- struct{}{} // room was made for each
+		sending.Go(func() {
+			defer func() { <-d.busy }()
+			err := d.sendBatch(ctx, b, until)
+			// Released even when ctx ended, so that the next node need
+			// not wait for the lease to run out.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+			defer cancel()
+			if err = errors.Join(err, d.store.ReleaseWebhooks(rctx, d.node, []string{b.Endpoint.ID})); err != nil {
+				report(err)
+			}
+		})
 	}
-	wg.Wait()
-	// Released even when ctx ended, so that the next node need not wait
-	// for the leases to run out.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-	defer cancel()
-	return errors.Join(append(errs, d.store.ReleaseWebhooks(rctx, d.node, ids))...)
 }
 
 // sendBatch sends an endpoint's messages in order until one is left to a

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -197,5 +198,40 @@ func TestEndpointInput(t *testing.T) {
 	}
 	if err := f.svc.Delete(t.Context(), by, "tm_other", e.ID); !errors.Is(err, pome.ErrWebhookNotFound) {
 		t.Errorf("Delete from another team = %v, want not found", err)
+	}
+}
+
+// A receiver that hangs holds up its own endpoint only: another endpoint's
+// events keep arriving while an attempt to it is under way.
+func TestSlowEndpointHoldsUpNoOther(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); hang.Close() })
+	fast := pometest.NewReceiver(t, nil)
+	store := pometest.NewStore(t)
+	f := newFixture(t, store, nil)
+	f.endpoint(t, hang.URL)
+	f.endpoint(t, fast.URL)
+	d := webhook.NewDeliverer(store, "node1", webhook.NewClient(true), time.Now, nil)
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { d.Run(ctx, 10*time.Millisecond); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	for i := range 3 {
+		f.clock.Set(time.Now())
+		f.emit(t, pome.AuditKeyCreated)
+		deadline := time.Now().Add(5 * time.Second)
+		for len(fast.Deliveries()) <= i && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := len(fast.Deliveries()); n != i+1 {
+			t.Fatalf("event %d: the fast endpoint has %d deliveries, want %d while the other hangs", i, n, i+1)
+		}
 	}
 }

@@ -38,6 +38,10 @@ receives the team's events it subscribes to, as signed POST requests
 						return err
 					}
 					return t.print(l, func(out *output, wide bool) error {
+						if len(l.Webhooks) == 0 {
+							_, err := fmt.Fprintln(out.w, "No webhook endpoints.")
+							return err
+						}
 						tb := newTable(column{title: "ID"}, column{title: "URL", truncate: true}, column{title: "EVENTS", truncate: true},
 							column{title: "STATUS"}, column{title: "CREATED", drop: 1})
 						for _, w := range l.Webhooks {
@@ -160,6 +164,10 @@ next page is --cursor, which the end of the listing gives (on stderr).`,
 					return err
 				}
 				err = t.print(l, func(out *output, wide bool) error {
+					if len(l.Deliveries) == 0 {
+						_, err := fmt.Fprintln(out.w, "No deliveries.")
+						return err
+					}
 					tb := newTable(column{title: "AT"}, column{title: "EVENT"}, column{title: "EVENT ID", drop: 2},
 						column{title: "ATTEMPT", drop: 3}, column{title: "STATUS"}, column{title: "LATENCY", drop: 1},
 						column{title: "OUTCOME"}, column{title: "ERROR", truncate: true})
@@ -174,7 +182,7 @@ next page is --cursor, which the end of the listing gives (on stderr).`,
 					return tb.write(out, wide)
 				})
 				if err == nil && l.NextCursor != "" {
-					fmt.Fprintf(a.stderr, "More: %s\n", nextPage(cmd, "pome webhooks deliveries "+args[0], []string{"team"}, l.NextCursor))
+					fmt.Fprintf(a.stderr, "More: %s\n", nextPage(cmd, "pome webhooks deliveries "+shellQuote(args[0]), []string{"team"}, l.NextCursor))
 				}
 				return err
 			})

@@ -22,6 +22,7 @@ func TestWebhooksCommands(t *testing.T) {
 	r = mustRun(t, env, "", 1, "webhooks", "create", "--url", rc.URL, "--event", "key.eaten")
 	mustContain(t, "webhooks create of an unknown event", r.stderr, "key.eaten")
 
+	mustContain(t, "webhooks list of none", mustRun(t, env, "", 0, "webhooks", "list").stdout, "No webhook endpoints.")
 	r = mustRun(t, env, "", 0, "webhooks", "create", "--url", rc.URL, "--event", "key.created,key.revoked", "--event", "key.rolled")
 	secret := strings.TrimSpace(r.stdout)
 	if !strings.HasPrefix(secret, "whsec_") || strings.Contains(secret, "\n") {
@@ -37,6 +38,7 @@ func TestWebhooksCommands(t *testing.T) {
 	id := l.Webhooks[0].ID
 	mustContain(t, "webhooks list", mustRun(t, env, "", 0, "webhooks", "list").stdout, id, "key.created,key.revoked,key.rolled", "active")
 
+	mustContain(t, "webhooks deliveries of none", mustRun(t, env, "", 0, "webhooks", "deliveries", id).stdout, "No deliveries.")
 	s.CreateKey(t, s.Login(t, "alice@example.com"), "ci")
 	if err := s.Deliverer.Pass(t.Context()); err != nil {
 		t.Fatal(err)

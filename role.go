@@ -35,13 +35,14 @@ func (r Role) AtLeast(o Role) bool { return r.Valid() && r.rank() >= o.rank() }
 type Action uint8
 
 const (
-	ActionAPIRead       Action = iota // GET on the public API
-	ActionAPIWrite                    // any other method on the public API
-	ActionCreateKey                   // create keys, list and revoke one's own
-	ActionManageAnyKey                // list and revoke any key of the team
-	ActionManageMembers               // manage members and roles below owner
-	ActionManageTeam                  // change plan, delete team, manage owners
-	ActionReadAudit                   // read the team's audit log (docs/api.md: owner, admin)
+	ActionAPIRead        Action = iota // GET on the public API
+	ActionAPIWrite                     // any other method on the public API
+	ActionCreateKey                    // create keys, list and revoke one's own
+	ActionManageAnyKey                 // list and revoke any key of the team
+	ActionManageMembers                // manage members and roles below owner
+	ActionManageTeam                   // change plan, delete team, manage owners
+	ActionReadAudit                    // read the team's audit log (docs/api.md: owner, admin)
+	ActionManageWebhooks               // manage the team's webhook endpoints, read their deliveries
 )
 
 // minRole is the docs/api.md matrix, in one place: the lowest role allowed each action.
@@ -53,6 +54,9 @@ var minRole = [...]Role{
 	ActionManageMembers: RoleAdmin,
 	ActionManageTeam:    RoleOwner,
 	ActionReadAudit:     RoleAdmin,
+	// An endpoint receives every event of the team: as much as the audit
+	// log shows.
+	ActionManageWebhooks: RoleAdmin,
 }
 
 // Can reports whether role r may do a.

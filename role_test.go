@@ -12,13 +12,14 @@ func TestRoleCan(t *testing.T) {
 	t.Parallel()
 	roles := []pome.Role{pome.RoleOwner, pome.RoleAdmin, pome.RoleDeveloper, pome.RoleViewer}
 	want := map[pome.Action][4]bool{ // owner, admin, developer, viewer
-		pome.ActionAPIRead:       {true, true, true, true},
-		pome.ActionAPIWrite:      {true, true, true, false},
-		pome.ActionCreateKey:     {true, true, true, false},
-		pome.ActionManageAnyKey:  {true, true, false, false},
-		pome.ActionManageMembers: {true, true, false, false},
-		pome.ActionManageTeam:    {true, false, false, false},
-		pome.ActionReadAudit:     {true, true, false, false},
+		pome.ActionAPIRead:        {true, true, true, true},
+		pome.ActionAPIWrite:       {true, true, true, false},
+		pome.ActionCreateKey:      {true, true, true, false},
+		pome.ActionManageAnyKey:   {true, true, false, false},
+		pome.ActionManageMembers:  {true, true, false, false},
+		pome.ActionManageTeam:     {true, false, false, false},
+		pome.ActionReadAudit:      {true, true, false, false},
+		pome.ActionManageWebhooks: {true, true, false, false},
 	}
 	for a, row := range want {
 		for i, r := range roles {

@@ -20,7 +20,7 @@ import (
 // adminCmd is `pome admin`: operator tasks straight on the database.
 func (a *app) adminCmd() *cobra.Command {
 	st := &storageFlags{}
-	g := a.group("admin <command>", "operator tasks straight on the database (users, teams, service tokens, backups)",
+	g := a.group("admin <command>", "operator tasks straight on the database (users, teams, service tokens, webhooks, backups)",
 		`Operator tasks, straight on the database: SQLite in --data-dir, or PostgreSQL
 at --database-url (POME_DATABASE_URL). Running servers learn of what they
 change within a few seconds (they follow the change log: at once on
@@ -38,6 +38,7 @@ restores them. A change reaches every running server within a second.`,
   pome admin team set-plan acme pro`,
 			a.adminTeamCmd(st, "ban"), a.adminTeamCmd(st, "unban"), a.adminTeamCmd(st, "set-plan")),
 		a.serviceTokenCmd(st),
+		a.adminWebhookCmd(st),
 	)
 	st.register(g.PersistentFlags())
 	return g
@@ -97,6 +98,20 @@ func openAccounts(cmd *cobra.Command, st *storageFlags, create bool) (accounts *
 		return nil, nil, err
 	}
 	return account.New(store, account.Config{HashConcurrency: 1}, time.Now), func() { store.Close() }, nil
+}
+
+// withStore checks st, opens its storage (never creating a database: a
+// mistyped path must not look like an empty one) and runs fn on it.
+func withStore(cmd *cobra.Command, st *storageFlags, fn func(pome.Store) error) error {
+	if err := st.check(); err != nil {
+		return err
+	}
+	store, err := node.OpenStore(cmd.Context(), st.storage(false))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return fn(store)
 }
 
 // adminBackupCmd is `pome admin backup`: a copy of the SQLite database

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pomehq/pome"
-	"github.com/pomehq/pome/internal/node"
 	"github.com/pomehq/pome/internal/servicetoken"
 )
 
@@ -18,15 +17,7 @@ import (
 func (a *app) serviceTokenCmd(st *storageFlags) *cobra.Command {
 	// with opens the store and runs fn with the token service.
 	with := func(cmd *cobra.Command, fn func(*servicetoken.Service) error) error {
-		if err := st.check(); err != nil {
-			return err
-		}
-		store, err := node.OpenStore(cmd.Context(), st.storage(false))
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		return fn(servicetoken.New(store, time.Now))
+		return withStore(cmd, st, func(store pome.Store) error { return fn(servicetoken.New(store, time.Now)) })
 	}
 	var yes bool
 	revoke := &cobra.Command{

@@ -106,7 +106,7 @@ func handleStatic(log *slog.Logger) http.Handler {
 
 // The page templates: each page file is parsed with the layout and the
 // shared partials, and executed by its name.
-var pageNames = []string{"signin", "signup", "keys", "key", "settings", "usage", "audit", "error", "account", "reset", "invite"}
+var pageNames = []string{"signin", "signup", "keys", "key", "settings", "usage", "audit", "error", "account", "reset", "invite", "webhook"}
 
 func mustParsePages(fsys fs.FS) map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -123,7 +123,10 @@ func mustParsePages(fsys fs.FS) map[string]*template.Template {
 			return fmt.Sprintf("In %s, the old key's lifetime", plural(int((d+24*time.Hour-1)/(24*time.Hour)), "day"))
 		},
 		"seconds": func(d time.Duration) int { return int(d / time.Second) },
-		"count":   thousands,
+		"millis": func(d time.Duration) string {
+			return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+		},
+		"count": thousands,
 		"actionLabel": func(a string) string {
 			if l, ok := auditActionLabels[a]; ok {
 				return l
@@ -178,6 +181,8 @@ var auditActionLabels = map[string]string{
 	pome.AuditRateLimited:       "Rate limit exceeded",
 	pome.AuditMemberInvited:     "Invited member",
 	pome.AuditInvitationRevoked: "Revoked invitation",
+	pome.AuditWebhookCreated:    "Added webhook endpoint",
+	pome.AuditWebhookDeleted:    "Deleted webhook endpoint",
 }
 
 // thousands writes n with a comma between groups of three digits.

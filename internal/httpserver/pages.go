@@ -17,6 +17,7 @@ import (
 	"github.com/pomehq/pome/internal/apikey"
 	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/webhook"
 )
 
 // The dashboard: server-rendered pages over the same services as the
@@ -31,6 +32,7 @@ type dashboard struct {
 	log      *slog.Logger
 	accounts *account.Service
 	keys     *apikey.Service
+	webhooks *webhook.Service
 	sess     sessions
 	lim      *limits
 	now      func() time.Time
@@ -73,12 +75,14 @@ func (p *page) BackHost() string {
 	return u.Host
 }
 
-// CanAudit, CanManageMembers and CanCreateKeys say which parts of the
-// dashboard the member's role reaches (docs/api.md); the services decide.
-func (p *page) CanAudit() bool         { return p.Member.Role.Can(pome.ActionReadAudit) }
-func (p *page) CanManageMembers() bool { return p.Member.Role.Can(pome.ActionManageMembers) }
-func (p *page) CanCreateKeys() bool    { return p.Member.Role.Can(pome.ActionCreateKey) }
-func (p *page) SeesAllKeys() bool      { return p.Member.Role.Can(pome.ActionManageAnyKey) }
+// CanAudit, CanManageMembers, CanManageWebhooks and CanCreateKeys say
+// which parts of the dashboard the member's role reaches (docs/api.md);
+// the services (for webhooks, the API's handlers) decide.
+func (p *page) CanAudit() bool          { return p.Member.Role.Can(pome.ActionReadAudit) }
+func (p *page) CanManageMembers() bool  { return p.Member.Role.Can(pome.ActionManageMembers) }
+func (p *page) CanManageWebhooks() bool { return p.Member.Role.Can(pome.ActionManageWebhooks) }
+func (p *page) CanCreateKeys() bool     { return p.Member.Role.Can(pome.ActionCreateKey) }
+func (p *page) SeesAllKeys() bool       { return p.Member.Role.Can(pome.ActionManageAnyKey) }
 
 // Ago is how long before the page's time t was, as people say it.
 func (p *page) Ago(t time.Time) string { return relative(p.Now, t) }
@@ -477,6 +481,10 @@ type settingsPage struct {
 	AddRoles []pome.Role // the roles a new member may get
 	// Invitations are the pending ones, for owners and admins.
 	Invitations []pome.Invitation
+	// Webhooks are the team's endpoints, for owners and admins; the add
+	// dialog offers WebhookEvents.
+	Webhooks      []pome.WebhookEndpoint
+	WebhookEvents []string
 }
 
 // settingsKeys is how many of the newest active keys the settings page
@@ -495,7 +503,7 @@ func manageableRoles(role pome.Role) []pome.Role {
 }
 
 // handleSettingsPage answers GET /settings: the team, its plan and its
-// members, with member management for owners and admins.
+// members, with member and webhook management for owners and admins.
 func (d *dashboard) handleSettingsPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := d.signedIn(w, r, "settings")
@@ -521,6 +529,13 @@ func (d *dashboard) handleSettingsPage() http.Handler {
 				d.fail(w, r, p, err)
 				return
 			}
+		}
+		if p.CanManageWebhooks() {
+			if data.Webhooks, err = d.webhooks.List(r.Context(), p.Member.Team.ID); err != nil {
+				d.fail(w, r, p, err)
+				return
+			}
+			data.WebhookEvents = pome.WebhookEventTypes
 		}
 		for _, m := range ms {
 			self := m.User.ID == p.User.ID

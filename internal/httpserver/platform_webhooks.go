@@ -54,7 +54,7 @@ func (p *platformAPI) deleteWebhook(ctx context.Context, w http.ResponseWriter, 
 	if err := p.webhooks.Delete(ctx, webhook.Actor{Type: pome.ActorToken, ID: by.ID}, "", id); err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, client.DeletedWebhook{Success: true, Message: "Webhook endpoint deleted", ID: id})
+	httpapi.WriteJSON(w, http.StatusOK, webhookDeleted(id))
 	return nil
 }
 

@@ -115,6 +115,9 @@ func TestManagementRateLimits(t *testing.T) {
 			s.Signup(t, "carol@example.com")
 			return "/api/team/members/" + s.AddMember(t, c, "carol@example.com", pome.RoleDeveloper)
 		}, `{"role":"developer"}`, 200},
+		// A webhook endpoint's deletion is counted before it is looked
+		// up: an unknown one spends the quota too.
+		{rules.Members, "DELETE", func(*pometest.Server, *http.Client) string { return "/api/team/webhooks/whk_0000000000000000" }, "", 404},
 		// Each invitation replaces the previous one of the address.
 		{rules.Invitations, "POST", func(*pometest.Server, *http.Client) string { return "/api/team/invitations" },
 			`{"email":"carol@example.com","role":"viewer"}`, 201},

@@ -28,7 +28,7 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 	// surface's cross-origin guard runs before them, so a refused
 	// cross-site request spends nobody's quota.
 	lim := &limits{log: log, limiter: cfg.Limiter, rules: cfg.Rules, onLimited: cfg.RateLimited, proxies: cfg.Proxies}
-	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, sess: sess, lim: lim, now: cfg.Now}
+	dash := &dashboard{log: log, accounts: cfg.Accounts, keys: cfg.Keys, webhooks: cfg.Webhooks, sess: sess, lim: lim, now: cfg.Now}
 	api := &sessionAPI{log: log, sess: sess, accounts: cfg.Accounts, keys: cfg.Keys, webhooks: cfg.Webhooks, verifier: cfg.Verifier, lim: lim, now: cfg.Now,
 		publicURL: cfg.PublicURL}
 	gate := cfg.Gate
@@ -106,6 +106,13 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{session, "GET /api/team/invitations", api.handle(api.listInvitations)},
 		{session, "DELETE /api/team/invitations/{id}", lim.perMember(cfg.Rules.Members, sess, api.handle(api.revokeInvitation))},
 		{session, "POST /api/invitations/accept", api.handle(api.acceptInvitation)},
+		// The team's own webhook endpoints (team_webhooks.go), for owners
+		// and admins: each write is audit-logged, as a member change is,
+		// and spends the same quota.
+		{session, "POST /api/team/webhooks", lim.perMember(cfg.Rules.Members, sess, api.handle(api.createTeamWebhook))},
+		{session, "GET /api/team/webhooks", api.handle(api.listTeamWebhooks)},
+		{session, "DELETE /api/team/webhooks/{id}", lim.perMember(cfg.Rules.Members, sess, api.handle(api.deleteTeamWebhook))},
+		{session, "GET /api/team/webhooks/{id}/deliveries", api.handle(api.teamWebhookDeliveries)},
 
 		// The dashboard (pages.go): pages that read, with the API above for
 		// every change; sign-out is a form post.
@@ -116,6 +123,7 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{session, "GET /keys", dash.handleKeysPage()},
 		{session, "GET /keys/{id}", dash.handleKeyPage()},
 		{session, "GET /settings", dash.handleSettingsPage()},
+		{session, "GET /settings/webhooks/{id}", dash.handleWebhookPage()},
 		{session, "GET /usage", dash.handleUsagePage()},
 		{session, "GET /audit", dash.handleAuditPage()},
 		{session, "GET /account", dash.handleAccountPage()},

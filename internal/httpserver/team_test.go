@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/client"
 	"github.com/pomehq/pome/internal/httpserver"
 	"github.com/pomehq/pome/internal/pometest"
 )
@@ -231,6 +232,25 @@ func TestRoleMatrix(t *testing.T) {
 		}},
 		{"read the audit log", [4]bool{true, true, false, false}, func(t *testing.T, a *matrixActor) bool {
 			return refused(t, "GET /api/audit", s.Do(t, a.c, "GET", "/api/audit"+team, nil, ""), 200)
+		}},
+		{"manage webhooks: add an endpoint", [4]bool{true, true, false, false}, func(t *testing.T, a *matrixActor) bool {
+			return refused(t, "POST /api/team/webhooks", s.Do(t, a.c, "POST", "/api/team/webhooks"+team, nil,
+				`{"url":"https://example.com/`+string(a.role)+`","events":["key.created"]}`), 201)
+		}},
+		{"manage webhooks: list the endpoints", [4]bool{true, true, false, false}, func(t *testing.T, a *matrixActor) bool {
+			return refused(t, "GET /api/team/webhooks", s.Do(t, a.c, "GET", "/api/team/webhooks"+team, nil, ""), 200)
+		}},
+		{"manage webhooks: delete an endpoint", [4]bool{true, true, false, false}, func(t *testing.T, a *matrixActor) bool {
+			var e client.Webhook
+			s.Do(t, alice, "POST", "/api/team/webhooks", nil, `{"url":"https://example.com/d","events":["key.created"]}`).DecodeJSON(t, &e)
+			defer s.Do(t, alice, "DELETE", "/api/team/webhooks/"+e.ID, nil, "") // at most 20 a team
+			return refused(t, "DELETE /api/team/webhooks/{id}", s.Do(t, a.c, "DELETE", "/api/team/webhooks/"+e.ID+team, nil, ""), 200)
+		}},
+		{"manage webhooks: read deliveries", [4]bool{true, true, false, false}, func(t *testing.T, a *matrixActor) bool {
+			var e client.Webhook
+			s.Do(t, alice, "POST", "/api/team/webhooks", nil, `{"url":"https://example.com/r","events":["key.created"]}`).DecodeJSON(t, &e)
+			defer s.Do(t, alice, "DELETE", "/api/team/webhooks/"+e.ID, nil, "")
+			return refused(t, "GET /api/team/webhooks/{id}/deliveries", s.Do(t, a.c, "GET", "/api/team/webhooks/"+e.ID+"/deliveries"+team, nil, ""), 200)
 		}},
 		{"list members", [4]bool{true, true, true, true}, func(t *testing.T, a *matrixActor) bool {
 			return refused(t, "GET /api/team/members", s.Do(t, a.c, "GET", "/api/team/members"+team, nil, ""), 200)

@@ -28,6 +28,11 @@ func webhooksOf(es []pome.WebhookEndpoint) client.WebhookList {
 	return l
 }
 
+// webhookDeleted is the answer of a deletion.
+func webhookDeleted(id string) client.DeletedWebhook {
+	return client.DeletedWebhook{Success: true, Message: "Webhook endpoint deleted", ID: id}
+}
+
 // deliveriesPage is how many attempts a page of the deliveries log holds.
 const deliveriesPage = 50
 
@@ -45,15 +50,22 @@ func deliveryCursor(r *http.Request) (int64, error) {
 	return seq, nil
 }
 
-// deliveriesOf is a page of attempts; a full page has a next cursor.
+// deliveriesOf is a page of attempts.
 func deliveriesOf(as []pome.WebhookAttempt) client.WebhookDeliveryList {
 	l := client.WebhookDeliveryList{Deliveries: make([]client.WebhookDelivery, 0, len(as))}
 	for _, a := range as {
 		l.Deliveries = append(l.Deliveries, client.WebhookDelivery{EventID: a.EventID, Type: a.Type, Attempt: a.Attempt,
 			At: a.At, StatusCode: a.Status, LatencyMS: float64(a.Latency.Microseconds()) / 1000, Error: a.Error, Outcome: a.Outcome})
 	}
-	if len(as) == deliveriesPage {
-		l.NextCursor = strconv.FormatInt(as[len(as)-1].Seq, 10)
-	}
+	l.NextCursor = deliveriesCursor(as)
 	return l
+}
+
+// deliveriesCursor is the cursor of the page after as: a full page has
+// one, the last page none ("").
+func deliveriesCursor(as []pome.WebhookAttempt) string {
+	if len(as) < deliveriesPage {
+		return ""
+	}
+	return strconv.FormatInt(as[len(as)-1].Seq, 10)
 }

@@ -9,8 +9,9 @@ import (
 // Rules are the limits of docs/api.md, as one deployment sets them.
 type Rules struct {
 	// Per signed-in user, on the management API. Members counts member
-	// changes (add, role, remove) and Logout the logouts, each of which
-	// writes to the append-only audit log.
+	// changes (add, role, remove) and webhook endpoints' (add, delete),
+	// and Logout the logouts, each of which writes to the append-only
+	// audit log.
 	ListKeys, CreateKey, RevokeKey, Members, Logout Rule
 	// Invitations counts the invitations a member makes: each hands out a
 	// way into the team, and an invitation is no member change, so it has

@@ -81,6 +81,11 @@ func (s *Service) List(ctx context.Context, teamID string) ([]pome.WebhookEndpoi
 // Get finds an endpoint of team teamID, or of any team when teamID is ""
 // (the platform's view): another team's is ErrWebhookNotFound.
 func (s *Service) Get(ctx context.Context, teamID, id string) (pome.WebhookEndpoint, error) {
+	// Any other text is no endpoint's id, and must not reach a store (a
+	// path may carry a NUL, which PostgreSQL refuses as text).
+	if !pome.IsID(id, "whk_") {
+		return pome.WebhookEndpoint{}, pome.ErrWebhookNotFound
+	}
 	e, err := s.store.WebhookEndpoint(ctx, id)
 	if err != nil {
 		return pome.WebhookEndpoint{}, err

@@ -189,6 +189,7 @@
       ["keyPrefix", "[data-key-prefix]"],
       ["keyLifetime", "[data-key-lifetime]"],
       ["memberEmail", "[data-member-email]"],
+      ["webhookUrl", "[data-webhook-url]"],
     ]) {
       if (opener.dataset[attr] !== undefined) {
         dialog.querySelectorAll(sel).forEach((el) => (el.textContent = opener.dataset[attr] + (attr === "keyPrefix" ? "…" : "")));
@@ -196,6 +197,7 @@
     }
     dialog.dataset.keyId = opener.dataset.keyId || "";
     dialog.dataset.memberId = opener.dataset.memberId || "";
+    dialog.dataset.webhookId = opener.dataset.webhookId || "";
     showPane(dialog, "form");
     openDialog(dialog, opener);
   });
@@ -211,8 +213,9 @@
     }
   }
 
-  // reveal shows a new key's plaintext, once; closing the dialog reloads the
-  // page, so the list shows the new key (by its prefix only).
+  // reveal shows a new key's plaintext (or a webhook's signing secret),
+  // once; closing the dialog reloads the page, so the list shows the new
+  // key (by its prefix only) or endpoint.
   function reveal(dialog, plaintext) {
     const out = dialog.querySelector("[data-key-output]");
     out.value = plaintext;
@@ -256,7 +259,7 @@
     } catch {
       out.focus();
       out.select();
-      status.textContent = "Press Ctrl+C (⌘C on a Mac) to copy the selected key.";
+      status.textContent = "Press Ctrl+C (⌘C on a Mac) to copy the selected text.";
     }
   });
 
@@ -455,6 +458,32 @@
       showError(main, err);
     }
   });
+
+  // Add a webhook endpoint: its signing secret is revealed once, as a new
+  // key is, and wiped when the dialog closes (which reloads the list).
+  const webhookForm = document.getElementById("webhook-form");
+  if (webhookForm) {
+    webhookForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearError(webhookForm);
+      const f = new FormData(webhookForm);
+      try {
+        const created = await busy(webhookForm, () =>
+          api("POST", "/api/team/webhooks", { url: f.get("url").trim(), events: f.getAll("events") }),
+        );
+        reveal(webhookForm.closest("dialog"), created.secret);
+      } catch (err) {
+        showError(webhookForm, err);
+      }
+    });
+  }
+
+  const deleteWebhookForm = document.getElementById("delete-webhook-form");
+  if (deleteWebhookForm) {
+    onSubmitReload(deleteWebhookForm, (form) =>
+      api("DELETE", "/api/team/webhooks/" + encodeURIComponent(form.closest("dialog").dataset.webhookId)),
+    );
+  }
 
   for (const form of document.querySelectorAll("form.role-form")) {
     onSubmitReload(form, (form) =>

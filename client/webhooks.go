@@ -37,7 +37,7 @@ func (w Webhook) MarshalJSON() ([]byte, error) {
 
 // CreateWebhookParams is the body of a webhook's creation: URL (http or
 // https) and Events are required. Team is the platform API's only: a team
-// id or external id, or "" for every team's events.
+// id (tm_...), or "" for every team's events.
 type CreateWebhookParams struct {
 	URL    string   `json:"url"`
 	Events []string `json:"events"`

@@ -189,7 +189,9 @@ makes a test key (pme_test_...), for its whole life; --scope (repeatable)
 what it may do; --rate-limit N/WINDOW its own limit, in place of the team
 plan's and no looser; --allowed-cidr (repeatable) the only addresses it
 works from; --meta your own JSON about it; --disable makes it refused
-until pome keys update --enable.`,
+until pome keys update --enable. --canary makes a decoy to plant where a
+leak would show (a repository, a config file): every use of it is refused
+as an unknown key's, and recorded in the audit log as key.canary_used.`,
 		Example: `  pome keys create laptop
   KEY=$(pome keys create ci-deploy --expires-in-days 30)
   pome keys create reporting --role viewer --no-expiry --description "read-only dashboards" --json
@@ -378,7 +380,7 @@ func printKey(out *output, k *client.Key) error {
 		{"environment", k.Environment}, {"enabled", strconv.FormatBool(k.Enabled)},
 		{"scopes", orDash(strings.Join(k.Scopes, " "))}, {"rate limit", rateLimitCell(k.RateLimit)},
 		{"allowed cidrs", orDash(strings.Join(k.AllowedCIDRs, " "))}, {"meta", metaCell(k.Meta)},
-		{"credits", creditsCell(k.Credits)},
+		{"credits", creditsCell(k.Credits)}, {"canary", strconv.FormatBool(k.Canary)},
 	} {
 		t.add(f[0], f[1])
 	}

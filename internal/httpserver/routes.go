@@ -57,6 +57,9 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		// Portal sessions (platform_portal.go): a one-time link into the
 		// dashboard for one of the platform's users.
 		{public, "POST /v1/portal/sessions", platform.handle(pome.ScopePortalWrite, platform.createPortalSession)},
+		// Leaked keys (leaks.go): anyone may report a key found published,
+		// with no credential; each address a few times a minute.
+		{public, "POST /v1/keys/report-leak", lim.perIP(cfg.Rules.ReportLeakIP, handle(log, handleReportLeak(cfg.Keys, cfg.Proxies)))},
 
 		// Management API, authenticated by session.
 		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, api.handle(api.signup))},

@@ -44,8 +44,8 @@ func TestReportLeak(t *testing.T) {
 			t.Errorf("report body = %s, want the first's %s", body, first)
 		}
 	}
-	if r := s.Do(t, nil, "GET", "/v1/me", http.Header{"X-Api-Key": {active.Key}}, ""); r.Status != http.StatusForbidden {
-		t.Errorf("GET /v1/me with the reported key = %d %s, want 403 key_revoked", r.Status, r.Body)
+	if st, code := meStatus(t, s, active.Key); code != pome.ErrKeyRevoked.Code {
+		t.Errorf("GET /v1/me with the reported key = %d %s, want 403 key_revoked", st, code)
 	}
 	var leaked []pome.AuditEvent
 	for _, ev := range s.Audit(t, active.TeamID) {
@@ -100,7 +100,7 @@ func TestClientReportLeak(t *testing.T) {
 	if err := client.New(s.URL).ReportLeak(t.Context(), key); err != nil {
 		t.Fatalf("ReportLeak = %v, want nil", err)
 	}
-	if r := s.Do(t, nil, "GET", "/v1/me", http.Header{"X-Api-Key": {key}}, ""); r.Status != http.StatusForbidden {
-		t.Errorf("GET /v1/me with the reported key = %d %s, want 403 key_revoked", r.Status, r.Body)
+	if st, code := meStatus(t, s, key); code != pome.ErrKeyRevoked.Code {
+		t.Errorf("GET /v1/me with the reported key = %d %s, want 403 key_revoked", st, code)
 	}
 }

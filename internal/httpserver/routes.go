@@ -127,6 +127,10 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{ops, "GET /healthz", handleHealthz()},
 		{ops, "GET /readyz", handleReadyz(log, cfg.Ready)},
 	}
+	if cfg.GitHubKeys != nil {
+		// GitHub's secret scanning alerts (github.go), signed by GitHub.
+		routes = append(routes, route{scanning, "POST /v1/secret-scanning/github", handle(log, handleGitHubAlert(cfg.Keys, cfg.GitHubKeys, cfg.Proxies))})
+	}
 	// With a listener of its own (MetricsHandler), /metrics is not also
 	// served here, where the internet could read it.
 	if !cfg.PrivateMetrics {

@@ -25,6 +25,7 @@ import (
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/node"
 	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/secretscan"
 	"github.com/pomehq/pome/internal/servicetoken"
 	"github.com/pomehq/pome/internal/sqlite"
 )
@@ -89,6 +90,7 @@ type config struct {
 	follow     bool
 	publicURL  string
 	origins    account.ReturnOrigins
+	githubKeys string
 }
 
 // Option changes how NewServer builds a Server.
@@ -170,6 +172,10 @@ func WithPortal(publicURL string, origins ...string) Option {
 	}
 }
 
+// WithGitHubKeys serves GitHub's secret scanning alerts, checked against
+// the keys served at url (--github-keys-url).
+func WithGitHubKeys(url string) Option { return func(c *config) { c.githubKeys = url } }
+
 // WithTrustedProxies believes the forwarding headers of connections from
 // p (loopback, for the test's own client to play the proxy).
 func WithTrustedProxies(p httpapi.TrustedProxies) Option { return func(c *config) { c.proxies = p } }
@@ -234,6 +240,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	s.Verifier, s.Keys, s.Accounts, s.Meter, s.Gate, s.ServiceTokens = n.Verifier, n.Keys, n.Accounts, n.Meter, n.Gate, n.ServiceTokens
 	s.Credits = n.Credits
 	s.Metrics = prometheus.NewRegistry()
+	var githubKeys *secretscan.Keys
+	if cfg.githubKeys != "" {
+		githubKeys = secretscan.New(cfg.githubKeys, secretscan.FetchTimeout, s.Now)
+	}
 	s.Handler = httpserver.New(httpserver.Config{
 		Accounts:      s.Accounts,
 		Keys:          s.Keys,
@@ -255,6 +265,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 
 		PublicURL:           cfg.publicURL,
 		PortalReturnOrigins: cfg.origins,
+		GitHubKeys:          githubKeys,
 	})
 	// Every exchange over HTTP is checked against openapi/openapi.yaml
 	// (contract.go); Handler itself stays unchecked, for benchmarks.

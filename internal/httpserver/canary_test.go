@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"maps"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/pomehq/pome"
 	"github.com/pomehq/pome/internal/pometest"
+	"github.com/pomehq/pome/pomeauth/inprocess"
 )
 
 // A canary made through the session API is answered on GET /v1/me with the
@@ -77,5 +80,39 @@ func waitForEvent(t *testing.T, s *pometest.Server, teamID, action string) pome.
 		case <-deadline:
 			t.Fatalf("no %s event in team %s after 10 s", action, teamID)
 		}
+	}
+}
+
+// Through the in-process Go middleware too, a canary's use is recorded
+// with the client's address and user agent.
+func TestCanaryKeyInProcess(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	alice := s.Signup(t, "alice@example.com")
+	canary := s.CreateKeyWith(t, alice, `{"name":"decoy","canary":true}`)
+	auth, err := inprocess.New(t.Context(), inprocess.Config{DataDir: filepath.Dir(s.DB.Path())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { auth.Close() })
+	app := httptest.NewServer(auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	t.Cleanup(app.Close)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, app.URL+"/orders", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-API-KEY", canary.Key)
+	req.Header.Set("User-Agent", "thief/2.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("canary through the middleware = %d, want 401", resp.StatusCode)
+	}
+	ev := waitForEvent(t, s, canary.TeamID, pome.AuditKeyCanaryUsed)
+	if ev.TargetID != canary.ID || ev.IP != "127.0.0.1" || ev.UserAgent != "thief/2.0" {
+		t.Errorf("key.canary_used = %+v, want on %s from 127.0.0.1 (thief/2.0)", ev, canary.ID)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // (resolveKey).
 func (a *app) keysCmd() *cobra.Command {
 	t := &teamAPI{app: a}
-	return a.teamAPIGroup(t, "keys <command>", "list, create, show, change, revoke and roll API keys, and show their usage",
+	return a.teamAPIGroup(t, "keys <command>", "list, create, show, change, revoke and roll API keys, show their usage, report leaked ones",
 		`Manages the API keys of your team through the management API, signed in
 with pome login. A key is named by its id (key_...) or by its name, when
 one key of the team has it.`,
@@ -35,6 +35,7 @@ one key of the team has it.`,
 		a.keysRevokeCmd(t),
 		a.keysRollCmd(t),
 		a.keysUsageCmd(t),
+		a.keysReportLeakCmd(t),
 	)
 }
 

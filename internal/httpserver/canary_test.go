@@ -18,7 +18,8 @@ import (
 // A canary made through the session API is answered on GET /v1/me with the
 // same status, headers and body as an unknown key (but for the request's
 // id and the failure budget left), and its use is recorded in its team's
-// audit log with the caller's address and user agent.
+// audit log with the caller's address and user agent. The team's pages mark
+// it.
 func TestCanaryKey(t *testing.T) {
 	t.Parallel()
 	s := pometest.NewServer(t, pometest.WithFollower())
@@ -55,6 +56,12 @@ func TestCanaryKey(t *testing.T) {
 			t.Errorf("canary body = %s, unknown key's %s", got.Body, want.Body)
 		}
 	}
+	// The dashboard marks it, in the keys table and on its page.
+	for _, page := range []struct{ path, mark string }{{"/keys", "data-canary"}, {"/keys/" + canary.ID, `data-policy="canary"`}} {
+		if r := s.Do(t, alice, "GET", page.path, nil, ""); r.Status != http.StatusOK || !bytes.Contains(r.Body, []byte(page.mark)) {
+			t.Errorf("GET %s = %d without %s", page.path, r.Status, page.mark)
+		}
+	}
 	ev := waitForEvent(t, s, canary.TeamID, pome.AuditKeyCanaryUsed)
 	if ev.TargetID != canary.ID || ev.ActorType != pome.ActorAnonymous || ev.IP != "127.0.0.1" ||
 		ev.UserAgent != "thief/1.0" || ev.RequestID != got.Header.Get("X-Request-Id") {
@@ -70,10 +77,8 @@ func waitForEvent(t *testing.T, s *pometest.Server, teamID, action string) pome.
 	defer tick.Stop()
 	deadline := time.After(10 * time.Second)
 	for {
-		for _, ev := range s.Audit(t, teamID) {
-			if ev.Action == action {
-				return ev
-			}
+		if evs := eventsOf(t, s, teamID, action); len(evs) > 0 {
+			return evs[0]
 		}
 		select {
 		case <-tick.C:
@@ -115,4 +120,16 @@ func TestCanaryKeyInProcess(t *testing.T) {
 	if ev.TargetID != canary.ID || ev.IP != "127.0.0.1" || ev.UserAgent != "thief/2.0" {
 		t.Errorf("key.canary_used = %+v, want on %s from 127.0.0.1 (thief/2.0)", ev, canary.ID)
 	}
+}
+
+// eventsOf is the audit events of action in team, newest first.
+func eventsOf(t *testing.T, s *pometest.Server, teamID, action string) []pome.AuditEvent {
+	t.Helper()
+	var evs []pome.AuditEvent
+	for _, ev := range s.Audit(t, teamID) {
+		if ev.Action == action {
+			evs = append(evs, ev)
+		}
+	}
+	return evs
 }

@@ -92,12 +92,7 @@ func TestGitHubAlertRevokes(t *testing.T) {
 	if st, code := meStatus(t, s, active.Key); code != pome.ErrKeyRevoked.Code {
 		t.Errorf("GET /v1/me with the reported key = %d %s, want 403 key_revoked", st, code)
 	}
-	var leaked []pome.AuditEvent
-	for _, ev := range s.Audit(t, active.TeamID) {
-		if ev.Action == pome.AuditKeyLeaked {
-			leaked = append(leaked, ev)
-		}
-	}
+	leaked := eventsOf(t, s, active.TeamID, pome.AuditKeyLeaked)
 	if len(leaked) != 1 || leaked[0].TargetID != active.ID || leaked[0].ActorType != pome.ActorAnonymous ||
 		leaked[0].Details["source"] != "github:commit" || leaked[0].Details["url"] != leakURL {
 		t.Errorf("key.leaked events = %+v, want one on %s with GitHub's source and url", leaked, active.ID)

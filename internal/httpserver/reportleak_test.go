@@ -47,12 +47,7 @@ func TestReportLeak(t *testing.T) {
 	if st, code := meStatus(t, s, active.Key); code != pome.ErrKeyRevoked.Code {
 		t.Errorf("GET /v1/me with the reported key = %d %s, want 403 key_revoked", st, code)
 	}
-	var leaked []pome.AuditEvent
-	for _, ev := range s.Audit(t, active.TeamID) {
-		if ev.Action == pome.AuditKeyLeaked {
-			leaked = append(leaked, ev)
-		}
-	}
+	leaked := eventsOf(t, s, active.TeamID, pome.AuditKeyLeaked)
 	if len(leaked) != 1 {
 		t.Fatalf("key.leaked events = %d, want 1", len(leaked))
 	}

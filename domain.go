@@ -128,6 +128,9 @@ type Key struct {
 	// ReplacedBy is the id of the key the latest roll of this one minted
 	// (Store.RollKey); empty for a key never rolled.
 	ReplacedBy string
+	// Canary marks a decoy, made to be leaked: every use is answered as
+	// an unknown key's and recorded (key.canary_used). A roll keeps it.
+	Canary bool
 
 	// The key's policies (policy.go), enforced by authz.Gate. The zero
 	// value of each is none: a live, enabled key with no scopes, meta,

@@ -109,6 +109,9 @@ type KeyPolicies struct {
 	AllowedCIDRs []string        `json:"allowed_cidrs"`
 	Enabled      bool            `json:"enabled"`
 	Credits      *Credits        `json:"credits"` // nil: unlimited
+	// Canary is a decoy key: every use is answered as an unknown key's
+	// and recorded (key.canary_used).
+	Canary bool `json:"canary"`
 }
 
 // Credits are what a key may still spend (docs/api.md, "Credits"): each
@@ -376,6 +379,7 @@ type CreateKeyParams struct {
 	AllowedCIDRs []string        `json:"allowed_cidrs,omitempty"`
 	Enabled      *bool           `json:"enabled,omitempty"` // nil: enabled
 	Credits      *Credits        `json:"credits,omitempty"` // nil: unlimited
+	Canary       bool            `json:"canary,omitempty"`  // a decoy: see KeyPolicies.Canary
 }
 
 // UpdateKeyParams changes a key: a field left unset (the zero Optional) is

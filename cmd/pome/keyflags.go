@@ -35,6 +35,7 @@ type keyPolicyFlags struct {
 	credits       int64  // --credits: what is left (update: sets it)
 	addCredits    int64  // update only: --add-credits, may be negative
 	refill        string // --refill INTERVAL:AMOUNT
+	canary        bool   // create only: fixed for the key's life
 	// update only: the clears.
 	clearScopes, clearRateLimit, clearCIDRs, clearMeta, noExpiry, clearRefill, unlimited bool
 }
@@ -52,9 +53,10 @@ func (f *keyPolicyFlags) registerCreate(cmd *cobra.Command, expiry string) {
 	fs.StringVar(&f.expiresAt, "expires-at", "", "when the key expires, `TIME` as RFC 3339 (2027-01-31T18:00:00Z) or a UTC date (2027-01-31); not with --expires-in-days")
 	fs.StringVar(&f.environment, "environment", "live", "`live` or test, for the key's life: a test key reads pme_test_...")
 	fs.Int64Var(&f.credits, "credits", 0, "the key is metered: it may make `N` more requests (default: unlimited)")
+	fs.BoolVar(&f.canary, "canary", false, "make a decoy to plant where a leak would show: every use is refused as an unknown key's and recorded (key.canary_used)")
 	f.registerPolicies(fs)
 	cmd.RegisterFlagCompletionFunc("environment", cobra.FixedCompletions([]cobra.Completion{"live", "test"}, cobra.ShellCompDirectiveNoFileComp))
-	noEnvFlags(fs, "environment", "credits")
+	noEnvFlags(fs, "environment", "credits", "canary")
 }
 
 // registerUpdate adds the flags of a change of a key to fs: each one
@@ -127,7 +129,7 @@ func (f *keyPolicyFlags) fillCreate(cmd *cobra.Command, p *client.CreateKeyParam
 			return err
 		}
 	}
-	p.Scopes, p.AllowedCIDRs = f.scopes, f.cidrs
+	p.Scopes, p.AllowedCIDRs, p.Canary = f.scopes, f.cidrs, f.canary
 	if fs.Changed("rate-limit") {
 		rl, err := parseKeyRateLimit(what, f.rateLimit)
 		if err != nil {

@@ -21,7 +21,7 @@ import (
 // (resolveKey).
 func (a *app) keysCmd() *cobra.Command {
 	t := &teamAPI{app: a}
-	return a.teamAPIGroup(t, "keys <command>", "list, create, show, change, revoke and roll API keys, and show their usage",
+	return a.teamAPIGroup(t, "keys <command>", "list, create, show, change, revoke and roll API keys, show their usage, report leaked ones",
 		`Manages the API keys of your team through the management API, signed in
 with pome login. A key is named by its id (key_...) or by its name, when
 one key of the team has it.`,
@@ -35,6 +35,7 @@ one key of the team has it.`,
 		a.keysRevokeCmd(t),
 		a.keysRollCmd(t),
 		a.keysUsageCmd(t),
+		a.keysReportLeakCmd(t),
 	)
 }
 
@@ -189,7 +190,9 @@ makes a test key (pme_test_...), for its whole life; --scope (repeatable)
 what it may do; --rate-limit N/WINDOW its own limit, in place of the team
 plan's and no looser; --allowed-cidr (repeatable) the only addresses it
 works from; --meta your own JSON about it; --disable makes it refused
-until pome keys update --enable.`,
+until pome keys update --enable. --canary makes a decoy to plant where a
+leak would show (a repository, a config file): every use of it is refused
+as an unknown key's, and recorded in the audit log as key.canary_used.`,
 		Example: `  pome keys create laptop
   KEY=$(pome keys create ci-deploy --expires-in-days 30)
   pome keys create reporting --role viewer --no-expiry --description "read-only dashboards" --json
@@ -378,7 +381,7 @@ func printKey(out *output, k *client.Key) error {
 		{"environment", k.Environment}, {"enabled", strconv.FormatBool(k.Enabled)},
 		{"scopes", orDash(strings.Join(k.Scopes, " "))}, {"rate limit", rateLimitCell(k.RateLimit)},
 		{"allowed cidrs", orDash(strings.Join(k.AllowedCIDRs, " "))}, {"meta", metaCell(k.Meta)},
-		{"credits", creditsCell(k.Credits)},
+		{"credits", creditsCell(k.Credits)}, {"canary", strconv.FormatBool(k.Canary)},
 	} {
 		t.add(f[0], f[1])
 	}

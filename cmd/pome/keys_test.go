@@ -566,3 +566,23 @@ func TestKeysCreateDefaults(t *testing.T) {
 	r := mustRun(t, env, "", 2, "keys", "create", "both", "--no-expiry", "--expires-in-days", "3")
 	mustContain(t, "keys create --no-expiry --expires-in-days", r.stderr, "give --no-expiry or an expiry, not both")
 }
+
+// pome keys report-leak revokes an active key it is given, as an argument
+// or on stdin, with no sign-in, and says the same whatever the key.
+func TestKeysReportLeak(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t)
+	alice := s.Signup(t, "alice@example.com")
+	first, second := s.CreateKey(t, alice, "first"), s.CreateKey(t, alice, "second")
+	env := map[string]string{"POME_API_URL": s.URL, "POME_CONFIG_DIR": t.TempDir()}
+	r := mustRun(t, env, "", 0, "keys", "report-leak", first)
+	mustContain(t, "keys report-leak", r.stdout, "Reported to "+s.URL)
+	r = mustRun(t, env, second+"\n", 0, "keys", "report-leak", "-", "--json")
+	mustContain(t, "keys report-leak --json", r.stdout, `{"status":"received"}`)
+	mustRun(t, env, "", 0, "keys", "report-leak", "pme_notakey")
+	mustRun(t, env, "", 2, "keys", "report-leak", "-")
+	for _, key := range []string{first, second} {
+		me := mustRun(t, map[string]string{"POME_API_URL": s.URL, "POME_API_KEY": key}, "", 1, "whoami")
+		mustContain(t, "whoami with a reported key", me.stderr, "key_revoked")
+	}
+}

@@ -21,6 +21,7 @@ type limitFlags struct {
 	loginRate   string // 10/15m
 	signupRate  string // 60/1h
 	authFailure string // 100/1m
+	reportLeak  string // 10/1m
 	negTTL      time.Duration
 	negSize     int
 }
@@ -58,6 +59,7 @@ func (l *limitFlags) register(fs *pflag.FlagSet) {
 		"per-user limits of the management API, requests per minute: `"+formatUserRules(&d, false)+"` (0: unlimited; a name left out keeps its default)")
 	fs.StringVar(&l.loginRate, "login-rate-limit", formatRule(d.LoginIP), "failed logins allowed per email and per client IP, as `N/PERIOD` (0: unlimited)")
 	fs.StringVar(&l.signupRate, "signup-rate-limit", formatRule(d.SignupIP), "signups allowed per client IP, as `N/PERIOD` (0: unlimited)")
+	fs.StringVar(&l.reportLeak, "report-leak-rate-limit", formatRule(d.ReportLeakIP), "leak reports (POST /v1/keys/report-leak) allowed per client IP, as `N/PERIOD` (0: unlimited)")
 	fs.StringVar(&l.authFailure, "auth-failure-rate-limit", formatRule(d.AuthFailureIP), "failed API-key authentications allowed per client IP, as `N/PERIOD` (0: unlimited)")
 	fs.DurationVar(&l.negTTL, "negative-cache-ttl", apikey.DefaultNegativeTTL, "how long an unknown well-formed API key is answered from memory (0: off)")
 	fs.IntVar(&l.negSize, "negative-cache-size", apikey.DefaultNegativeSize, "how many unknown API keys are remembered at most")
@@ -92,6 +94,7 @@ func (l *limitFlags) rules() (ratelimit.Rules, error) {
 		{"login-rate-limit", "POME_LOGIN_RATE_LIMIT", l.loginRate, []*ratelimit.Rule{&r.LoginEmail, &r.LoginIP}},
 		{"signup-rate-limit", "POME_SIGNUP_RATE_LIMIT", l.signupRate, []*ratelimit.Rule{&r.SignupIP}},
 		{"auth-failure-rate-limit", "POME_AUTH_FAILURE_RATE_LIMIT", l.authFailure, []*ratelimit.Rule{&r.AuthFailureIP}},
+		{"report-leak-rate-limit", "POME_REPORT_LEAK_RATE_LIMIT", l.reportLeak, []*ratelimit.Rule{&r.ReportLeakIP}},
 	} {
 		n, period, err := parseRate(f.value)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/pomehq/pome/internal/node"
 	"github.com/pomehq/pome/internal/ratelimit"
 	"github.com/pomehq/pome/internal/redact"
+	"github.com/pomehq/pome/internal/secretscan"
 )
 
 // Timings of the server that are not the node's (internal/node).
@@ -43,18 +45,19 @@ type serveConfig struct {
 	signup        string
 	keyPrefix     string
 	secureCookies bool
+	limits        limitFlags
+	rules         ratelimit.Rules // from limits, set by check
+	upstreams     upstreamFlags
+	upstreamScope upstreamScopeFlags
+	upstreamWait  time.Duration
+	upstreamIdle  time.Duration
+	metricsAddr   string
+	deploy        deployFlags
+	stale         time.Duration
+	proxies       proxyFlags
+	githubKeys    string // --github-keys-url; "": no secret scanning endpoint
 	// webhookAllowPrivate is --webhook-allow-private.
 	webhookAllowPrivate bool
-	limits              limitFlags
-	rules               ratelimit.Rules // from limits, set by check
-	upstreams           upstreamFlags
-	upstreamScope       upstreamScopeFlags
-	upstreamWait        time.Duration
-	upstreamIdle        time.Duration
-	metricsAddr         string
-	deploy              deployFlags
-	stale               time.Duration
-	proxies             proxyFlags
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -100,6 +103,7 @@ flushes usage counts and exits.`,
 	cfg.deploy.register(fs)
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this private `HOST:PORT` only, not on --addr")
 	fs.DurationVar(&cfg.stale, "stale-if-unavailable", node.DefaultStaleIfUnavailable, "while the database cannot be reached, keep serving cached API keys for this long after the last read of the change log (0: off)")
+	fs.StringVar(&cfg.githubKeys, "github-keys-url", secretscan.DefaultKeysURL, "`URL` of GitHub's secret scanning public keys, which sign the alerts of POST /v1/secret-scanning/github (empty: no such endpoint)")
 	fs.Var(&cfg.proxies, "trusted-proxies", "reverse proxies in front of Pome (repeatable; IPs or CIDR prefixes): from them, X-Forwarded-For names the client and X-Forwarded-Proto/-Host are believed")
 	cmd.RegisterFlagCompletionFunc("signup", cobra.FixedCompletions([]cobra.Completion{"open", "closed"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.MarkFlagDirname("data-dir")
@@ -146,6 +150,11 @@ func (c *serveConfig) check() error {
 	}
 	if err := c.upstreamScope.apply(c.upstreams.list); err != nil {
 		return err
+	}
+	if c.githubKeys != "" {
+		if u, err := url.Parse(c.githubKeys); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return usagef("--github-keys-url %q must be an http(s) URL, or empty for no secret scanning endpoint", c.githubKeys)
+		}
 	}
 	if c.metricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
@@ -244,6 +253,7 @@ func runServer(ctx context.Context, cfg serveConfig, format pome.KeyFormat, log 
 
 		PortalReturnOrigins: cfg.deploy.portalReturn,
 		Proxies:             cfg.proxies.list,
+		GitHubKeys:          githubKeys(cfg.githubKeys, n.Now),
 	})
 
 	scheme := "http"
@@ -272,4 +282,12 @@ func poolsOf(store pome.Store) func() []pome.PoolStats {
 		return p.PoolStats
 	}
 	return nil
+}
+
+// githubKeys are the keys of --github-keys-url, nil for none.
+func githubKeys(keysURL string, now func() time.Time) *secretscan.Keys {
+	if keysURL == "" {
+		return nil
+	}
+	return secretscan.New(keysURL, secretscan.FetchTimeout, now)
 }

@@ -24,6 +24,8 @@ type PolicyParams struct {
 	AllowedCIDRs []string
 	Enabled      *bool
 	Credits      *CreditsParams
+	// Canary makes the key a decoy (pome.Key.Canary).
+	Canary bool
 }
 
 // applyPolicies checks p and sets the policies of a new key k, made by a.
@@ -51,6 +53,7 @@ func (s *Service) applyPolicies(a actor, k *pome.Key, p PolicyParams) error {
 		return err
 	}
 	k.Disabled = p.Enabled != nil && !*p.Enabled
+	k.Canary = p.Canary
 	return nil
 }
 

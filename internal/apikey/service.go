@@ -354,5 +354,8 @@ func keyDetails(k *pome.Key) map[string]any {
 	if k.ExpiresAt != nil {
 		d["expires_at"] = k.ExpiresAt.UTC().Format(time.RFC3339)
 	}
+	if k.Canary {
+		d["canary"] = true
+	}
 	return d
 }

@@ -20,6 +20,10 @@ type Store interface {
 	UpdateKey(ctx context.Context, teamID, keyID string, change func(*pome.Key) error, at time.Time, ev pome.AuditEvent) (pome.Key, error)
 	// KeyByIDAnyTeam finds the team of a key a service token names.
 	KeyByIDAnyTeam(ctx context.Context, keyID string) (pome.Key, error)
+	// KeyByDigest and AppendAudit serve leak reports (ReportLeak): a
+	// reported token names no team, and a canary's report is no change.
+	KeyByDigest(ctx context.Context, d pome.Digest) (pome.KeyOwner, error)
+	AppendAudit(ctx context.Context, ev pome.AuditEvent) error
 	DailyUsage(ctx context.Context, keyID string, since time.Time) ([]pome.DailyUsage, error)
 	TeamDailyUsage(ctx context.Context, teamID, createdBy string, since time.Time) ([]pome.DailyUsage, error)
 	TopKeys(ctx context.Context, teamID, createdBy string, since time.Time, limit int) ([]pome.KeyUsage, error)

@@ -70,6 +70,7 @@ type Verifier struct {
 
 	negative negativeCache // well-formed keys the store did not know (negative.go)
 	expired  expiredLog    // expired keys whose refusal is recorded (expired.go)
+	canaries canaryLog     // uses of canary keys, to record (canary.go)
 }
 
 // NewVerifier returns a Verifier whose cache entries live at most ttl (a ttl
@@ -77,7 +78,7 @@ type Verifier struct {
 func NewVerifier(store VerifierStore, format pome.KeyFormat, ttl time.Duration, now func() time.Time) *Verifier {
 	v := &Verifier{store: store, format: format, ttl: ttl, followedTTL: ttl, now: now,
 		byKeyID: make(map[uint64]pome.Digest), seed: maphash.MakeSeed(),
-		outage: outage{now: now, log: slog.New(slog.DiscardHandler)}}
+		outage: outage{now: now, log: slog.New(slog.DiscardHandler)}, canaries: newCanaryLog()}
 	v.lifetime.Store(int64(ttl))
 	opts := &otter.Options[pome.Digest, cachedKey]{
 		MaximumSize:      DefaultCacheSize,
@@ -188,6 +189,7 @@ type cachedKey struct {
 	revoked   bool
 	testMode  bool
 	disabled  bool
+	canary    bool
 }
 
 // keyPolicy is what a key's policies hold besides its flags, parsed once
@@ -237,6 +239,7 @@ func newCachedKey(o *pome.KeyOwner, loaded time.Time) cachedKey {
 		revoked:   k.RevokedAt != nil,
 		testMode:  k.TestMode,
 		disabled:  k.Disabled,
+		canary:    k.Canary,
 		policy:    newKeyPolicy(k),
 		owner: unique.Make(ownerRecord{
 			teamID: o.Team.ID, slug: o.Team.Slug, teamName: o.Team.Name, externalID: o.Team.ExternalID,
@@ -301,7 +304,8 @@ func canonicalRole(r pome.Role) pome.Role {
 // Verify checks a presented key and returns its key, team and creator. A
 // malformed key fails before any storage access; an unknown one is
 // ErrInvalidAPIKey; a known but unusable one is ErrKeyRevoked, ErrKeyExpired
-// or ErrTeamBanned. The answer's Key has no Description, LastUsed or
+// or ErrTeamBanned. A canary key is ErrInvalidAPIKey too, and its use is
+// queued for RecordCanaries. The answer's Key has no Description, LastUsed or
 // UsageCount: verification does not cache them.
 func (v *Verifier) Verify(ctx context.Context, candidate string) (pome.KeyOwner, error) {
 	o, _, err := v.verify(ctx, candidate, nil)
@@ -331,6 +335,13 @@ func (v *Verifier) verify(ctx context.Context, candidate string, gate func() err
 				return pome.KeyOwner{}, "", err
 			}
 		}
+	}
+	if c.canary {
+		// Whatever its status, a canary is answered as an unknown key, and
+		// known to nobody else: not counted, not charged as a key
+		// (TestCanaryAnsweredAsUnknown).
+		v.canaries.add(ctx, &c, now)
+		return pome.KeyOwner{}, "", pome.ErrInvalidAPIKey
 	}
 	keyID := c.text[:c.idLen]
 	if c.revoked {

@@ -53,9 +53,10 @@ func wantsPage(r *http.Request) bool {
 }
 
 // literalPaths are paths that a route with a wildcard also matches
-// (POST /v1/keys/verify under GET /v1/keys/{id}), with their own methods:
-// they keep them, as if the wildcard were not there.
-var literalPaths = map[string][]string{"/v1/keys/verify": {http.MethodPost}}
+// (POST /v1/keys/verify and POST /v1/keys/report-leak under
+// GET /v1/keys/{id}), with their own methods: they keep them, as if the
+// wildcard were not there.
+var literalPaths = map[string][]string{"/v1/keys/verify": {http.MethodPost}, "/v1/keys/report-leak": {http.MethodPost}}
 
 // addLiteralPaths registers, for each literal path, the methods it lacks
 // that a wildcard route would otherwise take (GET /v1/keys/verify): 405

@@ -515,6 +515,7 @@ func TestGatewayKeepsPomeRoutes(t *testing.T) {
 			}},
 		{name: "verify without a token", method: "POST", path: "/v1/keys/verify", body: `{}`, status: 401, typ: "authentication_error", code: "missing_service_token"},
 		{name: "GET /v1/keys/verify", method: "GET", path: "/v1/keys/verify", header: apiKey(key), status: 405, typ: "invalid_request_error", code: "method_not_allowed"},
+		{name: "GET /v1/keys/report-leak", method: "GET", path: "/v1/keys/report-leak", header: apiKey(key), status: 405, typ: "invalid_request_error", code: "method_not_allowed"},
 		{name: "PUT /api/keys/x", method: "PUT", path: "/api/keys/key_x", header: apiKey(key), status: 405, typ: "invalid_request_error", code: "method_not_allowed"},
 		{name: "healthz", method: "GET", path: "/healthz", status: 200},
 		// Pome's namespaces are Pome's: an unknown path there is a

@@ -76,6 +76,7 @@ type createKeyRequest struct {
 	AllowedCIDRs  []string                `json:"allowed_cidrs"`
 	Enabled       *bool                   `json:"enabled"`
 	Credits       *apikey.CreditsParams   `json:"credits"`
+	Canary        bool                    `json:"canary"`
 }
 
 func (req *createKeyRequest) params() apikey.CreateParams {
@@ -84,7 +85,7 @@ func (req *createKeyRequest) params() apikey.CreateParams {
 		ExpiresInDays: req.ExpiresInDays, ExpiresAt: req.ExpiresAt,
 		PolicyParams: apikey.PolicyParams{
 			Environment: req.Environment, Meta: req.Meta, Scopes: req.Scopes, RateLimit: req.RateLimit,
-			AllowedCIDRs: req.AllowedCIDRs, Enabled: req.Enabled, Credits: req.Credits,
+			AllowedCIDRs: req.AllowedCIDRs, Enabled: req.Enabled, Credits: req.Credits, Canary: req.Canary,
 		},
 	}
 }

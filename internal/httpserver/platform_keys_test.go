@@ -49,6 +49,9 @@ func TestPlatformKeysWire(t *testing.T) {
 			status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("POST")},
 		{name: "PUT /v1/keys/verify", method: "PUT", path: "/v1/keys/verify", header: tok, body: `{}`,
 			status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("POST")},
+		// So does report-leak's.
+		{name: "GET /v1/keys/report-leak", method: "GET", path: "/v1/keys/report-leak", header: tok,
+			status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("POST")},
 		{name: "PUT /v1/keys/{id}", method: "PUT", path: keyPath, header: tok, body: `{}`,
 			status: 405, typ: "invalid_request_error", code: "method_not_allowed", check: allow("GET, HEAD, PATCH, DELETE")},
 		// Absent is unchanged, null clears.

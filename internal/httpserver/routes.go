@@ -63,6 +63,9 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{public, "GET /v1/webhooks", platform.handle(pome.ScopeWebhooksWrite, platform.listWebhooks)},
 		{public, "DELETE /v1/webhooks/{id}", platform.handle(pome.ScopeWebhooksWrite, platform.deleteWebhook)},
 		{public, "GET /v1/webhooks/{id}/deliveries", platform.handle(pome.ScopeWebhooksWrite, platform.webhookDeliveries)},
+		// Leaked keys (leaks.go): anyone may report a key found published,
+		// with no credential; each address a few times a minute.
+		{public, "POST /v1/keys/report-leak", lim.perIP(cfg.Rules.ReportLeakIP, handle(log, handleReportLeak(cfg.Keys, cfg.Proxies)))},
 
 		// Management API, authenticated by session.
 		{session, "POST /api/auth/signup", lim.perIP(cfg.Rules.SignupIP, api.handle(api.signup))},
@@ -138,6 +141,10 @@ func routeTable(cfg Config) ([]route, *dashboard) {
 		{ops, "GET /healthz", handleHealthz()},
 		{ops, "GET /readyz", handleReadyz(log, cfg.Ready)},
 		{ops, "GET /openapi.json", handleOpenAPI()},
+	}
+	if cfg.GitHubKeys != nil {
+		// GitHub's secret scanning alerts (github.go), signed by GitHub.
+		routes = append(routes, route{scanning, "POST /v1/secret-scanning/github", handle(log, handleGitHubAlert(cfg.Keys, cfg.GitHubKeys, cfg.Proxies))})
 	}
 	// With a listener of its own (MetricsHandler), /metrics is not also
 	// served here, where the internet could read it.

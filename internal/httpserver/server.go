@@ -21,6 +21,7 @@ import (
 	"github.com/pomehq/pome/internal/httpapi"
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/secretscan"
 	"github.com/pomehq/pome/internal/webhook"
 )
 
@@ -73,6 +74,11 @@ type Config struct {
 	// PortalReturnOrigins are the origins a portal session's return_url
 	// may be on (--portal-return-origins); none: no return_url is taken.
 	PortalReturnOrigins account.ReturnOrigins
+
+	// GitHubKeys checks the signatures of GitHub's secret scanning alerts
+	// (POST /v1/secret-scanning/github, github.go); nil leaves the route
+	// out.
+	GitHubKeys *secretscan.Keys
 
 	// Proxies are the trusted reverse proxies in front of Pome, whose
 	// X-Forwarded-For says who the client is (every per-IP limit, the audit

@@ -2,6 +2,8 @@ package httpserver
 
 import (
 	"net/http"
+
+	"github.com/pomehq/pome/internal/httpapi"
 )
 
 // surface is an audience of Pome's HTTP surface. Each has its own
@@ -21,6 +23,10 @@ const (
 	session
 	// ops is /healthz, /readyz and /metrics: no credential, no body.
 	ops
+	// scanning is the endpoint of GitHub's secret scanning: authenticated
+	// by a signature of the raw body, which may be larger than the public
+	// API's (github.go).
+	scanning
 	// gateway is the upstreams of gateway mode: bodies of any size stream
 	// through, authenticated by API key.
 	gateway
@@ -31,13 +37,14 @@ type chains [gateway + 1]func(http.Handler) http.Handler
 
 func newChains(cfg Config) chains {
 	guard := crossOriginGuard(cfg.Log)
-	capBody := limitBody(cfg.Log)
+	capBody := limitBody(cfg.Log, maxBodyBytes, httpapi.ErrBodyTooLarge)
 	info := requestInfo(cfg.Proxies)
 	none := func(h http.Handler) http.Handler { return h }
 	return chains{
-		public:  capBody,
-		session: func(h http.Handler) http.Handler { return info(capBody(guard(h))) },
-		ops:     none,
-		gateway: none,
+		public:   capBody,
+		session:  func(h http.Handler) http.Handler { return info(capBody(guard(h))) },
+		ops:      none,
+		scanning: limitBody(cfg.Log, maxAlertBytes, errAlertTooLarge),
+		gateway:  none,
 	}
 }

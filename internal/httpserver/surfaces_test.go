@@ -100,6 +100,12 @@ func TestSurfacesAgree(t *testing.T) {
 	testEnv := s.CreateKeyWith(t, alice, `{"name":"test","environment":"test"}`).Key
 	docs := s.CreateKeyWith(t, alice, `{"name":"docs","scopes":["docs:*"]}`).Key
 	billing := s.CreateKeyWith(t, alice, `{"name":"billing","scopes":["billing:read","docsearch:read"]}`).Key
+	// A canary is an unknown key to every surface, revoked or not.
+	canary := s.CreateKeyWith(t, alice, `{"name":"canary","canary":true}`).Key
+	revokedCanary := s.CreateKeyWith(t, alice, `{"name":"revoked canary","canary":true}`)
+	if r := s.Do(t, alice, "DELETE", "/api/keys/"+revokedCanary.ID, nil, ""); r.Status != http.StatusOK {
+		t.Fatalf("revoke = %d %s", r.Status, r.Body)
+	}
 	unknown, err := pome.DefaultKeyFormat.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +204,9 @@ func TestSurfacesAgree(t *testing.T) {
 		{"address outside allowed_cidrs", elsewhere, false, pome.ErrIPNotAllowed.Code},
 		{"address inside allowed_cidrs", here, false, ""},
 		{"test environment", testEnv, false, ""},
+		{"canary", canary, false, pome.ErrInvalidAPIKey.Code},
+		{"canary writing", canary, true, pome.ErrInvalidAPIKey.Code},
+		{"revoked canary", revokedCanary.Key, false, pome.ErrInvalidAPIKey.Code},
 	}
 	cached := map[string]string{} // by surface: a key it verified before the floods
 	for _, sf := range surfaces {

@@ -66,6 +66,7 @@ func policiesOf(k *pome.Key, now time.Time) client.KeyPolicies {
 	p := client.KeyPolicies{
 		TeamID: k.TeamID, Environment: k.Environment(), Meta: json.RawMessage(pome.KeyMetaJSON(k.Meta)),
 		Scopes: k.Scopes, AllowedCIDRs: make([]string, len(k.AllowedCIDRs)), Enabled: !k.Disabled,
+		Canary: k.Canary,
 	}
 	if p.Scopes == nil {
 		p.Scopes = []string{}

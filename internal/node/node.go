@@ -182,8 +182,8 @@ func New(store pome.Store, cfg Config) *Node {
 // order added: the store, the limiter's connection.
 func (n *Node) OnClose(f func() error) { n.closers = append(n.closers, f) }
 
-// Start runs the change-log follower, the meter's flushes and the webhook
-// deliverer until Close.
+// Start runs the change-log follower, the meter's flushes, the webhook
+// deliverer and the writer of canary keys' audit events until Close.
 // The meter outlives ctx: it ends only in Close, after the last request has
 // been counted, so that its final flush writes everything.
 func (n *Node) Start(ctx context.Context) {
@@ -194,6 +194,8 @@ func (n *Node) Start(ctx context.Context) {
 	n.loops.Go(func() { n.Deliverer.Run(followCtx, webhook.Interval) })
 	n.loops.Go(func() { n.meterErr = n.Meter.Run(meterCtx, FlushInterval, FinalFlushTimeout, n.log) })
 	n.loops.Go(func() { n.creditsErr = n.Credits.Run(meterCtx, FlushInterval, FinalFlushTimeout, n.log) })
+	// Like the meter, canary uses are recorded up to the last request.
+	n.loops.Go(func() { n.Verifier.RecordCanaries(meterCtx, FinalFlushTimeout, n.log) })
 }
 
 // Close ends the loops (the meter's final flush writes what was counted),

@@ -25,6 +25,7 @@ import (
 	"github.com/pomehq/pome/internal/meter"
 	"github.com/pomehq/pome/internal/node"
 	"github.com/pomehq/pome/internal/ratelimit"
+	"github.com/pomehq/pome/internal/secretscan"
 	"github.com/pomehq/pome/internal/servicetoken"
 	"github.com/pomehq/pome/internal/sqlite"
 	"github.com/pomehq/pome/internal/webhook"
@@ -94,6 +95,7 @@ type config struct {
 	follow     bool
 	publicURL  string
 	origins    account.ReturnOrigins
+	githubKeys string
 }
 
 // Option changes how NewServer builds a Server.
@@ -175,6 +177,10 @@ func WithPortal(publicURL string, origins ...string) Option {
 	}
 }
 
+// WithGitHubKeys serves GitHub's secret scanning alerts, checked against
+// the keys served at url (--github-keys-url).
+func WithGitHubKeys(url string) Option { return func(c *config) { c.githubKeys = url } }
+
 // WithTrustedProxies believes the forwarding headers of connections from
 // p (loopback, for the test's own client to play the proxy).
 func WithTrustedProxies(p httpapi.TrustedProxies) Option { return func(c *config) { c.proxies = p } }
@@ -240,6 +246,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	s.Verifier, s.Keys, s.Accounts, s.Meter, s.Gate, s.ServiceTokens = n.Verifier, n.Keys, n.Accounts, n.Meter, n.Gate, n.ServiceTokens
 	s.Credits, s.Webhooks, s.Deliverer = n.Credits, n.Webhooks, n.Deliverer
 	s.Metrics = prometheus.NewRegistry()
+	var githubKeys *secretscan.Keys
+	if cfg.githubKeys != "" {
+		githubKeys = secretscan.New(cfg.githubKeys, secretscan.FetchTimeout, s.Now)
+	}
 	s.Handler = httpserver.New(httpserver.Config{
 		Accounts:      s.Accounts,
 		Keys:          s.Keys,
@@ -262,6 +272,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 
 		PublicURL:           cfg.publicURL,
 		PortalReturnOrigins: cfg.origins,
+		GitHubKeys:          githubKeys,
 	})
 	// Every exchange over HTTP is checked against openapi/openapi.yaml
 	// (contract.go); Handler itself stays unchecked, for benchmarks.

@@ -28,7 +28,7 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 	k.issued_to, k.lifetime_ms,
 	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
 	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period,
-	k.replaced_by, k.credits_base`
+	k.replaced_by, k.credits_base, k.canary`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -62,7 +62,7 @@ func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
 		&k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &k.LastUsed, &s.lastIP, &k.UsageCount, &k.IssuedTo, &k.Lifetime,
 		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
-		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy, &s.credits.base}
+		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy, &s.credits.base, &k.Canary}
 }
 
 // finish completes what dest scanned: times in UTC, the lifetime, scanned

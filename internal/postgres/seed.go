@@ -37,7 +37,7 @@ var (
 	keysTable        = newTable("api_keys", "id", "team_id", "created_by", "name", "description", "prefix",
 		"digest", "role", "created_at", "expires_at", "revoked_at", "last_used", "usage_count", "issued_to", "lifetime_ms",
 		"test_mode", "enabled", "scopes", "meta", "rate_limit", "rate_window_ms", "allowed_cidrs",
-		"credits_remaining", "credits_refill_interval", "credits_refill_amount", "credits_period", "credits_base")
+		"credits_remaining", "credits_refill_interval", "credits_refill_amount", "credits_period", "credits_base", "canary")
 )
 
 func userRow(u *pome.User) []any {
@@ -55,7 +55,7 @@ func membershipRow(teamID, userID string, role pome.Role, at time.Time) []any {
 func keyRow(k *pome.Key) []any {
 	return append(append([]any{k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
 		toTS(k.CreatedAt), toNullTS(k.ExpiresAt), toNullTS(k.RevokedAt), toNullTS(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime.Milliseconds(),
-		k.TestMode, !k.Disabled, pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta)}, rateLimitRow(k.RateLimit)...), append([]any{pome.JoinCIDRs(k.AllowedCIDRs)}, creditsRow(k.Credits)...)...)
+		k.TestMode, !k.Disabled, pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta)}, rateLimitRow(k.RateLimit)...), append(append([]any{pome.JoinCIDRs(k.AllowedCIDRs)}, creditsRow(k.Credits)...), k.Canary)...)
 }
 
 // rateLimitRow is a key's rate_limit and rate_window_ms: both NULL for

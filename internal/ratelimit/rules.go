@@ -27,6 +27,9 @@ type Rules struct {
 	// client over it gets 429 for any key not already verified and cached,
 	// without a store read.
 	AuthFailureIP Rule
+	// ReportLeakIP counts leak reports (POST /v1/keys/report-leak) per
+	// client IP: each well-formed token costs a store read.
+	ReportLeakIP Rule
 }
 
 // Default rule values of docs/api.md, and the failed-authentication limit Pome
@@ -42,6 +45,7 @@ const (
 	DefaultSignups       = 60  // per hour
 	DefaultAuthFailures  = 100 // per minute
 	DefaultInvitations   = 20  // per hour
+	DefaultLeakReports   = 10  // per minute
 )
 
 // DefaultRules returns the limits of docs/api.md: every per-key limit off.
@@ -58,6 +62,7 @@ func DefaultRules() Rules {
 		LoginIP:       Rule{Name: "login_ip", Limit: DefaultLoginFailures, Period: 15 * time.Minute},
 		SignupIP:      Rule{Name: "signup_ip", Limit: DefaultSignups, Period: time.Hour},
 		AuthFailureIP: Rule{Name: "auth_failures_ip", Limit: DefaultAuthFailures, Period: time.Minute},
+		ReportLeakIP:  Rule{Name: "report_leak_ip", Limit: DefaultLeakReports, Period: time.Minute},
 	}
 }
 

@@ -27,7 +27,7 @@ const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.pref
 	k.issued_to, k.lifetime_ms,
 	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
 	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period,
-	k.replaced_by, k.credits_base`
+	k.replaced_by, k.credits_base, k.canary`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -63,7 +63,7 @@ func (s *keyScan) dest(k *pome.Key) []any {
 	return []any{&k.ID, &k.TeamID, &k.CreatedBy, &k.Name, &k.Description, &k.Prefix, &k.Role,
 		&s.created, &s.expires, &s.revoked, &s.lastUs, &s.lastIP, &k.UsageCount, &k.IssuedTo, &s.lifetime,
 		&k.TestMode, &s.enabled, &s.scopes, &s.meta, &s.limit, &s.window, &s.cidrs,
-		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy, &s.credits.base}
+		&s.credits.remaining, &s.credits.interval, &s.credits.amount, &s.credits.period, &k.ReplacedBy, &s.credits.base, &k.Canary}
 }
 
 func (s *keyScan) finish(k *pome.Key) error {

@@ -81,10 +81,11 @@ func TestMigrationKeepsUsage(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pome.db")
 	storetest.RunKeyPoliciesMigration(t, mustOpen(t, path), undoMigration(path, "0011_key_policies", append(undoUsageOutcomes(),
 		// What the migrations after 0012 made goes too (the rebuilt api_keys
-		// lacks the columns of 0017 and 0019): they run again.
+		// lacks the columns of 0017, 0018 and 0019): they run again.
 		`DROP TABLE credit_leases`,
 		`DELETE FROM schema_migrations WHERE version = '0013_credits'`,
 		`DELETE FROM schema_migrations WHERE version = '0017_key_replaced_by'`,
+		`DELETE FROM schema_migrations WHERE version = '0018_key_canary'`,
 		`DELETE FROM schema_migrations WHERE version = '0019_credits_base'`,
 		`CREATE TABLE api_keys_old (
 			id TEXT NOT NULL PRIMARY KEY,

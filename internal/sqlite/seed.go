@@ -20,8 +20,8 @@ const (
 		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
 		 expires_at, revoked_at, last_used, usage_count, issued_to, lifetime_ms,
 		 test_mode, enabled, scopes, meta, rate_limit, rate_window_ms, allowed_cidrs,
-		 credits_remaining, credits_refill_interval, credits_refill_amount, credits_period, credits_base)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		 credits_remaining, credits_refill_interval, credits_refill_amount, credits_period, credits_base, canary)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 func userRow(u *pome.User) []any {
@@ -39,7 +39,7 @@ func membershipRow(teamID, userID string, role pome.Role, at time.Time) []any {
 func keyRow(k *pome.Key) []any {
 	return append(append([]any{k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
 		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), toNullMS(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime.Milliseconds(),
-		k.TestMode, !k.Disabled, pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta)}, rateLimitRow(k.RateLimit)...), append([]any{pome.JoinCIDRs(k.AllowedCIDRs)}, creditsRow(k.Credits)...)...)
+		k.TestMode, !k.Disabled, pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta)}, rateLimitRow(k.RateLimit)...), append(append([]any{pome.JoinCIDRs(k.AllowedCIDRs)}, creditsRow(k.Credits)...), k.Canary)...)
 }
 
 // rateLimitRow is a key's rate_limit and rate_window_ms: both NULL for

@@ -126,9 +126,9 @@ func fmtTime(t *time.Time) string {
 }
 
 func fmtKey(k pome.Key) string {
-	return fmt.Sprintf("{ID:%s Team:%s By:%s Name:%q Desc:%q Prefix:%s Digest:%x Role:%s Created:%s Expires:%s Revoked:%s LastUsed:%s Usage:%d IssuedTo:%s Lifetime:%v ReplacedBy:%s}",
+	return fmt.Sprintf("{ID:%s Team:%s By:%s Name:%q Desc:%q Prefix:%s Digest:%x Role:%s Created:%s Expires:%s Revoked:%s LastUsed:%s Usage:%d IssuedTo:%s Lifetime:%v ReplacedBy:%s Canary:%v}",
 		k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:4], k.Role,
-		fmtTime(&k.CreatedAt), fmtTime(k.ExpiresAt), fmtTime(k.RevokedAt), fmtTime(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime, k.ReplacedBy)
+		fmtTime(&k.CreatedAt), fmtTime(k.ExpiresAt), fmtTime(k.RevokedAt), fmtTime(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime, k.ReplacedBy, k.Canary)
 }
 
 func fmtKeyIDs(ks []pome.Key) string {
@@ -154,7 +154,7 @@ func sameKey(a, b pome.Key) bool {
 		a.Digest == b.Digest && a.Role == b.Role && sameTime(a.CreatedAt, b.CreatedAt) &&
 		sameTimePtr(a.ExpiresAt, b.ExpiresAt) && sameTimePtr(a.RevokedAt, b.RevokedAt) &&
 		sameTimePtr(a.LastUsed, b.LastUsed) && a.UsageCount == b.UsageCount && a.IssuedTo == b.IssuedTo &&
-		a.Lifetime == b.Lifetime && a.ReplacedBy == b.ReplacedBy && samePolicies(a, b)
+		a.Lifetime == b.Lifetime && a.ReplacedBy == b.ReplacedBy && a.Canary == b.Canary && samePolicies(a, b)
 }
 
 // samePolicies compares the policies of two keys; an empty list and none

@@ -12,10 +12,11 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// withPolicies sets every policy on k.
+// withPolicies sets every policy on k, and makes it a canary.
 func withPolicies(k pome.Key) pome.Key {
 	k.TestMode = true
 	k.Disabled = true
+	k.Canary = true
 	k.Scopes = []string{"docs:read", "billing:*"}
 	k.Meta = `{"plan":"gold","n":[1,2]}`
 	k.RateLimit = &pome.RateLimit{Limit: 7, Window: 90 * time.Second}
@@ -94,6 +95,7 @@ var policyTests = []test{
 		}
 		want := withPolicies(k)
 		want.TestMode = false // the environment is not UpdateKey's to change: a key's text says it
+		want.Canary = false   // nor is a canary: it is one from its creation or never
 		want.Name, want.Description, want.ExpiresAt, want.Lifetime = "renamed", "new description", ptr(at(48*time.Hour)), 48*time.Hour
 		if !sameKey(got, want) {
 			t.Errorf("UpdateKey returned %+v, want %+v", got, want)

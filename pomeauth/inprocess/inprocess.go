@@ -136,9 +136,13 @@ func (a *Auth) Require(scopes ...string) func(http.Handler) http.Handler {
 func (a *Auth) middleware(next http.Handler, scopes []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, keyErr := httpapi.APIKeyFrom(r.Header)
-		g, err := a.node.Gate.Authorize(r.Context(), authz.Attempt{
+		addr := a.proxies.ClientAddr(r)
+		// The audit events a use may record (an expired key's first
+		// refusal, a canary's every use) name the client.
+		ctx := pome.WithRequestInfo(r.Context(), pome.RequestInfo{IP: addr, UserAgent: r.UserAgent()})
+		g, err := a.node.Gate.Authorize(ctx, authz.Attempt{
 			Key: key, KeyErr: keyErr, ClientIP: a.proxies.ClientIP(r), Action: httpapi.ActionOf(r.Method),
-			From: httpapi.AddrFrom(a.proxies.ClientAddr(r)), Scopes: scopes,
+			From: httpapi.AddrFrom(addr), Scopes: scopes,
 		})
 		ratelimit.SetHeaders(w.Header(), g.Limit.Rule, g.Limit.Decision)
 		httpapi.SetRetryAfter(w.Header(), g.Credits.RetryAfter)

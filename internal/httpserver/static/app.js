@@ -301,6 +301,7 @@
   function policies(f) {
     const out = {};
     if (f.get("environment") === "test") out.environment = "test";
+    if (f.get("canary") === "on") out.canary = true;
     const scopes = words(f.get("scopes"));
     if (scopes.length) out.scopes = scopes;
     if (rateLimit(f)) out.rate_limit = rateLimit(f);

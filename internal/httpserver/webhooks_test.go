@@ -93,6 +93,10 @@ func TestWebhookEventsOfRealChanges(t *testing.T) {
 			}
 		}
 	}
+	leaked := decode[client.CreatedKey](t, s.Do(t, nil, "POST", keys, tok, `{"name": "leaked"}`))
+	if r := s.Do(t, nil, "POST", "/v1/keys/report-leak", nil, `{"key": "`+leaked.Key+`"}`); r.Status != http.StatusAccepted {
+		t.Fatalf("report-leak = %d", r.Status)
+	}
 	rolled := decode[client.CreatedKey](t, s.Do(t, nil, "POST", keys, tok, `{"name": "rolled"}`))
 	s.Do(t, nil, "POST", "/v1/keys/"+rolled.ID+"/roll", tok, `{}`)
 	s.Do(t, nil, "DELETE", "/v1/keys/"+rolled.ID, tok, "")
@@ -123,7 +127,7 @@ func TestWebhookEventsOfRealChanges(t *testing.T) {
 		e := d.Event(t)
 		got = append(got, e.Type+" "+d.Header.Get("webhook-id"))
 		types[e.Type] = true
-		for _, k := range []string{metered.Key, rolled.Key, expiring.Key} {
+		for _, k := range []string{metered.Key, leaked.Key, rolled.Key, expiring.Key} {
 			if strings.Contains(string(d.Body), k) {
 				t.Errorf("delivery %d carries a plaintext key: %s", i, d.Body)
 			}
@@ -133,7 +137,7 @@ func TestWebhookEventsOfRealChanges(t *testing.T) {
 		t.Errorf("deliveries:\n%s\nwant the audit log's events:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	for _, typ := range []string{pome.AuditMemberAdded, pome.AuditKeyCreated, pome.AuditCreditsLow, pome.AuditCreditsExhausted,
-		pome.AuditKeyRolled, pome.AuditKeyRevoked, pome.AuditKeyExpired, pome.AuditMemberRemoved, pome.AuditTeamBanned} {
+		pome.AuditKeyLeaked, pome.AuditKeyRolled, pome.AuditKeyRevoked, pome.AuditKeyExpired, pome.AuditMemberRemoved, pome.AuditTeamBanned} {
 		if !types[typ] {
 			t.Errorf("no %s delivered", typ)
 		}
@@ -142,5 +146,35 @@ func TestWebhookEventsOfRealChanges(t *testing.T) {
 	if len(l.Deliveries) != len(got) || l.NextCursor != "" || l.Deliveries[0].Outcome != "delivered" ||
 		l.Deliveries[0].StatusCode != http.StatusNoContent || l.Deliveries[0].Type != pome.AuditTeamBanned {
 		t.Errorf("deliveries log = %+v, want %d delivered, the ban newest", l, len(got))
+	}
+}
+
+// A canary's use, recorded off the request path, is sent too, naming the
+// client; the node's own loops (WithFollower) record and deliver it.
+func TestWebhookOfCanaryUse(t *testing.T) {
+	t.Parallel()
+	s := pometest.NewServer(t, pometest.WithFollower())
+	tok := bearer(mustServiceToken(t, s, "platform", "all").Plaintext)
+	team := decode[client.PlatformTeam](t, s.Do(t, nil, "POST", "/v1/teams", tok, `{"name": "Acme"}`))
+	r := pometest.NewReceiver(t, nil)
+	hook := decode[client.Webhook](t, s.Do(t, nil, "POST", "/v1/webhooks", tok,
+		`{"url": "`+r.URL+`", "events": ["key.canary_used"], "team": "`+team.ID+`"}`))
+	canary := decode[client.CreatedKey](t, s.Do(t, nil, "POST", "/v1/teams/"+team.ID+"/keys", tok, `{"name": "decoy", "canary": true}`))
+	if got := s.Do(t, nil, "GET", "/v1/me", hdr("X-API-KEY", canary.Key, "User-Agent", "thief/3.0"), ""); got.Status != http.StatusUnauthorized {
+		t.Fatalf("canary use = %d, want 401", got.Status)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(r.Deliveries()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	ds := r.Deliveries()
+	if len(ds) != 1 {
+		t.Fatalf("%d deliveries, want the canary's use", len(ds))
+	}
+	if err := pometest.VerifyWebhook(hook.Secret, ds[0].Header, ds[0].Body, s.Now()); err != nil {
+		t.Error(err)
+	}
+	if e := ds[0].Event(t); e.Type != pome.AuditKeyCanaryUsed || e.Data.TargetID != canary.ID || e.Data.IP != "127.0.0.1" || e.Data.UserAgent != "thief/3.0" {
+		t.Errorf("delivered %s, want key.canary_used of %s from 127.0.0.1 (thief/3.0)", ds[0].Body, canary.ID)
 	}
 }

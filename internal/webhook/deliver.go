@@ -216,11 +216,14 @@ func (d *Deliverer) post(ctx context.Context, e pome.WebhookEndpoint, m pome.Web
 		return 0, describe(err)
 	}
 	defer resp.Body.Close()
-	_, err = io.CopyN(io.Discard, resp.Body, maxResponse)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	// One byte past the bound tells a body that is too long.
+	n, err := io.CopyN(io.Discard, resp.Body, maxResponse+1)
+	switch {
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return resp.StatusCode, "status " + strconv.Itoa(resp.StatusCode)
-	}
-	if err != nil && err != io.EOF {
+	case n > maxResponse:
+		return resp.StatusCode, "the response is longer than 64 KiB"
+	case err != nil && err != io.EOF:
 		return resp.StatusCode, "reading the response: " + describe(err)
 	}
 	return resp.StatusCode, ""

@@ -19,7 +19,8 @@ const (
 	// AttemptTimeout bounds an attempt from the dial to the last byte of
 	// the response read.
 	AttemptTimeout = 10 * time.Second
-	// maxResponse is how much of a response is read: a receiver that
+	// maxResponse is how much of a response is read; a longer one is a
+	// failed attempt, as a receiver that misbehaves. A receiver that
 	// answers 10 MB costs 64 KiB and its connection.
 	maxResponse = 64 << 10
 )

@@ -430,6 +430,9 @@ export class PomePlatform {
   /** POST /v1/keys/verify. `requestId` is sent as X-Request-Id, for one id in both logs. */
   verify(params: VerifyParams, options?: { requestId?: string }): Promise<Verification>;
 
+  /** POST /v1/keys/report-leak: an active key is revoked (key.leaked); the same answer whatever the key. */
+  reportLeak(key: string): Promise<{ status: 'received' }>;
+
   keyUsage(keyId: string, options?: UsageOptions): Promise<KeyUsage>;
   teamUsage(teamId: string, options?: UsageOptions): Promise<TeamUsage>;
 

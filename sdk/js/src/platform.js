@@ -82,6 +82,15 @@ export class PomePlatform {
     return this.transport.request('POST', '/v1/keys/verify', { body: params, retry: true, requestId });
   }
 
+  /**
+   * Reports a key found published (POST /v1/keys/report-leak, no scope
+   * needed): an active key is revoked (key.leaked). The answer is the same
+   * 202 {status: "received"} whatever the key was.
+   */
+  reportLeak(key) {
+    return this.transport.request('POST', '/v1/keys/report-leak', { body: { key } });
+  }
+
   // Usage (keys:read).
 
   keyUsage(keyId, { days } = {}) {

@@ -67,6 +67,14 @@ test('keys: create, get, update, roll, revoke', async () => {
   assert.deepEqual(await platform.revokeKey(defaultRoll.id), revoked, 'revoking again succeeds again');
 });
 
+test('reportLeak revokes a published key, and answers alike for any key', async () => {
+  const team = await platform.createTeam({ name: 'Leaky Inc' });
+  const created = await platform.createKey(team.id, { name: 'pasted' });
+  assert.deepEqual(await platform.reportLeak(created.key), { status: 'received' });
+  assert.equal((await platform.getKey(created.id)).status, 'revoked');
+  assert.deepEqual(await platform.reportLeak('pme_not_a_key'), { status: 'received' });
+});
+
 test('keys: listKeys pages by cursor and keys() iterates over every page', async () => {
   const team = await platform.createTeam({ name: 'Many Keys Inc' });
   const ids = [];

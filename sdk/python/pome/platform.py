@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, cast
+from typing import Dict, List, Optional, cast
 
 from ._base import DEFAULT_TIMEOUT, given
 from ._keys import KeyCalls
@@ -44,6 +44,14 @@ class Platform(TeamCalls, KeyCalls, WebhookCalls):
         """
         body = given(key=key, permission=permission, scopes=scopes, ip=ip, cost=cost)
         return cast(Verification, self._http.call("POST", "/v1/keys/verify", body=body, idempotent=True, request_id=request_id))
+
+    def report_leak(self, key: str) -> Dict[str, str]:
+        """Report a key found published (POST /v1/keys/report-leak; no scope needed).
+
+        An active key is revoked (key.leaked). The answer is the same
+        ``{"status": "received"}`` whatever the key was.
+        """
+        return cast(Dict[str, str], self._http.call("POST", "/v1/keys/report-leak", body={"key": key}, idempotent=False))
 
     def create_portal_session(
         self,

@@ -78,6 +78,12 @@ class KeysTest(unittest.TestCase):
         self.assertEqual(revoked, {"success": True, "message": "API key revoked successfully", "id": rolled["id"]})
         self.assertEqual(platform.get_key(rolled["id"])["status"], "revoked")
 
+    def test_report_leak_revokes_and_answers_alike(self) -> None:
+        created = platform.create_key(self.team_id, "pasted")
+        self.assertEqual(platform.report_leak(created["key"]), {"status": "received"})
+        self.assertEqual(platform.get_key(created["id"])["status"], "revoked")
+        self.assertEqual(platform.report_leak("pme_not_a_key"), {"status": "received"})
+
     def test_pages_and_iterator(self) -> None:
         team_id = platform.create_team("Many Keys")["id"]
         ids = [platform.create_key(team_id, f"k{i}")["id"] for i in range(5)]

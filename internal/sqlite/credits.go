@@ -63,20 +63,7 @@ func (db *DB) SettleCredits(ctx context.Context, keyIDs []string, now time.Time,
 
 // expiredLeaseKeys lists the keys with a lease expired at now.
 func expiredLeaseKeys(ctx context.Context, tx *sql.Tx, now int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT key_id FROM credit_leases WHERE expires_at <= ?`, now)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return txStrings(ctx, tx, `SELECT DISTINCT key_id FROM credit_leases WHERE expires_at <= ?`, now)
 }
 
 // loadCreditState reads a key's team, credits and leases; false if no key

@@ -115,24 +115,11 @@ func (db *DB) RemoveMember(ctx context.Context, teamID, userID string, from pome
 		if err := checkOwner(ctx, tx, teamID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE api_keys SET revoked_at = ?1
+		var err error
+		revoked, err = txStrings(ctx, tx, `UPDATE api_keys SET revoked_at = ?1
 			WHERE team_id = ?2 AND (created_by = ?3 OR issued_to = ?3) AND revoked_at IS NULL RETURNING id`,
 			toMS(at), teamID, userID)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			revoked = append(revoked, id)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		slices.Sort(revoked)

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 )
 
 // scanner is what *sql.Row and *sql.Rows have in common.
@@ -27,4 +28,22 @@ func queryAll[T any](ctx context.Context, db *DB, op string, scan func(scanner) 
 		return nil, db.translate(ctx, op, err)
 	}
 	return out, nil
+}
+
+// txStrings runs a query of one text column inside tx.
+func txStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

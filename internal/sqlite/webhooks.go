@@ -176,24 +176,6 @@ func pendingMessages(ctx context.Context, tx *sql.Tx, endpointID string, limit i
 	return ms, rows.Err()
 }
 
-// txStrings runs a query of one text column inside tx.
-func txStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
 // RecordWebhookAttempt logs a and applies its outcome. An endpoint deleted
 // meanwhile takes the attempt with it: nothing is written.
 func (db *DB) RecordWebhookAttempt(ctx context.Context, a pome.WebhookAttempt, next time.Time) error {

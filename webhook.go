@@ -62,8 +62,8 @@ const WebhookRetryFor = 24 * time.Hour
 
 // WebhookMessage is one event queued for one endpoint (the outbox).
 type WebhookMessage struct {
-	Seq        int64  // the queue's order: per endpoint, the order the events committed in
-	EndpointID string //
+	Seq        int64 // the queue's order: per endpoint, the order the events committed in
+	EndpointID string
 	EventID    string // the audit event's id, sent as webhook-id: the same at every attempt
 	Type       string
 	Payload    []byte // the body, as WebhookPayload made it

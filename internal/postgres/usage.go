@@ -385,7 +385,7 @@ func usageRows(where string) string {
 // arguments args are $2 on) selects, and collects them as days at
 // midnight UTC.
 func (db *DB) dailyUsage(ctx context.Context, op, where string, since time.Time, args ...any) ([]pome.DailyUsage, error) {
-	return collectUsage(ctx, db, op, func(row pgx.CollectableRow) (pome.DailyUsage, error) {
+	return queryAll(ctx, db, op, func(row pgx.CollectableRow) (pome.DailyUsage, error) {
 		var u pome.DailyUsage
 		err := row.Scan(append([]any{&u.Day}, outcomeDest(&u.Outcomes)...)...)
 		u.Day = dayOf(u.Day)
@@ -399,7 +399,7 @@ func (db *DB) dailyUsage(ctx context.Context, op, where string, since time.Time,
 // empty) with the most verifications from since's UTC day on, most first.
 func (db *DB) TopKeys(ctx context.Context, teamID, createdBy string, since time.Time, limit int) ([]pome.KeyUsage, error) {
 	total := strings.ReplaceAll(qUsageSums, ", ", " + ")
-	return collectUsage(ctx, db, "top keys", func(row pgx.CollectableRow) (pome.KeyUsage, error) {
+	return queryAll(ctx, db, "top keys", func(row pgx.CollectableRow) (pome.KeyUsage, error) {
 		var u pome.KeyUsage
 		err := row.Scan(append([]any{&u.KeyID, &u.Name, &u.Prefix}, outcomeDest(&u.Outcomes)...)...)
 		return u, err
@@ -407,21 +407,6 @@ func (db *DB) TopKeys(ctx context.Context, teamID, createdBy string, since time.
 		JOIN api_keys k ON k.id = u.key_id
 		GROUP BY k.id HAVING `+total+` > 0 ORDER BY `+total+` DESC, k.id LIMIT $4`,
 		dayOf(since), teamID, createdBy, limit)
-}
-
-// collectUsage runs a read of usageRows' sums and collects its rows.
-func collectUsage[T any](ctx context.Context, db *DB, op string, scan pgx.RowToFunc[T], q string, args ...any) ([]T, error) {
-	ctx, cancel := bound(ctx, callTimeout)
-	defer cancel()
-	rows, err := db.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, db.translate(ctx, op, err)
-	}
-	out, err := pgx.CollectRows(rows, scan)
-	if err != nil {
-		return nil, db.translate(ctx, op, err)
-	}
-	return out, nil
 }
 
 // outcomeDest is where a row's outcome columns scan to.

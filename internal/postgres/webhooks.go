@@ -61,7 +61,7 @@ func (db *DB) CreateWebhookEndpoint(ctx context.Context, e pome.WebhookEndpoint,
 
 // WebhookEndpoints lists a team's endpoints, or every one.
 func (db *DB) WebhookEndpoints(ctx context.Context, teamID string) ([]pome.WebhookEndpoint, error) {
-	return collectUsage(ctx, db, "webhook endpoints", func(row pgx.CollectableRow) (pome.WebhookEndpoint, error) {
+	return queryAll(ctx, db, "webhook endpoints", func(row pgx.CollectableRow) (pome.WebhookEndpoint, error) {
 		return scanWebhookEndpoint(row)
 	}, `SELECT `+webhookEndpointColumns+` FROM webhook_endpoints e
 		WHERE $1 = '' OR e.team_id = $1 ORDER BY e.created_at, e.id`, teamID)
@@ -102,7 +102,7 @@ func (db *DB) DeleteWebhookEndpoint(ctx context.Context, id string, ev pome.Audi
 
 // WebhookAttempts lists an endpoint's attempts, newest first.
 func (db *DB) WebhookAttempts(ctx context.Context, endpointID string, before int64, limit int) ([]pome.WebhookAttempt, error) {
-	return collectUsage(ctx, db, "webhook attempts", func(row pgx.CollectableRow) (pome.WebhookAttempt, error) {
+	return queryAll(ctx, db, "webhook attempts", func(row pgx.CollectableRow) (pome.WebhookAttempt, error) {
 		var a pome.WebhookAttempt
 		var latency int64
 		err := row.Scan(&a.Seq, &a.EndpointID, &a.EventID, &a.Type, &a.Attempt, &a.At, &a.Status,

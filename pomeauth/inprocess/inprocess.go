@@ -137,10 +137,7 @@ func (a *Auth) middleware(next http.Handler, scopes []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, keyErr := httpapi.APIKeyFrom(r.Header)
 		addr := a.proxies.ClientAddr(r)
-		// The audit events a use may record (an expired key's first
-		// refusal, a canary's every use) name the client.
-		ctx := pome.WithRequestInfo(r.Context(), pome.RequestInfo{IP: addr, UserAgent: r.UserAgent()})
-		g, err := a.node.Gate.Authorize(ctx, authz.Attempt{
+		g, err := a.node.Gate.Authorize(&requestCtx{Context: r.Context(), r: r, addr: addr}, authz.Attempt{
 			Key: key, KeyErr: keyErr, ClientIP: a.proxies.ClientIP(r), Action: httpapi.ActionOf(r.Method),
 			From: httpapi.AddrFrom(addr), Scopes: scopes,
 		})
@@ -167,4 +164,21 @@ func identityOf(g *authz.Grant) pomeauth.Identity {
 		id.CreditsRemaining = &c.Remaining
 	}
 	return id
+}
+
+// requestCtx is a request's context that answers its request metadata
+// itself, made only when asked: the audit events a use may record (an
+// expired key's first refusal, a canary's every use) name the client, and
+// no other request pays for a copy of it (as the server's recorder does).
+type requestCtx struct {
+	context.Context
+	r    *http.Request
+	addr string
+}
+
+func (c *requestCtx) Value(key any) any {
+	if pome.IsRequestInfoKey(key) {
+		return pome.RequestInfo{IP: c.addr, UserAgent: c.r.UserAgent()}
+	}
+	return c.Context.Value(key)
 }

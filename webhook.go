@@ -62,7 +62,6 @@ const WebhookRetryFor = 24 * time.Hour
 
 // WebhookMessage is one event queued for one endpoint (the outbox).
 type WebhookMessage struct {
-	Seq        int64 // the queue's order: per endpoint, the order the events committed in
 	EndpointID string
 	EventID    string // the audit event's id, sent as webhook-id: the same at every attempt
 	Type       string
@@ -73,7 +72,7 @@ type WebhookMessage struct {
 }
 
 // WebhookBatch is an endpoint claimed for delivery with its undelivered
-// messages, oldest first: the first is due.
+// messages in the order their events committed: the first is due.
 type WebhookBatch struct {
 	Endpoint WebhookEndpoint
 	Messages []WebhookMessage

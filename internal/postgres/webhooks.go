@@ -153,14 +153,14 @@ func (db *DB) ClaimWebhooks(ctx context.Context, node string, now, until time.Ti
 			if err != nil {
 				return err
 			}
-			rows, err := tx.Query(ctx, `SELECT seq, event_id, event_type, payload, created_at, attempts, next_at
+			rows, err := tx.Query(ctx, `SELECT event_id, event_type, payload, created_at, attempts, next_at
 				FROM webhook_messages WHERE endpoint_id = $1 AND done_at IS NULL ORDER BY seq LIMIT $2`, id, perEndpoint)
 			if err != nil {
 				return err
 			}
 			ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pome.WebhookMessage, error) {
 				m := pome.WebhookMessage{EndpointID: id}
-				err := row.Scan(&m.Seq, &m.EventID, &m.Type, &m.Payload, &m.CreatedAt, &m.Attempts, &m.NextAt)
+				err := row.Scan(&m.EventID, &m.Type, &m.Payload, &m.CreatedAt, &m.Attempts, &m.NextAt)
 				m.CreatedAt, m.NextAt = m.CreatedAt.UTC(), m.NextAt.UTC()
 				return m, err
 			})

@@ -157,7 +157,7 @@ func (db *DB) ClaimWebhooks(ctx context.Context, node string, now, until time.Ti
 
 // pendingMessages reads an endpoint's undelivered messages, oldest first.
 func pendingMessages(ctx context.Context, tx *sql.Tx, endpointID string, limit int) ([]pome.WebhookMessage, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, event_id, event_type, payload, created_at, attempts, next_at
+	rows, err := tx.QueryContext(ctx, `SELECT event_id, event_type, payload, created_at, attempts, next_at
 		FROM webhook_messages WHERE endpoint_id = ? AND done_at IS NULL ORDER BY seq LIMIT ?`, endpointID, limit)
 	if err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func pendingMessages(ctx context.Context, tx *sql.Tx, endpointID string, limit i
 	for rows.Next() {
 		m := pome.WebhookMessage{EndpointID: endpointID}
 		var created, next int64
-		if err := rows.Scan(&m.Seq, &m.EventID, &m.Type, &m.Payload, &created, &m.Attempts, &next); err != nil {
+		if err := rows.Scan(&m.EventID, &m.Type, &m.Payload, &created, &m.Attempts, &next); err != nil {
 			return nil, err
 		}
 		m.CreatedAt, m.NextAt = fromMS(created), fromMS(next)

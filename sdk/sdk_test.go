@@ -5,20 +5,46 @@
 package sdk_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
-// pomeBinary builds cmd/pome into a temporary directory.
+// pome is cmd/pome, built once for both suites by pomeBinary.
+var pome struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pome.dir != "" {
+		os.RemoveAll(pome.dir)
+	}
+	os.Exit(code)
+}
+
+// pomeBinary builds cmd/pome into a temporary directory, once.
 func pomeBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pome")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/pome").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	pome.once.Do(func() {
+		if pome.dir, pome.err = os.MkdirTemp("", "pome-sdk-test-"); pome.err != nil {
+			return
+		}
+		pome.bin = filepath.Join(pome.dir, "pome")
+		if out, err := exec.Command("go", "build", "-o", pome.bin, "../cmd/pome").CombinedOutput(); err != nil {
+			pome.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if pome.err != nil {
+		t.Fatal(pome.err)
 	}
-	return bin
+	return pome.bin
 }
 
 // runSuite runs a runner in dir with POME_BIN set, and fails with its

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pomehq/pome/internal/testenv"
 )
 
 // proc is the pome binary running `serve` as its own process.
@@ -43,7 +45,7 @@ func mustBuild(t *testing.T) string {
 		}
 		builtPome.bin = filepath.Join(builtPome.dir, "pome")
 		args := []string{"build", "-o", builtPome.bin}
-		if raceEnabled {
+		if testenv.RaceEnabled {
 			args = append(args, "-race")
 		}
 		if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {

@@ -1,6 +1,0 @@
-//go:build !race
-
-package httpserver_test
-
-// raceEnabled: see race_test.go.
-const raceEnabled = false

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +20,16 @@ import (
 // reference the others' ratios are taken against. Gateway mode (Pome in
 // front of an upstream) compares with the upstream alone: add both here.
 type target struct {
-	name  string
+	name string
+	// id names the target in -targets.
+	id    string
 	start func(ctx context.Context, b *bench) (*server, error)
+	// store is the seeded store the target serves and whose keys it is
+	// sent: plainStore or policyStore.
+	store string
+	// cached: the target verifies keys with a cache, which the warm-up
+	// fills with every key and -settle settles on the rounds' keys.
+	cached bool
 	// pome: read Pome's /metrics around each round (flushes, store reads).
 	pome bool
 	// path is put before /v1/me in the target's requests.
@@ -30,27 +40,85 @@ type target struct {
 // bare server in the gateway target: /v1/me itself is Pome's own route.
 const gatewayPrefix = "/gw/"
 
+// The seeded stores: keys with no policy, and keys with every policy
+// (everyPolicy).
+const (
+	plainStore  = "plain"
+	policyStore = "policies"
+)
+
 func httpTargets() []target {
+	gw := strings.TrimSuffix(gatewayPrefix, "/")
 	return []target{
-		{name: "bare net/http", start: func(ctx context.Context, b *bench) (*server, error) {
+		{name: "bare net/http", id: "bare", start: func(ctx context.Context, b *bench) (*server, error) {
 			return b.startBare(ctx)
 		}},
-		{name: "pome (SQLite)", start: func(ctx context.Context, b *bench) (*server, error) {
-			return b.startPome(ctx, "pome", nil)
-		}, pome: true},
+		{name: "pome (SQLite)", id: "pome", start: func(ctx context.Context, b *bench) (*server, error) {
+			return b.startPome(ctx, "pome", plainStore, nil)
+		}, store: plainStore, cached: true, pome: true},
+		// Every key with every policy (everyPolicy): the address rule,
+		// scopes, metadata, a limit of its own and credits, all checked.
+		{name: "pome, every policy", id: "policies", start: func(ctx context.Context, b *bench) (*server, error) {
+			return b.startPome(ctx, "pome-policies", policyStore, nil)
+		}, store: policyStore, cached: true, pome: true},
 		// Gateway mode (docs/protect.md) in front of the bare server above,
 		// both pinned to the server CPU: its ratio to bare is what a proxy
-		// hop with authentication costs (docs/performance.md).
-		{name: "pome gateway → bare", start: func(ctx context.Context, b *bench) (*server, error) {
+		// hop with authentication costs; to the plain proxy below, what
+		// Pome's authentication and policies add to the hop.
+		{name: "pome gateway → bare", id: "gateway", start: func(ctx context.Context, b *bench) (*server, error) {
 			if b.bareAddr == "" {
 				return nil, errors.New("the gateway target needs the bare server started first")
 			}
-			return b.startPome(ctx, "pome-gateway", []string{"--upstream", gatewayPrefix + "=http://" + b.bareAddr})
-		}, pome: true, path: strings.TrimSuffix(gatewayPrefix, "/")},
+			return b.startPome(ctx, "pome-gateway", plainStore, []string{"--upstream", gatewayPrefix + "=http://" + b.bareAddr})
+		}, store: plainStore, cached: true, pome: true, path: gw},
+		{name: "ReverseProxy → bare", id: "proxy", start: func(ctx context.Context, b *bench) (*server, error) {
+			if b.bareAddr == "" {
+				return nil, errors.New("the proxy target needs the bare server started first")
+			}
+			return b.startSelf(ctx, "proxy", "proxy-server", "http://"+b.bareAddr)
+		}, path: gw},
+		// The bare handler behind pomeauth/inprocess, on its own copy of the
+		// store: a Go service verifying keys in its own process.
+		{name: "pomeauth + bare handler", id: "pomeauth", start: func(ctx context.Context, b *bench) (*server, error) {
+			dir, err := b.storeCopy(ctx, "pomeauth", plainStore)
+			if err != nil {
+				return nil, err
+			}
+			return b.startSelf(ctx, "pomeauth", "pomeauth-server", dir)
+		}, store: plainStore, cached: true},
 	}
 }
 
+// selectTargets keeps the targets -targets names, in httpTargets' order;
+// the bare server always comes first.
+func selectTargets(ids []string) ([]target, error) {
+	all := httpTargets()
+	out := all[:1]
+	for _, id := range ids {
+		i := slices.IndexFunc(all, func(t target) bool { return t.id == id })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown target %q", id)
+		}
+	}
+	for _, t := range all[1:] {
+		if slices.Contains(ids, t.id) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 func (b *bench) startBare(ctx context.Context) (*server, error) {
+	s, err := b.startSelf(ctx, "bare", "bare-server")
+	if err == nil {
+		b.bareAddr = strings.TrimPrefix(s.url, "http://")
+	}
+	return s, err
+}
+
+// startSelf runs one of pome-bench's own servers (main.go), pinned as the
+// others are, on a free address given before args.
+func (b *bench) startSelf(ctx context.Context, name, server string, args ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -63,13 +131,17 @@ func (b *bench) startBare(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.bareAddr = addr
-	return start(ctx, "bare", addr, pinned(b.cfg.serverCPU, self, "bare-server", addr), filepath.Join(b.dir, "bare.stderr"))
+	args = append([]string{server, addr}, args...)
+	return start(ctx, name, addr, pinned(b.cfg.serverCPU, self, args...), filepath.Join(b.dir, name+".stderr"))
 }
 
-// build compiles cmd/pome once.
+// build compiles cmd/pome once, unless -pome-bin names a binary.
 func (b *bench) build(ctx context.Context) error {
 	if b.pomeBin != "" {
+		return nil
+	}
+	if b.cfg.pomeBin != "" {
+		b.pomeBin = b.cfg.pomeBin
 		return nil
 	}
 	root, err := moduleRoot()
@@ -87,43 +159,59 @@ func (b *bench) build(ctx context.Context) error {
 	return nil
 }
 
-// seedHTTP makes the HTTP benchmark's store once: -keys keys in SQLite, and
-// their plaintexts in a file for the load generator.
-func (b *bench) seedHTTP(ctx context.Context) error {
-	if b.dataDir != "" {
-		return nil
-	}
-	dir := filepath.Join(b.dir, "data")
-	b.logf("seeding %d keys into SQLite", b.cfg.keys)
-	keys, err := seedSQLite(ctx, filepath.Join(dir, "pome.db"), b.cfg.keys, func(int) bool { return true })
-	if err != nil {
-		return err
-	}
-	b.keyFile = filepath.Join(b.dir, "keys.txt")
-	if err := writeKeys(b.keyFile, keys); err != nil {
-		return err
-	}
-	b.dataDir = dir
-	return nil
+// seeded is a store the HTTP benchmark seeded once: its data directory and
+// its keys' plaintexts, one a line.
+type seeded struct {
+	dataDir, keyFile string
 }
 
-// startPome runs `pome serve` on the seeded store, as an operator would,
-// with extra flags.
-func (b *bench) startPome(ctx context.Context, name string, extra []string) (*server, error) {
+// seedHTTP makes one of the HTTP benchmark's stores once: -keys keys in
+// SQLite, with every policy for policyStore.
+func (b *bench) seedHTTP(ctx context.Context, name string) (*seeded, error) {
+	if s, ok := b.stores[name]; ok {
+		return s, nil
+	}
+	var policy func(*pome.Key)
+	if name == policyStore {
+		policy = everyPolicy
+	}
+	dir := filepath.Join(b.dir, name+"-seed")
+	b.logf("seeding %d keys into SQLite (%s)", b.cfg.keys, name)
+	keys, err := seedSQLite(ctx, filepath.Join(dir, "pome.db"), b.cfg.keys, func(int) bool { return true }, policy)
+	if err != nil {
+		return nil, err
+	}
+	s := &seeded{dataDir: dir, keyFile: filepath.Join(b.dir, name+"-keys.txt")}
+	if err := writeKeys(s.keyFile, keys); err != nil {
+		return nil, err
+	}
+	b.stores[name] = s
+	return s, nil
+}
+
+// storeCopy copies the seeded store for one server: a data directory is
+// one node's (pome serve locks it), and the servers run side by side.
+func (b *bench) storeCopy(ctx context.Context, server, store string) (string, error) {
+	s, err := b.seedHTTP(ctx, store)
+	if err != nil {
+		return "", err
+	}
+	dataDir := filepath.Join(b.dir, server+"-data")
+	return dataDir, os.CopyFS(dataDir, os.DirFS(s.dataDir))
+}
+
+// startPome runs `pome serve` on a copy of a seeded store, as an operator
+// would, with extra flags.
+func (b *bench) startPome(ctx context.Context, name, store string, extra []string) (*server, error) {
 	if err := b.build(ctx); err != nil {
 		return nil, err
 	}
-	if err := b.seedHTTP(ctx); err != nil {
+	dataDir, err := b.storeCopy(ctx, name, store)
+	if err != nil {
 		return nil, err
 	}
 	addr, err := freeAddr()
 	if err != nil {
-		return nil, err
-	}
-	// Each server has a copy of the seeded store: a data directory is one
-	// node's (pome serve locks it), and the servers run side by side.
-	dataDir := filepath.Join(b.dir, name+"-data")
-	if err := os.CopyFS(dataDir, os.DirFS(b.dataDir)); err != nil {
 		return nil, err
 	}
 	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--signup", "closed"}, extra...)
@@ -138,7 +226,10 @@ func (b *bench) startPome(ctx context.Context, name string, extra []string) (*se
 
 // httpPhase drives every target alternately, round after round.
 func (b *bench) httpPhase(ctx context.Context) error {
-	targets := httpTargets()
+	targets, err := selectTargets(b.cfg.targets)
+	if err != nil {
+		return err
+	}
 	servers := make([]*server, len(targets))
 	defer func() {
 		for _, s := range servers {
@@ -147,43 +238,54 @@ func (b *bench) httpPhase(ctx context.Context) error {
 			}
 		}
 	}()
+	// Each target's keys (the plain store's for those without a store: the
+	// bare server and the proxy ignore them), all for the warm-up and
+	// -hot-keys of them for the rounds.
+	allKeys := make([]string, len(targets))
+	roundKeys := make([]string, len(targets))
+	cycled := b.cfg.keys
 	for i, t := range targets {
 		s, err := t.start(ctx, b)
 		if err != nil {
 			return err
 		}
 		servers[i] = s
+		store := cmp.Or(t.store, plainStore)
+		seeded, err := b.seedHTTP(ctx, store)
+		if err != nil {
+			return err
+		}
+		allKeys[i], roundKeys[i] = seeded.keyFile, seeded.keyFile
+		if n := b.cfg.hotKeys; n > 0 && n < b.cfg.keys {
+			cycled = n
+			roundKeys[i] = filepath.Join(b.dir, store+"-hot-keys.txt")
+			all, err := readLines(seeded.keyFile)
+			if err != nil {
+				return err
+			}
+			if err := writeKeys(roundKeys[i], all[:n]); err != nil {
+				return err
+			}
+		}
 	}
-	if err := b.seedHTTP(ctx); err != nil {
-		return err
-	}
-	// Warm up: Pome reads every key once into its cache. A slow server
-	// takes more than one warm-up to get through them.
+	// Warm up: a cached target reads every key once into its cache. A slow
+	// server takes more than one warm-up to get through them.
 	cachedAfterWarmup := make([]float64, len(targets))
 	for i, t := range targets {
 		for start := 0; ; {
 			b.logf("warm-up of %s (%s)", t.name, b.cfg.warmup)
-			r, err := b.load(ctx, servers[i].url+t.path, b.keyFile, start, b.cfg.warmup)
+			r, err := b.load(ctx, servers[i].url+t.path, allKeys[i], start, b.cfg.warmup)
 			if err != nil {
 				return err
 			}
 			// A tenth more than an even share: the lanes are not equally fast.
-			if start += r.advance; !t.pome || start >= b.cfg.keys/b.lanes()*11/10 {
+			if start += r.advance; !t.cached || start >= b.cfg.keys/b.lanes()*11/10 {
 				break
 			}
 		}
-		m, _ := servers[i].metrics()
-		cachedAfterWarmup[i] = m["pome_verify_cache_entries"]
-	}
-	roundKeys, cycled := b.keyFile, b.cfg.keys
-	if n := b.cfg.hotKeys; n > 0 && n < b.cfg.keys {
-		all, err := readLines(b.keyFile)
-		if err != nil {
-			return err
-		}
-		roundKeys, cycled = filepath.Join(b.dir, "hot-keys.txt"), n
-		if err := writeKeys(roundKeys, all[:n]); err != nil {
-			return err
+		if t.pome {
+			m, _ := servers[i].metrics()
+			cachedAfterWarmup[i] = m["pome_verify_cache_entries"]
 		}
 	}
 	// Settle: the rounds' keys alone for a while, so that the rounds
@@ -191,11 +293,11 @@ func (b *bench) httpPhase(ctx context.Context) error {
 	// (on SQLite, a minute of folding every key the warm-up counted).
 	starts := make([]int, len(targets)) // each round goes on where the last stopped
 	for i, t := range targets {
-		if b.cfg.settle <= 0 || !t.pome {
+		if b.cfg.settle <= 0 || !t.cached {
 			continue
 		}
 		b.logf("settling %s on the rounds' keys (%s)", t.name, b.cfg.settle)
-		r, err := b.load(ctx, servers[i].url+t.path, roundKeys, 0, b.cfg.settle)
+		r, err := b.load(ctx, servers[i].url+t.path, roundKeys[i], 0, b.cfg.settle)
 		if err != nil {
 			return err
 		}
@@ -215,7 +317,7 @@ func (b *bench) httpPhase(ctx context.Context) error {
 			before, _ := s.metrics()
 			cpu0 := s.cpuSeconds()
 			t0 := time.Now()
-			r, err := b.load(ctx, s.url+t.path, roundKeys, starts[i], b.cfg.duration)
+			r, err := b.load(ctx, s.url+t.path, roundKeys[i], starts[i], b.cfg.duration)
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
@@ -244,8 +346,18 @@ func (b *bench) httpPhase(ctx context.Context) error {
 
 	fmt.Fprintf(b.out, "\n## GET /v1/me: %d keys in the store, every one sent at least once in the warm-up; %d rounds of %s cycling %d keys, %d connections, load generator %s\n\n",
 		b.cfg.keys, b.cfg.rounds, b.cfg.duration, cycled, b.cfg.connections, b.loadgenName())
-	fmt.Fprintf(b.out, "| target | req/s (median) | ratio to %s | p50 µs | p99 µs | peak RSS MiB | server CPU µs/req | non-2xx |\n|---|---|---|---|---|---|---|---|\n", targets[0].name)
-	ref := median(st[0].rps)
+	// Ratios are medians of the same round's ratios: rounds drift more
+	// than targets differ within one (docs/performance.md, "Noise").
+	perRound := func(i, j int, of func(*stats) []float64) []float64 {
+		out := make([]float64, b.cfg.rounds)
+		for r := range out {
+			out[r] = of(&st[i])[r] / of(&st[j])[r]
+		}
+		return out
+	}
+	rps := func(x *stats) []float64 { return x.rps }
+	p99 := func(x *stats) []float64 { return x.p99 }
+	fmt.Fprintf(b.out, "| target | req/s (median) | ratio to %s | p50 µs | p99 µs | p99 ratio | peak RSS MiB | server CPU µs/req | non-2xx |\n|---|---|---|---|---|---|---|---|---|\n", targets[0].name)
 	for i, t := range targets {
 		rss, _ := servers[i].peakRSS()
 		x := st[i]
@@ -254,8 +366,8 @@ func (b *bench) httpPhase(ctx context.Context) error {
 			total += r
 		}
 		reqs := total * b.cfg.duration.Seconds()
-		fmt.Fprintf(b.out, "| %s | %.0f | %.3f | %.0f | %.0f | %.1f | %.1f | %d |\n", t.name, median(x.rps), median(x.rps)/ref,
-			median(x.p50), median(x.p99), float64(rss)/(1<<20), x.cpu/reqs*1e6, x.non2xx)
+		fmt.Fprintf(b.out, "| %s | %.0f | %.3f | %.0f | %.0f | %.2f | %.1f | %.1f | %d |\n", t.name, median(x.rps), median(perRound(i, 0, rps)),
+			median(x.p50), median(x.p99), median(perRound(i, 0, p99)), float64(rss)/(1<<20), x.cpu/reqs*1e6, x.non2xx)
 	}
 	fmt.Fprintf(b.out, "\nper round, req/s:")
 	for i, t := range targets {
@@ -263,11 +375,16 @@ func (b *bench) httpPhase(ctx context.Context) error {
 	}
 	fmt.Fprintln(b.out)
 	for i := 1; i < len(targets); i++ {
-		ratios := make([]float64, b.cfg.rounds)
-		for r := range ratios {
-			ratios[r] = st[i].rps[r] / st[0].rps[r]
-		}
-		fmt.Fprintf(b.out, "ratio %s / %s per round (same round): %v (median %.3f)\n", targets[i].name, targets[0].name, roundedRatio(ratios), median(ratios))
+		ratios := perRound(i, 0, rps)
+		fmt.Fprintf(b.out, "ratio %s / %s per round (same round): %v (median %.3f); p99 %v\n", targets[i].name, targets[0].name,
+			roundedRatio(ratios), median(ratios), roundedRatio(perRound(i, 0, p99)))
+	}
+	// The gateway's own anchor: the same hop without Pome.
+	gw := slices.IndexFunc(targets, func(t target) bool { return t.id == "gateway" })
+	proxy := slices.IndexFunc(targets, func(t target) bool { return t.id == "proxy" })
+	if gw > 0 && proxy > 0 {
+		ratios := perRound(gw, proxy, rps)
+		fmt.Fprintf(b.out, "ratio %s / %s per round (same round): %v (median %.3f)\n", targets[gw].name, targets[proxy].name, roundedRatio(ratios), median(ratios))
 	}
 	for i, t := range targets {
 		if !t.pome {
@@ -321,7 +438,7 @@ func (b *bench) floodPhase(ctx context.Context) error {
 	if err := writeKeys(file, forged); err != nil {
 		return err
 	}
-	s, err := b.startPome(ctx, "pome-flood", []string{"--auth-failure-rate-limit", "0"})
+	s, err := b.startPome(ctx, "pome-flood", plainStore, []string{"--auth-failure-rate-limit", "0"})
 	if err != nil {
 		return err
 	}

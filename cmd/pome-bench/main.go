@@ -50,18 +50,27 @@ type config struct {
 	loadgen     string
 	keep        bool
 	gctrace     bool
+	pomeBin     string
+	targets     []string
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "bare-server" {
-		if err := bareServer(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "bare-server:", err)
-			os.Exit(1)
-		}
-		return
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The servers the HTTP phase starts (servers.go), each in a process of
+	// its own: pome-bench runs itself.
+	servers := map[string]func(context.Context, []string) error{
+		"bare-server": bareServer, "proxy-server": proxyServer, "pomeauth-server": pomeauthServer,
+	}
+	if len(os.Args) > 1 {
+		if serve, ok := servers[os.Args[1]]; ok {
+			if err := serve(ctx, os.Args[2:]); err != nil {
+				fmt.Fprintln(os.Stderr, os.Args[1]+":", err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "pome-bench:", err)
 		os.Exit(1)
@@ -94,10 +103,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.loadgen, "loadgen", "auto", "load generator: auto (wrk if installed), wrk or go")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (databases, logs)")
 	fs.BoolVar(&c.gctrace, "gctrace", false, "run Pome with GODEBUG=gctrace=1, its stderr (access log too) kept in the temporary directory")
+	fs.StringVar(&c.pomeBin, "pome-bin", "", "run this pome binary instead of building ./cmd/pome (to measure an earlier build with this harness)")
+	targets := fs.String("targets", "pome,policies,gateway,proxy,pomeauth", "HTTP targets besides the bare server, comma-separated: pome, policies, gateway, proxy, pomeauth")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	c.phases = strings.Split(*phases, ",")
+	c.targets = strings.Split(*targets, ",")
 	if c.rounds < 1 {
 		return errors.New("-rounds must be at least 1")
 	}
@@ -111,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	b := &bench{cfg: c, dir: dir, out: stdout, log: stderr}
+	b := &bench{cfg: c, dir: dir, out: stdout, log: stderr, stores: make(map[string]*seeded)}
 	fmt.Fprintf(stdout, "# pome-bench %s\n\n%s\n", time.Now().UTC().Format(time.RFC3339), machine())
 	for _, p := range c.phases {
 		var err error
@@ -141,10 +153,9 @@ type bench struct {
 	dir      string
 	out      io.Writer
 	log      io.Writer
-	pomeBin  string // built once
-	dataDir  string // the HTTP benchmark's SQLite store, seeded once
-	keyFile  string // its keys, one a line
-	bareAddr string // the bare server's, the gateway target's upstream
+	pomeBin  string             // built once
+	stores   map[string]*seeded // the HTTP benchmark's SQLite stores, seeded once
+	bareAddr string             // the bare server's, the gateway and proxy targets' upstream
 }
 
 func (b *bench) logf(format string, args ...any) {

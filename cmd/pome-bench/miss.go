@@ -34,7 +34,7 @@ func (b *bench) missSQLite(ctx context.Context) error {
 	path := filepath.Join(b.dir, "miss", "pome.db")
 	b.logf("seeding %d keys into SQLite", b.cfg.missKeys)
 	start := time.Now()
-	keys, err := seedSQLite(ctx, path, b.cfg.missKeys, b.sampleEvery())
+	keys, err := seedSQLite(ctx, path, b.cfg.missKeys, b.sampleEvery(), nil)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (b *bench) missPostgres(ctx context.Context) error {
 	defer store.Close()
 	b.logf("seeding %d keys into PostgreSQL", b.cfg.missKeys)
 	start := time.Now()
-	keys, err := seed(ctx, store, b.cfg.missKeys, b.sampleEvery())
+	keys, err := seed(ctx, store, b.cfg.missKeys, b.sampleEvery(), nil)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,9 +29,10 @@ type seeder interface {
 	SeedAccounts(ctx context.Context, accounts iter.Seq2[pome.Member, []pome.Key]) error
 }
 
-// seed stores n keys in store, in teams of keysPerTeam keys, and returns
-// the plaintexts keep selects, by the keys' index.
-func seed(ctx context.Context, store seeder, n int, keep func(i int) bool) ([]string, error) {
+// seed stores n keys in store, in teams of keysPerTeam keys, each with the
+// policies policy sets (nil: none), and returns the plaintexts keep selects,
+// by the keys' index.
+func seed(ctx context.Context, store seeder, n int, keep func(i int) bool, policy func(*pome.Key)) ([]string, error) {
 	var kept []string
 	var genErr error
 	accounts := func(yield func(pome.Member, []pome.Key) bool) {
@@ -52,6 +54,9 @@ func seed(ctx context.Context, store seeder, n int, keep func(i int) bool) ([]st
 				keys = append(keys, pome.Key{ID: pome.NewID("key_"), TeamID: m.Team.ID, CreatedBy: m.User.ID,
 					Name: fmt.Sprint("key ", team), Prefix: pome.DefaultKeyFormat.DisplayPrefix(k), Digest: pome.DigestOf(k),
 					Role: pome.RoleDeveloper, CreatedAt: seededAt.Add(time.Duration(i) * time.Millisecond)})
+				if policy != nil {
+					policy(&keys[len(keys)-1])
+				}
 				if keep(i) {
 					kept = append(kept, k)
 				}
@@ -70,10 +75,11 @@ func seed(ctx context.Context, store seeder, n int, keep func(i int) bool) ([]st
 	return kept, nil
 }
 
-// seedSQLite creates a Pome SQLite database at path holding n keys, and
-// returns the plaintexts keep selects. The store is closed when it
-// returns, which checkpoints the write-ahead log into the file.
-func seedSQLite(ctx context.Context, path string, n int, keep func(int) bool) ([]string, error) {
+// seedSQLite creates a Pome SQLite database at path holding n keys with
+// the policies policy sets, and returns the plaintexts keep selects. The
+// store is closed when it returns, which checkpoints the write-ahead log
+// into the file.
+func seedSQLite(ctx context.Context, path string, n int, keep func(int) bool, policy func(*pome.Key)) ([]string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -81,7 +87,7 @@ func seedSQLite(ctx context.Context, path string, n int, keep func(int) bool) ([
 	if err != nil {
 		return nil, err
 	}
-	kept, err := seed(ctx, store, n, keep)
+	kept, err := seed(ctx, store, n, keep, policy)
 	if cerr := store.Close(); err == nil {
 		err = cerr
 	}
@@ -89,6 +95,19 @@ func seedSQLite(ctx context.Context, path string, n int, keep func(int) bool) ([
 	// re-plans the verification query for every new digest bound to it, so
 	// every cache miss would parse its SQL again (docs/operations.md).
 	return kept, err
+}
+
+// everyPolicy gives a key every policy of the key object (docs/api.md,
+// "Key policies") that a request to /v1/me from the load generator passes:
+// its address in the allowed CIDRs, scopes, metadata, a rate limit of its
+// own that the load never reaches, and credits it never runs out of (each
+// accepted request spends one, from the node's lease).
+func everyPolicy(k *pome.Key) {
+	k.AllowedCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
+	k.Scopes = []string{"me:read", "docs:*"}
+	k.Meta = `{"customer":"bench","tier":2}`
+	k.RateLimit = &pome.RateLimit{Limit: 1_000_000, Window: time.Minute}
+	k.Credits = &pome.Credits{Remaining: 1 << 40, Base: 1 << 40}
 }
 
 // settlePostgres does what autovacuum and the checkpointer would have done

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pomehq/pome/pomeauth/inprocess"
 )
 
 // meBody is what the bare server answers: a /v1/me body of the size Pome's
@@ -23,7 +27,7 @@ const meBody = `{"user":{"id":"usr_0123456789abcdef","email":"user0@example.com"
 
 // bareServer is the physical limit: net/http answering the same JSON with no
 // authentication, no middleware.
-func bareServer(args []string) error {
+func bareServer(_ context.Context, args []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: pome-bench bare-server ADDR")
 	}
@@ -39,6 +43,61 @@ func bareServer(args []string) error {
 	mux.HandleFunc("GET "+gatewayPrefix+"v1/me", me)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
 	return http.ListenAndServe(args[0], mux)
+}
+
+// proxyServer is the fair anchor of gateway mode: a plain
+// httputil.ReverseProxy forwarding every request to upstream, with no
+// authentication, its transport keeping as many idle connections to the
+// upstream as Pome's gateway does (httpserver.newTransport), so that only
+// Pome's own work tells them apart.
+func proxyServer(_ context.Context, args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: pome-bench proxy-server ADDR UPSTREAM-URL")
+	}
+	up, err := url.Parse(args[1])
+	if err != nil {
+		return err
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(up) },
+		Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 128, IdleConnTimeout: 90 * time.Second},
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", proxy)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
+	return http.ListenAndServe(args[0], mux)
+}
+
+// pomeauthServer is the bare server's /v1/me behind the pomeauth in-process
+// middleware (pomeauth/inprocess) on the Pome SQLite store in DATA-DIR, as a
+// Go service protecting its own API would run it: the same answer, after
+// verifying the request's key with Pome's cache, limits and metering.
+func pomeauthServer(ctx context.Context, args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: pome-bench pomeauth-server ADDR DATA-DIR")
+	}
+	auth, err := inprocess.New(ctx, inprocess.Config{DataDir: args[1]})
+	if err != nil {
+		return err
+	}
+	defer auth.Close()
+	body := []byte(meBody)
+	ct := []string{"application/json"}
+	mux := http.NewServeMux()
+	mux.Handle("GET /v1/me", auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = ct
+		w.Write(body)
+	})))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
+	srv := &http.Server{Addr: args[0], Handler: mux}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // server is a server process under test.

@@ -64,14 +64,16 @@ func (s *httpServers) close() {
 func (s *httpServers) serve(ctx context.Context) error {
 	served := make(chan error, len(s.servers))
 	for _, b := range s.servers {
+		// The timeouts above, without a runtime timer moved per request.
+		ln := httpserver.CoarseDeadlines(b.ln)
 		go func() {
 			if b.srv.TLSConfig != nil {
 				// ServeTLS, not a tls.Listener: it offers HTTP/2 (h2) in ALPN.
-				served <- b.srv.ServeTLS(b.ln, "", "")
+				served <- b.srv.ServeTLS(ln, "", "")
 			} else {
 				// Plaintext is where a proxy framing requests its own way
 				// can sit in front (httpserver.GuardFraming).
-				served <- b.srv.Serve(httpserver.GuardFraming(b.srv, b.ln))
+				served <- b.srv.Serve(httpserver.GuardFraming(b.srv, ln))
 			}
 		}()
 	}

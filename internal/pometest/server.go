@@ -278,7 +278,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	// (contract.go); Handler itself stays unchecked, for benchmarks.
 	s.contract = newExchanges(t, cfg.gateway)
 	s.HTTP = httptest.NewUnstartedServer(s.contract.wrap(s.Handler))
-	s.HTTP.Listener = httpserver.GuardFraming(s.HTTP.Config, s.HTTP.Listener) // as `pome serve` listens
+	s.HTTP.Listener = httpserver.GuardFraming(s.HTTP.Config, httpserver.CoarseDeadlines(s.HTTP.Listener)) // as `pome serve` listens
 	s.HTTP.Start()
 	t.Cleanup(s.contract.reportUnclaimed) // after Close: every check is over
 	t.Cleanup(s.HTTP.Close)

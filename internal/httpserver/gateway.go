@@ -182,7 +182,7 @@ func handleGateway(d *gatewayDeps, proxy http.Handler, scopes []string) http.Han
 		// access log and the metrics then see how the request ended.
 		completed := false
 		defer func() { fw.end(ctx, r, recorderOf(w), completed, log, d.cuts) }()
-		proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, forwardedKey{}, fw)))
+		proxy.ServeHTTP(flushingWriter{recorderOf(w)}, r.WithContext(context.WithValue(ctx, forwardedKey{}, fw)))
 		completed = true
 	})
 }
@@ -288,14 +288,28 @@ func newProxy(log *slog.Logger, up Upstream, transport http.RoundTripper, idle t
 		},
 		ErrorLog:   slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BufferPool: copyBuffers,
-		// Every write is flushed: a stream (server-sent events, a /drip,
-		// a long poll) reaches the client as the upstream sends it, also
-		// when the upstream declared a Content-Length, where ReverseProxy
-		// would otherwise let the bytes sit in the server's buffer. Bodies
-		// are copied in 32 KiB reads, so a bulk download still flushes
-		// big writes.
-		FlushInterval: -1,
+		// No FlushInterval: ReverseProxy flushes a body of unknown length
+		// (and server-sent events) as it comes by itself, and the handler
+		// flushes every write of the others (flushingWriter). A
+		// FlushInterval of -1 would flush those too, but from a timer
+		// goroutine started per response that first sends the headers
+		// alone: two writes to the socket for a small answer, and a third
+		// of the gateway's time (docs/performance.md).
 	}
+}
+
+// flushingWriter flushes every body write: a stream (a /drip, a long
+// poll) reaches the client as the upstream sends it, also when the
+// upstream declared a Content-Length, where ReverseProxy would otherwise
+// let the bytes sit in the server's buffer (TestGatewayFlushesStreams).
+// Bodies are copied in 32 KiB reads, so a bulk download still flushes big
+// writes; a small answer goes out in one write with its headers.
+type flushingWriter struct{ *recorder }
+
+func (w flushingWriter) Write(p []byte) (int, error) {
+	n, err := w.recorder.Write(p)
+	w.recorder.Flush()
+	return n, err
 }
 
 // copyBuffers recycles the buffers bodies are copied through: without it

@@ -48,6 +48,9 @@ type Ledger struct {
 
 	mu        sync.Mutex
 	lastSweep time.Time // Flush's
+
+	// flushing serializes flushes: an open settle (Flush) is one at a time.
+	flushing sync.Mutex
 }
 
 // account is one key's lease on this node.
@@ -66,6 +69,18 @@ type account struct {
 	rate     int64 // spent in the last flush interval
 	idle     int   // flushes in a row without spending
 	gone     bool  // dropped from the ledger: Spend takes a new account
+	// settling, while a flush settles the account without its lock (an
+	// open settle, Flush), is closed when the grant is in: a spend that
+	// needs the store waits for it rather than settling alongside.
+	settling chan struct{}
+	// forgot: Forget came during an open settle, whose grant must not
+	// make the lease spendable again.
+	forgot bool
+}
+
+// canPay reports whether the armed part pays need at now without the store.
+func (a *account) canPay(now time.Time, need int64) bool {
+	return now.UnixNano() < a.until && a.armed-a.spent >= need
 }
 
 // New returns a Ledger of node (an id unique to this process) on store,
@@ -83,9 +98,21 @@ func New(store Store, node string, ttl time.Duration, now func() time.Time) *Led
 // settles with the store only when this node's armed part cannot pay. It
 // does not allocate once the key's lease is armed (BenchmarkAuthorizeCredits).
 func (l *Ledger) Spend(ctx context.Context, keyID string, now time.Time, cost int64) (int64, error) {
-	a := l.lock(keyID)
-	defer a.mu.Unlock()
 	need := max(cost, 1)
+	a := l.lock(keyID)
+	for a.settling != nil && !a.canPay(now, need) {
+		// A flush is settling the key: its grant may pay, and two
+		// settles of one key must not cross.
+		done := a.settling
+		a.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		a = l.lock(keyID)
+	}
+	defer a.mu.Unlock()
 	usable := now.UnixNano() < a.until
 	if !usable || a.armed-a.spent < need {
 		if usable && need > a.remaining-a.spent {
@@ -121,11 +148,13 @@ func (l *Ledger) settle(ctx context.Context, keyID string, a *account, now time.
 }
 
 // settling is one account's request in a settle, the caller holding its
-// lock.
+// lock, unless open: then the account goes on spending its armed part
+// while the store is asked (Flush).
 type settling struct {
-	a *account
-	r request
-	g grant
+	a    *account
+	r    request
+	g    grant
+	open bool
 }
 
 // settleBatch settles the keys of batch in one store transaction, each with
@@ -145,13 +174,27 @@ func (l *Ledger) settleBatch(ctx context.Context, now time.Time, batch map[strin
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
 	for _, s := range batch {
-		s.a.grant(s.g, now.Add(l.ttl))
+		if s.open {
+			s.a.mu.Lock()
+		}
+		if err == nil {
+			// What an open account spent meanwhile is spent out of the new
+			// lease, which covers it (Flush).
+			spent := s.a.spent - s.r.spent
+			s.a.grant(s.g, now.Add(l.ttl))
+			s.a.spent = spent
+		}
+		if s.open {
+			close(s.a.settling)
+			s.a.settling = nil
+			if s.a.forgot {
+				s.a.until, s.a.forgot = 0, false
+			}
+			s.a.mu.Unlock()
+		}
 	}
-	return nil
+	return err
 }
 
 // grant takes in what a settle granted, for a lease that expires then. The
@@ -197,6 +240,7 @@ func (l *Ledger) Forget(keyID string) {
 	a := v.(*account)
 	a.mu.Lock()
 	a.until = 0 // spend nothing more before settling
+	a.forgot = a.settling != nil
 	a.mu.Unlock()
 }
 
@@ -205,9 +249,19 @@ func (l *Ledger) Forget(keyID string) {
 // interval, and gives back the leases of keys idle for idleFlushes
 // flushes; with release, it gives back every lease (a graceful shutdown).
 // It also reclaims the expired leases of other nodes (SettleCredits).
-// The keys it settles wait for it: their accounts stay locked from the
-// request to the grant, so that no settle of theirs interleaves.
+//
+// A key in use is settled open: its requests go on spending what is left
+// of its armed part while the store answers (the store's transaction is
+// tens of milliseconds for a thousand keys, and a request must not wait
+// for it: the p99 of docs/performance.md), and the new lease arms that
+// much more, so that it covers them: the store still holds, for the
+// node, at least what the node spent and has not reported
+// (TestSpendWhileFlushing). A spend that needs the store meanwhile waits
+// for the grant. A key given back stays locked from the request to the
+// grant, so that nothing is spent from a lease being returned.
 func (l *Ledger) Flush(ctx context.Context, release bool) error {
+	l.flushing.Lock()
+	defer l.flushing.Unlock()
 	now := l.now()
 	var ids []string
 	l.accounts.Range(func(id, _ any) bool {
@@ -218,7 +272,9 @@ func (l *Ledger) Flush(ctx context.Context, release bool) error {
 	batch := make(map[string]*settling)
 	defer func() {
 		for _, s := range batch {
-			s.a.mu.Unlock()
+			if !s.open {
+				s.a.mu.Unlock()
+			}
 		}
 	}()
 	for _, id := range ids {
@@ -243,7 +299,16 @@ func (l *Ledger) Flush(ctx context.Context, release bool) error {
 			a.mu.Unlock() // nothing to report, and no renewal due yet
 			continue
 		}
-		batch[id] = &settling{a: a, r: request{node: l.node, period: a.period, spent: a.spent, hold: holdFactor * arm, arm: arm}}
+		s := &settling{a: a, r: request{node: l.node, period: a.period, spent: a.spent, hold: holdFactor * arm, arm: arm}}
+		if arm > 0 {
+			// Open: what is left armed may be spent during the settle.
+			s.r.arm += max(a.armed-a.spent, 0)
+			s.r.hold = max(s.r.hold, s.r.arm)
+			s.open = true
+			a.settling = make(chan struct{})
+			a.mu.Unlock()
+		}
+		batch[id] = s
 	}
 	if len(batch) == 0 && (release || !l.sweepDue(now)) {
 		return nil // a stop sweeps nothing: the other nodes do

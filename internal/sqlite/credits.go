@@ -53,8 +53,12 @@ func (db *DB) SettleCredits(ctx context.Context, keyIDs []string, now time.Time,
 		if err != nil {
 			return err
 		}
+		var y yielder
 		return pome.SettleEach(keyIDs, expired, now,
-			func(id string) (pome.CreditState, bool, error) { return loadCreditState(ctx, tx, id) },
+			func(id string) (pome.CreditState, bool, error) {
+				y.yield()
+				return loadCreditState(ctx, tx, id)
+			},
 			func(st *pome.CreditState) error { return saveCreditState(ctx, tx, st) },
 			func(ev pome.AuditEvent) error { return insertAudit(ctx, tx, ev) }, settle)
 	})

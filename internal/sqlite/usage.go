@@ -125,7 +125,9 @@ func addPending(ctx context.Context, tx *sql.Tx, deltas []pome.UsageDelta) (int6
 		order[i] = int32(i)
 	}
 	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(deltas[a].KeyID, deltas[b].KeyID) })
+	var y yielder
 	for _, i := range order {
+		y.yield()
 		d := &deltas[i]
 		var last int64
 		if !d.LastUsed.IsZero() {

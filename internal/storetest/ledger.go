@@ -27,6 +27,7 @@ func RunCreditLedger(t *testing.T, open func(t *testing.T, n int) []pome.Store) 
 		{"DeadNodeLease", testDeadNodeLease},
 		{"RefillAtBoundary", testRefillAtBoundary},
 		{"IncrementWhileSpending", testIncrementWhileSpending},
+		{"SpendWhileFlushing", testSpendWhileFlushing},
 		{"AlertsOncePerCrossing", testAlertsOncePerCrossing},
 		{"RefillRearmsAlerts", testRefillRearmsAlerts},
 		{"UnlimitedKeyNeverAlerts", testUnlimitedKeyNeverAlerts},
@@ -220,6 +221,54 @@ func testIncrementWhileSpending(t *testing.T, open func(t *testing.T, n int) []p
 	flushAll(t, ls, true)
 	if got, want := remaining(t, stores[0], k), 100+200-accepted.Load(); got != want {
 		t.Fatalf("remaining = %d after %d accepted; want 100 + 200 - %d = %d", got, accepted.Load(), accepted.Load(), want)
+	}
+}
+
+// A flush settles a key in use without holding it (credits.Ledger.Flush):
+// requests on three nodes spend while every node flushes over and over,
+// and no credit is spent twice or lost: what was accepted and what the
+// store has left add up to the credits, never more accepted than there
+// were, and once every node gave its lease back, one node spends the rest.
+func testSpendWhileFlushing(t *testing.T, open func(t *testing.T, n int) []pome.Store) {
+	stores := open(t, 3)
+	const credits = 2000
+	k, ls, clock := ledgerScenario(t, stores, "flushing", &pome.Credits{Remaining: credits}, t0)
+	var accepted atomic.Int64
+	var spenders, flushers sync.WaitGroup
+	for i := range 6 {
+		spenders.Go(func() { accepted.Add(int64(spendN(t, ls[i%len(ls)], clock, k, 500))) })
+	}
+	done := make(chan struct{})
+	for _, l := range ls {
+		flushers.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				// The clock stands still: a lease that expired would
+				// count as spent, as a dead node's does.
+				if err := l.Flush(t.Context(), false); err != nil {
+					t.Errorf("Flush = %v", err)
+					return
+				}
+			}
+		})
+	}
+	spenders.Wait()
+	close(done)
+	flushers.Wait()
+	if got := accepted.Load(); got > credits {
+		t.Fatalf("%d spends accepted on a key of %d credits", got, credits)
+	}
+	flushAll(t, ls, true)
+	if got, want := remaining(t, stores[0], k), credits-accepted.Load(); got != want {
+		t.Fatalf("remaining = %d after %d accepted, want %d", got, accepted.Load(), want)
+	}
+	rest := spendN(t, ls[0], clock, k, credits)
+	if got := accepted.Load() + int64(rest); got != credits {
+		t.Errorf("%d accepted while flushing and %d after: %d, want exactly %d", accepted.Load(), rest, got, credits)
 	}
 }
 

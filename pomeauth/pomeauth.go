@@ -56,9 +56,23 @@ type Identity struct {
 
 type identityKey struct{}
 
+// identityCtx is a context carrying an identity: one allocation, where
+// context.WithValue would make two (the context and the boxed Identity).
+type identityCtx struct {
+	context.Context
+	id Identity
+}
+
+func (c *identityCtx) Value(key any) any {
+	if _, ok := key.(identityKey); ok {
+		return &c.id
+	}
+	return c.Context.Value(key)
+}
+
 // WithIdentity returns ctx carrying id, as the middleware does.
 func WithIdentity(ctx context.Context, id Identity) context.Context {
-	return context.WithValue(ctx, identityKey{}, id)
+	return &identityCtx{Context: ctx, id: id}
 }
 
 // Forward returns r as the middleware hands it to the wrapped handler
@@ -79,8 +93,11 @@ func Forward(r *http.Request, id Identity) *http.Request {
 
 // FromContext returns the identity the middleware put in ctx, if any.
 func FromContext(ctx context.Context) (Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(Identity)
-	return id, ok
+	id, ok := ctx.Value(identityKey{}).(*Identity)
+	if !ok {
+		return Identity{}, false
+	}
+	return *id, true
 }
 
 // Permission is what a request does with a key: read (GET, HEAD) or write

@@ -27,7 +27,7 @@ const meBody = `{"user":{"id":"usr_0123456789abcdef","email":"user0@example.com"
 
 // bareServer is the physical limit: net/http answering the same JSON with no
 // authentication, no middleware.
-func bareServer(_ context.Context, args []string) error {
+func bareServer(ctx context.Context, args []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: pome-bench bare-server ADDR")
 	}
@@ -42,7 +42,20 @@ func bareServer(_ context.Context, args []string) error {
 	// The same answer under the prefix gateway mode forwards (http.go).
 	mux.HandleFunc("GET "+gatewayPrefix+"v1/me", me)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
-	return http.ListenAndServe(args[0], mux)
+	return serve(ctx, args[0], mux)
+}
+
+// serve serves h on addr until ctx ends (SIGTERM: server.stop).
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // proxyServer is the fair anchor of gateway mode: a plain
@@ -50,7 +63,7 @@ func bareServer(_ context.Context, args []string) error {
 // authentication, its transport keeping as many idle connections to the
 // upstream as Pome's gateway does (httpserver.newTransport), so that only
 // Pome's own work tells them apart.
-func proxyServer(_ context.Context, args []string) error {
+func proxyServer(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: pome-bench proxy-server ADDR UPSTREAM-URL")
 	}
@@ -65,7 +78,7 @@ func proxyServer(_ context.Context, args []string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/", proxy)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
-	return http.ListenAndServe(args[0], mux)
+	return serve(ctx, args[0], mux)
 }
 
 // pomeauthServer is the bare server's /v1/me behind the pomeauth in-process
@@ -89,15 +102,7 @@ func pomeauthServer(ctx context.Context, args []string) error {
 		w.Write(body)
 	})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
-	srv := &http.Server{Addr: args[0], Handler: mux}
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve(ctx, args[0], mux)
 }
 
 // server is a server process under test.

@@ -93,7 +93,7 @@ func httpTargets() []target {
 // the bare server always comes first.
 func selectTargets(ids []string) ([]target, error) {
 	all := httpTargets()
-	out := all[:1]
+	out := []target{all[0]}
 	for _, id := range ids {
 		i := slices.IndexFunc(all, func(t target) bool { return t.id == id })
 		if i < 0 {

@@ -113,9 +113,8 @@ func (l *Ledger) Spend(ctx context.Context, keyID string, now time.Time, cost in
 		a = l.lock(keyID)
 	}
 	defer a.mu.Unlock()
-	usable := now.UnixNano() < a.until
-	if !usable || a.armed-a.spent < need {
-		if usable && need > a.remaining-a.spent {
+	if !a.canPay(now, need) {
+		if now.UnixNano() < a.until && need > a.remaining-a.spent {
 			// Not even all the key has left could pay: what it had at
 			// the last settle, less what this node spent since, only
 			// falls until a change or a refill, each of which ends the

@@ -133,7 +133,7 @@ func TestMigrationsConcurrentOpen(t *testing.T) {
 	want := []string{"0001_init", "0002_members_audit", "0003_service_tokens", "0004_usage_pending", "0005_key_issued_to",
 		"0006_service_token_scopes", "0007_team_external_id", "0008_key_pages", "0009_audit_token_actor",
 		"0010_key_lifetime", "0011_key_policies", "0012_usage_outcomes", "0013_credits", "0014_sessions_password_resets",
-		"0015_invitations", "0016_portal_sessions", "0017_key_replaced_by", "0018_key_canary", "0019_credits_base", "0020_webhooks"}
+		"0015_invitations", "0016_portal_sessions", "0017_key_replaced_by", "0018_key_canary", "0019_credits_base", "0020_webhooks", "0021_key_usage"}
 	if !slices.Equal(versions, want) {
 		t.Errorf("schema_migrations = %v, want %v", versions, want)
 	}

@@ -10,24 +10,28 @@ import (
 	"github.com/pomehq/pome"
 )
 
-// keyColumns is the column list scanKey reads, digest excluded. A key's
-// last use, its address and its count are its folded ones plus its rows in
-// usage_pending (usage.go): three lookups in that table's primary key. A
-// pending row's last_used is 0 when it holds refusals only, which never
-// move the last use; the address is the pending row's (empty when unknown)
-// only when that row's use is later than the folded one.
+// keyColumns is the column list scanKey reads, digest excluded, from
+// keysFrom. A key's last use, its address and its count are its folded ones
+// (key_usage, none when it has no row) plus its rows in usage_pending
+// (usage.go): three lookups in that table's primary key. A pending row's
+// last_used is 0 when it holds refusals only, which never move the last
+// use; the address is the pending row's (empty when unknown) only when that
+// row's use is later than the folded one.
 const keyColumns = `k.id, k.team_id, k.created_by, k.name, k.description, k.prefix, k.role,
 	k.created_at, k.expires_at, k.revoked_at,
-	coalesce((SELECT nullif(max(max(p.last_used), coalesce(k.last_used, 0)), 0)
-		FROM usage_pending p WHERE p.key_id = k.id), k.last_used),
+	coalesce((SELECT nullif(max(max(p.last_used), coalesce(ku.last_used, 0)), 0)
+		FROM usage_pending p WHERE p.key_id = k.id), ku.last_used),
 	coalesce((SELECT coalesce(p.last_used_ip, '') FROM usage_pending p
-		WHERE p.key_id = k.id AND p.last_used > coalesce(k.last_used, 0)
-		ORDER BY p.last_used DESC LIMIT 1), k.last_used_ip),
-	k.usage_count + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0),
+		WHERE p.key_id = k.id AND p.last_used > coalesce(ku.last_used, 0)
+		ORDER BY p.last_used DESC LIMIT 1), ku.last_used_ip),
+	coalesce(ku.usage_count, 0) + coalesce((SELECT sum(p.count) FROM usage_pending p WHERE p.key_id = k.id), 0),
 	k.issued_to, k.lifetime_ms,
 	k.test_mode, k.enabled, k.scopes, k.meta, k.rate_limit, k.rate_window_ms, k.allowed_cidrs,
 	k.credits_remaining, k.credits_refill_interval, k.credits_refill_amount, k.credits_period,
 	k.replaced_by, k.credits_base, k.canary`
+
+// keysFrom is the FROM of keyColumns: a key with its folded usage.
+const keysFrom = `api_keys k LEFT JOIN key_usage ku ON ku.key_id = k.id`
 
 const (
 	// qKeyByDigest is the verification query on a cache miss: one indexed
@@ -39,13 +43,13 @@ const (
 	qKeyByDigest = `SELECT ` + keyColumns + `,
 		t.slug, t.name, t.plan_tier, t.status, t.created_at, coalesce(t.external_id, ''),
 		coalesce(u.email, ''), coalesce(u.created_at, 0), coalesce(m.role, '')
-	FROM api_keys k
+	FROM ` + keysFrom + `
 	JOIN teams t ON t.id = k.team_id
 	LEFT JOIN users u ON u.id = k.created_by
 	LEFT JOIN memberships m ON m.team_id = k.team_id AND m.user_id = k.created_by
 	WHERE k.digest = ?`
 
-	qKeyByID = `SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE k.team_id = ? AND k.id = ?`
+	qKeyByID = `SELECT ` + keyColumns + `, k.digest FROM ` + keysFrom + ` WHERE k.team_id = ? AND k.id = ?`
 )
 
 // keyScan holds the columns of keyColumns that need converting after Scan.
@@ -172,7 +176,7 @@ func scanKey(row scanner) (pome.Key, error) {
 // the same at any depth.
 func (db *DB) ListKeys(ctx context.Context, f pome.KeyFilter) ([]pome.Key, error) {
 	var q strings.Builder
-	q.WriteString(`SELECT ` + keyColumns + `, k.digest FROM api_keys k WHERE `)
+	q.WriteString(`SELECT ` + keyColumns + `, k.digest FROM ` + keysFrom + ` WHERE `)
 	args, err := keyWhere(&q, f)
 	if err != nil {
 		return nil, err
@@ -331,7 +335,7 @@ func (db *DB) RollKey(ctx context.Context, r pome.KeyRoll, ev pome.AuditEvent) (
 // service tokens act on every team.
 func (db *DB) KeyByIDAnyTeam(ctx context.Context, keyID string) (pome.Key, error) {
 	k, err := scanKey(db.reader.QueryRowContext(ctx,
-		`SELECT `+keyColumns+`, k.digest FROM api_keys k WHERE k.id = ?`, keyID))
+		`SELECT `+keyColumns+`, k.digest FROM `+keysFrom+` WHERE k.id = ?`, keyID))
 	if err == sql.ErrNoRows {
 		return pome.Key{}, pome.ErrKeyNotFound
 	}

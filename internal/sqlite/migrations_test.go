@@ -1,10 +1,13 @@
 package sqlite_test
 
 import (
+	"net/netip"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/pomehq/pome"
+	"github.com/pomehq/pome/internal/sqlite"
 	"github.com/pomehq/pome/internal/storetest"
 )
 
@@ -72,14 +75,14 @@ func undoUsageOutcomes() []string {
 }
 
 // 0011 rebuilds api_keys: run again on keys made before it (undo puts the
-// table back as 0010 left it, foreign key to users included, and 0012
-// runs again after it), it keeps them, their usage and the usage_daily
+// table back as 0010 left it, foreign key to users included, and 0012 and
+// 0021 run again after it), it keeps them, their usage and the usage_daily
 // rows that reference them (TestMigrationKeepsUsage: with foreign keys on,
 // dropping the old table would have deleted those rows).
 func TestMigrationKeepsUsage(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "pome.db")
-	storetest.RunKeyPoliciesMigration(t, mustOpen(t, path), undoMigration(path, "0011_key_policies", append(undoUsageOutcomes(),
+	storetest.RunKeyPoliciesMigration(t, mustOpen(t, path), undoMigration(path, "0011_key_policies", append(append(undoKeyUsage(), undoUsageOutcomes()...),
 		// What the migrations after 0012 made goes too (the rebuilt api_keys
 		// lacks the columns of 0017, 0018 and 0019): they run again.
 		`DROP TABLE credit_leases`,
@@ -105,6 +108,74 @@ func TestMigrationKeepsUsage(t *testing.T) {
 		`CREATE INDEX api_keys_team_page ON api_keys (team_id, created_at, id)`,
 		`CREATE INDEX api_keys_team_creator_page ON api_keys (team_id, created_by, created_at, id)`,
 		`CREATE INDEX api_keys_issued_to ON api_keys (issued_to) WHERE issued_to <> ''`)...))
+}
+
+// undoKeyUsage puts the keys' folded usage back in api_keys, as before
+// 0021, and forgets 0021, so that it runs again.
+func undoKeyUsage() []string {
+	return []string{
+		`ALTER TABLE api_keys ADD COLUMN last_used INTEGER`,
+		`ALTER TABLE api_keys ADD COLUMN usage_count INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT`,
+		`UPDATE api_keys SET usage_count = u.usage_count, last_used = u.last_used, last_used_ip = u.last_used_ip
+			FROM key_usage u WHERE u.key_id = api_keys.id`,
+		`DROP TABLE key_usage`,
+		`DELETE FROM schema_migrations WHERE version = '0021_key_usage'`,
+	}
+}
+
+// 0021 moves the keys' folded usage, the last use's address included, out
+// of api_keys into key_usage: the store answers the same about usage after
+// it, a key with refusals only gets no row, and what is folded after it
+// adds to what it moved.
+func TestKeyUsageMigration(t *testing.T) {
+	t.Parallel()
+	db, path, team, keys := usageSeed(t, 3)
+	day := time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)
+	fold := func(db *sqlite.DB, d pome.UsageDelta) {
+		t.Helper()
+		if err := db.AddUsage(t.Context(), []pome.UsageDelta{d}); err != nil {
+			t.Fatalf("AddUsage = %v", err)
+		}
+		if err := db.FoldAllUsage(t.Context(), d.At); err != nil {
+			t.Fatalf("FoldAllUsage = %v", err)
+		}
+	}
+	fold(db, pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{5, 1}, At: day, LastUsed: day,
+		LastIP: netip.MustParseAddr("203.0.113.7")})
+	fold(db, pome.UsageDelta{KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{0, 2}, At: day})
+	before := usageView(t, db, team, keys)
+
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw := rawDB(t, path)
+	for _, q := range undoKeyUsage() {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("undo 0021: %s: %v", q, err)
+		}
+	}
+	raw.Close()
+	db = mustOpen(t, path)
+	if after := usageView(t, db, team, keys); after != before {
+		t.Errorf("after 0021:\n%s\nwant what it was before:\n%s", after, before)
+	}
+	var rows int
+	if err := rawDB(t, path).QueryRow(`SELECT count(*) FROM key_usage`).Scan(&rows); err != nil || rows != 1 {
+		t.Errorf("key_usage holds %d rows, %v; want 1 (the key with valid uses)", rows, err)
+	}
+
+	later := day.Add(time.Hour)
+	fold(db, pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{2}, At: later, LastUsed: later,
+		LastIP: netip.MustParseAddr("198.51.100.1")})
+	k, err := db.KeyByID(t.Context(), team.ID, keys[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.UsageCount != 7 || k.LastUsed == nil || !k.LastUsed.Equal(later) || k.LastUsedIP.String() != "198.51.100.1" {
+		t.Errorf("after a fold on the moved usage: count %d, last used %v from %v; want 7, %v from 198.51.100.1",
+			k.UsageCount, k.LastUsed, k.LastUsedIP, later)
+	}
 }
 
 // 0014 names the sessions made before it; they keep signing in. The

@@ -18,10 +18,12 @@ const (
 	qInsertMembership = `INSERT INTO memberships (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`
 	qInsertKey        = `INSERT INTO api_keys
 		(id, team_id, created_by, name, description, prefix, digest, role, created_at,
-		 expires_at, revoked_at, last_used, usage_count, issued_to, lifetime_ms,
+		 expires_at, revoked_at, issued_to, lifetime_ms,
 		 test_mode, enabled, scopes, meta, rate_limit, rate_window_ms, allowed_cidrs,
 		 credits_remaining, credits_refill_interval, credits_refill_amount, credits_period, credits_base, canary)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// qInsertKeyUsage is a key's folded usage, for a key stored with some.
+	qInsertKeyUsage = `INSERT INTO key_usage (key_id, usage_count, last_used, last_used_ip) VALUES (?, ?, ?, ?)`
 )
 
 func userRow(u *pome.User) []any {
@@ -38,8 +40,17 @@ func membershipRow(teamID, userID string, role pome.Role, at time.Time) []any {
 
 func keyRow(k *pome.Key) []any {
 	return append(append([]any{k.ID, k.TeamID, k.CreatedBy, k.Name, k.Description, k.Prefix, k.Digest[:], string(k.Role),
-		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), toNullMS(k.LastUsed), k.UsageCount, k.IssuedTo, k.Lifetime.Milliseconds(),
+		toMS(k.CreatedAt), toNullMS(k.ExpiresAt), toNullMS(k.RevokedAt), k.IssuedTo, k.Lifetime.Milliseconds(),
 		k.TestMode, !k.Disabled, pome.JoinKeyScopes(k.Scopes), pome.KeyMetaJSON(k.Meta)}, rateLimitRow(k.RateLimit)...), append(append([]any{pome.JoinCIDRs(k.AllowedCIDRs)}, creditsRow(k.Credits)...), k.Canary)...)
+}
+
+// keyUsageRow is k's row of key_usage, and false when it has no usage to
+// store.
+func keyUsageRow(k *pome.Key) ([]any, bool) {
+	if k.UsageCount == 0 && k.LastUsed == nil && !k.LastUsedIP.IsValid() {
+		return nil, false
+	}
+	return []any{k.ID, k.UsageCount, toNullMS(k.LastUsed), nullText(pome.UsageIP(k.LastUsedIP))}, true
 }
 
 // rateLimitRow is a key's rate_limit and rate_window_ms: both NULL for
@@ -94,14 +105,14 @@ func (db *DB) seed(ctx context.Context, accounts iter.Seq2[pome.Member, []pome.K
 		return err
 	}
 	defer tx.Rollback()
-	var stmts [4]*sql.Stmt
-	for i, q := range []string{qInsertUser, qInsertTeam, qInsertMembership, qInsertKey} {
+	var stmts [5]*sql.Stmt
+	for i, q := range []string{qInsertUser, qInsertTeam, qInsertMembership, qInsertKey, qInsertKeyUsage} {
 		if stmts[i], err = tx.PrepareContext(ctx, q); err != nil {
 			return err
 		}
 		defer stmts[i].Close()
 	}
-	users, teams, members, keys := stmts[0], stmts[1], stmts[2], stmts[3]
+	users, teams, members, keys, usage := stmts[0], stmts[1], stmts[2], stmts[3], stmts[4]
 	for m, ks := range accounts {
 		if _, err := users.ExecContext(ctx, userRow(&m.User)...); err != nil {
 			return fmt.Errorf("user %s: %w", m.User.ID, err)
@@ -115,6 +126,11 @@ func (db *DB) seed(ctx context.Context, accounts iter.Seq2[pome.Member, []pome.K
 		for i := range ks {
 			if _, err := keys.ExecContext(ctx, keyRow(&ks[i])...); err != nil {
 				return fmt.Errorf("key %s: %w", ks[i].ID, err)
+			}
+			if row, ok := keyUsageRow(&ks[i]); ok {
+				if _, err := usage.ExecContext(ctx, row...); err != nil {
+					return fmt.Errorf("usage of key %s: %w", ks[i].ID, err)
+				}
 			}
 		}
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // usageFoldPeriod is about how long a count waits in usage_pending before it
-// is folded into api_keys and usage_daily: one sweep over the table's key
+// is folded into key_usage and usage_daily: one sweep over the table's key
 // ids, spread over the compactions of that time (CompactUsage). Longer folds
 // more flushes of a key into one write of its rows; shorter keeps the table
 // smaller.
@@ -60,7 +60,7 @@ func (db *DB) AddUsage(ctx context.Context, deltas []pome.UsageDelta) error {
 }
 
 // CompactUsage folds the next slice of the sweep of usage_pending into
-// api_keys and usage_daily, in one transaction (foldUsage): the share of
+// key_usage and usage_daily, in one transaction (foldUsage): the share of
 // the rows that the time since the previous fold, at now, is of
 // usageFoldPeriod. With nothing pending it writes nothing.
 func (db *DB) CompactUsage(ctx context.Context, now time.Time) error {
@@ -210,7 +210,7 @@ func usageTotal(alias string) string {
 	return strings.ReplaceAll(usageColumns(alias), ", ", " + ")
 }
 
-// foldUsage moves the next slice of usage_pending into api_keys and
+// foldUsage moves the next slice of usage_pending into key_usage and
 // usage_daily: the rows of the key ids after st.cursor, as many as the
 // share of usageFoldPeriod elapsed since the previous fold is of all the
 // pending rows (at least one), so that a sweep over every key takes about
@@ -246,14 +246,19 @@ func foldUsage(ctx context.Context, tx *sql.Tx, st *foldState, now time.Time, pe
 	}
 	// f.ip is the address of the row with the latest last_used: SQLite
 	// takes a bare column from the row that max() picks. A key's last use
-	// moves only forward, and a slice of refusals only (f.last 0) leaves it.
-	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET
-			usage_count = usage_count + f.n,
-			last_used_ip = CASE WHEN f.last > coalesce(last_used, 0) THEN f.ip ELSE last_used_ip END,
-			last_used = CASE WHEN f.last > coalesce(last_used, 0) THEN f.last ELSE last_used END
-		FROM (SELECT key_id, sum(count) AS n, max(last_used) AS last, last_used_ip AS ip
-			FROM usage_pending WHERE `+slice("key_id")+` GROUP BY key_id) AS f
-		WHERE api_keys.id = f.key_id`, args...); err != nil {
+	// moves only forward, and refusals only (f.last 0) leave it. Keys that
+	// are gone are left out, as from usage_daily below.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO key_usage (key_id, usage_count, last_used, last_used_ip)
+		SELECT f.key_id, f.n, nullif(f.last, 0), f.ip
+		FROM (SELECT p.key_id, sum(p.count) AS n, max(p.last_used) AS last, p.last_used_ip AS ip
+			FROM usage_pending p JOIN api_keys k ON k.id = p.key_id
+			WHERE `+slice("p.key_id")+` GROUP BY p.key_id) AS f
+		WHERE f.n <> 0 OR f.last > 0
+		ON CONFLICT (key_id) DO UPDATE SET
+			usage_count = usage_count + excluded.usage_count,
+			last_used_ip = CASE WHEN coalesce(excluded.last_used, 0) > coalesce(last_used, 0)
+				THEN excluded.last_used_ip ELSE last_used_ip END,
+			last_used = nullif(max(coalesce(excluded.last_used, 0), coalesce(last_used, 0)), 0)`, args...); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (key_id, day, `+usageColumns("")+`)

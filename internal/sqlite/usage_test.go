@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -63,7 +64,7 @@ func usageView(t *testing.T, db *sqlite.DB, team pome.Team, keys []pome.Key) str
 		if k.LastUsed != nil {
 			last = k.LastUsed.Format(time.RFC3339Nano)
 		}
-		s += fmt.Sprintf("%s: %d, %s, %v\n", k.Name, k.UsageCount, last, days)
+		s += fmt.Sprintf("%s: %d, %s from %v, %v\n", k.Name, k.UsageCount, last, k.LastUsedIP, days)
 	}
 	return s
 }
@@ -97,12 +98,13 @@ func TestUsageFold(t *testing.T) {
 				t.Fatalf("AddUsage = %v", err)
 			}
 		}
-		flush(pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{2}, At: day1.Add(time.Hour), LastUsed: day1.Add(time.Hour)},
-			pome.UsageDelta{KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{5}, At: day1.Add(23 * time.Hour), LastUsed: day1.Add(23 * time.Hour)},
+		ip := netip.MustParseAddr
+		flush(pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{2}, At: day1.Add(time.Hour), LastUsed: day1.Add(time.Hour), LastIP: ip("192.0.2.1")},
+			pome.UsageDelta{KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{5}, At: day1.Add(23 * time.Hour), LastUsed: day1.Add(23 * time.Hour), LastIP: ip("192.0.2.3")},
 			pome.UsageDelta{KeyID: gone, Outcomes: pome.OutcomeCounts{9}, At: day1, LastUsed: day1})
-		flush(pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{3}, At: day2.Add(time.Minute), LastUsed: day2.Add(time.Minute)},
-			pome.UsageDelta{KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{1}, At: day1.Add(time.Minute), LastUsed: day1.Add(time.Minute)}) // late: last_used stays
-		want := "k0: 5, 2025-03-11T00:01:00Z, [{2025-03-10 00:00:00 +0000 UTC [2 0 0 0 0 0 0 0 0 0]} {2025-03-11 00:00:00 +0000 UTC [3 0 0 0 0 0 0 0 0 0]}]\n"
+		flush(pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{3}, At: day2.Add(time.Minute), LastUsed: day2.Add(time.Minute), LastIP: ip("192.0.2.2")},
+			pome.UsageDelta{KeyID: keys[1].ID, Outcomes: pome.OutcomeCounts{1}, At: day1.Add(time.Minute), LastUsed: day1.Add(time.Minute), LastIP: ip("192.0.2.4")}) // late: last_used and its address stay
+		want := "k0: 5, 2025-03-11T00:01:00Z from 192.0.2.2, [{2025-03-10 00:00:00 +0000 UTC [2 0 0 0 0 0 0 0 0 0]} {2025-03-11 00:00:00 +0000 UTC [3 0 0 0 0 0 0 0 0 0]}]\n"
 		if got := usageView(t, db, team, keys[:1]); got != want {
 			t.Fatalf("pending usage of k0 = %q, want %q", got, want)
 		}
@@ -121,14 +123,17 @@ func TestUsageFold(t *testing.T) {
 			t.Errorf("after the fold:\n%s\nwant what it was before:\n%s", after, before)
 		}
 		var total int64
-		if err := rawDB(t, path).QueryRow(`SELECT usage_count FROM api_keys WHERE id = ?`, keys[1].ID).Scan(&total); err != nil || total != 6 {
-			t.Errorf("api_keys.usage_count of k1 = %d, %v, want 6 (folded)", total, err)
+		if err := rawDB(t, path).QueryRow(`SELECT usage_count FROM key_usage WHERE key_id = ?`, keys[1].ID).Scan(&total); err != nil || total != 6 {
+			t.Errorf("key_usage.usage_count of k1 = %d, %v, want 6 (folded)", total, err)
+		}
+		if k1, err := db.KeyByID(ctx, team.ID, keys[1].ID); err != nil || k1.LastUsedIP != ip("192.0.2.3") {
+			t.Errorf("folded last use of k1 from %v, %v; want 192.0.2.3 (the late delta's address is older)", k1.LastUsedIP, err)
 		}
 
 		// Folded and pending counts of one key and one day add up.
 		flush(pome.UsageDelta{KeyID: keys[0].ID, Outcomes: pome.OutcomeCounts{10}, At: day2.Add(time.Second), LastUsed: day2.Add(time.Second)},
 			pome.UsageDelta{KeyID: keys[2].ID, Outcomes: pome.OutcomeCounts{1}, At: day2, LastUsed: day2})
-		want = "k0: 15, 2025-03-11T00:01:00Z, [{2025-03-10 00:00:00 +0000 UTC [2 0 0 0 0 0 0 0 0 0]} {2025-03-11 00:00:00 +0000 UTC [13 0 0 0 0 0 0 0 0 0]}]\n"
+		want = "k0: 15, 2025-03-11T00:01:00Z from 192.0.2.2, [{2025-03-10 00:00:00 +0000 UTC [2 0 0 0 0 0 0 0 0 0]} {2025-03-11 00:00:00 +0000 UTC [13 0 0 0 0 0 0 0 0 0]}]\n"
 		if got := usageView(t, db, team, keys[:1]); got != want {
 			t.Errorf("folded + pending usage of k0 = %q, want %q", got, want)
 		}

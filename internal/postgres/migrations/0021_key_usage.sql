@@ -1,0 +1,12 @@
+-- 0021_key_usage: nothing on PostgreSQL.
+--
+-- SQLite moves a key's folded usage (usage_count, last_used, last_used_ip)
+-- out of api_keys into key_usage, a narrow table kept in key id order,
+-- because its fold, a range of key ids a second, rewrote as many pages of
+-- api_keys, a table in the order keys were made, as it folded keys
+-- (internal/sqlite/migrations/0021_key_usage.sql). A PostgreSQL table is a
+-- heap, in the order its rows were written, and this store's fold walks
+-- slots, hashes of the key ids: no table would put a fold's keys together,
+-- so the columns stay where they are. The file is here so that both stores
+-- list the same migrations.
+SELECT 1;

@@ -4,12 +4,11 @@
 --
 -- The usage sweep (usage.go) folds a range of key ids a second. In api_keys,
 -- a rowid table whose rows lie in the order keys were made, those keys sit
--- on as many pages as there are keys, and every fold rewrote that many
--- pages of the wide key rows, read most of them back from the disk, and
--- sent them through the WAL twice (the commit, then the checkpoint): with
--- 100,000 keys in use that fold was a quarter of a busy node's CPU
--- (docs/performance.md). Here a range of ids is a run of neighbouring
--- pages, about 60 keys a page.
+-- on a page each, so every fold rewrote a page of the wide key rows per key
+-- it folded, read most of them back from the file, and sent them through
+-- the WAL twice (the commit, then the checkpoint). Here a range of ids is a
+-- run of neighbouring pages, about 60 keys a page: a fold costs a quarter of
+-- what it did (BenchmarkAddUsage, docs/performance.md "The usage fold").
 --
 -- A key without a row has no folded usage: count 0, never used.
 CREATE TABLE key_usage (

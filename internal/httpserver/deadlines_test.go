@@ -101,14 +101,7 @@ func TestCoarseDeadlinesEndSlowClients(t *testing.T) {
 		c := dial(t)
 		c.(*net.TCPConn).SetReadBuffer(4 << 10)
 		io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-		select {
-		case err := <-bigErr:
-			if !errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatalf("the blocked write = %v, want a timeout", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("the blocked write outlived WriteTimeout by 10 s")
-		}
+		wantTimeout(t, "the blocked write", bigErr)
 	})
 	t.Run("requests within the timeouts", func(t *testing.T) {
 		// Each request moves the deadlines later; none may fire early.
@@ -156,17 +149,6 @@ func TestCoarseDeadlineConn(t *testing.T) {
 		}()
 		return done
 	}
-	wantTimeout := func(t *testing.T, done chan error) {
-		t.Helper()
-		select {
-		case err := <-done:
-			if !errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatalf("read = %v, want a timeout", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("the read outlived its deadline by 10 s")
-		}
-	}
 	wantRead := func(t *testing.T, done chan error) {
 		t.Helper()
 		select {
@@ -191,7 +173,7 @@ func TestCoarseDeadlineConn(t *testing.T) {
 		done := read()
 		wantPending(t, done, 50*time.Millisecond)
 		c.SetReadDeadline(time.Unix(1, 0))
-		wantTimeout(t, done)
+		wantTimeout(t, "the read", done)
 		c.SetReadDeadline(time.Time{})
 		done = read()
 		client.Write([]byte("a"))
@@ -199,7 +181,7 @@ func TestCoarseDeadlineConn(t *testing.T) {
 	})
 	t.Run("future deadline passes", func(t *testing.T) {
 		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-		wantTimeout(t, read())
+		wantTimeout(t, "the read", read())
 		c.SetReadDeadline(time.Time{})
 	})
 	t.Run("moved later or cleared", func(t *testing.T) {
@@ -213,4 +195,18 @@ func TestCoarseDeadlineConn(t *testing.T) {
 		client.Write([]byte("b"))
 		wantRead(t, done)
 	})
+}
+
+// wantTimeout fails t unless what, whose error done delivers, ends with a
+// deadline's timeout within 10 s.
+func wantTimeout(t *testing.T, what string, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("%s = %v, want a timeout", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s outlived its deadline by 10 s", what)
+	}
 }
